@@ -1,0 +1,193 @@
+import { z } from 'zod';
+
+/**
+ * Configuration is parsed once, here, from the environment. No other file reads
+ * process.env. Empty strings count as unset, so `FOO=` in a shell falls back to the
+ * documented default instead of failing on a blank value.
+ */
+
+const APP_ROLES = ['api', 'relay', 'consumer'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+const DEV_JWT_SECRET = 'agent-relay-development-secret-change-me-0123456789';
+
+const unset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const str = (fallback: string) => z.preprocess(unset, z.string().default(fallback));
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(unset, z.coerce.number().int().min(min).max(max).default(fallback));
+const bool = (fallback: boolean) =>
+  z.preprocess(unset, z.enum(['true', 'false', '1', '0']).optional()).transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+
+const urlWithScheme = (schemes: readonly string[], fallback: string) =>
+  z.preprocess(
+    unset,
+    z
+      .string()
+      .default(fallback)
+      .refine((value) => {
+        try {
+          return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      }, `must be a URL with scheme ${schemes.join(' or ')}`),
+  );
+
+const rolesList = z.preprocess(
+  unset,
+  z
+    .string()
+    .default(APP_ROLES.join(','))
+    .transform((value) => value.split(',').map((role) => role.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(APP_ROLES, { error: (issue) => `unknown role "${String(issue.input)}" (roles are ${APP_ROLES.join(', ')})` })).min(1, 'at least one role')),
+);
+
+const brokerList = z.preprocess(
+  unset,
+  z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1)),
+);
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(unset, z.enum(['development', 'test', 'production']).default('development')),
+  LOG_LEVEL: z.preprocess(unset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  ROLES: rolesList,
+  HTTP_HOST: str('0.0.0.0'),
+  HTTP_PORT: int(4000, 0, 65535),
+  HTTP_BODY_LIMIT_BYTES: int(1_000_000, 1_000),
+  SANDBOX_ENABLED: z.preprocess(unset, z.enum(['true', 'false', '1', '0']).optional()),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+  DATABASE_URL: urlWithScheme(['mariadb', 'mysql'], 'mariadb://root@127.0.0.1:3306/agent_relay'),
+  DATABASE_POOL_MAX: int(10, 1, 200),
+  DATABASE_DEBUG: bool(false),
+  REDIS_URL: urlWithScheme(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  REDIS_PREFIX: str('agent-relay'),
+  KAFKA_BROKERS: brokerList,
+  KAFKA_CLIENT_ID: str('agent-relay'),
+  KAFKA_TOPIC: z.preprocess(unset, z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'invalid Kafka topic name').default('agent-relay.chat-messages')),
+  KAFKA_PARTITIONS: int(6, 1, 1000),
+  KAFKA_CONSUMER_GROUP: str('agent-relay-history'),
+  OPENAI_BASE_URL: z.preprocess(unset, z.url().optional()),
+  OPENAI_API_KEY: z.preprocess(unset, z.string().optional()),
+  MODEL_WORKER: str('gpt-4o-mini'),
+  MODEL_STRATEGIST: str('o3-mini'),
+  JWT_SECRET: z.preprocess(unset, z.string().min(32, 'must be at least 32 characters').optional()),
+  JWT_ISSUER: str('agent-relay'),
+  JWT_AUDIENCE: str('agent-relay'),
+  RELAY_BATCH_SIZE: int(1000, 1, 10_000),
+  RELAY_POLL_INTERVAL_MS: int(1000, 50),
+  RELAY_LEASE_MS: int(30_000, 1000),
+  RELAY_MAX_ATTEMPTS: int(10, 1, 1000),
+  RELAY_BACKOFF_BASE_MS: int(500, 1),
+  RELAY_BACKOFF_CAP_MS: int(300_000, 1),
+  RELAY_SWEEP_AFTER_MS: int(300_000, 1000),
+  OUTBOX_RETENTION_MS: int(7 * 24 * 3600 * 1000, 0),
+  OUTBOX_RETENTION_BATCH: int(5000, 1, 100_000),
+  CONSUMER_RETRY_BASE_MS: int(200, 1),
+  CONSUMER_RETRY_CAP_MS: int(30_000, 1),
+  CONSUMER_PARTITIONS_CONSUMED_CONCURRENTLY: int(3, 1, 64),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+const dbNameFrom = (url: URL) => decodeURIComponent(url.pathname.replace(/^\//, '')) || 'agent_relay';
+
+const shape = (env: Env) => {
+  const dbUrl = new URL(env.DATABASE_URL);
+  const production = env.NODE_ENV === 'production';
+  return {
+    env: env.NODE_ENV,
+    roles: env.ROLES,
+    log: { level: env.LOG_LEVEL },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    http: {
+      host: env.HTTP_HOST,
+      port: env.HTTP_PORT,
+      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+      /** Apollo Sandbox and introspection: on outside production unless switched off. */
+      sandbox: env.SANDBOX_ENABLED === undefined ? !production : env.SANDBOX_ENABLED === 'true' || env.SANDBOX_ENABLED === '1',
+    },
+    db: {
+      url: env.DATABASE_URL,
+      driver: dbUrl.protocol === 'mysql:' ? ('mysql' as const) : ('mariadb' as const),
+      dbName: dbNameFrom(dbUrl),
+      poolMax: env.DATABASE_POOL_MAX,
+      debug: env.DATABASE_DEBUG,
+    },
+    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
+    kafka: {
+      brokers: env.KAFKA_BROKERS,
+      clientId: env.KAFKA_CLIENT_ID,
+      topic: env.KAFKA_TOPIC,
+      partitions: env.KAFKA_PARTITIONS,
+      groupId: env.KAFKA_CONSUMER_GROUP,
+    },
+    llm: {
+      baseUrl: env.OPENAI_BASE_URL,
+      apiKey: env.OPENAI_API_KEY,
+      models: { WORKER: env.MODEL_WORKER, STRATEGIST: env.MODEL_STRATEGIST },
+    },
+    auth: {
+      jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
+      usingDevSecret: env.JWT_SECRET === undefined,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+    },
+    relay: {
+      batchSize: env.RELAY_BATCH_SIZE,
+      pollIntervalMs: env.RELAY_POLL_INTERVAL_MS,
+      leaseMs: env.RELAY_LEASE_MS,
+      maxAttempts: env.RELAY_MAX_ATTEMPTS,
+      backoffBaseMs: env.RELAY_BACKOFF_BASE_MS,
+      backoffCapMs: env.RELAY_BACKOFF_CAP_MS,
+      sweepAfterMs: env.RELAY_SWEEP_AFTER_MS,
+      retentionMs: env.OUTBOX_RETENTION_MS,
+      retentionBatch: env.OUTBOX_RETENTION_BATCH,
+    },
+    consumer: {
+      retryBaseMs: env.CONSUMER_RETRY_BASE_MS,
+      retryCapMs: env.CONSUMER_RETRY_CAP_MS,
+      partitionsConsumedConcurrently: env.CONSUMER_PARTITIONS_CONSUMED_CONCURRENTLY,
+    },
+  } as const;
+};
+
+type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
+export type AppConfig = DeepReadonly<ReturnType<typeof shape>>;
+
+export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: string[] };
+
+/** Parses the whole environment and reports every problem at once, one line each. */
+export const loadConfig = (env: Record<string, string | undefined> = process.env): ConfigResult => {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    return { ok: false, errors: parsed.error.issues.map((issue) => `${String(issue.path[0] ?? '(env)')}: ${issue.message}`) };
+  }
+  const errors: string[] = [];
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.JWT_SECRET === undefined) {
+    errors.push('JWT_SECRET: required when NODE_ENV=production');
+  }
+  if (parsed.data.RELAY_BACKOFF_CAP_MS < parsed.data.RELAY_BACKOFF_BASE_MS) {
+    errors.push('RELAY_BACKOFF_CAP_MS: must be at least RELAY_BACKOFF_BASE_MS');
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config: shape(parsed.data) };
+};
+
+/** Config for logs: secrets replaced, URLs stripped of passwords. */
+export const redactConfig = (config: AppConfig) => {
+  const stripPassword = (value: string) => {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  };
+  return {
+    ...config,
+    db: { ...config.db, url: stripPassword(config.db.url) },
+    redis: { ...config.redis, url: stripPassword(config.redis.url) },
+    llm: { ...config.llm, apiKey: config.llm.apiKey ? '***' : undefined },
+    auth: { ...config.auth, jwtSecret: '***' },
+  };
+};

@@ -1,0 +1,13 @@
+/** Roles a token may carry. `ops` unlocks the outbox inspection and replay API. */
+export const ROLES = ['user', 'ops'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling: taken from a verified token, never from client-supplied fields. */
+export interface Principal {
+  readonly userId: string;
+  readonly roles: readonly Role[];
+  /** Seconds since the epoch at which the credential stops being valid. */
+  readonly expiresAt: number;
+}
+
+export const hasRole = (principal: Principal, role: Role): boolean => principal.roles.includes(role);

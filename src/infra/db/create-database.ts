@@ -1,0 +1,55 @@
+import { MikroORM } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { AppConfig } from '../../config';
+import { AppError } from '../../domain/errors';
+import { createStatusTracker, withTimeout, type Component } from '../lifecycle';
+import type { Logger } from '../logger';
+import { ormOptions } from './orm-options';
+
+export interface Database extends Component {
+  /** A fresh EntityManager for one request, job or batch; never share one across them. */
+  fork(): EntityManager;
+  orm(): MikroORM;
+}
+
+/** The one MikroORM.init of the process. Migrations run from the CLI, never here. */
+export const createDatabase = (db: AppConfig['db'], logger: Logger): Database => {
+  const status = createStatusTracker('database', logger);
+  let instance: MikroORM | undefined;
+  const orm = () => {
+    if (!instance) throw new AppError('SERVICE_UNAVAILABLE', 'database not started');
+    return instance;
+  };
+  return {
+    name: 'database',
+    orm,
+    fork: () => orm().em.fork() as unknown as EntityManager,
+    async start() {
+      status.set('starting');
+      try {
+        instance = await MikroORM.init({ ...ormOptions(db), ensureDatabase: false, logger: (message) => logger.debug(message) });
+        const check = await instance.checkConnection();
+        if (!check.ok) throw new Error(check.reason);
+      } catch (error) {
+        throw new AppError('SERVICE_UNAVAILABLE', `database unreachable at ${new URL(db.url).host}: ${(error as Error).message}`, { cause: error });
+      }
+      status.set('ready');
+    },
+    async stop() {
+      await instance?.close(true);
+      instance = undefined;
+      status.set('stopped');
+    },
+    async ready() {
+      if (!instance) return false;
+      try {
+        await withTimeout('database ping', 2000, instance.em.getConnection().execute('select 1'));
+        status.set('ready');
+        return true;
+      } catch (error) {
+        status.set('unhealthy', (error as Error).message);
+        return false;
+      }
+    },
+  };
+};

@@ -1,0 +1,45 @@
+import type { Options } from '@mikro-orm/core';
+import { MariaDbDriver } from '@mikro-orm/mariadb';
+import { Migrator } from '@mikro-orm/migrations';
+import { MySqlDriver } from '@mikro-orm/mysql';
+import path from 'node:path';
+import type { AppConfig } from '../../config';
+import { entities } from './entities';
+import { migrationsList } from './migrations/index';
+
+/**
+ * MikroORM options for one database config. The driver follows the URL scheme:
+ * against MariaDB, the mysql driver returns JSON columns as strings and never diffs
+ * clean, so `mariadb://` selects the MariaDB driver.
+ */
+export const ormOptions = (db: AppConfig['db']): Options => {
+  const url = new URL(db.url);
+  url.protocol = 'mysql:';
+  url.pathname = '/';
+  return {
+    driver: (db.driver === 'mysql' ? MySqlDriver : MariaDbDriver) as Options['driver'],
+    clientUrl: url.toString().replace(/\/$/, ''),
+    dbName: db.dbName,
+    entities,
+    extensions: [Migrator],
+    // Every request, job and Kafka batch forks its own EntityManager.
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    debug: db.debug,
+    pool: { min: 0, max: db.poolMax },
+    discovery: { warnWhenNoEntities: true },
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      path: path.join(__dirname, 'migrations'),
+      pathTs: path.join(__dirname, 'migrations'),
+      migrationsList,
+      // MySQL/MariaDB commit DDL implicitly; a wrapping transaction would only pretend.
+      transactional: false,
+      // Diff against the live schema, not a snapshot file, so migration:check proves
+      // the committed migrations produce exactly what the entities describe.
+      snapshot: false,
+      emit: 'ts',
+      fileName: (timestamp, name) => `${timestamp}-${name ?? 'migration'}.migration`,
+    },
+  };
+};

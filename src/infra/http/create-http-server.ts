@@ -1,0 +1,103 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppConfig } from '../../config';
+import type { TokenVerifier } from '../../domain/ports/token-verifier';
+import type { GraphQLContext } from '../../resolvers/context';
+import { toGraphQLError } from '../../resolvers/to-graphql-error';
+import { createStatusTracker, type Component } from '../lifecycle';
+import type { Logger } from '../logger';
+import { createHttpContext } from './http-context';
+import { createWsServer } from './ws-server';
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, 'ok' | 'failed'>;
+}
+
+export interface HttpServerDeps {
+  config: AppConfig['http'];
+  schema: GraphQLSchema;
+  verifier: TokenVerifier;
+  logger: Logger;
+  readiness: () => Promise<ReadinessReport>;
+}
+
+export interface HttpServer extends Component {
+  /** The bound address once started (port 0 picks a free port, as tests do). */
+  url(): string;
+}
+
+/** Apollo Server on express 5 plus graphql-ws, sharing one port and the path /graphql. */
+export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
+  const { config, schema, logger } = deps;
+  const status = createStatusTracker('http', logger);
+  const app = express();
+  const httpServer: Server = createServer(app);
+  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger });
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    introspection: config.sandbox,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => toGraphQLError(formatted, error, logger),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
+      config.sandbox
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false })
+        : ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'alive' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await deps.readiness();
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
+  });
+
+  return {
+    name: 'http',
+    async start() {
+      status.set('starting');
+      await apollo.start();
+      app.use(
+        '/graphql',
+        express.json({ limit: config.bodyLimitBytes }),
+        expressMiddleware(apollo, { context: createHttpContext(deps.verifier, logger) }),
+      );
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      status.set('ready');
+      logger.info({ url: this.url() }, config.sandbox ? `GraphQL and Apollo Sandbox at ${this.url()}` : `GraphQL at ${this.url()}`);
+    },
+    async stop() {
+      // Apollo's drain plugin stops accepting, lets in-flight requests finish, and
+      // disposes graphql-ws (closing sockets with 1001) through drainServer.
+      await apollo.stop();
+      status.set('stopped');
+    },
+    async ready() {
+      return status.get() === 'ready';
+    },
+    url() {
+      const address = httpServer.address() as AddressInfo | null;
+      const host = !address || address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+      return `http://${host}:${address?.port ?? config.port}/graphql`;
+    },
+  };
+};

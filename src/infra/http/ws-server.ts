@@ -1,0 +1,62 @@
+import type { GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Server } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Principal } from '../../domain/identity';
+import type { TokenVerifier } from '../../domain/ports/token-verifier';
+import { toGraphQLError } from '../../resolvers/to-graphql-error';
+import { bearerToken } from '../auth/jwt';
+import type { Logger } from '../logger';
+import { contextFor } from './http-context';
+
+/** setTimeout overflows past 2^31-1 ms; longer tokens are re-armed by reconnects anyway. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+type SocketExtra = {
+  socket: WebSocket;
+  principal?: Principal;
+  expiryTimer?: NodeJS.Timeout;
+};
+
+/**
+ * graphql-ws on the HTTP server's /graphql path. Identity is checked once, at
+ * connection_init: no token closes with 4401, a bad or expired one with 4403, and a
+ * token that expires while the socket is open closes it with 4403 at that moment.
+ */
+export const createWsServer = (deps: { httpServer: Server; schema: GraphQLSchema; verifier: TokenVerifier; logger: Logger }) => {
+  const { logger } = deps;
+  const wsServer = new WebSocketServer({ server: deps.httpServer, path: '/graphql', maxPayload: 1_000_000 });
+  wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
+  const cleanup = useServer<Record<string, unknown>, SocketExtra>(
+    {
+      schema: deps.schema,
+      onConnect: async (ctx) => {
+        const token = bearerToken(ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization']);
+        if (!token) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+          return false;
+        }
+        try {
+          const principal = await deps.verifier.verify(token);
+          ctx.extra.principal = principal;
+          const msLeft = Math.min(principal.expiresAt * 1000 - Date.now(), MAX_TIMER_MS);
+          ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(msLeft, 0));
+          return true;
+        } catch {
+          return false; // graphql-ws closes with 4403 Forbidden
+        }
+      },
+      onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
+      context: (ctx) => {
+        if (!ctx.extra.principal) throw new Error('unreachable: operation before acknowledged connection');
+        return contextFor(ctx.extra.principal, logger);
+      },
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((error) => toGraphQLError(error.toJSON(), error, logger)) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => toGraphQLError(error.toJSON(), error, logger)),
+    },
+    wsServer,
+  );
+  return { dispose: () => cleanup.dispose() };
+};

@@ -1,0 +1,76 @@
+import { Kafka, logLevel, type Admin, type logCreator } from 'kafkajs';
+import type { AppConfig } from '../../config';
+import { AppError } from '../../domain/errors';
+import { createStatusTracker, withTimeout, type Component } from '../lifecycle';
+import type { Logger } from '../logger';
+
+export interface KafkaClient extends Component {
+  kafka(): Kafka;
+}
+
+/** kafkajs logs through pino, at warn and above: its info lines are per-connection noise. */
+const pinoLogCreator =
+  (logger: Logger): logCreator =>
+  () =>
+  ({ level, log }) => {
+    const { message, ...extra } = log;
+    if (level === logLevel.ERROR) logger.error({ kafka: extra }, message);
+    else if (level === logLevel.WARN) logger.warn({ kafka: extra }, message);
+  };
+
+/**
+ * The cluster handle plus an admin client used for readiness and to create the topic
+ * at start with the configured partition count (an existing topic is left as it is).
+ */
+export const createKafka = (config: AppConfig['kafka'], logger: Logger): KafkaClient => {
+  const status = createStatusTracker('kafka', logger);
+  const kafka = new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    retry: { retries: 3, initialRetryTime: 200 },
+    logLevel: logLevel.WARN,
+    logCreator: pinoLogCreator(logger),
+  });
+  let admin: Admin | undefined;
+  return {
+    name: 'kafka',
+    kafka: () => kafka,
+    async start() {
+      status.set('starting');
+      admin = kafka.admin({ retry: { retries: 2 } });
+      try {
+        await withTimeout('kafka admin connect', 15_000, admin.connect());
+        // Creating only when missing keeps the broker's TOPIC_ALREADY_EXISTS out of the logs.
+        if (!(await admin.listTopics()).includes(config.topic)) {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: [{ topic: config.topic, numPartitions: config.partitions, replicationFactor: -1 }],
+          });
+        }
+      } catch (error) {
+        await admin.disconnect().catch(() => undefined);
+        admin = undefined;
+        throw new AppError('SERVICE_UNAVAILABLE', `kafka unreachable at ${config.brokers.join(',')}: ${(error as Error).message}`, { cause: error });
+      }
+      status.set('ready');
+    },
+    async stop() {
+      await admin?.disconnect();
+      admin = undefined;
+      status.set('stopped');
+    },
+    async ready() {
+      if (!admin) return false;
+      try {
+        await withTimeout('kafka metadata', 3000, admin.fetchTopicMetadata({ topics: [config.topic] }));
+        status.set('ready');
+        return true;
+      } catch (error) {
+        status.set('unhealthy', (error as Error).message);
+        return false;
+      }
+    },
+  };
+};

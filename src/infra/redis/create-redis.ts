@@ -1,0 +1,78 @@
+import { Redis } from 'ioredis';
+import type { AppConfig } from '../../config';
+import { AppError } from '../../domain/errors';
+import { createStatusTracker, withTimeout, type Component } from '../lifecycle';
+import type { Logger } from '../logger';
+
+export interface RedisClients extends Component {
+  /** Commands (cache, streams, rate limits, BullMQ queues). */
+  client(): Redis;
+  /** Options for BullMQ workers, which need blocking connections without per-request retries. */
+  workerConnection(): WorkerConnection;
+}
+
+/** Plain connection options; BullMQ opens its own connections from them. */
+export interface WorkerConnection {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db: number;
+  tls?: Record<string, never>;
+  maxRetriesPerRequest: null;
+}
+
+const optionsFrom = (url: string): Omit<WorkerConnection, 'maxRetriesPerRequest'> => {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    username: parsed.username || undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+  };
+};
+
+export const createRedis = (redis: AppConfig['redis'], logger: Logger): RedisClients => {
+  const status = createStatusTracker('redis', logger);
+  const base = optionsFrom(redis.url);
+  let client: Redis | undefined;
+  return {
+    name: 'redis',
+    client: () => {
+      if (!client) throw new AppError('SERVICE_UNAVAILABLE', 'redis not started');
+      return client;
+    },
+    workerConnection: () => ({ ...base, maxRetriesPerRequest: null }),
+    async start() {
+      status.set('starting');
+      // Fail fast at start; once running, ioredis reconnects on its own.
+      client = new Redis({ ...base, lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true });
+      client.on('error', (error) => status.set('unhealthy', error.message));
+      client.on('ready', () => status.set('ready'));
+      try {
+        await withTimeout('redis connect', 5000, client.connect());
+        await client.ping();
+      } catch (error) {
+        client.disconnect();
+        client = undefined;
+        throw new AppError('SERVICE_UNAVAILABLE', `redis unreachable at ${base.host}:${base.port}: ${(error as Error).message}`, { cause: error });
+      }
+      status.set('ready');
+    },
+    async stop() {
+      if (client) await client.quit().catch(() => client?.disconnect());
+      client = undefined;
+      status.set('stopped');
+    },
+    async ready() {
+      if (!client || client.status !== 'ready') return false;
+      try {
+        return (await withTimeout('redis ping', 2000, client.ping())) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+  };
+};

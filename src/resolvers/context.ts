@@ -1,0 +1,9 @@
+import type { Principal } from '../domain/identity';
+import type { Logger } from '../domain/ports/logger';
+
+/** Per-operation context for HTTP and WebSocket alike. The principal is always verified. */
+export interface GraphQLContext {
+  readonly principal: Principal;
+  readonly requestId: string;
+  readonly logger: Logger;
+}

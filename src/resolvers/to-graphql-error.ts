@@ -1,0 +1,40 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { isAppError, type ErrorCode } from '../domain/errors';
+import type { Logger } from '../domain/ports/logger';
+
+/** AppError codes as clients see them in `extensions.code`. */
+const PUBLIC_CODES: Partial<Record<ErrorCode, string>> = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONVERSATION_NOT_FOUND: 'NOT_FOUND',
+  RATE_LIMITED: 'RATE_LIMITED',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+};
+
+/** Codes GraphQL itself (parse, validation) and Apollo produce; they are safe to pass through. */
+const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST', 'UNAUTHENTICATED', 'FORBIDDEN']);
+
+/**
+ * The one place an error becomes what a client sees, shared by Apollo's formatError
+ * and graphql-ws so HTTP and WebSocket agree. Unknown failures become a generic
+ * INTERNAL_SERVER_ERROR and are logged with their detail.
+ */
+export const toGraphQLError = (formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError => {
+  const original = unwrapResolverError(error);
+  if (isAppError(original)) {
+    const code = PUBLIC_CODES[original.code];
+    if (code) return { ...formatted, message: original.message, extensions: { code } };
+  } else if (original instanceof GraphQLError) {
+    const code = formatted.extensions?.['code'];
+    if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) return { ...formatted, extensions: { code } };
+  }
+  logger.error({ err: original, path: formatted.path }, 'unexpected error in GraphQL operation');
+  return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+};
+
+/** An AppError as a GraphQLError, for the places that must throw one (context functions). */
+export const appErrorToGraphQL = (code: 'UNAUTHENTICATED' | 'FORBIDDEN', message: string, status: number) =>
+  new GraphQLError(message, { extensions: { code, http: { status } } });

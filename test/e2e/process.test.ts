@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { testEnv } from '../support/test-config';
+import { createTestDatabase } from '../support/test-database';
+import { loadConfig } from '../../src/config';
+import { deferred } from '../support/eventually';
+import { deleteTopic } from '../support/kafka-admin';
+
+const root = path.resolve(__dirname, '../..');
+
+/** Runs src/main.ts as a real process with exactly the given environment. */
+const startMain = (env: Record<string, string | undefined>) => {
+  const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env['PATH'], ...env } as NodeJS.ProcessEnv,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, exited, output: () => stdout };
+};
+
+describe('the service process', () => {
+  it('prints every config problem and exits 1', async () => {
+    const { exited } = startMain({ ROLES: 'api,web', DATABASE_URL: 'postgres://db/x', HTTP_PORT: '99999' });
+    const { code, stderr } = await exited;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/invalid configuration/);
+    expect(stderr).toMatch(/ROLES: unknown role "web"/);
+    expect(stderr).toMatch(/DATABASE_URL: must be a URL with scheme mariadb or mysql/);
+    expect(stderr).toMatch(/HTTP_PORT: /);
+  }, 30_000);
+
+  it('exits 1 with one line naming the unreachable service', async () => {
+    const env = testEnv({ LOG_LEVEL: 'fatal', REDIS_URL: 'redis://127.0.0.1:1' });
+    const config = loadConfig(env);
+    if (!config.ok) throw new Error('bad test env');
+    const database = await createTestDatabase(config.config.db);
+    try {
+      const { code, stderr } = await startMain(env).exited;
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^agent-relay: failed to start: redis unreachable at 127\.0\.0\.1:1/m);
+    } finally {
+      await database.drop();
+    }
+  }, 30_000);
+
+  it('exits 1 naming the database when it does not exist', async () => {
+    const { code, stderr } = await startMain(testEnv({ LOG_LEVEL: 'fatal' })).exited;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^agent-relay: failed to start: database unreachable at .*Unknown database 'agent_relay_test_/m);
+  }, 30_000);
+
+  it('serves, then on SIGTERM stops HTTP first and the database last, and exits 0', async () => {
+    const env = testEnv({ LOG_LEVEL: 'info' });
+    const config = loadConfig(env);
+    if (!config.ok) throw new Error('bad test env');
+    const database = await createTestDatabase(config.config.db);
+    const main = startMain(env);
+    const listening = deferred<string>();
+    main.child.stdout.on('data', () => {
+      const match = /at (http:\/\/[^"\s]+\/graphql)/.exec(main.output());
+      if (match?.[1]) listening.resolve(match[1]);
+    });
+    try {
+      const url = await listening.promise;
+      const ready = await fetch(url.replace(/graphql$/, 'readyz'));
+      expect(ready.status).toBe(200);
+      main.child.kill('SIGTERM');
+      const { code, stdout } = await main.exited;
+      expect(code).toBe(0);
+      const stops = [...stdout.matchAll(/"msg":"stopped (\w+)"/g)].map((m) => m[1]);
+      expect(stops).toEqual(['http', 'kafka', 'redis', 'database']);
+    } finally {
+      main.child.kill('SIGKILL');
+      await database.drop();
+      await deleteTopic(config.config.kafka);
+    }
+  }, 60_000);
+});

@@ -1,0 +1,43 @@
+import { MikroORM } from '@mikro-orm/core';
+import { migrateUp, migrationNeeded, withMigrator } from '../../src/infra/db/migrator';
+import { ormOptions } from '../../src/infra/db/orm-options';
+import { testConfig } from '../support/test-config';
+import { createTestDatabase } from '../support/test-database';
+
+describe('migrations on the real database', () => {
+  const { db } = testConfig();
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(db);
+  });
+  afterAll(() => database.drop());
+
+  it('create the three tables from an empty database', async () => {
+    const orm = await MikroORM.init({ ...ormOptions(db), logger: () => undefined });
+    try {
+      const rows: { TABLE_NAME: string }[] = await orm.em.getConnection().execute(
+        'select table_name as TABLE_NAME from information_schema.tables where table_schema = ? order by table_name',
+        [db.dbName],
+      );
+      expect(rows.map((row) => row.TABLE_NAME)).toEqual(['chat_messages', 'conversations', 'mikro_orm_migrations', 'outbox_messages']);
+    } finally {
+      await orm.close(true);
+    }
+  });
+
+  it('leave nothing for migration:check to add (entities and migrations agree)', async () => {
+    await expect(migrationNeeded(db)).resolves.toBe(false);
+  });
+
+  it('are idempotent: a second up applies nothing', async () => {
+    await expect(migrateUp(db)).resolves.toEqual([]);
+  });
+
+  it('revert and re-apply cleanly', async () => {
+    const reverted = await withMigrator(db, async (migrator) => (await migrator.down()).map((m) => m.name));
+    expect(reverted).toHaveLength(1);
+    await expect(migrateUp(db)).resolves.toHaveLength(1);
+    await expect(migrationNeeded(db)).resolves.toBe(false);
+  });
+});

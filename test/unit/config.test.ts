@@ -1,0 +1,65 @@
+import { loadConfig, redactConfig } from '../../src/config';
+
+const errorsOf = (env: Record<string, string>) => {
+  const result = loadConfig(env);
+  if (result.ok) throw new Error('expected invalid config');
+  return result.errors;
+};
+
+describe('loadConfig', () => {
+  it('gives documented defaults for an empty environment', () => {
+    const result = loadConfig({});
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    expect(result.config.roles).toEqual(['api', 'relay', 'consumer']);
+    expect(result.config.http.port).toBe(4000);
+    expect(result.config.db).toMatchObject({ driver: 'mariadb', dbName: 'agent_relay' });
+    expect(result.config.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], topic: 'agent-relay.chat-messages', partitions: 6 });
+    expect(result.config.auth.usingDevSecret).toBe(true);
+    expect(result.config.http.sandbox).toBe(true);
+  });
+
+  it('treats empty strings as unset', () => {
+    const result = loadConfig({ HTTP_PORT: '', ROLES: ' ', KAFKA_BROKERS: '' });
+    expect(result.ok && result.config.http.port).toBe(4000);
+    expect(result.ok && result.config.roles).toHaveLength(3);
+  });
+
+  it('chooses the ORM driver from the URL scheme', () => {
+    const mysql = loadConfig({ DATABASE_URL: 'mysql://app:pw@db:3307/history' });
+    expect(mysql.ok && mysql.config.db).toMatchObject({ driver: 'mysql', dbName: 'history' });
+  });
+
+  it('reports every problem at once, each naming its variable', () => {
+    const errors = errorsOf({ ROLES: 'api,bogus', DATABASE_URL: 'postgres://x/y', HTTP_PORT: 'eighty', KAFKA_BROKERS: 'nohost', REDIS_URL: 'not a url' });
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ROLES: unknown role "bogus"/),
+        expect.stringMatching(/^DATABASE_URL: must be a URL with scheme mariadb or mysql/),
+        expect.stringMatching(/^HTTP_PORT: /),
+        expect.stringMatching(/^KAFKA_BROKERS: each broker must be host:port/),
+        expect.stringMatching(/^REDIS_URL: /),
+      ]),
+    );
+    expect(errors).toHaveLength(5);
+  });
+
+  it('requires a real JWT secret in production and rejects short secrets', () => {
+    expect(errorsOf({ NODE_ENV: 'production' })).toEqual(['JWT_SECRET: required when NODE_ENV=production']);
+    expect(errorsOf({ JWT_SECRET: 'short' })[0]).toMatch(/^JWT_SECRET: must be at least 32 characters/);
+  });
+
+  it('turns the Sandbox off in production unless asked for', () => {
+    const secret = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) };
+    const off = loadConfig(secret);
+    const on = loadConfig({ ...secret, SANDBOX_ENABLED: 'true' });
+    expect(off.ok && off.config.http.sandbox).toBe(false);
+    expect(on.ok && on.config.http.sandbox).toBe(true);
+  });
+
+  it('redacts secrets and passwords for logging', () => {
+    const result = loadConfig({ DATABASE_URL: 'mariadb://root:hunter2@db/app', JWT_SECRET: 's'.repeat(40), OPENAI_API_KEY: 'sk-123' });
+    if (!result.ok) throw new Error('invalid');
+    const text = JSON.stringify(redactConfig(result.config));
+    expect(text).not.toMatch(/hunter2|sk-123|ssss/);
+  });
+});
