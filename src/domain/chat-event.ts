@@ -1,0 +1,73 @@
+/**
+ * The versioned Kafka envelope for chat messages (documented in docs/envelope.md).
+ * Decoding is total: anything that does not match is a reason, never an exception,
+ * so a poison record is recorded and skipped instead of blocking its partition.
+ */
+export const CHAT_MESSAGE_CREATED = 'chat.message.created';
+export const ENVELOPE_VERSION = 1;
+
+export type ChatRole = 'user' | 'assistant';
+
+export interface ChatMessagePayload {
+  readonly messageId: string;
+  readonly role: ChatRole;
+  readonly content: string;
+  readonly reasoning: string | null;
+  readonly model: string | null;
+  readonly promptTokens: number | null;
+  readonly completionTokens: number | null;
+  /** True when generation failed part-way and this is what was produced. */
+  readonly partial: boolean;
+}
+
+export interface ChatMessageEnvelope {
+  readonly schemaVersion: typeof ENVELOPE_VERSION;
+  readonly eventId: string;
+  readonly eventType: typeof CHAT_MESSAGE_CREATED;
+  readonly conversationId: string;
+  readonly seq: number;
+  /** The conversation's time for the message: history keeps it, never the consume time. */
+  readonly occurredAt: string;
+  readonly payload: ChatMessagePayload;
+}
+
+export type DecodeResult = { ok: true; envelope: ChatMessageEnvelope } | { ok: false; reason: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown) => value === null || (Number.isInteger(value) && (value as number) >= 0);
+const isNullableString = (value: unknown) => value === null || typeof value === 'string';
+
+const payloadProblem = (payload: unknown): string | undefined => {
+  if (!isObject(payload)) return 'payload is not an object';
+  if (typeof payload['messageId'] !== 'string' || !UUID.test(payload['messageId'])) return 'payload.messageId is not a UUID';
+  if (payload['role'] !== 'user' && payload['role'] !== 'assistant') return 'payload.role is not user or assistant';
+  if (typeof payload['content'] !== 'string') return 'payload.content is not a string';
+  if (!isNullableString(payload['reasoning']) || !isNullableString(payload['model'])) return 'payload.reasoning/model must be strings or null';
+  if (!isCount(payload['promptTokens']) || !isCount(payload['completionTokens'])) return 'payload token counts must be non-negative integers or null';
+  if (typeof payload['partial'] !== 'boolean') return 'payload.partial is not a boolean';
+  return undefined;
+};
+
+const envelopeProblem = (value: unknown): string | undefined => {
+  if (!isObject(value)) return 'envelope is not a JSON object';
+  if (value['schemaVersion'] !== ENVELOPE_VERSION) return `unsupported schemaVersion ${String(value['schemaVersion'])}`;
+  if (value['eventType'] !== CHAT_MESSAGE_CREATED) return `unknown eventType ${String(value['eventType'])}`;
+  if (typeof value['eventId'] !== 'string' || !UUID.test(value['eventId'])) return 'eventId is not a UUID';
+  if (typeof value['conversationId'] !== 'string' || !UUID.test(value['conversationId'])) return 'conversationId is not a UUID';
+  if (!Number.isInteger(value['seq']) || (value['seq'] as number) < 1) return 'seq is not a positive integer';
+  if (typeof value['occurredAt'] !== 'string' || Number.isNaN(Date.parse(value['occurredAt']))) return 'occurredAt is not a timestamp';
+  return payloadProblem(value['payload']);
+};
+
+export const decodeEnvelope = (raw: string | null): DecodeResult => {
+  if (raw === null) return { ok: false, reason: 'record has no value' };
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return { ok: false, reason: 'value is not JSON' };
+  }
+  const problem = envelopeProblem(value);
+  return problem ? { ok: false, reason: problem } : { ok: true, envelope: value as ChatMessageEnvelope };
+};

@@ -1,0 +1,29 @@
+/** Exponential backoff with full jitter; base, cap and attempts come from config. */
+export interface RetryPolicy {
+  readonly baseMs: number;
+  readonly capMs: number;
+  readonly maxAttempts: number;
+}
+
+export type FailureDecision = { kind: 'retry'; attempts: number; nextAttemptAt: Date } | { kind: 'dead'; attempts: number };
+
+/**
+ * Delay before attempt `attempt + 1`: uniform in [ceiling/2, ceiling] where the
+ * ceiling doubles per attempt up to the cap. The lower half keeps retries from
+ * collapsing to zero; the upper jitter spreads a thundering herd.
+ */
+export const backoffDelayMs = (policy: RetryPolicy, attempt: number, random: () => number = Math.random): number => {
+  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+};
+
+/** After a failed attempt: retry later, or give up once the attempts are spent (or it never can succeed). */
+export const decideFailure = (
+  policy: RetryPolicy,
+  input: { attemptsSoFar: number; maxAttempts: number; permanent: boolean; now: Date },
+  random: () => number = Math.random,
+): FailureDecision => {
+  const attempts = input.attemptsSoFar + 1;
+  if (input.permanent || attempts >= input.maxAttempts) return { kind: 'dead', attempts };
+  return { kind: 'retry', attempts, nextAttemptAt: new Date(input.now.getTime() + backoffDelayMs(policy, attempts, random)) };
+};
