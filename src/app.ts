@@ -1,14 +1,28 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createAppendChatMessages, type AppendChatMessages } from './application/append-chat-messages.use-case';
+import { createPersistHistoryBatch } from './application/persist-history-batch.use-case';
+import { createRelayBatch } from './application/relay-batch.use-case';
+import { createPurgeConsumed, createSweepOutbox } from './application/sweep-outbox.use-case';
+import { systemClock } from './domain/ports/clock';
 import type { AppConfig } from './config';
 import { redactConfig } from './config';
 import { createJwtVerifier } from './infra/auth/jwt';
 import { createDatabase } from './infra/db/create-database';
+import { createMikroHistoryStore } from './infra/db/repositories/mikro-history.store';
+import { createMikroOutboxRelayStore } from './infra/db/repositories/mikro-outbox-relay.store';
+import { createMikroUnitOfWork } from './infra/db/repositories/mikro-unit-of-work';
 import { createHttpServer, type HttpServer, type ReadinessReport } from './infra/http/create-http-server';
 import { createKafka } from './infra/kafka/create-kafka';
+import { createHistoryConsumer } from './infra/kafka/history.consumer';
+import { createKafkaPublisher } from './infra/kafka/kafka-publisher';
 import { withTimeout, type Component } from './infra/lifecycle';
 import { createLogger, type Logger } from './infra/logger';
 import { createRedis } from './infra/redis/create-redis';
 import { createResolvers } from './resolvers';
+import { createRelayWorker } from './jobs/relay.worker';
+import { createBullRelayWaker } from './jobs/relay-waker';
 import { loadTypeDefs } from './schema/type-defs';
 
 export interface App {
@@ -17,7 +31,34 @@ export interface App {
   readiness(): Promise<ReadinessReport>;
   /** The GraphQL URL when the api role runs. */
   url(): string | undefined;
+  /** Use cases, for in-process drivers (benchmarks, chaos traffic, tests). */
+  readonly useCases: { appendChatMessages: AppendChatMessages };
 }
+
+/** The relay side: claim → publish → ack, plus the sweeper and retention. */
+const relayComponents = (config: AppConfig, deps: { database: ReturnType<typeof createDatabase>; redis: ReturnType<typeof createRedis>; kafka: ReturnType<typeof createKafka>; logger: Logger }) => {
+  const store = createMikroOutboxRelayStore(deps.database);
+  const publisher = createKafkaPublisher({ kafka: deps.kafka, logger: deps.logger });
+  const { relay } = config;
+  const worker = createRelayWorker({
+    connection: deps.redis.workerConnection(),
+    prefix: config.redis.prefix,
+    config: relay,
+    logger: deps.logger,
+    relayBatch: createRelayBatch({
+      store,
+      publisher,
+      clock: systemClock,
+      policy: { baseMs: relay.backoffBaseMs, capMs: relay.backoffCapMs, maxAttempts: relay.maxAttempts },
+      owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      batchSize: relay.batchSize,
+      leaseMs: relay.leaseMs,
+    }),
+    sweep: createSweepOutbox({ store, clock: systemClock, sweepAfterMs: relay.sweepAfterMs, limit: relay.batchSize }),
+    purge: createPurgeConsumed({ store, clock: systemClock, retentionMs: relay.retentionMs, batchSize: relay.retentionBatch, maxBatches: 100 }),
+  });
+  return [publisher, worker];
+};
 
 /**
  * Wires adapters → use cases → servers and workers for the enabled roles. Nothing
@@ -29,9 +70,24 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
   const redis = createRedis(config.redis, logger);
   const kafka = createKafka(config.kafka, logger);
   const dependencies: Component[] = [database, redis, kafka];
+  const waker = createBullRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
+  const appendChatMessages = createAppendChatMessages({
+    uow: createMikroUnitOfWork(database),
+    waker,
+    clock: systemClock,
+    ids: { uuid: randomUUID },
+    logger,
+    outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
+  });
+  const roleComponents: Component[] = [waker];
+  if (config.roles.includes('relay')) roleComponents.push(...relayComponents(config, { database, redis, kafka, logger }));
+  if (config.roles.includes('consumer')) {
+    const persist = createPersistHistoryBatch({ store: createMikroHistoryStore(database), clock: systemClock, logger });
+    roleComponents.push(createHistoryConsumer({ kafka, config: { kafka: config.kafka, consumer: config.consumer }, persist, logger }));
+  }
 
   const readiness = async (): Promise<ReadinessReport> => {
-    const results = await Promise.all(dependencies.map(async (c) => [c.name, await c.ready()] as const));
+    const results = await Promise.all([...dependencies, ...roleComponents].map(async (c) => [c.name, await c.ready()] as const));
     return { ready: results.every(([, ok]) => ok), checks: Object.fromEntries(results.map(([name, ok]) => [name, ok ? 'ok' : 'failed'])) };
   };
 
@@ -41,7 +97,7 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
     http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness });
   }
   // Start order is dependency order; stop runs it backwards.
-  const components: Component[] = [...dependencies, ...(http ? [http] : [])];
+  const components: Component[] = [...dependencies, ...roleComponents, ...(http ? [http] : [])];
   const started: Component[] = [];
 
   const stop = async () => {
@@ -75,5 +131,6 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
     stop,
     readiness,
     url: () => http?.url(),
+    useCases: { appendChatMessages },
   };
 };

@@ -9,6 +9,7 @@ export type OutboxEvent =
   | 'PUBLISH_FAILED' // relay: attempt failed, attempts remain
   | 'GIVE_UP' // relay: attempts exhausted or the row cannot be published
   | 'CONSUME' // consumer: history row written
+  | 'POISON' // consumer: the record cannot be decoded or applied
   | 'SWEEP' // sweeper: published but not consumed in time
   | 'REPLAY'; // ops: dead row sent round again
 
@@ -22,6 +23,7 @@ export const SOURCE_STATES: Readonly<Record<OutboxEvent, readonly OutboxStatus[]
   PUBLISH_FAILED: ['PENDING'],
   GIVE_UP: ['PENDING'],
   CONSUME: ['PENDING', 'PUBLISHED', 'DEAD'],
+  POISON: ['PENDING', 'PUBLISHED'],
   SWEEP: ['PUBLISHED'],
   REPLAY: ['DEAD'],
 };
@@ -35,6 +37,7 @@ export const targetState = (event: OutboxEvent): OutboxStatus => {
     case 'REPLAY':
       return 'PENDING';
     case 'GIVE_UP':
+    case 'POISON':
       return 'DEAD';
     case 'CONSUME':
       return 'CONSUMED';

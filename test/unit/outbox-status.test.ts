@@ -5,12 +5,14 @@ const allowed: [OutboxStatus, OutboxEvent, OutboxStatus][] = [
   ['PENDING', 'PUBLISH_FAILED', 'PENDING'],
   ['PENDING', 'GIVE_UP', 'DEAD'],
   ['PENDING', 'CONSUME', 'CONSUMED'],
+  ['PENDING', 'POISON', 'DEAD'],
+  ['PUBLISHED', 'POISON', 'DEAD'],
   ['PUBLISHED', 'CONSUME', 'CONSUMED'],
   ['PUBLISHED', 'SWEEP', 'PENDING'],
   ['DEAD', 'REPLAY', 'PENDING'],
   ['DEAD', 'CONSUME', 'CONSUMED'],
 ];
-const events: OutboxEvent[] = ['PUBLISH_ACK', 'PUBLISH_FAILED', 'GIVE_UP', 'CONSUME', 'SWEEP', 'REPLAY'];
+const events: OutboxEvent[] = ['PUBLISH_ACK', 'PUBLISH_FAILED', 'GIVE_UP', 'CONSUME', 'POISON', 'SWEEP', 'REPLAY'];
 
 describe('outbox state machine', () => {
   it.each(allowed)('%s --%s--> %s', (from, event, to) => {

@@ -8,14 +8,17 @@ export interface KafkaClient extends Component {
   kafka(): Kafka;
 }
 
-/** kafkajs logs through pino, at warn and above: its info lines are per-connection noise. */
+/**
+ * kafkajs logs through pino at warn: its info lines are per-connection noise, and its
+ * "errors" are mostly protocol responses it retries itself; failures that matter surface
+ * through our own code paths and are logged there.
+ */
 const pinoLogCreator =
   (logger: Logger): logCreator =>
   () =>
   ({ level, log }) => {
     const { message, ...extra } = log;
-    if (level === logLevel.ERROR) logger.error({ kafka: extra }, message);
-    else if (level === logLevel.WARN) logger.warn({ kafka: extra }, message);
+    if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn({ kafka: extra }, message);
   };
 
 /**

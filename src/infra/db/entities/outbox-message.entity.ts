@@ -37,8 +37,8 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
     // Leading with status and ordering by id lets InnoDB walk the index in claim order,
     // so SKIP LOCKED skips only locked rows instead of locking every match (filesort).
     { name: 'outbox_claim_idx', properties: ['status', 'id'] },
-    // Per-conversation ordering: the earliest unfinished row of a conversation.
-    { name: 'outbox_aggregate_seq_idx', properties: ['aggregateId', 'aggregateSeq'] },
+    // Per-conversation ordering: seek straight to a conversation's PENDING rows, lowest seq first.
+    { name: 'outbox_aggregate_status_seq_idx', properties: ['aggregateId', 'status', 'aggregateSeq'] },
     // Ops listing by status, newest first.
     { name: 'outbox_status_created_idx', properties: ['status', 'createdAt'] },
     // Retention and sweeper scans.

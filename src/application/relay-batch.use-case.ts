@@ -1,0 +1,54 @@
+import type { Clock } from '../domain/ports/clock';
+import type { EventPublisher } from '../domain/ports/event-publisher';
+import type { OutboxRelayStore } from '../domain/ports/outbox-relay-store';
+import { planRelayOutcome } from '../domain/relay-outcome';
+import type { RetryPolicy } from '../domain/retry-policy';
+
+export interface RelayBatchDeps {
+  store: OutboxRelayStore;
+  publisher: EventPublisher;
+  clock: Clock;
+  policy: RetryPolicy;
+  /** Names this relay in claim_owner (host and pid), for ops. */
+  owner: string;
+  batchSize: number;
+  leaseMs: number;
+}
+
+export interface RelayBatchSummary {
+  claimed: number;
+  published: number;
+  retried: number;
+  dead: number;
+  heldBack: number;
+  /** Rows whose claim was taken over (lease expired) before this relay could record the outcome. */
+  stale: number;
+}
+
+/**
+ * One relay round: claim a batch, publish it in one producer call, record the outcome with
+ * fenced, guarded updates. Nothing is published that was not committed, and a relay that
+ * lost its claim cannot overwrite what a newer claim (or the consumer) decided.
+ */
+export const createRelayBatch = (deps: RelayBatchDeps) => async (): Promise<RelayBatchSummary> => {
+  const claim = await deps.store.claim({ owner: deps.owner, batchSize: deps.batchSize, leaseMs: deps.leaseMs, now: deps.clock.now() });
+  const empty: RelayBatchSummary = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0 };
+  if (claim.messages.length === 0) return empty;
+  const { failures } = await deps.publisher.publish(claim.messages);
+  const now = deps.clock.now();
+  const plan = planRelayOutcome(claim.messages, failures, { policy: deps.policy, now });
+  const [published, failed, released] = await Promise.all([
+    plan.published.length ? deps.store.markPublished({ token: claim.token, ids: plan.published, now }) : 0,
+    plan.failures.length ? deps.store.recordFailures({ token: claim.token, failures: plan.failures, now }) : 0,
+    plan.heldBack.length ? deps.store.release({ token: claim.token, ids: plan.heldBack }) : 0,
+  ]);
+  const dead = plan.failures.filter((f) => f.decision.kind === 'dead').length;
+  return {
+    claimed: claim.messages.length,
+    published,
+    retried: plan.failures.length - dead,
+    dead,
+    heldBack: plan.heldBack.length,
+    stale: claim.messages.length - published - failed - released,
+  };
+};

@@ -1,0 +1,85 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { boundError } from '../../../domain/outbox-message';
+import type { ConsumedEvent, HistoryStore } from '../../../domain/ports/history-store';
+import type { Database } from '../create-database';
+import { inTransaction, placeholders, runStatement } from '../transaction';
+import { CLEAR_CLAIM, guard } from './sql-guards';
+
+const HISTORY_COLUMNS =
+  '(id, event_id, conversation_id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, `partial`, created_at, persisted_at)';
+
+const uniqueByEventId = (events: readonly ConsumedEvent[]) => [...new Map(events.map((e) => [e.envelope.eventId, e])).values()];
+
+const existingEventIds = async (em: EntityManager, eventIds: string[]) => {
+  const rows = await em.execute<{ event_id: string }[]>(`SELECT event_id FROM chat_messages WHERE event_id IN (${placeholders(eventIds)})`, eventIds);
+  return new Set(rows.map((row) => row.event_id));
+};
+
+const insertHistory = async (em: EntityManager, events: readonly ConsumedEvent[], now: Date) => {
+  const params = events.flatMap(({ envelope: e }) => [
+    e.payload.messageId, e.eventId, e.conversationId, e.seq, e.payload.role, e.payload.content, e.payload.reasoning, e.payload.model,
+    e.payload.promptTokens, e.payload.completionTokens, e.payload.partial, new Date(e.occurredAt), now,
+  ]);
+  // A plain INSERT, not IGNORE: a concurrent copy of the same event makes this transaction
+  // fail and retry, after which the SELECT above sees it; IGNORE would also hide real bugs.
+  await em.execute(`INSERT INTO chat_messages ${HISTORY_COLUMNS} VALUES ${events.map(() => `(${placeholders(13)})`).join(', ')}`, params, 'run');
+};
+
+/** Every event's outbox row becomes CONSUMED (copies included: the guard makes repeats no-ops). */
+const markConsumed = async (em: EntityManager, events: readonly ConsumedEvent[], now: Date) => {
+  const g = guard('CONSUME');
+  // Sorted primary keys: the relay locks in id order too, so the two never wait on each other in a cycle.
+  const byId = events.flatMap((e) => (e.outboxId ? [e.outboxId] : [])).sort((a, b) => Number(BigInt(a) - BigInt(b)));
+  const byEventId = events.filter((e) => !e.outboxId).map((e) => e.envelope.eventId);
+  const set = `${g.set}, consumed_at = ?, ${CLEAR_CLAIM}`;
+  if (byId.length) await em.execute(`UPDATE outbox_messages SET ${set} WHERE id IN (${placeholders(byId)}) AND ${g.where}`, [now, ...byId], 'run');
+  if (byEventId.length) await em.execute(`UPDATE outbox_messages SET ${set} WHERE event_id IN (${placeholders(byEventId)}) AND ${g.where}`, [now, ...byEventId], 'run');
+};
+
+/** One UPDATE for all conversations of the batch: counts only what was really inserted. */
+const bumpConversations = async (em: EntityManager, inserted: readonly ConsumedEvent[]) => {
+  const perConversation = new Map<string, { count: number; last: Date }>();
+  for (const { envelope } of inserted) {
+    const at = new Date(envelope.occurredAt);
+    const entry = perConversation.get(envelope.conversationId) ?? { count: 0, last: at };
+    perConversation.set(envelope.conversationId, { count: entry.count + 1, last: at > entry.last ? at : entry.last });
+  }
+  const rows = [...perConversation.entries()].sort(([a], [b]) => a.localeCompare(b));
+  const derived = rows.map(() => 'SELECT ? AS id, ? AS n, ? AS t').join(' UNION ALL ');
+  await em.execute(
+    `UPDATE conversations c JOIN (${derived}) d ON c.id = d.id
+     SET c.message_count = c.message_count + d.n, c.last_message_at = GREATEST(COALESCE(c.last_message_at, d.t), d.t)`,
+    rows.flatMap(([id, v]) => [id, v.count, v.last]),
+    'run',
+  );
+};
+
+export const createMikroHistoryStore = (database: Database): HistoryStore => ({
+  persist: ({ events, now }) =>
+    inTransaction(database, async (em) => {
+      const unique = uniqueByEventId(events);
+      const existing = await existingEventIds(em, unique.map((e) => e.envelope.eventId));
+      const fresh = unique.filter((e) => !existing.has(e.envelope.eventId));
+      if (fresh.length > 0) {
+        await insertHistory(em, fresh, now);
+        await bumpConversations(em, fresh);
+      }
+      await markConsumed(em, unique, now);
+      return { inserted: fresh.length, duplicates: events.length - fresh.length };
+    }),
+
+  async markPoison({ records, now }) {
+    const g = guard('POISON');
+    let marked = 0;
+    for (const record of records) {
+      const [column, value] = record.outboxId ? ['id', record.outboxId] : ['event_id', record.eventId];
+      if (!value) continue;
+      marked += await runStatement(
+        database,
+        `UPDATE outbox_messages SET ${g.set}, dead_at = ?, last_error = ?, ${CLEAR_CLAIM} WHERE ${column} = ? AND ${g.where}`,
+        [now, boundError(record.reason), value],
+      );
+    }
+    return marked;
+  },
+});

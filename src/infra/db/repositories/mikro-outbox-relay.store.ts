@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/knex';
+import { boundError } from '../../../domain/outbox-message';
+import type { Claim, OutboxRelayStore, RowFailure } from '../../../domain/ports/outbox-relay-store';
+import type { Database } from '../create-database';
+import { inTransaction, placeholders, runStatement } from '../transaction';
+import { OUTBOX_COLUMNS, toOutboxMessage, type OutboxRow } from './outbox-row.mapper';
+import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
+
+/**
+ * Candidates in id order. The index (status, id) serves both the filter's leading column and
+ * the ORDER BY, so InnoDB walks it in claim order and SKIP LOCKED passes over rows another
+ * claimer holds; with a filesort it would lock every match first and a second claimer would
+ * get nothing. Under READ COMMITTED rows examined but not due are unlocked at once.
+ */
+const CANDIDATES_SQL = `
+  SELECT ${OUTBOX_COLUMNS} FROM outbox_messages FORCE INDEX (outbox_claim_idx)
+  WHERE status = 'PENDING' AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at <= ?)
+  ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`;
+
+/**
+ * Per conversation, the first PENDING row outside our candidates. Anything we hold with a
+ * higher seq must wait: that earlier row is backing off, leased, or locked by a concurrent
+ * claimer (SKIP LOCKED hid it from us, but this plain read still sees it PENDING).
+ */
+const firstBlockingSeqSql = (conversations: number, candidates: number) => `
+  SELECT aggregate_id, MIN(aggregate_seq) AS first_seq FROM outbox_messages
+  WHERE aggregate_id IN (${placeholders(conversations)}) AND status = 'PENDING' AND id NOT IN (${placeholders(candidates)})
+  GROUP BY aggregate_id`;
+
+const stampClaim = async (em: EntityManager, ids: string[], stamp: { owner: string; token: string; expiresAt: Date }) => {
+  const changed = await em.execute<{ affectedRows: number }>(
+    `UPDATE outbox_messages SET claim_owner = ?, claim_token = ?, claim_expires_at = ? WHERE id IN (${placeholders(ids)}) AND status = 'PENDING'`,
+    [stamp.owner, stamp.token, stamp.expiresAt, ...ids],
+    'run',
+  );
+  // We hold these rows' locks, so nobody can have moved them: a mismatch is a bug, not a race.
+  if (changed.affectedRows !== ids.length) throw new Error(`claim stamped ${changed.affectedRows} of ${ids.length} locked rows`);
+};
+
+const claimInTransaction = async (em: EntityManager, input: Parameters<OutboxRelayStore['claim']>[0]): Promise<Claim> => {
+  const token = randomUUID();
+  const rows = await em.execute<OutboxRow[]>(CANDIDATES_SQL, [input.now, input.now, input.batchSize]);
+  if (rows.length === 0) return { token, messages: [] };
+  const candidates = rows.map(toOutboxMessage);
+  const conversations = [...new Set(candidates.map((m) => m.aggregateId))];
+  const ids = candidates.map((m) => m.id);
+  const blocking = await em.execute<{ aggregate_id: string; first_seq: number }[]>(firstBlockingSeqSql(conversations.length, ids.length), [...conversations, ...ids]);
+  const firstBlocked = new Map(blocking.map((row) => [row.aggregate_id, Number(row.first_seq)]));
+  const claimable = candidates.filter((m) => m.aggregateSeq < (firstBlocked.get(m.aggregateId) ?? Number.POSITIVE_INFINITY));
+  if (claimable.length === 0) return { token, messages: [] };
+  await stampClaim(em, claimable.map((m) => m.id), { owner: input.owner, token, expiresAt: new Date(input.now.getTime() + input.leaseMs) });
+  return { token, messages: claimable };
+};
+
+const failureUpdate = (kind: 'retry' | 'dead', failures: readonly RowFailure[], token: string, now: Date) => {
+  const ids = failures.map((f) => f.id);
+  const attempts = caseById(failures.map((f) => ({ id: f.id, value: f.decision.attempts })));
+  const errors = caseById(failures.map((f) => ({ id: f.id, value: boundError(f.error) })));
+  if (kind === 'dead') {
+    const g = guard('GIVE_UP');
+    return {
+      sql: `UPDATE outbox_messages SET ${g.set}, dead_at = ?, attempts = ${attempts.sql}, last_error = ${errors.sql}, ${CLEAR_CLAIM}
+            WHERE id IN (${placeholders(ids)}) AND ${g.where} AND claim_token = ?`,
+      params: [now, ...attempts.params, ...errors.params, ...ids, token],
+    };
+  }
+  const next = caseById(failures.map((f) => ({ id: f.id, value: f.decision.kind === 'retry' ? f.decision.nextAttemptAt : now })));
+  const g = guard('PUBLISH_FAILED');
+  return {
+    sql: `UPDATE outbox_messages SET attempts = ${attempts.sql}, next_attempt_at = ${next.sql}, last_error = ${errors.sql}, ${CLEAR_CLAIM}
+          WHERE id IN (${placeholders(ids)}) AND ${g.where} AND claim_token = ?`,
+    params: [...attempts.params, ...next.params, ...errors.params, ...ids, token],
+  };
+};
+
+export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStore => ({
+  claim: (input) => inTransaction(database, (em) => claimInTransaction(em, input)),
+
+  markPublished({ token, ids, now }) {
+    const g = guard('PUBLISH_ACK');
+    return runStatement(
+      database,
+      `UPDATE outbox_messages SET ${g.set}, published_at = ?, ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND ${g.where} AND claim_token = ?`,
+      [now, ...ids, token],
+    );
+  },
+
+  async recordFailures({ token, failures, now }) {
+    let changed = 0;
+    for (const kind of ['retry', 'dead'] as const) {
+      const subset = failures.filter((f) => f.decision.kind === kind);
+      if (subset.length === 0) continue;
+      const update = failureUpdate(kind, subset, token, now);
+      changed += await runStatement(database, update.sql, update.params);
+    }
+    return changed;
+  },
+
+  release({ token, ids }) {
+    return runStatement(database, `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND status = 'PENDING' AND claim_token = ?`, [...ids, token]);
+  },
+
+  async sweep({ publishedBefore, now, limit }) {
+    const g = guard('SWEEP');
+    const requeued = await runStatement(
+      database,
+      `UPDATE outbox_messages SET ${g.set}, next_attempt_at = ?, published_at = NULL WHERE ${g.where} AND published_at < ? ORDER BY published_at LIMIT ?`,
+      [now, publishedBefore, limit],
+    );
+    const released = await runStatement(
+      database,
+      `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE status = 'PENDING' AND claim_expires_at IS NOT NULL AND claim_expires_at < ? LIMIT ?`,
+      [now, limit],
+    );
+    return { requeued, released };
+  },
+
+  deleteConsumed({ consumedBefore, limit }) {
+    return runStatement(database, `DELETE FROM outbox_messages WHERE status = 'CONSUMED' AND consumed_at < ? ORDER BY consumed_at LIMIT ?`, [consumedBefore, limit]);
+  },
+});

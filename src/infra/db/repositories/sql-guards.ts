@@ -1,0 +1,20 @@
+import { SOURCE_STATES, targetState, type OutboxEvent } from '../../../domain/outbox-status';
+
+/**
+ * `status = 'TARGET'` and `status IN (sources)` for one event, straight from the domain's
+ * transition table, so SQL guards and the state machine cannot drift apart. MySQL and
+ * MariaDB count rows matched, not changed: naming the source states is what makes the
+ * affected-row count mean "this transition happened".
+ */
+export const guard = (event: OutboxEvent) => ({
+  set: `status = '${targetState(event)}'`,
+  where: `status IN (${SOURCE_STATES[event].map((s) => `'${s}'`).join(', ')})`,
+});
+
+export const CLEAR_CLAIM = 'claim_owner = NULL, claim_token = NULL, claim_expires_at = NULL';
+
+/** `CASE id WHEN ? THEN ? … END` with its parameters, for per-row values in one UPDATE. */
+export const caseById = <T>(rows: readonly { id: string; value: T }[]) => ({
+  sql: `CASE id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} END`,
+  params: rows.flatMap((row) => [row.id, row.value]),
+});

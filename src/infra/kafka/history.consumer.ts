@@ -1,0 +1,93 @@
+import type { Consumer, EachBatchPayload, IHeaders, TopicPartitionOffsetAndMetadata } from 'kafkajs';
+import type { PersistHistoryBatch, RawRecord } from '../../application/persist-history-batch.use-case';
+import type { AppConfig } from '../../config';
+import { backoffDelayMs } from '../../domain/retry-policy';
+import { createStatusTracker, type Component } from '../lifecycle';
+import type { Logger } from '../logger';
+import type { KafkaClient } from './create-kafka';
+import { describeError } from './kafka-errors';
+
+export interface HistoryBatchDeps {
+  persist: PersistHistoryBatch;
+  commit: (offsets: TopicPartitionOffsetAndMetadata[]) => Promise<void>;
+  logger: Logger;
+  retry: { baseMs: number; capMs: number };
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const headerText = (headers: IHeaders | undefined): Record<string, string | undefined> =>
+  Object.fromEntries(Object.entries(headers ?? {}).map(([key, value]) => [key, Array.isArray(value) ? value[0]?.toString() : value?.toString()]));
+
+const toRecords = (payload: EachBatchPayload): RawRecord[] =>
+  payload.batch.messages.map((m) => ({ value: m.value?.toString('utf8') ?? null, headers: headerText(m.headers), partition: payload.batch.partition, offset: m.offset }));
+
+/**
+ * One Kafka batch → one persist (one DB transaction) → commit offset last + 1, strictly in
+ * that order. A database failure is retried with backoff for as long as this consumer owns
+ * the partition; when it stops or loses the partition it returns without committing, so the
+ * batch is delivered again — never skipped, and applied once thanks to the event-id dedup.
+ */
+export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBatchPayload): Promise<'committed' | 'abandoned'> => {
+  const { batch } = payload;
+  const last = batch.messages[batch.messages.length - 1];
+  if (!last) return 'committed';
+  const records = toRecords(payload);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt += 1) {
+    if (!payload.isRunning() || payload.isStale()) return 'abandoned';
+    try {
+      const summary = await deps.persist(records);
+      deps.logger.debug({ partition: batch.partition, records: records.length, ...summary }, 'history batch persisted');
+      break;
+    } catch (error) {
+      const delay = backoffDelayMs({ ...deps.retry, maxAttempts: Number.MAX_SAFE_INTEGER }, attempt);
+      deps.logger.warn({ err: describeError(error), partition: batch.partition, firstOffset: batch.firstOffset(), attempt, retryInMs: delay }, 'history batch failed; retrying');
+      await sleep(delay);
+      await payload.heartbeat().catch(() => undefined);
+    }
+  }
+  const next = (BigInt(last.offset) + 1n).toString();
+  await deps.commit([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+  payload.resolveOffset(last.offset);
+  return 'committed';
+};
+
+export const createHistoryConsumer = (deps: {
+  kafka: KafkaClient;
+  config: { kafka: AppConfig['kafka']; consumer: AppConfig['consumer'] };
+  persist: PersistHistoryBatch;
+  logger: Logger;
+}): Component => {
+  const status = createStatusTracker('history-consumer', deps.logger);
+  const { kafka: kafkaConfig, consumer: tuning } = deps.config;
+  let consumer: Consumer | undefined;
+  return {
+    name: 'history-consumer',
+    async start() {
+      status.set('starting');
+      const c = deps.kafka.kafka().consumer({ groupId: kafkaConfig.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+      consumer = c;
+      c.on(c.events.CRASH, (event) => status.set('unhealthy', describeError(event.payload.error)));
+      c.on(c.events.GROUP_JOIN, () => status.set('ready'));
+      await c.connect();
+      await c.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
+      const batchDeps: HistoryBatchDeps = { persist: deps.persist, commit: (offsets) => c.commitOffsets(offsets), logger: deps.logger, retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs } };
+      await c.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently,
+        eachBatch: async (payload) => {
+          await handleHistoryBatch(batchDeps, payload);
+        },
+      });
+    },
+    async stop() {
+      // stop() lets the batch in hand finish (and commit), then leaves the group.
+      await consumer?.stop();
+      await consumer?.disconnect();
+      consumer = undefined;
+      status.set('stopped');
+    },
+    ready: async () => status.get() === 'ready',
+  };
+};

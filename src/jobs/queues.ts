@@ -1,0 +1,22 @@
+/** Queue, job and scheduler names: one place, so producers and workers cannot disagree. */
+export const RELAY_QUEUE = 'outbox-relay';
+
+export const RELAY_JOBS = {
+  /** Safety-net poll from the scheduler. */
+  scan: 'scan',
+  /** Sent after a writer commits; deduplicated. */
+  wake: 'wake',
+  sweep: 'sweep',
+  retention: 'retention',
+} as const;
+
+export const SCHEDULERS = {
+  scan: 'outbox-relay-scan',
+  sweep: 'outbox-sweep',
+  retention: 'outbox-retention',
+} as const;
+
+export const WAKE_DEDUPLICATION_ID = 'outbox-relay-wake';
+
+/** Bounded job retention: Redis holds a window of history, not all of it. */
+export const JOB_RETENTION = { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } as const;

@@ -1,0 +1,37 @@
+import { Queue } from 'bullmq';
+import type { RelayWaker } from '../domain/ports/relay-waker';
+import { createStatusTracker, type Component } from '../infra/lifecycle';
+import { pingQueue } from './ping-queue';
+import type { Logger } from '../infra/logger';
+import type { WorkerConnection } from '../infra/redis/create-redis';
+import { JOB_RETENTION, RELAY_JOBS, RELAY_QUEUE, WAKE_DEDUPLICATION_ID } from './queues';
+
+/**
+ * Wakes the relay after a commit. Deduplicated with keepLastIfActive: while a drain runs,
+ * at most one more wake waits behind it, so a commit landing during the drain's final
+ * empty claim is still picked up at once instead of at the next poll.
+ */
+export const createBullRelayWaker = (deps: { connection: WorkerConnection; prefix: string; logger: Logger }): RelayWaker & Component => {
+  const status = createStatusTracker('relay-waker', deps.logger);
+  let queue: Queue | undefined;
+  return {
+    name: 'relay-waker',
+    async start() {
+      // Fail fast: a wake-up that cannot reach Redis is dropped (the poll covers it), not queued in memory.
+      queue = new Queue(RELAY_QUEUE, { connection: { ...deps.connection, maxRetriesPerRequest: 1, enableOfflineQueue: false }, prefix: deps.prefix });
+      queue.on('error', (error) => status.set('unhealthy', error.message));
+      await queue.waitUntilReady();
+      status.set('ready');
+    },
+    async stop() {
+      await queue?.close();
+      queue = undefined;
+      status.set('stopped');
+    },
+    ready: async () => (queue ? pingQueue(queue) : false),
+    async wake() {
+      if (!queue) return;
+      await queue.add(RELAY_JOBS.wake, {}, { ...JOB_RETENTION, deduplication: { id: WAKE_DEDUPLICATION_ID, keepLastIfActive: true } });
+    },
+  };
+};

@@ -1,0 +1,100 @@
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { RelayBatchSummary } from '../application/relay-batch.use-case';
+import type { AppConfig } from '../config';
+import { createStatusTracker, type Component } from '../infra/lifecycle';
+import type { Logger } from '../infra/logger';
+import type { WorkerConnection } from '../infra/redis/create-redis';
+import { pingQueue } from './ping-queue';
+import { JOB_RETENTION, RELAY_JOBS, RELAY_QUEUE, SCHEDULERS } from './queues';
+
+export interface RelayWorkerDeps {
+  connection: WorkerConnection;
+  prefix: string;
+  relayBatch: () => Promise<RelayBatchSummary>;
+  sweep: () => Promise<{ requeued: number; released: number }>;
+  purge: () => Promise<{ deleted: number }>;
+  config: AppConfig['relay'];
+  logger: Logger;
+}
+
+/** Upper bound on batches per job, so one job never monopolises the worker (the next wake or scan continues). */
+const MAX_BATCHES_PER_JOB = 100;
+const SWEEP_EVERY_MS = 5_000;
+const RETENTION_EVERY_MS = 60_000;
+
+const addSummary = (total: RelayBatchSummary, next: RelayBatchSummary): RelayBatchSummary => ({
+  claimed: total.claimed + next.claimed,
+  published: total.published + next.published,
+  retried: total.retried + next.retried,
+  dead: total.dead + next.dead,
+  heldBack: total.heldBack + next.heldBack,
+  stale: total.stale + next.stale,
+});
+
+/** Drains due rows batch by batch until a claim comes back short: one job, many batches, never one job per row. */
+const drain = async (deps: RelayWorkerDeps) => {
+  let total: RelayBatchSummary = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0 };
+  for (let round = 0; round < MAX_BATCHES_PER_JOB; round += 1) {
+    const summary = await deps.relayBatch();
+    total = addSummary(total, summary);
+    if (summary.claimed < deps.config.batchSize) break;
+  }
+  if (total.retried + total.dead + total.stale > 0) deps.logger.warn({ relay: total }, 'relay drained with failures');
+  return total;
+};
+
+const processor = (deps: RelayWorkerDeps) => async (job: Job) => {
+  // Jobs carry no payload; anything else is a producer bug that no retry will fix.
+  if (job.data !== undefined && job.data !== null && (typeof job.data !== 'object' || Object.keys(job.data as object).length > 0)) {
+    throw new UnrecoverableError(`relay job ${job.name} carries unexpected data`);
+  }
+  switch (job.name) {
+    case RELAY_JOBS.scan:
+    case RELAY_JOBS.wake:
+      return drain(deps);
+    case RELAY_JOBS.sweep:
+      return deps.sweep();
+    case RELAY_JOBS.retention:
+      return deps.purge();
+    default:
+      throw new UnrecoverableError(`unknown relay job ${job.name}`);
+  }
+};
+
+/**
+ * The relay's BullMQ side: Job Schedulers for the safety-net scan, the sweeper and retention
+ * (upsertJobScheduler, so a restart or a flushed Redis just recreates them), and one worker
+ * with concurrency 1 per process. Row attempts and backoff live in the outbox table; BullMQ's
+ * own retries only cover infrastructure hiccups.
+ */
+export const createRelayWorker = (deps: RelayWorkerDeps): Component => {
+  const status = createStatusTracker('relay-worker', deps.logger);
+  let queue: Queue | undefined;
+  let worker: Worker | undefined;
+  return {
+    name: 'relay-worker',
+    async start() {
+      status.set('starting');
+      queue = new Queue(RELAY_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+      queue.on('error', (error) => deps.logger.error({ err: error }, 'relay queue error'));
+      const template = (name: string) => ({ name, opts: { ...JOB_RETENTION, attempts: 1 } });
+      await queue.upsertJobScheduler(SCHEDULERS.scan, { every: deps.config.pollIntervalMs }, template(RELAY_JOBS.scan));
+      await queue.upsertJobScheduler(SCHEDULERS.sweep, { every: SWEEP_EVERY_MS }, template(RELAY_JOBS.sweep));
+      await queue.upsertJobScheduler(SCHEDULERS.retention, { every: RETENTION_EVERY_MS }, template(RELAY_JOBS.retention));
+      worker = new Worker(RELAY_QUEUE, processor(deps), { connection: deps.connection, prefix: deps.prefix, concurrency: 1 });
+      worker.on('error', (error) => status.set('unhealthy', error.message));
+      worker.on('failed', (job, error) => deps.logger.error({ err: error, job: job?.name }, 'relay job failed'));
+      await worker.waitUntilReady();
+      status.set('ready');
+    },
+    async stop() {
+      // The worker first: it finishes the batch in hand (its claim stays fenced either way).
+      await worker?.close();
+      await queue?.close();
+      worker = undefined;
+      queue = undefined;
+      status.set('stopped');
+    },
+    ready: async () => (queue && worker?.isRunning() ? pingQueue(queue) : false),
+  };
+};

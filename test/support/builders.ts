@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import type { NewChatMessage } from '../../src/application/append-chat-messages.use-case';
+import { CHAT_MESSAGE_CREATED, ENVELOPE_VERSION, type ChatMessageEnvelope } from '../../src/domain/chat-event';
+import type { OutboxMessage } from '../../src/domain/outbox-message';
+
+/** Object mothers: valid random defaults, overridden only where a test cares. */
+export const aChatMessage = (overrides: Partial<NewChatMessage> = {}): NewChatMessage => ({
+  role: 'user',
+  content: `hello ${randomUUID().slice(0, 8)}`,
+  ...overrides,
+});
+
+export const anEnvelope = (overrides: Partial<ChatMessageEnvelope> = {}, payload: Partial<ChatMessageEnvelope['payload']> = {}): ChatMessageEnvelope => ({
+  schemaVersion: ENVELOPE_VERSION,
+  eventId: randomUUID(),
+  eventType: CHAT_MESSAGE_CREATED,
+  conversationId: randomUUID(),
+  seq: 1,
+  occurredAt: new Date().toISOString(),
+  ...overrides,
+  payload: { messageId: randomUUID(), role: 'user', content: 'hi', reasoning: null, model: null, promptTokens: null, completionTokens: null, partial: false, ...payload },
+});
+
+let nextId = 1;
+export const anOutboxMessage = (overrides: Partial<OutboxMessage> = {}): OutboxMessage => ({
+  id: String(nextId++),
+  eventId: randomUUID(),
+  aggregateId: randomUUID(),
+  aggregateSeq: 1,
+  eventType: CHAT_MESSAGE_CREATED,
+  topic: 'test-topic',
+  payload: {},
+  headers: {},
+  status: 'PENDING',
+  attempts: 0,
+  maxAttempts: 5,
+  nextAttemptAt: new Date(),
+  lastError: null,
+  createdAt: new Date(),
+  ...overrides,
+});
