@@ -13,7 +13,7 @@ import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
  * claimer holds; with a filesort it would lock every match first and a second claimer would
  * get nothing. Under READ COMMITTED rows examined but not due are unlocked at once.
  */
-const CANDIDATES_SQL = `
+export const CANDIDATES_SQL = `
   SELECT ${OUTBOX_COLUMNS} FROM outbox_messages FORCE INDEX (outbox_claim_idx)
   WHERE status = 'PENDING' AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at <= ?)
   ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`;

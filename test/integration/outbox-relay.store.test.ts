@@ -1,0 +1,156 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { CANDIDATES_SQL } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
+import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
+
+const LEASE_MS = 30_000;
+const inAnHour = () => new Date(Date.now() + 3_600_000);
+
+describe('MikroORM outbox relay store on MariaDB', () => {
+  let f: PipelineFixture;
+  beforeEach(async () => {
+    f = await createPipelineFixture();
+  });
+  afterEach(() => f.close());
+
+  const claim = (owner = 'relay-a', now = new Date(), batchSize = 100) => f.store.claim({ owner, batchSize, leaseMs: LEASE_MS, now });
+
+  it('claims due rows in id order and stamps owner, lease and token', async () => {
+    const { eventIds } = await f.write(3);
+    const batch = await claim();
+    expect(batch.messages.map((m) => m.eventId)).toEqual(eventIds);
+    const [row] = await f.sql.query<{ claim_owner: string; claim_token: string; claim_expires_at: Date }>('SELECT claim_owner, claim_token, claim_expires_at FROM outbox_messages LIMIT 1');
+    expect(row).toMatchObject({ claim_owner: 'relay-a', claim_token: batch.token });
+    expect(new Date(row!.claim_expires_at).getTime()).toBeGreaterThan(Date.now() + LEASE_MS - 5_000);
+  });
+
+  it('does not hand a leased row to a second claimer', async () => {
+    await f.write(2);
+    expect((await claim('relay-a')).messages).toHaveLength(2);
+    expect((await claim('relay-b')).messages).toHaveLength(0);
+  });
+
+  describe('concurrent claim transactions (SKIP LOCKED)', () => {
+    const openClaimer = async () => {
+      const em = f.database.fork() as EntityManager;
+      await em.begin({ isolationLevel: 'read committed' as never });
+      return em;
+    };
+    const candidates = (em: EntityManager, sql: string, limit: number) => em.execute<{ id: string }[]>(sql, [new Date(), new Date(), limit]);
+
+    it('gives two open claimers disjoint, non-empty batches with the index-ordered query', async () => {
+      await f.write(5);
+      await f.write(5);
+      const [a, b] = [await openClaimer(), await openClaimer()];
+      try {
+        const first = (await candidates(a, CANDIDATES_SQL, 4)).map((r) => String(r.id));
+        const second = (await candidates(b, CANDIDATES_SQL, 4)).map((r) => String(r.id));
+        expect(first).toHaveLength(4);
+        expect(second).toHaveLength(4);
+        expect(first.filter((id) => second.includes(id))).toEqual([]);
+      } finally {
+        await Promise.all([a.rollback(), b.rollback()]);
+      }
+    });
+
+    it('starves the second claimer when the ORDER BY needs a filesort (why the claim index matters)', async () => {
+      await f.write(10);
+      const filesort = CANDIDATES_SQL.replace('FORCE INDEX (outbox_claim_idx)', 'IGNORE INDEX (outbox_claim_idx)').replace('ORDER BY id', 'ORDER BY next_attempt_at, id');
+      const [plan] = await f.sql.query<{ Extra: string }>(`EXPLAIN ${filesort.replace('FOR UPDATE SKIP LOCKED', '')}`, [new Date(), new Date(), 4]);
+      expect(plan?.Extra).toMatch(/filesort/);
+      const [a, b] = [await openClaimer(), await openClaimer()];
+      try {
+        expect(await candidates(a, filesort, 4)).toHaveLength(4);
+        expect(await candidates(b, filesort, 4)).toHaveLength(0);
+      } finally {
+        await Promise.all([a.rollback(), b.rollback()]);
+      }
+    });
+
+    it('plans the real claim query without a filesort', async () => {
+      const rows = await f.sql.query<{ Extra: string | null; key: string | null }>(`EXPLAIN ${CANDIDATES_SQL.replace('FOR UPDATE SKIP LOCKED', '')}`, [new Date(), new Date(), 4]);
+      expect(rows[0]?.key).toBe('outbox_claim_idx');
+      expect(rows[0]?.Extra ?? '').not.toMatch(/filesort/);
+    });
+  });
+
+  it('never lets a slow mark-published overwrite CONSUMED, and a redelivered copy adds no history (the seed bug)', async () => {
+    const { eventIds } = await f.write(1);
+    const batch = await claim();
+    const message = batch.messages[0]!;
+    const envelope = {
+      schemaVersion: 1 as const, eventId: message.eventId, eventType: 'chat.message.created' as const, conversationId: message.aggregateId,
+      seq: message.aggregateSeq, occurredAt: message.createdAt.toISOString(), payload: message.payload as never,
+    };
+    // The consumer wins the race: the copy is persisted before the relay records its ack.
+    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0 });
+    await expect(f.store.markPublished({ token: batch.token, ids: [message.id], now: new Date() })).resolves.toBe(0);
+    expect((await f.rowsOf(eventIds))[0]?.status).toBe('CONSUMED');
+    // The redelivered copy (the relay will not resend a CONSUMED row, but Kafka may redeliver).
+    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 0, duplicates: 1 });
+    const [count] = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE event_id = ?', [message.eventId]);
+    expect(Number(count?.n)).toBe(1);
+  });
+
+  it('fences a relay whose lease expired: its ack changes nothing after another relay re-claims', async () => {
+    await f.write(2);
+    const stale = await claim('relay-a', new Date());
+    const fresh = await claim('relay-b', new Date(Date.now() + LEASE_MS + 1_000));
+    expect(fresh.messages).toHaveLength(2);
+    await expect(f.store.markPublished({ token: stale.token, ids: stale.messages.map((m) => m.id), now: new Date() })).resolves.toBe(0);
+    await expect(f.store.markPublished({ token: fresh.token, ids: fresh.messages.map((m) => m.id), now: new Date() })).resolves.toBe(2);
+  });
+
+  it('holds back later rows of a conversation while an earlier one backs off, and lets other conversations flow', async () => {
+    const a = await f.write(2);
+    const b = await f.write(1);
+    const batch = await claim();
+    const [a1, a2] = batch.messages.filter((m) => m.aggregateId === a.conversationId);
+    const [b1] = batch.messages.filter((m) => m.aggregateId === b.conversationId);
+    await f.store.recordFailures({ token: batch.token, failures: [{ id: a1!.id, error: 'boom', decision: { kind: 'retry', attempts: 1, nextAttemptAt: inAnHour() } }], now: new Date() });
+    await f.store.release({ token: batch.token, ids: [a2!.id] });
+    await f.store.markPublished({ token: batch.token, ids: [b1!.id], now: new Date() });
+    // a2 is due and unclaimed, but a1 (earlier, backing off) holds it back.
+    expect((await claim()).messages).toEqual([]);
+    const c = await f.write(1);
+    const flowing = await claim();
+    expect(flowing.messages.map((m) => m.eventId)).toEqual(c.eventIds);
+    await f.store.markPublished({ token: flowing.token, ids: flowing.messages.map((m) => m.id), now: new Date() });
+    const later = await claim('relay-a', new Date(Date.now() + 2 * 3_600_000));
+    expect(later.messages.map((m) => m.eventId)).toEqual(a.eventIds);
+  });
+
+  it('marks a row DEAD with its bounded last error after the final attempt', async () => {
+    const { eventIds } = await f.write(1);
+    const batch = await claim();
+    const error = `broker said no ${'x'.repeat(2_000)}`;
+    await f.store.recordFailures({ token: batch.token, failures: [{ id: batch.messages[0]!.id, error, decision: { kind: 'dead', attempts: 10 } }], now: new Date() });
+    const [row] = await f.rowsOf(eventIds);
+    expect(row).toMatchObject({ status: 'DEAD', attempts: 10, claim_token: null });
+    expect(row?.last_error).toHaveLength(1000);
+    expect(row?.last_error?.startsWith('broker said no')).toBe(true);
+  });
+
+  it('sweeps PUBLISHED rows not consumed in time back to PENDING and clears expired claims', async () => {
+    const published = await f.write(1);
+    const leased = await f.write(1);
+    const first = await claim('relay-a', new Date(), 1);
+    await f.store.markPublished({ token: first.token, ids: first.messages.map((m) => m.id), now: new Date(Date.now() - 60_000) });
+    const expired = await claim('relay-b', new Date(), 1);
+    await f.sql.run('UPDATE outbox_messages SET claim_expires_at = ? WHERE claim_token = ?', [new Date(Date.now() - 1_000), expired.token]);
+    await expect(f.store.sweep({ publishedBefore: new Date(Date.now() - 30_000), now: new Date(), limit: 100 })).resolves.toEqual({ requeued: 1, released: 1 });
+    expect((await f.rowsOf(published.eventIds))[0]).toMatchObject({ status: 'PENDING' });
+    expect((await f.rowsOf(leased.eventIds))[0]).toMatchObject({ status: 'PENDING', claim_token: null });
+  });
+
+  it('deletes only CONSUMED rows past retention, in bounded batches', async () => {
+    const old = await f.write(3);
+    const recent = await f.write(1);
+    await f.sql.run(`UPDATE outbox_messages SET status = 'CONSUMED', consumed_at = ? WHERE event_id IN (?, ?, ?)`, [new Date(Date.now() - 86_400_000), ...old.eventIds]);
+    await f.sql.run(`UPDATE outbox_messages SET status = 'CONSUMED', consumed_at = ? WHERE event_id = ?`, [new Date(), recent.eventIds[0]]);
+    const cutoff = new Date(Date.now() - 3_600_000);
+    await expect(f.store.deleteConsumed({ consumedBefore: cutoff, limit: 2 })).resolves.toBe(2);
+    await expect(f.store.deleteConsumed({ consumedBefore: cutoff, limit: 2 })).resolves.toBe(1);
+    await expect(f.store.deleteConsumed({ consumedBefore: cutoff, limit: 2 })).resolves.toBe(0);
+    expect(await f.rowsOf(recent.eventIds)).toHaveLength(1);
+  });
+});

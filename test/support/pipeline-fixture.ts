@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { createAppendChatMessages } from '../../src/application/append-chat-messages.use-case';
+import type { AppConfig } from '../../src/config';
+import { systemClock } from '../../src/domain/ports/clock';
+import { createDatabase, type Database } from '../../src/infra/db/create-database';
+import { createMikroHistoryStore } from '../../src/infra/db/repositories/mikro-history.store';
+import { createMikroOutboxRelayStore } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
+import { createMikroUnitOfWork } from '../../src/infra/db/repositories/mikro-unit-of-work';
+import { createLogger } from '../../src/infra/logger';
+import { aChatMessage } from './builders';
+import { testConfig } from './test-config';
+import { createTestDatabase } from './test-database';
+import { openSql, type Sql } from './sql';
+
+/**
+ * A migrated database of its own with the real MikroORM stores on top, for integration
+ * tests of the pipeline's pieces. `write` appends messages through the real writer.
+ */
+export const createPipelineFixture = async (overrides: Record<string, string | undefined> = {}) => {
+  const config: AppConfig = testConfig(overrides);
+  const testDb = await createTestDatabase(config.db);
+  const logger = createLogger({ level: (process.env['TEST_LOG_LEVEL'] as 'silent') ?? 'silent' });
+  const database: Database = createDatabase(config.db, logger);
+  await database.start();
+  const sql: Sql = await openSql(config.db);
+  let wakes = 0;
+  const append = createAppendChatMessages({
+    uow: createMikroUnitOfWork(database),
+    waker: { wake: async () => void (wakes += 1) },
+    clock: systemClock,
+    ids: { uuid: randomUUID },
+    logger,
+    outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
+  });
+  /** Appends `count` messages to a conversation (new when not given); returns their event ids in seq order. */
+  const write = async (count: number, conversationId: string = randomUUID()) => {
+    const result = await append({ conversationId, userId: 'user-1', messages: Array.from({ length: count }, (_, i) => aChatMessage({ content: `message ${i + 1}` })) });
+    return { conversationId, eventIds: result.messages.map((m) => m.eventId) };
+  };
+  const rowsOf = (eventIds: readonly string[]) =>
+    sql.query<{ id: string; event_id: string; status: string; attempts: number; last_error: string | null; claim_token: string | null; next_attempt_at: Date }>(
+      `SELECT id, event_id, status, attempts, last_error, claim_token, next_attempt_at FROM outbox_messages WHERE event_id IN (${eventIds.map(() => '?').join(', ')}) ORDER BY id`,
+      [...eventIds],
+    );
+  return {
+    config,
+    logger,
+    database,
+    sql,
+    store: createMikroOutboxRelayStore(database),
+    history: createMikroHistoryStore(database),
+    append,
+    write,
+    rowsOf,
+    wakes: () => wakes,
+    async close() {
+      await sql.close();
+      await database.stop();
+      await testDb.drop();
+    },
+  };
+};
+
+export type PipelineFixture = Awaited<ReturnType<typeof createPipelineFixture>>;
