@@ -84,11 +84,13 @@ const envSchema = z.object({
   RELAY_BACKOFF_BASE_MS: int(500, 1),
   RELAY_BACKOFF_CAP_MS: int(300_000, 1),
   RELAY_SWEEP_AFTER_MS: int(300_000, 1000),
+  RELAY_SCHEDULER_REFRESH_MS: int(30_000, 100),
   OUTBOX_RETENTION_MS: int(7 * 24 * 3600 * 1000, 0),
   OUTBOX_RETENTION_BATCH: int(5000, 1, 100_000),
   CONSUMER_RETRY_BASE_MS: int(200, 1),
   CONSUMER_RETRY_CAP_MS: int(30_000, 1),
   CONSUMER_PARTITIONS_CONSUMED_CONCURRENTLY: int(3, 1, 64),
+  CONSUMER_SESSION_TIMEOUT_MS: int(10_000, 6_000, 300_000),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -144,6 +146,7 @@ const shape = (env: Env) => {
       backoffBaseMs: env.RELAY_BACKOFF_BASE_MS,
       backoffCapMs: env.RELAY_BACKOFF_CAP_MS,
       sweepAfterMs: env.RELAY_SWEEP_AFTER_MS,
+      schedulerRefreshMs: env.RELAY_SCHEDULER_REFRESH_MS,
       retentionMs: env.OUTBOX_RETENTION_MS,
       retentionBatch: env.OUTBOX_RETENTION_BATCH,
     },
@@ -151,6 +154,7 @@ const shape = (env: Env) => {
       retryBaseMs: env.CONSUMER_RETRY_BASE_MS,
       retryCapMs: env.CONSUMER_RETRY_CAP_MS,
       partitionsConsumedConcurrently: env.CONSUMER_PARTITIONS_CONSUMED_CONCURRENTLY,
+      sessionTimeoutMs: env.CONSUMER_SESSION_TIMEOUT_MS,
     },
   } as const;
 };

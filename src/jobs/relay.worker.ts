@@ -71,16 +71,26 @@ export const createRelayWorker = (deps: RelayWorkerDeps): Component => {
   const status = createStatusTracker('relay-worker', deps.logger);
   let queue: Queue | undefined;
   let worker: Worker | undefined;
+  let refresher: NodeJS.Timeout | undefined;
+  const upsertSchedulers = async (q: Queue) => {
+    const template = (name: string) => ({ name, opts: { ...JOB_RETENTION, attempts: 1 } });
+    await q.upsertJobScheduler(SCHEDULERS.scan, { every: deps.config.pollIntervalMs }, template(RELAY_JOBS.scan));
+    await q.upsertJobScheduler(SCHEDULERS.sweep, { every: SWEEP_EVERY_MS }, template(RELAY_JOBS.sweep));
+    await q.upsertJobScheduler(SCHEDULERS.retention, { every: RETENTION_EVERY_MS }, template(RELAY_JOBS.retention));
+  };
   return {
     name: 'relay-worker',
     async start() {
       status.set('starting');
-      queue = new Queue(RELAY_QUEUE, { connection: deps.connection, prefix: deps.prefix });
-      queue.on('error', (error) => deps.logger.error({ err: error }, 'relay queue error'));
-      const template = (name: string) => ({ name, opts: { ...JOB_RETENTION, attempts: 1 } });
-      await queue.upsertJobScheduler(SCHEDULERS.scan, { every: deps.config.pollIntervalMs }, template(RELAY_JOBS.scan));
-      await queue.upsertJobScheduler(SCHEDULERS.sweep, { every: SWEEP_EVERY_MS }, template(RELAY_JOBS.sweep));
-      await queue.upsertJobScheduler(SCHEDULERS.retention, { every: RETENTION_EVERY_MS }, template(RELAY_JOBS.retention));
+      const q = new Queue(RELAY_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+      queue = q;
+      q.on('error', (error) => deps.logger.error({ err: error }, 'relay queue error'));
+      await upsertSchedulers(q);
+      // Schedulers live in Redis: if Redis loses them (FLUSHALL, failover to an empty replica)
+      // the safety-net scan would silently stop. Upserting is idempotent, so re-assert them.
+      refresher = setInterval(() => {
+        upsertSchedulers(q).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not refresh relay schedulers'));
+      }, deps.config.schedulerRefreshMs);
       worker = new Worker(RELAY_QUEUE, processor(deps), { connection: deps.connection, prefix: deps.prefix, concurrency: 1 });
       worker.on('error', (error) => status.set('unhealthy', error.message));
       worker.on('failed', (job, error) => deps.logger.error({ err: error, job: job?.name }, 'relay job failed'));
@@ -88,6 +98,7 @@ export const createRelayWorker = (deps: RelayWorkerDeps): Component => {
       status.set('ready');
     },
     async stop() {
+      clearInterval(refresher);
       // The worker first: it finishes the batch in hand (its claim stays fenced either way).
       await worker?.close();
       await queue?.close();

@@ -65,7 +65,15 @@ export const createHistoryConsumer = (deps: {
     name: 'history-consumer',
     async start() {
       status.set('starting');
-      const c = deps.kafka.kafka().consumer({ groupId: kafkaConfig.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+      // A short session lets the group drop a member that vanished with a broker restart or a
+      // crash in seconds rather than the default 30 s, which is how long its partitions stall.
+      const c = deps.kafka.kafka().consumer({
+        groupId: kafkaConfig.groupId,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: 100,
+        sessionTimeout: tuning.sessionTimeoutMs,
+        heartbeatInterval: Math.max(500, Math.floor(tuning.sessionTimeoutMs / 10)),
+      });
       consumer = c;
       c.on(c.events.CRASH, (event) => status.set('unhealthy', describeError(event.payload.error)));
       c.on(c.events.GROUP_JOIN, () => status.set('ready'));
