@@ -32,23 +32,20 @@ export interface RelayBatchSummary {
  */
 export const createRelayBatch = (deps: RelayBatchDeps) => async (): Promise<RelayBatchSummary> => {
   const claim = await deps.store.claim({ owner: deps.owner, batchSize: deps.batchSize, leaseMs: deps.leaseMs, now: deps.clock.now() });
-  const empty: RelayBatchSummary = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0 };
-  if (claim.messages.length === 0) return empty;
+  if (claim.messages.length === 0) return { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0 };
   const { failures } = await deps.publisher.publish(claim.messages);
   const now = deps.clock.now();
   const plan = planRelayOutcome(claim.messages, failures, { policy: deps.policy, now });
-  const [published, failed, released] = await Promise.all([
-    plan.published.length ? deps.store.markPublished({ token: claim.token, ids: plan.published, now }) : 0,
-    plan.failures.length ? deps.store.recordFailures({ token: claim.token, failures: plan.failures, now }) : 0,
-    plan.heldBack.length ? deps.store.release({ token: claim.token, ids: plan.heldBack }) : 0,
+  const retries = plan.failures.filter((f) => f.decision.kind === 'retry');
+  const deaths = plan.failures.filter((f) => f.decision.kind === 'dead');
+  const write = <T>(rows: readonly T[], apply: (rows: readonly T[]) => Promise<number>) => (rows.length ? apply(rows) : Promise.resolve(0));
+  // Counts are what the fenced updates really changed: a row another claim took over counts as stale only.
+  const [published, retried, dead, heldBack] = await Promise.all([
+    write(plan.published, (ids) => deps.store.markPublished({ token: claim.token, ids, now })),
+    write(retries, (failures) => deps.store.recordFailures({ token: claim.token, failures, now })),
+    write(deaths, (failures) => deps.store.recordFailures({ token: claim.token, failures, now })),
+    write(plan.heldBack, (ids) => deps.store.release({ token: claim.token, ids })),
   ]);
-  const dead = plan.failures.filter((f) => f.decision.kind === 'dead').length;
-  return {
-    claimed: claim.messages.length,
-    published,
-    retried: plan.failures.length - dead,
-    dead,
-    heldBack: plan.heldBack.length,
-    stale: claim.messages.length - published - failed - released,
-  };
+  const claimed = claim.messages.length;
+  return { claimed, published, retried, dead, heldBack, stale: claimed - published - retried - dead - heldBack };
 };

@@ -33,10 +33,15 @@ export interface ChatMessageEnvelope {
 
 export type DecodeResult = { ok: true; envelope: ChatMessageEnvelope } | { ok: false; reason: string };
 
+/** Storage limits of history columns: a record beyond them could never be persisted, so it is poison, not a retry. */
+export const HISTORY_LIMITS = { textBytes: 16_777_215, modelLength: 100, tokenCount: 4_294_967_295 } as const;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isCount = (value: unknown) => value === null || (Number.isInteger(value) && (value as number) >= 0);
+const isCount = (value: unknown) => value === null || (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= HISTORY_LIMITS.tokenCount);
 const isNullableString = (value: unknown) => value === null || typeof value === 'string';
+const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
+const tooLong = (value: unknown) => typeof value === 'string' && value.length * 3 > HISTORY_LIMITS.textBytes && utf8Bytes(value) > HISTORY_LIMITS.textBytes;
 
 const payloadProblem = (payload: unknown): string | undefined => {
   if (!isObject(payload)) return 'payload is not an object';
@@ -46,6 +51,8 @@ const payloadProblem = (payload: unknown): string | undefined => {
   if (!isNullableString(payload['reasoning']) || !isNullableString(payload['model'])) return 'payload.reasoning/model must be strings or null';
   if (!isCount(payload['promptTokens']) || !isCount(payload['completionTokens'])) return 'payload token counts must be non-negative integers or null';
   if (typeof payload['partial'] !== 'boolean') return 'payload.partial is not a boolean';
+  if (tooLong(payload['content']) || tooLong(payload['reasoning'])) return 'payload text exceeds the history column size';
+  if (typeof payload['model'] === 'string' && payload['model'].length > HISTORY_LIMITS.modelLength) return 'payload.model is too long';
   return undefined;
 };
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { CANDIDATES_SQL } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
+import { CANDIDATES_SQL, candidateParams } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
 
 const LEASE_MS = 30_000;
@@ -35,7 +35,7 @@ describe('MikroORM outbox relay store on MariaDB', () => {
       await em.begin({ isolationLevel: 'read committed' as never });
       return em;
     };
-    const candidates = (em: EntityManager, sql: string, limit: number) => em.execute<{ id: string }[]>(sql, [new Date(), new Date(), limit]);
+    const candidates = (em: EntityManager, sql: string, limit: number) => em.execute<{ id: string }[]>(sql, candidateParams(new Date(), limit));
 
     it('gives two open claimers disjoint, non-empty batches with the index-ordered query', async () => {
       await f.write(5);
@@ -54,8 +54,8 @@ describe('MikroORM outbox relay store on MariaDB', () => {
 
     it('starves the second claimer when the ORDER BY needs a filesort (why the claim index matters)', async () => {
       await f.write(10);
-      const filesort = CANDIDATES_SQL.replace('FORCE INDEX (outbox_claim_idx)', 'IGNORE INDEX (outbox_claim_idx)').replace('ORDER BY id', 'ORDER BY next_attempt_at, id');
-      const [plan] = await f.sql.query<{ Extra: string }>(`EXPLAIN ${filesort.replace('FOR UPDATE SKIP LOCKED', '')}`, [new Date(), new Date(), 4]);
+      const filesort = CANDIDATES_SQL.replace('FORCE INDEX (outbox_claim_idx)', 'IGNORE INDEX (outbox_claim_idx)').replace('ORDER BY o.id', 'ORDER BY o.next_attempt_at, o.id');
+      const [plan] = await f.sql.query<{ Extra: string }>(`EXPLAIN ${filesort.replace('FOR UPDATE SKIP LOCKED', '')}`, candidateParams(new Date(), 4));
       expect(plan?.Extra).toMatch(/filesort/);
       const [a, b] = [await openClaimer(), await openClaimer()];
       try {
@@ -66,8 +66,21 @@ describe('MikroORM outbox relay store on MariaDB', () => {
       }
     });
 
+    it('loses its locks at once when the claim SQL runs beside the transaction instead of on it', async () => {
+      await f.write(4);
+      const [a, b] = [await openClaimer(), await openClaimer()];
+      try {
+        // em.getConnection().execute() takes a pooled autocommit connection, not a's transaction.
+        const outside = await a.getConnection().execute<{ id: string }[]>(CANDIDATES_SQL, candidateParams(new Date(), 4));
+        const second = await candidates(b, CANDIDATES_SQL, 4);
+        expect(second.map((r) => String(r.id))).toEqual(outside.map((r) => String(r.id)));
+      } finally {
+        await Promise.all([a.rollback(), b.rollback()]);
+      }
+    });
+
     it('plans the real claim query without a filesort', async () => {
-      const rows = await f.sql.query<{ Extra: string | null; key: string | null }>(`EXPLAIN ${CANDIDATES_SQL.replace('FOR UPDATE SKIP LOCKED', '')}`, [new Date(), new Date(), 4]);
+      const rows = await f.sql.query<{ Extra: string | null; key: string | null }>(`EXPLAIN ${CANDIDATES_SQL.replace('FOR UPDATE SKIP LOCKED', '')}`, candidateParams(new Date(), 4));
       expect(rows[0]?.key).toBe('outbox_claim_idx');
       expect(rows[0]?.Extra ?? '').not.toMatch(/filesort/);
     });
@@ -117,6 +130,16 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     await f.store.markPublished({ token: flowing.token, ids: flowing.messages.map((m) => m.id), now: new Date() });
     const later = await claim('relay-a', new Date(Date.now() + 2 * 3_600_000));
     expect(later.messages.map((m) => m.eventId)).toEqual(a.eventIds);
+  });
+
+  it('does not let a backing-off conversation fill the batch: rows behind it leave room for other conversations', async () => {
+    const a = await f.write(3);
+    const b = await f.write(1);
+    const first = await claim('relay-a', new Date(), 1);
+    expect(first.messages.map((m) => m.eventId)).toEqual([a.eventIds[0]]);
+    await f.store.recordFailures({ token: first.token, failures: [{ id: first.messages[0]!.id, error: 'boom', decision: { kind: 'retry', attempts: 1, nextAttemptAt: inAnHour() } }], now: new Date() });
+    // a2 and a3 are due and have lower ids than b1, but sit behind a1: a batch of 2 must still reach b1.
+    expect((await claim('relay-a', new Date(), 2)).messages.map((m) => m.eventId)).toEqual(b.eventIds);
   });
 
   it('marks a row DEAD with its bounded last error after the final attempt', async () => {

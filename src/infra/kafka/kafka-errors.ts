@@ -26,8 +26,10 @@ export const isBrokerUnavailable = (error: unknown) => chain(error).some((e) => 
 
 export const isPermanentPublishError = (error: unknown) => chain(error).some((e) => e.type !== undefined && PERMANENT.has(e.type));
 
-export const describeError = (error: unknown) =>
-  chain(error)
+export const describeError = (error: unknown): string => {
+  const text = chain(error)
     .map((e) => [e.name, e.type, e.message].filter(Boolean).join(': '))
-    .filter((text, index, all) => all.indexOf(text) === index)
+    .filter((line, index, all) => line && all.indexOf(line) === index)
     .join(' <- ');
+  return text || String(error);
+};

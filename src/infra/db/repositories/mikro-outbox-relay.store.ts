@@ -12,11 +12,21 @@ import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
  * the ORDER BY, so InnoDB walks it in claim order and SKIP LOCKED passes over rows another
  * claimer holds; with a filesort it would lock every match first and a second claimer would
  * get nothing. Under READ COMMITTED rows examined but not due are unlocked at once.
+ *
+ * The correlated subquery keeps rows stuck behind their conversation's first PENDING row (one
+ * that is backing off or leased) out of the LIMIT, so a conversation in backoff cannot fill
+ * every batch with rows that would only be dropped. It reads one index entry per candidate;
+ * the exact check (including rows locked by a concurrent claimer) follows in the transaction.
  */
 export const CANDIDATES_SQL = `
-  SELECT ${OUTBOX_COLUMNS} FROM outbox_messages FORCE INDEX (outbox_claim_idx)
-  WHERE status = 'PENDING' AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at <= ?)
-  ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`;
+  SELECT ${OUTBOX_COLUMNS} FROM outbox_messages o FORCE INDEX (outbox_claim_idx)
+  WHERE o.status = 'PENDING' AND o.next_attempt_at <= ? AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= ?)
+    AND (SELECT f.next_attempt_at <= ? AND (f.claim_expires_at IS NULL OR f.claim_expires_at <= ?)
+         FROM outbox_messages f FORCE INDEX (outbox_aggregate_status_seq_idx)
+         WHERE f.aggregate_id = o.aggregate_id AND f.status = 'PENDING' ORDER BY f.aggregate_seq LIMIT 1)
+  ORDER BY o.id LIMIT ? FOR UPDATE SKIP LOCKED`;
+
+export const candidateParams = (now: Date, limit: number) => [now, now, now, now, limit];
 
 /**
  * Per conversation, the first PENDING row outside our candidates. Anything we hold with a
@@ -40,7 +50,7 @@ const stampClaim = async (em: EntityManager, ids: string[], stamp: { owner: stri
 
 const claimInTransaction = async (em: EntityManager, input: Parameters<OutboxRelayStore['claim']>[0]): Promise<Claim> => {
   const token = randomUUID();
-  const rows = await em.execute<OutboxRow[]>(CANDIDATES_SQL, [input.now, input.now, input.batchSize]);
+  const rows = await em.execute<OutboxRow[]>(CANDIDATES_SQL, candidateParams(input.now, input.batchSize));
   if (rows.length === 0) return { token, messages: [] };
   const candidates = rows.map(toOutboxMessage);
   const conversations = [...new Set(candidates.map((m) => m.aggregateId))];

@@ -1,0 +1,48 @@
+import type { ChatMessageEnvelope } from '../../../src/domain/chat-event';
+import type { ConsumedEvent, HistoryStore, PoisonRecord } from '../../../src/domain/ports/history-store';
+
+export interface InMemoryHistoryStore extends HistoryStore {
+  /** History rows in insertion order. */
+  readonly history: readonly ChatMessageEnvelope[];
+  /** Every persist call's events, as handed over. */
+  readonly persistCalls: readonly (readonly ConsumedEvent[])[];
+  readonly poison: readonly PoisonRecord[];
+  /** The next `times` persist calls reject with `error` and write nothing. */
+  failNextPersists(times: number, error?: Error): void;
+}
+
+/** History keyed by event id: a copy of an event already stored inserts nothing. */
+export const createInMemoryHistoryStore = (): InMemoryHistoryStore => {
+  const history: ChatMessageEnvelope[] = [];
+  const persistCalls: ConsumedEvent[][] = [];
+  const poison: PoisonRecord[] = [];
+  let failures: { remaining: number; error: Error } = { remaining: 0, error: new Error('unused') };
+  return {
+    history,
+    persistCalls,
+    poison,
+    failNextPersists(times, error = new Error('database unavailable')) {
+      failures = { remaining: times, error };
+    },
+    async persist({ events }) {
+      persistCalls.push([...events]);
+      if (failures.remaining > 0) {
+        failures.remaining -= 1;
+        throw failures.error;
+      }
+      const known = new Set(history.map((e) => e.eventId));
+      let inserted = 0;
+      for (const { envelope } of events) {
+        if (known.has(envelope.eventId)) continue;
+        known.add(envelope.eventId);
+        history.push(envelope);
+        inserted += 1;
+      }
+      return { inserted, duplicates: events.length - inserted };
+    },
+    async markPoison({ records }) {
+      poison.push(...records);
+      return records.filter((r) => r.outboxId ?? r.eventId).length;
+    },
+  };
+};

@@ -1,0 +1,67 @@
+import type { NewOutboxMessage } from '../../../src/domain/outbox-message';
+import type { UnitOfWork, WriterTx } from '../../../src/domain/ports/unit-of-work';
+import type { ConversationRow, OutboxState } from './outbox-state';
+
+/** Writes made inside one `run`: applied together on success, dropped when the work throws. */
+interface Pending {
+  readonly conversations: Map<string, ConversationRow>;
+  readonly outbox: NewOutboxMessage[];
+}
+
+const writerTx = (state: OutboxState, pending: Pending): WriterTx => {
+  const read = (id: string) => pending.conversations.get(id) ?? state.conversations.get(id);
+  return {
+    async lockConversation({ id, userId }) {
+      const existing = read(id);
+      const conversation = existing ?? { id, userId, lastSeq: 0 };
+      pending.conversations.set(id, { ...conversation });
+      return { id, userId: conversation.userId, lastSeq: conversation.lastSeq, created: !existing };
+    },
+    async advanceSeq({ id, lastSeq }) {
+      const conversation = pending.conversations.get(id);
+      if (!conversation) throw new Error(`conversation ${id} advanced without being locked`);
+      conversation.lastSeq = lastSeq;
+    },
+    async appendOutbox(messages) {
+      pending.outbox.push(...messages);
+    },
+  };
+};
+
+const commit = (state: OutboxState, pending: Pending) => {
+  for (const conversation of pending.conversations.values()) state.conversations.set(conversation.id, conversation);
+  for (const m of pending.outbox) {
+    const id = String(state.nextRowId++);
+    state.rows.set(id, {
+      ...m,
+      id,
+      status: 'PENDING',
+      attempts: 0,
+      nextAttemptAt: m.createdAt,
+      lastError: null,
+      claimOwner: null,
+      claimToken: null,
+      claimExpiresAt: null,
+      publishedAt: null,
+      consumedAt: null,
+      deadAt: null,
+    });
+  }
+};
+
+/** Transactions run one at a time (as the conversation row lock would order them). */
+export const createInMemoryUnitOfWork = (state: OutboxState): UnitOfWork => {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run<T>(work: (tx: WriterTx) => Promise<T>): Promise<T> {
+      const result = tail.then(async () => {
+        const pending: Pending = { conversations: new Map(), outbox: [] };
+        const value = await work(writerTx(state, pending));
+        commit(state, pending);
+        return value;
+      });
+      tail = result.catch(() => undefined);
+      return result;
+    },
+  };
+};

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { decodeEnvelope } from '../../src/domain/chat-event';
+import type { OutboxMessage } from '../../src/domain/outbox-message';
+import { createKafkaPublisher, toKafkaMessage } from '../../src/infra/kafka/kafka-publisher';
+import { createLogger } from '../../src/infra/logger';
+import { anEnvelope, anOutboxMessage } from '../support/builders';
+import { createFakeKafkaProducer } from '../support/fakes/fake-kafka-producer';
+
+const conversation = (n: number) => {
+  const aggregateId = randomUUID();
+  return Array.from({ length: n }, (_, i) => anOutboxMessage({ aggregateId, aggregateSeq: i + 1, payload: { ...anEnvelope().payload } }));
+};
+
+const started = async () => {
+  const fake = createFakeKafkaProducer();
+  const publisher = createKafkaPublisher({ kafka: fake.client, logger: createLogger({ level: 'silent' }) });
+  await publisher.start();
+  return { fake, publisher };
+};
+const acceptedIds = (fake: ReturnType<typeof createFakeKafkaProducer>) => fake.accepted.map(({ message }) => message.headers?.['outbox-id']?.toString());
+const ids = (rows: readonly OutboxMessage[]) => rows.map((r) => r.id);
+
+describe('toKafkaMessage', () => {
+  it('builds an envelope the consumer decodes back to the row', () => {
+    const [row] = conversation(1);
+    const decoded = decodeEnvelope(toKafkaMessage(row!).value?.toString() ?? null);
+    expect(decoded).toEqual({ ok: true, envelope: expect.objectContaining({ eventId: row!.eventId, conversationId: row!.aggregateId, seq: 1, occurredAt: row!.createdAt.toISOString() }) });
+  });
+
+  it('keys by conversation and names the row in headers that row headers cannot override', () => {
+    const [row] = conversation(1);
+    const message = toKafkaMessage({ ...row!, headers: { traceparent: 't', 'outbox-id': 'spoofed' } });
+    expect(message.key).toBe(row!.aggregateId);
+    expect(message.headers).toMatchObject({ traceparent: 't', 'outbox-id': row!.id, 'event-id': row!.eventId, 'schema-version': '1' });
+  });
+});
+
+describe('kafka publisher', () => {
+  it('sends the whole batch in one call and reports no failures when the broker accepts it', async () => {
+    const { fake, publisher } = await started();
+    const rows = [...conversation(2), ...conversation(1)];
+    await expect(publisher.publish(rows)).resolves.toEqual({ failures: new Map() });
+    expect(fake.sends.count).toBe(1);
+    expect(acceptedIds(fake)).toEqual(ids(rows));
+  });
+
+  it('fails every row alike, without isolating, when the broker is unavailable', async () => {
+    const { fake, publisher } = await started();
+    const rows = [...conversation(2), ...conversation(1)];
+    fake.brokerDown();
+    const { failures } = await publisher.publish(rows);
+    expect([...failures.keys()]).toEqual(ids(rows));
+    expect([...failures.values()].every((f) => !f.permanent && f.error.includes('KafkaJSConnectionError'))).toBe(true);
+    expect(fake.sends.count).toBe(1);
+  });
+
+  it('blames only the row that is too large, as permanent, and holds back the rest of its conversation', async () => {
+    const { fake, publisher } = await started();
+    const [first, tooLarge, after] = conversation(3);
+    fake.rejectAsTooLarge(tooLarge!.id);
+    const { failures } = await publisher.publish([first!, tooLarge!, after!]);
+    expect(failures.get(tooLarge!.id)).toEqual({ permanent: true, error: expect.stringContaining('MESSAGE_TOO_LARGE') });
+    expect(failures.get(after!.id)).toEqual({ permanent: false, error: 'held back behind an earlier failure' });
+    expect(failures.has(first!.id)).toBe(false);
+  });
+
+  it('still delivers other conversations when one row of the batch is rejected', async () => {
+    const { fake, publisher } = await started();
+    const broken = conversation(1);
+    const healthy = conversation(2);
+    fake.rejectAsTooLarge(broken[0]!.id);
+    const { failures } = await publisher.publish([...broken, ...healthy]);
+    expect([...failures.keys()]).toEqual(ids(broken));
+    expect(acceptedIds(fake)).toEqual(ids(healthy));
+  });
+});
