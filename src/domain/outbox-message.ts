@@ -1,8 +1,7 @@
 import type { OutboxStatus } from './outbox-status';
 
-/** An outbox row as the inner layers see it (the ORM entity never leaves infra). */
-export interface OutboxMessage {
-  readonly id: string;
+/** What a writer hands to the outbox; the repository fills in status and bookkeeping. */
+export interface NewOutboxMessage {
   readonly eventId: string;
   /** The conversation id: the Kafka key, so one conversation stays on one partition. */
   readonly aggregateId: string;
@@ -12,25 +11,17 @@ export interface OutboxMessage {
   readonly topic: string;
   readonly payload: Readonly<Record<string, unknown>>;
   readonly headers: Readonly<Record<string, string>>;
-  readonly status: OutboxStatus;
-  readonly attempts: number;
   readonly maxAttempts: number;
-  readonly nextAttemptAt: Date;
-  readonly lastError: string | null;
   readonly createdAt: Date;
 }
 
-/** What a writer hands to the outbox; the repository fills in status and bookkeeping. */
-export interface NewOutboxMessage {
-  readonly eventId: string;
-  readonly aggregateId: string;
-  readonly aggregateSeq: number;
-  readonly eventType: string;
-  readonly topic: string;
-  readonly payload: Readonly<Record<string, unknown>>;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly maxAttempts: number;
-  readonly createdAt: Date;
+/** An outbox row as the inner layers see it (the ORM entity never leaves infra). */
+export interface OutboxMessage extends NewOutboxMessage {
+  readonly id: string;
+  readonly status: OutboxStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: Date;
+  readonly lastError: string | null;
 }
 
 /** Errors are stored bounded so one huge broker message cannot bloat the table. */
