@@ -1,29 +1,25 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { createAppendChatMessages, type AppendChatMessages } from './application/append-chat-messages.use-case';
 import { createPersistHistoryBatch } from './application/persist-history-batch.use-case';
-import { createRelayBatch } from './application/relay-batch.use-case';
-import { createPurgeConsumed, createSweepOutbox } from './application/sweep-outbox.use-case';
 import { systemClock } from './domain/ports/clock';
 import type { AppConfig } from './config';
 import { redactConfig } from './config';
 import { createJwtVerifier } from './infra/auth/jwt';
 import { createDatabase } from './infra/db/create-database';
 import { createMikroHistoryStore } from './infra/db/repositories/mikro-history.store';
-import { createMikroOutboxRelayStore } from './infra/db/repositories/mikro-outbox-relay.store';
 import { createMikroUnitOfWork } from './infra/db/repositories/mikro-unit-of-work';
 import { createHttpServer, type HttpServer, type ReadinessReport } from './infra/http/create-http-server';
 import { createKafka } from './infra/kafka/create-kafka';
 import { createHistoryConsumer } from './infra/kafka/history.consumer';
-import { createKafkaPublisher } from './infra/kafka/kafka-publisher';
 import { withTimeout, type Component } from './infra/lifecycle';
 import { createLogger, type Logger } from './infra/logger';
 import { createRedis } from './infra/redis/create-redis';
 import { createResolvers } from './resolvers';
-import { createRelayWorker } from './jobs/relay.worker';
 import { createBullRelayWaker } from './jobs/relay-waker';
 import { loadTypeDefs } from './schema/type-defs';
+import { chatWiring } from './wiring/chat.wiring';
+import { relayComponents } from './wiring/relay.wiring';
 
 export interface App {
   start(): Promise<void>;
@@ -34,31 +30,6 @@ export interface App {
   /** Use cases, for in-process drivers (benchmarks, chaos traffic, tests). */
   readonly useCases: { appendChatMessages: AppendChatMessages };
 }
-
-/** The relay side: claim → publish → ack, plus the sweeper and retention. */
-const relayComponents = (config: AppConfig, deps: { database: ReturnType<typeof createDatabase>; redis: ReturnType<typeof createRedis>; kafka: ReturnType<typeof createKafka>; logger: Logger }) => {
-  const store = createMikroOutboxRelayStore(deps.database);
-  const publisher = createKafkaPublisher({ kafka: deps.kafka, logger: deps.logger });
-  const { relay } = config;
-  const worker = createRelayWorker({
-    connection: deps.redis.workerConnection(),
-    prefix: config.redis.prefix,
-    config: relay,
-    logger: deps.logger,
-    relayBatch: createRelayBatch({
-      store,
-      publisher,
-      clock: systemClock,
-      policy: { baseMs: relay.backoffBaseMs, capMs: relay.backoffCapMs, maxAttempts: relay.maxAttempts },
-      owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-      batchSize: relay.batchSize,
-      leaseMs: relay.leaseMs,
-    }),
-    sweep: createSweepOutbox({ store, clock: systemClock, sweepAfterMs: relay.sweepAfterMs, limit: relay.batchSize }),
-    purge: createPurgeConsumed({ store, clock: systemClock, retentionMs: relay.retentionMs, batchSize: relay.retentionBatch, maxBatches: 100 }),
-  });
-  return [publisher, worker];
-};
 
 /**
  * Wires adapters → use cases → servers and workers for the enabled roles. Nothing
@@ -93,7 +64,9 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
 
   let http: HttpServer | undefined;
   if (config.roles.includes('api')) {
-    const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers() });
+    const chat = chatWiring(config, { database, redis, append: appendChatMessages, logger });
+    roleComponents.push(...chat.components);
+    const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
     http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness });
   }
   // Start order is dependency order; stop runs it backwards.

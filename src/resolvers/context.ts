@@ -6,4 +6,6 @@ export interface GraphQLContext {
   readonly principal: Principal;
   readonly requestId: string;
   readonly logger: Logger;
+  /** W3C trace context of the request, carried into the outbox and Kafka headers. */
+  readonly traceparent?: string;
 }

@@ -30,6 +30,9 @@ export const toGraphQLError = (formatted: GraphQLFormattedError, error: unknown,
   } else if (original instanceof GraphQLError) {
     const code = formatted.extensions?.['code'];
     if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) return { ...formatted, extensions: { code } };
+    // graphql-ws hands over parse and validation errors as they come from graphql-js, without
+    // Apollo's code: an error with no underlying cause is about the document, not the server.
+    if (code === undefined && original.originalError === undefined) return { ...formatted, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
   }
   logger.error({ err: original, path: formatted.path }, 'unexpected error in GraphQL operation');
   return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

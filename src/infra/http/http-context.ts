@@ -1,5 +1,5 @@
 import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { isAppError } from '../../domain/errors';
 import type { Principal } from '../../domain/identity';
 import type { TokenVerifier } from '../../domain/ports/token-verifier';
@@ -8,12 +8,18 @@ import { appErrorToGraphQL } from '../../resolvers/to-graphql-error';
 import { bearerToken } from '../auth/jwt';
 import type { Logger } from '../logger';
 
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** A client's W3C traceparent when well-formed, else a fresh one, so every write is traceable. */
+export const traceparentFrom = (header: unknown): string =>
+  typeof header === 'string' && TRACEPARENT.test(header) ? header : `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+
 /** Builds the per-operation context once the caller is known (HTTP and WebSocket share it). */
-export const contextFor = (principal: Principal, logger: Logger, requestId: string = randomUUID()): GraphQLContext => ({
-  principal,
-  requestId,
-  logger: logger.child({ requestId, userId: principal.userId }),
-});
+export const contextFor = (principal: Principal, logger: Logger, options: { requestId?: string; traceparent?: unknown } = {}): GraphQLContext => {
+  const requestId = options.requestId ?? randomUUID();
+  const traceparent = traceparentFrom(options.traceparent);
+  return { principal, requestId, traceparent, logger: logger.child({ requestId, userId: principal.userId, traceId: traceparent.slice(3, 35) }) };
+};
 
 /**
  * Every HTTP operation needs a valid bearer token: there is no anonymous or "dev
@@ -27,7 +33,7 @@ export const createHttpContext =
     try {
       const principal = await verifier.verify(token);
       const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : randomUUID();
-      return contextFor(principal, logger, requestId);
+      return contextFor(principal, logger, { requestId, traceparent: req.headers.traceparent });
     } catch (error) {
       throw appErrorToGraphQL('UNAUTHENTICATED', isAppError(error) ? error.message : 'invalid token', 401);
     }

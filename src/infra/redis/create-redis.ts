@@ -37,37 +37,32 @@ const optionsFrom = (url: string): Omit<WorkerConnection, 'maxRetriesPerRequest'
 export const createRedis = (redis: AppConfig['redis'], logger: Logger): RedisClients => {
   const status = createStatusTracker('redis', logger);
   const base = optionsFrom(redis.url);
-  let client: Redis | undefined;
+  // Created now but lazy: nothing connects before start(), and adapters can hold the client.
+  const client = new Redis({ ...base, lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true });
+  client.on('error', (error) => status.set('unhealthy', error.message));
+  client.on('ready', () => status.set('ready'));
   return {
     name: 'redis',
-    client: () => {
-      if (!client) throw new AppError('SERVICE_UNAVAILABLE', 'redis not started');
-      return client;
-    },
+    client: () => client,
     workerConnection: () => ({ ...base, maxRetriesPerRequest: null }),
     async start() {
       status.set('starting');
-      // Fail fast at start; once running, ioredis reconnects on its own.
-      client = new Redis({ ...base, lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true });
-      client.on('error', (error) => status.set('unhealthy', error.message));
-      client.on('ready', () => status.set('ready'));
       try {
+        // Fail fast at start; once running, ioredis reconnects on its own.
         await withTimeout('redis connect', 5000, client.connect());
         await client.ping();
       } catch (error) {
         client.disconnect();
-        client = undefined;
         throw new AppError('SERVICE_UNAVAILABLE', `redis unreachable at ${base.host}:${base.port}: ${(error as Error).message}`, { cause: error });
       }
       status.set('ready');
     },
     async stop() {
-      if (client) await client.quit().catch(() => client?.disconnect());
-      client = undefined;
+      await client.quit().catch(() => client.disconnect());
       status.set('stopped');
     },
     async ready() {
-      if (!client || client.status !== 'ready') return false;
+      if (client.status !== 'ready') return false;
       try {
         return (await withTimeout('redis ping', 2000, client.ping())) === 'PONG';
       } catch {

@@ -1,0 +1,63 @@
+import type { ModelChoice, PromptMessage } from '../domain/chat/chat-types';
+import type { ConversationReader, ConversationScope, HistoryCache, TokenCounter } from '../domain/chat/ports';
+import { toSendMessageCommand, type RawSendMessageInput } from '../domain/chat/send-message-input';
+import { historyBudget, historyWindow, trimToBudget, type ModelLimits } from '../domain/chat/token-budget';
+import { AppError } from '../domain/errors';
+import type { IdGenerator } from '../domain/ports/id-generator';
+import type { AppendChatMessages } from './append-chat-messages.use-case';
+import type { ReplyJob } from './generate-reply.use-case';
+import { loadHistory } from './load-history';
+
+export interface SendMessageDeps {
+  conversations: ConversationReader;
+  cache: HistoryCache;
+  append: AppendChatMessages;
+  counter: TokenCounter;
+  ids: IdGenerator;
+  /** Starts generation detached from the request: it outlives the caller's connection. */
+  startReply: (job: ReplyJob) => void;
+  chat: { systemPrompt: string; maxContentChars: number };
+  models: Readonly<Record<ModelChoice, ModelLimits & { historyLimit: number }>>;
+}
+
+export interface SendMessageResult {
+  conversation: { id: string; createdAt: Date; created: boolean };
+  userMessage: { id: string; seq: number; createdAt: Date };
+  replyId: string;
+}
+
+/**
+ * sendMessage: validate, check ownership (another user's conversation looks missing), load
+ * history (cache, else database plus backfill), trim it to the model's token budget, write
+ * the user message through the outbox writer, then start the reply detached and return.
+ */
+export const createSendMessage =
+  (deps: SendMessageDeps) =>
+  async (input: { userId: string; raw: RawSendMessageInput; traceparent?: string }): Promise<SendMessageResult> => {
+    const command = toSendMessageCommand(input.raw, { maxContentChars: deps.chat.maxContentChars, newId: deps.ids.uuid });
+    const scope: ConversationScope = { userId: input.userId, conversationId: command.conversationId };
+    const limits = deps.models[command.model];
+    const budget = historyBudget(limits, deps.counter.count(deps.chat.systemPrompt), deps.counter.count(command.content));
+    if (budget < 0) throw new AppError('BAD_USER_INPUT', `content does not fit the ${command.model} model's context window`);
+    const history = command.isNew ? { entries: [], cached: true } : await loadHistory({ ...deps, scope, limit: limits.historyLimit });
+    const kept = trimToBudget(history.entries, (entry) => deps.counter.count(entry.content), budget);
+    const window = historyWindow(kept.length);
+    if (!history.cached) await deps.cache.fill(scope, history.entries, window);
+
+    const appended = await deps.append({ conversationId: command.conversationId, userId: input.userId, messages: [{ role: 'user', content: command.content }], traceparent: input.traceparent });
+    const message = appended.messages[0];
+    if (!message) throw new Error('writer returned no message');
+    await deps.cache.push(scope, { seq: message.seq, role: 'user', content: command.content }, window);
+    await deps.cache.markOwned(scope);
+
+    const replyId = deps.ids.uuid();
+    const prompt: PromptMessage[] = [{ role: 'system', content: deps.chat.systemPrompt }, ...kept, { role: 'user', content: command.content }];
+    deps.startReply({ scope, replyId, choice: command.model, thinking: command.thinking, prompt, window, traceparent: input.traceparent });
+    return {
+      conversation: { id: command.conversationId, createdAt: message.createdAt, created: appended.created },
+      userMessage: { id: message.messageId, seq: message.seq, createdAt: message.createdAt },
+      replyId,
+    };
+  };
+
+export type SendMessage = ReturnType<typeof createSendMessage>;

@@ -1,0 +1,51 @@
+import type { ChatRole } from '../chat-event';
+
+export const MODEL_CHOICES = ['WORKER', 'STRATEGIST'] as const;
+export type ModelChoice = (typeof MODEL_CHOICES)[number];
+
+/** A message as the model sees it: history entries and the new user message. */
+export interface PromptMessage {
+  readonly role: ChatRole | 'system';
+  readonly content: string;
+}
+
+/** A history entry as cached and read back; seq orders it within its conversation. */
+export interface HistoryEntry {
+  readonly seq: number;
+  readonly role: ChatRole;
+  readonly content: string;
+}
+
+/** What the model streams. Usage arrives once, at the end, when the provider reports it. */
+export type ModelEvent =
+  | { readonly type: 'token'; readonly text: string }
+  | { readonly type: 'reasoning'; readonly text: string }
+  | { readonly type: 'usage'; readonly promptTokens: number; readonly completionTokens: number };
+
+/** Events of one reply, in the order subscribers must see them. */
+export type ReplyEvent =
+  | { readonly kind: 'TOKEN'; readonly text: string }
+  | { readonly kind: 'REASONING'; readonly text: string }
+  | {
+      readonly kind: 'COMPLETED';
+      readonly message: {
+        readonly id: string;
+        readonly seq: number;
+        readonly content: string;
+        readonly reasoning: string | null;
+        readonly model: string;
+        readonly promptTokens: number | null;
+        readonly completionTokens: number | null;
+        readonly createdAt: string;
+      };
+    }
+  | { readonly kind: 'FAILED'; readonly code: string; readonly message: string; readonly partialMessageId: string | null };
+
+/** A reply event with its position in the reply's stream: resuming after a cursor yields every later event once. */
+export interface CursoredReplyEvent {
+  readonly cursor: string;
+  readonly replyId: string;
+  readonly event: ReplyEvent;
+}
+
+export const isTerminal = (event: ReplyEvent) => event.kind === 'COMPLETED' || event.kind === 'FAILED';

@@ -1,0 +1,60 @@
+import type { CursoredReplyEvent, HistoryEntry, ModelChoice, ModelEvent, PromptMessage, ReplyEvent } from './chat-types';
+
+/** Errors a model stream can end with; each becomes a FAILED reply event with this code. */
+export type ModelErrorCode = 'MODEL_TIMEOUT' | 'MODEL_REJECTED' | 'MODEL_UNAVAILABLE' | 'MODEL_STREAM_CUT';
+
+/**
+ * An OpenAI-compatible chat model.
+ * Guarantee: yields events as the provider streams them and ends normally only when the
+ * provider finished the reply; any failure is thrown as a ModelError with its code.
+ */
+export interface ChatModel {
+  stream(input: { choice: ModelChoice; messages: readonly PromptMessage[]; thinking: boolean; signal?: AbortSignal }): AsyncIterable<ModelEvent>;
+  /** The provider's model name for a choice (recorded with the assistant message). */
+  modelName(choice: ModelChoice): string;
+}
+
+/** Counts tokens the way the model's tokenizer does. */
+export interface TokenCounter {
+  count(text: string): number;
+}
+
+/**
+ * The per-user, per-conversation history cache (a Redis list), newest last.
+ * Guarantee: `read` returns null on a miss (no key), never a partial list pretending to be whole.
+ */
+export interface HistoryCache {
+  read(scope: ConversationScope): Promise<HistoryEntry[] | null>;
+  /** Replaces the cached list (after a database fallback), keeping the newest `window` entries. */
+  fill(scope: ConversationScope, entries: readonly HistoryEntry[], window: number): Promise<void>;
+  /** Appends one entry and trims the list to the newest `window` entries. */
+  push(scope: ConversationScope, entry: HistoryEntry, window: number): Promise<void>;
+  /** Remembers that this user owns this conversation, so the next send skips the database. */
+  markOwned(scope: ConversationScope): Promise<void>;
+  isOwned(scope: ConversationScope): Promise<boolean>;
+}
+
+export interface ConversationScope {
+  readonly userId: string;
+  readonly conversationId: string;
+}
+
+/**
+ * Reply events per reply (a bounded Redis Stream with a TTL).
+ * Guarantee: `read` yields every event after `after` exactly once, in append order, and ends
+ * after a terminal event (COMPLETED or FAILED) or when the signal aborts.
+ */
+export interface ReplyStream {
+  append(scope: ConversationScope & { replyId: string }, event: ReplyEvent): Promise<string>;
+  read(scope: ConversationScope & { replyId: string }, options: { after?: string; signal?: AbortSignal }): AsyncIterable<CursoredReplyEvent>;
+  /** The newest reply id started in a conversation, if any is still retained. */
+  latestReply(scope: ConversationScope): Promise<string | null>;
+}
+
+/** Conversations and persisted history as the API reads them. */
+export interface ConversationReader {
+  /** The owner, or null when the conversation does not exist. */
+  ownerOf(conversationId: string): Promise<string | null>;
+  /** The newest `limit` persisted messages, returned oldest first. */
+  recentHistory(conversationId: string, limit: number): Promise<HistoryEntry[]>;
+}

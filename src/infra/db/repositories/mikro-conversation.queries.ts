@@ -1,0 +1,82 @@
+import type { HistoryEntry } from '../../../domain/chat/chat-types';
+import type { ConversationReader } from '../../../domain/chat/ports';
+import type { ConversationQueries, ConversationView, MessageView } from '../../../domain/chat/views';
+import type { Database } from '../create-database';
+
+interface ConversationRow {
+  id: string;
+  user_id: string;
+  created_at: Date;
+  message_count: number;
+  last_message_at: Date | null;
+}
+
+interface MessageRow {
+  id: string;
+  seq: number;
+  role: 'user' | 'assistant';
+  content: string;
+  reasoning: string | null;
+  model: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  partial: number | boolean;
+  created_at: Date;
+}
+
+const toConversation = (row: ConversationRow): ConversationView => ({
+  id: row.id,
+  userId: row.user_id,
+  createdAt: new Date(row.created_at),
+  messageCount: Number(row.message_count),
+  lastMessageAt: row.last_message_at ? new Date(row.last_message_at) : null,
+});
+
+const toMessage = (row: MessageRow): MessageView => ({
+  id: row.id,
+  seq: Number(row.seq),
+  role: row.role,
+  content: row.content,
+  reasoning: row.reasoning,
+  model: row.model,
+  promptTokens: row.prompt_tokens === null ? null : Number(row.prompt_tokens),
+  completionTokens: row.completion_tokens === null ? null : Number(row.completion_tokens),
+  partial: Boolean(row.partial),
+  createdAt: new Date(row.created_at),
+});
+
+const CONVERSATION_COLUMNS = 'id, user_id, created_at, message_count, last_message_at';
+const MESSAGE_COLUMNS = 'id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, `partial`, created_at';
+
+/** Read side over conversations and history; every query is scoped to one user or conversation. */
+export const createMikroConversationQueries = (database: Database): ConversationReader & ConversationQueries => {
+  const query = <T>(sql: string, params: unknown[]) => database.fork().execute(sql, params) as unknown as Promise<T[]>;
+  return {
+    async ownerOf(conversationId) {
+      const [row] = await query<{ user_id: string }>('SELECT user_id FROM conversations WHERE id = ?', [conversationId]);
+      return row?.user_id ?? null;
+    },
+    async recentHistory(conversationId, limit): Promise<HistoryEntry[]> {
+      const rows = await query<{ seq: number; role: 'user' | 'assistant'; content: string }>(
+        'SELECT seq, role, content FROM chat_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?',
+        [conversationId, limit],
+      );
+      return rows.reverse().map((row) => ({ seq: Number(row.seq), role: row.role, content: row.content }));
+    },
+    async listForUser({ userId, first, after }) {
+      const [where, params] = after
+        ? ['user_id = ? AND (created_at, id) < (?, ?)', [userId, after.createdAt, after.id]]
+        : ['user_id = ?', [userId]];
+      const rows = await query<ConversationRow>(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, first + 1]);
+      return { items: rows.slice(0, first).map(toConversation), hasNextPage: rows.length > first };
+    },
+    async findForUser({ userId, conversationId }) {
+      const [row] = await query<ConversationRow>(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = ? AND user_id = ?`, [conversationId, userId]);
+      return row ? toConversation(row) : null;
+    },
+    async messages({ conversationId, first, afterSeq }) {
+      const rows = await query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM chat_messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`, [conversationId, afterSeq ?? 0, first + 1]);
+      return { items: rows.slice(0, first).map(toMessage), hasNextPage: rows.length > first };
+    },
+  };
+};

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import type { AppendChatMessages } from '../application/append-chat-messages.use-case';
+import { createGenerateReply } from '../application/generate-reply.use-case';
+import { createReplyRunner } from '../application/reply-runner';
+import { createSendMessage } from '../application/send-message.use-case';
+import { createStreamChat } from '../application/stream-chat.use-case';
+import type { AppConfig } from '../config';
+import type { Database } from '../infra/db/create-database';
+import { createMikroConversationQueries } from '../infra/db/repositories/mikro-conversation.queries';
+import { createChatModel } from '../infra/llm/create-chat-model';
+import { createTiktokenCounter } from '../infra/llm/tiktoken-counter';
+import type { Component } from '../infra/lifecycle';
+import type { Logger } from '../infra/logger';
+import type { RedisClients } from '../infra/redis/create-redis';
+import { createRedisHistoryCache } from '../infra/redis/redis-history-cache';
+import { createRedisReplyStream } from '../infra/redis/redis-reply-stream';
+import type { ResolverDeps } from '../resolvers';
+
+/** The chat side of the api role: use cases for the resolvers and the components they need running. */
+export const chatWiring = (config: AppConfig, deps: { database: Database; redis: RedisClients; append: AppendChatMessages; logger: Logger }) => {
+  const { chat, llm } = config;
+  const queries = createMikroConversationQueries(deps.database);
+  const prefix = config.redis.prefix;
+  const cache = createRedisHistoryCache({ client: deps.redis.client(), prefix, ttlSeconds: chat.historyCacheTtlSeconds });
+  const replies = createRedisReplyStream({ client: deps.redis.client(), prefix, maxLen: chat.replyStreamMaxLen, ttlSeconds: chat.replyStreamTtlSeconds });
+  const model = createChatModel(llm);
+  if (!llm.baseUrl) deps.logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
+  const generate = createGenerateReply({ model, replies, append: deps.append, cache, logger: deps.logger });
+  const runner = createReplyRunner({ generate, replies, logger: deps.logger, drainMs: Math.floor(config.shutdownTimeoutMs / 2) });
+  const sendMessage = createSendMessage({
+    conversations: queries,
+    cache,
+    append: deps.append,
+    counter: createTiktokenCounter(),
+    ids: { uuid: randomUUID },
+    startReply: (job) => runner.startReply(job),
+    chat,
+    models: llm.models,
+  });
+  const resolverDeps: ResolverDeps = { sendMessage, streamChat: createStreamChat({ conversations: queries, cache, replies }), queries };
+  const components: Component[] = [replies, runner];
+  return { resolverDeps, components };
+};

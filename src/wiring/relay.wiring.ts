@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createRelayBatch } from '../application/relay-batch.use-case';
+import { createPurgeConsumed, createSweepOutbox } from '../application/sweep-outbox.use-case';
+import type { AppConfig } from '../config';
+import { systemClock } from '../domain/ports/clock';
+import type { Database } from '../infra/db/create-database';
+import { createMikroOutboxRelayStore } from '../infra/db/repositories/mikro-outbox-relay.store';
+import type { KafkaClient } from '../infra/kafka/create-kafka';
+import { createKafkaPublisher } from '../infra/kafka/kafka-publisher';
+import type { Component } from '../infra/lifecycle';
+import type { Logger } from '../infra/logger';
+import type { RedisClients } from '../infra/redis/create-redis';
+import { createRelayWorker } from '../jobs/relay.worker';
+
+/** The relay role: claim → publish → ack, plus the sweeper and retention, as components in start order. */
+export const relayComponents = (config: AppConfig, deps: { database: Database; redis: RedisClients; kafka: KafkaClient; logger: Logger }): Component[] => {
+  const store = createMikroOutboxRelayStore(deps.database);
+  const publisher = createKafkaPublisher({ kafka: deps.kafka, logger: deps.logger });
+  const { relay } = config;
+  const worker = createRelayWorker({
+    connection: deps.redis.workerConnection(),
+    prefix: config.redis.prefix,
+    config: relay,
+    logger: deps.logger,
+    relayBatch: createRelayBatch({
+      store,
+      publisher,
+      clock: systemClock,
+      policy: { baseMs: relay.backoffBaseMs, capMs: relay.backoffCapMs, maxAttempts: relay.maxAttempts },
+      owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      batchSize: relay.batchSize,
+      leaseMs: relay.leaseMs,
+    }),
+    sweep: createSweepOutbox({ store, clock: systemClock, sweepAfterMs: relay.sweepAfterMs, limit: relay.batchSize }),
+    purge: createPurgeConsumed({ store, clock: systemClock, retentionMs: relay.retentionMs, batchSize: relay.retentionBatch, maxBatches: 100 }),
+  });
+  return [publisher, worker];
+};

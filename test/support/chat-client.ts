@@ -1,0 +1,61 @@
+import type { Client } from 'graphql-ws';
+import { deferred } from './eventually';
+
+export const SEND_MESSAGE = `mutation Send($input: SendMessageInput!) {
+  sendMessage(input: $input) { conversation { id messageCount } userMessage { id seq createdAt } replyId }
+}`;
+
+export const CHAT_STREAM = `subscription Stream($conversationId: ID!, $replyId: ID, $after: String) {
+  chatStream(conversationId: $conversationId, replyId: $replyId, after: $after) {
+    __typename cursor replyId
+    ... on TokenDelta { text }
+    ... on ReasoningDelta { text }
+    ... on ReplyCompleted { message { id seq role content reasoning model partial } usage { promptTokens completionTokens } }
+    ... on ReplyFailed { code reason partialMessageId }
+  }
+}`;
+
+export interface StreamEvent {
+  __typename: 'TokenDelta' | 'ReasoningDelta' | 'ReplyCompleted' | 'ReplyFailed';
+  cursor: string;
+  replyId: string;
+  text?: string;
+  message?: { id: string; seq: number; role: string; content: string; reasoning: string | null; model: string; partial: boolean };
+  usage?: { promptTokens: number | null; completionTokens: number | null };
+  code?: string;
+  partialMessageId?: string | null;
+}
+
+export interface StreamOutcome {
+  events: StreamEvent[];
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/**
+ * Subscribes to chatStream and collects events until the server completes it, an error
+ * arrives, or `stopAfter` events were received (then it unsubscribes, like a client leaving).
+ */
+export const collectStream = (client: Client, variables: { conversationId: string; replyId?: string; after?: string }, options: { stopAfter?: number } = {}) => {
+  const done = deferred<StreamOutcome>();
+  const events: StreamEvent[] = [];
+  const unsubscribe = client.subscribe<{ chatStream: StreamEvent }>(
+    { query: CHAT_STREAM, variables },
+    {
+      next: (result) => {
+        if (result.errors) return done.resolve({ events, errors: result.errors as StreamOutcome['errors'] });
+        if (result.data) events.push(result.data.chatStream);
+        if (options.stopAfter !== undefined && events.length >= options.stopAfter) {
+          unsubscribe();
+          done.resolve({ events });
+        }
+      },
+      error: (error) => done.resolve({ events, errors: Array.isArray(error) ? error : [{ message: String(error) }] }),
+      complete: () => done.resolve({ events }),
+    },
+  );
+  return done.promise;
+};
+
+/** The reply text as a subscriber assembles it from token events. */
+export const textOf = (events: readonly StreamEvent[], type: StreamEvent['__typename'] = 'TokenDelta') =>
+  events.filter((e) => e.__typename === type).map((e) => e.text).join('');
