@@ -82,7 +82,7 @@ const envSchema = z.object({
   MODEL_STRATEGIST_HISTORY_LIMIT: int(400, 1, 4096),
   MODEL_TIMEOUT_MS: int(120_000, 1000),
   /** Extra request body that turns the provider's reasoning on/off: ark ({thinking:{type}}), qwen (chat_template_kwargs), none. */
-  MODEL_THINKING_STYLE: z.preprocess(unset, z.enum(['ark', 'qwen', 'none']).default('ark')),
+  MODEL_THINKING_STYLE: z.preprocess(unset, z.enum(['ark', 'qwen', 'none']).default('none')),
   CHAT_SYSTEM_PROMPT: str('You are a helpful assistant.'),
   CHAT_MAX_CONTENT_CHARS: int(32_000, 1, 1_000_000),
   HISTORY_CACHE_TTL_SECONDS: int(86_400, 1),

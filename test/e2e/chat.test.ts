@@ -18,7 +18,7 @@ describe('chat over GraphQL: sendMessage + chatStream against an OpenAI-compatib
 
   beforeAll(async () => {
     model = await startFakeOpenAi();
-    testApp = await createTestApp({ OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', MODEL_WORKER: 'worker-model', MODEL_STRATEGIST: 'strategist-model' });
+    testApp = await createTestApp({ OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', MODEL_WORKER: 'worker-model', MODEL_STRATEGIST: 'strategist-model', MODEL_THINKING_STYLE: 'ark' });
     sql = await openSql(testApp.config.db);
     token = await testApp.token('alice');
     client = testApp.wsClient({ authorization: `Bearer ${token}` });
