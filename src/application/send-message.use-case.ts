@@ -39,15 +39,17 @@ export const createSendMessage =
     const limits = deps.models[command.model];
     const budget = historyBudget(limits, deps.counter.count(deps.chat.systemPrompt), deps.counter.count(command.content));
     if (budget < 0) throw new AppError('BAD_USER_INPUT', `content does not fit the ${command.model} model's context window`);
-    const history = command.isNew ? { entries: [], cached: true } : await loadHistory({ ...deps, scope, limit: limits.historyLimit });
+    const history = command.isNew ? { entries: [], cached: false } : await loadHistory({ ...deps, scope, limit: limits.historyLimit });
     const kept = trimToBudget(history.entries, (entry) => deps.counter.count(entry.content), budget);
     const window = historyWindow(kept.length);
-    if (!history.cached) await deps.cache.fill(scope, history.entries, window);
 
     const appended = await deps.append({ conversationId: command.conversationId, userId: input.userId, messages: [{ role: 'user', content: command.content }], traceparent: input.traceparent });
     const message = appended.messages[0];
     if (!message) throw new Error('writer returned no message');
-    await deps.cache.push(scope, { seq: message.seq, role: 'user', content: command.content }, window);
+    const entry = { seq: message.seq, role: 'user' as const, content: command.content };
+    // A new conversation or a cache miss (re)creates the list whole; otherwise append to it.
+    if (history.cached && !command.isNew) await deps.cache.push(scope, entry, window);
+    else await deps.cache.fill(scope, [...history.entries, entry], window);
     await deps.cache.markOwned(scope);
 
     const replyId = deps.ids.uuid();

@@ -1,6 +1,6 @@
 import { AppError } from './errors';
 
-export const OUTBOX_STATUSES = ['PENDING', 'PUBLISHED', 'CONSUMED', 'DEAD'] as const;
+export const OUTBOX_STATUSES = ['PENDING', 'PUBLISHED', 'CONSUMED', 'DEAD', 'DISCARDED'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 /** Why a row moves. Each event names exactly the states it may leave. */
@@ -11,7 +11,8 @@ export type OutboxEvent =
   | 'CONSUME' // consumer: history row written
   | 'POISON' // consumer: the record cannot be decoded or applied
   | 'SWEEP' // sweeper: published but not consumed in time
-  | 'REPLAY'; // ops: dead row sent round again
+  | 'REPLAY' // ops: dead row sent round again
+  | 'DISCARD'; // ops: dead row given up for good, with a reason
 
 /**
  * The source states of every event. SQL guards are built from this table, so the
@@ -26,6 +27,7 @@ export const SOURCE_STATES: Readonly<Record<OutboxEvent, readonly OutboxStatus[]
   POISON: ['PENDING', 'PUBLISHED'],
   SWEEP: ['PUBLISHED'],
   REPLAY: ['DEAD'],
+  DISCARD: ['DEAD'],
 };
 
 export const targetState = (event: OutboxEvent): OutboxStatus => {
@@ -41,6 +43,8 @@ export const targetState = (event: OutboxEvent): OutboxStatus => {
       return 'DEAD';
     case 'CONSUME':
       return 'CONSUMED';
+    case 'DISCARD':
+      return 'DISCARDED';
     default: {
       const unreachable: never = event;
       throw new Error(`unknown outbox event ${String(unreachable)}`);

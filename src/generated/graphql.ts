@@ -5,6 +5,7 @@ import type { Principal } from '../domain/identity';
 import type { ConversationView, MessageView } from '../domain/chat/views';
 import type { CursoredReplyEvent } from '../domain/chat/chat-types';
 import type { SendMessageResult } from '../application/send-message.use-case';
+import type { OutboxRecord, OutboxStatsReport } from '../domain/ports/outbox-admin-store';
 import type { GraphQLContext } from '../resolvers/context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -95,12 +96,109 @@ export type ModelChoice =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** DEAD → DISCARDED (final) with a reason (ops role). */
+  discardOutboxMessage: OutboxMessage;
+  /** DEAD → PENDING with attempts reset; who, when and why are recorded (ops role). */
+  replayOutboxMessage: OutboxMessage;
+  /** Replays DEAD rows matching the filter, oldest first, at most `limit` (ops role). */
+  replayOutboxMessages: ReplayResult;
   sendMessage: SendMessagePayload;
+};
+
+
+export type MutationDiscardOutboxMessageArgs = {
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+export type MutationReplayOutboxMessageArgs = {
+  id: Scalars['ID']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationReplayOutboxMessagesArgs = {
+  filter: OutboxFilter;
+  limit: Scalars['Int']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
 };
 
 
 export type MutationSendMessageArgs = {
   input: SendMessageInput;
+};
+
+export type OutboxFilter = {
+  conversationId?: InputMaybe<Scalars['ID']['input']>;
+  createdAfter?: InputMaybe<Scalars['DateTime']['input']>;
+  createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  eventType?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** An outbox row (ops role only). */
+export type OutboxMessage = {
+  __typename?: 'OutboxMessage';
+  attempts: Scalars['Int']['output'];
+  consumedAt?: Maybe<Scalars['DateTime']['output']>;
+  conversationId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  deadAt?: Maybe<Scalars['DateTime']['output']>;
+  discardReason?: Maybe<Scalars['String']['output']>;
+  discardedAt?: Maybe<Scalars['DateTime']['output']>;
+  discardedBy?: Maybe<Scalars['String']['output']>;
+  eventId: Scalars['ID']['output'];
+  eventType: Scalars['String']['output'];
+  /** Kafka headers (trace context) as JSON text. */
+  headers: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  maxAttempts: Scalars['Int']['output'];
+  nextAttemptAt: Scalars['DateTime']['output'];
+  /** The event payload as JSON text. */
+  payload: Scalars['String']['output'];
+  publishedAt?: Maybe<Scalars['DateTime']['output']>;
+  replayReason?: Maybe<Scalars['String']['output']>;
+  replayedAt?: Maybe<Scalars['DateTime']['output']>;
+  replayedBy?: Maybe<Scalars['String']['output']>;
+  seq: Scalars['Int']['output'];
+  status: OutboxStatus;
+  topic: Scalars['String']['output'];
+};
+
+export type OutboxMessageConnection = {
+  __typename?: 'OutboxMessageConnection';
+  edges: Array<OutboxMessageEdge>;
+  pageInfo: PageInfo;
+};
+
+export type OutboxMessageEdge = {
+  __typename?: 'OutboxMessageEdge';
+  cursor: Scalars['String']['output'];
+  node: OutboxMessage;
+};
+
+export type OutboxStats = {
+  __typename?: 'OutboxStats';
+  counts: Array<OutboxStatusCount>;
+  /** Age of the oldest PENDING row; null when none is pending. */
+  oldestPendingAgeSeconds?: Maybe<Scalars['Float']['output']>;
+  publishLagSecondsMax?: Maybe<Scalars['Float']['output']>;
+  /** Median and maximum of published − created over rows published in the last five minutes. */
+  publishLagSecondsP50?: Maybe<Scalars['Float']['output']>;
+};
+
+export type OutboxStatus =
+  | 'CONSUMED'
+  | 'DEAD'
+  | 'DISCARDED'
+  | 'PENDING'
+  | 'PUBLISHED';
+
+export type OutboxStatusCount = {
+  __typename?: 'OutboxStatusCount';
+  count: Scalars['Int']['output'];
+  status: OutboxStatus;
 };
 
 export type PageInfo = {
@@ -117,6 +215,10 @@ export type Query = {
   conversations: ConversationConnection;
   /** Who the bearer token says you are. Handy to check a token in Apollo Sandbox. */
   me: Viewer;
+  outboxMessage?: Maybe<OutboxMessage>;
+  /** Outbox rows, newest first (ops role). */
+  outboxMessages: OutboxMessageConnection;
+  outboxStats: OutboxStats;
 };
 
 
@@ -130,11 +232,32 @@ export type QueryConversationsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+
+export type QueryOutboxMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryOutboxMessagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  conversationId?: InputMaybe<Scalars['ID']['input']>;
+  createdAfter?: InputMaybe<Scalars['DateTime']['input']>;
+  createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  eventType?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<OutboxStatus>;
+};
+
 export type ReasoningDelta = ChatStreamEvent & {
   __typename?: 'ReasoningDelta';
   cursor: Scalars['String']['output'];
   replyId: Scalars['ID']['output'];
   text: Scalars['String']['output'];
+};
+
+export type ReplayResult = {
+  __typename?: 'ReplayResult';
+  replayed: Scalars['Int']['output'];
 };
 
 export type ReplyCompleted = ChatStreamEvent & {
@@ -304,14 +427,23 @@ export type ResolversTypes = ResolversObject<{
   ConversationConnection: ResolverTypeWrapper<Omit<ConversationConnection, 'edges'> & { edges: Array<ResolversTypes['ConversationEdge']> }>;
   ConversationEdge: ResolverTypeWrapper<Omit<ConversationEdge, 'node'> & { node: ResolversTypes['Conversation'] }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MessageRole: MessageRole;
   ModelChoice: ModelChoice;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  OutboxFilter: OutboxFilter;
+  OutboxMessage: ResolverTypeWrapper<OutboxRecord>;
+  OutboxMessageConnection: ResolverTypeWrapper<Omit<OutboxMessageConnection, 'edges'> & { edges: Array<ResolversTypes['OutboxMessageEdge']> }>;
+  OutboxMessageEdge: ResolverTypeWrapper<Omit<OutboxMessageEdge, 'node'> & { node: ResolversTypes['OutboxMessage'] }>;
+  OutboxStats: ResolverTypeWrapper<OutboxStatsReport>;
+  OutboxStatus: OutboxStatus;
+  OutboxStatusCount: ResolverTypeWrapper<OutboxStatusCount>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReasoningDelta: ResolverTypeWrapper<CursoredReplyEvent>;
+  ReplayResult: ResolverTypeWrapper<ReplayResult>;
   ReplyCompleted: ResolverTypeWrapper<CursoredReplyEvent>;
   ReplyFailed: ResolverTypeWrapper<CursoredReplyEvent>;
   Role: Role;
@@ -336,12 +468,20 @@ export type ResolversParentTypes = ResolversObject<{
   ConversationConnection: Omit<ConversationConnection, 'edges'> & { edges: Array<ResolversParentTypes['ConversationEdge']> };
   ConversationEdge: Omit<ConversationEdge, 'node'> & { node: ResolversParentTypes['Conversation'] };
   DateTime: Scalars['DateTime']['output'];
+  Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
+  OutboxFilter: OutboxFilter;
+  OutboxMessage: OutboxRecord;
+  OutboxMessageConnection: Omit<OutboxMessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['OutboxMessageEdge']> };
+  OutboxMessageEdge: Omit<OutboxMessageEdge, 'node'> & { node: ResolversParentTypes['OutboxMessage'] };
+  OutboxStats: OutboxStatsReport;
+  OutboxStatusCount: OutboxStatusCount;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   ReasoningDelta: CursoredReplyEvent;
+  ReplayResult: ReplayResult;
   ReplyCompleted: CursoredReplyEvent;
   ReplyFailed: CursoredReplyEvent;
   SendMessageInput: SendMessageInput;
@@ -404,7 +544,58 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 }
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  discardOutboxMessage?: Resolver<ResolversTypes['OutboxMessage'], ParentType, ContextType, RequireFields<MutationDiscardOutboxMessageArgs, 'id' | 'reason'>>;
+  replayOutboxMessage?: Resolver<ResolversTypes['OutboxMessage'], ParentType, ContextType, RequireFields<MutationReplayOutboxMessageArgs, 'id'>>;
+  replayOutboxMessages?: Resolver<ResolversTypes['ReplayResult'], ParentType, ContextType, RequireFields<MutationReplayOutboxMessagesArgs, 'filter' | 'limit'>>;
   sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
+}>;
+
+export type OutboxMessageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OutboxMessage'] = ResolversParentTypes['OutboxMessage']> = ResolversObject<{
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  consumedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  conversationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deadAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  discardReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  discardedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  discardedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  headers?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextAttemptAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  publishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  replayReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  replayedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  replayedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OutboxStatus'], ParentType, ContextType>;
+  topic?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type OutboxMessageConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OutboxMessageConnection'] = ResolversParentTypes['OutboxMessageConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['OutboxMessageEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type OutboxMessageEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OutboxMessageEdge'] = ResolversParentTypes['OutboxMessageEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['OutboxMessage'], ParentType, ContextType>;
+}>;
+
+export type OutboxStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OutboxStats'] = ResolversParentTypes['OutboxStats']> = ResolversObject<{
+  counts?: Resolver<Array<ResolversTypes['OutboxStatusCount']>, ParentType, ContextType>;
+  oldestPendingAgeSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  publishLagSecondsMax?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  publishLagSecondsP50?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+}>;
+
+export type OutboxStatusCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OutboxStatusCount'] = ResolversParentTypes['OutboxStatusCount']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['OutboxStatus'], ParentType, ContextType>;
 }>;
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -416,6 +607,9 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType, RequireFields<QueryConversationArgs, 'id'>>;
   conversations?: Resolver<ResolversTypes['ConversationConnection'], ParentType, ContextType, RequireFields<QueryConversationsArgs, 'first'>>;
   me?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
+  outboxMessage?: Resolver<Maybe<ResolversTypes['OutboxMessage']>, ParentType, ContextType, RequireFields<QueryOutboxMessageArgs, 'id'>>;
+  outboxMessages?: Resolver<ResolversTypes['OutboxMessageConnection'], ParentType, ContextType, RequireFields<QueryOutboxMessagesArgs, 'first'>>;
+  outboxStats?: Resolver<ResolversTypes['OutboxStats'], ParentType, ContextType>;
 }>;
 
 export type ReasoningDeltaResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ReasoningDelta'] = ResolversParentTypes['ReasoningDelta']> = ResolversObject<{
@@ -423,6 +617,10 @@ export type ReasoningDeltaResolvers<ContextType = GraphQLContext, ParentType ext
   replyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ReplayResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ReplayResult'] = ResolversParentTypes['ReplayResult']> = ResolversObject<{
+  replayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ReplyCompletedResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ReplyCompleted'] = ResolversParentTypes['ReplyCompleted']> = ResolversObject<{
@@ -486,9 +684,15 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   ConversationEdge?: ConversationEdgeResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
+  OutboxMessage?: OutboxMessageResolvers<ContextType>;
+  OutboxMessageConnection?: OutboxMessageConnectionResolvers<ContextType>;
+  OutboxMessageEdge?: OutboxMessageEdgeResolvers<ContextType>;
+  OutboxStats?: OutboxStatsResolvers<ContextType>;
+  OutboxStatusCount?: OutboxStatusCountResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ReasoningDelta?: ReasoningDeltaResolvers<ContextType>;
+  ReplayResult?: ReplayResultResolvers<ContextType>;
   ReplyCompleted?: ReplyCompletedResolvers<ContextType>;
   ReplyFailed?: ReplyFailedResolvers<ContextType>;
   SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;

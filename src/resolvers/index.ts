@@ -12,18 +12,50 @@ import { ChatStreamEvent, ReasoningDelta, ReplyCompleted, ReplyFailed, TokenDelt
 import { ChatMessage, conversationResolvers } from './types/conversation.resolver';
 import { sendMessagePayloadResolvers } from './types/send-message-payload.resolver';
 import { Viewer } from './viewer.resolver';
+import { discardOutboxMessageResolver } from './ops/discard-outbox-message.resolver';
+import { outboxMessageResolver } from './ops/outbox-message.resolver';
+import { OutboxMessage } from './ops/outbox-message.type.resolver';
+import { outboxMessagesResolver } from './ops/outbox-messages.resolver';
+import { OutboxStats, outboxStatsResolver } from './ops/outbox-stats.resolver';
+import { replayOutboxMessageResolver } from './ops/replay-outbox-message.resolver';
+import { replayOutboxMessagesResolver } from './ops/replay-outbox-messages.resolver';
+import type { createDiscardOutboxMessage } from '../application/ops/discard-outbox-message.use-case';
+import type { createGetOutboxMessage } from '../application/ops/get-outbox-message.use-case';
+import type { createListOutboxMessages } from '../application/ops/list-outbox-messages.use-case';
+import type { createOutboxStats } from '../application/ops/outbox-stats.use-case';
+import type { createReplayOutboxMessage, createReplayOutboxMessages } from '../application/ops/replay-outbox-messages.use-case';
 
 export interface ResolverDeps {
   sendMessage: SendMessage;
   streamChat: StreamChat;
   queries: ConversationQueries;
+  ops: {
+    list: ReturnType<typeof createListOutboxMessages>;
+    get: ReturnType<typeof createGetOutboxMessage>;
+    stats: ReturnType<typeof createOutboxStats>;
+    replay: ReturnType<typeof createReplayOutboxMessage>;
+    replayMany: ReturnType<typeof createReplayOutboxMessages>;
+    discard: ReturnType<typeof createDiscardOutboxMessage>;
+  };
 }
 
 /** The resolver map. Each field lives in its own file; this only assembles them. */
 export const createResolvers = (deps: ResolverDeps): Resolvers => ({
   DateTime,
-  Query: { me, conversations: conversationsResolver(deps.queries), conversation: conversationResolver(deps.queries) },
-  Mutation: { sendMessage: sendMessageResolver(deps.sendMessage) },
+  Query: {
+    me,
+    conversations: conversationsResolver(deps.queries),
+    conversation: conversationResolver(deps.queries),
+    outboxMessages: outboxMessagesResolver(deps.ops.list),
+    outboxMessage: outboxMessageResolver(deps.ops.get),
+    outboxStats: outboxStatsResolver(deps.ops.stats),
+  },
+  Mutation: {
+    sendMessage: sendMessageResolver(deps.sendMessage),
+    replayOutboxMessage: replayOutboxMessageResolver(deps.ops.replay),
+    replayOutboxMessages: replayOutboxMessagesResolver(deps.ops.replayMany),
+    discardOutboxMessage: discardOutboxMessageResolver(deps.ops.discard),
+  },
   Subscription: { chatStream: chatStreamResolver(deps.streamChat) },
   Viewer,
   Conversation: conversationResolvers(deps.queries),
@@ -34,4 +66,6 @@ export const createResolvers = (deps: ResolverDeps): Resolvers => ({
   ReasoningDelta,
   ReplyCompleted,
   ReplyFailed,
+  OutboxMessage,
+  OutboxStats,
 });

@@ -14,15 +14,17 @@ import type { Logger } from '../infra/logger';
 import type { RedisClients } from '../infra/redis/create-redis';
 import { createRedisHistoryCache } from '../infra/redis/redis-history-cache';
 import { createRedisReplyStream } from '../infra/redis/redis-reply-stream';
+import type { RelayWaker } from '../domain/ports/relay-waker';
 import type { ResolverDeps } from '../resolvers';
+import { opsUseCases } from './ops.wiring';
 
 /** The chat side of the api role: use cases for the resolvers and the components they need running. */
-export const chatWiring = (config: AppConfig, deps: { database: Database; redis: RedisClients; append: AppendChatMessages; logger: Logger }) => {
+export const chatWiring = (config: AppConfig, deps: { database: Database; redis: RedisClients; append: AppendChatMessages; waker: RelayWaker; logger: Logger }) => {
   const { chat, llm } = config;
   const queries = createMikroConversationQueries(deps.database);
   const prefix = config.redis.prefix;
   const cache = createRedisHistoryCache({ client: deps.redis.client(), prefix, ttlSeconds: chat.historyCacheTtlSeconds });
-  const replies = createRedisReplyStream({ client: deps.redis.client(), prefix, maxLen: chat.replyStreamMaxLen, ttlSeconds: chat.replyStreamTtlSeconds });
+  const replies = createRedisReplyStream({ client: deps.redis.client(), prefix, maxLen: chat.replyStreamMaxLen, ttlSeconds: chat.replyStreamTtlSeconds, logger: deps.logger });
   const model = createChatModel(llm);
   if (!llm.baseUrl) deps.logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
   const generate = createGenerateReply({ model, replies, append: deps.append, cache, logger: deps.logger });
@@ -37,7 +39,12 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
     chat,
     models: llm.models,
   });
-  const resolverDeps: ResolverDeps = { sendMessage, streamChat: createStreamChat({ conversations: queries, cache, replies }), queries };
+  const resolverDeps: ResolverDeps = {
+    sendMessage,
+    streamChat: createStreamChat({ conversations: queries, cache, replies }),
+    queries,
+    ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger }),
+  };
   const components: Component[] = [replies, runner];
   return { resolverDeps, components };
 };

@@ -27,7 +27,9 @@ describe('/healthz and /readyz', () => {
     await expect(getJson(`${testApp.baseUrl}/healthz`)).resolves.toEqual({ status: 200, body: { status: 'alive' } });
   });
 
-  const allOk = { database: 'ok', redis: 'ok', kafka: 'ok', 'relay-waker': 'ok', 'kafka-producer': 'ok', 'relay-worker': 'ok', 'history-consumer': 'ok' };
+  const allOk = {
+    database: 'ok', redis: 'ok', kafka: 'ok', 'relay-waker': 'ok', 'kafka-producer': 'ok', 'relay-worker': 'ok', 'history-consumer': 'ok', 'reply-stream': 'ok', 'reply-runner': 'ok',
+  };
 
   it('answers /readyz 200 when database, Redis, Kafka and every role component are ready', async () => {
     // The consumer is ready once it has joined its group, which happens just after start.

@@ -11,8 +11,9 @@ const allowed: [OutboxStatus, OutboxEvent, OutboxStatus][] = [
   ['PUBLISHED', 'SWEEP', 'PENDING'],
   ['DEAD', 'REPLAY', 'PENDING'],
   ['DEAD', 'CONSUME', 'CONSUMED'],
+  ['DEAD', 'DISCARD', 'DISCARDED'],
 ];
-const events: OutboxEvent[] = ['PUBLISH_ACK', 'PUBLISH_FAILED', 'GIVE_UP', 'CONSUME', 'POISON', 'SWEEP', 'REPLAY'];
+const events: OutboxEvent[] = ['PUBLISH_ACK', 'PUBLISH_FAILED', 'GIVE_UP', 'CONSUME', 'POISON', 'SWEEP', 'REPLAY', 'DISCARD'];
 
 describe('outbox state machine', () => {
   it.each(allowed)('%s --%s--> %s', (from, event, to) => {
@@ -27,7 +28,8 @@ describe('outbox state machine', () => {
     expect(() => transition(from, event)).toThrow(expect.objectContaining({ code: 'ILLEGAL_TRANSITION' }));
   });
 
-  it('keeps CONSUMED final', () => {
+  it('keeps CONSUMED and DISCARDED final', () => {
     for (const event of events) expect(() => transition('CONSUMED', event)).toThrow();
+    for (const event of events) expect(() => transition('DISCARDED', event)).toThrow();
   });
 });

@@ -27,7 +27,7 @@ export interface HistoryCache {
   read(scope: ConversationScope): Promise<HistoryEntry[] | null>;
   /** Replaces the cached list (after a database fallback), keeping the newest `window` entries. */
   fill(scope: ConversationScope, entries: readonly HistoryEntry[], window: number): Promise<void>;
-  /** Appends one entry and trims the list to the newest `window` entries. */
+  /** Appends one entry to an existing list (never creates one) and trims it to the newest `window` entries. */
   push(scope: ConversationScope, entry: HistoryEntry, window: number): Promise<void>;
   /** Remembers that this user owns this conversation, so the next send skips the database. */
   markOwned(scope: ConversationScope): Promise<void>;

@@ -5,6 +5,7 @@ import { ROLES, type Principal, type Role } from '../../domain/identity';
 import type { TokenVerifier } from '../../domain/ports/token-verifier';
 
 const ALGORITHM = 'HS256';
+const SUBJECT = /^[A-Za-z0-9._@-]{1,64}$/;
 const secretKey = (auth: AppConfig['auth']) => new TextEncoder().encode(auth.jwtSecret);
 
 const rolesFrom = (claim: unknown): Role[] => {
@@ -25,7 +26,8 @@ export const createJwtVerifier = (auth: AppConfig['auth']): TokenVerifier => {
           audience: auth.audience,
           requiredClaims: ['sub', 'exp'],
         });
-        if (!payload.sub || payload.sub.length > 64) throw new AppError('UNAUTHENTICATED', 'token subject is missing or too long');
+        // User ids become parts of cache keys: a conservative alphabet keeps one user's keys from spelling another's.
+        if (!payload.sub || !SUBJECT.test(payload.sub)) throw new AppError('UNAUTHENTICATED', 'token subject must be 1-64 characters of A-Z a-z 0-9 . _ @ -');
         return { userId: payload.sub, roles: rolesFrom(payload['roles']), expiresAt: payload.exp as number };
       } catch (error) {
         if (error instanceof AppError) throw error;

@@ -67,7 +67,9 @@ export const createRedisHistoryCache = ({ client, prefix, ttlSeconds }: RedisHis
       checkWindow(window);
       const key = keys.history(scope);
       const item = JSON.stringify({ seq: entry.seq, role: entry.role, content: entry.content });
-      await execOrThrow(client.multi().rpush(key, item).ltrim(key, -window, -1).expire(key, ttlSeconds));
+      // RPUSHX: append only to a list that exists. If it expired meanwhile, a fresh one-item list
+      // would pass for the whole history; leaving it absent makes the next send reload from the database.
+      await execOrThrow(client.multi().rpushx(key, item).ltrim(key, -window, -1).expire(key, ttlSeconds));
     },
     async markOwned(scope) {
       await client.set(keys.owner(scope), '1', 'EX', ttlSeconds);

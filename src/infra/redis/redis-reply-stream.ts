@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { isTerminal, type CursoredReplyEvent, type ReplyEvent } from '../../domain/chat/chat-types';
-import type { ConversationScope, ReplyStream } from '../../domain/chat/ports';
+import type { ReplyStream } from '../../domain/chat/ports';
 import { AppError } from '../../domain/errors';
-import type { Component } from '../lifecycle';
+import { withTimeout, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
 import { chatKeys, execOrThrow } from './redis-keys';
 
@@ -17,8 +17,6 @@ export interface RedisReplyStreamOptions {
   readonly pollIntervalMs?: number;
   readonly logger?: Logger;
 }
-
-type ReplyScope = ConversationScope & { replyId: string };
 
 const STREAM_ID = /^\d+-\d+$/;
 const PAGE = 500;
@@ -38,6 +36,120 @@ const decode = (fields: string[]): ReplyEvent | undefined => {
   return undefined;
 };
 
+/** In-process fan-out of "this stream key grew" notifications to the readers waiting on it. */
+const createNotifications = (pollIntervalMs: number) => {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    notify: (key: string) => emitter.emit(key),
+    /** Lets every waiting reader re-read, e.g. after messages may have been lost. */
+    notifyAll: () => emitter.eventNames().forEach((key) => emitter.emit(key)),
+    /** Wakes one reader on a notification for its key, on its signal, or when the poll interval passes. */
+    watch(key: string, signal?: AbortSignal) {
+      let dirty = false;
+      let wake: (() => void) | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const onChange = () => {
+        dirty = true;
+        wake?.();
+      };
+      emitter.on(key, onChange);
+      signal?.addEventListener('abort', onChange);
+      return {
+        /** Call before each read: a change landing between the read and wait() is then not lost. */
+        arm() {
+          dirty = false;
+        },
+        async wait() {
+          if (dirty) return;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            timer = setTimeout(resolve, pollIntervalMs);
+          });
+          wake = undefined;
+          clearTimeout(timer);
+        },
+        close() {
+          emitter.off(key, onChange);
+          signal?.removeEventListener('abort', onChange);
+          clearTimeout(timer);
+        },
+      };
+    },
+  };
+};
+
+type Notifications = ReturnType<typeof createNotifications>;
+
+async function* follow(
+  deps: { client: Redis; notifications: Notifications },
+  target: { key: string; replyId: string; after: string | undefined; signal: AbortSignal | undefined },
+): AsyncGenerator<CursoredReplyEvent> {
+  const { key, replyId, after, signal } = target;
+  // The first page starts at `after` inclusively so that resuming right after the terminal
+  // event ends at once instead of waiting forever for an event that will never come.
+  let start = after ?? '-';
+  const watcher = deps.notifications.watch(key, signal);
+  try {
+    while (!signal?.aborted) {
+      watcher.arm();
+      const entries = await deps.client.xrange(key, start, '+', 'COUNT', PAGE);
+      for (const [id, fields] of entries) {
+        start = `(${id}`;
+        const event = decode(fields);
+        if (id === after) {
+          if (event && isTerminal(event)) return;
+          continue;
+        }
+        if (signal?.aborted) return;
+        if (!event) continue;
+        yield { cursor: id, replyId, event };
+        if (isTerminal(event)) return;
+      }
+      if (entries.length < PAGE) await watcher.wait();
+    }
+  } finally {
+    watcher.close();
+  }
+}
+
+/**
+ * Replies this process has named latest. Only a reply's first append sets the latest pointer, so
+ * an older reply still streaming cannot take it back from a newer one; one process produces a
+ * reply, so memory suffices. The cap keeps a producer that never ends a reply from leaking.
+ */
+const createAnnouncements = () => {
+  const announced = new Set<string>();
+  return {
+    isFirst: (key: string) => !announced.has(key),
+    appended(key: string, terminal: boolean) {
+      if (terminal) {
+        announced.delete(key);
+        return;
+      }
+      announced.add(key);
+      const oldest = announced.size > MAX_ANNOUNCED ? announced.values().next().value : undefined;
+      if (oldest !== undefined) announced.delete(oldest);
+    },
+  };
+};
+
+const openSubscriber = async (client: Redis, channel: string, notifications: Notifications, logger?: Logger): Promise<Redis> => {
+  const connection = client.duplicate({ lazyConnect: true });
+  connection.on('message', (_channel: string, key: string) => notifications.notify(key));
+  connection.on('error', (error: Error) => logger?.warn({ component: 'reply-stream', err: error }, 'reply-stream subscriber error'));
+  // Notifications published while the connection was down are gone: let every waiting reader re-read.
+  connection.on('ready', notifications.notifyAll);
+  try {
+    // Fail fast at start like the main client; once running, ioredis reconnects and resubscribes.
+    await withTimeout('reply-stream subscribe', 5000, connection.connect().then(() => connection.subscribe(channel)));
+    return connection;
+  } catch (error) {
+    connection.disconnect();
+    throw new AppError('SERVICE_UNAVAILABLE', `reply-stream subscriber could not subscribe: ${(error as Error).message}`, { cause: error });
+  }
+};
+
 /**
  * The ReplyStream port on one Redis Stream per reply, plus the 'reply-stream' component.
  *
@@ -51,126 +163,31 @@ const decode = (fields: string[]): ReplyEvent | undefined => {
  * prompt through its signal; return() on the iterator takes effect at the next wake-up.
  */
 export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyStream & Component => {
-  const { client, prefix, maxLen, ttlSeconds, logger } = options;
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
-  const keys = chatKeys(prefix);
-  const notifications = new EventEmitter();
-  notifications.setMaxListeners(0);
-  const announced = new Set<string>();
+  const { client, maxLen, ttlSeconds } = options;
+  const keys = chatKeys(options.prefix);
+  const notifications = createNotifications(options.pollIntervalMs ?? 1000);
+  const announcements = createAnnouncements();
   let subscriber: Redis | undefined;
-
-  const wakeAll = () => {
-    for (const key of notifications.eventNames()) notifications.emit(key);
-  };
-
-  /** Wakes a reader on a notification for its key, on its signal, or when the poll interval passes. */
-  const watch = (key: string, signal?: AbortSignal) => {
-    let dirty = false;
-    let wake: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const onChange = () => {
-      dirty = true;
-      wake?.();
-    };
-    notifications.on(key, onChange);
-    signal?.addEventListener('abort', onChange);
-    return {
-      /** Call before each read: a change landing between the read and wait() is then not lost. */
-      arm() {
-        dirty = false;
-      },
-      wait: async () => {
-        if (dirty) return;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, pollIntervalMs);
-        });
-        wake = undefined;
-        clearTimeout(timer);
-      },
-      close() {
-        notifications.off(key, onChange);
-        signal?.removeEventListener('abort', onChange);
-        clearTimeout(timer);
-      },
-    };
-  };
-
-  async function* follow(key: string, replyId: string, after: string | undefined, signal?: AbortSignal): AsyncGenerator<CursoredReplyEvent> {
-    // The first page starts at `after` inclusively so that resuming right after the terminal
-    // event ends at once instead of waiting forever for an event that will never come.
-    let start = after ?? '-';
-    const watcher = watch(key, signal);
-    try {
-      while (!signal?.aborted) {
-        watcher.arm();
-        const entries = await client.xrange(key, start, '+', 'COUNT', PAGE);
-        for (const [id, fields] of entries) {
-          start = `(${id}`;
-          const event = decode(fields);
-          if (id === after) {
-            if (event && isTerminal(event)) return;
-            continue;
-          }
-          if (!event) continue;
-          if (signal?.aborted) return;
-          yield { cursor: id, replyId, event };
-          if (isTerminal(event)) return;
-        }
-        if (entries.length < PAGE) await watcher.wait();
-      }
-    } finally {
-      watcher.close();
-    }
-  }
-
-  const append = async (scope: ReplyScope, event: ReplyEvent): Promise<string> => {
-    const key = keys.reply(scope);
-    const multi = client.multi().xadd(key, 'MAXLEN', '~', maxLen, '*', 'e', JSON.stringify(event)).expire(key, ttlSeconds);
-    // Only the first append names the reply latest: an older reply still streaming must not
-    // take the pointer back from a newer one. One process produces a reply, so memory suffices.
-    const first = !announced.has(key);
-    if (first) multi.set(keys.latest(scope), scope.replyId, 'EX', ttlSeconds);
-    multi.publish(keys.notifyChannel(), key);
-    const [id] = await execOrThrow(multi);
-    if (isTerminal(event)) announced.delete(key);
-    else if (first) remember(key);
-    return id as string;
-  };
-
-  const remember = (key: string) => {
-    announced.add(key);
-    const oldest = announced.size > MAX_ANNOUNCED ? announced.values().next().value : undefined;
-    if (oldest !== undefined) announced.delete(oldest);
-  };
-
-  const start = async () => {
-    if (subscriber) return;
-    const connection = client.duplicate({ lazyConnect: true });
-    connection.on('message', (_channel: string, key: string) => notifications.emit(key));
-    connection.on('error', (error: Error) => logger?.warn({ component: 'reply-stream', err: error }, 'reply-stream subscriber error'));
-    // Notifications published while the connection was down are gone: let every waiting reader re-read.
-    connection.on('ready', wakeAll);
-    try {
-      await connection.connect();
-      await connection.subscribe(keys.notifyChannel());
-    } catch (error) {
-      connection.disconnect();
-      throw new AppError('SERVICE_UNAVAILABLE', `reply-stream subscriber could not subscribe: ${(error as Error).message}`, { cause: error });
-    }
-    subscriber = connection;
-  };
-
   return {
     name: 'reply-stream',
-    append,
+    async append(scope, event) {
+      const key = keys.reply(scope);
+      const first = announcements.isFirst(key);
+      const multi = client.multi().xadd(key, 'MAXLEN', '~', maxLen, '*', 'e', JSON.stringify(event)).expire(key, ttlSeconds);
+      if (first) multi.set(keys.latest(scope), scope.replyId, 'EX', ttlSeconds);
+      const [id] = await execOrThrow(multi.publish(keys.notifyChannel(), key));
+      announcements.appended(key, isTerminal(event));
+      return id as string;
+    },
     read(scope, { after, signal }) {
       const key = keys.reply(scope);
       if (after !== undefined && !STREAM_ID.test(after)) throw new AppError('BAD_USER_INPUT', `invalid cursor: ${JSON.stringify(after)}`);
-      return follow(key, scope.replyId, after, signal);
+      return follow({ client, notifications }, { key, replyId: scope.replyId, after, signal });
     },
     latestReply: (scope) => client.get(keys.latest(scope)),
-    start,
+    async start() {
+      subscriber ??= await openSubscriber(client, keys.notifyChannel(), notifications, options.logger);
+    },
     async stop() {
       const connection = subscriber;
       subscriber = undefined;

@@ -26,6 +26,9 @@ export class OutboxMessageEntity {
   replayedBy!: string | null;
   replayedAt!: Date | null;
   replayReason!: string | null;
+  discardedBy!: string | null;
+  discardedAt!: Date | null;
+  discardReason!: string | null;
 }
 
 export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
@@ -69,5 +72,8 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
     replayedBy: { type: 'string', length: 64, nullable: true },
     replayedAt: { type: 'datetime', length: 3, nullable: true },
     replayReason: { type: 'string', length: 500, nullable: true },
+    discardedBy: { type: 'string', length: 64, nullable: true },
+    discardedAt: { type: 'datetime', length: 3, nullable: true },
+    discardReason: { type: 'string', length: 500, nullable: true },
   },
 });

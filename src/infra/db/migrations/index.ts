@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { InitialMigration20261128130053 } from './20261128130053-initial.migration';
+import { OutboxDiscardMigration20261128132546 } from './20261128132546-outbox-discard.migration';
 
 /**
  * Committed migrations, in order. Listing them here (instead of a folder glob) makes
@@ -7,4 +8,5 @@ import { InitialMigration20261128130053 } from './20261128130053-initial.migrati
  */
 export const migrationsList: MigrationObject[] = [
   { name: '20261128130053-initial', class: InitialMigration20261128130053 },
+  { name: '20261128132546-outbox-discard', class: OutboxDiscardMigration20261128132546 },
 ];

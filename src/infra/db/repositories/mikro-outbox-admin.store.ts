@@ -1,0 +1,102 @@
+import { OUTBOX_STATUSES, type OutboxStatus } from '../../../domain/outbox-status';
+import type { OpsAction, OutboxAdminStore, OutboxFilter, OutboxRecord } from '../../../domain/ports/outbox-admin-store';
+import type { Database } from '../create-database';
+import { runStatement } from '../transaction';
+import { guard } from './sql-guards';
+
+const COLUMNS = `id, event_id, aggregate_id, aggregate_seq, event_type, topic, status, attempts, max_attempts, next_attempt_at, last_error,
+  payload, headers, created_at, published_at, consumed_at, dead_at, replayed_by, replayed_at, replay_reason, discarded_by, discarded_at, discard_reason`;
+
+type Row = Record<string, unknown>;
+const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
+const json = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
+const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+
+const toRecord = (row: Row): OutboxRecord => ({
+  id: String(row['id']),
+  eventId: String(row['event_id']),
+  conversationId: String(row['aggregate_id']),
+  seq: Number(row['aggregate_seq']),
+  eventType: String(row['event_type']),
+  topic: String(row['topic']),
+  status: row['status'] as OutboxStatus,
+  attempts: Number(row['attempts']),
+  maxAttempts: Number(row['max_attempts']),
+  nextAttemptAt: new Date(row['next_attempt_at'] as string),
+  lastError: text(row['last_error']),
+  payload: json(row['payload']),
+  headers: json(row['headers']),
+  createdAt: new Date(row['created_at'] as string),
+  publishedAt: date(row['published_at']),
+  consumedAt: date(row['consumed_at']),
+  deadAt: date(row['dead_at']),
+  replayedBy: text(row['replayed_by']),
+  replayedAt: date(row['replayed_at']),
+  replayReason: text(row['replay_reason']),
+  discardedBy: text(row['discarded_by']),
+  discardedAt: date(row['discarded_at']),
+  discardReason: text(row['discard_reason']),
+});
+
+/** WHERE fragments for a filter; every value is a bound parameter. */
+const where = (filter: OutboxFilter) => {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, value: unknown) => {
+    clauses.push(clause);
+    params.push(value);
+  };
+  if (filter.status) add('status = ?', filter.status);
+  if (filter.conversationId) add('aggregate_id = ?', filter.conversationId);
+  if (filter.eventType) add('event_type = ?', filter.eventType);
+  if (filter.createdAfter) add('created_at >= ?', filter.createdAfter);
+  if (filter.createdBefore) add('created_at < ?', filter.createdBefore);
+  return { sql: clauses.length ? clauses.join(' AND ') : '1 = 1', params };
+};
+
+const REPLAY_SET = `next_attempt_at = ?, attempts = 0, dead_at = NULL, replayed_by = ?, replayed_at = ?, replay_reason = ?`;
+
+export const createMikroOutboxAdminStore = (database: Database): OutboxAdminStore => {
+  const query = (sql: string, params: unknown[]) => database.fork().execute(sql, params) as Promise<Row[]>;
+  return {
+    async list({ filter, first, after }) {
+      const w = where(filter);
+      const cursor = after ? ' AND id < ?' : '';
+      const rows = await query(`SELECT ${COLUMNS} FROM outbox_messages WHERE ${w.sql}${cursor} ORDER BY id DESC LIMIT ?`, [...w.params, ...(after ? [after] : []), first + 1]);
+      return { items: rows.slice(0, first).map(toRecord), hasNextPage: rows.length > first };
+    },
+    async get(id) {
+      const [row] = await query(`SELECT ${COLUMNS} FROM outbox_messages WHERE id = ?`, [id]);
+      return row ? toRecord(row) : null;
+    },
+    async stats(now) {
+      const counts = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
+      for (const row of await query('SELECT status, COUNT(*) AS n FROM outbox_messages GROUP BY status', [])) counts[row['status'] as OutboxStatus] = Number(row['n']);
+      const [oldest] = await query("SELECT MIN(created_at) AS t FROM outbox_messages WHERE status = 'PENDING'", []);
+      const lags = await query(
+        'SELECT TIMESTAMPDIFF(MICROSECOND, created_at, published_at) / 1e6 AS lag FROM outbox_messages WHERE published_at >= ? ORDER BY lag LIMIT 100000',
+        [new Date(now.getTime() - 300_000)],
+      );
+      const oldestAt = date(oldest?.['t']);
+      return {
+        counts,
+        oldestPendingAgeSeconds: oldestAt ? Math.max(0, (now.getTime() - oldestAt.getTime()) / 1000) : null,
+        publishLagSecondsP50: lags.length ? Number(lags[Math.floor((lags.length - 1) / 2)]?.['lag']) : null,
+        publishLagSecondsMax: lags.length ? Number(lags[lags.length - 1]?.['lag']) : null,
+      };
+    },
+    async replay(id, action: OpsAction) {
+      const g = guard('REPLAY');
+      return (await runStatement(database, `UPDATE outbox_messages SET ${g.set}, ${REPLAY_SET} WHERE id = ? AND ${g.where}`, [action.now, action.actor, action.now, action.reason, id])) === 1;
+    },
+    async replayMany(filter, limit, action) {
+      const g = guard('REPLAY');
+      const w = where({ ...filter, status: undefined });
+      return runStatement(database, `UPDATE outbox_messages SET ${g.set}, ${REPLAY_SET} WHERE ${g.where} AND ${w.sql} ORDER BY id LIMIT ?`, [action.now, action.actor, action.now, action.reason, ...w.params, limit]);
+    },
+    async discard(id, action) {
+      const g = guard('DISCARD');
+      return (await runStatement(database, `UPDATE outbox_messages SET ${g.set}, discarded_by = ?, discarded_at = ?, discard_reason = ? WHERE id = ? AND ${g.where}`, [action.actor, action.now, action.reason, id])) === 1;
+    },
+  };
+};

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { CursoredReplyEvent, ReplyEvent } from '../../src/domain/chat/chat-types';
+import { createRedisReplyStream } from '../../src/infra/redis/redis-reply-stream';
+import { deferred, eventually } from '../support/eventually';
+import { testConfig } from '../support/test-config';
+
+const TTL_SECONDS = 600;
+// Long enough that a test passing quickly proves readers were woken by pub/sub or abort, not by polling.
+const NO_POLL_MS = 60_000;
+
+const token = (text: string): ReplyEvent => ({ kind: 'TOKEN', text });
+const COMPLETED: ReplyEvent = {
+  kind: 'COMPLETED',
+  message: { id: 'm1', seq: 2, content: 'abc', reasoning: null, model: 'test-model', promptTokens: 3, completionTokens: 3, createdAt: '2024-01-01T00:00:00.000Z' },
+};
+const FAILED: ReplyEvent = { kind: 'FAILED', code: 'MODEL_TIMEOUT', message: 'too slow', partialMessageId: null };
+
+const collect = async (events: AsyncIterable<CursoredReplyEvent>, onEvent?: (event: CursoredReplyEvent) => void) => {
+  const seen: CursoredReplyEvent[] = [];
+  for await (const event of events) {
+    seen.push(event);
+    onEvent?.(event);
+  }
+  return seen;
+};
+
+describe('Redis reply stream', () => {
+  const config = testConfig();
+  const prefix = config.redis.prefix;
+  const connectionName = `reply-stream-${prefix}`;
+  const client = new Redis(config.redis.url, { connectionName, lazyConnect: true });
+  const stream = createRedisReplyStream({ client, prefix, maxLen: 1000, ttlSeconds: TTL_SECONDS, pollIntervalMs: NO_POLL_MS });
+  const newReply = () => ({ userId: randomUUID(), conversationId: randomUUID(), replyId: randomUUID() });
+  const appendAll = async (scope: ReturnType<typeof newReply>, events: ReplyEvent[]) => {
+    const ids: string[] = [];
+    for (const event of events) ids.push(await stream.append(scope, event));
+    return ids;
+  };
+  const connections = async () => {
+    const lines = String(await client.client('LIST')).trim().split('\n');
+    return { total: lines.length, ours: lines.filter((line) => line.includes(` name=${connectionName} `)).length };
+  };
+
+  beforeAll(async () => {
+    await client.connect();
+    await stream.start();
+  });
+  afterAll(async () => {
+    await stream.stop();
+    const keys = await client.keys(`${prefix}:*`);
+    if (keys.length > 0) await client.del(...keys);
+    await client.quit();
+  });
+
+  it('is a component that is ready only while its subscriber is connected', async () => {
+    const other = createRedisReplyStream({ client, prefix, maxLen: 100, ttlSeconds: TTL_SECONDS });
+    expect(other.name).toBe('reply-stream');
+    await expect(other.ready()).resolves.toBe(false);
+    await other.start();
+    await expect(other.ready()).resolves.toBe(true);
+    await other.stop();
+    await expect(other.ready()).resolves.toBe(false);
+  });
+
+  it('gives a reader started before the appends every event in order, then ends after COMPLETED', async () => {
+    const scope = newReply();
+    const first = deferred();
+    const reading = collect(stream.read(scope, {}), () => first.resolve());
+    const ids = [await stream.append(scope, token('a'))];
+    await first.promise;
+    ids.push(...(await appendAll(scope, [token('b'), token('c'), COMPLETED])));
+    const seen = await reading;
+    expect(seen.map((e) => e.event)).toEqual([token('a'), token('b'), token('c'), COMPLETED]);
+    expect(seen.map((e) => e.cursor)).toEqual(ids);
+    expect(seen.every((e) => e.replyId === scope.replyId)).toBe(true);
+  });
+
+  it('replays every event to a reader that starts after the reply completed', async () => {
+    const scope = newReply();
+    await appendAll(scope, [token('a'), token('b'), FAILED]);
+    const seen = await collect(stream.read(scope, {}));
+    expect(seen.map((e) => e.event)).toEqual([token('a'), token('b'), FAILED]);
+  });
+
+  it('resumes after a cursor with exactly the later events, once', async () => {
+    const scope = newReply();
+    const ids = await appendAll(scope, [token('a'), token('b'), token('c')]);
+    const reading = collect(stream.read(scope, { after: ids[1] }));
+    await appendAll(scope, [token('d'), COMPLETED]);
+    const seen = await reading;
+    expect(seen.map((e) => e.event)).toEqual([token('c'), token('d'), COMPLETED]);
+  });
+
+  it('ends at once when resumed after the terminal event', async () => {
+    const scope = newReply();
+    const ids = await appendAll(scope, [token('a'), COMPLETED]);
+    await expect(collect(stream.read(scope, { after: ids[1] }))).resolves.toEqual([]);
+  });
+
+  it('serves two hundred concurrent readers of one reply without a connection each', async () => {
+    const scope = newReply();
+    const before = await connections();
+    let started = 0;
+    const readings = Array.from({ length: 200 }, () =>
+      collect(stream.read(scope, {}), (e) => {
+        if (e.event.kind === 'TOKEN' && e.event.text === 'a') started += 1;
+      }),
+    );
+    await stream.append(scope, token('a'));
+    await eventually(() => expect(started).toBe(200));
+    const during = await connections();
+    await appendAll(scope, [token('b'), COMPLETED]);
+    const results = await Promise.all(readings);
+    for (const seen of results) expect(seen.map((e) => e.event)).toEqual([token('a'), token('b'), COMPLETED]);
+    expect(Math.abs(during.ours - before.ours)).toBeLessThanOrEqual(2);
+    // Other test files share this Redis, so the total only has to stay far below one per reader.
+    expect(Math.abs(during.total - before.total)).toBeLessThan(50);
+  });
+
+  it('ends a waiting reader promptly when its signal aborts', async () => {
+    const scope = newReply();
+    const controller = new AbortController();
+    const first = deferred();
+    const reading = collect(stream.read(scope, { signal: controller.signal }), () => first.resolve());
+    await stream.append(scope, token('a'));
+    await first.promise;
+    const abortedAt = Date.now();
+    controller.abort();
+    await expect(reading).resolves.toHaveLength(1);
+    expect(Date.now() - abortedAt).toBeLessThan(NO_POLL_MS / 10);
+  });
+
+  it('yields nothing for a signal that is already aborted', async () => {
+    const scope = newReply();
+    await stream.append(scope, token('a'));
+    await expect(collect(stream.read(scope, { signal: AbortSignal.abort() }))).resolves.toEqual([]);
+  });
+
+  it('rejects an invalid cursor as bad user input, from the call itself', async () => {
+    for (const after of ['abc', '1-', '-', '+', '(1-0', '1-0 ', '0x1-0']) {
+      expect(() => stream.read(newReply(), { after })).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/invalid cursor/) }));
+    }
+    // A caller iterating inside an async function sees the same error as a rejection.
+    await expect((async () => collect(stream.read(newReply(), { after: 'nope' })))()).rejects.toThrow(/invalid cursor/);
+  });
+
+  it('rejects ids that could forge another key', () => {
+    expect(() => stream.read({ ...newReply(), replyId: 'x:y' }, {})).toThrow(/replyId/);
+  });
+
+  it('keeps each reply stream bounded (MAXLEN ~) and expiring', async () => {
+    const bounded = createRedisReplyStream({ client, prefix, maxLen: 10, ttlSeconds: TTL_SECONDS });
+    const scope = newReply();
+    await Promise.all(Array.from({ length: 300 }, (_, i) => bounded.append(scope, token(String(i)))));
+    const key = `${prefix}:chat:reply:${scope.userId}:${scope.conversationId}:${scope.replyId}`;
+    const [, nodeSize] = (await client.config('GET', 'stream-node-max-entries')) as [string, string];
+    const length = await client.xlen(key);
+    expect(length).toBeGreaterThanOrEqual(10);
+    // Approximate trimming only drops whole macro nodes, so up to one node more may remain.
+    expect(length).toBeLessThanOrEqual(10 + Number(nodeSize));
+    const ttl = await client.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(TTL_SECONDS * 1000);
+    expect(await client.pttl(`${prefix}:chat:latest:${scope.userId}:${scope.conversationId}`)).toBeGreaterThan(0);
+  });
+
+  it('reports the newest reply started in a conversation, per user', async () => {
+    const older = newReply();
+    const newer = { ...older, replyId: randomUUID() };
+    await expect(stream.latestReply(older)).resolves.toBeNull();
+    await stream.append(older, token('a'));
+    await expect(stream.latestReply(older)).resolves.toBe(older.replyId);
+    await stream.append(newer, token('a'));
+    // The older reply still streaming must not take the pointer back.
+    await appendAll(older, [token('b'), COMPLETED]);
+    await expect(stream.latestReply(older)).resolves.toBe(newer.replyId);
+    await expect(stream.latestReply({ userId: randomUUID(), conversationId: older.conversationId })).resolves.toBeNull();
+  });
+
+  it('falls back to polling when no notification arrives (no subscriber)', async () => {
+    const polling = createRedisReplyStream({ client, prefix, maxLen: 1000, ttlSeconds: TTL_SECONDS, pollIntervalMs: 20 });
+    const scope = newReply();
+    const first = deferred();
+    const reading = collect(polling.read(scope, {}), () => first.resolve());
+    await stream.append(scope, token('a'));
+    await first.promise;
+    await appendAll(scope, [token('b'), COMPLETED]);
+    await expect(reading.then((seen) => seen.map((e) => e.event))).resolves.toEqual([token('a'), token('b'), COMPLETED]);
+  });
+});
