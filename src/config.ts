@@ -58,6 +58,10 @@ const envSchema = z.object({
   HTTP_HOST: str('0.0.0.0'),
   HTTP_PORT: int(4000, 0, 65535),
   HTTP_BODY_LIMIT_BYTES: int(1_000_000, 1_000),
+  GRAPHQL_MAX_DEPTH: int(12, 2, 100),
+  GRAPHQL_MAX_COST: int(20_000, 10),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20, 1, 1000),
+  RATE_LIMIT_SEND_PER_MINUTE: int(30, 1),
   SANDBOX_ENABLED: z.preprocess(unset, z.enum(['true', 'false', '1', '0']).optional()),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
   DATABASE_URL: urlWithScheme(['mariadb', 'mysql'], 'mariadb://root@127.0.0.1:3306/agent_relay'),
@@ -123,6 +127,9 @@ const shape = (env: Env) => {
       host: env.HTTP_HOST,
       port: env.HTTP_PORT,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxCost: env.GRAPHQL_MAX_COST,
+      maxSubscriptionsPerConnection: env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       /** Apollo Sandbox and introspection: on outside production unless switched off. */
       sandbox: env.SANDBOX_ENABLED === undefined ? !production : env.SANDBOX_ENABLED === 'true' || env.SANDBOX_ENABLED === '1',
     },
@@ -152,6 +159,7 @@ const shape = (env: Env) => {
       },
     },
     chat: {
+      sendsPerMinute: env.RATE_LIMIT_SEND_PER_MINUTE,
       systemPrompt: env.CHAT_SYSTEM_PROMPT,
       maxContentChars: env.CHAT_MAX_CONTENT_CHARS,
       historyCacheTtlSeconds: env.HISTORY_CACHE_TTL_SECONDS,

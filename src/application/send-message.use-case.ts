@@ -4,11 +4,14 @@ import { toSendMessageCommand, type RawSendMessageInput } from '../domain/chat/s
 import { historyBudget, historyWindow, trimToBudget, type ModelLimits } from '../domain/chat/token-budget';
 import { AppError } from '../domain/errors';
 import type { IdGenerator } from '../domain/ports/id-generator';
+import type { RateLimiter } from '../domain/ports/rate-limiter';
 import type { AppendChatMessages } from './append-chat-messages.use-case';
 import type { ReplyJob } from './generate-reply.use-case';
 import { loadHistory } from './load-history';
 
 export interface SendMessageDeps {
+  /** Per-user limit on sends, checked before anything is read or written. */
+  rateLimiter: RateLimiter;
   conversations: ConversationReader;
   cache: HistoryCache;
   append: AppendChatMessages;
@@ -34,6 +37,8 @@ export interface SendMessageResult {
 export const createSendMessage =
   (deps: SendMessageDeps) =>
   async (input: { userId: string; raw: RawSendMessageInput; traceparent?: string }): Promise<SendMessageResult> => {
+    const quota = await deps.rateLimiter.consume(input.userId);
+    if (!quota.allowed) throw new AppError('RATE_LIMITED', `too many messages; retry in ${quota.retryAfterSeconds} s`);
     const command = toSendMessageCommand(input.raw, { maxContentChars: deps.chat.maxContentChars, newId: deps.ids.uuid });
     const scope: ConversationScope = { userId: input.userId, conversationId: command.conversationId };
     const limits = deps.models[command.model];

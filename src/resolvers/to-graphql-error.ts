@@ -16,7 +16,12 @@ const PUBLIC_CODES: Partial<Record<ErrorCode, string>> = {
 };
 
 /** Codes GraphQL itself (parse, validation) and Apollo produce; they are safe to pass through. */
-const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST', 'UNAUTHENTICATED', 'FORBIDDEN']);
+const FRAMEWORK_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST',
+  'UNAUTHENTICATED', 'FORBIDDEN', 'QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS',
+]);
+
+const LIMIT_CODES = new Set(['QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS']);
 
 /**
  * The one place an error becomes what a client sees, shared by Apollo's formatError
@@ -29,7 +34,10 @@ export const toGraphQLError = (formatted: GraphQLFormattedError, error: unknown,
     const code = PUBLIC_CODES[original.code];
     if (code) return { ...formatted, message: original.message, extensions: { code } };
   } else if (original instanceof GraphQLError) {
-    const code = formatted.extensions?.['code'];
+    // Apollo relabels every validation error GRAPHQL_VALIDATION_FAILED; a limit's own code is more useful.
+    const cause = original.originalError instanceof GraphQLError ? original.originalError : original;
+    const own = cause.extensions?.['code'];
+    const code = typeof own === 'string' && LIMIT_CODES.has(own) ? own : formatted.extensions?.['code'];
     if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) return { ...formatted, extensions: { code } };
     // graphql-ws hands over parse and validation errors as they come from graphql-js, without
     // Apollo's code: an error with no underlying cause is about the document, not the server.

@@ -13,6 +13,7 @@ import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
 import type { RedisClients } from '../infra/redis/create-redis';
 import { createRedisHistoryCache } from '../infra/redis/redis-history-cache';
+import { createRedisRateLimiter } from '../infra/redis/redis-rate-limiter';
 import { createRedisReplyStream } from '../infra/redis/redis-reply-stream';
 import type { RelayWaker } from '../domain/ports/relay-waker';
 import type { ResolverDeps } from '../resolvers';
@@ -30,6 +31,7 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
   const generate = createGenerateReply({ model, replies, append: deps.append, cache, logger: deps.logger });
   const runner = createReplyRunner({ generate, replies, logger: deps.logger, drainMs: Math.floor(config.shutdownTimeoutMs / 2) });
   const sendMessage = createSendMessage({
+    rateLimiter: createRedisRateLimiter({ client: deps.redis.client(), prefix, name: 'send', limit: chat.sendsPerMinute, windowMs: 60_000 }),
     conversations: queries,
     cache,
     append: deps.append,

@@ -14,6 +14,8 @@ import { toGraphQLError } from '../../resolvers/to-graphql-error';
 import { createStatusTracker, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
 import { createHttpContext } from './http-context';
+import { jsonErrorHandler } from './limits/json-error-handler';
+import { queryLimitsRule } from './limits/query-limits';
 import { createWsServer } from './ws-server';
 
 export interface ReadinessReport {
@@ -40,13 +42,14 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const status = createStatusTracker('http', logger);
   const app = express();
   const httpServer: Server = createServer(app);
-  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger });
+  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.sandbox,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => toGraphQLError(formatted, error, logger),
+    validationRules: [queryLimitsRule(config)],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
@@ -75,6 +78,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
         express.json({ limit: config.bodyLimitBytes }),
         expressMiddleware(apollo, { context: createHttpContext(deps.verifier, logger) }),
       );
+      app.use(jsonErrorHandler(logger));
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {

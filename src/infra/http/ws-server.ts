@@ -1,4 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
@@ -9,6 +9,7 @@ import { toGraphQLError } from '../../resolvers/to-graphql-error';
 import { bearerToken } from '../auth/jwt';
 import type { Logger } from '../logger';
 import { contextFor } from './http-context';
+import { queryLimitsRule } from './limits/query-limits';
 
 /** setTimeout overflows past 2^31-1 ms; longer tokens are re-armed by reconnects anyway. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -24,9 +25,16 @@ type SocketExtra = {
  * connection_init: no token closes with 4401, a bad or expired one with 4403, and a
  * token that expires while the socket is open closes it with 4403 at that moment.
  */
-export const createWsServer = (deps: { httpServer: Server; schema: GraphQLSchema; verifier: TokenVerifier; logger: Logger }) => {
+export const createWsServer = (deps: {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  verifier: TokenVerifier;
+  logger: Logger;
+  limits: { maxDepth: number; maxCost: number; maxSubscriptionsPerConnection: number; bodyLimitBytes: number };
+}) => {
   const { logger } = deps;
-  const wsServer = new WebSocketServer({ server: deps.httpServer, path: '/graphql', maxPayload: 1_000_000 });
+  const wsServer = new WebSocketServer({ server: deps.httpServer, path: '/graphql', maxPayload: deps.limits.bodyLimitBytes });
+  const rules = [...specifiedRules, queryLimitsRule(deps.limits)];
   wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
   const cleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
@@ -48,6 +56,12 @@ export const createWsServer = (deps: { httpServer: Server; schema: GraphQLSchema
         }
       },
       onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
+      validate: (schema, document) => validate(schema, document, rules),
+      // The new subscription is already registered when this runs, hence ">".
+      onSubscribe: (ctx) =>
+        Object.keys(ctx.subscriptions).length > deps.limits.maxSubscriptionsPerConnection
+          ? [new GraphQLError(`at most ${deps.limits.maxSubscriptionsPerConnection} operations per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })]
+          : undefined,
       context: (ctx) => {
         if (!ctx.extra.principal) throw new Error('unreachable: operation before acknowledged connection');
         return contextFor(ctx.extra.principal, logger);

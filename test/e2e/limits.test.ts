@@ -1,0 +1,64 @@
+import { SEND_MESSAGE, collectStream } from '../support/chat-client';
+import { createTestApp, type TestApp } from '../support/create-test-app';
+import { deferred } from '../support/eventually';
+
+describe('limits answer with typed errors', () => {
+  let testApp: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    testApp = await createTestApp({
+      RATE_LIMIT_SEND_PER_MINUTE: '3',
+      GRAPHQL_MAX_DEPTH: '4',
+      GRAPHQL_MAX_COST: '300',
+      WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
+      HTTP_BODY_LIMIT_BYTES: '2000',
+    });
+    token = await testApp.token('rita');
+  });
+  afterAll(() => testApp.close());
+
+  it('rate-limits sendMessage per user with RATE_LIMITED, leaving other users alone', async () => {
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const response = await testApp.graphql(SEND_MESSAGE, { input: { content: `msg ${i}` } }, token);
+      codes.push(response.body.errors?.[0]?.extensions?.code);
+    }
+    expect(codes).toEqual([undefined, undefined, undefined, 'RATE_LIMITED']);
+    const other = await testApp.graphql(SEND_MESSAGE, { input: { content: 'hi' } }, await testApp.token('sam'));
+    expect(other.body.errors).toBeUndefined();
+  });
+
+  it('rejects a query nested deeper than the limit with QUERY_TOO_DEEP', async () => {
+    const response = await testApp.graphql('{ conversations { edges { node { messages { edges { node { id } } } } } } }', {}, token);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_DEEP');
+    expect(response.body.data).toBeUndefined();
+  });
+
+  it('rejects a query whose estimated cost exceeds the limit with QUERY_TOO_COSTLY', async () => {
+    const response = await testApp.graphql('{ conversations(first: 100) { edges { node { id createdAt messageCount lastMessageAt } } } }', {}, token);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
+  });
+
+  it('applies the same query limits over WebSocket', async () => {
+    const client = testApp.wsClient({ authorization: `Bearer ${token}` });
+    const result = deferred<unknown>();
+    client.subscribe({ query: '{ conversations { edges { node { messages { edges { node { id } } } } } } }' }, { next: result.resolve, error: result.resolve, complete: () => undefined });
+    expect(await result.promise).toEqual([expect.objectContaining({ extensions: { code: 'QUERY_TOO_DEEP' } })]);
+  });
+
+  it('refuses an oversized request body with 413 PAYLOAD_TOO_LARGE', async () => {
+    const response = await testApp.graphql(SEND_MESSAGE, { input: { content: 'x'.repeat(5000) } }, token);
+    expect(response.status).toBe(413);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('caps subscriptions per connection with TOO_MANY_SUBSCRIPTIONS', async () => {
+    const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(SEND_MESSAGE, { input: { content: 'sub cap' } }, await testApp.token('tom'));
+    const { conversation, replyId } = sent.body.data!.sendMessage;
+    const client = testApp.wsClient({ authorization: `Bearer ${await testApp.token('tom')}` });
+    const outcomes = await Promise.all([1, 2, 3].map(() => collectStream(client, { conversationId: conversation.id, replyId })));
+    const refused = outcomes.filter((o) => o.errors?.[0]?.extensions?.code === 'TOO_MANY_SUBSCRIPTIONS');
+    expect(refused).toHaveLength(1);
+  });
+});
