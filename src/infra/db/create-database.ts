@@ -31,7 +31,17 @@ export const createDatabase = (db: AppConfig['db'], logger: Logger): Database =>
         const check = await instance.checkConnection();
         if (!check.ok) throw new Error(check.reason);
       } catch (error) {
+        await instance?.close(true);
+        instance = undefined;
         throw new AppError('SERVICE_UNAVAILABLE', `database unreachable at ${new URL(db.url).host}: ${(error as Error).message}`, { cause: error });
+      }
+      // Refuse to run against a schema older than the code: the failure would otherwise surface
+      // later as "unknown column" in the middle of a request.
+      const pending = await instance.getMigrator().getPendingMigrations();
+      if (pending.length > 0) {
+        await instance.close(true);
+        instance = undefined;
+        throw new AppError('SERVICE_UNAVAILABLE', `database ${db.dbName} is missing ${pending.length} migration(s) (${pending.map((m) => m.name).join(', ')}); run npm run migrate`);
       }
       status.set('ready');
     },
