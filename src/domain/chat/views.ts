@@ -1,4 +1,4 @@
-import type { ChatRole } from '../chat-event';
+import type { ChatMessagePayload } from '../chat-event';
 
 /** A conversation as the API shows it (read side). */
 export interface ConversationView {
@@ -9,17 +9,10 @@ export interface ConversationView {
   readonly lastMessageAt: Date | null;
 }
 
-/** A persisted history message as the API shows it. */
-export interface MessageView {
+/** A persisted history message as the API shows it: the event payload plus its place in the conversation. */
+export interface MessageView extends Omit<ChatMessagePayload, 'messageId'> {
   readonly id: string;
   readonly seq: number;
-  readonly role: ChatRole;
-  readonly content: string;
-  readonly reasoning: string | null;
-  readonly model: string | null;
-  readonly promptTokens: number | null;
-  readonly completionTokens: number | null;
-  readonly partial: boolean;
   readonly createdAt: Date;
 }
 
