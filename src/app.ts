@@ -14,6 +14,8 @@ import { createKafka } from './infra/kafka/create-kafka';
 import { createHistoryConsumer } from './infra/kafka/history.consumer';
 import { withTimeout, type Component } from './infra/lifecycle';
 import { createLogger, type Logger } from './infra/logger';
+import { createMetrics, type AppMetrics } from './infra/metrics/metrics';
+import { createMetricsServer } from './infra/metrics/metrics-server';
 import { createRedis } from './infra/redis/create-redis';
 import { createResolvers } from './resolvers';
 import { createBullRelayWaker } from './jobs/relay-waker';
@@ -29,6 +31,10 @@ export interface App {
   url(): string | undefined;
   /** Use cases, for in-process drivers (benchmarks, chaos traffic, tests). */
   readonly useCases: { appendChatMessages: AppendChatMessages };
+  /** This app's metrics registry (served on /metrics, or on METRICS_PORT without the api role). */
+  readonly metrics: AppMetrics;
+  /** The metrics-only listener's URL when the api role does not run. */
+  metricsUrl(): string | undefined;
 }
 
 /**
@@ -41,6 +47,7 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
   const redis = createRedis(config.redis, logger);
   const kafka = createKafka(config.kafka, logger);
   const dependencies: Component[] = [database, redis, kafka];
+  const metrics = createMetrics({ database, logger });
   const waker = createBullRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
   const appendChatMessages = createAppendChatMessages({
     uow: createMikroUnitOfWork(database),
@@ -51,10 +58,10 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
     outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
   });
   const roleComponents: Component[] = [waker];
-  if (config.roles.includes('relay')) roleComponents.push(...relayComponents(config, { database, redis, kafka, logger }));
+  if (config.roles.includes('relay')) roleComponents.push(...relayComponents(config, { database, redis, kafka, logger, metrics: metrics.relay }));
   if (config.roles.includes('consumer')) {
     const persist = createPersistHistoryBatch({ store: createMikroHistoryStore(database), clock: systemClock, logger });
-    roleComponents.push(createHistoryConsumer({ kafka, config: { kafka: config.kafka, consumer: config.consumer }, persist, logger }));
+    roleComponents.push(createHistoryConsumer({ kafka, config: { kafka: config.kafka, consumer: config.consumer }, persist, logger, metrics: metrics.consumer }));
   }
 
   const readiness = async (): Promise<ReadinessReport> => {
@@ -67,10 +74,12 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
     const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger });
     roleComponents.push(...chat.components);
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
-    http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness });
+    http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics });
   }
+  // Without the api role there is no HTTP server to host /metrics, so a bare listener does.
+  const metricsServer = http ? undefined : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });
   // Start order is dependency order; stop runs it backwards.
-  const components: Component[] = [...dependencies, ...roleComponents, ...(http ? [http] : [])];
+  const components: Component[] = [...dependencies, ...roleComponents, ...(http ? [http] : []), ...(metricsServer ? [metricsServer] : [])];
   const started: Component[] = [];
 
   const stop = async () => {
@@ -105,5 +114,7 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
     readiness,
     url: () => http?.url(),
     useCases: { appendChatMessages },
+    metrics,
+    metricsUrl: () => metricsServer?.url(),
   };
 };

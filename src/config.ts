@@ -58,6 +58,8 @@ const envSchema = z.object({
   HTTP_HOST: str('0.0.0.0'),
   HTTP_PORT: int(4000, 0, 65535),
   HTTP_BODY_LIMIT_BYTES: int(1_000_000, 1_000),
+  /** Metrics-only listener for processes without the api role (the api serves /metrics itself). */
+  METRICS_PORT: int(9464, 0, 65535),
   GRAPHQL_MAX_DEPTH: int(12, 2, 100),
   GRAPHQL_MAX_COST: int(20_000, 10),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20, 1, 1000),
@@ -133,6 +135,7 @@ const shape = (env: Env) => {
       /** Apollo Sandbox and introspection: on outside production unless switched off. */
       sandbox: env.SANDBOX_ENABLED === undefined ? !production : env.SANDBOX_ENABLED === 'true' || env.SANDBOX_ENABLED === '1',
     },
+    metrics: { host: env.HTTP_HOST, port: env.METRICS_PORT },
     db: {
       url: env.DATABASE_URL,
       driver: dbUrl.protocol === 'mysql:' ? ('mysql' as const) : ('mariadb' as const),

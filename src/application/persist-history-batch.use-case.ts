@@ -17,6 +17,26 @@ export interface PersistHistorySummary {
   poison: number;
 }
 
+/** The trace id (32 hex) of a W3C traceparent header, when there is a well-formed one. */
+const traceIdOf = (traceparent: string | undefined) => /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent ?? '')?.[1];
+
+/**
+ * One debug line per message, so a request's trace id (from the writer's traceparent) leads
+ * to the moment its messages reached history. The store reports counts, not ids: when a
+ * batch mixes new messages with copies, its lines say the message may be a duplicate.
+ */
+const logPersisted = (logger: Logger, events: readonly ConsumedEvent[], traceparents: readonly (string | undefined)[], inserted: number) => {
+  if (inserted === 0) return;
+  const possibleDuplicate = inserted < events.length;
+  events.forEach(({ envelope }, index) => {
+    const traceId = traceIdOf(traceparents[index]);
+    logger.debug(
+      { traceId, eventId: envelope.eventId, conversationId: envelope.conversationId, seq: envelope.seq, ...(possibleDuplicate ? { possibleDuplicate } : {}) },
+      'history message persisted',
+    );
+  });
+};
+
 /**
  * Applies one batch of records to history. Decoding comes first: a record that cannot be
  * decoded is logged with partition and offset, its outbox row (when the headers name it)
@@ -27,12 +47,14 @@ export const createPersistHistoryBatch =
   (deps: { store: HistoryStore; clock: Clock; logger: Logger }) =>
   async (records: readonly RawRecord[]): Promise<PersistHistorySummary> => {
     const events: ConsumedEvent[] = [];
+    const traceparents: (string | undefined)[] = [];
     const poison: PoisonRecord[] = [];
     for (const record of records) {
       const decoded = decodeEnvelope(record.value);
       const outboxId = record.headers['outbox-id'];
       if (decoded.ok) {
         events.push({ envelope: decoded.envelope, ...(outboxId ? { outboxId } : {}) });
+        traceparents.push(record.headers['traceparent']);
         continue;
       }
       deps.logger.warn({ partition: record.partition, offset: record.offset, reason: decoded.reason, eventId: record.headers['event-id'] }, 'poison record skipped');
@@ -41,6 +63,7 @@ export const createPersistHistoryBatch =
     const now = deps.clock.now();
     const persisted = events.length > 0 ? await deps.store.persist({ events, now }) : { inserted: 0, duplicates: 0 };
     if (poison.length > 0) await deps.store.markPoison({ records: poison, now });
+    logPersisted(deps.logger, events, traceparents, persisted.inserted);
     return { ...persisted, poison: poison.length };
   };
 

@@ -3,6 +3,7 @@ import type { RelayBatchSummary } from '../application/relay-batch.use-case';
 import type { AppConfig } from '../config';
 import { createStatusTracker, type Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
+import { measureRelayRound, type RelayMetrics } from '../infra/metrics/relay-metrics';
 import type { WorkerConnection } from '../infra/redis/create-redis';
 import { pingQueue } from './ping-queue';
 import { JOB_RETENTION, RELAY_JOBS, RELAY_QUEUE, SCHEDULERS } from './queues';
@@ -15,6 +16,8 @@ export interface RelayWorkerDeps {
   purge: () => Promise<{ deleted: number }>;
   config: AppConfig['relay'];
   logger: Logger;
+  /** Counts each claim round (rows, outcomes) around relayBatch(). */
+  metrics?: RelayMetrics;
 }
 
 /** Upper bound on batches per job, so one job never monopolises the worker (the next wake or scan continues). */
@@ -67,7 +70,8 @@ const processor = (deps: RelayWorkerDeps) => async (job: Job) => {
  * with concurrency 1 per process. Row attempts and backoff live in the outbox table; BullMQ's
  * own retries only cover infrastructure hiccups.
  */
-export const createRelayWorker = (deps: RelayWorkerDeps): Component => {
+export const createRelayWorker = (input: RelayWorkerDeps): Component => {
+  const deps: RelayWorkerDeps = input.metrics ? { ...input, relayBatch: measureRelayRound(input.metrics, input.relayBatch) } : input;
   const status = createStatusTracker('relay-worker', deps.logger);
   let queue: Queue | undefined;
   let worker: Worker | undefined;

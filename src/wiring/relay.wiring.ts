@@ -10,11 +10,12 @@ import type { KafkaClient } from '../infra/kafka/create-kafka';
 import { createKafkaPublisher } from '../infra/kafka/kafka-publisher';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
+import { measuredPublisher, type RelayMetrics } from '../infra/metrics/relay-metrics';
 import type { RedisClients } from '../infra/redis/create-redis';
 import { createRelayWorker } from '../jobs/relay.worker';
 
 /** The relay role: claim → publish → ack, plus the sweeper and retention, as components in start order. */
-export const relayComponents = (config: AppConfig, deps: { database: Database; redis: RedisClients; kafka: KafkaClient; logger: Logger }): Component[] => {
+export const relayComponents = (config: AppConfig, deps: { database: Database; redis: RedisClients; kafka: KafkaClient; logger: Logger; metrics?: RelayMetrics }): Component[] => {
   const store = createMikroOutboxRelayStore(deps.database);
   const publisher = createKafkaPublisher({ kafka: deps.kafka, logger: deps.logger });
   const { relay } = config;
@@ -23,9 +24,11 @@ export const relayComponents = (config: AppConfig, deps: { database: Database; r
     prefix: config.redis.prefix,
     config: relay,
     logger: deps.logger,
+    metrics: deps.metrics,
     relayBatch: createRelayBatch({
       store,
-      publisher,
+      // The timed view goes to the use case; the component list keeps the producer itself.
+      publisher: deps.metrics ? measuredPublisher(deps.metrics, publisher) : publisher,
       clock: systemClock,
       policy: { baseMs: relay.backoffBaseMs, capMs: relay.backoffCapMs, maxAttempts: relay.maxAttempts },
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,

@@ -13,6 +13,10 @@ import type { GraphQLContext } from '../../resolvers/context';
 import { toGraphQLError } from '../../resolvers/to-graphql-error';
 import { createStatusTracker, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
+import { apolloMetricsPlugin } from '../metrics/apollo-metrics.plugin';
+import type { AppMetrics } from '../metrics/metrics';
+import { serveMetrics } from '../metrics/metrics-server';
+import { createWsMetrics } from '../metrics/ws-metrics';
 import { createHttpContext } from './http-context';
 import { jsonErrorHandler } from './limits/json-error-handler';
 import { queryLimitsRule } from './limits/query-limits';
@@ -29,6 +33,8 @@ export interface HttpServerDeps {
   verifier: TokenVerifier;
   logger: Logger;
   readiness: () => Promise<ReadinessReport>;
+  /** Serves GET /metrics (no token, like /healthz) and times GraphQL operations on HTTP and WebSocket. */
+  metrics?: Pick<AppMetrics, 'registry' | 'graphql'>;
 }
 
 export interface HttpServer extends Component {
@@ -42,7 +48,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const status = createStatusTracker('http', logger);
   const app = express();
   const httpServer: Server = createServer(app);
-  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config });
+  const { metrics } = deps;
+  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config, metrics: metrics && createWsMetrics(metrics.graphql) });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.sandbox,
@@ -52,6 +59,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     validationRules: [queryLimitsRule(config)],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      ...(metrics ? [apolloMetricsPlugin<GraphQLContext>(metrics.graphql)] : []),
       { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false })
@@ -63,6 +71,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'alive' });
   });
+  if (metrics) app.get('/metrics', (_req, res) => serveMetrics(metrics.registry, logger, res));
   app.get('/readyz', async (_req, res) => {
     const report = await deps.readiness();
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });

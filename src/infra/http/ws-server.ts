@@ -8,6 +8,8 @@ import type { TokenVerifier } from '../../domain/ports/token-verifier';
 import { toGraphQLError } from '../../resolvers/to-graphql-error';
 import { bearerToken } from '../auth/jwt';
 import type { Logger } from '../logger';
+import { codesOf } from '../metrics/graphql-metrics';
+import type { WsMetrics } from '../metrics/ws-metrics';
 import { contextFor } from './http-context';
 import { queryLimitsRule } from './limits/query-limits';
 
@@ -31,8 +33,14 @@ export const createWsServer = (deps: {
   verifier: TokenVerifier;
   logger: Logger;
   limits: { maxDepth: number; maxCost: number; maxSubscriptionsPerConnection: number; bodyLimitBytes: number };
+  metrics?: WsMetrics;
 }) => {
-  const { logger } = deps;
+  const { logger, metrics } = deps;
+  const formatErrors = (errors: readonly GraphQLError[]) => {
+    const formatted = errors.map((error) => toGraphQLError(error.toJSON(), error, logger));
+    metrics?.countErrors(codesOf(formatted));
+    return formatted;
+  };
   const wsServer = new WebSocketServer({ server: deps.httpServer, path: '/graphql', maxPayload: deps.limits.bodyLimitBytes });
   const rules = [...specifiedRules, queryLimitsRule(deps.limits)];
   wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
@@ -50,25 +58,36 @@ export const createWsServer = (deps: {
           ctx.extra.principal = principal;
           const msLeft = Math.min(principal.expiresAt * 1000 - Date.now(), MAX_TIMER_MS);
           ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(msLeft, 0));
+          metrics?.connected(ctx.extra);
           return true;
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
         }
       },
-      onClose: (ctx) => clearTimeout(ctx.extra.expiryTimer),
+      onClose: (ctx) => {
+        clearTimeout(ctx.extra.expiryTimer);
+        metrics?.closed(ctx.extra);
+      },
       validate: (schema, document) => validate(schema, document, rules),
       // The new subscription is already registered when this runs, hence ">".
-      onSubscribe: (ctx) =>
-        Object.keys(ctx.subscriptions).length > deps.limits.maxSubscriptionsPerConnection
-          ? [new GraphQLError(`at most ${deps.limits.maxSubscriptionsPerConnection} operations per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })]
-          : undefined,
+      onSubscribe: (ctx, id) => {
+        if (Object.keys(ctx.subscriptions).length > deps.limits.maxSubscriptionsPerConnection) {
+          return [new GraphQLError(`at most ${deps.limits.maxSubscriptionsPerConnection} operations per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
+        }
+        metrics?.subscribing(ctx.extra, id);
+        return undefined;
+      },
+      onOperation: (ctx, id, _payload, args) => metrics?.executed(ctx.extra, id, args),
       context: (ctx) => {
         if (!ctx.extra.principal) throw new Error('unreachable: operation before acknowledged connection');
         return contextFor(ctx.extra.principal, logger);
       },
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((error) => toGraphQLError(error.toJSON(), error, logger)) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => toGraphQLError(error.toJSON(), error, logger)),
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined),
+      onError: (ctx, id, _payload, errors) => {
+        metrics?.failed(ctx.extra, id);
+        return formatErrors(errors);
+      },
+      onComplete: (ctx, id) => metrics?.completed(ctx.extra, id),
     },
     wsServer,
   );

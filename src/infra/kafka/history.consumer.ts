@@ -4,6 +4,7 @@ import type { AppConfig } from '../../config';
 import { backoffDelayMs } from '../../domain/retry-policy';
 import { createStatusTracker, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
+import { recordConsumedBatch, recordLag, type ConsumerMetrics } from '../metrics/consumer-metrics';
 import type { KafkaClient } from './create-kafka';
 import { describeError } from './kafka-errors';
 
@@ -13,6 +14,7 @@ export interface HistoryBatchDeps {
   logger: Logger;
   retry: { baseMs: number; capMs: number };
   sleep?: (ms: number) => Promise<void>;
+  metrics?: ConsumerMetrics;
 }
 
 const headerText = (headers: IHeaders | undefined): Record<string, string | undefined> =>
@@ -32,12 +34,14 @@ export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBa
   const last = batch.messages[batch.messages.length - 1];
   if (!last) return 'committed';
   const records = toRecords(payload);
+  const endTimer = deps.metrics?.batchSeconds.startTimer();
   const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 1; ; attempt += 1) {
     if (!payload.isRunning() || payload.isStale()) return 'abandoned';
     try {
       const summary = await deps.persist(records);
       deps.logger.debug({ partition: batch.partition, records: records.length, ...summary }, 'history batch persisted');
+      if (deps.metrics) recordConsumedBatch(deps.metrics, records.map((r) => r.value), summary);
       break;
     } catch (error) {
       const delay = backoffDelayMs({ ...deps.retry, maxAttempts: Number.MAX_SAFE_INTEGER }, attempt);
@@ -49,6 +53,8 @@ export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBa
   const next = (BigInt(last.offset) + 1n).toString();
   await deps.commit([{ topic: batch.topic, partition: batch.partition, offset: next }]);
   payload.resolveOffset(last.offset);
+  endTimer?.();
+  if (deps.metrics) recordLag(deps.metrics, batch.partition, batch.highWatermark, last.offset);
   return 'committed';
 };
 
@@ -57,6 +63,7 @@ export const createHistoryConsumer = (deps: {
   config: { kafka: AppConfig['kafka']; consumer: AppConfig['consumer'] };
   persist: PersistHistoryBatch;
   logger: Logger;
+  metrics?: ConsumerMetrics;
 }): Component => {
   const status = createStatusTracker('history-consumer', deps.logger);
   const { kafka: kafkaConfig, consumer: tuning } = deps.config;
@@ -76,10 +83,14 @@ export const createHistoryConsumer = (deps: {
       });
       consumer = c;
       c.on(c.events.CRASH, (event) => status.set('unhealthy', describeError(event.payload.error)));
-      c.on(c.events.GROUP_JOIN, () => status.set('ready'));
+      c.on(c.events.GROUP_JOIN, () => {
+        // Partitions may have moved to another member: only report lag for what this one is handed next.
+        deps.metrics?.lag.reset();
+        status.set('ready');
+      });
       await c.connect();
       await c.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
-      const batchDeps: HistoryBatchDeps = { persist: deps.persist, commit: (offsets) => c.commitOffsets(offsets), logger: deps.logger, retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs } };
+      const batchDeps: HistoryBatchDeps = { persist: deps.persist, commit: (offsets) => c.commitOffsets(offsets), logger: deps.logger, retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs }, metrics: deps.metrics };
       await c.run({
         autoCommit: false,
         eachBatchAutoResolve: false,

@@ -1,0 +1,33 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Logger } from '../../domain/ports/logger';
+import type { Database } from '../db/create-database';
+import { createConsumerMetrics, type ConsumerMetrics } from './consumer-metrics';
+import { createGraphqlMetrics, type GraphqlMetrics } from './graphql-metrics';
+import { createOutboxSnapshotCache, registerOutboxGauges, type SqlQuery } from './outbox-gauges';
+import { createRelayMetrics, type RelayMetrics } from './relay-metrics';
+
+export interface AppMetrics {
+  /** This app's own registry: never prom-client's global one, so apps in one process don't collide. */
+  readonly registry: Registry;
+  readonly relay: RelayMetrics;
+  readonly consumer: ConsumerMetrics;
+  readonly graphql: GraphqlMetrics;
+}
+
+/**
+ * Every agent_relay_* series plus Node's default process metrics, on a fresh registry.
+ * Every series is registered whatever the roles, so dashboards and alerts see zeros
+ * rather than gaps; the outbox gauges read the database only when scraped.
+ */
+export const createMetrics = (deps: { database: Pick<Database, 'fork'>; logger: Logger }): AppMetrics => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const query: SqlQuery = (sql, params) => deps.database.fork().execute<Record<string, unknown>[]>(sql, params);
+  registerOutboxGauges(registry, createOutboxSnapshotCache({ query, logger: deps.logger }));
+  return {
+    registry,
+    relay: createRelayMetrics(registry),
+    consumer: createConsumerMetrics(registry),
+    graphql: createGraphqlMetrics(registry),
+  };
+};
