@@ -10,7 +10,8 @@ const root = path.resolve(__dirname, '../..');
 
 /** Runs src/main.ts as a real process with exactly the given environment. */
 const startMain = (env: Record<string, string | undefined>) => {
-  const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+  // node --import tsx (not the tsx CLI) so signals reach the service itself, as with `node dist/main.js`.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { PATH: process.env['PATH'], ...env } as NodeJS.ProcessEnv,
   });
@@ -73,8 +74,9 @@ describe('the service process', () => {
       main.child.kill('SIGTERM');
       const { code, stdout } = await main.exited;
       expect(code).toBe(0);
-      const stops = [...stdout.matchAll(/"msg":"stopped (\w+)"/g)].map((m) => m[1]);
-      expect(stops).toEqual(['http', 'kafka', 'redis', 'database']);
+      const stops = [...stdout.matchAll(/"msg":"stopped ([\w-]+)"/g)].map((m) => m[1]);
+      // Reverse start order: intake first (HTTP, replies), then workers, then the clients they use.
+      expect(stops).toEqual(['http', 'reply-runner', 'reply-stream', 'history-consumer', 'relay-worker', 'kafka-producer', 'relay-waker', 'kafka', 'redis', 'database']);
     } finally {
       main.child.kill('SIGKILL');
       await database.drop();
