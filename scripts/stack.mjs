@@ -12,6 +12,12 @@
  * Everything this script starts is recorded under .stack/ so `down` stops exactly that and
  * never a service that was running before. startKafka()/stopKafka() are exported for chaos
  * tests that need to take the broker away and bring it back with its data intact.
+ *
+ * STACK_STATE_DIR (default .stack, relative to the repo) runs a second, independent stack:
+ * with e.g. STACK_STATE_DIR=.stack-chaos KAFKA_BROKERS=127.0.0.1:29092 every verb drives a
+ * broker of its own (controller on the broker port + 1, its own data dir, pid file and logs
+ * under that dir, the same cached jars). Such a stack is always local, never Docker (the
+ * compose project and its ports are shared); MariaDB/Redis are handled as usual.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,7 +29,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const STATE_DIR = path.join(ROOT, '.stack');
+const DEFAULT_STATE_DIR = path.join(ROOT, '.stack');
+const STATE_DIR = path.resolve(ROOT, process.env.STACK_STATE_DIR?.trim() || '.stack');
+/** A second stack beside the default one (STACK_STATE_DIR set to another dir): local mode only. */
+const SEPARATE_STACK = STATE_DIR !== DEFAULT_STATE_DIR;
 const STATE_FILE = path.join(STATE_DIR, 'state.json');
 const KAFKA_DIR = path.join(STATE_DIR, 'kafka');
 const KAFKA_DATA = path.join(KAFKA_DIR, 'data');
@@ -771,7 +780,7 @@ function printSummary(cfg, results, mode) {
 async function statusImpl() {
   const cfg = config();
   const state = readState();
-  const docker = state.mode === 'docker';
+  const docker = !SEPARATE_STACK && state.mode === 'docker';
   const owner = (service) => (docker ? 'docker compose' : state[service]?.startedByStack ? 'started by stack' : 'not started by stack');
 
   const dbUp = await portOpen(cfg.db.host, cfg.db.port);
@@ -799,7 +808,7 @@ async function statusImpl() {
 
 async function upImpl() {
   const cfg = config();
-  if (dockerUsable()) {
+  if (!SEPARATE_STACK && dockerUsable()) {
     log('Docker engine found: docker compose up -d --wait mysql redis kafka');
     compose(['up', '-d', '--wait', 'mysql', 'redis', 'kafka']);
     updateState({ mode: 'docker' });
@@ -826,7 +835,7 @@ async function downImpl() {
   const cfg = config();
   const state = readState();
   // The mode recorded by `up` decides; with no record, a usable Docker means compose owns the stack.
-  if (state.mode === 'docker' || (state.mode !== 'local' && dockerUsable())) {
+  if (!SEPARATE_STACK && (state.mode === 'docker' || (state.mode !== 'local' && dockerUsable()))) {
     log('docker compose down -v');
     // -v drops the images' anonymous data volumes: like the local path, every `up` starts clean.
     compose(['down', '-v']);
@@ -848,7 +857,7 @@ async function downImpl() {
 
 async function kafkaStartImpl() {
   const cfg = config();
-  if (readState().mode === 'docker') {
+  if (!SEPARATE_STACK && readState().mode === 'docker') {
     log('docker compose start kafka');
     compose(['start', 'kafka']);
     await waitUntil('waiting for Kafka broker', KAFKA_START_TIMEOUT_MS, () => probeKafka(cfg.kafka.brokers));
@@ -860,7 +869,7 @@ async function kafkaStartImpl() {
 
 async function kafkaStopImpl() {
   const cfg = config();
-  if (readState().mode === 'docker') {
+  if (!SEPARATE_STACK && readState().mode === 'docker') {
     log('docker compose stop kafka');
     compose(['stop', 'kafka']);
     return { stopped: true };

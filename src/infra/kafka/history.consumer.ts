@@ -58,6 +58,9 @@ export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBa
   return 'committed';
 };
 
+/** Backoff between our own restarts of a consumer kafkajs gave up on. */
+const RESTART_POLICY = { baseMs: 1_000, capMs: 30_000, maxAttempts: Number.MAX_SAFE_INTEGER };
+
 export const createHistoryConsumer = (deps: {
   kafka: KafkaClient;
   config: { kafka: AppConfig['kafka']; consumer: AppConfig['consumer'] };
@@ -68,39 +71,75 @@ export const createHistoryConsumer = (deps: {
   const status = createStatusTracker('history-consumer', deps.logger);
   const { kafka: kafkaConfig, consumer: tuning } = deps.config;
   let consumer: Consumer | undefined;
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let restarts = 0;
+
+  const launch = async () => {
+    // A short session lets the group drop a member that vanished with a broker restart or a
+    // crash in seconds rather than the default 30 s, which is how long its partitions stall.
+    const c = deps.kafka.kafka().consumer({
+      groupId: kafkaConfig.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: tuning.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(tuning.sessionTimeoutMs / 10)),
+    });
+    consumer = c;
+    c.on(c.events.CRASH, (event) => {
+      status.set('unhealthy', describeError(event.payload.error));
+      // kafkajs restarts only after errors it deems retriable; after any other (seen: the group
+      // coordinator moving during a broker restart) it stays disconnected for good while the
+      // process lives on. Never leave history without a consumer: start a fresh one.
+      if (!event.payload.restart) scheduleRestart();
+    });
+    c.on(c.events.GROUP_JOIN, () => {
+      restarts = 0;
+      // Partitions may have moved to another member: only report lag for what this one is handed next.
+      deps.metrics?.lag.reset();
+      status.set('ready');
+    });
+    await c.connect();
+    await c.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
+    const batchDeps: HistoryBatchDeps = { persist: deps.persist, commit: (offsets) => c.commitOffsets(offsets), logger: deps.logger, retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs }, metrics: deps.metrics };
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently,
+      eachBatch: async (payload) => {
+        await handleHistoryBatch(batchDeps, payload);
+      },
+    });
+  };
+
+  const scheduleRestart = () => {
+    if (stopping || restartTimer) return;
+    restarts += 1;
+    const delay = backoffDelayMs(RESTART_POLICY, restarts);
+    deps.logger.warn({ attempt: restarts, inMs: delay }, 'history consumer crashed and kafkajs will not restart it; restarting');
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      const previous = consumer;
+      void (previous ? previous.disconnect().catch(() => undefined) : Promise.resolve())
+        .then(() => (stopping ? undefined : launch()))
+        .catch((error: unknown) => {
+          status.set('unhealthy', describeError(error));
+          scheduleRestart();
+        });
+    }, delay);
+  };
+
   return {
     name: 'history-consumer',
     async start() {
+      stopping = false;
       status.set('starting');
-      // A short session lets the group drop a member that vanished with a broker restart or a
-      // crash in seconds rather than the default 30 s, which is how long its partitions stall.
-      const c = deps.kafka.kafka().consumer({
-        groupId: kafkaConfig.groupId,
-        allowAutoTopicCreation: false,
-        maxWaitTimeInMs: 100,
-        sessionTimeout: tuning.sessionTimeoutMs,
-        heartbeatInterval: Math.max(500, Math.floor(tuning.sessionTimeoutMs / 10)),
-      });
-      consumer = c;
-      c.on(c.events.CRASH, (event) => status.set('unhealthy', describeError(event.payload.error)));
-      c.on(c.events.GROUP_JOIN, () => {
-        // Partitions may have moved to another member: only report lag for what this one is handed next.
-        deps.metrics?.lag.reset();
-        status.set('ready');
-      });
-      await c.connect();
-      await c.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
-      const batchDeps: HistoryBatchDeps = { persist: deps.persist, commit: (offsets) => c.commitOffsets(offsets), logger: deps.logger, retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs }, metrics: deps.metrics };
-      await c.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently,
-        eachBatch: async (payload) => {
-          await handleHistoryBatch(batchDeps, payload);
-        },
-      });
+      await launch();
     },
     async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
+      restartTimer = undefined;
       // stop() lets the batch in hand finish (and commit), then leaves the group.
       await consumer?.stop();
       await consumer?.disconnect();

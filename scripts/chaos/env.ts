@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { AppRole } from '../../src/config';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const STATE_DIR = '.stack-chaos';
+const KAFKA_PORT = 29092;
+
+/** Everything this run owns: a database, a Redis index, a broker, a topic and a group of its own. */
+export interface ChaosEnv {
+  readonly id: string;
+  readonly stateDir: string;
+  readonly logDir: string;
+  readonly dbName: string;
+  readonly databaseUrl: string;
+  readonly db: { host: string; port: number; user: string; password: string };
+  readonly redisUrl: string;
+  readonly redisDb: number;
+  readonly redisPrefix: string;
+  readonly brokers: string;
+  readonly topic: string;
+  readonly partitions: number;
+  readonly group: string;
+  readonly jwtSecret: string;
+  readonly httpPort: number;
+  readonly relayMaxAttempts: number;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+
+/** Keeps the newest `keep` run log folders (their names start with an ISO timestamp). */
+const pruneOldLogs = (dir: string, keep: number) => {
+  const runs = fs.readdirSync(dir).sort();
+  for (const old of runs.slice(0, Math.max(0, runs.length - keep))) fs.rmSync(path.join(dir, old), { recursive: true, force: true });
+};
+
+export const createChaosEnv = async (redisDb: number): Promise<ChaosEnv> => {
+  const id = randomBytes(4).toString('hex');
+  const dbUrl = new URL(process.env['DATABASE_URL']?.trim() || 'mariadb://root@127.0.0.1:3306/agent_relay');
+  const dbName = `agent_relay_chaos_${id}`;
+  dbUrl.pathname = `/${dbName}`;
+  const redisUrl = new URL(process.env['REDIS_URL']?.trim() || 'redis://127.0.0.1:6379');
+  redisUrl.pathname = `/${redisDb}`;
+  const stateDir = path.join(ROOT, STATE_DIR);
+  const logDir = path.join(stateDir, 'logs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${id}`);
+  fs.mkdirSync(logDir, { recursive: true });
+  pruneOldLogs(path.dirname(logDir), 10);
+  // Logs stay for a post-mortem; git never needs to see them.
+  fs.writeFileSync(path.join(stateDir, '.gitignore'), '*\n');
+  return {
+    id,
+    stateDir,
+    logDir,
+    dbName,
+    databaseUrl: dbUrl.toString(),
+    db: { host: dbUrl.hostname || '127.0.0.1', port: Number(dbUrl.port || 3306), user: decodeURIComponent(dbUrl.username || 'root'), password: decodeURIComponent(dbUrl.password) },
+    redisUrl: redisUrl.toString(),
+    redisDb,
+    redisPrefix: `chaos-${id}`,
+    brokers: `127.0.0.1:${KAFKA_PORT}`,
+    topic: `chaos-${id}`,
+    partitions: 6,
+    group: `chaos-history-${id}`,
+    jwtSecret: `chaos-${id}-${randomBytes(24).toString('hex')}`,
+    httpPort: await freePort(),
+    relayMaxAttempts: 1000,
+  };
+};
+
+/** What the stack script needs to drive the chaos broker (and nothing of the default stack). */
+export const stackEnv = (env: ChaosEnv): NodeJS.ProcessEnv => ({
+  ...process.env,
+  STACK_STATE_DIR: STATE_DIR,
+  KAFKA_BROKERS: env.brokers,
+  KAFKA_TOPIC: env.topic,
+  KAFKA_PARTITIONS: String(env.partitions),
+  DATABASE_URL: env.databaseUrl,
+  REDIS_URL: env.redisUrl,
+});
+
+/** The service's environment for one role; relay tuned so faults resolve in seconds. */
+export const serviceEnv = (env: ChaosEnv, roles: readonly AppRole[]): Record<string, string> => ({
+  NODE_ENV: 'production',
+  // The components' "<name> ready" lines are info; info is otherwise only lifecycle lines.
+  LOG_LEVEL: 'info',
+  ROLES: roles.join(','),
+  HTTP_HOST: '127.0.0.1',
+  HTTP_PORT: String(env.httpPort),
+  // Processes without the api role serve metrics on a port of their own: any free one.
+  METRICS_PORT: '0',
+  SHUTDOWN_TIMEOUT_MS: '5000',
+  DATABASE_URL: env.databaseUrl,
+  REDIS_URL: env.redisUrl,
+  REDIS_PREFIX: env.redisPrefix,
+  KAFKA_BROKERS: env.brokers,
+  KAFKA_CLIENT_ID: `chaos-${roles.join('-')}`,
+  KAFKA_TOPIC: env.topic,
+  KAFKA_PARTITIONS: String(env.partitions),
+  KAFKA_CONSUMER_GROUP: env.group,
+  // Empty means unset: replies come from the built-in local model, whatever the caller's shell says.
+  OPENAI_BASE_URL: '',
+  OPENAI_API_KEY: '',
+  JWT_SECRET: env.jwtSecret,
+  RATE_LIMIT_SEND_PER_MINUTE: '1000000',
+  RELAY_POLL_INTERVAL_MS: '200',
+  RELAY_BACKOFF_BASE_MS: '100',
+  RELAY_BACKOFF_CAP_MS: '2000',
+  RELAY_MAX_ATTEMPTS: String(env.relayMaxAttempts),
+  RELAY_LEASE_MS: '5000',
+  RELAY_SWEEP_AFTER_MS: '10000',
+  RELAY_SCHEDULER_REFRESH_MS: '1000',
+  OUTBOX_RETENTION_MS: String(7 * 24 * 3600 * 1000),
+  CONSUMER_SESSION_TIMEOUT_MS: '6000',
+});

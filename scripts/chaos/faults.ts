@@ -1,0 +1,194 @@
+import type { ChaosEnv } from './env';
+import { chaosStack, type Control } from './infra';
+import { say, sleep } from './log';
+import type { Rng } from './rng';
+import type { Service } from './services';
+
+export const FAULT_KINDS = ['relay-kill', 'relay-kill-claimed', 'consumer-kill', 'kafka-outage', 'db-kill', 'redis-flush'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultRecord {
+  readonly kind: FaultKind;
+  /** When the fault struck (epoch ms): the SIGKILL, the broker gone, the KILLs, the FLUSHDB. */
+  at: number;
+  /** When the fault's own recovery action finished (process restarted and ready, broker back); 0 until then. */
+  endedAt: number;
+  detail: string;
+  /** The harness could not carry the fault out (e.g. a restart failed): the run fails. */
+  failed?: boolean;
+  /** Outbox rows a killed relay held claimed: they wait for their lease to expire. */
+  orphanIds?: number[];
+  /** Filled in after the run: first CONSUMED row created at or after `at`, minus `at`. */
+  recoveryMs?: number | null;
+  /** Filled in after the run: when the last orphaned row reached CONSUMED, minus `at`. */
+  orphansConsumedMs?: number | null;
+}
+
+export interface FaultDeps {
+  readonly env: ChaosEnv;
+  readonly rng: Rng;
+  readonly control: Control;
+  readonly relays: readonly Service[];
+  readonly consumer: Service;
+  readonly flushRedis: () => Promise<void>;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Every kind once in random order (so even a quick run sees each), then random extras for
+ * long runs: about one fault per 10 s. Times are offsets from the start of traffic.
+ */
+export const planFaults = (rng: Rng, durationMs: number, quick: boolean) => {
+  const extra = quick ? 0 : Math.max(0, Math.floor(durationMs / 10_000) - FAULT_KINDS.length);
+  const kinds = [...rng.shuffle(FAULT_KINDS), ...Array.from({ length: extra }, () => rng.pick(FAULT_KINDS))];
+  const first = Math.min(3000, durationMs * 0.1);
+  const slot = (durationMs * 0.8 - first) / kinds.length;
+  return kinds.map((kind, i) => ({ kind, atMs: Math.round(first + slot * i + rng.between(0, slot * 0.5)) }));
+};
+
+/**
+ * Faults strike one after another; a killed process restarts in the background (after a short
+ * pause) so the next fault need not wait for it. A service is never struck while it restarts.
+ */
+const createFaultActions = (deps: FaultDeps) => {
+  const restarting = new Map<Service, Promise<void>>();
+  const { control } = deps;
+
+  const settled = async (service: Service) => {
+    await restarting.get(service);
+  };
+  const restartLater = (service: Service, record: FaultRecord) => {
+    const restart = sleep(Math.round(deps.rng.between(300, 2000)))
+      .then(() => service.start())
+      .then(
+        (attempts) => {
+          record.endedAt = Date.now();
+          if (attempts > 1) record.detail += `; the restart took ${attempts} launches (a dependency was down)`;
+        },
+        (error: unknown) => {
+          record.failed = true;
+          record.endedAt = Date.now();
+          record.detail += `; restart failed: ${(error as Error).message.split('\n')[0]}`;
+        },
+      )
+      .finally(() => restarting.delete(service));
+    restarting.set(service, restart);
+  };
+  const idleRelay = async () => {
+    const idle = deps.relays.filter((r) => !restarting.has(r));
+    if (idle.length > 0) return deps.rng.pick(idle);
+    await Promise.race(restarting.values());
+    return idleRelay();
+  };
+  const killAndRestart = async (service: Service, record: FaultRecord) => {
+    await settled(service);
+    record.at = Date.now();
+    await service.kill();
+    restartLater(service, record);
+  };
+
+  const claimedBy = (owner: string) =>
+    control.query<{ id: number }>(`SELECT id FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND claim_token IS NOT NULL AND claim_owner = ?`, [owner]);
+
+  /**
+   * SIGKILL a relay between claim and ack: when a relay holds claimed PENDING rows, freeze it
+   * (SIGSTOP), look again, and kill it only if it still holds them; otherwise let it go on
+   * (SIGCONT, a pause of a few ms) and try again. The rows it dies holding wait for their lease.
+   */
+  const killRelayHoldingClaim = async (record: FaultRecord) => {
+    await Promise.all(deps.relays.map(settled));
+    const deadline = Date.now() + 20_000;
+    let misses = 0;
+    while (Date.now() < deadline && !deps.signal.aborted) {
+      const owners = await control.query<{ claim_owner: string }>(
+        `SELECT DISTINCT claim_owner FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND claim_token IS NOT NULL`,
+      );
+      for (const { claim_owner: owner } of owners) {
+        const relay = deps.relays.find((r) => r.alive() && owner.includes(`:${r.pid()}:`));
+        if (!relay) continue;
+        relay.freeze();
+        let held: { id: number }[] = [];
+        try {
+          held = await claimedBy(owner);
+        } finally {
+          if (held.length === 0) relay.thaw();
+        }
+        if (held.length === 0) {
+          misses += 1;
+          continue;
+        }
+        await killAndRestart(relay, record);
+        record.orphanIds = held.map((o) => Number(o.id));
+        record.detail = `${relay.name} SIGKILLed holding ${held.length} claimed, unacked row(s) (${misses} near misses before)`;
+        return;
+      }
+      await sleep(2);
+    }
+    const relay = await idleRelay();
+    await killAndRestart(relay, record);
+    record.detail = `no relay caught holding a claim within 20 s (${misses} near misses); ${relay.name} SIGKILLed at random instead`;
+  };
+
+  const actions: Record<FaultKind, (record: FaultRecord) => Promise<void>> = {
+    async 'relay-kill'(record) {
+      const relay = await idleRelay();
+      await killAndRestart(relay, record);
+      record.detail = `${relay.name} SIGKILLed, restarting`;
+    },
+    'relay-kill-claimed': killRelayHoldingClaim,
+    async 'consumer-kill'(record) {
+      await killAndRestart(deps.consumer, record);
+      record.detail = 'consumer SIGKILLed, restarting (its partitions wait for the old session to time out)';
+    },
+    async 'kafka-outage'(record) {
+      const asked = Date.now();
+      await chaosStack(deps.env, 'kafka:stop');
+      record.at = Date.now();
+      const downMs = Math.round(deps.rng.between(3000, 6000));
+      await sleep(downMs);
+      await chaosStack(deps.env, 'kafka:start');
+      record.endedAt = Date.now();
+      record.detail = `broker stopped (${record.at - asked} ms to stop), down ${(downMs / 1000).toFixed(1)} s, back after ${record.endedAt - record.at} ms`;
+    },
+    async 'db-kill'(record) {
+      const ids = await control.query<{ id: number }>('SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()', [deps.env.dbName]);
+      record.at = Date.now();
+      let killed = 0;
+      for (const { id } of ids) {
+        // A connection may close by itself meanwhile ("Unknown thread id"): not a failure.
+        await control.query(`KILL ${Number(id)}`).then(() => (killed += 1), () => undefined);
+      }
+      record.endedAt = Date.now();
+      record.detail = `killed ${killed} of ${ids.length} connection(s) to ${deps.env.dbName}`;
+    },
+    async 'redis-flush'(record) {
+      record.at = Date.now();
+      await deps.flushRedis();
+      record.endedAt = Date.now();
+      record.detail = `FLUSHDB on Redis index ${deps.env.redisDb} (queues, schedulers, caches, reply streams gone)`;
+    },
+  };
+  return { actions, restarts: () => Promise.all(restarting.values()) };
+};
+
+/** Runs the plan, one fault at a time, then waits for the last restarts. */
+export const runFaults = async (plan: ReturnType<typeof planFaults>, deps: FaultDeps, startedAt: number, records: FaultRecord[]) => {
+  const { actions, restarts } = createFaultActions(deps);
+  for (const step of plan) {
+    const wait = startedAt + step.atMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    if (deps.signal.aborted) break;
+    const record: FaultRecord = { kind: step.kind, at: Date.now(), endedAt: 0, detail: '' };
+    records.push(record);
+    const n = records.length;
+    try {
+      await actions[step.kind](record);
+    } catch (error) {
+      record.failed = true;
+      record.endedAt = Date.now();
+      record.detail = `fault action failed: ${(error as Error).message.split('\n')[0]}`;
+    }
+    say(`fault #${n}: ${step.kind} — ${record.detail}`);
+  }
+  await restarts();
+};

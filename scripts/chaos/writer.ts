@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import pino from 'pino';
+import { createAppendChatMessages, type AppendChatMessages } from '../../src/application/append-chat-messages.use-case';
+import { loadConfig, type AppConfig } from '../../src/config';
+import { systemClock } from '../../src/domain/ports/clock';
+import { createDatabase } from '../../src/infra/db/create-database';
+import { createMikroUnitOfWork } from '../../src/infra/db/repositories/mikro-unit-of-work';
+import { createRedis } from '../../src/infra/redis/create-redis';
+import { createBullRelayWaker } from '../../src/jobs/relay-waker';
+import { serviceEnv, type ChaosEnv } from './env';
+
+/** The service's config for the chaos env, read from that env alone (not the caller's shell). */
+export const chaosConfig = (env: ChaosEnv): AppConfig => {
+  const loaded = loadConfig(serviceEnv(env, ['api']));
+  if (!loaded.ok) throw new Error(`chaos config invalid:\n${loaded.errors.join('\n')}`);
+  return loaded.config;
+};
+
+/**
+ * The outbox writer use case in this process, wired as src/app.ts wires it: the real MikroORM
+ * unit of work and the BullMQ wake-up against the chaos database and Redis index. Its own
+ * warnings (failed wake-ups, killed connections) go to <logDir>/writer.log.
+ */
+export const openWriter = async (env: ChaosEnv): Promise<{ append: AppendChatMessages; close: () => Promise<void> }> => {
+  const config = chaosConfig(env);
+  const logger = pino({ level: 'warn', base: { service: 'chaos-writer' } }, pino.destination({ dest: path.join(env.logDir, 'writer.log'), mkdir: true, sync: false }));
+  const database = createDatabase(config.db, logger);
+  await database.start();
+  const waker = createBullRelayWaker({ connection: createRedis(config.redis, logger).workerConnection(), prefix: config.redis.prefix, logger });
+  await waker.start();
+  const append = createAppendChatMessages({
+    uow: createMikroUnitOfWork(database),
+    waker,
+    clock: systemClock,
+    ids: { uuid: randomUUID },
+    logger,
+    outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
+  });
+  return {
+    append,
+    async close() {
+      await waker.stop().catch(() => undefined);
+      await database.stop().catch(() => undefined);
+      logger.flush();
+    },
+  };
+};
