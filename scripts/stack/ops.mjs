@@ -1,0 +1,91 @@
+/** The top-level operations behind the CLI verbs (each picks Docker or the local stack). */
+import fs from 'node:fs';
+import { config } from './config.mjs';
+import { compose, dockerUsable } from './docker.mjs';
+import { startKafkaImpl, stopKafkaImpl } from './kafka.mjs';
+import { ensureTopic, probeKafka } from './kafka-admin.mjs';
+import { KAFKA_START_TIMEOUT_MS } from './kafka-process.mjs';
+import { log } from './log.mjs';
+import { ensureDatabase, ensureMariadb, mysqlClient, stopMariadb } from './mariadb.mjs';
+import { KAFKA_DATA, SEPARATE_STACK } from './paths.mjs';
+import { waitUntil } from './proc.mjs';
+import { ensureRedis, stopRedis } from './redis.mjs';
+import { describe, printSummary } from './report.mjs';
+import { readState, removeState, updateState } from './state.mjs';
+
+/** True when docker compose owns the stack per the record `up` left (never for a second stack). */
+const dockerMode = () => !SEPARATE_STACK && readState().mode === 'docker';
+
+async function upDocker(cfg) {
+  log('Docker engine found: docker compose up -d --wait mysql redis kafka');
+  compose(['up', '-d', '--wait', 'mysql', 'redis', 'kafka']);
+  updateState({ mode: 'docker' });
+  if (mysqlClient()) ensureDatabase(cfg.db); // the container creates agent_relay; DATABASE_URL may name another
+  await ensureTopic(cfg.kafka);
+  const how = 'docker compose';
+  printSummary(cfg, { mariadb: how, redis: how, kafka: how }, 'docker');
+  return { mode: 'docker' };
+}
+
+export async function upImpl() {
+  const cfg = config();
+  if (!SEPARATE_STACK && dockerUsable()) return upDocker(cfg);
+
+  updateState({ mode: 'local' });
+  const mariadb = await ensureMariadb(cfg);
+  const redis = await ensureRedis(cfg);
+  const kafka = await startKafkaImpl(cfg);
+  printSummary(cfg, {
+    mariadb: describe(mariadb.startedNow, 'mariadb'),
+    redis: describe(redis.startedNow, 'redis'),
+    kafka: describe(kafka.startedNow, 'kafka'),
+  });
+  return { mode: 'local', mariadb, redis, kafka };
+}
+
+function downDocker() {
+  log('docker compose down -v');
+  // -v drops the images' anonymous data volumes: like the local path, every `up` starts clean.
+  compose(['down', '-v']);
+  removeState();
+  log('stack is down');
+}
+
+export async function downImpl() {
+  const cfg = config();
+  const state = readState();
+  // The mode recorded by `up` decides; with no record, a usable Docker means compose owns the stack.
+  if (!SEPARATE_STACK && (state.mode === 'docker' || (state.mode !== 'local' && dockerUsable()))) return downDocker();
+
+  // Local mode: undo exactly what the record says we did, nothing more.
+  await stopKafkaImpl(cfg);
+  fs.rmSync(KAFKA_DATA, { recursive: true, force: true }); // next `up` formats a fresh, empty broker
+  if (state.redis?.startedByStack) await stopRedis(cfg.redis);
+  else log('Redis: left running (not started by stack)');
+  if (state.mariadb?.startedByStack) await stopMariadb(cfg.db);
+  else log('MariaDB: left running (not started by stack)');
+  removeState();
+  log('stack is down');
+}
+
+export async function kafkaStartImpl() {
+  const cfg = config();
+  if (dockerMode()) {
+    log('docker compose start kafka');
+    compose(['start', 'kafka']);
+    await waitUntil('waiting for Kafka broker', KAFKA_START_TIMEOUT_MS, () => probeKafka(cfg.kafka.brokers));
+    await ensureTopic(cfg.kafka);
+    return { startedNow: true, pid: null };
+  }
+  return startKafkaImpl(cfg);
+}
+
+export async function kafkaStopImpl() {
+  const cfg = config();
+  if (dockerMode()) {
+    log('docker compose stop kafka');
+    compose(['stop', 'kafka']);
+    return { stopped: true };
+  }
+  return stopKafkaImpl(cfg);
+}
