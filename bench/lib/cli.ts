@@ -1,0 +1,46 @@
+import { SCENARIOS, type ScenarioName } from './types';
+
+export interface BenchArgs {
+  scenarios: ScenarioName[];
+  quick: boolean;
+  profile: boolean;
+  help: boolean;
+  /** Product settings applied to every app the bench starts (--set KEY=VALUE). */
+  settings: Record<string, string>;
+}
+
+export const USAGE = `npm run bench -- [--scenario drain|latency|chat|fanout[,…]] [--quick] [--profile] [--set KEY=VALUE …]
+
+  --scenario  run only these scenarios (repeatable or comma-separated; default: all four)
+  --quick     small sizes for a CI smoke run (all four in well under 60 s)
+  --profile   CPU-profile agent-relay's drain (a) with node:inspector; the .cpuprofile and a
+              summary of the hottest code land in the results directory
+  --set       a product setting for every app the bench starts, e.g. --set DATABASE_POOL_MAX=30
+              (repeatable; scenario-specific settings such as ROLES still win)
+Results: bench/results/<timestamp>/{results.json,report.md,chart.svg}`;
+
+export const parseArgs = (argv: readonly string[]): BenchArgs => {
+  const args: BenchArgs = { scenarios: [], quick: false, profile: false, help: false, settings: {} };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] ?? '';
+    const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
+    if (flag === '--quick') args.quick = true;
+    else if (flag === '--profile') args.profile = true;
+    else if (flag === '--help' || flag === '-h') args.help = true;
+    else if (flag === '--set') {
+      const value = inline ?? argv[(i += 1)] ?? '';
+      const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(value);
+      if (!match) throw new Error(`--set needs KEY=VALUE, got "${value}"`);
+      args.settings[match[1] as string] = match[2] as string;
+    } else if (flag === '--scenario') {
+      const value = inline ?? argv[(i += 1)];
+      for (const name of (value ?? '').split(',').filter(Boolean)) {
+        if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`unknown scenario "${name}" (one of ${SCENARIOS.join(', ')})`);
+        if (!args.scenarios.includes(name as ScenarioName)) args.scenarios.push(name as ScenarioName);
+      }
+      if (!value) throw new Error('--scenario needs a name');
+    } else throw new Error(`unknown argument "${arg}"\n\n${USAGE}`);
+  }
+  if (args.scenarios.length === 0) args.scenarios = [...SCENARIOS];
+  return args;
+};

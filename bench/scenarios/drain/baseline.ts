@@ -1,0 +1,88 @@
+import type { Consumer, Producer } from 'kafkajs';
+import type { AppConfig } from '../../../src/config';
+import { decodeEnvelope } from '../../../src/domain/chat-event';
+import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/infra/db/repositories/outbox-row.mapper';
+import { toKafkaMessage } from '../../../src/infra/kafka/kafka-publisher';
+import { benchKafka, createTopic } from '../../lib/kafka';
+import type { Progress } from '../../lib/progress';
+import type { Scope } from '../../lib/scope';
+import type { Sql } from '../../lib/sql';
+import { sleep } from '../../lib/stats';
+
+/**
+ * (b) The seed-style design the product replaced, written here as the baseline: a poller that
+ * every second selects 100 due rows, publishes each with its own synchronous send (acks -1)
+ * and marks it with its own UPDATE; a consumer that handles one record per transaction
+ * (insert history + mark the outbox row), with kafkajs auto-commit.
+ */
+const POLL_EVERY_MS = 1000;
+const POLL_LIMIT = 100;
+
+const HISTORY_INSERT = `INSERT INTO chat_messages (id, event_id, conversation_id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, \`partial\`, created_at, persisted_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const relayLoop = async (deps: { sql: Sql; producer: Producer; topic: string; stopped: () => boolean; onPublished: () => void }) => {
+  while (!deps.stopped()) {
+    const started = Date.now();
+    const rows = await deps.sql.query<OutboxRow>(
+      `SELECT ${OUTBOX_COLUMNS} FROM outbox_messages WHERE status = 'PENDING' AND next_attempt_at <= ? ORDER BY id LIMIT ${POLL_LIMIT}`,
+      [new Date()],
+    );
+    for (const row of rows) {
+      if (deps.stopped()) return;
+      await deps.producer.send({ topic: deps.topic, acks: -1, messages: [toKafkaMessage(toOutboxMessage(row))] });
+      await deps.sql.run("UPDATE outbox_messages SET status = 'PUBLISHED', published_at = ? WHERE id = ? AND status = 'PENDING'", [new Date(), row.id]);
+      deps.onPublished();
+    }
+    await sleep(Math.max(0, POLL_EVERY_MS - (Date.now() - started)));
+  }
+};
+
+const startConsumer = async (deps: { consumer: Consumer; sql: Sql; topic: string; onConsumed: () => void }) => {
+  await deps.consumer.connect();
+  await deps.consumer.subscribe({ topic: deps.topic, fromBeginning: true });
+  await deps.consumer.run({
+    eachMessage: async ({ message }) => {
+      const decoded = decodeEnvelope(message.value?.toString('utf8') ?? null);
+      if (!decoded.ok) return;
+      const e = decoded.envelope;
+      const p = e.payload;
+      await deps.sql.transaction(async (tx) => {
+        await tx.run(HISTORY_INSERT, [p.messageId, e.eventId, e.conversationId, e.seq, p.role, p.content, p.reasoning, p.model, p.promptTokens, p.completionTokens, p.partial, new Date(e.occurredAt), new Date()]);
+        await tx.run("UPDATE outbox_messages SET status = 'CONSUMED', consumed_at = ? WHERE event_id = ? AND status = 'PUBLISHED'", [new Date(), e.eventId]);
+      });
+      deps.onConsumed();
+    },
+  });
+};
+
+export const drainWithBaseline = async (input: { scope: Scope; config: AppConfig; sql: Sql; rows: number; capMs: number; progress: Progress }) => {
+  const { topic, groupId } = { topic: input.config.kafka.topic, groupId: input.config.kafka.groupId };
+  await createTopic(input.config.kafka, topic);
+  const kafka = benchKafka(input.config.kafka, 'agent-relay-bench-baseline');
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  input.scope.defer('disconnect baseline producer', () => producer.disconnect());
+  input.scope.defer('disconnect baseline consumer', () => consumer.disconnect());
+  await producer.connect();
+  let published = 0;
+  let consumed = 0;
+  let stop = false;
+  const t0 = Date.now();
+  await startConsumer({ consumer, sql: input.sql, topic, onConsumed: () => (consumed += 1) });
+  const relay = relayLoop({ sql: input.sql, producer, topic, stopped: () => stop, onPublished: () => (published += 1) });
+  // Interrupted (Ctrl-C), the loop must end before its producer disconnects.
+  input.scope.defer('stop baseline relay loop', async () => {
+    stop = true;
+    await relay.catch(() => undefined);
+  });
+  await input.progress.during('drain (b) baseline', () => `published ${published}, consumed ${consumed} of ${input.rows}`, async () => {
+    while (Date.now() - t0 < input.capMs && consumed < input.rows) await sleep(100);
+  });
+  stop = true;
+  const elapsedMs = Date.now() - t0;
+  const consumedAtCap = consumed;
+  await relay;
+  await consumer.stop();
+  return { capMs: input.capMs, elapsedMs, published, consumed: consumedAtCap, msgPerSec: consumedAtCap / (elapsedMs / 1000), completed: consumedAtCap >= input.rows };
+};

@@ -1,0 +1,78 @@
+import { Partitioners } from 'kafkajs';
+import type { AppConfig } from '../../../src/config';
+import type { OutboxMessage } from '../../../src/domain/outbox-message';
+import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/infra/db/repositories/outbox-row.mapper';
+import { toKafkaMessage } from '../../../src/infra/kafka/kafka-publisher';
+import { benchKafka, createTopic, deleteTopicsAndGroups } from '../../lib/kafka';
+import type { Progress } from '../../lib/progress';
+import type { Scope } from '../../lib/scope';
+import type { Sql } from '../../lib/sql';
+import { sleep } from '../../lib/stats';
+
+/**
+ * (c) The raw limit of the same work, each step timed alone on an idle pipeline: batched
+ * INSERTs of the N history rows into a fresh table, one producer sending the N envelopes in
+ * batches (same producer settings as the relay), one consumer reading them back.
+ */
+const BATCH = 1000;
+const COLUMNS = '(id, event_id, conversation_id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, `partial`, created_at, persisted_at)';
+
+const chunks = <T>(items: readonly T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+const historyParams = (m: OutboxMessage, now: Date) => {
+  const p = m.payload as Record<string, unknown>;
+  return [p['messageId'], m.eventId, m.aggregateId, m.aggregateSeq, p['role'], p['content'], p['reasoning'], p['model'], p['promptTokens'], p['completionTokens'], p['partial'], m.createdAt, now];
+};
+
+const timeInserts = async (sql: Sql, messages: readonly OutboxMessage[]) => {
+  await sql.run('DROP TABLE IF EXISTS bench_raw_history');
+  await sql.run('CREATE TABLE bench_raw_history LIKE chat_messages');
+  const started = performance.now();
+  for (const batch of chunks(messages, BATCH)) {
+    const values = batch.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    await sql.run(`INSERT INTO bench_raw_history ${COLUMNS} VALUES ${values}`, batch.flatMap((m) => historyParams(m, new Date())));
+  }
+  const ms = performance.now() - started;
+  await sql.run('DROP TABLE bench_raw_history');
+  return ms;
+};
+
+export const rawLimit = async (input: { scope: Scope; config: AppConfig; sql: Sql; progress: Progress }) => {
+  const { kafka: kafkaConfig } = input.config;
+  const topic = `${kafkaConfig.topic}-raw`;
+  const groupId = `${kafkaConfig.groupId}-raw`;
+  input.scope.defer('delete raw topic/group', () => deleteTopicsAndGroups(kafkaConfig, [topic], [groupId]));
+  const rows = await input.sql.query<OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox_messages ORDER BY id`);
+  const messages = rows.map(toOutboxMessage);
+  const n = messages.length;
+
+  input.progress.log(`(c) raw limit: inserting ${n} history rows, batches of ${BATCH}`);
+  const insertMs = await timeInserts(input.sql, messages);
+
+  await createTopic(kafkaConfig, topic);
+  const kafka = benchKafka(kafkaConfig, 'agent-relay-bench-raw');
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  input.scope.defer('disconnect raw producer', () => producer.disconnect());
+  await producer.connect();
+  const envelopes = messages.map(toKafkaMessage);
+  input.progress.log(`(c) raw limit: producing ${n} envelopes`);
+  const produceStarted = performance.now();
+  for (const batch of chunks(envelopes, BATCH)) await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: batch }] });
+  const produceMs = performance.now() - produceStarted;
+  await producer.disconnect();
+
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  input.scope.defer('disconnect raw consumer', () => consumer.disconnect());
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let read = 0;
+  const consumeStarted = performance.now();
+  await consumer.run({ eachBatch: async ({ batch }) => void (read += batch.messages.length) });
+  await input.progress.during('(c) raw consumer', () => `${read}/${n} read`, async () => {
+    while (read < n && performance.now() - consumeStarted < 120_000) await sleep(5);
+  });
+  const consumeMs = performance.now() - consumeStarted;
+  await consumer.disconnect();
+  const totalMs = insertMs + produceMs + consumeMs;
+  return { rows: n, read, insertMs, produceMs, consumeMs, totalMs, msgPerSec: n / (totalMs / 1000) };
+};

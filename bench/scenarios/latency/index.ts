@@ -1,0 +1,90 @@
+import path from 'node:path';
+import { startApp } from '../../lib/app';
+import { describeWarnings } from '../../lib/app-log';
+import { spawnApp } from '../../lib/child-app';
+import { benchEnv, provision } from '../../lib/env';
+import { describeCounts, openWriter, watchConsumed } from '../../lib/outbox';
+import { startCpuProfile } from '../../lib/profiler';
+import { metric, type Scenario } from '../../lib/types';
+import { profileSection, statementSection } from '../../report/sections';
+import { idleQueries } from './idle-queries';
+import { CONVERSATIONS, describeLoad, offerAppends, type OfferedLoad } from './load';
+import { outboxLags } from './outbox-lags';
+
+/**
+ * latency: offered load through the writer use case while the full app (all roles) runs as a
+ * child process, as writers (api) and relay/consumer would in a deployment; commit→published
+ * and commit→consumed from the rows. The full run also steps through lower rates first to
+ * show where the knee is. Then the top rate on the writer alone, and an idle app's queries/s.
+ */
+export const latencyScenario: Scenario = async ({ quick, profile, outDir, progress, scope }) => {
+  const rate = quick ? 100 : 500;
+  const steps = quick ? [] : [100, 250];
+  const durationMs = quick ? 5_000 : 30_000;
+  const warmupMs = quick ? 500 : 3_000;
+  const env = await provision(scope, 'latency');
+  progress.log('starting the app (all roles) as a child process: node --import tsx src/main.ts');
+  const child = await spawnApp(scope, benchEnv(env.names, { ROLES: 'api,relay,consumer' }), progress.log);
+  // The writer side in this process: buildApp with the api role, for its writer use case and
+  // real BullMQ wake-ups. --profile: CPU samples and per-statement database time of this side.
+  const { app, log } = await startApp(scope, env.config({ ROLES: 'api', ...(profile ? { DATABASE_DEBUG: 'true' } : {}) }), { untilReady: true });
+  const append = app.useCases.appendChatMessages;
+
+  const runs: OfferedLoad[] = [];
+  for (const step of steps) runs.push(await offerAppends({ append, rate: step, durationMs: 10_000, warmupMs: 1_000, sql: env.sql, progress, label: `${step} msg/s` }));
+  progress.log(`${rate} msg/s: warm-up ${warmupMs / 1000} s, then ${durationMs / 1000} s measured`);
+  const profiler = profile ? await startCpuProfile() : undefined;
+  const top = await offerAppends({ append, rate, durationMs, warmupMs, sql: env.sql, progress, label: `${rate} msg/s` });
+  const cpu = await profiler?.stop(path.join(outDir, 'latency-writer.cpuprofile'));
+  runs.push(top);
+  let counts: Record<string, number> = {};
+  const total = Number((await env.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox_messages'))[0]?.n ?? 0);
+  const watch = await progress.during('waiting for CONSUMED', () => describeCounts(counts), () => watchConsumed(env.sql, total, { timeoutMs: 60_000, onCounts: (c) => (counts = c) }));
+  const lags = await Promise.all(runs.map((run) => outboxLags(env.sql, run.window, run.returnedAt)));
+  await app.stop();
+  await child.stop();
+
+  const aloneMs = quick ? 2_000 : 10_000;
+  progress.log(`writer alone (no relay, no consumer, no wake-up): ${rate} msg/s for ${aloneMs / 1000} s`);
+  const alone = await offerAppends({ append: await openWriter(scope, env.config()), rate, durationMs: aloneMs, warmupMs, sql: env.sql, progress, label: 'writer alone' });
+
+  const idleMs = quick ? 2_000 : 10_000;
+  progress.log(`idle: relay+consumer on an empty database of its own, statements counted over ${idleMs / 1000} s`);
+  const idleEnv = await provision(scope, 'idle');
+  const idle = await idleQueries({ scope, config: idleEnv.config({ ROLES: 'relay,consumer' }), sql: idleEnv.sql, settleMs: quick ? 500 : 2_000, windowMs: idleMs });
+
+  const at = `@ ${rate} msg/s`;
+  const topLags = lags[lags.length - 1] as (typeof lags)[number];
+  const { published: p, consumed: c, returnedToConsumed: r } = topLags;
+  return {
+    metrics: [
+      ...runs.slice(0, -1).map((run, i) => metric('latency', `commit→consumed p50 @ ${run.rate} msg/s (10 s step)`, lags[i]?.consumed.p50 ?? null, 'ms', { note: `p99 ${lags[i]?.consumed.p99} ms; append p50 ${run.load.callMs.p50.toFixed(1)} ms, event loop ${Math.round(run.eventLoop * 100)} %` })),
+      metric('latency', `commit→published p50 ${at}`, p.p50, 'ms', { note: `p95 ${p.p95} / p99 ${p.p99} / max ${p.max} ms` }),
+      metric('latency', `commit→consumed p50 ${at}`, c.p50, 'ms', { target: { op: '<=', value: 20 } }),
+      metric('latency', `commit→consumed p95 ${at}`, c.p95, 'ms'),
+      metric('latency', `commit→consumed p99 ${at}`, c.p99, 'ms', { target: { op: '<=', value: 100 }, note: `max ${c.max} ms` }),
+      metric('latency', `append returned→consumed p50 ${at}`, r.p50, 'ms', { note: `p99 ${r.p99} ms: leaves out time queued in the writer` }),
+      metric('latency', `writer call p99 ${at}, app running`, top.load.callMs.p99, 'ms', { note: `p50 ${top.load.callMs.p50.toFixed(1)} ms; ${top.load.completed} of ${top.load.offered} committed, ${top.load.shed} shed` }),
+      metric('latency', `writer call p99 ${at}, writer alone`, alone.load.callMs.p99, 'ms', { note: `p50 ${alone.load.callMs.p50.toFixed(1)} ms; ${alone.load.completed} of ${alone.load.offered} committed, ${alone.load.shed} shed` }),
+      metric('latency', 'idle relay queries/s (global Questions Δ)', idle.globalPerSec, 'q/s', { target: { op: '<=', value: 2 }, note: `includes other sessions on the shared server (~${idle.otherSessionsPerSec.toFixed(1)} q/s)` }),
+      metric('latency', 'idle relay queries/s (statements the app sent)', idle.appPerSec, 'q/s', { target: { op: '<=', value: 2 } }),
+    ],
+    notes: [
+      `Open loop, one message per append over ${CONVERSATIONS} conversations. Writer in this process (buildApp ROLES=api: its appendChatMessages use case with BullMQ wake-ups); the full app as child process ${child.pid}.`,
+      ...runs.map((run, i) => `${run.rate} msg/s for ${((run.window.until.getTime() - run.window.from.getTime()) / 1000).toFixed(0)} s: ${describeLoad(run)}; commit→published p50 ${lags[i]?.published.p50} ms, commit→consumed p50 ${lags[i]?.consumed.p50} / p99 ${lags[i]?.consumed.p99} ms over ${lags[i]?.rows} rows.`),
+      `Writer alone (createAppendChatMessages with a no-op waker, same database, nothing else running) at ${rate} msg/s for ${aloneMs / 1000} s: ${describeLoad(alone)}.`,
+      `Lags come from the rows' DATETIME(3) columns (ms resolution). created_at is the writer's clock when the append began, so when the writer itself queues, commit→ lags include that wait; "append returned→consumed" starts when the call returned (after commit and wake-up) instead.`,
+      `All rows CONSUMED ${watch.done ? `yes, ${(watch.elapsedMs / 1000).toFixed(1)} s after the load ended` : `NO, 60 s after the load ended: ${describeCounts(watch.counts)}`}. Writer-side warnings: ${describeWarnings(log)}.`,
+      `Idle: a fresh relay+consumer app on an empty database (DATABASE_DEBUG=true so it logs every statement) settled ${idle.settleMs / 1000} s, then ${idle.windowMs} ms measured: global Questions Δ ${idle.globalPerSec.toFixed(2)}/s, the app's own statements ${idle.appPerSec.toFixed(2)}/s, other sessions ≈ ${idle.otherSessionsPerSec.toFixed(2)}/s. The app's statements in the window: ${idle.statements.map((q) => `${q.statement} ×${q.count}`).join(', ')}.`,
+    ],
+    details: { rate, durationMs, warmupMs, conversations: CONVERSATIONS, runs: runs.map(({ returnedAt: _r, ...run }, i) => ({ ...run, lags: lags[i] })), alone: { ...alone, returnedAt: undefined }, consumedAll: watch.done, idle },
+    sections: [
+      ...(cpu ? [profileSection(`latency, writer side at ${rate} msg/s offered`, cpu)] : []),
+      ...(profile ? [statementSection('latency, writer side (whole run)', log.statements())] : []),
+    ],
+    latencies: lags.flatMap((lag, i) => [
+      ...(i === lags.length - 1 ? [{ label: `commit→published ${at}`, p50: p.p50, p95: p.p95, p99: p.p99, max: p.max }] : []),
+      { label: `commit→consumed @ ${runs[i]?.rate} msg/s`, p50: lag.consumed.p50, p95: lag.consumed.p95, p99: lag.consumed.p99, max: lag.consumed.max },
+    ]),
+  };
+};
