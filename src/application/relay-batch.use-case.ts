@@ -21,7 +21,7 @@ export interface RelayBatchSummary {
   retried: number;
   dead: number;
   heldBack: number;
-  /** Rows whose claim was taken over (lease expired) before this relay could record the outcome. */
+  /** Rows this relay could not record: its lease was taken over, or the consumer already completed them (the guarded update changed nothing). */
   stale: number;
 }
 

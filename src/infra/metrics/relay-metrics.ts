@@ -29,7 +29,7 @@ export const createRelayMetrics = (registry: Registry) => {
     published: new Counter({ name: 'agent_relay_relay_published_total', help: 'Outbox rows the relay published and marked PUBLISHED.', registers }),
     retries: new Counter({ name: 'agent_relay_relay_retries_total', help: 'Outbox rows whose publish failed and were scheduled for another attempt.', registers }),
     dead: new Counter({ name: 'agent_relay_relay_dead_total', help: 'Outbox rows the relay gave up on (DEAD).', registers }),
-    stale: new Counter({ name: 'agent_relay_relay_stale_total', help: 'Claimed rows whose lease was taken over before the relay recorded the outcome.', registers }),
+    stale: new Counter({ name: 'agent_relay_relay_stale_total', help: 'Claimed rows the relay could not record: its lease was taken over, or the consumer had already completed them.', registers }),
   };
 };
 
