@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs, USAGE } from './lib/cli';
 import { useSettings } from './lib/env';
 import { machineInfo, startLoadMonitor } from './lib/machine';
+import { checkServices } from './lib/preflight';
 import { createProgress } from './lib/progress';
 import { createScope, type Scope } from './lib/scope';
 import type { Scenario, ScenarioName, ScenarioOutput } from './lib/types';
@@ -15,12 +16,17 @@ import { latencyScenario } from './scenarios/latency';
 const SCENARIO_RUNNERS: Record<ScenarioName, Scenario> = { drain: drainScenario, latency: latencyScenario, chat: chatScenario, fanout: fanoutScenario };
 
 let active: Scope | undefined;
+/** Rejections nobody awaited (e.g. a client failing while a broker is down): recorded, never fatal, so cleanup still runs. */
+let stray: string[] = [];
+process.on('unhandledRejection', (error) => {
+  const message = (error as Error)?.message ?? String(error);
+  stray.push(message);
+  process.stdout.write(`  ! unhandled rejection: ${message}\n`);
+});
 
 /** Ctrl-C still cleans up: the running scenario's databases, topics, prefixes and processes. */
 const onSignal = (signal: NodeJS.Signals) => {
   process.stdout.write(`\n${signal}: cleaning up…\n`);
-  // Work cut off mid-flight may reject as its clients close; cleanup must go on regardless.
-  process.on('unhandledRejection', (error) => process.stdout.write(`  (ignored while cleaning up: ${(error as Error).message})\n`));
   void (active?.close() ?? Promise.resolve([])).finally(() => process.exit(130));
 };
 
@@ -28,6 +34,7 @@ const runScenario = async (name: ScenarioName, options: { quick: boolean; profil
   process.stdout.write(`\n▶ ${name}${options.quick ? ' (quick)' : ''}\n`);
   const scope = createScope();
   active = scope;
+  stray = [];
   const monitor = startLoadMonitor();
   const started = Date.now();
   let outcome: Pick<ScenarioRecord, 'status' | 'error'> & Partial<ScenarioOutput>;
@@ -43,13 +50,14 @@ const runScenario = async (name: ScenarioName, options: { quick: boolean; profil
   active = undefined;
   const cleanupMs = Date.now() - started - durationMs;
   process.stdout.write(`  ${name}: ${(durationMs / 1000).toFixed(1)} s, cleanup ${(cleanupMs / 1000).toFixed(1)} s${cleanupFailures.length ? ` (${cleanupFailures.length} problems)` : ''}\n`);
-  return { name, durationMs, cleanupMs, load, cleanupFailures, ...outcome };
+  return { name, durationMs, cleanupMs, load, cleanupFailures: [...cleanupFailures, ...stray.map((m) => `unhandled rejection: ${m}`)], ...outcome };
 };
 
 const main = async () => {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) return void process.stdout.write(`${USAGE}\n`);
   useSettings(args.settings);
+  await checkServices();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const startedAt = new Date();

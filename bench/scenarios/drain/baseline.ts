@@ -70,19 +70,21 @@ export const drainWithBaseline = async (input: { scope: Scope; config: AppConfig
   let stop = false;
   const t0 = Date.now();
   await startConsumer({ consumer, sql: input.sql, topic, onConsumed: () => (consumed += 1) });
-  const relay = relayLoop({ sql: input.sql, producer, topic, stopped: () => stop, onPublished: () => (published += 1) });
+  let failure: unknown;
+  const relay = relayLoop({ sql: input.sql, producer, topic, stopped: () => stop, onPublished: () => (published += 1) }).catch((error: unknown) => void (failure = error));
   // Interrupted (Ctrl-C), the loop must end before its producer disconnects.
   input.scope.defer('stop baseline relay loop', async () => {
     stop = true;
-    await relay.catch(() => undefined);
+    await relay;
   });
   await input.progress.during('drain (b) baseline', () => `published ${published}, consumed ${consumed} of ${input.rows}`, async () => {
-    while (Date.now() - t0 < input.capMs && consumed < input.rows) await sleep(100);
+    while (Date.now() - t0 < input.capMs && consumed < input.rows && !failure) await sleep(100);
   });
   stop = true;
   const elapsedMs = Date.now() - t0;
   const consumedAtCap = consumed;
   await relay;
   await consumer.stop();
+  if (failure) throw failure;
   return { capMs: input.capMs, elapsedMs, published, consumed: consumedAtCap, msgPerSec: consumedAtCap / (elapsedMs / 1000), completed: consumedAtCap >= input.rows };
 };
