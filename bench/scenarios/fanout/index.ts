@@ -47,7 +47,7 @@ export const fanoutScenario: Scenario = async ({ quick, profile, outDir, progres
   }));
   const rssConnected = readRss(api.pid);
 
-  reply = { tokens: Array.from({ length: 20 }, (_, i) => ` t${i}`), tokenDelayMs: 100 };
+  reply = { tokens: Array.from({ length: quick ? 10 : 20 }, (_, i) => ` t${i}`), tokenDelayMs: 100 };
   const first = users[0] as (typeof users)[number];
   const lone = rounded(summarize(await loneDelivery(first.ws, await send(first.token, first.conversationId))));
 
