@@ -1,6 +1,5 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { randomUUID } from 'node:crypto';
-import { createAppendChatMessages, type AppendChatMessages } from './application/append-chat-messages.use-case';
+import type { AppendChatMessages } from './application/append-chat-messages.use-case';
 import { createPersistHistoryBatch } from './application/persist-history-batch.use-case';
 import { systemClock } from './domain/ports/clock';
 import type { AppConfig } from './config';
@@ -8,7 +7,6 @@ import { redactConfig } from './config';
 import { createJwtVerifier } from './infra/auth/jwt';
 import { createDatabase } from './infra/db/create-database';
 import { createMikroHistoryStore } from './infra/db/repositories/mikro-history.store';
-import { createMikroUnitOfWork } from './infra/db/repositories/mikro-unit-of-work';
 import { createHttpServer, type HttpServer, type ReadinessReport } from './infra/http/create-http-server';
 import { createKafka } from './infra/kafka/create-kafka';
 import { createHistoryConsumer } from './infra/kafka/history.consumer';
@@ -21,6 +19,7 @@ import { createResolvers } from './resolvers';
 import { createBullRelayWaker } from './jobs/relay-waker';
 import { loadTypeDefs } from './schema/type-defs';
 import { chatWiring } from './wiring/chat.wiring';
+import { createOutboxWriter } from './wiring/writer.wiring';
 import { relayComponents } from './wiring/relay.wiring';
 
 export interface App {
@@ -49,14 +48,7 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
   const dependencies: Component[] = [database, redis, kafka];
   const metrics = createMetrics({ database, logger });
   const waker = createBullRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
-  const appendChatMessages = createAppendChatMessages({
-    uow: createMikroUnitOfWork(database),
-    waker,
-    clock: systemClock,
-    ids: { uuid: randomUUID },
-    logger,
-    outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
-  });
+  const appendChatMessages = createOutboxWriter(config, { database, waker, logger });
   const roleComponents: Component[] = [waker];
   if (config.roles.includes('relay')) roleComponents.push(...relayComponents(config, { database, redis, kafka, logger, metrics: metrics.relay }));
   if (config.roles.includes('consumer')) {

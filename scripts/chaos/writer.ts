@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { createOutboxWriter } from '../../src/wiring/writer.wiring';
 import pino from 'pino';
-import { createAppendChatMessages, type AppendChatMessages } from '../../src/application/append-chat-messages.use-case';
+import type { AppendChatMessages } from '../../src/application/append-chat-messages.use-case';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { systemClock } from '../../src/domain/ports/clock';
 import { createDatabase } from '../../src/infra/db/create-database';
-import { createMikroUnitOfWork } from '../../src/infra/db/repositories/mikro-unit-of-work';
 import { createRedis } from '../../src/infra/redis/create-redis';
 import { createBullRelayWaker } from '../../src/jobs/relay-waker';
 import { serviceEnv, type ChaosEnv } from './env';
@@ -29,14 +27,7 @@ export const openWriter = async (env: ChaosEnv): Promise<{ append: AppendChatMes
   await database.start();
   const waker = createBullRelayWaker({ connection: createRedis(config.redis, logger).workerConnection(), prefix: config.redis.prefix, logger });
   await waker.start();
-  const append = createAppendChatMessages({
-    uow: createMikroUnitOfWork(database),
-    waker,
-    clock: systemClock,
-    ids: { uuid: randomUUID },
-    logger,
-    outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
-  });
+  const append = createOutboxWriter(config, { database, waker, logger });
   return {
     append,
     async close() {

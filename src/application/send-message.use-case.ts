@@ -34,15 +34,16 @@ export interface SendMessageResult {
  * history (cache, else database plus backfill), trim it to the model's token budget, write
  * the user message through the outbox writer, then start the reply detached and return.
  */
-export const createSendMessage =
-  (deps: SendMessageDeps) =>
-  async (input: { userId: string; raw: RawSendMessageInput; traceparent?: string }): Promise<SendMessageResult> => {
+export const createSendMessage = (deps: SendMessageDeps) => {
+  // The system prompt is fixed for the process: count its tokens once, not on every send.
+  const systemTokens = deps.counter.count(deps.chat.systemPrompt);
+  return async (input: { userId: string; raw: RawSendMessageInput; traceparent?: string }): Promise<SendMessageResult> => {
     const quota = await deps.rateLimiter.consume(input.userId);
     if (!quota.allowed) throw new AppError('RATE_LIMITED', `too many messages; retry in ${quota.retryAfterSeconds} s`);
     const command = toSendMessageCommand(input.raw, { maxContentChars: deps.chat.maxContentChars, newId: deps.ids.uuid });
     const scope: ConversationScope = { userId: input.userId, conversationId: command.conversationId };
     const limits = deps.models[command.model];
-    const budget = historyBudget(limits, deps.counter.count(deps.chat.systemPrompt), deps.counter.count(command.content));
+    const budget = historyBudget(limits, systemTokens, deps.counter.count(command.content));
     if (budget < 0) throw new AppError('BAD_USER_INPUT', `content does not fit the ${command.model} model's context window`);
     const history = command.isNew ? { entries: [], cached: false } : await loadHistory({ ...deps, scope, limit: limits.historyLimit });
     const kept = trimToBudget(history.entries, (entry) => deps.counter.count(entry.content), budget);
@@ -66,5 +67,6 @@ export const createSendMessage =
       replyId,
     };
   };
+};
 
 export type SendMessage = ReturnType<typeof createSendMessage>;

@@ -28,11 +28,19 @@ export const toKafkaMessage = (m: OutboxMessage): Message => ({
   },
 });
 
-const byTopic = (messages: readonly OutboxMessage[]) => {
-  const topics = new Map<string, Message[]>();
-  for (const m of messages) topics.set(m.topic, [...(topics.get(m.topic) ?? []), toKafkaMessage(m)]);
-  return [...topics.entries()].map(([topic, list]) => ({ topic, messages: list }));
+/** Groups in input order without copying a list per element (batches hold thousands of rows). */
+const groupBy = <T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> => {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
 };
+
+const byTopic = (messages: readonly OutboxMessage[]) =>
+  [...groupBy(messages, (m) => m.topic).entries()].map(([topic, list]) => ({ topic, messages: list.map(toKafkaMessage) }));
 
 const ISOLATION_CONCURRENCY = 16;
 
@@ -59,9 +67,7 @@ export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger 
   };
 
   const isolateFailures = async (messages: readonly OutboxMessage[]) => {
-    const groups = new Map<string, OutboxMessage[]>();
-    for (const m of messages) groups.set(m.aggregateId, [...(groups.get(m.aggregateId) ?? []), m]);
-    const queue = [...groups.values()].map((rows) => rows.sort((a, b) => a.aggregateSeq - b.aggregateSeq));
+    const queue = [...groupBy(messages, (m) => m.aggregateId).values()].map((rows) => rows.sort((a, b) => a.aggregateSeq - b.aggregateSeq));
     const failures = new Map<string, PublishFailure>();
     const workers = Array.from({ length: Math.min(ISOLATION_CONCURRENCY, queue.length) }, async () => {
       for (let rows = queue.shift(); rows; rows = queue.shift()) await sendConversation(rows, failures);

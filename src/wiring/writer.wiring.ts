@@ -1,0 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import { createAppendChatMessages, type AppendChatMessages } from '../application/append-chat-messages.use-case';
+import type { AppConfig } from '../config';
+import { systemClock } from '../domain/ports/clock';
+import type { Logger } from '../domain/ports/logger';
+import type { RelayWaker } from '../domain/ports/relay-waker';
+import type { Database } from '../infra/db/create-database';
+import { createMikroUnitOfWork } from '../infra/db/repositories/mikro-unit-of-work';
+
+/** The outbox writer as every caller wires it: the real unit of work, the configured topic and attempts. */
+export const createOutboxWriter = (config: AppConfig, deps: { database: Database; waker: RelayWaker; logger: Logger }): AppendChatMessages =>
+  createAppendChatMessages({
+    uow: createMikroUnitOfWork(deps.database),
+    waker: deps.waker,
+    clock: systemClock,
+    ids: { uuid: randomUUID },
+    logger: deps.logger,
+    outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
+  });
