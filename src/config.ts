@@ -98,6 +98,7 @@ const envSchema = z.object({
   JWT_ISSUER: str('agent-relay'),
   JWT_AUDIENCE: str('agent-relay'),
   RELAY_BATCH_SIZE: int(1000, 1, 10_000),
+  RELAY_CONCURRENCY: int(2, 1, 16),
   RELAY_POLL_INTERVAL_MS: int(1000, 50),
   RELAY_LEASE_MS: int(30_000, 1000),
   RELAY_MAX_ATTEMPTS: int(10, 1, 1000),
@@ -177,6 +178,7 @@ const shape = (env: Env) => {
     },
     relay: {
       batchSize: env.RELAY_BATCH_SIZE,
+      concurrency: env.RELAY_CONCURRENCY,
       pollIntervalMs: env.RELAY_POLL_INTERVAL_MS,
       leaseMs: env.RELAY_LEASE_MS,
       maxAttempts: env.RELAY_MAX_ATTEMPTS,

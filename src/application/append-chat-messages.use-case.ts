@@ -54,30 +54,31 @@ const payloadOf = (message: NewChatMessage, messageId: string): ChatMessagePaylo
 });
 
 /**
- * The outbox writer. In one transaction: lock (or create) the conversation, hand out the
- * next sequence numbers, insert one outbox row per message. Only after commit does it wake
+ * The outbox writer. In one transaction: create or lock the conversation while handing out
+ * the next sequence numbers, insert one outbox row per message. Only after commit does it wake
  * the relay; it never talks to Kafka, so there is no dual write.
  */
 export const createAppendChatMessages = (deps: AppendChatMessagesDeps) => async (input: AppendChatMessagesInput) => {
+  if (input.messages.length === 0) throw new AppError('BAD_USER_INPUT', 'nothing to append: messages is empty');
   const now = deps.clock.now();
   const result = await deps.uow.run(async (tx) => {
-    const conversation = await tx.lockConversation({ id: input.conversationId, userId: input.userId, now });
+    const reserved = await tx.reserveSeqs({ id: input.conversationId, userId: input.userId, count: input.messages.length, now });
     // Another user's conversation looks exactly like a missing one.
-    if (conversation.userId !== input.userId) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${input.conversationId} not found`);
+    if (!reserved) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${input.conversationId} not found`);
     const appended = input.messages.map((message, index): AppendedMessage & { row: NewOutboxMessage } => {
       const messageId = message.messageId ?? deps.ids.uuid();
       const eventId = deps.ids.uuid();
-      const seq = conversation.lastSeq + index + 1;
+      const seq = reserved.firstSeq + index;
       const headers: Record<string, string> = input.traceparent ? { traceparent: input.traceparent } : {};
-      const row = { eventId, aggregateId: conversation.id, aggregateSeq: seq, eventType: CHAT_MESSAGE_CREATED, topic: deps.outbox.topic, payload: { ...payloadOf(message, messageId) }, headers, maxAttempts: deps.outbox.maxAttempts, createdAt: now };
+      const row = { eventId, aggregateId: input.conversationId, aggregateSeq: seq, eventType: CHAT_MESSAGE_CREATED, topic: deps.outbox.topic, payload: { ...payloadOf(message, messageId) }, headers, maxAttempts: deps.outbox.maxAttempts, createdAt: now };
       return { messageId, eventId, seq, createdAt: now, row };
     });
     await tx.appendOutbox(appended.map((a) => a.row));
-    await tx.advanceSeq({ id: conversation.id, lastSeq: conversation.lastSeq + appended.length, now });
-    return { created: conversation.created, messages: appended.map(({ row: _row, ...rest }) => rest) };
+    return { created: reserved.created, messages: appended.map(({ row: _row, ...rest }) => rest) };
   });
-  // A lost wake-up costs latency only: the scheduled scan publishes the rows anyway.
-  await deps.waker.wake().catch((error: unknown) => deps.logger.warn({ err: error }, 'relay wake-up failed; the scheduled scan will publish'));
+  // Not awaited: the caller's latency should not include a Redis round trip, and a lost
+  // wake-up costs latency only, since the scheduled scan publishes the rows anyway.
+  deps.waker.wake().catch((error: unknown) => deps.logger.warn({ err: error }, 'relay wake-up failed; the scheduled scan will publish'));
   return { conversationId: input.conversationId, ...result };
 };
 

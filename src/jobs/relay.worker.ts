@@ -12,6 +12,8 @@ export interface RelayWorkerDeps {
   connection: WorkerConnection;
   prefix: string;
   relayBatch: () => Promise<RelayBatchSummary>;
+  /** A cheap non-locking look before a scheduled scan opens its claim transaction. */
+  hasDue: () => Promise<boolean>;
   sweep: () => Promise<{ requeued: number; released: number }>;
   purge: () => Promise<{ deleted: number }>;
   config: AppConfig['relay'];
@@ -25,6 +27,8 @@ const MAX_BATCHES_PER_JOB = 100;
 const SWEEP_EVERY_MS = 5_000;
 const RETENTION_EVERY_MS = 60_000;
 
+const EMPTY: RelayBatchSummary = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0 };
+
 const addSummary = (total: RelayBatchSummary, next: RelayBatchSummary): RelayBatchSummary => ({
   claimed: total.claimed + next.claimed,
   published: total.published + next.published,
@@ -34,14 +38,31 @@ const addSummary = (total: RelayBatchSummary, next: RelayBatchSummary): RelayBat
   stale: total.stale + next.stale,
 });
 
-/** Drains due rows batch by batch until a claim comes back short: one job, many batches, never one job per row. */
-const drain = async (deps: RelayWorkerDeps) => {
-  let total: RelayBatchSummary = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0 };
-  for (let round = 0; round < MAX_BATCHES_PER_JOB; round += 1) {
+/**
+ * Claims batch after batch until a claim comes back empty. Not merely short: beside another
+ * loop, a claim is short whenever the other loop's leases hold conversations back.
+ */
+const drainLoop = async (deps: RelayWorkerDeps, batches: { left: number }) => {
+  let total = EMPTY;
+  while (batches.left > 0) {
+    batches.left -= 1;
     const summary = await deps.relayBatch();
     total = addSummary(total, summary);
-    if (summary.claimed < deps.config.batchSize) break;
+    if (summary.claimed === 0) break;
   }
+  return total;
+};
+
+/**
+ * Drains due rows: one job, many batches, never one job per row. `concurrency` loops run side
+ * by side so one batch's claim and acks overlap another's Kafka send instead of leaving the
+ * database and the broker idle in turn. Their claims never share a conversation: a leased
+ * row holds back its conversation's later rows, so per-conversation order is kept.
+ */
+const drain = async (deps: RelayWorkerDeps) => {
+  const batches = { left: MAX_BATCHES_PER_JOB };
+  const loops = await Promise.all(Array.from({ length: deps.config.concurrency }, () => drainLoop(deps, batches)));
+  const total = loops.reduce(addSummary, EMPTY);
   // Stale rows are normal under load (the consumer often completes a row before the relay's ack);
   // only failed attempts deserve a warning.
   if (total.retried + total.dead > 0) deps.logger.warn({ relay: total }, 'relay drained with failures');
@@ -56,6 +77,9 @@ const processor = (deps: RelayWorkerDeps) => async (job: Job) => {
   }
   switch (job.name) {
     case RELAY_JOBS.scan:
+      // The safety net fires every poll interval whether or not anything was written; an idle
+      // outbox should cost one indexed read then, not a claim transaction (4 statements).
+      return (await deps.hasDue()) ? drain(deps) : EMPTY;
     case RELAY_JOBS.wake:
       return drain(deps);
     case RELAY_JOBS.sweep:

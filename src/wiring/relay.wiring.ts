@@ -35,6 +35,7 @@ export const relayComponents = (config: AppConfig, deps: { database: Database; r
       batchSize: relay.batchSize,
       leaseMs: relay.leaseMs,
     }),
+    hasDue: () => store.hasDue(systemClock.now()),
     sweep: createSweepOutbox({ store, clock: systemClock, sweepAfterMs: relay.sweepAfterMs, limit: relay.batchSize }),
     purge: createPurgeConsumed({ store, clock: systemClock, retentionMs: relay.retentionMs, batchSize: relay.retentionBatch, maxBatches: 100 }),
   });

@@ -96,12 +96,21 @@ describe('append chat messages', () => {
     expect(waker.count).toBe(1);
   });
 
+  it('rejects an empty message list as BAD_USER_INPUT without opening a transaction', async () => {
+    const { append, outbox, waker } = setup();
+    await expect(append({ conversationId: randomUUID(), userId: 'u1', messages: [] })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(outbox.rows()).toHaveLength(0);
+    expect(waker.count).toBe(0);
+  });
+
   it('still succeeds when the wake-up fails, and logs a warning', async () => {
     const { append, outbox, waker, logger } = setup();
     const failure = new Error('redis down');
     waker.failWith(failure);
     await expect(append({ conversationId: randomUUID(), userId: 'u1', messages: [aChatMessage()] })).resolves.toMatchObject({ messages: [{ seq: 1 }] });
     expect(outbox.rows()).toHaveLength(1);
+    // The wake-up is not awaited by the append; its failure is logged once it settles.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(logger.at('warn')).toEqual([expect.objectContaining({ fields: { err: failure }, message: expect.stringMatching(/wake-up failed/) })]);
   });
 });

@@ -25,6 +25,8 @@ export interface OutboxRelayStore {
    * conversation's rows leave in sequence order. Stamps owner, lease expiry and a new token.
    */
   claim(input: { owner: string; batchSize: number; leaseMs: number; now: Date }): Promise<Claim>;
+  /** Whether any PENDING row is due and unleased: one cheap read, no transaction, no locks. */
+  hasDue(now: Date): Promise<boolean>;
   /** PENDING → PUBLISHED for rows this claim still owns; returns the count changed. */
   markPublished(input: { token: string; ids: readonly string[]; now: Date }): Promise<number>;
   /** Records failed attempts (retry with backoff, or DEAD) for rows this claim still owns. */

@@ -1,18 +1,20 @@
 import type { NewOutboxMessage } from '../outbox-message';
 
-export interface LockedConversation {
-  readonly id: string;
-  readonly userId: string;
-  readonly lastSeq: number;
+export interface ReservedSeqs {
+  /** The first of the `count` consecutive sequence numbers handed out. */
+  readonly firstSeq: number;
+  /** True when this call created the conversation. */
   readonly created: boolean;
 }
 
 /** What a writer may do inside one transaction. */
 export interface WriterTx {
-  /** Locks the conversation row until commit, creating it for `userId` when absent. */
-  lockConversation(input: { id: string; userId: string; now: Date }): Promise<LockedConversation>;
-  /** Moves a locked conversation's last handed-out sequence number forward. */
-  advanceSeq(input: { id: string; lastSeq: number; now: Date }): Promise<void>;
+  /**
+   * Creates the conversation for `userId` when absent, locks its row until commit and hands out
+   * the next `count` (≥ 1) sequence numbers. `null` when the conversation belongs to another
+   * user: nothing was handed out, and the caller must abandon the transaction.
+   */
+  reserveSeqs(input: { id: string; userId: string; count: number; now: Date }): Promise<ReservedSeqs | null>;
   /** Inserts outbox rows as PENDING, due now. */
   appendOutbox(messages: readonly NewOutboxMessage[]): Promise<void>;
 }

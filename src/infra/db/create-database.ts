@@ -10,6 +10,8 @@ export interface Database extends Component {
   /** A fresh EntityManager for one request, job or batch; never share one across them. */
   fork(): EntityManager;
   orm(): MikroORM;
+  /** Which server dialect the URL selected; MariaDB-only SQL (RETURNING) checks it. */
+  readonly driver: AppConfig['db']['driver'];
 }
 
 /** The one MikroORM.init of the process. Migrations run from the CLI, never here. */
@@ -22,6 +24,7 @@ export const createDatabase = (db: AppConfig['db'], logger: Logger): Database =>
   };
   return {
     name: 'database',
+    driver: db.driver,
     orm,
     fork: () => orm().em.fork() as unknown as EntityManager,
     async start() {

@@ -8,6 +8,17 @@ import { entities } from './entities';
 import { migrationsList } from './migrations/index';
 
 /**
+ * READ COMMITTED for the whole session, set once per pooled connection: asking for it per
+ * transaction costs one more round trip (`SET TRANSACTION ISOLATION LEVEL`) on every writer,
+ * claim and consumer transaction. Under READ COMMITTED locking reads release rows they examined
+ * but did not match, so a claim never holds locks on rows it skipped. Both drivers' raw
+ * connections (mariadb/callback, mysql2) take `query(sql, callback)`.
+ */
+const readCommittedSession = (connection: { query: (sql: string, done: (error: Error | null) => void) => void }, done: (error: Error | null, connection: unknown) => void) => {
+  connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (error) => done(error, connection));
+};
+
+/**
  * MikroORM options for one database config. The driver follows the URL scheme:
  * against MariaDB, the mysql driver returns JSON columns as strings and never diffs
  * clean, so `mariadb://` selects the MariaDB driver.
@@ -26,7 +37,7 @@ export const ormOptions = (db: AppConfig['db']): Options => {
     allowGlobalContext: false,
     forceUtcTimezone: true,
     debug: db.debug,
-    pool: { min: 0, max: db.poolMax },
+    pool: { min: 0, max: db.poolMax, afterCreate: readCommittedSession },
     discovery: { warnWhenNoEntities: true },
     migrations: {
       tableName: 'mikro_orm_migrations',

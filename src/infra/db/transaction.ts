@@ -1,4 +1,4 @@
-import { DeadlockException, IsolationLevel, LockWaitTimeoutException } from '@mikro-orm/core';
+import { DeadlockException, LockWaitTimeoutException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Database } from './create-database';
 
@@ -10,8 +10,7 @@ export const isTransientLockError = (error: unknown) => error instanceof Deadloc
  * One transaction on a fresh fork, retried when InnoDB picks it as a deadlock victim or a
  * lock wait times out: both roll the whole transaction back, so running it again is safe,
  * and surfacing them would turn a normal outcome of concurrency into an outage.
- * READ COMMITTED: locking reads release rows they examined but did not match, so a claim
- * never holds locks on rows it skipped.
+ * Isolation is READ COMMITTED, set per session when the pool opens a connection (orm-options).
  */
 export const retryTransient = async <T>(work: () => Promise<T>): Promise<T> => {
   for (let attempt = 1; ; attempt += 1) {
@@ -25,7 +24,7 @@ export const retryTransient = async <T>(work: () => Promise<T>): Promise<T> => {
 };
 
 export const inTransaction = <T>(database: Database, work: (em: EntityManager) => Promise<T>): Promise<T> =>
-  retryTransient(() => database.fork().transactional((em) => work(em as EntityManager), { isolationLevel: IsolationLevel.READ_COMMITTED }));
+  retryTransient(() => database.fork().transactional((em) => work(em as EntityManager)));
 
 /** One autocommit statement (a single UPDATE or DELETE is atomic on its own); returns rows changed. */
 export const runStatement = (database: Database, sql: string, params: readonly unknown[]): Promise<number> =>

@@ -36,6 +36,9 @@ const createStore = (state: OutboxState): OutboxRelayStore => {
       tokens += 1;
       return claimRows(state, input, sequentialUuid(tokens, 0xc1a1));
     },
+    async hasDue(now) {
+      return [...state.rows.values()].some((row) => isDue(row, now));
+    },
     async markPublished({ token, ids, now }) {
       const rows = ownedPending(state, token, ids);
       for (const row of rows) {

@@ -11,16 +11,13 @@ interface Pending {
 const writerTx = (state: OutboxState, pending: Pending): WriterTx => {
   const read = (id: string) => pending.conversations.get(id) ?? state.conversations.get(id);
   return {
-    async lockConversation({ id, userId }) {
+    async reserveSeqs({ id, userId, count }) {
+      if (count < 1) throw new Error(`reserveSeqs needs count >= 1, got ${count}`);
       const existing = read(id);
+      if (existing && existing.userId !== userId) return null;
       const conversation = existing ?? { id, userId, lastSeq: 0 };
-      pending.conversations.set(id, { ...conversation });
-      return { id, userId: conversation.userId, lastSeq: conversation.lastSeq, created: !existing };
-    },
-    async advanceSeq({ id, lastSeq }) {
-      const conversation = pending.conversations.get(id);
-      if (!conversation) throw new Error(`conversation ${id} advanced without being locked`);
-      conversation.lastSeq = lastSeq;
+      pending.conversations.set(id, { ...conversation, lastSeq: conversation.lastSeq + count });
+      return { firstSeq: conversation.lastSeq + 1, created: !existing };
     },
     async appendOutbox(messages) {
       pending.outbox.push(...messages);

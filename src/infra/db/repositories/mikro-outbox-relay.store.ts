@@ -26,6 +26,10 @@ export const CANDIDATES_SQL = `
          WHERE f.aggregate_id = o.aggregate_id AND f.status = 'PENDING' ORDER BY f.aggregate_seq LIMIT 1)
   ORDER BY o.id LIMIT ? FOR UPDATE SKIP LOCKED`;
 
+/** The claim's filter without the order guard: an idle outbox answers from the index's first entry. */
+const HAS_DUE_SQL = `SELECT 1 FROM outbox_messages FORCE INDEX (outbox_claim_idx)
+  WHERE status = 'PENDING' AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at <= ?) LIMIT 1`;
+
 export const candidateParams = (now: Date, limit: number) => [now, now, now, now, limit];
 
 /**
@@ -86,6 +90,11 @@ const failureUpdate = (kind: 'retry' | 'dead', failures: readonly RowFailure[], 
 
 export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStore => ({
   claim: (input) => inTransaction(database, (em) => claimInTransaction(em, input)),
+
+  async hasDue(now) {
+    const rows = await database.fork().execute<unknown[]>(HAS_DUE_SQL, [now, now]);
+    return rows.length > 0;
+  },
 
   markPublished({ token, ids, now }) {
     const g = guard('PUBLISH_ACK');

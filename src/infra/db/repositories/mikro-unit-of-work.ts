@@ -15,25 +15,44 @@ const appendOutbox = async (em: EntityManager, messages: readonly NewOutboxMessa
   await em.execute(`INSERT INTO outbox_messages ${OUTBOX_INSERT_COLUMNS} VALUES ${values}`, params, 'run');
 };
 
-const writerTx = (em: EntityManager): WriterTx => ({
-  async lockConversation({ id, userId, now }) {
-    // Create-if-absent without a read-then-insert race; the row lock below then serialises
-    // writers of one conversation, which is what makes sequence numbers gapless and ordered.
-    const inserted = await em.execute<{ affectedRows: number }>(
-      'INSERT INTO conversations (id, user_id, last_seq, message_count, created_at, updated_at) VALUES (?, ?, 0, 0, ?, ?) ON DUPLICATE KEY UPDATE id = id',
-      [id, userId, now, now],
-      'run',
-    );
-    const [row] = await em.execute<{ user_id: string; last_seq: number }[]>('SELECT user_id, last_seq FROM conversations WHERE id = ? FOR UPDATE', [id]);
-    if (!row) throw new Error(`conversation ${id} vanished inside its own transaction`);
-    return { id, userId: row.user_id, lastSeq: Number(row.last_seq), created: inserted.affectedRows === 1 };
-  },
-  async advanceSeq({ id, lastSeq, now }) {
-    await em.execute('UPDATE conversations SET last_seq = ?, updated_at = ? WHERE id = ?', [lastSeq, now, id], 'run');
+/**
+ * Create-if-absent and lock in one statement (no read-then-insert race): the upsert takes the
+ * row lock that serialises writers of one conversation, which is what makes sequence numbers
+ * gapless and ordered, and bumps last_seq only when the caller owns the row.
+ */
+const UPSERT_SQL = `INSERT INTO conversations (id, user_id, last_seq, message_count, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)
+  ON DUPLICATE KEY UPDATE last_seq = IF(user_id = VALUES(user_id), last_seq + VALUES(last_seq), last_seq),
+                          updated_at = IF(user_id = VALUES(user_id), VALUES(updated_at), updated_at)`;
+
+type SeqRow = { user_id: string; last_seq: number | string };
+
+const reserved = (row: SeqRow | undefined, input: { id: string; userId: string; count: number }) => {
+  if (!row) throw new Error(`conversation ${input.id} vanished inside its own transaction`);
+  if (row.user_id !== input.userId) return null;
+  const lastSeq = Number(row.last_seq);
+  // Writers always append at least one message, so only the creating call can leave last_seq at count.
+  return { firstSeq: lastSeq - input.count + 1, created: lastSeq === input.count };
+};
+
+/**
+ * MariaDB returns the row as it stands after the upsert (`RETURNING`), so the whole reservation
+ * is one round trip; MySQL has no INSERT … RETURNING and reads the row back under the lock.
+ */
+const writerTx = (em: EntityManager, returning: boolean): WriterTx => ({
+  async reserveSeqs(input) {
+    if (input.count < 1) throw new Error(`reserveSeqs needs count >= 1, got ${input.count}`);
+    const params = [input.id, input.userId, input.count, input.now, input.now];
+    if (returning) {
+      const [row] = await em.execute<SeqRow[]>(`${UPSERT_SQL} RETURNING user_id, last_seq`, params);
+      return reserved(row, input);
+    }
+    await em.execute(UPSERT_SQL, params, 'run');
+    const [row] = await em.execute<SeqRow[]>('SELECT user_id, last_seq FROM conversations WHERE id = ?', [input.id]);
+    return reserved(row, input);
   },
   appendOutbox: (messages) => appendOutbox(em, messages),
 });
 
 export const createMikroUnitOfWork = (database: Database): UnitOfWork => ({
-  run: (work) => inTransaction(database, (em) => work(writerTx(em))),
+  run: (work) => inTransaction(database, (em) => work(writerTx(em, database.driver === 'mariadb'))),
 });
