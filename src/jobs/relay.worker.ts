@@ -54,15 +54,20 @@ const drainLoop = async (deps: RelayWorkerDeps, batches: { left: number }) => {
 };
 
 /**
- * Drains due rows: one job, many batches, never one job per row. `concurrency` loops run side
- * by side so one batch's claim and acks overlap another's Kafka send instead of leaving the
- * database and the broker idle in turn. Their claims never share a conversation: a leased
- * row holds back its conversation's later rows, so per-conversation order is kept.
+ * Drains due rows: one job, many batches, never one job per row. A full first claim means a
+ * backlog: then `concurrency` loops run side by side so one batch's claim and acks overlap
+ * another's Kafka send instead of leaving the database and the broker idle in turn. Their
+ * claims never share a conversation: a leased row holds back its conversation's later rows,
+ * so per-conversation order is kept. A short first claim (the common case: a few commits
+ * since the last wake) ends the job without extra empty claims.
  */
 const drain = async (deps: RelayWorkerDeps) => {
-  const batches = { left: MAX_BATCHES_PER_JOB };
-  const loops = await Promise.all(Array.from({ length: deps.config.concurrency }, () => drainLoop(deps, batches)));
-  const total = loops.reduce(addSummary, EMPTY);
+  const batches = { left: MAX_BATCHES_PER_JOB - 1 };
+  let total = await deps.relayBatch();
+  if (total.claimed === deps.config.batchSize) {
+    const loops = await Promise.all(Array.from({ length: deps.config.concurrency }, () => drainLoop(deps, batches)));
+    total = loops.reduce(addSummary, total);
+  }
   // Stale rows are normal under load (the consumer often completes a row before the relay's ack);
   // only failed attempts deserve a warning.
   if (total.retried + total.dead > 0) deps.logger.warn({ relay: total }, 'relay drained with failures');

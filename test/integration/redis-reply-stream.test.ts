@@ -118,6 +118,56 @@ describe('Redis reply stream', () => {
     expect(Math.abs(during.total - before.total)).toBeLessThan(50);
   });
 
+  it('delivers appends to caught-up readers from the notification: one pub/sub message per event, not one read per reader', async () => {
+    const scope = newReply();
+    const xrange = jest.spyOn(client, 'xrange');
+    try {
+      let started = 0;
+      const readings = Array.from({ length: 50 }, () =>
+        collect(stream.read(scope, {}), (e) => {
+          if (e.event.kind === 'TOKEN' && e.event.text === 't0') started += 1;
+        }),
+      );
+      await stream.append(scope, token('t0'));
+      await eventually(() => expect(started).toBe(50));
+      const readsWhenCaughtUp = xrange.mock.calls.length;
+      const tokens = Array.from({ length: 19 }, (_, i) => token(`t${i + 1}`));
+      const ids = await appendAll(scope, [...tokens, COMPLETED]);
+      const results = await Promise.all(readings);
+      for (const seen of results) {
+        expect(seen.map((e) => e.event)).toEqual([token('t0'), ...tokens, COMPLETED]);
+        expect(seen.slice(1).map((e) => e.cursor)).toEqual(ids);
+      }
+      // 50 readers × 20 later events would be 1,000 reads if each reader re-read per event.
+      expect(xrange.mock.calls.length - readsWhenCaughtUp).toBe(0);
+    } finally {
+      xrange.mockRestore();
+    }
+  });
+
+  it('falls back to reading the stream when an entry reached it without a notification, and keeps order', async () => {
+    const scope = newReply();
+    const first = deferred();
+    const reading = collect(stream.read(scope, {}), () => first.resolve());
+    await stream.append(scope, token('a'));
+    await first.promise;
+    // Written behind the script's back: no pub/sub message, so the next pushed entry shows a gap.
+    const key = `${prefix}:chat:reply:${scope.userId}:${scope.conversationId}:${scope.replyId}`;
+    await client.xadd(key, '*', 'e', JSON.stringify(token('unannounced')));
+    await appendAll(scope, [token('c'), COMPLETED]);
+    const seen = await reading;
+    expect(seen.map((e) => e.event)).toEqual([token('a'), token('unannounced'), token('c'), COMPLETED]);
+  });
+
+  it('keeps appending after Redis forgot the append script (SCRIPT FLUSH)', async () => {
+    const scope = newReply();
+    await stream.append(scope, token('a'));
+    await client.script('FLUSH');
+    await stream.append(scope, COMPLETED);
+    const seen = await collect(stream.read(scope, {}));
+    expect(seen.map((e) => e.event)).toEqual([token('a'), COMPLETED]);
+  });
+
   it('ends a waiting reader promptly when its signal aborts', async () => {
     const scope = newReply();
     const controller = new AbortController();

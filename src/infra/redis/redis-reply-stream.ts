@@ -5,7 +5,7 @@ import type { ReplyStream } from '../../domain/chat/ports';
 import { AppError } from '../../domain/errors';
 import { withTimeout, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
-import { chatKeys, execOrThrow } from './redis-keys';
+import { chatKeys } from './redis-keys';
 
 export interface RedisReplyStreamOptions {
   readonly client: Redis;
@@ -36,42 +36,78 @@ const decode = (fields: string[]): ReplyEvent | undefined => {
   return undefined;
 };
 
-/** In-process fan-out of "this stream key grew" notifications to the readers waiting on it. */
+/** One append as published on the notify channel: the entry itself and the id it follows. */
+interface Pushed {
+  readonly prevId: string;
+  readonly id: string;
+  readonly fields: string[];
+}
+
+/** `key \n prevId \n id \n event-json`, as the append script publishes it. */
+const parsePushed = (message: string): { key: string; pushed: Pushed } | undefined => {
+  const a = message.indexOf('\n');
+  const b = message.indexOf('\n', a + 1);
+  const c = message.indexOf('\n', b + 1);
+  if (a < 0 || b < 0 || c < 0) return undefined;
+  return { key: message.slice(0, a), pushed: { prevId: message.slice(a + 1, b), id: message.slice(b + 1, c), fields: ['e', message.slice(c + 1)] } };
+};
+
+/** Stream ids compare as (ms, seq) pairs. */
+const compareIds = (a: string, b: string) => {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
+};
+
+/** Pushed entries a slow reader may hold before it re-reads from Redis instead. */
+const MAX_BUFFERED = 1_000;
+const REREAD = Symbol('reread');
+
+/**
+ * In-process fan-out of appends to the readers waiting on their key: one pub/sub message per
+ * append, shared by every reader of that reply in the process.
+ */
 const createNotifications = (pollIntervalMs: number) => {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   return {
-    notify: (key: string) => emitter.emit(key),
-    /** Lets every waiting reader re-read, e.g. after messages may have been lost. */
-    notifyAll: () => emitter.eventNames().forEach((key) => emitter.emit(key)),
-    /** Wakes one reader on a notification for its key, on its signal, or when the poll interval passes. */
+    push: (key: string, pushed: Pushed) => emitter.emit(key, pushed),
+    /** Makes every waiting reader re-read, e.g. after messages may have been lost. */
+    notifyAll: () => emitter.eventNames().forEach((key) => emitter.emit(key, REREAD)),
+    /** One reader's inbox for its key: pushed entries in order, or "re-read" on its signal or the poll interval. */
     watch(key: string, signal?: AbortSignal) {
-      let dirty = false;
+      let inbox: (Pushed | typeof REREAD)[] = [];
       let wake: (() => void) | undefined;
       let timer: NodeJS.Timeout | undefined;
-      const onChange = () => {
-        dirty = true;
+      const deliver = (item: Pushed | typeof REREAD) => {
+        // A reader far behind drops its inbox and catches up with XRANGE instead.
+        if (inbox.length >= MAX_BUFFERED) inbox = [REREAD];
+        else inbox.push(item);
         wake?.();
       };
-      emitter.on(key, onChange);
-      signal?.addEventListener('abort', onChange);
+      const onAbort = () => deliver(REREAD);
+      emitter.on(key, deliver);
+      signal?.addEventListener('abort', onAbort);
       return {
-        /** Call before each read: a change landing between the read and wait() is then not lost. */
-        arm() {
-          dirty = false;
+        /** Call before each XRANGE: anything pushed from then on is kept, older pushes are moot. */
+        clear() {
+          inbox = [];
         },
-        async wait() {
-          if (dirty) return;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            timer = setTimeout(resolve, pollIntervalMs);
-          });
-          wake = undefined;
-          clearTimeout(timer);
+        /** The next pushed entry, or REREAD when the poll interval passed, the signal fired or Redis reconnected. */
+        async next(): Promise<Pushed | typeof REREAD> {
+          if (inbox.length === 0) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              timer = setTimeout(resolve, pollIntervalMs);
+            });
+            wake = undefined;
+            clearTimeout(timer);
+          }
+          return inbox.shift() ?? REREAD;
         },
         close() {
-          emitter.off(key, onChange);
-          signal?.removeEventListener('abort', onChange);
+          emitter.off(key, deliver);
+          signal?.removeEventListener('abort', onAbort);
           clearTimeout(timer);
         },
       };
@@ -81,6 +117,12 @@ const createNotifications = (pollIntervalMs: number) => {
 
 type Notifications = ReturnType<typeof createNotifications>;
 
+/**
+ * A reader catches up with XRANGE, then takes each pushed entry straight from the notification
+ * when it follows the last entry the reader saw (the script publishes the id it follows); any
+ * gap (a lost message, a reconnect, an overflow, a poll tick) sends it back to XRANGE. So a
+ * reply with N readers in a process costs one pub/sub message per event, not N reads.
+ */
 async function* follow(
   deps: { client: Redis; notifications: Notifications },
   target: { key: string; replyId: string; after: string | undefined; signal: AbortSignal | undefined },
@@ -89,13 +131,33 @@ async function* follow(
   // The first page starts at `after` inclusively so that resuming right after the terminal
   // event ends at once instead of waiting forever for an event that will never come.
   let start = after ?? '-';
+  // The last entry seen; '' = the stream was empty when read from its beginning.
+  let lastId = after ?? '';
+  let reread = true;
   const watcher = deps.notifications.watch(key, signal);
   try {
     while (!signal?.aborted) {
-      watcher.arm();
-      const entries = await deps.client.xrange(key, start, '+', 'COUNT', PAGE);
-      for (const [id, fields] of entries) {
+      let batch: [string, string[]][];
+      if (reread) {
+        watcher.clear();
+        batch = await deps.client.xrange(key, start, '+', 'COUNT', PAGE);
+        reread = batch.length === PAGE;
+      } else {
+        const item = await watcher.next();
+        if (item === REREAD) {
+          reread = true;
+          continue;
+        }
+        if (lastId !== '' && compareIds(item.id, lastId) <= 0) continue;
+        if (item.prevId !== lastId) {
+          reread = true;
+          continue;
+        }
+        batch = [[item.id, item.fields]];
+      }
+      for (const [id, fields] of batch) {
         start = `(${id}`;
+        lastId = id;
         const event = decode(fields);
         if (id === after) {
           if (event && isTerminal(event)) return;
@@ -106,12 +168,35 @@ async function* follow(
         yield { cursor: id, replyId, event };
         if (isTerminal(event)) return;
       }
-      if (entries.length < PAGE) await watcher.wait();
     }
   } finally {
     watcher.close();
   }
 }
+
+/**
+ * One round trip per append, atomic: add the entry (bounded), refresh the TTL, name the reply
+ * latest on its first event, and publish the entry with the id it follows, so that readers that
+ * saw that id can take it from the message without reading the stream.
+ */
+const APPEND_LUA = `
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local prev = ''
+if #last > 0 then prev = last[1][1] end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+if ARGV[6] == '1' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[2]) end
+redis.call('PUBLISH', ARGV[4], KEYS[1] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[3])
+return id`;
+
+type AppendScript = (stream: string, latest: string, maxLen: number, ttlSeconds: number, event: string, channel: string, replyId: string, first: '0' | '1') => Promise<unknown>;
+
+/** ioredis sends EVALSHA and falls back to EVAL once when the server lacks the script (e.g. after a flush). */
+const appendScript = (client: Redis): AppendScript => {
+  const named = client as Redis & { agentRelayReplyAppend?: AppendScript };
+  if (!named.agentRelayReplyAppend) client.defineCommand('agentRelayReplyAppend', { numberOfKeys: 2, lua: APPEND_LUA });
+  return (...args) => (named.agentRelayReplyAppend as AppendScript).apply(client, args);
+};
 
 /**
  * Replies this process has named latest. Only a reply's first append sets the latest pointer, so
@@ -136,7 +221,10 @@ const createAnnouncements = () => {
 
 const openSubscriber = async (client: Redis, channel: string, notifications: Notifications, logger?: Logger): Promise<Redis> => {
   const connection = client.duplicate({ lazyConnect: true });
-  connection.on('message', (_channel: string, key: string) => notifications.notify(key));
+  connection.on('message', (_channel: string, message: string) => {
+    const parsed = parsePushed(message);
+    if (parsed) notifications.push(parsed.key, parsed.pushed);
+  });
   connection.on('error', (error: Error) => logger?.warn({ component: 'reply-stream', err: error }, 'reply-stream subscriber error'));
   // Notifications published while the connection was down are gone: let every waiting reader re-read.
   connection.on('ready', notifications.notifyAll);
@@ -173,11 +261,9 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
     async append(scope, event) {
       const key = keys.reply(scope);
       const first = announcements.isFirst(key);
-      const multi = client.multi().xadd(key, 'MAXLEN', '~', maxLen, '*', 'e', JSON.stringify(event)).expire(key, ttlSeconds);
-      if (first) multi.set(keys.latest(scope), scope.replyId, 'EX', ttlSeconds);
-      const [id] = await execOrThrow(multi.publish(keys.notifyChannel(), key));
+      const id = await appendScript(client)(key, keys.latest(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), scope.replyId, first ? '1' : '0');
       announcements.appended(key, isTerminal(event));
-      return id as string;
+      return String(id);
     },
     read(scope, { after, signal }) {
       const key = keys.reply(scope);
