@@ -3,6 +3,7 @@ import { ModelError } from '../domain/chat/model-error';
 import type { ChatModel, ConversationScope, HistoryCache, ReplyStream } from '../domain/chat/ports';
 import type { Logger } from '../domain/ports/logger';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
+import { createReplyDeltaWriter } from './reply-delta-writer';
 
 export interface ReplyJob {
   readonly scope: ConversationScope;
@@ -59,18 +60,25 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
 
   const stream = async (job: ReplyJob, draft: Draft, signal?: AbortSignal) => {
     const target = { ...job.scope, replyId: job.replyId };
-    for await (const event of deps.model.stream({ choice: job.choice, messages: job.prompt, thinking: job.thinking, signal })) {
-      if (event.type === 'token') {
-        draft.content += event.text;
-        await deps.replies.append(target, { kind: 'TOKEN', text: event.text });
-      } else if (event.type === 'reasoning') {
-        draft.reasoning += event.text;
-        await deps.replies.append(target, { kind: 'REASONING', text: event.text });
-      } else {
-        draft.promptTokens = event.promptTokens;
-        draft.completionTokens = event.completionTokens;
+    const deltas = createReplyDeltaWriter((delta) => deps.replies.append(target, delta));
+    try {
+      for await (const event of deps.model.stream({ choice: job.choice, messages: job.prompt, thinking: job.thinking, signal })) {
+        if (event.type === 'token') {
+          draft.content += event.text;
+          deltas.push({ kind: 'TOKEN', text: event.text });
+        } else if (event.type === 'reasoning') {
+          draft.reasoning += event.text;
+          deltas.push({ kind: 'REASONING', text: event.text });
+        } else {
+          draft.promptTokens = event.promptTokens;
+          draft.completionTokens = event.completionTokens;
+        }
       }
+    } finally {
+      // Whatever was streamed reaches the stream before the terminal event, also on failure.
+      await deltas.drain().catch(() => undefined);
     }
+    await deltas.drain();
   };
 
   return async (job: ReplyJob, signal?: AbortSignal): Promise<void> => {

@@ -78,7 +78,14 @@ export const chatScenario: Scenario = async ({ quick, profile, outDir, progress,
     done += 1;
     return timing;
   }));
-  const serviceCores = (cpuSeconds(service.pid) - serviceCpu0.cpu) / ((performance.now() - serviceCpu0.at) / 1000);
+  const measuredS = (performance.now() - serviceCpu0.at) / 1000;
+  const serviceCpuS = cpuSeconds(service.pid) - serviceCpu0.cpu;
+  const serviceCores = serviceCpuS / measuredS;
+  const turnsPerS = turns.results.length / measuredS;
+  // What the closed loop would ask of the service if it answered at once: each client's turn
+  // then lasts as long as the model's reply (TOKENS × TOKEN_DELAY_MS).
+  const demandPerS = clients / ((TOKENS * TOKEN_DELAY_MS) / 1000);
+  const cpuMsPerTurn = (serviceCpuS * 1000) / Math.max(1, turns.results.length);
   const harnessBusy = harness.stop();
   const measured = { fromUs: serviceCpu0.us, toUs: monotonicUs() };
   await service.stop();
@@ -100,6 +107,7 @@ export const chatScenario: Scenario = async ({ quick, profile, outDir, progress,
       metric('chat', 'first-token overhead p99 (service − direct)', viaService.p99 - viaDirect.p99, 'ms', { note: `service ${viaService.p99} ms vs direct ${viaDirect.p99} ms` }),
       metric('chat', 'sendMessage p50 / p99, one client alone', loneSend.p50, 'ms', { note: `p99 ${loneSend.p99} ms over ${loneSend.count} sequential turns` }),
       metric('chat', 'first-token overhead p50, one client alone', loneOverhead, 'ms', { target: { op: '<=', value: 5 } }),
+      metric('chat', 'turns served per second, closed loop', turnsPerS, '/s', { note: `service CPU ${cpuMsPerTurn.toFixed(1)} ms per turn (${serviceCores.toFixed(2)} cores); answering at once, ${clients} clients would ask ${Math.round(demandPerS)}/s = ${((demandPerS * cpuMsPerTurn) / 1000).toFixed(1)} cores` }),
       metric('chat', 'errors', errors, '', { target: { op: '<=', value: 0 }, ...(errors ? { note: [...new Set([...warm.errors, ...turns.errors, ...direct.errors, ...lone.errors, ...directLone.errors])].slice(0, 2).join(' | ') } : {}) }),
     ],
     notes: [
@@ -107,7 +115,7 @@ export const chatScenario: Scenario = async ({ quick, profile, outDir, progress,
       `First token via the service is timed from the start of the sendMessage POST, so it includes sendMessage itself (p50 ${send.p50} ms) and opening the subscription; after sendMessage returned, the first token took p50 ${afterSend.p50} / p99 ${afterSend.p99} ms. Direct: the same ${clients}-way concurrency straight to the fake with the openai SDK.`,
       `Service warnings: ${describeTally(service.warnings())}.`,
     ],
-    details: { clients, rounds, tokens: TOKENS, tokenDelayMs: TOKEN_DELAY_MS, send, firstTokenViaService: viaService, firstTokenDirect: viaDirect, firstTokenAfterSend: afterSend, errors: { warm: warm.errors, service: turns.errors, direct: direct.errors }, serviceCores, harnessEventLoop: harnessBusy },
+    details: { clients, rounds, tokens: TOKENS, tokenDelayMs: TOKEN_DELAY_MS, send, firstTokenViaService: viaService, firstTokenDirect: viaDirect, firstTokenAfterSend: afterSend, errors: { warm: warm.errors, service: turns.errors, direct: direct.errors }, serviceCores, serviceCpuS, measuredS, turnsPerS, cpuMsPerTurn, demandPerS, harnessEventLoop: harnessBusy },
     sections: serviceProfile ? [profileSection('chat service child process, measured turns only', serviceProfile)] : [],
     latencies: [
       { label: `sendMessage (${scale})`, p50: send.p50, p95: send.p95, p99: send.p99, max: send.max },

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../../../src/config';
+import { startLoadMonitor } from '../../lib/machine';
 import { startApp } from '../../lib/app';
 import { describeWarnings } from '../../lib/app-log';
 import { describeCounts, watchConsumed } from '../../lib/outbox';
@@ -21,12 +22,17 @@ export const drainWithProduct = async (input: { scope: Scope; config: AppConfig;
   const profiler = input.profileFile ? await startCpuProfile() : undefined;
   const config = input.profileFile ? { ...input.config, db: { ...input.config.db, debug: true } } : input.config;
   const t0 = Date.now();
+  const machine = startLoadMonitor();
+  const cpu0 = process.cpuUsage();
   const { app, log } = await startApp(input.scope, config);
   const startMs = Date.now() - t0;
   const watch = await input.progress.during('drain (a) agent-relay', () => describeCounts(counts), () =>
     watchConsumed(input.sql, input.rows, { timeoutMs: input.timeoutMs, intervalMs: 100, onCounts: (c) => (counts = c) }),
   );
   const totalMs = Date.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  // Who used the two cores while (a) ran: the relay + consumer in this process, the stack's services.
+  const cores = { ...machine.stop().cores, relayConsumer: Number(((cpu.user + cpu.system) / 1000 / totalMs).toFixed(2)) };
   let profile: ProfileSummary | undefined;
   if (profiler && input.profileFile) profile = await profiler.stop(input.profileFile);
   await app.stop();
@@ -45,6 +51,7 @@ export const drainWithProduct = async (input: { scope: Scope; config: AppConfig;
     pipelineSpanMs: ms(span?.['last_consumed']) - ms(span?.['first_pub']),
     firstPublishAfterStartMs: ms(span?.['first_pub']) - t0,
     counts: watch.counts,
+    cores,
     profile,
     statements: input.profileFile ? log.statements() : undefined,
     warnings: describeWarnings(log),

@@ -4,6 +4,7 @@ import { openLoop, type OpenLoopResult } from '../../lib/open-loop';
 import { benchMessage } from '../../lib/outbox';
 import type { Progress } from '../../lib/progress';
 import { rowLockStatus, type SqlRunner } from '../../lib/sql';
+import { startLoadMonitor, type LoadReport } from '../../lib/machine';
 import { startEventLoopMonitor } from '../../lib/stats';
 
 export const CONVERSATIONS = 200;
@@ -17,6 +18,8 @@ export interface OfferedLoad {
   returnedAt: Map<string, number>;
   /** Event-loop utilization of this process during the measured window. */
   eventLoop: number;
+  /** Cores busy during the measured window: the whole machine, this process (the writer), its children (the app), the stack's services. */
+  cores: LoadReport['cores'] & { writer: number };
   /** Server-wide InnoDB row-lock waits during the measured window (other sessions included). */
   rowLocks: { waits: number; waitMs: number; deadlocks: number };
 }
@@ -37,12 +40,17 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
   const from = new Date();
   const locksBefore = await rowLockStatus(input.sql);
   const eventLoop = startEventLoopMonitor();
+  const machine = startLoadMonitor();
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
   let tick = { offered: 0, completed: 0, inFlight: 0 };
   const load = await input.progress.during(input.label, () => `${tick.offered} offered, ${tick.completed} committed, ${tick.inFlight} in flight`, () =>
     openLoop({ rate: input.rate, durationMs: input.durationMs, fire: (i) => fire(i + 1_000_000), onTick: (t) => (tick = t) }),
   );
   const until = new Date();
   const utilization = eventLoop.stop();
+  const cpu = process.cpuUsage(cpu0);
+  const cores = { ...machine.stop().cores, writer: Number(((cpu.user + cpu.system) / 1000 / (performance.now() - started)).toFixed(2)) };
   const locksAfter = await rowLockStatus(input.sql);
   return {
     rate: input.rate,
@@ -50,10 +58,11 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
     window: { from, until },
     returnedAt,
     eventLoop: utilization,
+    cores,
     rowLocks: { waits: locksAfter.waits - locksBefore.waits, waitMs: locksAfter.waitMs - locksBefore.waitMs, deadlocks: locksAfter.deadlocks - locksBefore.deadlocks },
   };
 };
 
 /** One line on how a load went, for the report. */
 export const describeLoad = (l: OfferedLoad) =>
-  `p50 ${l.load.callMs.p50.toFixed(1)} ms / p99 ${l.load.callMs.p99.toFixed(1)} ms per append, ${l.load.completed} of ${l.load.offered} committed (${l.load.achievedPerSec.toFixed(0)}/s), ${l.load.failed} failed, ${l.load.shed} shed; event loop ${Math.round(l.eventLoop * 100)} % busy; InnoDB row-lock waits ${l.rowLocks.waits} (${l.rowLocks.waitMs} ms), deadlocks ${l.rowLocks.deadlocks}`;
+  `p50 ${l.load.callMs.p50.toFixed(1)} ms / p99 ${l.load.callMs.p99.toFixed(1)} ms per append, ${l.load.completed} of ${l.load.offered} committed (${l.load.achievedPerSec.toFixed(0)}/s), ${l.load.failed} failed, ${l.load.shed} shed; event loop ${Math.round(l.eventLoop * 100)} % busy; cores busy: machine ${l.cores.machine} of 2 = writer ${l.cores.writer} + app child ${Math.max(0, l.cores.bench - l.cores.writer).toFixed(2)} + MariaDB/Kafka/Redis ${l.cores.infra} + other ${l.cores.other}; InnoDB row-lock waits ${l.rowLocks.waits} (${l.rowLocks.waitMs} ms), deadlocks ${l.rowLocks.deadlocks}`;
