@@ -168,6 +168,21 @@ describe('Redis reply stream', () => {
     expect(seen.map((e) => e.event)).toEqual([token('a'), COMPLETED]);
   });
 
+  it('appends on an auto-pipelining client in the same tick as other commands (the service client pipelines)', async () => {
+    const pipelining = new Redis(config.redis.url, { enableAutoPipelining: true });
+    try {
+      const own = createRedisReplyStream({ client: pipelining, prefix, maxLen: 100, ttlSeconds: TTL_SECONDS });
+      const scope = newReply();
+      // Same tick: the first command opens an auto-pipeline before the first append is queued.
+      const [, id] = await Promise.all([pipelining.get(`${prefix}:unrelated`), own.append(scope, token('a')), own.append(scope, COMPLETED)]);
+      expect(id).toMatch(/^\d+-\d+$/);
+      const seen = await collect(stream.read(scope, {}));
+      expect(seen.map((e) => e.event)).toEqual([token('a'), COMPLETED]);
+    } finally {
+      await pipelining.quit();
+    }
+  });
+
   it('ends a waiting reader promptly when its signal aborts', async () => {
     const scope = newReply();
     const controller = new AbortController();

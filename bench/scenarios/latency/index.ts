@@ -4,7 +4,7 @@ import { describeWarnings } from '../../lib/app-log';
 import { spawnApp } from '../../lib/child-app';
 import { benchEnv, provision } from '../../lib/env';
 import { describeCounts, openWriter, watchConsumed } from '../../lib/outbox';
-import { startCpuProfile } from '../../lib/profiler';
+import { monotonicUs, startCpuProfile } from '../../lib/profiler';
 import { metric, type Scenario } from '../../lib/types';
 import { profileSection, statementSection } from '../../report/sections';
 import { idleQueries } from './idle-queries';
@@ -24,7 +24,7 @@ export const latencyScenario: Scenario = async ({ quick, profile, outDir, progre
   const warmupMs = quick ? 500 : 3_000;
   const env = await provision(scope, 'latency');
   progress.log('starting the app (all roles) as a child process: node --import tsx src/main.ts');
-  const child = await spawnApp(scope, benchEnv(env.names, { ROLES: 'api,relay,consumer' }), progress.log);
+  const child = await spawnApp(scope, benchEnv(env.names, { ROLES: 'api,relay,consumer' }), progress.log, profile ? { profileDir: outDir } : {});
   // The writer side in this process: buildApp with the api role, for its writer use case and
   // real BullMQ wake-ups. --profile: CPU samples and per-statement database time of this side.
   const { app, log } = await startApp(scope, env.config({ ROLES: 'api', ...(profile ? { DATABASE_DEBUG: 'true' } : {}) }), { untilReady: true });
@@ -34,8 +34,10 @@ export const latencyScenario: Scenario = async ({ quick, profile, outDir, progre
   for (const step of steps) runs.push(await offerAppends({ append, rate: step, durationMs: 10_000, warmupMs: 1_000, sql: env.sql, progress, label: `${step} msg/s` }));
   progress.log(`${rate} msg/s: warm-up ${warmupMs / 1000} s, then ${durationMs / 1000} s measured`);
   const profiler = profile ? await startCpuProfile() : undefined;
+  const topFromUs = monotonicUs();
   const top = await offerAppends({ append, rate, durationMs, warmupMs, sql: env.sql, progress, label: `${rate} msg/s` });
   const cpu = await profiler?.stop(path.join(outDir, 'latency-writer.cpuprofile'));
+  const topWindow = { fromUs: topFromUs, toUs: monotonicUs() };
   runs.push(top);
   let counts: Record<string, number> = {};
   const total = Number((await env.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox_messages'))[0]?.n ?? 0);
@@ -43,6 +45,7 @@ export const latencyScenario: Scenario = async ({ quick, profile, outDir, progre
   const lags = await Promise.all(runs.map((run) => outboxLags(env.sql, run.window, run.returnedAt)));
   await app.stop();
   await child.stop();
+  const childCpu = child.cpuProfile(topWindow);
 
   const aloneMs = quick ? 2_000 : 10_000;
   progress.log(`writer alone (no relay, no consumer, no wake-up): ${rate} msg/s for ${aloneMs / 1000} s`);
@@ -80,6 +83,7 @@ export const latencyScenario: Scenario = async ({ quick, profile, outDir, progre
     details: { rate, durationMs, warmupMs, conversations: CONVERSATIONS, runs: runs.map(({ returnedAt: _r, ...run }, i) => ({ ...run, lags: lags[i] })), alone: { ...alone, returnedAt: undefined }, consumedAll: watch.done, idle },
     sections: [
       ...(cpu ? [profileSection(`latency, writer side at ${rate} msg/s offered`, cpu)] : []),
+      ...(childCpu ? [profileSection(`latency, app child (relay + consumer) at ${rate} msg/s offered`, childCpu)] : []),
       ...(profile ? [statementSection('latency, writer side (whole run)', log.statements())] : []),
     ],
     latencies: lags.flatMap((lag, i) => [

@@ -191,11 +191,17 @@ return id`;
 
 type AppendScript = (stream: string, latest: string, maxLen: number, ttlSeconds: number, event: string, channel: string, replyId: string, first: '0' | '1') => Promise<unknown>;
 
-/** ioredis sends EVALSHA and falls back to EVAL once when the server lacks the script (e.g. after a flush). */
-const appendScript = (client: Redis): AppendScript => {
+/**
+ * ioredis sends EVALSHA and falls back to EVAL once when the server lacks the script (e.g. after
+ * a flush). Defined when the adapter is created, before the client sends anything: with
+ * auto-pipelining, a command defined after a pipeline of the same tick exists is missing from it
+ * and ioredis throws outside any promise (ioredis issue #1931), which kills the process.
+ */
+const defineAppendScript = (client: Redis): AppendScript => {
   const named = client as Redis & { agentRelayReplyAppend?: AppendScript };
   if (!named.agentRelayReplyAppend) client.defineCommand('agentRelayReplyAppend', { numberOfKeys: 2, lua: APPEND_LUA });
-  return (...args) => (named.agentRelayReplyAppend as AppendScript).apply(client, args);
+  const command = named.agentRelayReplyAppend as AppendScript;
+  return (...args) => command.apply(client, args);
 };
 
 /**
@@ -255,13 +261,14 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
   const keys = chatKeys(options.prefix);
   const notifications = createNotifications(options.pollIntervalMs ?? 1000);
   const announcements = createAnnouncements();
+  const appendEvent = defineAppendScript(client);
   let subscriber: Redis | undefined;
   return {
     name: 'reply-stream',
     async append(scope, event) {
       const key = keys.reply(scope);
       const first = announcements.isFirst(key);
-      const id = await appendScript(client)(key, keys.latest(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), scope.replyId, first ? '1' : '0');
+      const id = await appendEvent(key, keys.latest(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), scope.replyId, first ? '1' : '0');
       announcements.appended(key, isTerminal(event));
       return String(id);
     },
