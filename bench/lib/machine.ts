@@ -74,6 +74,8 @@ export interface LoadReport {
   loadAvgMax: number;
   /** Average cores busy over the scenario, split by who used them. */
   cores: { machine: number; bench: number; infra: number; other: number };
+  /** The stack's services one by one (MariaDB, the Kafka JVM, Redis). */
+  infraCores: { mariadb: number; kafka: number; redis: number };
   topOther: { pid: number; name: string; cores: number }[];
   /** True when processes that are neither the bench nor the stack's MariaDB/Kafka/Redis used ≥ 0.25 cores. */
   concurrentLoad: boolean;
@@ -102,18 +104,23 @@ export const startLoadMonitor = () => {
       const self1 = procs1.get(process.pid);
       let bench = (self1?.reapedTicks ?? 0) - (self0?.reapedTicks ?? 0);
       let infra = 0;
+      const infraBy = { mariadb: 0, kafka: 0, redis: 0 };
       const others: { pid: number; name: string; ticks: number }[] = [];
       for (const [pid, now] of procs1) {
         const delta = now.ticks - (procs0.get(pid)?.comm === now.comm ? (procs0.get(pid)?.ticks ?? 0) : 0);
         if (delta <= 0) continue;
         if (isOurs(pid, procs1)) bench += delta;
-        else if (isInfra(pid, now.comm)) infra += delta;
+        else if (isInfra(pid, now.comm)) {
+          infra += delta;
+          infraBy[now.comm === 'java' ? 'kafka' : now.comm === 'redis-server' ? 'redis' : 'mariadb'] += delta;
+        }
         else others.push({ pid, name: now.comm, ticks: delta });
       }
       const machine = machineBusyTicks() - busy0;
       const other = Math.max(0, machine - bench - infra);
       const topOther = others.sort((a, b) => b.ticks - a.ticks).slice(0, 3).map((o) => ({ pid: o.pid, name: describeProcess(o.pid, o.name), cores: cores(o.ticks) }));
-      return { loadAvgBefore, loadAvgMax, cores: { machine: cores(machine), bench: cores(bench), infra: cores(infra), other: cores(other) }, topOther, concurrentLoad: cores(other) >= 0.25 };
+      const infraCores = { mariadb: cores(infraBy.mariadb), kafka: cores(infraBy.kafka), redis: cores(infraBy.redis) };
+      return { loadAvgBefore, loadAvgMax, cores: { machine: cores(machine), bench: cores(bench), infra: cores(infra), other: cores(other) }, infraCores, topOther, concurrentLoad: cores(other) >= 0.25 };
     },
   };
 };

@@ -32,7 +32,8 @@ export const drainWithProduct = async (input: { scope: Scope; config: AppConfig;
   const totalMs = Date.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   // Who used the two cores while (a) ran: the relay + consumer in this process, the stack's services.
-  const cores = { ...machine.stop().cores, relayConsumer: Number(((cpu.user + cpu.system) / 1000 / totalMs).toFixed(2)) };
+  const load = machine.stop();
+  const cores = { ...load.cores, ...load.infraCores, relayConsumer: Number(((cpu.user + cpu.system) / 1000 / totalMs).toFixed(2)) };
   let profile: ProfileSummary | undefined;
   if (profiler && input.profileFile) profile = await profiler.stop(input.profileFile);
   await app.stop();

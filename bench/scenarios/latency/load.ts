@@ -19,7 +19,7 @@ export interface OfferedLoad {
   /** Event-loop utilization of this process during the measured window. */
   eventLoop: number;
   /** Cores busy during the measured window: the whole machine, this process (the writer), its children (the app), the stack's services. */
-  cores: LoadReport['cores'] & { writer: number };
+  cores: LoadReport['cores'] & LoadReport['infraCores'] & { writer: number };
   /** Server-wide InnoDB row-lock waits during the measured window (other sessions included). */
   rowLocks: { waits: number; waitMs: number; deadlocks: number };
 }
@@ -50,7 +50,8 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
   const until = new Date();
   const utilization = eventLoop.stop();
   const cpu = process.cpuUsage(cpu0);
-  const cores = { ...machine.stop().cores, writer: Number(((cpu.user + cpu.system) / 1000 / (performance.now() - started)).toFixed(2)) };
+  const report = machine.stop();
+  const cores = { ...report.cores, ...report.infraCores, writer: Number(((cpu.user + cpu.system) / 1000 / (performance.now() - started)).toFixed(2)) };
   const locksAfter = await rowLockStatus(input.sql);
   return {
     rate: input.rate,
@@ -65,4 +66,4 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
 
 /** One line on how a load went, for the report. */
 export const describeLoad = (l: OfferedLoad) =>
-  `p50 ${l.load.callMs.p50.toFixed(1)} ms / p99 ${l.load.callMs.p99.toFixed(1)} ms per append, ${l.load.completed} of ${l.load.offered} committed (${l.load.achievedPerSec.toFixed(0)}/s), ${l.load.failed} failed, ${l.load.shed} shed; event loop ${Math.round(l.eventLoop * 100)} % busy; cores busy: machine ${l.cores.machine} of 2 = writer ${l.cores.writer} + app child ${Math.max(0, l.cores.bench - l.cores.writer).toFixed(2)} + MariaDB/Kafka/Redis ${l.cores.infra} + other ${l.cores.other}; InnoDB row-lock waits ${l.rowLocks.waits} (${l.rowLocks.waitMs} ms), deadlocks ${l.rowLocks.deadlocks}`;
+  `p50 ${l.load.callMs.p50.toFixed(1)} ms / p99 ${l.load.callMs.p99.toFixed(1)} ms per append, ${l.load.completed} of ${l.load.offered} committed (${l.load.achievedPerSec.toFixed(0)}/s), ${l.load.failed} failed, ${l.load.shed} shed; event loop ${Math.round(l.eventLoop * 100)} % busy; cores busy: machine ${l.cores.machine} of 2 = writer ${l.cores.writer} + app child ${Math.max(0, l.cores.bench - l.cores.writer).toFixed(2)} + MariaDB ${l.cores.mariadb} + Kafka ${l.cores.kafka} + Redis ${l.cores.redis} + other ${l.cores.other}; InnoDB row-lock waits ${l.rowLocks.waits} (${l.rowLocks.waitMs} ms), deadlocks ${l.rowLocks.deadlocks}`;
