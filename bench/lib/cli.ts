@@ -13,8 +13,9 @@ export const USAGE = `npm run bench -- [--scenario drain|latency|chat|fanout[,â€
 
   --scenario  run only these scenarios (repeatable or comma-separated; default: all four)
   --quick     small sizes for a CI smoke run (all four in well under 60 s)
-  --profile   CPU-profile agent-relay's drain (a) with node:inspector; the .cpuprofile and a
-              summary of the hottest code land in the results directory
+  --profile   CPU profiles: drain (a), the latency writer and app child, the chat service
+              child; also logs every statement to sum database time per kind. The .cpuprofile
+              files and a summary of the hottest code land in the results directory
   --set       a product setting for every app the bench starts, e.g. --set DATABASE_POOL_MAX=30
               (repeatable; scenario-specific settings such as ROLES still win)
 Results: bench/results/<timestamp>/{results.json,report.md,chart.svg}`;
