@@ -97,7 +97,7 @@ const envSchema = z.object({
   JWT_SECRET: z.preprocess(unset, z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_ISSUER: str('agent-relay'),
   JWT_AUDIENCE: str('agent-relay'),
-  RELAY_BATCH_SIZE: int(1000, 1, 10_000),
+  RELAY_BATCH_SIZE: int(500, 1, 10_000),
   RELAY_CONCURRENCY: int(2, 1, 16),
   RELAY_POLL_INTERVAL_MS: int(1000, 50),
   RELAY_LEASE_MS: int(30_000, 1000),
