@@ -9,8 +9,8 @@ import { JOB_RETENTION, RELAY_JOBS, RELAY_QUEUE, WAKE_DEDUPLICATION_ID } from '.
 /**
  * At most one call of `run` in flight; calls made meanwhile share one more run after it, which
  * starts after they were made. Every commit is thus followed by a wake-up that started after
- * it, while a writer doing 500 commits/s pays for a handful of Redis scripts, not 500
- * (each add is ~1 ms of this process's CPU).
+ * it, while a writer doing 500 commits/s does not pay for 500 BullMQ adds a second (an add
+ * costs this process about 0.23 ms of CPU, measured over 2,000 sequential adds).
  */
 export const coalesce = (run: () => Promise<void>): (() => Promise<void>) => {
   let current: Promise<void> | undefined;

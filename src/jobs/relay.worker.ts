@@ -42,7 +42,7 @@ const addSummary = (total: RelayBatchSummary, next: RelayBatchSummary): RelayBat
  * Claims batch after batch until a claim comes back empty. Not merely short: beside another
  * loop, a claim is short whenever the other loop's leases hold conversations back.
  */
-const drainLoop = async (deps: RelayWorkerDeps, batches: { left: number }) => {
+const drainLoop = async (deps: Pick<RelayWorkerDeps, 'relayBatch'>, batches: { left: number }) => {
   let total = EMPTY;
   while (batches.left > 0) {
     batches.left -= 1;
@@ -61,7 +61,7 @@ const drainLoop = async (deps: RelayWorkerDeps, batches: { left: number }) => {
  * so per-conversation order is kept. A short first claim (the common case: a few commits
  * since the last wake) ends the job without extra empty claims.
  */
-const drain = async (deps: RelayWorkerDeps) => {
+export const drain = async (deps: Pick<RelayWorkerDeps, 'relayBatch' | 'config' | 'logger'>) => {
   const batches = { left: MAX_BATCHES_PER_JOB - 1 };
   let total = await deps.relayBatch();
   if (total.claimed === deps.config.batchSize) {
@@ -75,7 +75,8 @@ const drain = async (deps: RelayWorkerDeps) => {
   return total;
 };
 
-const processor = (deps: RelayWorkerDeps) => async (job: Job) => {
+/** One relay job; exported for unit tests (the Worker around it is BullMQ's). */
+export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 'name' | 'data'>) => {
   // Jobs carry no payload; anything else is a producer bug that no retry will fix.
   if (job.data !== undefined && job.data !== null && (typeof job.data !== 'object' || Object.keys(job.data as object).length > 0)) {
     throw new UnrecoverableError(`relay job ${job.name} carries unexpected data`);
@@ -127,7 +128,7 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
       refresher = setInterval(() => {
         upsertSchedulers(q).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not refresh relay schedulers'));
       }, deps.config.schedulerRefreshMs);
-      worker = new Worker(RELAY_QUEUE, processor(deps), { connection: deps.connection, prefix: deps.prefix, concurrency: 1 });
+      worker = new Worker(RELAY_QUEUE, processRelayJob(deps), { connection: deps.connection, prefix: deps.prefix, concurrency: 1 });
       worker.on('error', (error) => status.set('unhealthy', error.message));
       worker.on('failed', (job, error) => deps.logger.error({ err: error, job: job?.name }, 'relay job failed'));
       await worker.waitUntilReady();

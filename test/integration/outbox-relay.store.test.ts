@@ -23,6 +23,22 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     expect(new Date(row!.claim_expires_at).getTime()).toBeGreaterThan(Date.now() + LEASE_MS - 5_000);
   });
 
+  it('answers hasDue without a transaction: false when empty, leased, backing off or published; true for a due row', async () => {
+    await expect(f.store.hasDue(new Date())).resolves.toBe(false);
+    await f.write(1);
+    await expect(f.store.hasDue(new Date())).resolves.toBe(true);
+    const leased = await claim();
+    await expect(f.store.hasDue(new Date())).resolves.toBe(false);
+    await expect(f.store.hasDue(new Date(Date.now() + LEASE_MS + 1_000))).resolves.toBe(true);
+    const [row] = leased.messages;
+    await f.store.recordFailures({ token: leased.token, failures: [{ id: row!.id, error: 'boom', decision: { kind: 'retry', attempts: 1, nextAttemptAt: inAnHour() } }], now: new Date() });
+    await expect(f.store.hasDue(new Date())).resolves.toBe(false);
+    await expect(f.store.hasDue(new Date(Date.now() + 2 * 3_600_000))).resolves.toBe(true);
+    const again = await claim('relay-a', new Date(Date.now() + 2 * 3_600_000));
+    await f.store.markPublished({ token: again.token, ids: again.messages.map((m) => m.id), now: new Date() });
+    await expect(f.store.hasDue(new Date(Date.now() + 3 * 3_600_000))).resolves.toBe(false);
+  });
+
   it('does not hand a leased row to a second claimer', async () => {
     await f.write(2);
     expect((await claim('relay-a')).messages).toHaveLength(2);

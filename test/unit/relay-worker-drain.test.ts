@@ -1,0 +1,79 @@
+import type { RelayBatchSummary } from '../../src/application/relay-batch.use-case';
+import { drain, processRelayJob, type RelayWorkerDeps } from '../../src/jobs/relay.worker';
+import { createRecordingLogger } from '../support/fakes/recording-logger';
+import { testConfig } from '../support/test-config';
+
+const summary = (claimed: number): RelayBatchSummary => ({ claimed, published: claimed, retried: 0, dead: 0, heldBack: 0, stale: 0 });
+
+/** A relayBatch that claims the given sizes in turn (0 once they run out), tracking overlap. */
+const scriptedBatches = (sizes: number[]) => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let calls = 0;
+  const relayBatch = async () => {
+    calls += 1;
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    inFlight -= 1;
+    return summary(sizes.shift() ?? 0);
+  };
+  return { relayBatch, calls: () => calls, maxInFlight: () => maxInFlight };
+};
+
+const depsWith = (relayBatch: () => Promise<RelayBatchSummary>, overrides: Record<string, string> = {}) => ({
+  relayBatch,
+  config: testConfig({ RELAY_BATCH_SIZE: '10', RELAY_CONCURRENCY: '2', ...overrides }).relay,
+  logger: createRecordingLogger() as never,
+});
+
+describe('relay drain', () => {
+  it('ends after one claim when it comes back short (a few commits since the last wake-up)', async () => {
+    const batches = scriptedBatches([3]);
+    await expect(drain(depsWith(batches.relayBatch))).resolves.toMatchObject({ claimed: 3, published: 3 });
+    expect(batches.calls()).toBe(1);
+  });
+
+  it('overlaps RELAY_CONCURRENCY claim loops after a full first claim, until claims come back empty', async () => {
+    const batches = scriptedBatches([10, 10, 10, 10, 7, 4]);
+    const total = await drain(depsWith(batches.relayBatch));
+    expect(total.claimed).toBe(51);
+    expect(batches.maxInFlight()).toBe(2);
+    // Both loops end on an empty claim of their own.
+    expect(batches.calls()).toBe(6 + 2);
+  });
+
+  it('runs one loop at a time when RELAY_CONCURRENCY is 1', async () => {
+    const batches = scriptedBatches([10, 10, 5]);
+    await drain(depsWith(batches.relayBatch, { RELAY_CONCURRENCY: '1' }));
+    expect(batches.maxInFlight()).toBe(1);
+  });
+
+  it('stops after 100 batches per job even while claims stay full (the next job continues)', async () => {
+    const batches = scriptedBatches(Array.from({ length: 500 }, () => 10));
+    const total = await drain(depsWith(batches.relayBatch));
+    expect(batches.calls()).toBe(100);
+    expect(total.claimed).toBe(1000);
+  });
+});
+
+describe('relay jobs', () => {
+  const jobDeps = (hasDue: boolean) => {
+    const batches = scriptedBatches([2]);
+    const deps = { ...depsWith(batches.relayBatch), hasDue: async () => hasDue, sweep: async () => ({ requeued: 0, released: 0 }), purge: async () => ({ deleted: 0 }) } as unknown as RelayWorkerDeps;
+    return { batches, run: processRelayJob(deps) };
+  };
+
+  it('a scheduled scan of an idle outbox opens no claim', async () => {
+    const { batches, run } = jobDeps(false);
+    await expect(run({ name: 'scan', data: {} })).resolves.toMatchObject({ claimed: 0 });
+    expect(batches.calls()).toBe(0);
+  });
+
+  it('a scheduled scan with a due row drains, and a wake-up drains without looking first', async () => {
+    const due = jobDeps(true);
+    await expect(due.run({ name: 'scan', data: {} })).resolves.toMatchObject({ claimed: 2 });
+    const woken = jobDeps(false);
+    await expect(woken.run({ name: 'wake', data: {} })).resolves.toMatchObject({ claimed: 2 });
+  });
+});
