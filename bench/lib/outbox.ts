@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { createAppendChatMessages, type AppendChatMessages, type NewChatMessage } from '../../src/application/append-chat-messages.use-case';
+import type { AppendChatMessages, NewChatMessage } from '../../src/application/append-chat-messages.use-case';
 import type { AppConfig } from '../../src/config';
-import { systemClock } from '../../src/domain/ports/clock';
 import { createDatabase } from '../../src/infra/db/create-database';
-import { createMikroUnitOfWork } from '../../src/infra/db/repositories/mikro-unit-of-work';
 import { createLogger } from '../../src/infra/logger';
+import { createOutboxWriter } from '../../src/wiring/writer.wiring';
 import type { Scope } from './scope';
 import { outboxCounts, type SqlRunner } from './sql';
 import { sleep } from './stats';
@@ -18,7 +16,7 @@ export const benchMessage = (index: number): NewChatMessage =>
     : { role: 'assistant', content: `bench reply ${index}: ${FILLER.repeat(2)}`, model: 'bench-model', promptTokens: 120, completionTokens: 48 };
 
 /**
- * The real outbox writer (createAppendChatMessages over the MikroORM unit of work) on its own
+ * The real outbox writer (createOutboxWriter: the MikroORM unit of work, as the app wires it) on its own
  * database handle, with a no-op waker: for writing rows while no relay runs.
  */
 export const openWriter = async (scope: Scope, config: AppConfig): Promise<AppendChatMessages> => {
@@ -26,14 +24,7 @@ export const openWriter = async (scope: Scope, config: AppConfig): Promise<Appen
   const database = createDatabase(config.db, logger);
   await database.start();
   scope.defer('stop writer database', () => database.stop());
-  return createAppendChatMessages({
-    uow: createMikroUnitOfWork(database),
-    waker: { wake: async () => undefined },
-    clock: systemClock,
-    ids: { uuid: randomUUID },
-    logger,
-    outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
-  });
+  return createOutboxWriter(config, { database, waker: { wake: async () => undefined }, logger });
 };
 
 /** Runs `count` tasks with at most `concurrency` in flight. */

@@ -74,9 +74,10 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
           draft.completionTokens = event.completionTokens;
         }
       }
-    } finally {
-      // Whatever was streamed reaches the stream before the terminal event, also on failure.
+    } catch (error) {
+      // Whatever was streamed reaches the stream before the FAILED event; the model's error wins.
       await deltas.drain().catch(() => undefined);
+      throw error;
     }
     await deltas.drain();
   };

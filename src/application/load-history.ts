@@ -3,8 +3,10 @@ import type { ConversationReader, ConversationScope, HistoryCache } from '../dom
 import { AppError } from '../domain/errors';
 
 /**
- * Ownership first (the cached marker, else the database), then history: the Redis list, or on
- * a miss the newest `limit` persisted messages (the caller backfills the cache with them).
+ * Ownership (the cached marker, else the database) and history: the Redis list, or on a miss the
+ * newest `limit` persisted messages (the caller backfills the cache with them). The marker and the
+ * list are read together (one round trip); both keys carry the user id, so a list read for a user
+ * who turns out not to own the conversation is that user's own (empty) key, and is dropped.
  */
 export const loadHistory = async (deps: {
   conversations: ConversationReader;
@@ -13,11 +15,11 @@ export const loadHistory = async (deps: {
   limit: number;
 }): Promise<{ entries: HistoryEntry[]; cached: boolean }> => {
   const { scope } = deps;
-  if (!(await deps.cache.isOwned(scope))) {
+  const [owned, cached] = await Promise.all([deps.cache.isOwned(scope), deps.cache.read(scope)]);
+  if (!owned) {
     const owner = await deps.conversations.ownerOf(scope.conversationId);
     if (owner !== null && owner !== scope.userId) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${scope.conversationId} not found`);
   }
-  const cached = await deps.cache.read(scope);
   if (cached) return { entries: cached, cached: true };
   return { entries: await deps.conversations.recentHistory(scope.conversationId, deps.limit), cached: false };
 };

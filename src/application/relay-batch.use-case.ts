@@ -25,6 +25,9 @@ export interface RelayBatchSummary {
   stale: number;
 }
 
+/** A round that claimed nothing; also the zero for adding rounds up. */
+export const NO_ROWS: RelayBatchSummary = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0 };
+
 /**
  * One relay round: claim a batch, publish it in one producer call, record the outcome with
  * fenced, guarded updates. Nothing is published that was not committed, and a relay that
@@ -32,7 +35,7 @@ export interface RelayBatchSummary {
  */
 export const createRelayBatch = (deps: RelayBatchDeps) => async (): Promise<RelayBatchSummary> => {
   const claim = await deps.store.claim({ owner: deps.owner, batchSize: deps.batchSize, leaseMs: deps.leaseMs, now: deps.clock.now() });
-  if (claim.messages.length === 0) return { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0 };
+  if (claim.messages.length === 0) return NO_ROWS;
   const { failures } = await deps.publisher.publish(claim.messages);
   const now = deps.clock.now();
   const plan = planRelayOutcome(claim.messages, failures, { policy: deps.policy, now });

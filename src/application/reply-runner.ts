@@ -44,8 +44,5 @@ export const createReplyRunner = (deps: { generate: GenerateReply; replies: Repl
       clearTimeout(timer);
     },
     ready: async () => accepting,
-    inFlight: () => inFlight.size,
   };
 };
-
-export type ReplyRunner = ReturnType<typeof createReplyRunner>;

@@ -54,9 +54,8 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     if (!message) throw new Error('writer returned no message');
     const entry = { seq: message.seq, role: 'user' as const, content: command.content };
     // A new conversation or a cache miss (re)creates the list whole; otherwise append to it.
-    if (history.cached && !command.isNew) await deps.cache.push(scope, entry, window);
-    else await deps.cache.fill(scope, [...history.entries, entry], window);
-    await deps.cache.markOwned(scope);
+    const cacheWrite = history.cached && !command.isNew ? deps.cache.push(scope, entry, window) : deps.cache.fill(scope, [...history.entries, entry], window);
+    await Promise.all([cacheWrite, deps.cache.markOwned(scope)]);
 
     const replyId = deps.ids.uuid();
     const prompt: PromptMessage[] = [{ role: 'system', content: deps.chat.systemPrompt }, ...kept, { role: 'user', content: command.content }];

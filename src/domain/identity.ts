@@ -1,6 +1,7 @@
 /** Roles a token may carry. `ops` unlocks the outbox inspection and replay API. */
 export const ROLES = ['user', 'ops'] as const;
 export type Role = (typeof ROLES)[number];
+export const isRole = (value: unknown): value is Role => (ROLES as readonly unknown[]).includes(value);
 
 /** Who is calling: taken from a verified token, never from client-supplied fields. */
 export interface Principal {

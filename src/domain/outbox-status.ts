@@ -52,7 +52,7 @@ export const targetState = (event: OutboxEvent): OutboxStatus => {
   }
 };
 
-export const canApply = (from: OutboxStatus, event: OutboxEvent): boolean => SOURCE_STATES[event].includes(from);
+const canApply = (from: OutboxStatus, event: OutboxEvent): boolean => SOURCE_STATES[event].includes(from);
 
 /** Pure transition: the next status, or ILLEGAL_TRANSITION. CONSUMED is final. */
 export const transition = (from: OutboxStatus, event: OutboxEvent): OutboxStatus => {

@@ -1,8 +1,7 @@
-/** Exponential backoff with full jitter; base, cap and attempts come from config. */
+/** Exponential backoff with jitter; base and cap come from config. How many attempts a row gets is the row's own `maxAttempts`. */
 export interface RetryPolicy {
   readonly baseMs: number;
   readonly capMs: number;
-  readonly maxAttempts: number;
 }
 
 export type FailureDecision = { kind: 'retry'; attempts: number; nextAttemptAt: Date } | { kind: 'dead'; attempts: number };

@@ -1,5 +1,5 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { RelayBatchSummary } from '../application/relay-batch.use-case';
+import { NO_ROWS, type RelayBatchSummary } from '../application/relay-batch.use-case';
 import type { AppConfig } from '../config';
 import { createStatusTracker, type Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
@@ -27,8 +27,6 @@ const MAX_BATCHES_PER_JOB = 100;
 const SWEEP_EVERY_MS = 5_000;
 const RETENTION_EVERY_MS = 60_000;
 
-const EMPTY: RelayBatchSummary = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0 };
-
 const addSummary = (total: RelayBatchSummary, next: RelayBatchSummary): RelayBatchSummary => ({
   claimed: total.claimed + next.claimed,
   published: total.published + next.published,
@@ -43,7 +41,7 @@ const addSummary = (total: RelayBatchSummary, next: RelayBatchSummary): RelayBat
  * loop, a claim is short whenever the other loop's leases hold conversations back.
  */
 const drainLoop = async (deps: Pick<RelayWorkerDeps, 'relayBatch'>, batches: { left: number }) => {
-  let total = EMPTY;
+  let total = NO_ROWS;
   while (batches.left > 0) {
     batches.left -= 1;
     const summary = await deps.relayBatch();
@@ -85,7 +83,7 @@ export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 
     case RELAY_JOBS.scan:
       // The safety net fires every poll interval whether or not anything was written; an idle
       // outbox should cost one indexed read then, not a claim transaction (4 statements).
-      return (await deps.hasDue()) ? drain(deps) : EMPTY;
+      return (await deps.hasDue()) ? drain(deps) : NO_ROWS;
     case RELAY_JOBS.wake:
       return drain(deps);
     case RELAY_JOBS.sweep:

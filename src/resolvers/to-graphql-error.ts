@@ -21,6 +21,9 @@ const FRAMEWORK_CODES = new Set([
   'UNAUTHENTICATED', 'FORBIDDEN', 'QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS',
 ]);
 
+/** Every `extensions.code` this mapping can produce (bounds the metrics' code label). */
+export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([...Object.values(PUBLIC_CODES), ...FRAMEWORK_CODES, 'INTERNAL_SERVER_ERROR']);
+
 const LIMIT_CODES = new Set(['QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS']);
 
 /**

@@ -30,7 +30,7 @@ export const relayComponents = (config: AppConfig, deps: { database: Database; r
       // The timed view goes to the use case; the component list keeps the producer itself.
       publisher: deps.metrics ? measuredPublisher(deps.metrics, publisher) : publisher,
       clock: systemClock,
-      policy: { baseMs: relay.backoffBaseMs, capMs: relay.backoffCapMs, maxAttempts: relay.maxAttempts },
+      policy: { baseMs: relay.backoffBaseMs, capMs: relay.backoffCapMs },
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       batchSize: relay.batchSize,
       leaseMs: relay.leaseMs,

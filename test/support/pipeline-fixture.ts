@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createAppendChatMessages } from '../../src/application/append-chat-messages.use-case';
 import type { AppConfig } from '../../src/config';
-import { systemClock } from '../../src/domain/ports/clock';
 import { createDatabase, type Database } from '../../src/infra/db/create-database';
 import { createMikroHistoryStore } from '../../src/infra/db/repositories/mikro-history.store';
 import { createMikroOutboxRelayStore } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
-import { createMikroUnitOfWork } from '../../src/infra/db/repositories/mikro-unit-of-work';
 import { createLogger } from '../../src/infra/logger';
+import { createOutboxWriter } from '../../src/wiring/writer.wiring';
 import { aChatMessage } from './builders';
 import { testConfig } from './test-config';
 import { createTestDatabase } from './test-database';
@@ -24,14 +22,7 @@ export const createPipelineFixture = async (overrides: Record<string, string | u
   await database.start();
   const sql: Sql = await openSql(config.db);
   let wakes = 0;
-  const append = createAppendChatMessages({
-    uow: createMikroUnitOfWork(database),
-    waker: { wake: async () => void (wakes += 1) },
-    clock: systemClock,
-    ids: { uuid: randomUUID },
-    logger,
-    outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
-  });
+  const append = createOutboxWriter(config, { database, waker: { wake: async () => void (wakes += 1) }, logger });
   /** Appends `count` messages to a conversation (new when not given); returns their event ids in seq order. */
   const write = async (count: number, conversationId: string = randomUUID()) => {
     const result = await append({ conversationId, userId: 'user-1', messages: Array.from({ length: count }, (_, i) => aChatMessage({ content: `message ${i + 1}` })) });

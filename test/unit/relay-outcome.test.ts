@@ -5,7 +5,7 @@ import { planRelayOutcome } from '../../src/domain/relay-outcome';
 import type { RetryPolicy } from '../../src/domain/retry-policy';
 import { anOutboxMessage } from '../support/builders';
 
-const policy: RetryPolicy = { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 };
+const policy: RetryPolicy = { baseMs: 1_000, capMs: 60_000 };
 const now = new Date('2030-01-01T00:00:00.000Z');
 const context = { policy, now, random: () => 1 };
 const transient: PublishFailure = { error: 'request timed out', permanent: false };

@@ -1,6 +1,6 @@
 import { backoffDelayMs, decideFailure, type RetryPolicy } from '../../src/domain/retry-policy';
 
-const policy: RetryPolicy = { baseMs: 100, capMs: 1_000, maxAttempts: 4 };
+const policy: RetryPolicy = { baseMs: 100, capMs: 1_000 };
 const highest = () => 1;
 const lowest = () => 0;
 const now = new Date('2030-01-01T00:00:00.000Z');
@@ -55,7 +55,7 @@ describe('decideFailure', () => {
     expect(decideFailure(policy, { ...input, attemptsSoFar: 0, permanent: true }, highest)).toEqual({ kind: 'dead', attempts: 1 });
   });
 
-  it('uses the row\'s own maxAttempts rather than the policy default', () => {
+  it('decides by the row\'s own maxAttempts', () => {
     expect(decideFailure(policy, { ...input, attemptsSoFar: 0, maxAttempts: 1 }, highest)).toEqual({ kind: 'dead', attempts: 1 });
   });
 });

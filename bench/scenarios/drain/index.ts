@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { provision } from '../../lib/env';
+import { machineInfo } from '../../lib/machine';
 import { metric, type Scenario } from '../../lib/types';
 import { profileSection, statementSection } from '../../report/sections';
 import { drainWithBaseline } from './baseline';
@@ -54,7 +55,7 @@ export const drainScenario: Scenario = async ({ quick, profile, outDir, progress
     ],
     notes: [
       `Rows were written first through createAppendChatMessages (${seed.calls} calls of up to 100 messages, 8 concurrent) with no relay running: ${fmt(seed.rows / (seed.durationMs / 1000))} rows/s.`,
-      `(a) is timed from app.start() until the harness saw every row CONSUMED (polled every 100 ms), so start-up (${fmt(product.startMs)} ms) and the consumer's group join are included. From the rows themselves: first publish ${fmt(product.firstPublishAfterStartMs)} ms after start, relay span ${fmt(product.relaySpanMs)} ms (${fmt(rows / (product.relaySpanMs / 1000))} msg/s published), first publish → last consume ${fmt(product.pipelineSpanMs)} ms. Cores busy during (a): machine ${product.cores.machine} of 2 = relay + consumer (this process) ${product.cores.relayConsumer} + MariaDB ${product.cores.mariadb} + Kafka ${product.cores.kafka} + Redis ${product.cores.redis} + other ${product.cores.other}.`,
+      `(a) is timed from app.start() until the harness saw every row CONSUMED (polled every 100 ms), so start-up (${fmt(product.startMs)} ms) and the consumer's group join are included. From the rows themselves: first publish ${fmt(product.firstPublishAfterStartMs)} ms after start, relay span ${fmt(product.relaySpanMs)} ms (${fmt(rows / (product.relaySpanMs / 1000))} msg/s published), first publish → last consume ${fmt(product.pipelineSpanMs)} ms. Cores busy during (a): machine ${product.cores.machine} of ${machineInfo().nproc} = relay + consumer (this process) ${product.cores.relayConsumer} + MariaDB ${product.cores.mariadb} + Kafka ${product.cores.kafka} + Redis ${product.cores.redis} + other ${product.cores.other}.`,
       `(a) app warnings: ${product.warnings}.`,
       `(b) ran on a copy of the same rows in its own database for a ${capMs / 1000} s cap; its rate is extrapolated from the ${fmt(baseline.consumed)} rows it consumed in that time (it would need ~${fmt(rows / baseline.msgPerSec / 60)} min for all ${fmt(rows)}).`,
       `(c) sums three steps timed alone: insert ${fmt(raw.insertMs)} ms, produce ${fmt(raw.produceMs)} ms, consume ${fmt(raw.consumeMs)} ms (consume includes its group join). (a) overlaps the three stages, so it can in principle exceed c.`,

@@ -4,7 +4,7 @@ import { openLoop, type OpenLoopResult } from '../../lib/open-loop';
 import { benchMessage } from '../../lib/outbox';
 import type { Progress } from '../../lib/progress';
 import { rowLockStatus, type SqlRunner } from '../../lib/sql';
-import { startLoadMonitor, type LoadReport } from '../../lib/machine';
+import { machineInfo, startLoadMonitor, type LoadReport } from '../../lib/machine';
 import { startEventLoopMonitor } from '../../lib/stats';
 
 export const CONVERSATIONS = 200;
@@ -66,4 +66,4 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
 
 /** One line on how a load went, for the report. */
 export const describeLoad = (l: OfferedLoad) =>
-  `p50 ${l.load.callMs.p50.toFixed(1)} ms / p99 ${l.load.callMs.p99.toFixed(1)} ms per append, ${l.load.completed} of ${l.load.offered} committed (${l.load.achievedPerSec.toFixed(0)}/s), ${l.load.failed} failed, ${l.load.shed} shed; event loop ${Math.round(l.eventLoop * 100)} % busy; cores busy: machine ${l.cores.machine} of 2 = writer ${l.cores.writer} + app child ${Math.max(0, l.cores.bench - l.cores.writer).toFixed(2)} + MariaDB ${l.cores.mariadb} + Kafka ${l.cores.kafka} + Redis ${l.cores.redis} + other ${l.cores.other}; InnoDB row-lock waits ${l.rowLocks.waits} (${l.rowLocks.waitMs} ms), deadlocks ${l.rowLocks.deadlocks}`;
+  `p50 ${l.load.callMs.p50.toFixed(1)} ms / p99 ${l.load.callMs.p99.toFixed(1)} ms per append, ${l.load.completed} of ${l.load.offered} committed (${l.load.achievedPerSec.toFixed(0)}/s), ${l.load.failed} failed, ${l.load.shed} shed; event loop ${Math.round(l.eventLoop * 100)} % busy; cores busy: machine ${l.cores.machine} of ${machineInfo().nproc} = writer ${l.cores.writer} + app child ${Math.max(0, l.cores.bench - l.cores.writer).toFixed(2)} + MariaDB ${l.cores.mariadb} + Kafka ${l.cores.kafka} + Redis ${l.cores.redis} + other ${l.cores.other}; InnoDB row-lock waits ${l.rowLocks.waits} (${l.rowLocks.waitMs} ms), deadlocks ${l.rowLocks.deadlocks}`;

@@ -1,3 +1,5 @@
+import type { ModelChoice } from '../../domain/chat/chat-types';
+
 /** The two operations the chat client needs, and the shapes it reads from their results. */
 
 export const SEND_MESSAGE = `mutation ChatCliSend($input: SendMessageInput!) {
@@ -14,8 +16,6 @@ export const CHAT_STREAM = `subscription ChatCliStream($conversationId: ID!, $re
   }
 }`;
 
-export type ModelChoice = 'WORKER' | 'STRATEGIST';
-export const MODEL_CHOICES: readonly ModelChoice[] = ['WORKER', 'STRATEGIST'];
 
 export interface SendMessageInput {
   conversationId?: string;

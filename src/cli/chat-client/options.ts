@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ChatCliError } from './errors';
-import { MODEL_CHOICES, type ModelChoice } from './operations';
+import { MODEL_CHOICES, type ModelChoice } from '../../domain/chat/chat-types';
 
 export const USAGE = `usage: npm run chat -- [options] [message]
 

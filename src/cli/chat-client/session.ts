@@ -1,5 +1,6 @@
 import { execute, type Connection } from './connection';
-import type { ModelChoice, SendMessageData, SendMessageInput } from './operations';
+import type { ModelChoice } from '../../domain/chat/chat-types';
+import type { SendMessageData, SendMessageInput } from './operations';
 import { SEND_MESSAGE } from './operations';
 import { createReplyRenderer } from './reply-renderer';
 import { streamReply, type ReplyOutcome } from './reply-stream';

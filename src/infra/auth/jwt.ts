@@ -1,7 +1,7 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { AppConfig } from '../../config';
 import { AppError } from '../../domain/errors';
-import { ROLES, type Principal, type Role } from '../../domain/identity';
+import { isRole, type Principal, type Role } from '../../domain/identity';
 import type { TokenVerifier } from '../../domain/ports/token-verifier';
 
 const ALGORITHM = 'HS256';
@@ -10,7 +10,7 @@ const secretKey = (auth: AppConfig['auth']) => new TextEncoder().encode(auth.jwt
 
 const rolesFrom = (claim: unknown): Role[] => {
   const list = Array.isArray(claim) ? claim : [];
-  const roles = list.filter((role): role is Role => (ROLES as readonly string[]).includes(role));
+  const roles = list.filter(isRole);
   return roles.includes('user') ? roles : ['user', ...roles];
 };
 

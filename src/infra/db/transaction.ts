@@ -4,7 +4,7 @@ import type { Database } from './create-database';
 
 const MAX_ATTEMPTS = 5;
 
-export const isTransientLockError = (error: unknown) => error instanceof DeadlockException || error instanceof LockWaitTimeoutException;
+const isTransientLockError = (error: unknown) => error instanceof DeadlockException || error instanceof LockWaitTimeoutException;
 
 /**
  * One transaction on a fresh fork, retried when InnoDB picks it as a deadlock victim or a
@@ -12,7 +12,7 @@ export const isTransientLockError = (error: unknown) => error instanceof Deadloc
  * and surfacing them would turn a normal outcome of concurrency into an outage.
  * Isolation is READ COMMITTED, set per session when the pool opens a connection (orm-options).
  */
-export const retryTransient = async <T>(work: () => Promise<T>): Promise<T> => {
+const retryTransient = async <T>(work: () => Promise<T>): Promise<T> => {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await work();

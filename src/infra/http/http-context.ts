@@ -32,7 +32,7 @@ export const createHttpContext =
     if (!token) throw appErrorToGraphQL('UNAUTHENTICATED', 'missing bearer token', 401);
     try {
       const principal = await verifier.verify(token);
-      const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : randomUUID();
+      const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : undefined;
       return contextFor(principal, logger, { requestId, traceparent: req.headers.traceparent });
     } catch (error) {
       throw appErrorToGraphQL('UNAUTHENTICATED', isAppError(error) ? error.message : 'invalid token', 401);

@@ -44,7 +44,7 @@ export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBa
       if (deps.metrics) recordConsumedBatch(deps.metrics, records.map((r) => r.value), summary);
       break;
     } catch (error) {
-      const delay = backoffDelayMs({ ...deps.retry, maxAttempts: Number.MAX_SAFE_INTEGER }, attempt);
+      const delay = backoffDelayMs(deps.retry, attempt);
       deps.logger.warn({ err: describeError(error), partition: batch.partition, firstOffset: batch.firstOffset(), attempt, retryInMs: delay }, 'history batch failed; retrying');
       await sleep(delay);
       await payload.heartbeat().catch(() => undefined);
@@ -59,7 +59,7 @@ export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBa
 };
 
 /** Backoff between our own restarts of a consumer kafkajs gave up on. */
-const RESTART_POLICY = { baseMs: 1_000, capMs: 30_000, maxAttempts: Number.MAX_SAFE_INTEGER };
+const RESTART_POLICY = { baseMs: 1_000, capMs: 30_000 };
 
 export const createHistoryConsumer = (deps: {
   kafka: KafkaClient;

@@ -1,13 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CLIENT_ERROR_CODES } from '../../resolvers/to-graphql-error';
 
 export type OperationType = 'query' | 'mutation' | 'subscription';
 
-/** Codes the error mapping can produce; anything else is folded into OTHER to bound the series. */
-const KNOWN_CODES = new Set([
-  'BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED', 'CONFLICT', 'SERVICE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR',
-  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST',
-  'QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS',
-]);
 
 /**
  * Operation names come from clients, so each distinct one is a new series. Past this many
@@ -15,7 +10,8 @@ const KNOWN_CODES = new Set([
  */
 const MAX_OPERATION_NAMES = 200;
 
-export const errorCodeLabel = (code: unknown): string => (typeof code === 'string' && KNOWN_CODES.has(code) ? code : 'OTHER');
+/** Codes the error mapping can produce keep their name; anything else is folded into OTHER to bound the series. */
+export const errorCodeLabel = (code: unknown): string => (typeof code === 'string' && CLIENT_ERROR_CODES.has(code) ? code : 'OTHER');
 
 /** `[A-Za-z0-9_]`, at most 64 characters, "anonymous" when unnamed. */
 export const operationLabel = (name: string | null | undefined): string => {

@@ -30,8 +30,6 @@ export const chatKeys = (prefix: string) => ({
   notifyChannel: () => `${prefix}:chat:notify`,
 });
 
-export type ChatKeys = ReturnType<typeof chatKeys>;
-
 /**
  * Runs a MULTI and returns each command's reply. ioredis resolves EXEC even when a queued
  * command failed at run time (e.g. WRONGTYPE), so each reply's error is surfaced here.

@@ -20,27 +20,35 @@ export interface RedisReplyStreamOptions {
 
 const STREAM_ID = /^\d+-\d+$/;
 const PAGE = 500;
-// Replies this process has announced as latest; a cap keeps a producer that never ends one from leaking.
-const MAX_ANNOUNCED = 10_000;
 
-const decode = (fields: string[]): ReplyEvent | undefined => {
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] !== 'e') continue;
-    try {
-      const value: unknown = JSON.parse(fields[i + 1] as string);
-      if (typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string') return value as ReplyEvent;
-    } catch {
-      return undefined;
-    }
+/** An entry's event JSON, or undefined for anything that is not one (skipped by readers). */
+const decodeEvent = (json: string): ReplyEvent | undefined => {
+  try {
+    const value: unknown = JSON.parse(json);
+    if (typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string') return value as ReplyEvent;
+  } catch {
+    return undefined;
   }
   return undefined;
 };
 
-/** One append as published on the notify channel: the entry itself and the id it follows. */
-interface Pushed {
-  readonly prevId: string;
+/** A stream entry's fields as XRANGE returns them: the event is under 'e'. */
+const decode = (fields: string[]): ReplyEvent | undefined => {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'e') return decodeEvent(fields[i + 1] as string);
+  }
+  return undefined;
+};
+
+/** A stream entry with its event decoded (once, however many readers take it). */
+interface Entry {
   readonly id: string;
-  readonly fields: string[];
+  readonly event: ReplyEvent | undefined;
+}
+
+/** One append as published on the notify channel: the entry itself and the id it follows. */
+interface Pushed extends Entry {
+  readonly prevId: string;
 }
 
 /** `key \n prevId \n id \n event-json`, as the append script publishes it. */
@@ -49,7 +57,7 @@ const parsePushed = (message: string): { key: string; pushed: Pushed } | undefin
   const b = message.indexOf('\n', a + 1);
   const c = message.indexOf('\n', b + 1);
   if (a < 0 || b < 0 || c < 0) return undefined;
-  return { key: message.slice(0, a), pushed: { prevId: message.slice(a + 1, b), id: message.slice(b + 1, c), fields: ['e', message.slice(c + 1)] } };
+  return { key: message.slice(0, a), pushed: { prevId: message.slice(a + 1, b), id: message.slice(b + 1, c), event: decodeEvent(message.slice(c + 1)) } };
 };
 
 /** Stream ids compare as (ms, seq) pairs. */
@@ -137,11 +145,12 @@ async function* follow(
   const watcher = deps.notifications.watch(key, signal);
   try {
     while (!signal?.aborted) {
-      let batch: [string, string[]][];
+      let batch: Entry[];
       if (reread) {
         watcher.clear();
-        batch = await deps.client.xrange(key, start, '+', 'COUNT', PAGE);
-        reread = batch.length === PAGE;
+        const entries = await deps.client.xrange(key, start, '+', 'COUNT', PAGE);
+        batch = entries.map(([id, fields]) => ({ id, event: decode(fields) }));
+        reread = entries.length === PAGE;
       } else {
         const item = await watcher.next();
         if (item === REREAD) {
@@ -153,12 +162,11 @@ async function* follow(
           reread = true;
           continue;
         }
-        batch = [[item.id, item.fields]];
+        batch = [item];
       }
-      for (const [id, fields] of batch) {
+      for (const { id, event } of batch) {
         start = `(${id}`;
         lastId = id;
-        const event = decode(fields);
         if (id === after) {
           if (event && isTerminal(event)) return;
           continue;
@@ -176,8 +184,10 @@ async function* follow(
 
 /**
  * One round trip per append, atomic: add the entry (bounded), refresh the TTL, name the reply
- * latest on its first event, and publish the entry with the id it follows, so that readers that
- * saw that id can take it from the message without reading the stream.
+ * latest on its first event (the stream had no entry before it), and publish the entry with the
+ * id it follows, so that readers that saw that id can take it from the message without reading
+ * the stream. Only a reply's first event moves the latest pointer, so an older reply still
+ * streaming cannot take it back from a newer one.
  */
 const APPEND_LUA = `
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -185,11 +195,11 @@ local prev = ''
 if #last > 0 then prev = last[1][1] end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-if ARGV[6] == '1' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[2]) end
+if prev == '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[2]) end
 redis.call('PUBLISH', ARGV[4], KEYS[1] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[3])
 return id`;
 
-type AppendScript = (stream: string, latest: string, maxLen: number, ttlSeconds: number, event: string, channel: string, replyId: string, first: '0' | '1') => Promise<unknown>;
+type AppendScript = (stream: string, latest: string, maxLen: number, ttlSeconds: number, event: string, channel: string, replyId: string) => Promise<unknown>;
 
 /**
  * ioredis sends EVALSHA and falls back to EVAL once when the server lacks the script (e.g. after
@@ -202,27 +212,6 @@ const defineAppendScript = (client: Redis): AppendScript => {
   if (!named.agentRelayReplyAppend) client.defineCommand('agentRelayReplyAppend', { numberOfKeys: 2, lua: APPEND_LUA });
   const command = named.agentRelayReplyAppend as AppendScript;
   return (...args) => command.apply(client, args);
-};
-
-/**
- * Replies this process has named latest. Only a reply's first append sets the latest pointer, so
- * an older reply still streaming cannot take it back from a newer one; one process produces a
- * reply, so memory suffices. The cap keeps a producer that never ends a reply from leaking.
- */
-const createAnnouncements = () => {
-  const announced = new Set<string>();
-  return {
-    isFirst: (key: string) => !announced.has(key),
-    appended(key: string, terminal: boolean) {
-      if (terminal) {
-        announced.delete(key);
-        return;
-      }
-      announced.add(key);
-      const oldest = announced.size > MAX_ANNOUNCED ? announced.values().next().value : undefined;
-      if (oldest !== undefined) announced.delete(oldest);
-    },
-  };
 };
 
 const openSubscriber = async (client: Redis, channel: string, notifications: Notifications, logger?: Logger): Promise<Redis> => {
@@ -260,16 +249,12 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
   const { client, maxLen, ttlSeconds } = options;
   const keys = chatKeys(options.prefix);
   const notifications = createNotifications(options.pollIntervalMs ?? 1000);
-  const announcements = createAnnouncements();
   const appendEvent = defineAppendScript(client);
   let subscriber: Redis | undefined;
   return {
     name: 'reply-stream',
     async append(scope, event) {
-      const key = keys.reply(scope);
-      const first = announcements.isFirst(key);
-      const id = await appendEvent(key, keys.latest(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), scope.replyId, first ? '1' : '0');
-      announcements.appended(key, isTerminal(event));
+      const id = await appendEvent(keys.reply(scope), keys.latest(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), scope.replyId);
       return String(id);
     },
     read(scope, { after, signal }) {

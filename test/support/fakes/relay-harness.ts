@@ -6,7 +6,7 @@ import { createFakeClock } from './fake-clock';
 import { createInMemoryOutbox, type SeedRow } from './in-memory-outbox';
 import { createRecordingPublisher } from './recording-publisher';
 
-export const RELAY_POLICY: RetryPolicy = { baseMs: 1_000, capMs: 8_000, maxAttempts: 5 };
+export const RELAY_POLICY: RetryPolicy = { baseMs: 1_000, capMs: 8_000 };
 export const LEASE_MS = 30_000;
 
 /** A relay over in-memory fakes; `relay()` runs one round. */

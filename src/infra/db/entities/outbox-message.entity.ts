@@ -1,4 +1,5 @@
 import { EntitySchema } from '@mikro-orm/core';
+import { MAX_ERROR_LENGTH } from '../../../domain/outbox-message';
 import type { OutboxStatus } from '../../../domain/outbox-status';
 
 /** ORM row for the transactional outbox. Hot statements on it are raw SQL in the repository. */
@@ -64,7 +65,7 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
     claimOwner: { type: 'string', length: 100, nullable: true },
     claimExpiresAt: { type: 'datetime', length: 3, nullable: true },
     claimToken: { type: 'string', columnType: 'char(36)', nullable: true },
-    lastError: { type: 'string', length: 1000, nullable: true },
+    lastError: { type: 'string', length: MAX_ERROR_LENGTH, nullable: true },
     createdAt: { type: 'datetime', length: 3 },
     publishedAt: { type: 'datetime', length: 3, nullable: true },
     consumedAt: { type: 'datetime', length: 3, nullable: true },

@@ -2,14 +2,13 @@ import { OUTBOX_STATUSES, type OutboxStatus } from '../../../domain/outbox-statu
 import type { OpsAction, OutboxAdminStore, OutboxFilter, OutboxRecord } from '../../../domain/ports/outbox-admin-store';
 import type { Database } from '../create-database';
 import { runStatement } from '../transaction';
+import { json, OUTBOX_COLUMNS } from './outbox-row.mapper';
 import { guard } from './sql-guards';
 
-const COLUMNS = `id, event_id, aggregate_id, aggregate_seq, event_type, topic, status, attempts, max_attempts, next_attempt_at, last_error,
-  payload, headers, created_at, published_at, consumed_at, dead_at, replayed_by, replayed_at, replay_reason, discarded_by, discarded_at, discard_reason`;
+const COLUMNS = `${OUTBOX_COLUMNS}, published_at, consumed_at, dead_at, replayed_by, replayed_at, replay_reason, discarded_by, discarded_at, discard_reason`;
 
 type Row = Record<string, unknown>;
 const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
-const json = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
 
 const toRecord = (row: Row): OutboxRecord => ({

@@ -23,7 +23,7 @@ export interface OutboxRow {
 }
 
 /** Raw JSON columns arrive parsed from the MariaDB driver and as text from MySQL's. */
-const json = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
+export const json = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 
 export const toOutboxMessage = (row: OutboxRow): OutboxMessage => ({
   id: String(row.id),
