@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../test/support/free-port';
 import { createWarningTally, type LogLine } from './app-log';
 import { summarizeProfile, type ProfileSummary, type ProfileWindow } from './profiler';
 import type { Env } from './env';
@@ -9,16 +9,6 @@ import type { Scope } from './scope';
 import { sleep, waitFor } from './stats';
 
 const REPO = path.resolve(__dirname, '../..');
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 /** Resident set size of a process, from /proc/<pid>/status: current (VmRSS) and peak (VmHWM), in MB. */
 export const readRss = (pid: number) => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { AppRole } from '../../src/config';
+import { freePort } from '../../test/support/free-port';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const STATE_DIR = '.stack-chaos';
@@ -27,16 +27,6 @@ export interface ChaosEnv {
   readonly httpPort: number;
   readonly relayMaxAttempts: number;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 
 /** Keeps the newest `keep` run log folders (their names start with an ISO timestamp). */
 const pruneOldLogs = (dir: string, keep: number) => {

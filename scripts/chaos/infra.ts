@@ -30,9 +30,6 @@ export const assertOwnBroker = (env: ChaosEnv) => {
   return Number(fs.readFileSync(pidPath, 'utf8').trim());
 };
 
-export const migrate = (env: ChaosEnv) =>
-  run(['--import', 'tsx', path.join(ROOT, 'src/cli/migrate.cli.ts'), 'up'], { ...process.env, DATABASE_URL: env.databaseUrl }, 120_000);
-
 /**
  * The runner's own SQL connections. They name no default database, so the processlist never
  * shows them under the chaos database and the connection-kill fault leaves them alone.

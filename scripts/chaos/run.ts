@@ -11,7 +11,8 @@ import { createApiClient } from './api-client';
 import { createCleanup } from './cleanup';
 import { createChaosEnv, serviceEnv, type ChaosEnv } from './env';
 import { planFaults, runFaults, type FaultRecord } from './faults';
-import { acquireRunLock, assertOwnBroker, chaosStack, dropDatabase, migrate, openControl, openRedis, type Control } from './infra';
+import { migrateUp } from '../../src/infra/db/migrator';
+import { acquireRunLock, assertOwnBroker, chaosStack, dropDatabase, openControl, openRedis, type Control } from './infra';
 import { createLedger } from './ledger';
 import { say } from './log';
 import { parseOptions, USAGE, type ChaosOptions } from './options';
@@ -69,7 +70,7 @@ const setUp = async (env: ChaosEnv) => {
   const control = openControl(env);
   cleanup.add('close the SQL pool', () => control.close());
   cleanup.add('drop the chaos database', () => dropDatabase(control, env));
-  await migrate(env);
+  await migrateUp(chaosConfig(env).db);
   const redis = openRedis(env);
   cleanup.add('close Redis', () => redis.close());
   await redis.flushdb();

@@ -4,7 +4,7 @@ import { config } from './config.mjs';
 import { compose, dockerUsable } from './docker.mjs';
 import { startKafkaImpl, stopKafkaImpl } from './kafka.mjs';
 import { ensureTopic, probeKafka } from './kafka-admin.mjs';
-import { KAFKA_START_TIMEOUT_MS } from './kafka-process.mjs';
+import { KAFKA_START_TIMEOUT_MS, kafkaFailure } from './kafka-process.mjs';
 import { log } from './log.mjs';
 import { ensureDatabase, ensureMariadb, mysqlClient, stopMariadb } from './mariadb.mjs';
 import { KAFKA_DATA, SEPARATE_STACK } from './paths.mjs';
@@ -73,7 +73,9 @@ export async function kafkaStartImpl() {
   if (dockerMode()) {
     log('docker compose start kafka');
     compose(['start', 'kafka']);
-    await waitUntil('waiting for Kafka broker', KAFKA_START_TIMEOUT_MS, () => probeKafka(cfg.kafka.brokers));
+    if (!(await waitUntil('waiting for Kafka broker', KAFKA_START_TIMEOUT_MS, () => probeKafka(cfg.kafka.brokers)))) {
+      throw kafkaFailure(`the docker compose Kafka did not answer within ${KAFKA_START_TIMEOUT_MS / 1000}s`);
+    }
     await ensureTopic(cfg.kafka);
     return { startedNow: true, pid: null };
   }

@@ -13,6 +13,12 @@ export const decodeCursor = <T>(cursor: string, isValid: (value: unknown) => val
   throw new AppError('BAD_USER_INPUT', 'after is not a cursor from this list');
 };
 
+/** A Relay-style connection over one page: each node's cursor from `keyOf`, endCursor the last one. */
+export const toConnection = <T>(page: { items: readonly T[]; hasNextPage: boolean }, keyOf: (node: T) => unknown) => {
+  const edges = page.items.map((node) => ({ node, cursor: encodeCursor(keyOf(node)) }));
+  return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+};
+
 /** Page sizes are bounded so one query cannot ask for the whole table. */
 export const pageSize = (first: number | null | undefined, fallback: number, max = 100): number => {
   const size = first ?? fallback;

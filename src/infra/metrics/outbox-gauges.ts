@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
-import { OUTBOX_STATUSES } from '../../domain/outbox-status';
 import type { Logger } from '../../domain/ports/logger';
+import { readOutboxCounts, type SqlQuery } from '../db/repositories/outbox-counts.query';
 
 export interface OutboxSnapshot {
   readonly rows: Readonly<Record<string, number>>;
@@ -8,21 +8,12 @@ export interface OutboxSnapshot {
   readonly oldestPendingAgeSeconds: number;
 }
 
-/** Runs one read-only SQL statement; `database.fork().execute` satisfies it. */
-export type SqlQuery = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+export type { SqlQuery };
 
-// Both read the (status, …) indexes, never table rows; the count still scans every retained row's entry.
-const COUNT_BY_STATUS = 'SELECT status, COUNT(*) AS n FROM outbox_messages GROUP BY status';
-const OLDEST_PENDING = "SELECT MIN(created_at) AS oldest FROM outbox_messages WHERE status = 'PENDING'";
-
-export const readOutboxSnapshot = async (query: SqlQuery, now: number): Promise<OutboxSnapshot> => {
-  const [counts, oldest] = await Promise.all([query(COUNT_BY_STATUS, []), query(OLDEST_PENDING, [])]);
-  // Every known status is reported, 0 included, so a series never vanishes when its rows do.
-  const rows: Record<string, number> = Object.fromEntries(OUTBOX_STATUSES.map((status) => [status, 0]));
-  for (const row of counts) rows[String(row['status'])] = Number(row['n']);
-  const at = oldest[0]?.['oldest'];
-  const ageSeconds = at ? Math.max(0, (now - new Date(at as string | Date).getTime()) / 1000) : 0;
-  return { rows, oldestPendingAgeSeconds: ageSeconds };
+// Every known status is reported, 0 included, so a series never vanishes when its rows do.
+const readOutboxSnapshot = async (query: SqlQuery, now: number): Promise<OutboxSnapshot> => {
+  const { rows, oldestPendingAt } = await readOutboxCounts(query);
+  return { rows, oldestPendingAgeSeconds: oldestPendingAt ? Math.max(0, (now - oldestPendingAt.getTime()) / 1000) : 0 };
 };
 
 /**

@@ -1,9 +1,18 @@
 import type { createListOutboxMessages } from '../../application/ops/list-outbox-messages.use-case';
 import type { QueryResolvers } from '../../generated/graphql';
-import { decodeCursor, encodeCursor, pageSize } from '../cursor';
+import { decodeCursor, pageSize, toConnection } from '../cursor';
 
 const isId = (value: unknown): value is { id: string } => typeof value === 'object' && value !== null && /^\d+$/.test(String((value as { id?: unknown }).id));
 const dateOf = (value: string | null | undefined) => (value ? new Date(value) : undefined);
+
+/** GraphQL's optional filter arguments (null when absent) as the use cases' filter. */
+export const outboxFilterFrom = <S>(args: { status?: S | null; conversationId?: string | null; eventType?: string | null; createdAfter?: string | null; createdBefore?: string | null }) => ({
+  status: args.status ?? undefined,
+  conversationId: args.conversationId ?? undefined,
+  eventType: args.eventType ?? undefined,
+  createdAfter: dateOf(args.createdAfter),
+  createdBefore: dateOf(args.createdBefore),
+});
 
 export const outboxMessagesResolver =
   (list: ReturnType<typeof createListOutboxMessages>): NonNullable<QueryResolvers['outboxMessages']> =>
@@ -12,14 +21,7 @@ export const outboxMessagesResolver =
       principal: context.principal,
       first: pageSize(args.first, 50, 500),
       after: args.after ? decodeCursor(args.after, isId).id : undefined,
-      filter: {
-        status: args.status ?? undefined,
-        conversationId: args.conversationId ?? undefined,
-        eventType: args.eventType ?? undefined,
-        createdAfter: dateOf(args.createdAfter),
-        createdBefore: dateOf(args.createdBefore),
-      },
+      filter: outboxFilterFrom(args),
     });
-    const edges = page.items.map((node) => ({ node, cursor: encodeCursor({ id: node.id }) }));
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+    return toConnection(page, (node) => ({ id: node.id }));
   };

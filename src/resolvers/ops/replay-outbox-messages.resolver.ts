@@ -1,5 +1,6 @@
 import type { createReplayOutboxMessages } from '../../application/ops/replay-outbox-messages.use-case';
 import type { MutationResolvers } from '../../generated/graphql';
+import { outboxFilterFrom } from './outbox-messages.resolver';
 
 export const replayOutboxMessagesResolver =
   (replay: ReturnType<typeof createReplayOutboxMessages>): NonNullable<MutationResolvers['replayOutboxMessages']> =>
@@ -8,10 +9,5 @@ export const replayOutboxMessagesResolver =
       principal: context.principal,
       limit: args.limit,
       reason: args.reason,
-      filter: {
-        conversationId: args.filter.conversationId ?? undefined,
-        eventType: args.filter.eventType ?? undefined,
-        createdAfter: args.filter.createdAfter ? new Date(args.filter.createdAfter) : undefined,
-        createdBefore: args.filter.createdBefore ? new Date(args.filter.createdBefore) : undefined,
-      },
+      filter: outboxFilterFrom(args.filter),
     });

@@ -1,6 +1,6 @@
 import type { ConversationQueries } from '../../domain/chat/views';
 import type { QueryResolvers } from '../../generated/graphql';
-import { decodeCursor, encodeCursor, pageSize } from '../cursor';
+import { decodeCursor, pageSize, toConnection } from '../cursor';
 
 const isKey = (value: unknown): value is { t: string; id: string } =>
   typeof value === 'object' && value !== null && typeof (value as { t?: unknown }).t === 'string' && typeof (value as { id?: unknown }).id === 'string';
@@ -10,6 +10,5 @@ export const conversationsResolver =
   async (_parent, args, context) => {
     const key = args.after ? decodeCursor(args.after, isKey) : undefined;
     const page = await queries.listForUser({ userId: context.principal.userId, first: pageSize(args.first, 20), after: key && { createdAt: new Date(key.t), id: key.id } });
-    const edges = page.items.map((node) => ({ node, cursor: encodeCursor({ t: node.createdAt.toISOString(), id: node.id }) }));
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+    return toConnection(page, (node) => ({ t: node.createdAt.toISOString(), id: node.id }));
   };

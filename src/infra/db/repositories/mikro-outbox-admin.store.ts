@@ -1,8 +1,9 @@
-import { OUTBOX_STATUSES, type OutboxStatus } from '../../../domain/outbox-status';
+import type { OutboxStatus } from '../../../domain/outbox-status';
 import type { OpsAction, OutboxAdminStore, OutboxFilter, OutboxRecord } from '../../../domain/ports/outbox-admin-store';
 import type { Database } from '../create-database';
 import { runStatement } from '../transaction';
 import { json, OUTBOX_COLUMNS } from './outbox-row.mapper';
+import { readOutboxCounts } from './outbox-counts.query';
 import { guard } from './sql-guards';
 
 const COLUMNS = `${OUTBOX_COLUMNS}, published_at, consumed_at, dead_at, replayed_by, replayed_at, replay_reason, discarded_by, discarded_at, discard_reason`;
@@ -69,14 +70,10 @@ export const createMikroOutboxAdminStore = (database: Database): OutboxAdminStor
       return row ? toRecord(row) : null;
     },
     async stats(now) {
-      const counts = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
-      for (const row of await query('SELECT status, COUNT(*) AS n FROM outbox_messages GROUP BY status', [])) counts[row['status'] as OutboxStatus] = Number(row['n']);
-      const [oldest] = await query("SELECT MIN(created_at) AS t FROM outbox_messages WHERE status = 'PENDING'", []);
-      const lags = await query(
-        'SELECT TIMESTAMPDIFF(MICROSECOND, created_at, published_at) / 1e6 AS lag FROM outbox_messages WHERE published_at >= ? ORDER BY lag LIMIT 100000',
-        [new Date(now.getTime() - 300_000)],
-      );
-      const oldestAt = date(oldest?.['t']);
+      const [{ rows: counts, oldestPendingAt: oldestAt }, lags] = await Promise.all([
+        readOutboxCounts(query),
+        query('SELECT TIMESTAMPDIFF(MICROSECOND, created_at, published_at) / 1e6 AS lag FROM outbox_messages WHERE published_at >= ? ORDER BY lag LIMIT 100000', [new Date(now.getTime() - 300_000)]),
+      ]);
       return {
         counts,
         oldestPendingAgeSeconds: oldestAt ? Math.max(0, (now.getTime() - oldestAt.getTime()) / 1000) : null,
