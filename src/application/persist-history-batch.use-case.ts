@@ -40,8 +40,8 @@ const logPersisted = (logger: Logger, events: readonly ConsumedEvent[], tracepar
 /**
  * Applies one batch of records to history. Decoding comes first: a record that cannot be
  * decoded is logged with partition and offset, its outbox row (when the headers name it)
- * is marked DEAD with the reason, and the rest of the batch goes on. Valid records are
- * persisted in one transaction, where the unique event id turns copies into no-ops.
+ * is marked DEAD with the reason, and the rest of the batch goes on. Everything lands in
+ * one transaction, where the unique event id turns copies into no-ops.
  */
 export const createPersistHistoryBatch =
   (deps: { store: HistoryStore; clock: Clock; logger: Logger }) =>
@@ -61,8 +61,7 @@ export const createPersistHistoryBatch =
       poison.push({ reason: `poison: ${decoded.reason}`, eventId: record.headers['event-id'], outboxId });
     }
     const now = deps.clock.now();
-    const persisted = events.length > 0 ? await deps.store.persist({ events, now }) : { inserted: 0, duplicates: 0 };
-    if (poison.length > 0) await deps.store.markPoison({ records: poison, now });
+    const persisted = await deps.store.persist({ events, poison, now });
     logPersisted(deps.logger, events, traceparents, persisted.inserted);
     return { ...persisted, poison: poison.length };
   };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
 import { CANDIDATES_SQL, candidateParams } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
@@ -118,6 +119,38 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 0, duplicates: 1 });
     const [count] = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE event_id = ?', [message.eventId]);
     expect(Number(count?.n)).toBe(1);
+  });
+
+  const envelopeOf = (message: Awaited<ReturnType<typeof claim>>['messages'][number], overrides: { eventId?: string } = {}) => ({
+    schemaVersion: 1 as const, eventId: overrides.eventId ?? message.eventId, eventType: 'chat.message.created' as const, conversationId: message.aggregateId,
+    seq: message.aggregateSeq, occurredAt: message.createdAt.toISOString(), payload: message.payload as never,
+  });
+
+  it('marks poison rows DEAD, by outbox id or by event id, each with its own reason, in the transaction that persists the batch', async () => {
+    const { eventIds } = await f.write(3);
+    const [byId, byEventId, good] = (await claim()).messages;
+    await f.history.persist({
+      events: [{ envelope: envelopeOf(good!), outboxId: good!.id }],
+      poison: [{ outboxId: byId!.id, reason: 'poison: value is not JSON' }, { eventId: byEventId!.eventId, reason: 'poison: record has no value' }],
+      now: new Date(),
+    });
+    expect((await f.rowsOf(eventIds)).map((r) => [r.status, r.last_error])).toEqual([
+      ['DEAD', 'poison: value is not JSON'],
+      ['DEAD', 'poison: record has no value'],
+      ['CONSUMED', null],
+    ]);
+  });
+
+  it('rolls the poison marks back with the batch when its history insert fails', async () => {
+    const { eventIds } = await f.write(2);
+    const [poison, good] = (await claim()).messages;
+    // A second event id for a (conversation, seq) already taken: the history insert hits its unique key.
+    const clash = envelopeOf(good!, { eventId: randomUUID() });
+    await f.history.persist({ events: [{ envelope: envelopeOf(good!), outboxId: good!.id }], now: new Date() });
+    await expect(
+      f.history.persist({ events: [{ envelope: clash }], poison: [{ outboxId: poison!.id, reason: 'poison: value is not JSON' }], now: new Date() }),
+    ).rejects.toThrow();
+    expect((await f.rowsOf(eventIds)).map((r) => r.status)).toEqual(['PENDING', 'CONSUMED']);
   });
 
   it('fences a relay whose lease expired: its ack changes nothing after another relay re-claims', async () => {

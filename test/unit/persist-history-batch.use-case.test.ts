@@ -34,12 +34,13 @@ describe('persist history batch', () => {
     expect(store.history).toHaveLength(2);
   });
 
-  it('reports a poison record to markPoison with its outbox id and event id, and persists the rest', async () => {
+  it('hands a poison record over with its outbox id and event id in the same persist call as the rest', async () => {
     const { store, persist } = setup();
     const good = anEnvelope();
     const poison = aRecord('{not json', { 'outbox-id': '42', 'event-id': 'evt-42' });
     await expect(persist([recordOf(good, '41'), poison])).resolves.toEqual({ inserted: 1, duplicates: 0, poison: 1 });
     expect(store.poison).toEqual([{ outboxId: '42', eventId: 'evt-42', reason: 'poison: value is not JSON' }]);
+    expect(store.persistCalls).toHaveLength(1);
     expect(store.history).toEqual([good]);
   });
 
@@ -50,10 +51,10 @@ describe('persist history batch', () => {
     expect(logger.at('warn')).toEqual([expect.objectContaining({ fields: expect.objectContaining({ partition: 3, offset: poison.offset, reason: 'record has no value' }) })]);
   });
 
-  it('does not call persist when every record is poison', async () => {
+  it('marks a batch of only poison records without history events', async () => {
     const { store, persist } = setup();
     await expect(persist([aRecord('[]'), aRecord('42')])).resolves.toEqual({ inserted: 0, duplicates: 0, poison: 2 });
-    expect(store.persistCalls).toEqual([]);
+    expect(store.persistCalls).toEqual([[]]);
     expect(store.poison).toHaveLength(2);
   });
 
@@ -63,9 +64,10 @@ describe('persist history batch', () => {
     expect(store.poison).toEqual([]);
   });
 
-  it('propagates a persist failure so the batch is not committed', async () => {
+  it('propagates a persist failure so the batch is not committed, poison marks included', async () => {
     const { store, persist } = setup();
     store.failNextPersists(1, new Error('deadlock'));
-    await expect(persist([recordOf(anEnvelope())])).rejects.toThrow('deadlock');
+    await expect(persist([recordOf(anEnvelope()), aRecord('{not json', { 'outbox-id': '9' })])).rejects.toThrow('deadlock');
+    expect(store.poison).toEqual([]);
   });
 });

@@ -14,11 +14,17 @@ export interface PoisonRecord {
 
 /**
  * Durable history.
- * Guarantee: `persist` is one transaction; a redelivered event (same event id) inserts nothing
- * and counts nothing, so applying a batch twice equals applying it once.
+ * Guarantee: `persist` is one transaction for the whole batch: history rows, CONSUMED marks
+ * and the DEAD marks of its poison records commit together or not at all, so nobody sees a
+ * later record consumed while an earlier poison record of the batch still looks pending.
+ * A redelivered event (same event id) inserts nothing and counts nothing, so applying a
+ * batch twice equals applying it once.
  */
 export interface HistoryStore {
-  persist(input: { events: readonly ConsumedEvent[]; now: Date }): Promise<{ inserted: number; duplicates: number }>;
-  /** Marks the identifiable outbox rows of poison records DEAD with their reason. */
-  markPoison(input: { records: readonly PoisonRecord[]; now: Date }): Promise<number>;
+  persist(input: {
+    events: readonly ConsumedEvent[];
+    /** Records that could not be decoded: their identifiable outbox rows become DEAD with the reason. */
+    poison?: readonly PoisonRecord[];
+    now: Date;
+  }): Promise<{ inserted: number; duplicates: number }>;
 }

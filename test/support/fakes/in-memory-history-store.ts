@@ -6,8 +6,9 @@ export interface InMemoryHistoryStore extends HistoryStore {
   readonly history: readonly ChatMessageEnvelope[];
   /** Every persist call's events, as handed over. */
   readonly persistCalls: readonly (readonly ConsumedEvent[])[];
+  /** Poison records of successful persist calls. */
   readonly poison: readonly PoisonRecord[];
-  /** The next `times` persist calls reject with `error` and write nothing. */
+  /** The next `times` persist calls reject with `error` and write nothing (poison marks included). */
   failNextPersists(times: number, error?: Error): void;
 }
 
@@ -24,12 +25,13 @@ export const createInMemoryHistoryStore = (): InMemoryHistoryStore => {
     failNextPersists(times, error = new Error('database unavailable')) {
       failures = { remaining: times, error };
     },
-    async persist({ events }) {
+    async persist({ events, poison: poisonRecords = [] }) {
       persistCalls.push([...events]);
       if (failures.remaining > 0) {
         failures.remaining -= 1;
         throw failures.error;
       }
+      poison.push(...poisonRecords);
       const known = new Set(history.map((e) => e.eventId));
       let inserted = 0;
       for (const { envelope } of events) {
@@ -39,10 +41,6 @@ export const createInMemoryHistoryStore = (): InMemoryHistoryStore => {
         inserted += 1;
       }
       return { inserted, duplicates: events.length - inserted };
-    },
-    async markPoison({ records }) {
-      poison.push(...records);
-      return records.filter((r) => r.outboxId ?? r.eventId).length;
     },
   };
 };

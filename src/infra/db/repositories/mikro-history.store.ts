@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { boundError } from '../../../domain/outbox-message';
-import type { ConsumedEvent, HistoryStore } from '../../../domain/ports/history-store';
+import type { ConsumedEvent, HistoryStore, PoisonRecord } from '../../../domain/ports/history-store';
 import type { Database } from '../create-database';
-import { inTransaction, placeholders, runStatement } from '../transaction';
-import { CLEAR_CLAIM, guard } from './sql-guards';
+import { inTransaction, placeholders } from '../transaction';
+import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
 
 const HISTORY_COLUMNS =
   '(id, event_id, conversation_id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, `partial`, created_at, persisted_at)';
@@ -54,9 +54,30 @@ const bumpConversations = async (em: EntityManager, inserted: readonly ConsumedE
   );
 };
 
+/** One UPDATE per key column (outbox id from the headers, else event id), each row with its own reason. */
+const markDead = async (em: EntityManager, poison: readonly PoisonRecord[], now: Date) => {
+  const g = guard('POISON');
+  const byColumn = {
+    id: poison.flatMap((p) => (p.outboxId ? [{ id: p.outboxId, value: boundError(p.reason) }] : [])),
+    event_id: poison.flatMap((p) => (!p.outboxId && p.eventId ? [{ id: p.eventId, value: boundError(p.reason) }] : [])),
+  };
+  for (const [column, rows] of Object.entries(byColumn)) {
+    if (rows.length === 0) continue;
+    const reasons = caseById(rows, column);
+    const keys = rows.map((r) => r.id);
+    await em.execute(
+      `UPDATE outbox_messages SET ${g.set}, dead_at = ?, last_error = ${reasons.sql}, ${CLEAR_CLAIM} WHERE ${column} IN (${placeholders(keys)}) AND ${g.where}`,
+      [now, ...reasons.params, ...keys],
+      'run',
+    );
+  }
+};
+
 export const createMikroHistoryStore = (database: Database): HistoryStore => ({
-  persist: ({ events, now }) =>
+  persist: ({ events, poison = [], now }) =>
     inTransaction(database, async (em) => {
+      if (poison.length > 0) await markDead(em, poison, now);
+      if (events.length === 0) return { inserted: 0, duplicates: 0 };
       const unique = uniqueByEventId(events);
       const existing = await existingEventIds(em, unique.map((e) => e.envelope.eventId));
       const fresh = unique.filter((e) => !existing.has(e.envelope.eventId));
@@ -67,19 +88,4 @@ export const createMikroHistoryStore = (database: Database): HistoryStore => ({
       await markConsumed(em, unique, now);
       return { inserted: fresh.length, duplicates: events.length - fresh.length };
     }),
-
-  async markPoison({ records, now }) {
-    const g = guard('POISON');
-    let marked = 0;
-    for (const record of records) {
-      const [column, value] = record.outboxId ? ['id', record.outboxId] : ['event_id', record.eventId];
-      if (!value) continue;
-      marked += await runStatement(
-        database,
-        `UPDATE outbox_messages SET ${g.set}, dead_at = ?, last_error = ?, ${CLEAR_CLAIM} WHERE ${column} = ? AND ${g.where}`,
-        [now, boundError(record.reason), value],
-      );
-    }
-    return marked;
-  },
 });

@@ -13,8 +13,8 @@ export const guard = (event: OutboxEvent) => ({
 
 export const CLEAR_CLAIM = 'claim_owner = NULL, claim_token = NULL, claim_expires_at = NULL';
 
-/** `CASE id WHEN ? THEN ? … END` with its parameters, for per-row values in one UPDATE. */
-export const caseById = <T>(rows: readonly { id: string; value: T }[]) => ({
-  sql: `CASE id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} END`,
+/** `CASE id WHEN ? THEN ? … END` (or on another key column) with its parameters, for per-row values in one UPDATE. */
+export const caseById = <T>(rows: readonly { id: string; value: T }[], column = 'id') => ({
+  sql: `CASE ${column} ${rows.map(() => 'WHEN ? THEN ?').join(' ')} END`,
   params: rows.flatMap((row) => [row.id, row.value]),
 });
