@@ -40,6 +40,34 @@ describe('limits answer with typed errors', () => {
     expect(response.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
   });
 
+  // 1 + n × 4: at n = 100 over the limit of 300; at the old fixed guess of 50 it was let through.
+  const PAGED = 'query Paged($n: Int) { conversations(first: $n) { edges { node { id createdAt } } } }';
+
+  it('costs a page size passed as a variable at its value, not at a guess', async () => {
+    const costly = await testApp.graphql(PAGED, { n: 100 }, token);
+    expect(costly.status).toBe(400);
+    expect(costly.body.errors?.[0]).toMatchObject({ message: 'query cost 401 exceeds the limit of 300', extensions: { code: 'QUERY_TOO_COSTLY' } });
+    const cheap = await testApp.graphql(PAGED, { n: 5 }, token);
+    expect(cheap.body.errors).toBeUndefined();
+    expect(cheap.body.data).toEqual({ conversations: { edges: expect.any(Array) } });
+  });
+
+  it("costs a variable left unset at the operation's default value", async () => {
+    const response = await testApp.graphql('query Paged($n: Int = 100) { conversations(first: $n) { edges { node { id createdAt } } } }', {}, token);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
+  });
+
+  it('costs variables over WebSocket too', async () => {
+    const client = testApp.wsClient({ authorization: `Bearer ${token}` });
+    const outcome = (variables: Record<string, unknown>) => {
+      const result = deferred<unknown>();
+      client.subscribe({ query: PAGED, variables }, { next: result.resolve, error: result.resolve, complete: () => undefined });
+      return result.promise;
+    };
+    expect(await outcome({ n: 100 })).toEqual([expect.objectContaining({ extensions: { code: 'QUERY_TOO_COSTLY' } })]);
+    expect(await outcome({ n: 5 })).toEqual({ data: { conversations: { edges: expect.any(Array) } } });
+  });
+
   it('applies the same query limits over WebSocket', async () => {
     const client = testApp.wsClient({ authorization: `Bearer ${token}` });
     const result = deferred<unknown>();

@@ -19,7 +19,7 @@ import { serveMetrics } from '../metrics/metrics-server';
 import { createWsMetrics } from '../metrics/ws-metrics';
 import { createHttpContext } from './http-context';
 import { jsonErrorHandler } from './limits/json-error-handler';
-import { queryLimitsRule } from './limits/query-limits';
+import { queryCostPlugin, queryLimitsRule } from './limits/query-limits';
 import { createWsServer } from './ws-server';
 
 export interface ReadinessReport {
@@ -59,6 +59,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     validationRules: [queryLimitsRule(config)],
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      queryCostPlugin<GraphQLContext>(config),
       ...(metrics ? [apolloMetricsPlugin<GraphQLContext>(metrics.graphql)] : []),
       { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
       config.sandbox

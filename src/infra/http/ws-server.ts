@@ -1,4 +1,4 @@
-import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
@@ -42,7 +42,6 @@ export const createWsServer = (deps: {
     return formatted;
   };
   const wsServer = new WebSocketServer({ server: deps.httpServer, path: '/graphql', maxPayload: deps.limits.bodyLimitBytes });
-  const rules = [...specifiedRules, queryLimitsRule(deps.limits)];
   wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
   const cleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
@@ -68,14 +67,25 @@ export const createWsServer = (deps: {
         clearTimeout(ctx.extra.expiryTimer);
         metrics?.closed(ctx.extra);
       },
-      validate: (schema, document) => validate(schema, document, rules),
-      // The new subscription is already registered when this runs, hence ">".
-      onSubscribe: (ctx, id) => {
+      // The new subscription is already registered when this runs, hence ">". Parsing and
+      // validation happen here, not in graphql-ws's `validate`, because only here are the
+      // operation's variables known, and the cost of `first: $n` depends on them.
+      onSubscribe: (ctx, id, payload) => {
         if (Object.keys(ctx.subscriptions).length > deps.limits.maxSubscriptionsPerConnection) {
           return [new GraphQLError(`at most ${deps.limits.maxSubscriptionsPerConnection} operations per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
         }
         metrics?.subscribing(ctx.extra, id);
-        return undefined;
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const variableValues = payload.variables ?? {};
+        const errors = validate(deps.schema, document, [...specifiedRules, queryLimitsRule(deps.limits, variableValues)]);
+        if (errors.length > 0) return errors;
+        return { schema: deps.schema, document, variableValues, operationName: payload.operationName };
       },
       onOperation: (ctx, id, _payload, args) => metrics?.executed(ctx.extra, id, args),
       context: (ctx) => {

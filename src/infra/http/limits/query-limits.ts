@@ -1,30 +1,37 @@
+import type { ApolloServerPlugin } from '@apollo/server';
 import {
   GraphQLError,
   Kind,
+  type ASTNode,
   type ASTVisitor,
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
 
-/** Default page size assumed for a list field whose `first` is not given. */
+/** Page size assumed for a list field whose `first` is not given (or is a variable left unset). */
 const DEFAULT_PAGE = 50;
+
+export interface QueryLimits {
+  maxDepth: number;
+  maxCost: number;
+}
 
 interface Walk {
   fragments: Record<string, FragmentDefinitionNode>;
-  variables: Record<string, unknown>;
+  /** A variable's page size; `undefined` while the request's variables are not known yet. */
+  pageOf: (variable: string) => number;
 }
 
 const firstArgument = (field: FieldNode, walk: Walk): number | undefined => {
   const arg = field.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'limit');
   if (!arg) return undefined;
   if (arg.value.kind === Kind.INT) return Number(arg.value.value);
-  if (arg.value.kind === Kind.VARIABLE) {
-    const value = walk.variables[arg.value.name.value];
-    return typeof value === 'number' ? value : DEFAULT_PAGE;
-  }
+  if (arg.value.kind === Kind.VARIABLE) return walk.pageOf(arg.value.name.value);
   return DEFAULT_PAGE;
 };
 
@@ -51,20 +58,60 @@ const measure = (set: SelectionSetNode, walk: Walk, seen: Set<string>): { depth:
 };
 
 /**
+ * A variable's page size: the request's value, else the operation's default, else what the
+ * resolvers default to. Without the request's variables (validation in Apollo runs before
+ * they are known, and is cached per document) a variable counts as 1, a lower bound:
+ * `queryCostPlugin` re-checks with the real values before anything executes.
+ */
+const pageSizes = (operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) => (name: string): number => {
+  if (!variables) return 1;
+  const value = variables[name];
+  if (typeof value === 'number') return value;
+  const fallback = operation.variableDefinitions?.find((d) => d.variable.name.value === name)?.defaultValue;
+  return value === undefined && fallback?.kind === Kind.INT ? Number(fallback.value) : DEFAULT_PAGE;
+};
+
+const fragmentsOf = (document: DocumentNode) =>
+  Object.fromEntries(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+
+const measureOperation = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) =>
+  measure(operation.selectionSet, { fragments: fragmentsOf(document), pageOf: pageSizes(operation, variables) }, new Set());
+
+const costError = (cost: number, limits: QueryLimits, node?: ASTNode) =>
+  new GraphQLError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, { ...(node ? { nodes: [node] } : {}), extensions: { code: 'QUERY_TOO_COSTLY', http: { status: 400 } } });
+
+/**
  * Rejects operations nested deeper than `maxDepth` (QUERY_TOO_DEEP) or whose estimated cost —
- * one per field, multiplied by page size under paginated fields — exceeds `maxCost`
- * (QUERY_TOO_COSTLY), before anything executes.
+ * one per field, multiplied by page size under paginated fields, `first: $n` counted at
+ * `$n` — exceeds `maxCost` (QUERY_TOO_COSTLY), before anything executes. Pass the request's
+ * variables when they are known (WebSocket); over HTTP `queryCostPlugin` finishes the job.
  */
 export const queryLimitsRule =
-  (limits: { maxDepth: number; maxCost: number }, variables: Record<string, unknown> = {}): ValidationRule =>
+  (limits: QueryLimits, variables?: Record<string, unknown>): ValidationRule =>
   (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
-      const fragments = Object.fromEntries(context.getDocument().definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
-      const { depth, cost } = measure(operation.selectionSet, { fragments, variables }, new Set());
+      const { depth, cost } = measureOperation(context.getDocument(), operation, variables);
       if (depth > limits.maxDepth) {
         context.reportError(new GraphQLError(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`, { nodes: [operation], extensions: { code: 'QUERY_TOO_DEEP' } }));
       } else if (cost > limits.maxCost) {
-        context.reportError(new GraphQLError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, { nodes: [operation], extensions: { code: 'QUERY_TOO_COSTLY' } }));
+        context.reportError(costError(cost, limits, operation));
       }
     },
   });
+
+/**
+ * The cost check with the request's variables, for Apollo: its validation rules see no
+ * variables, so `first: $n` is measured here, once the operation is resolved and before it
+ * executes. Without this, a page size passed as a variable would cost 1.
+ */
+export const queryCostPlugin = <TContext extends object>(limits: QueryLimits): ApolloServerPlugin<TContext> => ({
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ document, operation, request }) {
+        if (!operation?.variableDefinitions?.length) return;
+        const { cost } = measureOperation(document, operation, request.variables ?? {});
+        if (cost > limits.maxCost) throw costError(cost, limits, operation);
+      },
+    };
+  },
+});
