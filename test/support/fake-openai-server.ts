@@ -18,6 +18,8 @@ export interface FakeReply {
   readonly endAfter?: number;
   /** Stop sending after this many content tokens and keep the socket open (0: headers only). */
   readonly stallAfter?: number;
+  /** Pause after this many content tokens until `until` settles, then go on: lets a test act mid-reply without racing the stream. */
+  readonly holdAfter?: { readonly tokens: number; readonly until: Promise<unknown> };
   /** Never answer at all, not even headers: the SDK's own timeout phase. */
   readonly stallBeforeHeaders?: boolean;
 }
@@ -83,6 +85,7 @@ const streamReply = async (res: http.ServerResponse, body: RecordedRequest, repl
       if (reply.stallAfter === sentTokens) return; // leave the socket open and silent
       if (reply.cutAfter === sentTokens) return void res.socket?.destroy();
       if (reply.endAfter === sentTokens) return void res.end();
+      if (reply.holdAfter?.tokens === sentTokens) await reply.holdAfter.until;
       sentTokens += 1;
     }
     const due = started + index * (reply.tokenDelayMs ?? 0) - Date.now();
