@@ -1,6 +1,6 @@
 import type { ModelChoice, PromptMessage } from '../domain/chat/chat-types';
 import { ModelError } from '../domain/chat/model-error';
-import type { ChatModel, ConversationScope, HistoryCache, ReplyStream } from '../domain/chat/ports';
+import type { ChatModel, ConversationScope, HistoryCache, ReplyStream, TokenCounter } from '../domain/chat/ports';
 import type { Logger } from '../domain/ports/logger';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
 import { createReplyDeltaWriter } from './reply-delta-writer';
@@ -20,6 +20,8 @@ export interface GenerateReplyDeps {
   replies: ReplyStream;
   append: AppendChatMessages;
   cache: HistoryCache;
+  /** Counts the reply once, here, so no later send has to count it again. */
+  counter: TokenCounter;
   logger: Logger;
   /** Writer retries before the reply is reported failed (database briefly down). */
   persistAttempts?: number;
@@ -54,7 +56,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const result = await retry(deps.persistAttempts ?? 5, () => deps.append({ conversationId: job.scope.conversationId, userId: job.scope.userId, messages: [message], traceparent: job.traceparent }));
     const appended = result.messages[0];
     if (!appended) throw new Error('writer returned no message');
-    await deps.cache.push(job.scope, { seq: appended.seq, role: 'assistant', content: draft.content }, job.window);
+    await deps.cache.push(job.scope, { seq: appended.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window);
     return appended;
   };
 

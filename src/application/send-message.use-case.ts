@@ -1,4 +1,4 @@
-import type { ModelChoice, PromptMessage } from '../domain/chat/chat-types';
+import type { HistoryEntry, ModelChoice, PromptMessage } from '../domain/chat/chat-types';
 import type { ConversationReader, ConversationScope, HistoryCache, TokenCounter } from '../domain/chat/ports';
 import { toSendMessageCommand, type RawSendMessageInput } from '../domain/chat/send-message-input';
 import { historyBudget, historyWindow, trimToBudget, type ModelLimits } from '../domain/chat/token-budget';
@@ -43,18 +43,28 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     const command = toSendMessageCommand(input.raw, { maxContentChars: deps.chat.maxContentChars, newId: deps.ids.uuid });
     const scope: ConversationScope = { userId: input.userId, conversationId: command.conversationId };
     const limits = deps.models[command.model];
-    const budget = historyBudget(limits, systemTokens, deps.counter.count(command.content));
+    const contentTokens = deps.counter.count(command.content);
+    const budget = historyBudget(limits, systemTokens, contentTokens);
     if (budget < 0) throw new AppError('BAD_USER_INPUT', `content does not fit the ${command.model} model's context window`);
     const history = command.isNew ? { entries: [], cached: false } : await loadHistory({ ...deps, scope, limit: limits.historyLimit });
-    const kept = trimToBudget(history.entries, (entry) => deps.counter.count(entry.content), budget);
+    // Cached entries carry their count; the rest are counted lazily (trimming stops at the budget) and remembered.
+    const counted = new Map<HistoryEntry, number>();
+    const tokensOf = (entry: HistoryEntry): number => {
+      if (entry.tokens !== undefined) return entry.tokens;
+      const tokens = counted.get(entry) ?? deps.counter.count(entry.content);
+      counted.set(entry, tokens);
+      return tokens;
+    };
+    const kept = trimToBudget(history.entries, tokensOf, budget);
     const window = historyWindow(kept.length);
 
     const appended = await deps.append({ conversationId: command.conversationId, userId: input.userId, messages: [{ role: 'user', content: command.content }], traceparent: input.traceparent });
     const message = appended.messages[0];
     if (!message) throw new Error('writer returned no message');
-    const entry = { seq: message.seq, role: 'user' as const, content: command.content };
-    // A new conversation or a cache miss (re)creates the list whole; otherwise append to it.
-    const cacheWrite = history.cached && !command.isNew ? deps.cache.push(scope, entry, window) : deps.cache.fill(scope, [...history.entries, entry], window);
+    const entry: HistoryEntry = { seq: message.seq, role: 'user', content: command.content, tokens: contentTokens };
+    // A new conversation or a cache miss (re)creates the list whole, with the counts made here; otherwise append to it.
+    const refill = () => [...history.entries.map((e) => (counted.has(e) ? { ...e, tokens: counted.get(e) } : e)), entry];
+    const cacheWrite = history.cached && !command.isNew ? deps.cache.push(scope, entry, window) : deps.cache.fill(scope, refill(), window);
     await Promise.all([cacheWrite, deps.cache.markOwned(scope)]);
 
     const replyId = deps.ids.uuid();

@@ -28,14 +28,16 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
   const replies = createRedisReplyStream({ client: deps.redis.client(), prefix, maxLen: chat.replyStreamMaxLen, ttlSeconds: chat.replyStreamTtlSeconds, logger: deps.logger });
   const model = createChatModel(llm);
   if (!llm.baseUrl) deps.logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
-  const generate = createGenerateReply({ model, replies, append: deps.append, cache, logger: deps.logger });
+  // One encoder for the process: its tables are large and live outside the JS heap.
+  const counter = createTiktokenCounter();
+  const generate = createGenerateReply({ model, replies, append: deps.append, cache, counter, logger: deps.logger });
   const runner = createReplyRunner({ generate, replies, logger: deps.logger, drainMs: Math.floor(config.shutdownTimeoutMs / 2) });
   const sendMessage = createSendMessage({
     rateLimiter: createRedisRateLimiter({ client: deps.redis.client(), prefix, name: 'send', limit: chat.sendsPerMinute, windowMs: 60_000 }),
     conversations: queries,
     cache,
     append: deps.append,
-    counter: createTiktokenCounter(),
+    counter,
     ids: { uuid: randomUUID },
     startReply: (job) => runner.startReply(job),
     chat,

@@ -79,7 +79,9 @@ describe('chat history: token budget, cache and database fallback', () => {
 
     await converse('third question', conversationId);
     expect(historyOf(model.requests.at(-1)).map((m) => m.content)).toEqual(['first question', 'Echo: first question', 'second question', 'Echo: second question']);
-    const cached = (await redis.lrange(key, 0, -1)).map((item) => (JSON.parse(item) as { content: string }).content);
-    expect(cached).toEqual(['first question', 'Echo: first question', 'second question', 'Echo: second question', 'third question', 'Echo: third question']);
+    const cached = (await redis.lrange(key, 0, -1)).map((item) => JSON.parse(item) as { content: string; tokens?: number });
+    expect(cached.map((e) => e.content)).toEqual(['first question', 'Echo: first question', 'second question', 'Echo: second question', 'third question', 'Echo: third question']);
+    // Every entry carries its tiktoken count (backfilled, sent, and the reply), so no later send recounts it.
+    expect(cached.map((e) => e.tokens)).toEqual(cached.map((e) => counter.count(e.content)));
   });
 });

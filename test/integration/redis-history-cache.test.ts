@@ -50,6 +50,14 @@ describe('Redis history cache', () => {
     await expect(cache().read(scope)).resolves.toBeNull();
   });
 
+  it('keeps token counts through fill and push, and drops a malformed count but not its entry', async () => {
+    const scope = newScope();
+    await cache().fill(scope, [{ ...entry(1), tokens: 7 }, entry(2)], 10);
+    await cache().push(scope, { ...entry(3), tokens: 0 }, 10);
+    await redis.client().rpush(historyKey(scope), JSON.stringify({ ...entry(4), tokens: -1 }), JSON.stringify({ ...entry(5), tokens: '9' }));
+    await expect(cache().read(scope)).resolves.toEqual([{ ...entry(1), tokens: 7 }, entry(2), { ...entry(3), tokens: 0 }, entry(4), entry(5)]);
+  });
+
   it('push appends newest last and trims to the window', async () => {
     const scope = newScope();
     await cache().fill(scope, entries(1, 3), 4);

@@ -15,14 +15,21 @@ const isEntry = (value: unknown): value is HistoryEntry => {
   return typeof seq === 'number' && (role === 'user' || role === 'assistant') && typeof content === 'string';
 };
 
+const isCount = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
+
 const parseEntry = (raw: string): HistoryEntry | undefined => {
   try {
     const value: unknown = JSON.parse(raw);
-    return isEntry(value) ? { seq: value.seq, role: value.role, content: value.content } : undefined;
+    if (!isEntry(value)) return undefined;
+    // A bad count is dropped, not trusted: the entry is still whole, and its tokens get counted again.
+    return { seq: value.seq, role: value.role, content: value.content, ...(isCount(value.tokens) ? { tokens: value.tokens } : {}) };
   } catch {
     return undefined;
   }
 };
+
+const serialize = (entry: HistoryEntry) =>
+  JSON.stringify({ seq: entry.seq, role: entry.role, content: entry.content, ...(isCount(entry.tokens) ? { tokens: entry.tokens } : {}) });
 
 const checkWindow = (window: number) => {
   // LTRIM -0 -1 and slice(-0) both keep everything, so a zero window would silently mean "unbounded".
@@ -58,7 +65,7 @@ export const createRedisHistoryCache = ({ client, prefix, ttlSeconds }: RedisHis
     async fill(scope, entries, window) {
       checkWindow(window);
       const key = keys.history(scope);
-      const kept = entries.slice(-window).map((entry) => JSON.stringify({ seq: entry.seq, role: entry.role, content: entry.content }));
+      const kept = entries.slice(-window).map(serialize);
       const multi = client.multi().del(key);
       if (kept.length > 0) multi.rpush(key, ...kept).expire(key, ttlSeconds);
       await execOrThrow(multi);
@@ -66,7 +73,7 @@ export const createRedisHistoryCache = ({ client, prefix, ttlSeconds }: RedisHis
     async push(scope, entry, window) {
       checkWindow(window);
       const key = keys.history(scope);
-      const item = JSON.stringify({ seq: entry.seq, role: entry.role, content: entry.content });
+      const item = serialize(entry);
       // RPUSHX: append only to a list that exists. If it expired meanwhile, a fresh one-item list
       // would pass for the whole history; leaving it absent makes the next send reload from the database.
       await execOrThrow(client.multi().rpushx(key, item).ltrim(key, -window, -1).expire(key, ttlSeconds));
