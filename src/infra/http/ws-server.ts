@@ -1,4 +1,4 @@
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getOperationAST, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
@@ -11,7 +11,8 @@ import type { Logger } from '../logger';
 import { codesOf } from '../metrics/graphql-metrics';
 import type { WsMetrics } from '../metrics/ws-metrics';
 import { contextFor } from './http-context';
-import { queryLimitsRule } from './limits/query-limits';
+import { variableCostError } from './limits/query-limits';
+import { createValidatedDocuments } from './limits/validated-documents';
 
 /** setTimeout overflows past 2^31-1 ms; longer tokens are re-armed by reconnects anyway. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -41,6 +42,7 @@ export const createWsServer = (deps: {
     metrics?.countErrors(codesOf(formatted));
     return formatted;
   };
+  const validated = createValidatedDocuments(deps.schema, deps.limits);
   const wsServer = new WebSocketServer({ server: deps.httpServer, path: '/graphql', maxPayload: deps.limits.bodyLimitBytes });
   wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
   const cleanup = useServer<Record<string, unknown>, SocketExtra>(
@@ -68,23 +70,18 @@ export const createWsServer = (deps: {
         metrics?.closed(ctx.extra);
       },
       // The new subscription is already registered when this runs, hence ">". Parsing and
-      // validation happen here, not in graphql-ws's `validate`, because only here are the
-      // operation's variables known, and the cost of `first: $n` depends on them.
+      // validation happen here, not in graphql-ws's `validate`: here they can be remembered per
+      // document, and the operation's variables are known for the cost of `first: $n`.
       onSubscribe: (ctx, id, payload) => {
         if (Object.keys(ctx.subscriptions).length > deps.limits.maxSubscriptionsPerConnection) {
           return [new GraphQLError(`at most ${deps.limits.maxSubscriptionsPerConnection} operations per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
         }
         metrics?.subscribing(ctx.extra, id);
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error];
-          throw error;
-        }
+        const { document, errors } = validated(payload.query);
+        if (errors) return [...errors];
         const variableValues = payload.variables ?? {};
-        const errors = validate(deps.schema, document, [...specifiedRules, queryLimitsRule(deps.limits, variableValues)]);
-        if (errors.length > 0) return errors;
+        const costly = variableCostError(deps.limits, document, getOperationAST(document, payload.operationName), variableValues);
+        if (costly) return [costly];
         return { schema: deps.schema, document, variableValues, operationName: payload.operationName };
       },
       onOperation: (ctx, id, _payload, args) => metrics?.executed(ctx.extra, id, args),

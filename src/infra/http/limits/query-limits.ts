@@ -23,7 +23,7 @@ export interface QueryLimits {
 
 interface Walk {
   fragments: Record<string, FragmentDefinitionNode>;
-  /** A variable's page size; `undefined` while the request's variables are not known yet. */
+  /** A variable's page size. */
   pageOf: (variable: string) => number;
 }
 
@@ -59,9 +59,9 @@ const measure = (set: SelectionSetNode, walk: Walk, seen: Set<string>): { depth:
 
 /**
  * A variable's page size: the request's value, else the operation's default, else what the
- * resolvers default to. Without the request's variables (validation in Apollo runs before
- * they are known, and is cached per document) a variable counts as 1, a lower bound:
- * `queryCostPlugin` re-checks with the real values before anything executes.
+ * resolvers default to. Without the request's variables (validation runs before they are
+ * known, and is cached per document) a variable counts as 1, a lower bound:
+ * `variableCostError` re-checks with the real values before anything executes.
  */
 const pageSizes = (operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) => (name: string): number => {
   if (!variables) return 1;
@@ -83,14 +83,15 @@ const costError = (cost: number, limits: QueryLimits, node?: ASTNode) =>
 /**
  * Rejects operations nested deeper than `maxDepth` (QUERY_TOO_DEEP) or whose estimated cost —
  * one per field, multiplied by page size under paginated fields, `first: $n` counted at
- * `$n` — exceeds `maxCost` (QUERY_TOO_COSTLY), before anything executes. Pass the request's
- * variables when they are known (WebSocket); over HTTP `queryCostPlugin` finishes the job.
+ * `$n` — exceeds `maxCost` (QUERY_TOO_COSTLY), before anything executes. Validation sees no
+ * variables (and its outcome is cached per document), so a variable page size counts as 1
+ * here; `variableCostError` finishes the job per request.
  */
 export const queryLimitsRule =
-  (limits: QueryLimits, variables?: Record<string, unknown>): ValidationRule =>
+  (limits: QueryLimits): ValidationRule =>
   (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
-      const { depth, cost } = measureOperation(context.getDocument(), operation, variables);
+      const { depth, cost } = measureOperation(context.getDocument(), operation, undefined);
       if (depth > limits.maxDepth) {
         context.reportError(new GraphQLError(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`, { nodes: [operation], extensions: { code: 'QUERY_TOO_DEEP' } }));
       } else if (cost > limits.maxCost) {
@@ -98,6 +99,16 @@ export const queryLimitsRule =
       }
     },
   });
+
+/**
+ * The exact cost of an operation that takes variables, once they are known; validation (which
+ * may be cached per document, as Apollo does) counted each variable page size as 1.
+ */
+export const variableCostError = (limits: QueryLimits, document: DocumentNode, operation: OperationDefinitionNode | null | undefined, variables: Record<string, unknown> | undefined) => {
+  if (!operation?.variableDefinitions?.length) return undefined;
+  const { cost } = measureOperation(document, operation, variables ?? {});
+  return cost > limits.maxCost ? costError(cost, limits, operation) : undefined;
+};
 
 /**
  * The cost check with the request's variables, for Apollo: its validation rules see no
@@ -108,9 +119,8 @@ export const queryCostPlugin = <TContext extends object>(limits: QueryLimits): A
   async requestDidStart() {
     return {
       async didResolveOperation({ document, operation, request }) {
-        if (!operation?.variableDefinitions?.length) return;
-        const { cost } = measureOperation(document, operation, request.variables ?? {});
-        if (cost > limits.maxCost) throw costError(cost, limits, operation);
+        const error = variableCostError(limits, document, operation, request.variables);
+        if (error) throw error;
       },
     };
   },

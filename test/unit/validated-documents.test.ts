@@ -1,0 +1,48 @@
+import { buildSchema } from 'graphql';
+import { createValidatedDocuments } from '../../src/infra/http/limits/validated-documents';
+
+const schema = buildSchema(`
+  type Item { id: ID! items(first: Int): [Item!]! }
+  type Query { items(first: Int): [Item!]! }
+`);
+const LIMITS = { maxDepth: 3, maxCost: 100 };
+
+describe('validated documents (WebSocket parse + validate, remembered per query text)', () => {
+  it('hands back the same parsed document for the same text instead of parsing it again', () => {
+    const validated = createValidatedDocuments(schema, LIMITS);
+    const first = validated('{ items { id } }');
+    expect(first.errors).toBeUndefined();
+    expect(validated('{ items { id } }').document).toBe(first.document);
+  });
+
+  it('reports syntax, schema and limit errors, and remembers them too', () => {
+    const validated = createValidatedDocuments(schema, LIMITS);
+    expect(validated('{ items {').errors?.[0]?.message).toMatch(/Syntax Error/);
+    expect(validated('{ nope }').errors?.[0]?.message).toMatch(/Cannot query field "nope"/);
+    const deep = '{ items { items { items { items { id } } } } }';
+    expect(validated(deep).errors?.[0]?.extensions).toEqual({ code: 'QUERY_TOO_DEEP' });
+    expect(validated(deep).errors).toBe(validated(deep).errors);
+  });
+
+  it('counts a variable page size as 1 here, leaving the exact cost to the per-request check', () => {
+    const validated = createValidatedDocuments(schema, LIMITS);
+    expect(validated('query($n: Int) { items(first: $n) { id } }').errors).toBeUndefined();
+    expect(validated('{ items(first: 500) { id } }').errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COSTLY' });
+  });
+
+  it('forgets the least recently used text beyond 256, and never keeps a very long one', () => {
+    const validated = createValidatedDocuments(schema, LIMITS);
+    const text = (i: number) => `query Q${i} { items { id } }`;
+    const documents = [validated(text(0)).document];
+    for (let i = 1; i <= 256; i += 1) {
+      documents.push(validated(text(i)).document);
+      if (i === 200) validated(text(0)); // used again: no longer the least recently used
+    }
+    // 257 texts seen, room for 256: Q1 went, Q0 (used at 200) and Q2 stayed.
+    expect(validated(text(0)).document).toBe(documents[0]);
+    expect(validated(text(2)).document).toBe(documents[2]);
+    expect(validated(text(1)).document).not.toBe(documents[1]); // parsed again (and Q3 goes instead)
+    const long = `{ items { id } } # ${'x'.repeat(9_000)}`;
+    expect(validated(long).document).not.toBe(validated(long).document);
+  });
+});
