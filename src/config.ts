@@ -94,6 +94,7 @@ const envSchema = z.object({
   HISTORY_CACHE_TTL_SECONDS: int(86_400, 1),
   REPLY_STREAM_MAX_LEN: int(10_000, 10),
   REPLY_STREAM_TTL_SECONDS: int(3_600, 10),
+  REPLY_LEASE_MS: int(30_000, 300),
   JWT_SECRET: z.preprocess(unset, z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_ISSUER: str('agent-relay'),
   JWT_AUDIENCE: str('agent-relay'),
@@ -169,6 +170,7 @@ const shape = (env: Env) => {
       historyCacheTtlSeconds: env.HISTORY_CACHE_TTL_SECONDS,
       replyStreamMaxLen: env.REPLY_STREAM_MAX_LEN,
       replyStreamTtlSeconds: env.REPLY_STREAM_TTL_SECONDS,
+      replyLeaseMs: env.REPLY_LEASE_MS,
     },
     auth: {
       jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,

@@ -271,7 +271,7 @@ export type ReplyCompleted = ChatStreamEvent & {
 
 export type ReplyFailed = ChatStreamEvent & {
   __typename?: 'ReplyFailed';
-  /** MODEL_TIMEOUT, MODEL_REJECTED, MODEL_UNAVAILABLE, MODEL_STREAM_CUT or INTERNAL. */
+  /** MODEL_TIMEOUT, MODEL_REJECTED, MODEL_UNAVAILABLE, MODEL_STREAM_CUT, INTERNAL, or INTERRUPTED (the process generating the reply stopped without finishing it). */
   code: Scalars['String']['output'];
   cursor: Scalars['String']['output'];
   /** Set when the text produced before the failure was stored as a partial message. */

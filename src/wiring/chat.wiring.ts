@@ -14,6 +14,7 @@ import type { Logger } from '../infra/logger';
 import type { RedisClients } from '../infra/redis/create-redis';
 import { createRedisHistoryCache } from '../infra/redis/redis-history-cache';
 import { createRedisRateLimiter } from '../infra/redis/redis-rate-limiter';
+import { createRedisReplyLeases } from '../infra/redis/redis-reply-leases';
 import { createRedisReplyStream } from '../infra/redis/redis-reply-stream';
 import type { RelayWaker } from '../domain/ports/relay-waker';
 import type { ResolverDeps } from '../resolvers';
@@ -31,7 +32,8 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
   // One encoder for the process: its tables are large and live outside the JS heap.
   const counter = createTiktokenCounter();
   const generate = createGenerateReply({ model, replies, append: deps.append, cache, counter, logger: deps.logger });
-  const runner = createReplyRunner({ generate, replies, logger: deps.logger, drainMs: Math.floor(config.shutdownTimeoutMs / 2) });
+  const leases = createRedisReplyLeases({ client: deps.redis.client(), prefix });
+  const runner = createReplyRunner({ generate, replies, leases, leaseMs: chat.replyLeaseMs, logger: deps.logger, drainMs: Math.floor(config.shutdownTimeoutMs / 2) });
   const sendMessage = createSendMessage({
     rateLimiter: createRedisRateLimiter({ client: deps.redis.client(), prefix, name: 'send', limit: chat.sendsPerMinute, windowMs: 60_000 }),
     conversations: queries,

@@ -1,30 +1,8 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { testEnv } from '../support/test-config';
 import { createTestDatabase } from '../support/test-database';
 import { loadConfig } from '../../src/config';
-import { deferred } from '../support/eventually';
+import { startMain } from '../support/main-process';
 import { deleteTopic } from '../support/kafka-admin';
-
-const root = path.resolve(__dirname, '../..');
-
-/** Runs src/main.ts as a real process with exactly the given environment. */
-const startMain = (env: Record<string, string | undefined>) => {
-  // node --import tsx (not the tsx CLI) so signals reach the service itself, as with `node dist/main.js`.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { PATH: process.env['PATH'], ...env } as NodeJS.ProcessEnv,
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    // 'close', not 'exit': exit can fire before the pipes drain, losing the last log lines.
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { child, exited, output: () => stdout };
-};
 
 describe('the service process', () => {
   it('prints every config problem and exits 1', async () => {
@@ -63,13 +41,8 @@ describe('the service process', () => {
     if (!config.ok) throw new Error('bad test env');
     const database = await createTestDatabase(config.config.db);
     const main = startMain(env);
-    const listening = deferred<string>();
-    main.child.stdout.on('data', () => {
-      const match = /at (http:\/\/[^"\s]+\/graphql)/.exec(main.output());
-      if (match?.[1]) listening.resolve(match[1]);
-    });
     try {
-      const url = await listening.promise;
+      const url = await main.listening;
       const ready = await fetch(url.replace(/graphql$/, 'readyz'));
       expect(ready.status).toBe(200);
       main.child.kill('SIGTERM');

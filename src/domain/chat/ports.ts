@@ -51,6 +51,20 @@ export interface ReplyStream {
   latestReply(scope: ConversationScope): Promise<string | null>;
 }
 
+export type ReplyRef = ConversationScope & { readonly replyId: string };
+
+/**
+ * Leases on replies being generated, shared by every API process: the process producing a
+ * reply renews its lease while it streams and releases it when the reply ended. A lease that
+ * ran out means that process died mid-reply.
+ * Guarantee: `takeExpired` hands each expired lease to exactly one caller and removes it.
+ */
+export interface ReplyLeases {
+  renew(replies: readonly ReplyRef[], until: Date): Promise<void>;
+  release(reply: ReplyRef): Promise<void>;
+  takeExpired(now: Date, limit: number): Promise<ReplyRef[]>;
+}
+
 /** Conversations and persisted history as the API reads them. */
 export interface ConversationReader {
   /** The owner, or null when the conversation does not exist. */
