@@ -121,9 +121,10 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     expect(Number(count?.n)).toBe(1);
   });
 
-  const envelopeOf = (message: Awaited<ReturnType<typeof claim>>['messages'][number], overrides: { eventId?: string } = {}) => ({
+  const envelopeOf = (message: Awaited<ReturnType<typeof claim>>['messages'][number], overrides: { eventId?: string; messageId?: string } = {}) => ({
     schemaVersion: 1 as const, eventId: overrides.eventId ?? message.eventId, eventType: 'chat.message.created' as const, conversationId: message.aggregateId,
-    seq: message.aggregateSeq, occurredAt: message.createdAt.toISOString(), payload: message.payload as never,
+    seq: message.aggregateSeq, occurredAt: message.createdAt.toISOString(),
+    payload: { ...(message.payload as object), ...(overrides.messageId ? { messageId: overrides.messageId } : {}) } as never,
   });
 
   it('marks poison rows DEAD, by outbox id or by event id, each with its own reason, in the transaction that persists the batch', async () => {
@@ -144,13 +145,42 @@ describe('MikroORM outbox relay store on MariaDB', () => {
   it('rolls the poison marks back with the batch when its history insert fails', async () => {
     const { eventIds } = await f.write(2);
     const [poison, good] = (await claim()).messages;
-    // A second event id for a (conversation, seq) already taken: the history insert hits its unique key.
-    const clash = envelopeOf(good!, { eventId: randomUUID() });
+    // Another message at a (conversation, seq) already taken: the history insert hits its unique key.
+    const clash = envelopeOf(good!, { eventId: randomUUID(), messageId: randomUUID() });
     await f.history.persist({ events: [{ envelope: envelopeOf(good!), outboxId: good!.id }], now: new Date() });
     await expect(
       f.history.persist({ events: [{ envelope: clash }], poison: [{ outboxId: poison!.id, reason: 'poison: value is not JSON' }], now: new Date() }),
     ).rejects.toThrow();
     expect((await f.rowsOf(eventIds)).map((r) => r.status)).toEqual(['PENDING', 'CONSUMED']);
+  });
+
+  it("stores a message once when a writer retry appended it twice (same message id, two events), and consumes both rows", async () => {
+    // A writer whose commit succeeded but whose reply was lost retries the append: same message id, new event and seq.
+    const conversationId = randomUUID();
+    const message = { role: 'assistant' as const, content: 'the reply', messageId: randomUUID() };
+    const first = await f.append({ conversationId, userId: 'user-1', messages: [message] });
+    const retry = await f.append({ conversationId, userId: 'user-1', messages: [message] });
+    const eventIds = [first.messages[0]!.eventId, retry.messages[0]!.eventId];
+    const claimed = (await claim()).messages;
+    const events = claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id }));
+    await expect(f.history.persist({ events: [events[0]!], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0 });
+    await expect(f.history.persist({ events: [events[1]!], now: new Date() })).resolves.toEqual({ inserted: 0, duplicates: 1 });
+    expect((await f.rowsOf(eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED']);
+    const rows = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE id = ?', [message.messageId]);
+    expect(Number(rows[0]?.n)).toBe(1);
+  });
+
+  it('keeps the first of two events for one message id within one batch', async () => {
+    const conversationId = randomUUID();
+    const message = { role: 'user' as const, content: 'hello', messageId: randomUUID() };
+    await f.append({ conversationId, userId: 'user-1', messages: [message] });
+    await f.append({ conversationId, userId: 'user-1', messages: [message] });
+    const claimed = (await claim()).messages;
+    await expect(f.history.persist({ events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })), now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 1 });
+    const [stored] = await f.sql.query<{ seq: number }>('SELECT seq FROM chat_messages WHERE id = ?', [message.messageId]);
+    expect(stored?.seq).toBe(1);
+    const [conversation] = await f.sql.query<{ message_count: number }>('SELECT message_count FROM conversations WHERE id = ?', [conversationId]);
+    expect(conversation?.message_count).toBe(1);
   });
 
   it('fences a relay whose lease expired: its ack changes nothing after another relay re-claims', async () => {

@@ -12,7 +12,7 @@ export interface InMemoryHistoryStore extends HistoryStore {
   failNextPersists(times: number, error?: Error): void;
 }
 
-/** History keyed by event id: a copy of an event already stored inserts nothing. */
+/** History keyed by event id and message id: a copy of either already stored inserts nothing. */
 export const createInMemoryHistoryStore = (): InMemoryHistoryStore => {
   const history: ChatMessageEnvelope[] = [];
   const persistCalls: ConsumedEvent[][] = [];
@@ -32,11 +32,12 @@ export const createInMemoryHistoryStore = (): InMemoryHistoryStore => {
         throw failures.error;
       }
       poison.push(...poisonRecords);
-      const known = new Set(history.map((e) => e.eventId));
+      // Like the real store: a second event for a message already stored is a duplicate too.
+      const known = new Set(history.flatMap((e) => [e.eventId, e.payload.messageId]));
       let inserted = 0;
       for (const { envelope } of events) {
-        if (known.has(envelope.eventId)) continue;
-        known.add(envelope.eventId);
+        if (known.has(envelope.eventId) || known.has(envelope.payload.messageId)) continue;
+        known.add(envelope.eventId).add(envelope.payload.messageId);
         history.push(envelope);
         inserted += 1;
       }

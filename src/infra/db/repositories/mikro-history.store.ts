@@ -10,9 +10,27 @@ const HISTORY_COLUMNS =
 
 const uniqueByEventId = (events: readonly ConsumedEvent[]) => [...new Map(events.map((e) => [e.envelope.eventId, e])).values()];
 
-const existingEventIds = async (em: EntityManager, eventIds: string[]) => {
-  const rows = await em.execute<{ event_id: string }[]>(`SELECT event_id FROM chat_messages WHERE event_id IN (${placeholders(eventIds)})`, eventIds);
-  return new Set(rows.map((row) => row.event_id));
+/**
+ * The events of the batch whose message is not in history yet. A copy of an event (same event
+ * id) is a redelivery; a second event for one message id is a writer retry whose first attempt
+ * did commit (its reply was lost), so the message is stored already, or earlier in this batch.
+ * Both are duplicates: their rows are marked CONSUMED, nothing is inserted twice, and no
+ * unique-key failure can hold the partition.
+ */
+const freshEvents = async (em: EntityManager, unique: readonly ConsumedEvent[]) => {
+  const eventIds = unique.map((e) => e.envelope.eventId);
+  const messageIds = unique.map((e) => e.envelope.payload.messageId);
+  const rows = await em.execute<{ id: string; event_id: string }[]>(
+    `SELECT id, event_id FROM chat_messages WHERE event_id IN (${placeholders(eventIds)}) OR id IN (${placeholders(messageIds)})`,
+    [...eventIds, ...messageIds],
+  );
+  const seenEvents = new Set(rows.map((row) => row.event_id));
+  const seenMessages = new Set(rows.map((row) => row.id));
+  return unique.filter(({ envelope }) => {
+    if (seenEvents.has(envelope.eventId) || seenMessages.has(envelope.payload.messageId)) return false;
+    seenMessages.add(envelope.payload.messageId);
+    return true;
+  });
 };
 
 const insertHistory = async (em: EntityManager, events: readonly ConsumedEvent[], now: Date) => {
@@ -79,8 +97,7 @@ export const createMikroHistoryStore = (database: Database): HistoryStore => ({
       if (poison.length > 0) await markDead(em, poison, now);
       if (events.length === 0) return { inserted: 0, duplicates: 0 };
       const unique = uniqueByEventId(events);
-      const existing = await existingEventIds(em, unique.map((e) => e.envelope.eventId));
-      const fresh = unique.filter((e) => !existing.has(e.envelope.eventId));
+      const fresh = await freshEvents(em, unique);
       if (fresh.length > 0) {
         await insertHistory(em, fresh, now);
         await bumpConversations(em, fresh);
