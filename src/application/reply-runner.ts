@@ -20,8 +20,10 @@ export const INTERRUPTED_REPLY = {
  * A process can also die without stopping. Every running reply holds a lease, renewed every
  * third of `leaseMs`; every API process sweeps leases that ran out (their process is gone)
  * and ends those replies with a FAILED event (code INTERRUPTED), so their subscribers are
- * told instead of waiting forever. Only a process that stalls for two thirds of the lease
- * can lose a live reply to a sweep, so the lease is long (30 s by default).
+ * told instead of waiting forever. A lease can also run out while its reply lives (the
+ * process stalled, Redis was unreachable for the renewals, a release failed after the reply
+ * ended), so the interrupt is conditional: nothing is added to a reply that already ended, and
+ * a reply whose last event is younger than the lease, by the Redis clock, gets another lease.
  */
 export const createReplyRunner = (deps: { generate: GenerateReply; replies: ReplyStream; leases: ReplyLeases; leaseMs: number; logger: Logger; drainMs: number }) => {
   const inFlight = new Map<string, { done: Promise<void>; abort: AbortController; ref: ReplyRef }>();
@@ -49,16 +51,24 @@ export const createReplyRunner = (deps: { generate: GenerateReply; replies: Repl
     await deps.leases.renew([...inFlight.values()].map((r) => r.ref), leaseEnd());
   };
 
+  /** One expired lease: keep our own reply, leave an ended one, give a still-moving one another lease. */
+  const settle = async (ref: ReplyRef) => {
+    if (inFlight.has(ref.replyId)) return deps.leases.renew([ref], leaseEnd()); // late only because this process stalled
+    const outcome = await deps.replies.interrupt(ref, INTERRUPTED_REPLY, deps.leaseMs);
+    if (outcome === 'active') return deps.leases.renew([ref], leaseEnd());
+    if (outcome === 'interrupted') deps.logger.warn({ replyId: ref.replyId, conversationId: ref.conversationId }, 'reply abandoned by a process that stopped without finishing it: ended as INTERRUPTED');
+  };
+
   const sweep = async () => {
     const expired = await deps.leases.takeExpired(new Date(), SWEEP_BATCH);
     for (const ref of expired) {
-      // Our own reply, late only because this process stalled: keep it.
-      if (inFlight.has(ref.replyId)) {
-        await deps.leases.renew([ref], leaseEnd());
-        continue;
+      try {
+        await settle(ref);
+      } catch (error) {
+        // Taken but not settled: put the lease back as expired, so the next sweep tries again.
+        deps.logger.warn({ err: error, replyId: ref.replyId }, 'abandoned reply not settled; retrying at the next sweep');
+        await deps.leases.renew([ref], new Date()).catch(() => undefined);
       }
-      deps.logger.warn({ replyId: ref.replyId, conversationId: ref.conversationId }, 'reply abandoned by a process that stopped without finishing it: ending it as INTERRUPTED');
-      await deps.replies.append(ref, INTERRUPTED_REPLY);
     }
   };
 

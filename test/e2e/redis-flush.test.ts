@@ -52,9 +52,8 @@ describe('relay with its Redis state flushed', () => {
   it('recreates its Job Schedulers and still delivers rows that no wake-up announced', async () => {
     await testApp.app.useCases.appendChatMessages({ conversationId: randomUUID(), userId: 'u1', messages: [aChatMessage()] });
     await eventually(async () => expect(await statuses()).toEqual(['CONSUMED']));
+    // FLUSHDB is atomic; what follows proves the app recovers from it (the scheduler comes back on its own).
     await redis.flushdb();
-    // Not "no keys at all": the running app writes Redis again within milliseconds; the scheduler must not survive the flush.
-    expect((await redis.keys('*')).some((key) => key.includes('outbox-relay-scan'))).toBe(false);
     // A row committed with no wake-up: only the (recreated) scheduled scan can publish it.
     await silentWriter({ conversationId: randomUUID(), userId: 'u1', messages: [aChatMessage()] });
     await eventually(async () => expect(await statuses()).toEqual(['CONSUMED', 'CONSUMED']), { timeoutMs: 20_000 });

@@ -243,6 +243,41 @@ describe('Redis reply stream', () => {
     await expect(stream.latestReply({ userId: randomUUID(), conversationId: older.conversationId })).resolves.toBeNull();
   });
 
+  describe('interrupt (an abandoned reply)', () => {
+    const INTERRUPTED: ReplyEvent & { kind: 'FAILED' } = { kind: 'FAILED', code: 'INTERRUPTED', message: 'gone', partialMessageId: null };
+
+    it('ends a quiet reply: its readers get the event after what it streamed', async () => {
+      const scope = newReply();
+      await appendAll(scope, [token('a')]);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await expect(stream.interrupt(scope, INTERRUPTED, 20)).resolves.toBe('interrupted');
+      expect((await collect(stream.read(scope, {}))).map((e) => e.event)).toEqual([token('a'), INTERRUPTED]);
+    });
+
+    it('adds nothing to a reply that already ended', async () => {
+      const scope = newReply();
+      await appendAll(scope, [token('a'), COMPLETED]);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await expect(stream.interrupt(scope, INTERRUPTED, 20)).resolves.toBe('ended');
+      expect((await collect(stream.read(scope, {}))).map((e) => e.event)).toEqual([token('a'), COMPLETED]);
+    });
+
+    it('leaves a reply alone whose last event is younger than the quiet period', async () => {
+      const scope = newReply();
+      await appendAll(scope, [token('a')]);
+      await expect(stream.interrupt(scope, INTERRUPTED, 60_000)).resolves.toBe('active');
+      await expect(client.xlen(`${prefix}:chat:reply:${scope.userId}:${scope.conversationId}:${scope.replyId}`)).resolves.toBe(1);
+    });
+
+    it('never makes the interrupted reply the latest one of its conversation', async () => {
+      const dead = newReply();
+      const newer = { ...dead, replyId: randomUUID() };
+      await appendAll(newer, [token('b')]);
+      await expect(stream.interrupt(dead, INTERRUPTED, 20)).resolves.toBe('interrupted');
+      await expect(stream.latestReply(dead)).resolves.toBe(newer.replyId);
+    });
+  });
+
   it('falls back to polling when no notification arrives (no subscriber)', async () => {
     const polling = createRedisReplyStream({ client, prefix, maxLen: 1000, ttlSeconds: TTL_SECONDS, pollIntervalMs: 20 });
     const scope = newReply();

@@ -10,10 +10,22 @@ const LEASE_MS = 60;
 const scope = { userId: 'u1', conversationId: 'c1' };
 const aJob = (replyId: string): ReplyJob => ({ scope, replyId, choice: 'WORKER', thinking: false, prompt: [], window: 32 });
 
-const setup = (generate: GenerateReply) => {
+type Outcome = Awaited<ReturnType<ReplyStream['interrupt']>>;
+
+/** `outcomes` decides what interrupting a reply id finds, call by call (default: it interrupts); an Error fails that call. */
+const setup = (generate: GenerateReply, outcomes: Record<string, () => Outcome | Error> = {}) => {
   const leases = createInMemoryReplyLeases();
   const appended: { ref: ReplyRef; event: ReplyEvent }[] = [];
-  const replies = { append: async (ref: ReplyRef, event: ReplyEvent) => (appended.push({ ref, event }), '1-0') } as unknown as ReplyStream;
+  const replies = {
+    append: async (ref: ReplyRef, event: ReplyEvent) => (appended.push({ ref, event }), '1-0'),
+    interrupt: async (ref: ReplyRef, event: ReplyEvent, quietMs: number): Promise<Outcome> => {
+      const outcome = outcomes[ref.replyId]?.() ?? 'interrupted';
+      if (outcome instanceof Error) throw outcome;
+      expect(quietMs).toBe(LEASE_MS);
+      if (outcome === 'interrupted') appended.push({ ref, event });
+      return outcome;
+    },
+  } as unknown as ReplyStream;
   const runner = createReplyRunner({ generate, replies, leases, leaseMs: LEASE_MS, logger: createRecordingLogger(), drainMs: 1_000 });
   return { leases, appended, runner };
 };
@@ -67,6 +79,26 @@ describe('reply runner: leases on running replies', () => {
     expect(appended).toEqual([]);
     expect(leases.until.get('mine')).toBeGreaterThan(Date.now());
     finish.resolve();
+    await runner.stop();
+  });
+
+  it('gives a reply that is still moving another lease instead of interrupting it, and leaves an ended one alone', async () => {
+    const { leases, appended, runner } = setup(async () => undefined, { moving: () => 'active', ended: () => 'ended' });
+    await leases.renew([{ ...scope, replyId: 'moving' }, { ...scope, replyId: 'ended' }], new Date(Date.now() - 1));
+    await runner.start();
+    await eventually(() => expect(leases.until.get('moving')).toBeGreaterThan(Date.now()));
+    expect(leases.until.has('ended')).toBe(false);
+    expect(appended).toEqual([]);
+    await runner.stop();
+  });
+
+  it('puts a lease it could not settle back for the next sweep, and settles the others of the batch', async () => {
+    let calls = 0;
+    const { leases, appended, runner } = setup(async () => undefined, { broken: () => (calls++ === 0 ? new Error('redis hiccup') : 'interrupted') });
+    await leases.renew([{ ...scope, replyId: 'broken' }, { ...scope, replyId: 'fine' }], new Date(Date.now() - 1));
+    await runner.start();
+    await eventually(() => expect(appended.map((a) => a.ref.replyId).sort()).toEqual(['broken', 'fine']));
+    expect(calls).toBe(2);
     await runner.stop();
   });
 

@@ -15,13 +15,13 @@ describe('validated documents (WebSocket parse + validate, remembered per query 
     expect(validated('{ items { id } }').document).toBe(first.document);
   });
 
-  it('reports syntax, schema and limit errors, and remembers them too', () => {
+  it('reports syntax, schema and limit errors, without remembering them', () => {
     const validated = createValidatedDocuments(schema, LIMITS);
     expect(validated('{ items {').errors?.[0]?.message).toMatch(/Syntax Error/);
     expect(validated('{ nope }').errors?.[0]?.message).toMatch(/Cannot query field "nope"/);
     const deep = '{ items { items { items { items { id } } } } }';
     expect(validated(deep).errors?.[0]?.extensions).toEqual({ code: 'QUERY_TOO_DEEP' });
-    expect(validated(deep).errors).toBe(validated(deep).errors);
+    expect(validated(deep).errors).not.toBe(validated(deep).errors);
   });
 
   it('counts a variable page size as 1 here, leaving the exact cost to the per-request check', () => {
@@ -30,15 +30,16 @@ describe('validated documents (WebSocket parse + validate, remembered per query 
     expect(validated('{ items(first: 500) { id } }').errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COSTLY' });
   });
 
-  it('forgets the least recently used text beyond 256, and never keeps a very long one', () => {
+  it('forgets the least recently used documents beyond 128 KiB of text, and never keeps one over 8 KiB', () => {
     const validated = createValidatedDocuments(schema, LIMITS);
-    const text = (i: number) => `query Q${i} { items { id } }`;
+    // 4 KiB each: 32 of them fill the budget.
+    const text = (i: number) => { const head = `query Q${i} { items { id } } #`; return head + 'x'.repeat(4_096 - head.length); };
     const documents = [validated(text(0)).document];
-    for (let i = 1; i <= 256; i += 1) {
+    for (let i = 1; i <= 32; i += 1) {
       documents.push(validated(text(i)).document);
-      if (i === 200) validated(text(0)); // used again: no longer the least recently used
+      if (i === 20) validated(text(0)); // used again: no longer the least recently used
     }
-    // 257 texts seen, room for 256: Q1 went, Q0 (used at 200) and Q2 stayed.
+    // 33 documents seen, room for 32: Q1 went, Q0 (used at 20) and Q2 stayed.
     expect(validated(text(0)).document).toBe(documents[0]);
     expect(validated(text(2)).document).toBe(documents[2]);
     expect(validated(text(1)).document).not.toBe(documents[1]); // parsed again (and Q3 goes instead)

@@ -49,6 +49,11 @@ export interface ReplyStream {
   read(scope: ConversationScope & { replyId: string }, options: { after?: string; signal?: AbortSignal }): AsyncIterable<CursoredReplyEvent>;
   /** The newest reply id started in a conversation, if any is still retained. */
   latestReply(scope: ConversationScope): Promise<string | null>;
+  /**
+   * Ends an abandoned reply with `event`, unless it already ended ('ended') or its last event is
+   * younger than `quietMs` by the store's own clock ('active'); never makes it the latest reply.
+   */
+  interrupt(scope: ConversationScope & { replyId: string }, event: ReplyEvent & { kind: 'FAILED' }, quietMs: number): Promise<'interrupted' | 'ended' | 'active'>;
 }
 
 export type ReplyRef = ConversationScope & { readonly replyId: string };

@@ -25,13 +25,22 @@ interface Walk {
   fragments: Record<string, FragmentDefinitionNode>;
   /** A variable's page size. */
   pageOf: (variable: string) => number;
+  /** Each fragment is measured once per walk: spreading one twice in each of 40 nested fragments would otherwise take 2^40 steps. */
+  measured: Map<string, { depth: number; cost: number }>;
 }
+
+/**
+ * A page size as a cost multiplier: at least 1. A zero or negative size is refused by the
+ * resolvers anyway, but as a multiplier it would make the query's cost small or negative
+ * and let the rest of the operation through.
+ */
+const multiplier = (size: number) => (Number.isFinite(size) ? Math.max(1, size) : Number.POSITIVE_INFINITY);
 
 const firstArgument = (field: FieldNode, walk: Walk): number | undefined => {
   const arg = field.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'limit');
   if (!arg) return undefined;
-  if (arg.value.kind === Kind.INT) return Number(arg.value.value);
-  if (arg.value.kind === Kind.VARIABLE) return walk.pageOf(arg.value.name.value);
+  if (arg.value.kind === Kind.INT) return multiplier(Number(arg.value.value));
+  if (arg.value.kind === Kind.VARIABLE) return multiplier(walk.pageOf(arg.value.name.value));
   return DEFAULT_PAGE;
 };
 
@@ -48,8 +57,14 @@ const measure = (set: SelectionSetNode, walk: Walk, seen: Set<string>): { depth:
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       inner = measure(selection.selectionSet, walk, seen);
     } else {
-      const fragment = walk.fragments[selection.name.value];
-      if (fragment && !seen.has(fragment.name.value)) inner = measure(fragment.selectionSet, walk, new Set([...seen, fragment.name.value]));
+      const name = selection.name.value;
+      const fragment = walk.fragments[name];
+      const known = walk.measured.get(name);
+      if (known) inner = known;
+      else if (fragment && !seen.has(name)) {
+        inner = measure(fragment.selectionSet, walk, new Set([...seen, name]));
+        walk.measured.set(name, inner);
+      }
     }
     depth = Math.max(depth, inner.depth);
     cost += inner.cost;
@@ -75,7 +90,7 @@ const fragmentsOf = (document: DocumentNode) =>
   Object.fromEntries(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
 
 const measureOperation = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) =>
-  measure(operation.selectionSet, { fragments: fragmentsOf(document), pageOf: pageSizes(operation, variables) }, new Set());
+  measure(operation.selectionSet, { fragments: fragmentsOf(document), pageOf: pageSizes(operation, variables), measured: new Map() }, new Set());
 
 const costError = (cost: number, limits: QueryLimits, node?: ASTNode) =>
   new GraphQLError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, { ...(node ? { nodes: [node] } : {}), extensions: { code: 'QUERY_TOO_COSTLY', http: { status: 400 } } });
