@@ -1,6 +1,6 @@
 import type { ModelChoice, PromptMessage } from '../domain/chat/chat-types';
 import { ModelError } from '../domain/chat/model-error';
-import type { ChatModel, ConversationScope, HistoryCache, ReplyStream, TokenCounter } from '../domain/chat/ports';
+import type { ChatModel, ConversationReader, ConversationScope, HistoryCache, ReplyStream, TokenCounter } from '../domain/chat/ports';
 import type { Logger } from '../domain/ports/logger';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
 import { createReplyDeltaWriter } from './reply-delta-writer';
@@ -19,6 +19,8 @@ export interface GenerateReplyDeps {
   model: ChatModel;
   replies: ReplyStream;
   append: AppendChatMessages;
+  /** Before a retry: did the failed attempt commit after all? */
+  conversations: Pick<ConversationReader, 'committedMessage'>;
   cache: HistoryCache;
   /** Counts the reply once, here, so no later send has to count it again. */
   counter: TokenCounter;
@@ -34,10 +36,10 @@ interface Draft {
   completionTokens: number | null;
 }
 
-const retry = async <T>(attempts: number, work: () => Promise<T>): Promise<T> => {
+const retry = async <T>(attempts: number, work: (attempt: number) => Promise<T>): Promise<T> => {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await work();
+      return await work(attempt);
     } catch (error) {
       if (attempt >= attempts) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
@@ -53,9 +55,17 @@ const retry = async <T>(attempts: number, work: () => Promise<T>): Promise<T> =>
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const persist = async (job: ReplyJob, draft: Draft, partial: boolean): Promise<AppendedMessage> => {
     const message = { messageId: job.replyId, role: 'assistant' as const, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, partial };
-    const result = await retry(deps.persistAttempts ?? 5, () => deps.append({ conversationId: job.scope.conversationId, userId: job.scope.userId, messages: [message], traceparent: job.traceparent }));
-    const appended = result.messages[0];
-    if (!appended) throw new Error('writer returned no message');
+    const { conversationId, userId } = job.scope;
+    // A failed attempt may have committed with only its answer lost: appending again would store
+    // a second event for the message under a new seq, so a retry first looks for the first one.
+    const appended = await retry(deps.persistAttempts ?? 5, async (attempt) => {
+      const committed = attempt > 1 ? await deps.conversations.committedMessage(conversationId, job.replyId) : null;
+      if (committed) return committed;
+      const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent });
+      const first = result.messages[0];
+      if (!first) throw new Error('writer returned no message');
+      return first;
+    });
     await deps.cache.push(job.scope, { seq: appended.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window);
     return appended;
   };

@@ -31,7 +31,7 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
   if (!llm.baseUrl) deps.logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
   // One encoder for the process: its tables are large and live outside the JS heap.
   const counter = createTiktokenCounter();
-  const generate = createGenerateReply({ model, replies, append: deps.append, cache, counter, logger: deps.logger });
+  const generate = createGenerateReply({ model, replies, append: deps.append, conversations: queries, cache, counter, logger: deps.logger });
   const leases = createRedisReplyLeases({ client: deps.redis.client(), prefix });
   const runner = createReplyRunner({ generate, replies, leases, leaseMs: chat.replyLeaseMs, logger: deps.logger, drainMs: Math.floor(config.shutdownTimeoutMs / 2) });
   const sendMessage = createSendMessage({

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
+import { createMikroConversationQueries } from '../../src/infra/db/repositories/mikro-conversation.queries';
 import { CANDIDATES_SQL, candidateParams } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
 
@@ -181,6 +182,22 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     expect(stored?.seq).toBe(1);
     const [conversation] = await f.sql.query<{ message_count: number }>('SELECT message_count FROM conversations WHERE id = ?', [conversationId]);
     expect(conversation?.message_count).toBe(1);
+  });
+
+  it('finds a committed message by its id for a writer retry: from its outbox row, else from history after retention', async () => {
+    const queries = createMikroConversationQueries(f.database);
+    const conversationId = randomUUID();
+    const message = { role: 'assistant' as const, content: 'the reply', messageId: randomUUID() };
+    await f.append({ conversationId, userId: 'user-1', messages: [{ role: 'user', content: 'q' }] });
+    const { messages: [appended] } = await f.append({ conversationId, userId: 'user-1', messages: [message] });
+    await expect(queries.committedMessage(conversationId, message.messageId)).resolves.toMatchObject({ messageId: message.messageId, eventId: appended!.eventId, seq: 2 });
+    await expect(queries.committedMessage(conversationId, randomUUID())).resolves.toBeNull();
+    await expect(queries.committedMessage(randomUUID(), message.messageId)).resolves.toBeNull(); // another conversation's
+
+    const claimed = (await claim()).messages;
+    await f.history.persist({ events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })), now: new Date() });
+    await f.sql.query('DELETE FROM outbox_messages WHERE aggregate_id = ?', [conversationId]);
+    await expect(queries.committedMessage(conversationId, message.messageId)).resolves.toMatchObject({ messageId: message.messageId, eventId: appended!.eventId, seq: 2 });
   });
 
   it('fences a relay whose lease expired: its ack changes nothing after another relay re-claims', async () => {

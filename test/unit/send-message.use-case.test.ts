@@ -27,7 +27,7 @@ const setup = (options: { persisted?: HistoryEntry[]; contextTokens?: number } =
   });
   const send = createSendMessage({
     rateLimiter: { consume: async () => ({ allowed: true, retryAfterSeconds: 0 }) },
-    conversations: { ownerOf: async () => USER, recentHistory: async (_id, limit) => (options.persisted ?? []).slice(-limit) },
+    conversations: { ownerOf: async () => USER, recentHistory: async (_id, limit) => (options.persisted ?? []).slice(-limit), committedMessage: async () => null },
     cache,
     append,
     counter,

@@ -76,4 +76,9 @@ export interface ConversationReader {
   ownerOf(conversationId: string): Promise<string | null>;
   /** The newest `limit` persisted messages, returned oldest first. */
   recentHistory(conversationId: string, limit: number): Promise<HistoryEntry[]>;
+  /**
+   * A message the writer already committed, by its id (from its outbox row, else from history):
+   * lets a writer retry tell "my first attempt committed, its answer was lost" from "it failed".
+   */
+  committedMessage(conversationId: string, messageId: string): Promise<{ messageId: string; eventId: string; seq: number; createdAt: Date } | null>;
 }

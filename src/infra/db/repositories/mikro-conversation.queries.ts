@@ -63,6 +63,16 @@ export const createMikroConversationQueries = (database: Database): Conversation
       );
       return rows.reverse().map((row) => ({ seq: Number(row.seq), role: row.role, content: row.content }));
     },
+    async committedMessage(conversationId, messageId) {
+      // The outbox row first (the conversation's index narrows it to that conversation's rows); history once retention removed it.
+      type Found = { event_id: string; seq: number; created_at: Date };
+      const [outbox] = await query<Found>(
+        "SELECT event_id, aggregate_seq AS seq, created_at FROM outbox_messages WHERE aggregate_id = ? AND JSON_VALUE(payload, '$.messageId') = ? ORDER BY id LIMIT 1",
+        [conversationId, messageId],
+      );
+      const found = outbox ?? (await query<Found>('SELECT event_id, seq, created_at FROM chat_messages WHERE id = ? AND conversation_id = ?', [messageId, conversationId]))[0];
+      return found ? { messageId, eventId: found.event_id, seq: Number(found.seq), createdAt: new Date(found.created_at) } : null;
+    },
     async listForUser({ userId, first, after }) {
       const [where, params] = after
         ? ['user_id = ? AND (created_at, id) < (?, ?)', [userId, after.createdAt, after.id]]
