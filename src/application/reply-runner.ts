@@ -31,8 +31,7 @@ export const createReplyRunner = (deps: { generate: GenerateReply; replies: Repl
   let timers: NodeJS.Timeout[] = [];
   const leaseEnd = () => new Date(Date.now() + deps.leaseMs);
 
-  const run = async (job: ReplyJob, abort: AbortController) => {
-    const ref = { ...job.scope, replyId: job.replyId };
+  const run = async (job: ReplyJob, ref: ReplyRef, abort: AbortController) => {
     // Without its lease a reply still runs; it just cannot be recovered if this process dies.
     await deps.leases.renew([ref], leaseEnd()).catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply lease not taken'));
     try {
@@ -87,7 +86,8 @@ export const createReplyRunner = (deps: { generate: GenerateReply; replies: Repl
     startReply(job: ReplyJob) {
       if (!accepting) throw new Error('shutting down: not starting new replies');
       const abort = new AbortController();
-      inFlight.set(job.replyId, { done: run(job, abort), abort, ref: { ...job.scope, replyId: job.replyId } });
+      const ref = { ...job.scope, replyId: job.replyId };
+      inFlight.set(job.replyId, { done: run(job, ref, abort), abort, ref });
     },
     /** Waits up to drainMs for running replies, then cuts the rest (they are stored as partial). */
     async stop() {

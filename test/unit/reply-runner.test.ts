@@ -37,13 +37,13 @@ describe('reply runner: leases on running replies', () => {
     await runner.start();
     runner.startReply(aJob('r1'));
     const first = await eventually(() => {
-      const until = leases.until.get('r1');
+      const until = leases.leaseEnd('r1');
       expect(until).toBeDefined();
       return until!;
     });
-    await eventually(() => expect(leases.until.get('r1')).toBeGreaterThan(first)); // the heartbeat
+    await eventually(() => expect(leases.leaseEnd('r1')).toBeGreaterThan(first)); // the heartbeat
     finish.resolve();
-    await eventually(() => expect(leases.until.has('r1')).toBe(false));
+    await eventually(() => expect(leases.leaseEnd('r1')).toBeUndefined());
     await runner.stop();
   });
 
@@ -62,7 +62,7 @@ describe('reply runner: leases on running replies', () => {
     const { leases, appended, runner } = setup(() => finish.promise);
     await runner.start();
     runner.startReply(aJob('mine'));
-    await eventually(() => expect(leases.until.has('mine')).toBe(true));
+    await eventually(() => expect(leases.leaseEnd('mine')).toBeDefined());
     const taken: string[] = [];
     const takeExpired = leases.takeExpired.bind(leases);
     leases.takeExpired = async (now, limit) => {
@@ -77,7 +77,7 @@ describe('reply runner: leases on running replies', () => {
       expect(taken).toContain('mine');
     });
     expect(appended).toEqual([]);
-    expect(leases.until.get('mine')).toBeGreaterThan(Date.now());
+    expect(leases.leaseEnd('mine')).toBeGreaterThan(Date.now());
     finish.resolve();
     await runner.stop();
   });
@@ -86,8 +86,8 @@ describe('reply runner: leases on running replies', () => {
     const { leases, appended, runner } = setup(async () => undefined, { moving: () => 'active', ended: () => 'ended' });
     await leases.renew([{ ...scope, replyId: 'moving' }, { ...scope, replyId: 'ended' }], new Date(Date.now() - 1));
     await runner.start();
-    await eventually(() => expect(leases.until.get('moving')).toBeGreaterThan(Date.now()));
-    expect(leases.until.has('ended')).toBe(false);
+    await eventually(() => expect(leases.leaseEnd('moving')).toBeGreaterThan(Date.now()));
+    expect(leases.leaseEnd('ended')).toBeUndefined();
     expect(appended).toEqual([]);
     await runner.stop();
   });

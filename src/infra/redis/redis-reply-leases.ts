@@ -1,17 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { ReplyLeases, ReplyRef } from '../../domain/chat/ports';
-import { chatKeys } from './redis-keys';
+import type { ReplyLeases } from '../../domain/chat/ports';
+import { chatKeys, parseReplyLeaseMember } from './redis-keys';
 
 /** Takes expired members and removes them in one step, so two processes never both take one. */
 const TAKE_EXPIRED = `
 local taken = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[2])
 if #taken > 0 then redis.call('ZREM', KEYS[1], unpack(taken)) end
 return taken`;
-
-const parseMember = (member: string): ReplyRef | undefined => {
-  const [userId, conversationId, replyId, ...rest] = member.split(':');
-  return userId && conversationId && replyId && rest.length === 0 ? { userId, conversationId, replyId } : undefined;
-};
 
 /** ReplyLeases on one Redis sorted set per deployment (score = lease end in epoch ms). */
 export const createRedisReplyLeases = (deps: { client: Redis; prefix: string }): ReplyLeases => {
@@ -27,7 +22,7 @@ export const createRedisReplyLeases = (deps: { client: Redis; prefix: string }):
     },
     async takeExpired(now, limit) {
       const taken = (await deps.client.eval(TAKE_EXPIRED, 1, key, now.getTime(), limit)) as string[];
-      return taken.flatMap((member) => parseMember(member) ?? []);
+      return taken.flatMap((member) => parseReplyLeaseMember(member) ?? []);
     },
   };
 };
