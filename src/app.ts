@@ -18,7 +18,9 @@ import { createRedis } from './infra/redis/create-redis';
 import { createResolvers } from './resolvers';
 import { createBullRelayWaker } from './jobs/relay-waker';
 import { loadTypeDefs } from './schema/type-defs';
+import type { ReplyJob } from './application/generate-reply.use-case';
 import { chatWiring } from './wiring/chat.wiring';
+import { chatAdapters, generateComponents } from './wiring/generate.wiring';
 import { createOutboxWriter } from './wiring/writer.wiring';
 import { relayComponents } from './wiring/relay.wiring';
 
@@ -62,11 +64,30 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
   };
 
   let http: HttpServer | undefined;
-  if (config.roles.includes('api')) {
-    const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger });
-    roleComponents.push(...chat.components);
-    const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
-    http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics });
+  const api = config.roles.includes('api');
+  // The api role generates replies too, unless generation is left to `generator` processes alone.
+  const generates = api || config.roles.includes('generator');
+  if (api || generates) {
+    const adapters = chatAdapters(config, { database, redis, logger });
+    // Stand-in until chat turns are stored: prompts built by this process's sends, by reply id.
+    const prepared = new Map<string, ReplyJob>();
+    const load = async (replyId: string) => {
+      const job = prepared.get(replyId) ?? null;
+      prepared.delete(replyId);
+      return job;
+    };
+    const startReply = (job: ReplyJob) => {
+      prepared.set(job.replyId, job);
+      adapters.queue.enqueue({ replyId: job.replyId }).catch((error: unknown) => logger.error({ err: error, replyId: job.replyId }, 'reply not enqueued'));
+    };
+    roleComponents.push(adapters.queue);
+    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, load }));
+    if (api) {
+      const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, adapters, startReply });
+      roleComponents.push(...chat.components);
+      const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
+      http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics });
+    }
   }
   // Without the api role there is no HTTP server to host /metrics, so a bare listener does.
   const metricsServer = http ? undefined : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });
