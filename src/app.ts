@@ -18,7 +18,6 @@ import { createRedis } from './infra/redis/create-redis';
 import { createResolvers } from './resolvers';
 import { createBullRelayWaker } from './jobs/relay-waker';
 import { loadTypeDefs } from './schema/type-defs';
-import type { ReplyJob } from './application/generate-reply.use-case';
 import { chatWiring } from './wiring/chat.wiring';
 import { chatAdapters, generateComponents } from './wiring/generate.wiring';
 import { createOutboxWriter } from './wiring/writer.wiring';
@@ -69,21 +68,10 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
   const generates = api || config.roles.includes('generator');
   if (api || generates) {
     const adapters = chatAdapters(config, { database, redis, logger });
-    // Stand-in until chat turns are stored: prompts built by this process's sends, by reply id.
-    const prepared = new Map<string, ReplyJob>();
-    const load = async (replyId: string) => {
-      const job = prepared.get(replyId) ?? null;
-      prepared.delete(replyId);
-      return job;
-    };
-    const startReply = (job: ReplyJob) => {
-      prepared.set(job.replyId, job);
-      adapters.queue.enqueue({ replyId: job.replyId }).catch((error: unknown) => logger.error({ err: error, replyId: job.replyId }, 'reply not enqueued'));
-    };
     roleComponents.push(adapters.queue);
-    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, load }));
+    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat }));
     if (api) {
-      const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, adapters, startReply });
+      const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, metrics: metrics.chat, adapters });
       roleComponents.push(...chat.components);
       const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
       http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics });

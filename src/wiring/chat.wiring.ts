@@ -1,34 +1,36 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AppendChatMessages } from '../application/append-chat-messages.use-case';
 import { createSendMessage } from '../application/send-message.use-case';
 import { createStreamChat } from '../application/stream-chat.use-case';
 import type { AppConfig } from '../config';
 import type { Database } from '../infra/db/create-database';
+import type { ChatMetrics } from '../infra/metrics/chat-metrics';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
 import type { RedisClients } from '../infra/redis/create-redis';
 import { createRedisRateLimiter } from '../infra/redis/redis-rate-limiter';
 import type { RelayWaker } from '../domain/ports/relay-waker';
 import type { ResolverDeps } from '../resolvers';
-import type { ReplyJob } from '../application/generate-reply.use-case';
 import type { ChatAdapters } from './generate.wiring';
 import { opsUseCases } from './ops.wiring';
 
 /** The chat side of the api role: use cases for the resolvers and the components they need running. */
-export const chatWiring = (
-  config: AppConfig,
-  deps: { database: Database; redis: RedisClients; append: AppendChatMessages; waker: RelayWaker; logger: Logger; adapters: ChatAdapters; startReply: (job: ReplyJob) => void },
-) => {
+export const chatWiring = (config: AppConfig, deps: { database: Database; redis: RedisClients; append: AppendChatMessages; waker: RelayWaker; logger: Logger; metrics: ChatMetrics; adapters: ChatAdapters }) => {
   const { chat, llm } = config;
-  const { queries, cache, replies, counter } = deps.adapters;
+  const { queries, cache, replies, counter, turns, queue } = deps.adapters;
   const sendMessage = createSendMessage({
     rateLimiter: createRedisRateLimiter({ client: deps.redis.client(), prefix: config.redis.prefix, name: 'send', limit: chat.sendsPerMinute, windowMs: 60_000 }),
     conversations: queries,
     cache,
     append: deps.append,
+    turns,
     counter,
     ids: { uuid: randomUUID },
-    startReply: deps.startReply,
+    hash: (text) => createHash('sha256').update(text).digest('hex'),
+    // The job carries the reply id only: whichever worker takes it loads the turn and builds the prompt.
+    startReply: (turn) => queue.enqueue({ replyId: turn.replyId }),
+    logger: deps.logger,
+    onSideEffectFailed: (step) => deps.metrics.sendSideEffectFailures.inc({ step }),
     chat,
     models: llm.models,
   });

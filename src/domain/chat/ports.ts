@@ -1,5 +1,5 @@
 import type { ChatMessagePayload } from '../chat-event';
-import type { CursoredReplyEvent, HistoryEntry, ModelChoice, ModelEvent, PromptMessage, ReplyEvent } from './chat-types';
+import type { ChatTurn, CursoredReplyEvent, HistoryEntry, ModelChoice, ModelEvent, PromptMessage, ReplyEvent } from './chat-types';
 
 /** Errors a model stream can end with; each becomes a FAILED reply event with this code. */
 export type ModelErrorCode = 'MODEL_TIMEOUT' | 'MODEL_REJECTED' | 'MODEL_UNAVAILABLE' | 'MODEL_STREAM_CUT';
@@ -70,7 +70,7 @@ export interface CommittedMessage {
 export interface ConversationReader {
   /** The owner, or null when the conversation does not exist. */
   ownerOf(conversationId: string): Promise<string | null>;
-  /** The newest `limit` persisted messages, returned oldest first. */
+  /** The newest `limit` committed messages, oldest first: history, plus those still on their way through the outbox. */
   recentHistory(conversationId: string, limit: number): Promise<HistoryEntry[]>;
   /**
    * A message the writer already committed, by its id (from its outbox row, else from history):
@@ -78,4 +78,17 @@ export interface ConversationReader {
    * and a reply taken over after its worker died end its stream from what was stored.
    */
   committedMessage(conversationId: string, messageId: string): Promise<CommittedMessage | null>;
+}
+
+/**
+ * Chat turns as recorded by the writer (see ChatTurn).
+ * Guarantee: reads see only committed turns; a turn is REPLIED exactly when its reply's
+ * assistant message committed.
+ */
+export interface ChatTurns {
+  get(replyId: string): Promise<ChatTurn | null>;
+  /** The turn a user's earlier send with this client message id recorded, if any. */
+  byClientMessageId(userId: string, clientMessageId: string): Promise<ChatTurn | null>;
+  /** Turns still AWAITING that were created before `createdBefore`, oldest first. */
+  awaiting(input: { createdBefore: Date; limit: number }): Promise<ChatTurn[]>;
 }
