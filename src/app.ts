@@ -66,16 +66,17 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
   const api = config.roles.includes('api');
   // The api role generates replies too, unless generation is left to `generator` processes alone.
   const generates = api || config.roles.includes('generator');
-  if (api || generates) {
+  if (generates) {
     const adapters = chatAdapters(config, { database, redis, logger });
     roleComponents.push(adapters.queue);
-    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat }));
     if (api) {
       const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, metrics: metrics.chat, adapters });
       roleComponents.push(...chat.components);
       const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
       http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics });
     }
+    // Started last, stopped first after HTTP: running replies finish (or are cut) while the queue and Redis are up.
+    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat }));
   }
   // Without the api role there is no HTTP server to host /metrics, so a bare listener does.
   const metricsServer = http ? undefined : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });

@@ -5,6 +5,7 @@ import { createRecoverAwaitingReplies } from '../../src/application/recover-awai
 import { systemClock } from '../../src/domain/ports/clock';
 import { streamedDraft, type ChatTurn, type ModelEvent } from '../../src/domain/chat/chat-types';
 import type { ChatModel } from '../../src/domain/chat/ports';
+import { ModelError } from '../../src/domain/chat/model-error';
 import type { AppConfig } from '../../src/config';
 import { createLogger } from '../../src/infra/logger';
 import { createRedis } from '../../src/infra/redis/create-redis';
@@ -31,6 +32,16 @@ const model = (tokens: string[], holdAfterFirst?: Promise<unknown>): ChatModel =
   },
   modelName: () => 'test-model',
 });
+
+/** Streams one token, then waits until its signal aborts, and fails as a cut stream does. */
+const untilAborted: ChatModel = {
+  async *stream({ signal }): AsyncIterable<ModelEvent> {
+    yield { type: 'token', text: 'one' };
+    await new Promise((resolve) => signal?.addEventListener('abort', resolve, { once: true }));
+    throw new ModelError('MODEL_STREAM_CUT', 'aborted');
+  },
+  modelName: () => 'test-model',
+};
 
 describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () => {
   const config = testConfig();
@@ -160,6 +171,22 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     await expect(writer.turns.get(turn.replyId)).resolves.toMatchObject({ status: 'REPLIED' });
     expect(writer.committed).toHaveLength(1);
     expect(survivorLog.at('warn').filter((e) => e.message?.startsWith('reply still awaited'))).toHaveLength(1);
+  }, 20_000);
+
+  it('on a graceful stop, gives running replies drainMs to finish, then cuts them: stored as partial, FAILED MODEL_STREAM_CUT', async () => {
+    const writer = createReplyWriter();
+    const { turn, ref } = newReply(writer);
+    const drainMs = 400;
+    const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer), drainMs, logger });
+    await worker.start();
+    await queue.enqueue({ replyId: turn.replyId });
+    await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
+    const stopping = Date.now();
+    await worker.stop();
+    expect(Date.now() - stopping).toBeGreaterThanOrEqual(drainMs - 5);
+    expect((await replies.events(ref)).at(-1)).toMatchObject({ kind: 'FAILED', code: 'MODEL_STREAM_CUT', partialMessageId: turn.replyId });
+    expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['one', true]]);
+    await expect(writer.turns.get(turn.replyId)).resolves.toMatchObject({ status: 'REPLIED' });
   }, 20_000);
 
   it('adds one job per reply id, and adds a finished one again only through requeue', async () => {
