@@ -189,6 +189,21 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     await expect(writer.turns.get(turn.replyId)).resolves.toMatchObject({ status: 'REPLIED' });
   }, 20_000);
 
+  it('makes a worker that lost its job\'s lock stop the reply without storing anything; the job is taken over and restarted', async () => {
+    const writer = createReplyWriter();
+    const { turn, ref } = newReply(writer);
+    const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer), drainMs: 100, logger });
+    await worker.start();
+    stopping.push(() => worker.stop());
+    await queue.enqueue({ replyId: turn.replyId });
+    await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
+    // As if this worker had stalled past its lock: the lock is gone when it next renews it.
+    await redis.client().del(`${config.redis.prefix}:${GENERATE_QUEUE}:${turn.replyId}:lock`);
+    await eventually(async () => expect((await replies.events(ref)).map((e) => e.kind)).toEqual(['TOKEN', 'RESTARTED', 'TOKEN']));
+    // The first run stopped without storing a partial message or ending the stream.
+    expect(writer.calls).toHaveLength(0);
+  }, 20_000);
+
   it('adds one job per reply id, and adds a finished one again only through requeue', async () => {
     const writer = createReplyWriter();
     const { turn: job } = newReply(writer);
