@@ -40,6 +40,8 @@ export interface GenerateReplyDeps {
   logger: Logger;
   /** Writer retries before the reply is reported failed (database briefly down). */
   persistAttempts?: number;
+  /** Told each time a reply is taken over and generated again (counted). */
+  onRestarted?: () => void;
 }
 
 /**
@@ -178,6 +180,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     if (found === 'restart') {
       deps.logger.warn({ replyId, conversationId: turn.conversationId }, 'reply taken over from a worker that stopped: generating it again');
       await deps.replies.append(ref, { kind: 'RESTARTED', reason: RESTARTED_REASON });
+      deps.onRestarted?.();
     }
     const draft: Draft = { content: '', reasoning: '', promptTokens: null, completionTokens: null };
     try {

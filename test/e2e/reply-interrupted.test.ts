@@ -94,6 +94,7 @@ describe('a reply whose generating process was killed', () => {
       }, { timeoutMs: 30_000 });
       const [turn] = await sql.query<{ status: string }>('SELECT status FROM chat_turns WHERE reply_id = ?', [replyId]);
       expect(turn?.status).toBe('REPLIED');
+      expect((await testApp.app.metrics.registry.getSingleMetric('agent_relay_reply_restarts_total')?.get())?.values[0]?.value).toBe(1);
     } finally {
       doomed.child.kill('SIGKILL');
     }

@@ -51,5 +51,6 @@ describe('a reply whose send never reached the generate queue', () => {
     const [turn] = await sql.query<{ status: string }>('SELECT status FROM chat_turns WHERE reply_id = ?', [replyId]);
     expect(turn?.status).toBe('REPLIED');
     expect(model.requests).toHaveLength(1);
+    expect((await testApp.app.metrics.registry.getSingleMetric('agent_relay_replies_recovered_total')?.get())?.values[0]?.value).toBe(1);
   }, 60_000);
 });

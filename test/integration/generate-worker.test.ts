@@ -1,4 +1,5 @@
 import { Queue, Worker } from 'bullmq';
+import { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import { createGenerateReply, INTERRUPTED_REPLY } from '../../src/application/generate-reply.use-case';
 import { createRecoverAwaitingReplies } from '../../src/application/recover-awaiting-replies.use-case';
@@ -8,6 +9,7 @@ import type { ChatModel } from '../../src/domain/chat/ports';
 import { ModelError } from '../../src/domain/chat/model-error';
 import type { AppConfig } from '../../src/config';
 import { createLogger } from '../../src/infra/logger';
+import { createChatMetrics } from '../../src/infra/metrics/chat-metrics';
 import { createRedis } from '../../src/infra/redis/create-redis';
 import { createRedisReplyStream } from '../../src/infra/redis/redis-reply-stream';
 import { createGenerateQueue } from '../../src/jobs/generate-queue';
@@ -106,7 +108,9 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
   const startSurvivor = async (writer: Writer, overrides: Partial<AppConfig['generate']> = {}, options: { recovers?: boolean } = {}) => {
     const survivorLogger = createRecordingLogger();
     const recover = createRecoverAwaitingReplies({ turns: writer.turns, requeue: (replyId) => queue.requeue({ replyId }), clock: systemClock, graceMs: FAST.recoverAfterMs, batch: 10, logger: survivorLogger });
+    const metrics = createChatMetrics(new Registry());
     const survivor = createGenerateWorker({
+      metrics,
       connection: redis.workerConnection(),
       prefix: config.redis.prefix,
       config: { ...FAST, ...overrides },
@@ -117,7 +121,7 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     });
     await survivor.start();
     stopping.push(() => survivor.stop());
-    return survivorLogger;
+    return Object.assign(survivorLogger, { metrics });
   };
 
   it('hands the job of a worker that died mid-reply to another, which restarts the reply and stores it once', async () => {
@@ -147,9 +151,10 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     const writer = createReplyWriter();
     const { turn, ref } = newReply(writer);
     await startDoomedWorker(turn, writer);
-    await startSurvivor(writer, { maxStalls: 0 });
+    const { metrics } = await startSurvivor(writer, { maxStalls: 0 });
 
     await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', ...INTERRUPTED_REPLY, partialMessageId: turn.replyId }));
+    expect((await metrics.repliesGivenUp.get()).values).toEqual([expect.objectContaining({ value: 1, labels: { code: 'INTERRUPTED' } })]);
     expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['one', true]]);
   }, 20_000);
 
