@@ -71,9 +71,16 @@ export const createGenerateWorker = (deps: GenerateWorkerDeps): Component => {
     await deps.replies.giveUp(String(job.id), failure);
   };
 
+  // One sweep at a time per process: a slow database must not pile sweeps up.
+  let sweeping = false;
   const recoverNow = async () => {
-    const added = (await deps.recover?.()) ?? 0;
-    deps.metrics?.repliesRecovered.inc(added);
+    if (sweeping || !deps.recover) return;
+    sweeping = true;
+    try {
+      deps.metrics?.repliesRecovered.inc(await deps.recover());
+    } finally {
+      sweeping = false;
+    }
   };
 
   return {
