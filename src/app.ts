@@ -64,9 +64,9 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
 
   let http: HttpServer | undefined;
   const api = config.roles.includes('api');
-  // The api role generates replies too, unless generation is left to `generator` processes alone.
-  const generates = api || config.roles.includes('generator');
-  if (generates) {
+  // The api role generates replies too, unless GENERATE_IN_API leaves that to `generator` processes.
+  const generates = (api && config.generate.inApi) || config.roles.includes('generator');
+  if (api || generates) {
     const adapters = chatAdapters(config, { database, redis, logger });
     roleComponents.push(adapters.queue);
     if (api) {

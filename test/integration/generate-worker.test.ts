@@ -22,7 +22,7 @@ import { aChatTurn, createReplyWriter } from '../support/fakes/reply-writer';
 import { testConfig } from '../support/test-config';
 
 /** Short lock and stalled check, so a dead worker's job is taken over in about a second. */
-const FAST: AppConfig['generate'] = { concurrency: 4, lockMs: 800, stalledIntervalMs: 300, maxStalls: 2, recoverAfterMs: 100, recoverIntervalMs: 100 };
+const FAST: AppConfig['generate'] = { inApi: true, concurrency: 4, lockMs: 800, stalledIntervalMs: 300, maxStalls: 2, recoverAfterMs: 100, recoverIntervalMs: 100 };
 
 /** Streams `tokens`; with `holdAfterFirst`, waits on it after the first token (a reply in progress). */
 const model = (tokens: string[], holdAfterFirst?: Promise<unknown>): ChatModel => ({
