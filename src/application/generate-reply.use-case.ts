@@ -192,6 +192,8 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     if (found === 'stored') return 'already-stored';
     const { prompt, window } = await deps.buildPrompt(turn);
     const job: Reply = { ...replyOf(turn), window };
+    // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
+    await deps.replies.markLatest(refOf(job), turn.userSeq);
     if (found === 'restart') {
       deps.logger.warn({ replyId, conversationId: turn.conversationId }, 'reply taken over from a worker that stopped: generating it again');
       await deps.replies.append(refOf(job), { kind: 'RESTARTED', reason: RESTARTED_REASON });
