@@ -38,6 +38,7 @@ const commit = (state: OutboxState, pending: Pending) => {
       lastError: null,
       claimOwner: null,
       claimToken: null,
+      position: null,
       claimExpiresAt: null,
       publishedAt: null,
       consumedAt: null,
