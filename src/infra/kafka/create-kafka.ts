@@ -48,6 +48,7 @@ export const createKafka = (config: AppConfig['kafka'], logger: Logger): KafkaCl
     logCreator: pinoLogCreator(logger),
   });
   let admin: Admin | undefined;
+  let unreachable: string | undefined;
   return {
     name: 'kafka',
     kafka: () => kafka,
@@ -79,16 +80,23 @@ export const createKafka = (config: AppConfig['kafka'], logger: Logger): KafkaCl
       admin = undefined;
       status.set('stopped');
     },
+    /**
+     * Ready once started: an unreachable broker later degrades the process but does not take it
+     * out of service, because the api still takes messages into the outbox and the relay pauses
+     * and resumes by itself. The reason is reported by degraded().
+     */
     async ready() {
       if (!admin) return false;
       try {
         await withTimeout('kafka metadata', 3000, admin.fetchTopicMetadata({ topics: [config.topic] }));
+        unreachable = undefined;
         status.set('ready');
-        return true;
       } catch (error) {
-        status.set('unhealthy', (error as Error).message);
-        return false;
+        unreachable = (error as Error).message;
+        status.set('unhealthy', unreachable);
       }
+      return true;
     },
+    degraded: () => (unreachable === undefined ? undefined : `broker unreachable: ${unreachable}`),
   };
 };
