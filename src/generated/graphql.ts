@@ -152,6 +152,10 @@ export type OutboxMessage = {
   /** Kafka headers (trace context) as JSON text. */
   headers: Scalars['String']['output'];
   id: Scalars['ID']['output'];
+  /** Kafka offset the row was last published at (64-bit, as text); the sweeper re-publishes a PUBLISHED row only when this offset is lost. */
+  kafkaOffset?: Maybe<Scalars['String']['output']>;
+  /** Kafka partition the row was last published to; null before publishing. */
+  kafkaPartition?: Maybe<Scalars['Int']['output']>;
   lastError?: Maybe<Scalars['String']['output']>;
   maxAttempts: Scalars['Int']['output'];
   nextAttemptAt: Scalars['DateTime']['output'];
@@ -186,6 +190,12 @@ export type OutboxStats = {
   publishLagSecondsMax?: Maybe<Scalars['Float']['output']>;
   /** Median and maximum of published − created over rows published in the last five minutes. */
   publishLagSecondsP50?: Maybe<Scalars['Float']['output']>;
+  /** Why publishing is blocked (the broker's error), with publishingBlockedSince. */
+  publishingBlockedReason?: Maybe<Scalars['String']['output']>;
+  /** How many relay processes report publishing blocked. */
+  publishingBlockedRelays: Scalars['Int']['output'];
+  /** Since when a relay has been unable to publish because the broker is unavailable or refuses it (rows wait PENDING, attempts untouched); null while publishing flows. The earliest among relays still blocked. */
+  publishingBlockedSince?: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type OutboxStatus =
@@ -584,6 +594,8 @@ export type OutboxMessageResolvers<ContextType = GraphQLContext, ParentType exte
   eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   headers?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kafkaOffset?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kafkaPartition?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   nextAttemptAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -612,6 +624,9 @@ export type OutboxStatsResolvers<ContextType = GraphQLContext, ParentType extend
   oldestPendingAgeSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   publishLagSecondsMax?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   publishLagSecondsP50?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  publishingBlockedReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  publishingBlockedRelays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  publishingBlockedSince?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
 
 export type OutboxStatusCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OutboxStatusCount'] = ResolversParentTypes['OutboxStatusCount']> = ResolversObject<{
