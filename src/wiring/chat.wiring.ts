@@ -38,7 +38,7 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
     sendMessage,
     streamChat: createStreamChat({ conversations: queries, cache, replies }),
     queries,
-    ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger, redis: deps.redis, prefix }),
+    ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger, redis: deps.redis, prefix: config.redis.prefix }),
   };
   // The reply stream's start() opens the subscriber connection its readers wait on.
   const components: Component[] = [replies];
