@@ -101,4 +101,6 @@ export interface ChatTurns {
   byClientMessageId(userId: string, clientMessageId: string): Promise<ChatTurn | null>;
   /** Turns still AWAITING that were created before `createdBefore`, oldest first. */
   awaiting(input: { createdBefore: Date; limit: number }): Promise<ChatTurn[]>;
+  /** Deletes up to `limit` REPLIED turns created before `createdBefore` (never one still awaited); returns how many. */
+  deleteReplied(input: { createdBefore: Date; limit: number }): Promise<number>;
 }
