@@ -18,6 +18,7 @@ import type { AppMetrics } from '../metrics/metrics';
 import { serveMetrics } from '../metrics/metrics-server';
 import { createWsMetrics } from '../metrics/ws-metrics';
 import { createHttpContext } from './http-context';
+import { mountWebPages, type WebPagesOptions } from './web/web-pages';
 import { jsonErrorHandler } from './limits/json-error-handler';
 import { queryCostPlugin, queryLimitsRule } from './limits/query-limits';
 import { createWsServer } from './ws-server';
@@ -35,6 +36,8 @@ export interface HttpServerDeps {
   readiness: () => Promise<ReadinessReport>;
   /** Serves GET /metrics (no token, like /healthz) and times GraphQL operations on HTTP and WebSocket. */
   metrics?: Pick<AppMetrics, 'registry' | 'graphql'>;
+  /** The chat page, GraphiQL and the development token endpoint (src/infra/http/web). */
+  web?: WebPagesOptions;
 }
 
 export interface HttpServer extends Component {
@@ -77,6 +80,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     const report = await deps.readiness();
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });
+  if (deps.web) mountWebPages(app, { ...deps.web, logger });
 
   return {
     name: 'http',
@@ -97,7 +101,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
         });
       });
       status.set('ready');
-      logger.info({ url: this.url() }, config.sandbox ? `GraphQL and Apollo Sandbox at ${this.url()}` : `GraphQL at ${this.url()}`);
+      const site = this.url().replace(/graphql$/, '');
+      logger.info({ url: this.url() }, deps.web?.pages ? `Chat page at ${site} (GraphiQL at ${site}graphiql, Apollo Sandbox at ${this.url()})` : config.sandbox ? `GraphQL and Apollo Sandbox at ${this.url()}` : `GraphQL at ${this.url()}`);
     },
     async stop() {
       // Apollo's drain plugin stops accepting, lets in-flight requests finish, and
