@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { launchBrowser, type BrowserSession } from '../support/browser';
 import { SEND_MESSAGE } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
@@ -34,6 +34,7 @@ describe('the chat page and GraphiQL in a browser', () => {
     browser = await launchBrowser('chat');
     page = browser.page;
   });
+  afterEach(() => model.setScript(defaultScript));
   afterAll(async () => {
     await browser?.close();
     await testApp?.close();
@@ -104,6 +105,71 @@ describe('the chat page and GraphiQL in a browser', () => {
     expect(await replyText()).toBe('one two three four five');
     expect(await page.locator('li.message.user .text').allTextContents()).toEqual(['count to five']);
     await browser.screenshot('resumed');
+  });
+
+  it('resumes after a dropped WebSocket mid-reply: graphql-ws reconnects and subscribes again after the last cursor', async () => {
+    const sockets: WebSocketRoute[] = [];
+    const subscribes: (string | null | undefined)[] = [];
+    await page.routeWebSocket(/\/graphql$/, (socket) => {
+      sockets.push(socket);
+      const server = socket.connectToServer();
+      socket.onMessage((message) => {
+        const parsed = JSON.parse(String(message)) as { type: string; payload?: { variables?: { after?: string | null } } };
+        if (parsed.type === 'subscribe') subscribes.push(parsed.payload?.variables?.after);
+        server.send(message);
+      });
+    });
+    try {
+      await page.goto(`${testApp.baseUrl}/`);
+      await page.getByText('Signed in as alice').waitFor();
+      const hold = holdNextReply(2, { tokens: ['red', ' green', ' blue', ' gold'] });
+      await messageBox().fill('four colours');
+      await messageBox().press('Enter');
+      await eventually(async () => expect(await replyText()).toBe('red green'));
+      // What a server restart or a network blip does: the socket goes away under the page.
+      await sockets.at(-1)?.close({ code: 1001, reason: 'going away' });
+      await eventually(() => expect(subscribes).toHaveLength(2));
+      expect(subscribes[0]).toBeNull();
+      expect(subscribes[1]).toMatch(/^\d+-\d+$/);
+      hold.release();
+      await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
+      expect(await replyText()).toBe('red green blue gold');
+      await browser.screenshot('reconnected');
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
+  it('sends again under the same clientMessageId when the answer to a send is lost, and history holds the message once', async () => {
+    const sends: string[] = [];
+    await page.route('**/graphql', async (route) => {
+      const body = route.request().postData() ?? '';
+      if (!body.includes('sendMessage')) return route.fallback();
+      sends.push(body);
+      if (sends.length > 1) return route.fallback();
+      // The request reaches the API and is stored; only its answer is lost on the way back.
+      await route.fetch();
+      return route.abort('connectionreset');
+    });
+    try {
+      await page.getByRole('link', { name: 'New conversation' }).click();
+      await messageBox().fill('say it once');
+      await messageBox().press('Enter');
+      await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
+      expect(await replyText()).toBe('Echo: say it once');
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    const ids = sends.map((body) => (JSON.parse(body) as { variables: { input: { clientMessageId: string } } }).variables.input.clientMessageId);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBe(ids[0]);
+    await eventually(
+      async () => {
+        await page.reload();
+        expect(await page.locator('li.message:not(.streaming) .text').allTextContents()).toEqual(['say it once', 'Echo: say it once']);
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
   });
 
   it('says "not found" for another user\'s conversation id in the URL', async () => {

@@ -18,6 +18,7 @@ import type { AppMetrics } from '../metrics/metrics';
 import { serveMetrics } from '../metrics/metrics-server';
 import { createWsMetrics } from '../metrics/ws-metrics';
 import { createHttpContext } from './http-context';
+import { withOfflineLinks } from './web/sandbox-offline-links';
 import { mountWebPages, type WebPagesOptions } from './web/web-pages';
 import { jsonErrorHandler } from './limits/json-error-handler';
 import { queryCostPlugin, queryLimitsRule } from './limits/query-limits';
@@ -66,7 +67,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       ...(metrics ? [apolloMetricsPlugin<GraphQLContext>(metrics.graphql)] : []),
       { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
       config.sandbox
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false })
+        ? withOfflineLinks(ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false }), Boolean(deps.web?.pages))
         : ApolloServerPluginLandingPageDisabled(),
     ],
   });
