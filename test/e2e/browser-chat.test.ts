@@ -172,6 +172,18 @@ describe('the chat page and GraphiQL in a browser', () => {
     );
   });
 
+  it('shows a failed reply with its code and reason', async () => {
+    model.setScript(() => ({ status: 400 }));
+    await page.getByRole('link', { name: 'New conversation' }).click();
+    await messageBox().fill('this one fails');
+    await messageBox().press('Enter');
+    await replyItem().and(page.locator('[data-status="failed"]')).waitFor();
+    expect(await replyItem().locator('.failure').textContent()).toMatch(/^Reply failed \(MODEL_REJECTED\): /);
+    expect(await page.getByRole('status').textContent()).toBe('Reply failed: MODEL_REJECTED');
+    expect(await page.getByRole('button', { name: 'Send' }).isEnabled()).toBe(true);
+    await browser.screenshot('failed');
+  });
+
   it('says "not found" for another user\'s conversation id in the URL', async () => {
     const bob = await testApp.graphql<{ sendMessage: { conversation: { id: string } } }>(SEND_MESSAGE, { input: { content: 'only for bob' } }, await testApp.token('bob'));
     const bobsConversation = bob.body.data?.sendMessage.conversation.id;
@@ -211,6 +223,16 @@ describe('the chat page and GraphiQL in a browser', () => {
       expect(result).toContain('"content": "Echo: hello browser world"');
     });
     await browser.screenshot('graphiql-subscription');
+  });
+
+  it('signs out, and signs in again with a pasted token', async () => {
+    await page.goto(`${testApp.baseUrl}/`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Bearer token').fill(`Bearer ${await testApp.token('carol')}`);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('Signed in as carol').waitFor();
+    expect(await page.locator('#conversation-list li').count()).toBe(0);
   });
 
   it('asked no host but the API for anything, and hit no Content Security Policy error', () => {
