@@ -41,6 +41,9 @@ const ui = {
   send: byId<HTMLButtonElement>('send'),
 };
 
+/** Stream errors after which resuming cannot work: the reply (or its stream) no longer exists. */
+const GONE_FOR_GOOD = new Set(['NOT_FOUND', 'CONVERSATION_NOT_FOUND', 'REPLY_EXPIRED', 'BAD_USER_INPUT']);
+
 /** Where the page is: the API of the signed-in user, the open conversation and its live reply. */
 let api: Api | undefined;
 let current: { conversationId?: string; stopStream?: () => void } = {};
@@ -112,16 +115,20 @@ const followReply = (initial: ReplyState) => {
     if (reply.status === 'completed') announce('Reply complete');
     if (reply.status === 'failed') announce(`Reply failed: ${reply.failure?.code ?? ''}`);
   };
-  const fail = (error: ApiError) => update({ ...reply, status: 'failed', failure: { code: error.code, reason: error.message } });
+  // The subscription failed, not the reply: unless the reply is gone for good, the saved state stays, so a reload resumes.
+  const streamFailed = (error: ApiError) => {
+    item.setAttribute('aria-busy', 'false');
+    setSending(false);
+    const gone = GONE_FOR_GOOD.has(error.code);
+    if (gone) sessionStore.dropReply(reply.conversationId);
+    showNotice(`The reply stream stopped: ${error.message} (${error.code}).${gone ? '' : ' Reload the page to resume it.'}`);
+  };
   const stop = requireApi().subscribe<{ chatStream: StreamEvent }>(CHAT_STREAM, variables, {
     next: (result) => {
-      if (result.errors?.length) return fail(describeStreamError(result.errors));
+      if (result.errors?.length) return streamFailed(describeStreamError(result.errors));
       if (result.data?.chatStream) update(applyEvent(reply, result.data.chatStream));
     },
-    error: (error) => {
-      fail(describeStreamError(error));
-      setSending(false);
-    },
+    error: (error) => streamFailed(describeStreamError(error)),
     complete: () => {
       setSending(false);
       if (reply.status === 'streaming') showNotice('The reply stream ended before the reply did; reload the page to resume it.');

@@ -2,7 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { AppConfig } from '../../../config';
 import { mintToken, TOKEN_SUBJECT } from '../../auth/jwt';
 import type { Logger } from '../../logger';
-import type { WebFiles } from './web-bundle';
+import type { WebFile, WebFiles } from './web-bundle';
 import { lazyWebFiles } from './web-files';
 
 /** A development token lives a day: long enough for a working session, short enough to be obviously a toy. */
@@ -45,7 +45,7 @@ export const webPagesOptions = (config: Pick<AppConfig, 'env' | 'auth' | 'http'>
 const serveFile =
   (files: () => Promise<WebFiles>, logger: Logger, urlPath: (req: express.Request) => string): RequestHandler =>
   async (req, res, next) => {
-    let file;
+    let file: WebFile | undefined;
     try {
       file = (await files()).get(urlPath(req));
     } catch (error) {
@@ -64,6 +64,7 @@ const devTokenRoutes = (app: Express, devToken: (userId: string) => Promise<stri
   app.get('/dev/token', (_req, res) => {
     res.json({ available: true, ttlSeconds: DEV_TOKEN_TTL_SECONDS });
   });
+  // JSON only: another site's form cannot send it, and its scripts need a CORS preflight this server never grants.
   app.post('/dev/token', express.json({ limit: 1_000 }), async (req, res) => {
     const userId = (req.body as { userId?: unknown } | undefined)?.userId;
     if (typeof userId !== 'string' || !TOKEN_SUBJECT.test(userId)) {
