@@ -225,14 +225,26 @@ describe('the chat page and GraphiQL in a browser', () => {
     await browser.screenshot('graphiql-subscription');
   });
 
-  it('signs out, and signs in again with a pasted token', async () => {
+  it('signs out, signs in with a pasted token, and lists 21 conversations newest first, 20 at a time', async () => {
+    const carol = await testApp.token('carol');
+    const created: string[] = [];
+    for (let i = 0; i < 21; i += 1) {
+      const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string } } }>(SEND_MESSAGE, { input: { content: `topic ${i}` } }, carol);
+      created.push(sent.body.data?.sendMessage.conversation.id ?? '');
+    }
     await page.goto(`${testApp.baseUrl}/`);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await page.getByLabel('Bearer token').fill(`Bearer ${await testApp.token('carol')}`);
+    await page.getByLabel('Bearer token').fill(`Bearer ${carol}`);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText('Signed in as carol').waitFor();
-    expect(await page.locator('#conversation-list li').count()).toBe(0);
+    const listed = () => page.locator('#conversation-list a').evaluateAll((links) => links.map((link) => link.getAttribute('data-conversation-id')));
+    await eventually(async () => expect(await listed()).toHaveLength(20));
+    expect((await listed())[0]).toBe(created.at(-1));
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await eventually(async () => expect(await listed()).toEqual([...created].reverse()));
+    expect(await page.getByRole('button', { name: 'Load more' }).isVisible()).toBe(false);
+    await browser.screenshot('conversations-paged');
   });
 
   it('asked no host but the API for anything, and hit no Content Security Policy error', () => {
