@@ -1,6 +1,6 @@
 import { isTerminal, streamedDraft, type ChatTurn, type ModelChoice, type PromptMessage, type ReplyEvent } from '../domain/chat/chat-types';
 import { ModelError } from '../domain/chat/model-error';
-import type { ChatModel, ChatTurns, CommittedMessage, ConversationReader, ConversationScope, HistoryCache, ReplyRef, ReplyStream, TokenCounter } from '../domain/chat/ports';
+import type { ChatModel, ChatTurns, CommittedMessage, ConversationReader, ConversationScope, HistoryCache, ReplyCancellations, ReplyRef, ReplyStream, TokenCounter } from '../domain/chat/ports';
 import type { Logger } from '../domain/ports/logger';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
 import type { BuildReplyPrompt } from './build-reply-prompt';
@@ -44,6 +44,8 @@ export interface GenerateReplyDeps {
   persistAttempts?: number;
   /** Told each time a reply is taken over and generated again (counted). */
   onRestarted?: () => void;
+  /** Stop requests (cancelReply): a reply whose stop was requested before its run started is not generated. */
+  cancellations?: Pick<ReplyCancellations, 'isRequested'>;
 }
 
 /**
@@ -52,6 +54,9 @@ export interface GenerateReplyDeps {
  */
 export const REPLY_LOST = 'reply-lost';
 
+/** Abort reason meaning the reply's user asked to stop it (cancelReply): store what was produced, end it CANCELLED. */
+export const REPLY_CANCELLED = 'reply-cancelled';
+
 /** How a worker runs a reply: its job's abort signal, and the run's number (see Reply.fence). */
 export interface RunOptions {
   readonly signal?: AbortSignal;
@@ -59,10 +64,13 @@ export interface RunOptions {
 }
 
 /** What one run did with its reply ('no-turn': no turn has this reply id, so there is nothing to answer). */
-export type ReplyOutcome = 'completed' | 'failed' | 'already-stored' | 'lost' | 'no-turn';
+export type ReplyOutcome = 'completed' | 'failed' | 'cancelled' | 'already-stored' | 'lost' | 'no-turn';
 
 /** The end of a reply that kept losing its worker (BullMQ gave the job up after GENERATE_MAX_STALLS). */
 export const INTERRUPTED_REPLY = { code: 'INTERRUPTED', message: 'the processes generating this reply kept stopping before it finished; the text so far is stored as partial' } as const;
+
+/** The end of a reply its user stopped (cancelReply). */
+export const CANCELLED_REPLY = { code: 'CANCELLED', message: 'the reply was stopped at its user\'s request; the text so far is stored as partial' } as const;
 
 const RESTARTED_REASON = 'the process generating this reply stopped; it is generated again from the start';
 
@@ -186,13 +194,24 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     return events.length > 0 ? 'restart' : 'fresh';
   };
 
-  /** Ends a reply the model failed: what it produced is stored as partial (even if empty), then FAILED with the model's code. */
+  /** Why a stream that threw ended: the user's stop, the model's own code, or a cut. */
+  const failureOf = (error: unknown, signal?: AbortSignal): { code: string; message: string } => {
+    if (signal?.reason === REPLY_CANCELLED) return CANCELLED_REPLY;
+    if (error instanceof ModelError) return { code: error.code, message: error.message };
+    return { code: signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL', message: 'reply generation failed' };
+  };
+
+  /**
+   * Ends a reply the model failed or its user stopped: what it produced is stored as partial
+   * (even if empty), then FAILED with the failure's code.
+   */
   const fail = async (job: Reply, draft: Draft, error: unknown, signal?: AbortSignal) => {
-    const code = error instanceof ModelError ? error.code : signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL';
-    deps.logger.warn({ err: error, replyId: job.replyId, code }, 'reply generation failed');
+    const failure = failureOf(error, signal);
+    if (failure === CANCELLED_REPLY) deps.logger.info({ replyId: job.replyId }, 'reply stopped at its user\'s request');
+    else deps.logger.warn({ err: error, replyId: job.replyId, code: failure.code }, 'reply generation failed');
     const { theirs } = await persist(job, draft, true);
     // The stream ends with what history holds, whichever run stored it.
-    await appendTo(job, theirs ? endOf(theirs) : { kind: 'FAILED', code, message: error instanceof ModelError ? error.message : 'reply generation failed', partialMessageId: job.replyId });
+    await appendTo(job, theirs ? endOf(theirs) : { kind: 'FAILED', ...failure, partialMessageId: job.replyId });
   };
 
   const complete = async (job: Reply, draft: Draft) => {
@@ -212,6 +231,12 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     if (!turn) return 'no-turn';
     const found = await resume(replyOf(turn));
     if (found === 'stored') return 'already-stored';
+    // Stopped while its job waited, or by a notification this worker got before it tracked the
+    // job: the flag is set before the notification is sent, so one of the two always stops it.
+    if (await deps.cancellations?.isRequested(replyId)) {
+      await giveUp(replyId, CANCELLED_REPLY);
+      return 'cancelled';
+    }
     const { prompt, window } = await deps.buildPrompt(turn);
     const job: Reply = { ...replyOf(turn), window, fence };
     // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
@@ -228,7 +253,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     if (signal?.reason === REPLY_LOST) return 'lost';
     if (failure) {
       await fail(job, draft, failure.error, signal);
-      return 'failed';
+      return signal?.reason === REPLY_CANCELLED ? 'cancelled' : 'failed';
     }
     await complete(job, draft);
     return 'completed';

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'ILLEGAL_TRANSITION'
   | 'RATE_LIMITED'
   | 'IDEMPOTENCY_CONFLICT'
+  /** The reply already ended (completed or failed): there is nothing left to stop. */
+  | 'REPLY_FINISHED'
   | 'CONFIG_INVALID'
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL';

@@ -22,6 +22,17 @@ export type Scalars = {
   DateTime: { input: string; output: Date | string; }
 };
 
+/**
+ * The reply cancelReply stops. Its end arrives on chatStream: ReplyFailed with code CANCELLED (the
+ * text so far is stored as a partial message), or ReplyCompleted when the reply finished before
+ * the request reached the process generating it.
+ */
+export type CancelReplyPayload = {
+  __typename?: 'CancelReplyPayload';
+  conversationId: Scalars['ID']['output'];
+  replyId: Scalars['ID']['output'];
+};
+
 /** A message persisted to history (through the outbox, relay, Kafka and the consumer). */
 export type ChatMessage = {
   __typename?: 'ChatMessage';
@@ -96,6 +107,12 @@ export type ModelChoice =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Stop generating: stops one of your replies wherever it is generated. NOT_FOUND for an unknown
+   * reply or another user's; REPLY_FINISHED when it already ended. Asking again for a reply whose
+   * stop you requested is harmless and answers the same.
+   */
+  cancelReply: CancelReplyPayload;
   /** DEAD → DISCARDED (final) with a reason (ops role). */
   discardOutboxMessage: OutboxMessage;
   /** DEAD → PENDING with attempts reset; who, when and why are recorded (ops role). */
@@ -103,6 +120,11 @@ export type Mutation = {
   /** Replays DEAD rows matching the filter, oldest first, at most `limit` (ops role). */
   replayOutboxMessages: ReplayResult;
   sendMessage: SendMessagePayload;
+};
+
+
+export type MutationCancelReplyArgs = {
+  replyId: Scalars['ID']['input'];
 };
 
 
@@ -281,7 +303,7 @@ export type ReplyCompleted = ChatStreamEvent & {
 
 export type ReplyFailed = ChatStreamEvent & {
   __typename?: 'ReplyFailed';
-  /** MODEL_TIMEOUT, MODEL_REJECTED, MODEL_UNAVAILABLE, MODEL_STREAM_CUT, INTERNAL, or INTERRUPTED (the processes generating the reply kept stopping without finishing it, GENERATE_MAX_STALLS times). */
+  /** MODEL_TIMEOUT, MODEL_REJECTED, MODEL_UNAVAILABLE, MODEL_STREAM_CUT, INTERNAL, INTERRUPTED (the processes generating the reply kept stopping without finishing it, GENERATE_MAX_STALLS times), or CANCELLED (stopped by cancelReply). */
   code: Scalars['String']['output'];
   cursor: Scalars['String']['output'];
   /** The id of the partial message stored for this reply (the text produced before the failure, possibly empty); null only when even that could not be stored. */
@@ -448,6 +470,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CancelReplyPayload: ResolverTypeWrapper<CancelReplyPayload>;
   ChatMessage: ResolverTypeWrapper<MessageView>;
   ChatMessageConnection: ResolverTypeWrapper<Omit<ChatMessageConnection, 'edges'> & { edges: Array<ResolversTypes['ChatMessageEdge']> }>;
   ChatMessageEdge: ResolverTypeWrapper<Omit<ChatMessageEdge, 'node'> & { node: ResolversTypes['ChatMessage'] }>;
@@ -490,6 +513,7 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
+  CancelReplyPayload: CancelReplyPayload;
   ChatMessage: MessageView;
   ChatMessageConnection: Omit<ChatMessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['ChatMessageEdge']> };
   ChatMessageEdge: Omit<ChatMessageEdge, 'node'> & { node: ResolversParentTypes['ChatMessage'] };
@@ -523,6 +547,11 @@ export type ResolversParentTypes = ResolversObject<{
   TokenDelta: CursoredReplyEvent;
   TokenUsage: TokenUsage;
   Viewer: Principal;
+}>;
+
+export type CancelReplyPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CancelReplyPayload'] = ResolversParentTypes['CancelReplyPayload']> = ResolversObject<{
+  conversationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  replyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type ChatMessageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ChatMessage'] = ResolversParentTypes['ChatMessage']> = ResolversObject<{
@@ -575,6 +604,7 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 }
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  cancelReply?: Resolver<ResolversTypes['CancelReplyPayload'], ParentType, ContextType, RequireFields<MutationCancelReplyArgs, 'replyId'>>;
   discardOutboxMessage?: Resolver<ResolversTypes['OutboxMessage'], ParentType, ContextType, RequireFields<MutationDiscardOutboxMessageArgs, 'id' | 'reason'>>;
   replayOutboxMessage?: Resolver<ResolversTypes['OutboxMessage'], ParentType, ContextType, RequireFields<MutationReplayOutboxMessageArgs, 'id'>>;
   replayOutboxMessages?: Resolver<ResolversTypes['ReplayResult'], ParentType, ContextType, RequireFields<MutationReplayOutboxMessagesArgs, 'filter' | 'limit'>>;
@@ -718,6 +748,7 @@ export type ViewerResolvers<ContextType = GraphQLContext, ParentType extends Res
 }>;
 
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
+  CancelReplyPayload?: CancelReplyPayloadResolvers<ContextType>;
   ChatMessage?: ChatMessageResolvers<ContextType>;
   ChatMessageConnection?: ChatMessageConnectionResolvers<ContextType>;
   ChatMessageEdge?: ChatMessageEdgeResolvers<ContextType>;

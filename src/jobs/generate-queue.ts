@@ -19,6 +19,11 @@ export interface GenerateQueue extends Component {
    * Returns whether a job was added.
    */
   requeue(data: GenerateJobData): Promise<boolean>;
+  /**
+   * Removes the reply's job if no worker has started it (waiting or delayed). True when no worker
+   * will run it: removed, or not in the queue at all; false when a worker runs or ran it.
+   */
+  dropUnstarted(replyId: string): Promise<boolean>;
 }
 
 /** The producer side of the generate queue (the api role, and the recovery of awaiting replies). */
@@ -45,6 +50,13 @@ export const createGenerateQueue = (deps: { connection: WorkerConnection; prefix
       else if (state !== 'unknown') return false;
       await add(data);
       return true;
+    },
+    async dropUnstarted(replyId) {
+      const state = await opened().getJobState(replyId);
+      if (state === 'unknown') return true;
+      if (state === 'active' || state === 'completed' || state === 'failed') return false;
+      // Atomic in Redis: 0 when a worker locked the job since its state was read.
+      return (await opened().remove(replyId)) === 1;
     },
     async start() {
       await opened().waitUntilReady();

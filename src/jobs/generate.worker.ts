@@ -1,10 +1,11 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { INTERRUPTED_REPLY, REPLY_LOST, type GenerateReply, type ReplyOutcome } from '../application/generate-reply.use-case';
+import { INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST, type GenerateReply, type ReplyOutcome } from '../application/generate-reply.use-case';
 import type { AppConfig } from '../config';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../domain/ports/logger';
 import type { ChatMetrics } from '../infra/metrics/chat-metrics';
 import type { WorkerConnection } from '../infra/redis/create-redis';
+import type { RedisReplyCancellations } from '../infra/redis/redis-reply-cancellations';
 import type { GenerateJobData } from './generate-queue';
 import { GENERATE_QUEUE } from './queues';
 
@@ -18,6 +19,8 @@ export interface GenerateWorkerDeps {
   /** Running replies get this long to finish on stop; then they are cut (stored as partial). */
   drainMs: number;
   metrics?: Pick<ChatMetrics, 'repliesRecovered' | 'repliesGivenUp'>;
+  /** Stop requests from any process (cancelReply): the reply's run here, if any, is aborted. */
+  cancellations?: Pick<RedisReplyCancellations, 'onRequested'>;
   logger: Logger;
 }
 
@@ -99,6 +102,8 @@ export const createGenerateWorker = (deps: GenerateWorkerDeps): Component => {
       w.on('error', (error) => deps.logger.warn({ err: error }, 'generate worker error'));
       w.on('failed', (job, error) => void onFailed(job, error).catch((err: unknown) => deps.logger.error({ err, replyId: job?.id }, 'failed generate job not ended')));
       w.on('lockRenewalFailed', (jobIds) => jobIds.forEach((id) => w.cancelJob(id, REPLY_LOST)));
+      // A no-op unless this worker runs the reply (the job id is the reply id).
+      deps.cancellations?.onRequested((replyId) => worker?.cancelJob(replyId, REPLY_CANCELLED));
       await w.waitUntilReady();
       if (deps.recover) {
         recoverTimer = setInterval(() => void recoverNow().catch((error: unknown) => deps.logger.warn({ err: error }, 'recovery of awaiting replies failed')), config.recoverIntervalMs);

@@ -1,8 +1,10 @@
+import type { CancelReply } from '../application/cancel-reply.use-case';
 import type { SendMessage } from '../application/send-message.use-case';
 import type { StreamChat } from '../application/stream-chat.use-case';
 import type { ConversationQueries } from '../domain/chat/views';
 import type { Resolvers } from '../generated/graphql';
 import { DateTime } from './date-time.scalar';
+import { cancelReplyResolver } from './mutation/cancel-reply.resolver';
 import { sendMessageResolver } from './mutation/send-message.resolver';
 import { conversationResolver } from './query/conversation.resolver';
 import { conversationsResolver } from './query/conversations.resolver';
@@ -27,6 +29,7 @@ import type { createReplayOutboxMessage, createReplayOutboxMessages } from '../a
 
 export interface ResolverDeps {
   sendMessage: SendMessage;
+  cancelReply: CancelReply;
   streamChat: StreamChat;
   queries: ConversationQueries;
   ops: {
@@ -52,6 +55,7 @@ export const createResolvers = (deps: ResolverDeps): Resolvers => ({
   },
   Mutation: {
     sendMessage: sendMessageResolver(deps.sendMessage),
+    cancelReply: cancelReplyResolver(deps.cancelReply),
     replayOutboxMessage: replayOutboxMessageResolver(deps.ops.replay),
     replayOutboxMessages: replayOutboxMessagesResolver(deps.ops.replayMany),
     discardOutboxMessage: discardOutboxMessageResolver(deps.ops.discard),

@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AppendChatMessages } from '../application/append-chat-messages.use-case';
+import { CANCELLED_REPLY } from '../application/generate-reply.use-case';
+import { createCancelReply } from '../application/cancel-reply.use-case';
 import { createSendMessage } from '../application/send-message.use-case';
 import { createStreamChat } from '../application/stream-chat.use-case';
 import type { AppConfig } from '../config';
@@ -11,7 +13,7 @@ import type { RedisClients } from '../infra/redis/create-redis';
 import { createRedisRateLimiter } from '../infra/redis/redis-rate-limiter';
 import type { RelayWaker } from '../domain/ports/relay-waker';
 import type { ResolverDeps } from '../resolvers';
-import type { ChatAdapters } from './generate.wiring';
+import { replyGenerator, type ChatAdapters } from './generate.wiring';
 import { opsUseCases } from './ops.wiring';
 
 /** The chat side of the api role: use cases for the resolvers and the components they need running. */
@@ -34,8 +36,17 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
     chat,
     models: llm.models,
   });
+  const generator = replyGenerator(config, deps);
+  const cancelReply = createCancelReply({
+    turns,
+    cancellations: deps.adapters.cancellations,
+    dropUnstarted: (replyId) => queue.dropUnstarted(replyId),
+    endUnstarted: (replyId) => generator.giveUp(replyId, CANCELLED_REPLY),
+    logger: deps.logger,
+  });
   const resolverDeps: ResolverDeps = {
     sendMessage,
+    cancelReply,
     streamChat: createStreamChat({ conversations: queries, cache, replies }),
     queries,
     ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger, redis: deps.redis, prefix: config.redis.prefix }),

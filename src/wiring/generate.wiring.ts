@@ -14,6 +14,7 @@ import type { Logger } from '../infra/logger';
 import type { ChatMetrics } from '../infra/metrics/chat-metrics';
 import type { RedisClients } from '../infra/redis/create-redis';
 import { createRedisHistoryCache } from '../infra/redis/redis-history-cache';
+import { createRedisReplyCancellations } from '../infra/redis/redis-reply-cancellations';
 import { createRedisReplyStream } from '../infra/redis/redis-reply-stream';
 import { createGenerateQueue } from '../jobs/generate-queue';
 import { createGenerateWorker } from '../jobs/generate.worker';
@@ -33,10 +34,35 @@ export const chatAdapters = (config: AppConfig, deps: { database: Database; redi
     // One encoder for the process: its tables are large and live outside the JS heap.
     counter: createTiktokenCounter(),
     queue: createGenerateQueue({ connection: deps.redis.workerConnection(), prefix, logger: deps.logger }),
+    cancellations: createRedisReplyCancellations({ client: deps.redis.client(), prefix, ttlSeconds: chat.replyStreamTtlSeconds, logger: deps.logger }),
   };
 };
 
 export type ChatAdapters = ReturnType<typeof chatAdapters>;
+
+/**
+ * The reply generator use case: the worker runs replies with it, and the api ends with it the
+ * replies stopped before any worker started them.
+ */
+export const replyGenerator = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; logger: Logger; metrics: ChatMetrics }) => {
+  const { adapters, logger } = deps;
+  const { llm, chat } = config;
+  const { queries, turns, cache, counter } = adapters;
+  const buildPrompt = createBuildReplyPrompt({ conversations: queries, cache, counter, logger, chat, models: llm.models, onCacheRepaired: () => deps.metrics.historyCacheRepairs.inc() });
+  return createGenerateReply({
+    turns,
+    buildPrompt,
+    model: createChatModel(llm),
+    replies: adapters.replies,
+    append: deps.append,
+    conversations: queries,
+    cache,
+    counter,
+    logger,
+    cancellations: adapters.cancellations,
+    onRestarted: () => deps.metrics.replyRestarts.inc(),
+  });
+};
 
 /**
  * The generate worker (api and generator roles): jobs of the generate queue, each one reply
@@ -45,11 +71,9 @@ export type ChatAdapters = ReturnType<typeof chatAdapters>;
  */
 export const generateComponents = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; redis: RedisClients; logger: Logger; metrics: ChatMetrics }): Component[] => {
   const { adapters, logger } = deps;
-  const { llm, chat } = config;
-  if (!llm.baseUrl) logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
-  const { queries, turns, cache, counter } = adapters;
-  const buildPrompt = createBuildReplyPrompt({ conversations: queries, cache, counter, logger, chat, models: llm.models, onCacheRepaired: () => deps.metrics.historyCacheRepairs.inc() });
-  const replies = createGenerateReply({ turns, buildPrompt, model: createChatModel(llm), replies: adapters.replies, append: deps.append, conversations: queries, cache, counter, logger, onRestarted: () => deps.metrics.replyRestarts.inc() });
+  if (!config.llm.baseUrl) logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
+  const { turns } = adapters;
+  const replies = replyGenerator(config, deps);
   const recover = createRecoverAwaitingReplies({
     turns,
     requeue: (replyId) => adapters.queue.requeue({ replyId }),
@@ -67,6 +91,8 @@ export const generateComponents = (config: AppConfig, deps: { adapters: ChatAdap
     drainMs: Math.floor(config.shutdownTimeoutMs / 2),
     logger,
     metrics: deps.metrics,
+    cancellations: adapters.cancellations,
   });
-  return [worker];
+  // The cancellations' subscriber starts before the worker, which listens on it.
+  return [adapters.cancellations, worker];
 };

@@ -34,6 +34,8 @@ export interface FakeOpenAi {
   readonly baseUrl: string;
   /** Bodies of every chat completion request, in arrival order. */
   readonly requests: RecordedRequest[];
+  /** Bodies of the requests whose client closed the connection before the response ended (an aborted request). */
+  readonly aborted: RecordedRequest[];
   setScript(script: FakeScript): void;
   close(): Promise<void>;
 }
@@ -70,6 +72,9 @@ const sendError = (res: http.ServerResponse, status: number, message = `fake err
   res.end(JSON.stringify({ error: { message, type, param: null, code: null } }));
 };
 
+/** Responses the fake cut itself (cutAfter): their close is not the client's abort. */
+const cutByFake = new WeakSet<http.ServerResponse>();
+
 /** Streams one scripted reply; the failure modes stop it partway on purpose. */
 const streamReply = async (res: http.ServerResponse, body: RecordedRequest, reply: FakeReply, dialect?: ProviderDialect) => {
   const model = body.model ?? 'fake-model';
@@ -85,7 +90,7 @@ const streamReply = async (res: http.ServerResponse, body: RecordedRequest, repl
     if (res.destroyed) return; // the client gave up
     if ('content' in delta) {
       if (reply.stallAfter === sentTokens) return; // leave the socket open and silent
-      if (reply.cutAfter === sentTokens) return void res.socket?.destroy();
+      if (reply.cutAfter === sentTokens) return void (cutByFake.add(res), res.socket?.destroy());
       if (reply.endAfter === sentTokens) return void res.end();
       if (reply.holdAfter?.tokens === sentTokens) await reply.holdAfter.until;
       sentTokens += 1;
@@ -130,10 +135,16 @@ const readJson = async (req: http.IncomingMessage): Promise<RecordedRequest> => 
 export const startFakeOpenAi = async (options: { script?: FakeScript; dialect?: ProviderDialect } = {}): Promise<FakeOpenAi> => {
   let script = options.script ?? defaultScript;
   const requests: RecordedRequest[] = [];
+  const aborted: RecordedRequest[] = [];
+  let closing = false;
   const server = http.createServer((req, res) => {
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return void res.writeHead(404).end();
     void readJson(req).then((body) => {
       requests.push(body);
+      // Closed before the end was written, and not by the fake itself (cutAfter, close()).
+      res.on('close', () => {
+        if (!res.writableEnded && !closing && !cutByFake.has(res)) aborted.push(body);
+      });
       const reply = script(body);
       if (reply.stallBeforeHeaders) return;
       if (reply.status !== undefined) return sendError(res, reply.status);
@@ -147,12 +158,14 @@ export const startFakeOpenAi = async (options: { script?: FakeScript; dialect?: 
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    aborted,
     setScript: (next) => {
       script = next;
     },
     // Stalled streams and keep-alive sockets would otherwise hold close() open.
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closing = true;
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),

@@ -1,10 +1,11 @@
-import { createGenerateReply, INTERRUPTED_REPLY, REPLY_LOST } from '../../src/application/generate-reply.use-case';
+import { CANCELLED_REPLY, createGenerateReply, INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST } from '../../src/application/generate-reply.use-case';
 import type { ChatMessagePayload } from '../../src/domain/chat-event';
 import { streamedDraft, type ModelEvent, type ReplyEvent } from '../../src/domain/chat/chat-types';
 import { ModelError } from '../../src/domain/chat/model-error';
 import type { ChatModel } from '../../src/domain/chat/ports';
 import { deferred, eventually } from '../support/eventually';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
+import { createInMemoryReplyCancellations } from '../support/fakes/in-memory-reply-cancellations';
 import { createInMemoryReplyStream } from '../support/fakes/in-memory-reply-stream';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 import { aChatTurn, createReplyWriter as createWriter } from '../support/fakes/reply-writer';
@@ -31,14 +32,14 @@ const scriptedModel = (tokens: string[], options: { failWith?: Error; hold?: Pro
   modelName: () => 'test-model',
 });
 
-const setup = (model: ChatModel, writer = createWriter()) => {
+const setup = (model: ChatModel, writer = createWriter(), cancellations = createInMemoryReplyCancellations()) => {
   writer.turns.add(turn);
   const replies = createInMemoryReplyStream();
   const cache = createInMemoryHistoryCache();
   const logger = createRecordingLogger();
   const prompts: string[] = [];
   const buildPrompt = async (asked: typeof turn) => (prompts.push(asked.replyId), { prompt: PROMPT, window: 32 });
-  const generator = createGenerateReply({ turns: writer.turns, buildPrompt, model, replies, append: writer.append, conversations: writer, cache, counter: { count: () => 1 }, logger, persistAttempts: 2 });
+  const generator = createGenerateReply({ turns: writer.turns, buildPrompt, model, replies, append: writer.append, conversations: writer, cache, counter: { count: () => 1 }, logger, persistAttempts: 2, cancellations });
   return { ...generator, replies, cache, writer, logger, prompts, events: () => replies.stored(ref) };
 };
 
@@ -203,6 +204,46 @@ describe('generate reply', () => {
       await expect(running).resolves.toBe('failed');
       expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['a', true]]);
       expect(events().at(-1)).toMatchObject({ kind: 'FAILED', code: 'MODEL_STREAM_CUT' });
+    });
+  });
+
+  describe('when its user stops it (cancelReply)', () => {
+    it('aborts the model, stores the text so far as one partial message and ends FAILED CANCELLED', async () => {
+      const release = deferred();
+      let modelSignal: AbortSignal | undefined;
+      const model = scriptedModel(['so', ' far', ' never'], { hold: release.promise });
+      const { generate, events, writer } = setup({ ...model, stream: (input) => ((modelSignal = input.signal), model.stream(input)) });
+      const abort = new AbortController();
+      const running = generate(job, { signal: abort.signal });
+      await eventually(() => expect(events()).toEqual([token('so')]));
+      abort.abort(REPLY_CANCELLED);
+      release.resolve();
+      await expect(running).resolves.toBe('cancelled');
+      expect(modelSignal?.aborted).toBe(true);
+      expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([['reply-1', 'so', true]]);
+      await expect(writer.turns.get('reply-1')).resolves.toMatchObject({ status: 'REPLIED' });
+      expect(events().at(-1)).toEqual({ kind: 'FAILED', ...CANCELLED_REPLY, partialMessageId: 'reply-1' });
+    });
+
+    it('does not call the model for a reply stopped before its run started: an empty partial message, FAILED CANCELLED', async () => {
+      const cancellations = createInMemoryReplyCancellations();
+      await cancellations.request(turn.replyId);
+      const { generate, events, writer, prompts } = setup(scriptedModel(['never']), createWriter(), cancellations);
+      await expect(generate(job)).resolves.toBe('cancelled');
+      expect(prompts).toEqual([]);
+      expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['', true]]);
+      expect(events()).toEqual([{ kind: 'FAILED', ...CANCELLED_REPLY, partialMessageId: 'reply-1' }]);
+    });
+
+    it('keeps a reply stored before the stop: nothing is generated or stored again', async () => {
+      const cancellations = createInMemoryReplyCancellations();
+      await cancellations.request(turn.replyId);
+      const writer = createWriter();
+      writer.committed.push({ messageId: turn.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('done', false) });
+      const { generate, events } = setup(scriptedModel(['never']), writer, cancellations);
+      await expect(generate(job)).resolves.toBe('already-stored');
+      expect(writer.calls).toHaveLength(0);
+      expect(events()).toEqual([expect.objectContaining({ kind: 'COMPLETED' })]);
     });
   });
 

@@ -28,6 +28,10 @@ export const chatKeys = (prefix: string) => ({
   replyFence: (scope: ConversationScope & { replyId: string }) => `${prefix}:chat:reply-fence:${scoped(scope)}:${checked('replyId', scope.replyId)}`,
   /** The conversation's latest reply: `<user message seq>:<reply id>` (see ReplyStream.markLatest). */
   latest: (scope: ConversationScope) => `${prefix}:chat:latest:${scoped(scope)}`,
+  /** "1" once the reply's stop was requested (cancelReply); reply ids are UUIDs, unique across users. */
+  cancel: (replyId: string) => `${prefix}:chat:cancel:${checked('replyId', replyId)}`,
+  /** One pub/sub channel per deployment for stop requests; messages are reply ids. */
+  cancelChannel: () => `${prefix}:chat:cancels`,
   /** One pub/sub channel per deployment; messages name the stream key that grew. */
   notifyChannel: () => `${prefix}:chat:notify`,
 });
