@@ -2,6 +2,7 @@ import { ChatCliError } from './chat-client/errors';
 import { execute, openConnection, type Connection } from './chat-client/connection';
 import { resolveCredentials } from './chat-client/credentials';
 import { runInteractive } from './chat-client/interactive';
+import { handleInterrupts } from './chat-client/interrupts';
 import { WHO_AM_I, type WhoAmIData } from './chat-client/operations';
 import { parseChatArgs, USAGE, type ChatOptions } from './chat-client/options';
 import { createChatSession } from './chat-client/session';
@@ -41,8 +42,16 @@ const chat = async (connection: Connection, options: ChatOptions, terminal: Term
     await runInteractive(session, terminal);
     return 0;
   }
-  const outcome = await session.send(options.message ?? '');
-  return outcome.kind === 'completed' ? 0 : 1;
+  // Ctrl-C: the first stops the reply (its end is still printed), a second stops waiting.
+  const watching = new AbortController();
+  const interrupts = handleInterrupts(session, terminal, () => watching.abort());
+  try {
+    const outcome = await session.send(options.message ?? '', watching.signal);
+    if (outcome.kind === 'interrupted') terminal.notice('[quit while the reply was stopping; its text so far is saved]');
+    return outcome.kind === 'completed' ? 0 : 1;
+  } finally {
+    interrupts.dispose();
+  }
 };
 
 const main = async (): Promise<number> => {

@@ -185,6 +185,47 @@ describe('npm run chat, against an OpenAI-compatible model', () => {
     expect(stderr).toMatch(/^reply failed: MODEL_STREAM_CUT: .+ \(the partial reply was saved as message [0-9a-f-]{36}\)$/m);
   });
 
+  const storedAssistant = async (conversationId: string) => {
+    const { body } = await testApp.graphql<HistoryData & { conversation: { messages: { edges: { node: { partial: boolean } }[] } } }>(
+      `query Stored($id: ID!) { conversation(id: $id) { messages(first: 10) { edges { node { role content partial } } } } }`,
+      { id: conversationId },
+      token,
+    );
+    return body.data?.conversation?.messages.edges.map((edge) => edge.node).filter((node) => node.role === 'ASSISTANT');
+  };
+
+  it('stops generating on the first Ctrl-C during a reply, saves the text so far, and keeps the chat open', async () => {
+    // Two tokens, then the model goes quiet with the request open: only a stop ends this reply.
+    model.setScript(() => ({ tokens: ['half', ' a', ' reply'], stallAfter: 2 }));
+    const abortedBefore = model.aborted.length;
+    const chat = runChat(['--url', testApp.url, '--token', token]);
+    await chat.waitFor('stdout', /you> $/);
+    chat.child.stdin.write('go on forever\n');
+    await chat.waitFor('stdout', /bot> half a/);
+    chat.child.kill('SIGINT');
+    await chat.waitFor('stderr', /\[stopping the reply; press Ctrl-C again to quit\]/);
+    const [, messageId] = await chat.waitFor('stderr', /\[reply stopped; the text so far was saved as message ([0-9a-f-]{36})\]/);
+    await eventually(() => expect(model.aborted.length).toBe(abortedBefore + 1));
+    chat.child.stdin.write('/exit\n');
+    const { code, stderr } = await chat.exited;
+    expect(code).toBe(0);
+    const conversationId = conversationIdIn(stderr)!;
+    await eventually(async () => expect(await storedAssistant(conversationId)).toEqual([{ role: 'ASSISTANT', content: 'half a', partial: true }]), { timeoutMs: 15_000 });
+    expect(messageId).toBeDefined();
+  });
+
+  it('stops a one-shot reply on Ctrl-C: its end is printed, exit 1, the text so far saved', async () => {
+    model.setScript(() => ({ tokens: ['held', ' back'], stallAfter: 1 }));
+    const chat = runChat(['--url', testApp.url, '--token', token, 'one-shot please']);
+    await chat.waitFor('stdout', /held/);
+    chat.child.kill('SIGINT');
+    const { code, stdout, stderr } = await chat.exited;
+    expect({ code, stdout }).toEqual({ code: 1, stdout: 'held\n' });
+    expect(stderr).toMatch(/\[stopping the reply; press Ctrl-C again to quit\]\n\[reply stopped; the text so far was saved as message [0-9a-f-]{36}\]/);
+    const conversationId = conversationIdIn(stderr)!;
+    await eventually(async () => expect(await storedAssistant(conversationId)).toEqual([{ role: 'ASSISTANT', content: 'held', partial: true }]), { timeoutMs: 15_000 });
+  });
+
   it('resumes after the last cursor when the connection drops mid-reply: nothing lost, nothing repeated', async () => {
     const tokens = Array.from({ length: 30 }, (_, i) => ` t${i}`);
     // The rest of the reply waits until the connection was cut, however slow or fast the CLI is.

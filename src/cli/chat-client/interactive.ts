@@ -1,10 +1,11 @@
-import { createInterface, type Interface } from 'node:readline';
+import { createInterface } from 'node:readline';
 import { ChatCliError } from './errors';
+import { handleInterrupts } from './interrupts';
 import type { ChatSession } from './session';
 import type { Terminal } from './terminal';
 
 const PROMPT = 'you> ';
-const HELP = 'commands: /new starts a new conversation, /id prints its id, /exit (or Ctrl-D) quits';
+const HELP = 'commands: /new starts a new conversation, /id prints its id, /exit (or Ctrl-D) quits; Ctrl-C stops a reply';
 
 type LineResult = 'continue' | 'exit';
 
@@ -29,22 +30,10 @@ const runCommand = (command: string, session: ChatSession, terminal: Terminal): 
   }
 };
 
-/**
- * Ctrl-C while a reply streams stops watching it (the server still finishes and stores
- * it); at the prompt it quits, like Ctrl-D.
- */
-const handleInterrupts = (rl: Interface, current: () => AbortController | undefined) => {
-  rl.on('SIGINT', () => {
-    const streaming = current();
-    if (streaming) streaming.abort();
-    else rl.close();
-  });
-};
-
 const sendLine = async (line: string, session: ChatSession, terminal: Terminal, controller: AbortController) => {
   try {
     const outcome = await session.send(line, controller.signal);
-    if (outcome.kind === 'interrupted') terminal.notice('[stopped watching; the reply is still generated and saved]');
+    if (outcome.kind === 'interrupted') terminal.notice('[quit while the reply was stopping; its text so far is saved]');
   } catch (error) {
     if (!(error instanceof ChatCliError) || error.fatal) throw error;
     terminal.notice(error.message);
@@ -57,7 +46,12 @@ export const runInteractive = async (session: ChatSession, terminal: Terminal, i
   let streaming: AbortController | undefined;
   let closed = false;
   rl.once('close', () => (closed = true));
-  handleInterrupts(rl, () => streaming);
+  // Ctrl-C: the first stops the reply in flight, a second (or one at the prompt) quits, like Ctrl-D.
+  const interrupts = handleInterrupts(session, terminal, () => {
+    streaming?.abort();
+    rl.close();
+  });
+  rl.on('SIGINT', interrupts.interrupt);
   terminal.notice(HELP);
   try {
     rl.prompt();
@@ -73,6 +67,7 @@ export const runInteractive = async (session: ChatSession, terminal: Terminal, i
       if (!closed) rl.prompt();
     }
   } finally {
+    interrupts.dispose();
     rl.close();
   }
 };

@@ -1,9 +1,14 @@
 import type { ModelChoice } from '../../domain/chat/chat-types';
 
-/** The two operations the chat client needs, and the shapes it reads from their results. */
+/** The operations the chat client needs, and the shapes it reads from their results. */
 
 export const SEND_MESSAGE = `mutation ChatCliSend($input: SendMessageInput!) {
   sendMessage(input: $input) { conversation { id } userMessage { id seq } replyId }
+}`;
+
+/** Ctrl-C during a reply: stops generating it (the text so far is saved as a partial message). */
+export const CANCEL_REPLY = `mutation ChatCliCancel($replyId: ID!) {
+  cancelReply(replyId: $replyId) { replyId }
 }`;
 
 export const CHAT_STREAM = `subscription ChatCliStream($conversationId: ID!, $replyId: ID, $after: String) {

@@ -6,6 +6,7 @@ export const USAGE = `usage: npm run chat -- [options] [message]
 
 With a message, sends it, prints the reply as it streams and exits.
 Without one, starts a chat: /new starts a new conversation, /id prints its id, /exit or Ctrl-D quits.
+Ctrl-C during a reply stops generating it (its text so far is saved); a second Ctrl-C quits.
 
 options:
   --url <url>            GraphQL endpoint (default ws://127.0.0.1:$HTTP_PORT/graphql; http(s) works too)

@@ -3,7 +3,7 @@ import { execute, type Connection } from './connection';
 import { ChatCliError } from './errors';
 import type { ModelChoice } from '../../domain/chat/chat-types';
 import type { SendMessageData, SendMessageInput } from './operations';
-import { SEND_MESSAGE } from './operations';
+import { CANCEL_REPLY, SEND_MESSAGE } from './operations';
 import { createReplyRenderer } from './reply-renderer';
 import { streamReply, type ReplyOutcome } from './reply-stream';
 import type { Terminal } from './terminal';
@@ -26,13 +26,28 @@ export interface ChatSession {
   startOver(): void;
   /** Sends one message and streams its reply; rejects with ChatCliError. */
   send(content: string, signal?: AbortSignal): Promise<ReplyOutcome>;
+  /**
+   * Stops generating the reply in flight (cancelReply; as soon as its id is known, if the send
+   * is still under way); its stream then ends with ReplyFailed CANCELLED. 'already-stopping' when
+   * asked before for this reply, 'idle' when no reply is in flight.
+   */
+  stop(): 'stopping' | 'already-stopping' | 'idle';
 }
 
 const describeFailure = (outcome: Extract<ReplyOutcome, { kind: 'failed' }>) => {
   const { code, reason, partialMessageId } = outcome.event;
+  if (code === 'CANCELLED') return `[reply stopped${partialMessageId ? `; the text so far was saved as message ${partialMessageId}` : ''}]`;
   const partial = partialMessageId ? ` (the partial reply was saved as message ${partialMessageId})` : '';
   return `reply failed: ${code}: ${reason}${partial}`;
 };
+
+/** The send in flight: its reply id once known, and whether its reply is to be stopped. */
+interface InFlight {
+  replyId?: string;
+  stopping: boolean;
+  /** The cancelReply request, once sent: a send ends only after it settled, so quitting never drops it. */
+  cancelling?: Promise<unknown>;
+}
 
 /** A conversation as the terminal sees it: the id is announced on stderr once, when it is first known. */
 export const createChatSession = (connection: Connection, terminal: Terminal, settings: SessionSettings): ChatSession => {
@@ -70,6 +85,29 @@ export const createChatSession = (connection: Connection, terminal: Terminal, se
     announce(conversationId);
     return sent;
   };
+  let inFlight: InFlight | undefined;
+  const cancel = (flight: InFlight, replyId: string) => {
+    flight.cancelling = execute(connection, { query: CANCEL_REPLY, variables: { replyId } }).catch((error: unknown) =>
+      // REPLY_FINISHED: the reply ended before the request arrived; it is shown whole.
+      terminal.notice(`[could not stop the reply: ${(error as Error).message}]`),
+    );
+  };
+  const sendAndStream = async (content: string, flight: InFlight, signal?: AbortSignal) => {
+    const sent = await sendMessage(content, signal);
+    flight.replyId = sent.replyId;
+    if (flight.stopping) cancel(flight, sent.replyId);
+    const renderer = createReplyRenderer(terminal, settings.replyPrefix);
+    const onReconnecting = (attempt: number) => terminal.notice(`[connection lost; resuming the reply (attempt ${attempt})]`);
+    try {
+      const outcome = await streamReply(connection, { conversationId: sent.conversation.id, replyId: sent.replyId }, { onEvent: (e) => renderer.event(e), onReconnecting, signal });
+      renderer.end();
+      if (outcome.kind === 'failed') terminal.notice(describeFailure(outcome));
+      return outcome;
+    } catch (error) {
+      renderer.end();
+      throw error;
+    }
+  };
   return {
     get conversationId() {
       return conversationId;
@@ -77,18 +115,21 @@ export const createChatSession = (connection: Connection, terminal: Terminal, se
     startOver() {
       conversationId = undefined;
     },
+    stop() {
+      if (!inFlight) return 'idle';
+      if (inFlight.stopping) return 'already-stopping';
+      inFlight.stopping = true;
+      if (inFlight.replyId) cancel(inFlight, inFlight.replyId);
+      return 'stopping';
+    },
     async send(content, signal) {
-      const sent = await sendMessage(content, signal);
-      const renderer = createReplyRenderer(terminal, settings.replyPrefix);
-      const onReconnecting = (attempt: number) => terminal.notice(`[connection lost; resuming the reply (attempt ${attempt})]`);
+      const flight: InFlight = { stopping: false };
+      inFlight = flight;
       try {
-        const outcome = await streamReply(connection, { conversationId: sent.conversation.id, replyId: sent.replyId }, { onEvent: (e) => renderer.event(e), onReconnecting, signal });
-        renderer.end();
-        if (outcome.kind === 'failed') terminal.notice(describeFailure(outcome));
-        return outcome;
-      } catch (error) {
-        renderer.end();
-        throw error;
+        return await sendAndStream(content, flight, signal);
+      } finally {
+        inFlight = undefined;
+        await flight.cancelling;
       }
     },
   };
