@@ -107,6 +107,38 @@ describe('the chat page and GraphiQL in a browser', () => {
     await browser.screenshot('resumed');
   });
 
+  it('stops a reply with the Stop button, from the keyboard: the provider request ends, the text so far is kept as partial', async () => {
+    await page.getByRole('link', { name: 'New conversation' }).click();
+    const hold = holdNextReply(2, { tokens: ['stop', ' me', ' now', ' please'] });
+    const abortedBefore = model.aborted.length;
+    await messageBox().fill('talk until I stop you');
+    await messageBox().press('Enter');
+    await eventually(async () => expect(await replyText()).toBe('stop me'));
+    const stop = page.getByRole('button', { name: 'Stop', exact: true });
+    await stop.focus();
+    await browser.screenshot('stop-offered');
+    await page.keyboard.press('Enter');
+    await replyItem().and(page.locator('[data-status="failed"]')).waitFor();
+    expect(await replyText()).toBe('stop me');
+    expect(await replyItem().locator('.failure').textContent()).toBe('Reply stopped; the text so far is saved.');
+    expect(await page.locator('#announcer').textContent()).toBe('Reply stopped');
+    expect(await stop.isHidden()).toBe(true);
+    // Focus returns to the message box, not to a hidden button.
+    expect(await messageBox().evaluate((box) => box === box.ownerDocument.activeElement)).toBe(true);
+    await eventually(() => expect(model.aborted.length).toBe(abortedBefore + 1));
+    await browser.screenshot('stopped');
+    hold.release();
+    await eventually(
+      async () => {
+        await page.reload();
+        await page.getByText('Signed in as alice').waitFor();
+        expect(await page.locator('li.message .who').allTextContents()).toEqual(['You', 'Assistant (partial)']);
+        expect(await page.locator('li.message.assistant .text').textContent()).toBe('stop me');
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+  });
+
   it('resumes after a dropped WebSocket mid-reply: graphql-ws reconnects and subscribes again after the last cursor', async () => {
     const sockets: WebSocketRoute[] = [];
     const subscribes: (string | null | undefined)[] = [];

@@ -1,6 +1,7 @@
 import './chat.css';
 import { ApiError, createApi, describeStreamError, type Api } from './api';
 import {
+  CANCEL_REPLY,
   CHAT_STREAM,
   CONVERSATION,
   CONVERSATIONS,
@@ -39,6 +40,7 @@ const ui = {
   model: byId<HTMLSelectElement>('model'),
   thinking: byId<HTMLInputElement>('thinking'),
   send: byId<HTMLButtonElement>('send'),
+  stop: byId<HTMLButtonElement>('stop'),
 };
 
 /** Stream errors after which resuming cannot work: the reply (or its stream) no longer exists. */
@@ -46,7 +48,7 @@ const GONE_FOR_GOOD = new Set(['NOT_FOUND', 'CONVERSATION_NOT_FOUND', 'REPLY_EXP
 
 /** Where the page is: the API of the signed-in user, the open conversation and its live reply. */
 let api: Api | undefined;
-let current: { conversationId?: string; stopStream?: () => void } = {};
+let current: { conversationId?: string; stopStream?: () => void; replyId?: string } = {};
 let conversationsAfter: string | null = null;
 
 const requireApi = () => {
@@ -60,6 +62,32 @@ const scrollToEnd = () => ui.messages.lastElementChild?.scrollIntoView({ block: 
 const setSending = (busy: boolean) => {
   ui.send.disabled = busy;
   ui.send.textContent = busy ? 'Replying…' : 'Send';
+  // Stop is offered while a reply streams (its id known); focus moves to it there, and back to the message box after.
+  const stoppable = busy && current.replyId !== undefined;
+  const hadFocus = document.activeElement === ui.stop;
+  ui.stop.hidden = !stoppable;
+  setStopping(false);
+  if (hadFocus && !stoppable) ui.content.focus();
+};
+
+/** aria-disabled rather than disabled while stopping: a disabled button drops the keyboard focus. */
+const setStopping = (stopping: boolean) => {
+  ui.stop.setAttribute('aria-disabled', String(stopping));
+  ui.stop.textContent = stopping ? 'Stopping…' : 'Stop';
+};
+
+/** Stop generating the reply being followed; its end (ReplyFailed CANCELLED) arrives on its stream. */
+const stopReply = async () => {
+  const { replyId } = current;
+  if (!replyId || ui.stop.getAttribute('aria-disabled') === 'true') return;
+  setStopping(true);
+  try {
+    await requireApi().request(CANCEL_REPLY, { replyId });
+  } catch (error) {
+    // REPLY_FINISHED: the reply ended before the stop arrived; the stream shows it whole.
+    if (!(error instanceof ApiError && error.code === 'REPLY_FINISHED')) showNotice(`Could not stop the reply: ${messageOf(error)}`);
+    setStopping(false);
+  }
 };
 const conversationFromUrl = () => new URL(location.href).searchParams.get('c') ?? undefined;
 const goTo = (conversationId: string | undefined, mode: 'push' | 'replace' = 'push') => {
@@ -103,6 +131,7 @@ const followReply = (initial: ReplyState) => {
   ui.messages.append(item);
   scrollToEnd();
   if (reply.status !== 'streaming') return;
+  current.replyId = reply.replyId;
   setSending(true);
   const variables = { conversationId: reply.conversationId, replyId: reply.replyId, after: reply.cursor ?? null };
   const update = (next: ReplyState) => {
@@ -113,11 +142,12 @@ const followReply = (initial: ReplyState) => {
     updateReplyItem(item, reply);
     scrollToEnd();
     if (reply.status === 'completed') announce('Reply complete');
-    if (reply.status === 'failed') announce(`Reply failed: ${reply.failure?.code ?? ''}`);
+    if (reply.status === 'failed') announce(reply.failure?.code === 'CANCELLED' ? 'Reply stopped' : `Reply failed: ${reply.failure?.code ?? ''}`);
   };
   // The subscription failed, not the reply: unless the reply is gone for good, the saved state stays, so a reload resumes.
   const streamFailed = (error: ApiError) => {
     item.setAttribute('aria-busy', 'false');
+    current.replyId = undefined;
     setSending(false);
     const gone = GONE_FOR_GOOD.has(error.code);
     if (gone) sessionStore.dropReply(reply.conversationId);
@@ -130,6 +160,7 @@ const followReply = (initial: ReplyState) => {
     },
     error: (error) => streamFailed(describeStreamError(error)),
     complete: () => {
+      current.replyId = undefined;
       setSending(false);
       if (reply.status === 'streaming') showNotice('The reply stream ended before the reply did; reload the page to resume it.');
       void loadConversations(true).catch(() => undefined);
@@ -137,6 +168,7 @@ const followReply = (initial: ReplyState) => {
   });
   current.stopStream = () => {
     stop();
+    current.replyId = undefined;
     setSending(false);
   };
 };
@@ -275,6 +307,11 @@ const wire = () => {
     location.assign('/');
   });
   ui.composer.addEventListener('submit', onSubmit);
+  ui.stop.addEventListener('click', () => void stopReply());
+  // Escape in the message box stops the reply too, without leaving the keyboard.
+  ui.composer.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !ui.stop.hidden) void stopReply();
+  });
   ui.content.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();

@@ -19,6 +19,11 @@ export const CONVERSATION = `query Conversation($id: ID!, $after: String) {
   }
 }`;
 
+/** Stop generating: the reply's stream then ends with ReplyFailed CANCELLED (its text so far is kept). */
+export const CANCEL_REPLY = `mutation CancelReply($replyId: ID!) {
+  cancelReply(replyId: $replyId) { replyId }
+}`;
+
 export const SEND_MESSAGE = `mutation Send($input: SendMessageInput!) {
   sendMessage(input: $input) { conversation { id } userMessage { id } replyId }
 }`;

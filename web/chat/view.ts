@@ -65,5 +65,6 @@ export const updateReplyItem = (item: HTMLElement, reply: ReplyState) => {
   }
   item.querySelector('.text')!.textContent = reply.text;
   item.querySelector('.failure')?.remove();
-  if (reply.failure) item.append(el('p', { className: 'failure' }, [`Reply failed (${reply.failure.code}): ${reply.failure.reason}`]));
+  const { failure } = reply;
+  if (failure) item.append(el('p', { className: 'failure' }, [failure.code === 'CANCELLED' ? 'Reply stopped; the text so far is saved.' : `Reply failed (${failure.code}): ${failure.reason}`]));
 };
