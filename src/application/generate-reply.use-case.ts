@@ -94,10 +94,15 @@ const retry = async <T>(attempts: number, work: (attempt: number) => Promise<T>)
 
 const refOf = (job: Reply): ReplyRef => ({ ...job.scope, replyId: job.replyId });
 
-/** The terminal event a stored message calls for: COMPLETED for a whole reply, FAILED for a partial one. */
-const endOf = (stored: CommittedMessage): ReplyEvent => {
+const STOPPED_EARLY = { code: INTERRUPTED_REPLY.code, message: 'the reply stopped before it finished; the text so far is stored as partial' };
+
+/**
+ * The terminal event a stored message calls for: COMPLETED for a whole reply, FAILED for a
+ * partial one (`partialEnd`: CANCELLED when its user stopped it, else INTERRUPTED).
+ */
+const endOf = (stored: CommittedMessage, partialEnd: { code: string; message: string } = STOPPED_EARLY): ReplyEvent => {
   const { payload } = stored;
-  if (payload.partial) return { kind: 'FAILED', code: INTERRUPTED_REPLY.code, message: 'the reply stopped before it finished; the text so far is stored as partial', partialMessageId: stored.messageId };
+  if (payload.partial) return { kind: 'FAILED', ...partialEnd, partialMessageId: stored.messageId };
   return {
     kind: 'COMPLETED',
     message: { id: stored.messageId, seq: stored.seq, content: payload.content, reasoning: payload.reasoning, model: payload.model ?? '', promptTokens: payload.promptTokens, completionTokens: payload.completionTokens, createdAt: stored.createdAt.toISOString() },
@@ -183,7 +188,8 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const events = await deps.replies.events(ref);
     const last = events.at(-1);
     if (stored) {
-      if (!last || !isTerminal(last)) await deps.replies.append(ref, endOf(stored));
+      // A partial message of a stopped reply whose worker died before ending the stream: still CANCELLED.
+      if (!last || !isTerminal(last)) await deps.replies.append(ref, endOf(stored, (await deps.cancellations?.isRequested(job.replyId)) ? CANCELLED_REPLY : STOPPED_EARLY));
       return 'stored';
     }
     if (last && isTerminal(last)) {
@@ -273,7 +279,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     try {
       const stored = await deps.conversations.committedMessage(job.scope.conversationId, job.replyId);
       if (stored) {
-        await deps.replies.append(ref, endOf(stored));
+        await deps.replies.append(ref, endOf(stored, failure === CANCELLED_REPLY ? CANCELLED_REPLY : STOPPED_EARLY));
         return;
       }
       await persist(job, { ...streamedDraft(await deps.replies.events(ref)), promptTokens: null, completionTokens: null }, true);

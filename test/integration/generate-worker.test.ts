@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
-import { createGenerateReply, INTERRUPTED_REPLY } from '../../src/application/generate-reply.use-case';
+import { CANCELLED_REPLY, createGenerateReply, INTERRUPTED_REPLY } from '../../src/application/generate-reply.use-case';
 import { createRecoverAwaitingReplies } from '../../src/application/recover-awaiting-replies.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { streamedDraft, type ChatTurn, type ModelEvent } from '../../src/domain/chat/chat-types';
@@ -11,6 +11,7 @@ import type { AppConfig } from '../../src/config';
 import { createLogger } from '../../src/infra/logger';
 import { createChatMetrics } from '../../src/infra/metrics/chat-metrics';
 import { createRedis } from '../../src/infra/redis/create-redis';
+import { createRedisReplyCancellations } from '../../src/infra/redis/redis-reply-cancellations';
 import { createRedisReplyStream } from '../../src/infra/redis/redis-reply-stream';
 import { createGenerateQueue } from '../../src/jobs/generate-queue';
 import { createGenerateWorker, processGenerateJob } from '../../src/jobs/generate.worker';
@@ -77,8 +78,10 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     writer.turns.add(turn);
     return { turn, ref: { userId: turn.userId, conversationId: turn.conversationId, replyId: turn.replyId } };
   };
-  const generatorFor = (chatModel: ChatModel, writer: Writer) =>
+  const cancellations = () => createRedisReplyCancellations({ client: redis.client(), prefix: config.redis.prefix, ttlSeconds: 600 });
+  const generatorFor = (chatModel: ChatModel, writer: Writer, stops = cancellations()) =>
     createGenerateReply({
+      cancellations: stops,
       turns: writer.turns,
       buildPrompt: async () => ({ prompt: [{ role: 'user', content: 'hi' }], window: 32 }),
       model: chatModel,
@@ -226,4 +229,55 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     await eventually(async () => expect(await raw.getJobState(job.replyId)).toBe('completed'));
     expect(writer.calls).toHaveLength(1);
   }, 20_000);
+
+  describe('stop generating (cancelReply)', () => {
+    it('remembers a request with the reply stream TTL and tells a repeat from the first', async () => {
+      const stops = cancellations();
+      const replyId = randomUUID();
+      await expect(stops.isRequested(replyId)).resolves.toBe(false);
+      await expect(stops.request(replyId)).resolves.toBe('requested');
+      await expect(stops.request(replyId)).resolves.toBe('already');
+      await expect(stops.isRequested(replyId)).resolves.toBe(true);
+      const ttl = await redis.client().ttl(`${config.redis.prefix}:chat:cancel:${replyId}`);
+      expect(ttl).toBeGreaterThan(590);
+    });
+
+    it('aborts the reply in whichever worker runs it when the stop is requested through another connection: partial stored, FAILED CANCELLED', async () => {
+      const writer = createReplyWriter();
+      const { turn, ref } = newReply(writer);
+      // The worker's side listens on its own subscriber; the request comes from an instance that never subscribed (another process).
+      const listening = cancellations();
+      await listening.start();
+      stopping.push(() => listening.stop());
+      const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer, listening), drainMs: 100, cancellations: listening, logger });
+      await worker.start();
+      stopping.push(() => worker.stop());
+      await queue.enqueue({ replyId: turn.replyId });
+      await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
+      await cancellations().request(turn.replyId);
+      await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', ...CANCELLED_REPLY, partialMessageId: turn.replyId }));
+      expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['one', true]]);
+    }, 20_000);
+
+    it('takes a job no worker started out of the queue, and leaves a running one to its worker', async () => {
+      const writer = createReplyWriter();
+      const waiting = newReply(writer).turn;
+      await queue.enqueue({ replyId: waiting.replyId });
+      await expect(queue.dropUnstarted(waiting.replyId)).resolves.toBe(true);
+      const raw = new Queue(GENERATE_QUEUE, { connection: redis.workerConnection(), prefix: config.redis.prefix });
+      stopping.push(() => raw.close());
+      await expect(raw.getJobState(waiting.replyId)).resolves.toBe('unknown');
+      // Never queued (its enqueue was lost): no worker will run it either.
+      await expect(queue.dropUnstarted(randomUUID())).resolves.toBe(true);
+
+      const { turn, ref } = newReply(writer);
+      const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer), drainMs: 100, logger });
+      await worker.start();
+      stopping.push(() => worker.stop());
+      await queue.enqueue({ replyId: turn.replyId });
+      await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
+      await expect(queue.dropUnstarted(turn.replyId)).resolves.toBe(false);
+      await expect(raw.getJobState(turn.replyId)).resolves.toBe('active');
+    }, 20_000);
+  });
 });

@@ -235,6 +235,17 @@ describe('generate reply', () => {
       expect(events()).toEqual([{ kind: 'FAILED', ...CANCELLED_REPLY, partialMessageId: 'reply-1' }]);
     });
 
+    it('ends a stopped reply whose worker died after storing its partial message with CANCELLED, not INTERRUPTED', async () => {
+      const cancellations = createInMemoryReplyCancellations();
+      await cancellations.request(turn.replyId);
+      const writer = createWriter();
+      writer.committed.push({ messageId: turn.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('so', true) });
+      const { generate, replies, events } = setup(scriptedModel(['never']), writer, cancellations);
+      await replies.append(ref, token('so'));
+      await expect(generate(job)).resolves.toBe('already-stored');
+      expect(events().at(-1)).toEqual({ kind: 'FAILED', ...CANCELLED_REPLY, partialMessageId: 'reply-1' });
+    });
+
     it('keeps a reply stored before the stop: nothing is generated or stored again', async () => {
       const cancellations = createInMemoryReplyCancellations();
       await cancellations.request(turn.replyId);
