@@ -55,7 +55,7 @@ describe('the service process', () => {
         .sort((a, b) => a.at - b.at || a.position - b.position)
         .map((s) => s.name);
       // Reverse start order: intake first (HTTP, the generate worker: running replies finish), then workers, then the clients they use.
-      expect(stops).toEqual(['http', 'generate-worker', 'reply-stream', 'generate-queue', 'history-consumer', 'relay-worker', 'kafka-producer', 'relay-waker', 'kafka', 'redis', 'database']);
+      expect(stops).toEqual(['http', 'generate-worker', 'reply-cancellations', 'reply-stream', 'generate-queue', 'history-consumer', 'relay-worker', 'kafka-producer', 'relay-waker', 'kafka', 'redis', 'database']);
     } finally {
       main.child.kill('SIGKILL');
       await database.drop();
