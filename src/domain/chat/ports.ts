@@ -42,11 +42,14 @@ export interface ConversationScope {
 /**
  * Reply events per reply (a bounded Redis Stream with a TTL).
  * Guarantee: `read` yields every event after `after` exactly once, in append order, and ends
- * after a terminal event (COMPLETED or FAILED) or when the signal aborts.
+ * after a terminal event (COMPLETED or FAILED), when the signal aborts, or after `idleTimeoutMs`
+ * without an event.
  */
 export interface ReplyStream {
   append(scope: ConversationScope & { replyId: string }, event: ReplyEvent): Promise<string>;
-  read(scope: ConversationScope & { replyId: string }, options: { after?: string; signal?: AbortSignal }): AsyncIterable<CursoredReplyEvent>;
+  read(scope: ConversationScope & { replyId: string }, options: { after?: string; signal?: AbortSignal; idleTimeoutMs?: number }): AsyncIterable<CursoredReplyEvent>;
+  /** Whether the reply's stream holds any event (false: not started yet, expired, or never was). */
+  exists(scope: ConversationScope & { replyId: string }): Promise<boolean>;
   /** The newest reply id started in a conversation, if any is still retained. */
   latestReply(scope: ConversationScope): Promise<string | null>;
   /**
@@ -68,6 +71,8 @@ export interface ReplyLeases {
   renew(replies: readonly ReplyRef[], until: Date): Promise<void>;
   release(reply: ReplyRef): Promise<void>;
   takeExpired(now: Date, limit: number): Promise<ReplyRef[]>;
+  /** Whether some process holds a lease on the reply, i.e. is generating it now. */
+  isLeased(reply: ReplyRef): Promise<boolean>;
 }
 
 /** Conversations and persisted history as the API reads them. */

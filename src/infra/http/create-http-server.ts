@@ -19,7 +19,8 @@ import { serveMetrics } from '../metrics/metrics-server';
 import { createWsMetrics } from '../metrics/ws-metrics';
 import { createHttpContext } from './http-context';
 import { jsonErrorHandler } from './limits/json-error-handler';
-import { queryCostPlugin, queryLimitsRule } from './limits/query-limits';
+import { queryCostPlugin, queryLimitsRules } from './limits/query-limits';
+import { cachedReadiness } from './cached-readiness';
 import { createWsServer } from './ws-server';
 
 export interface ReadinessReport {
@@ -33,7 +34,7 @@ export interface HttpServerDeps {
   verifier: TokenVerifier;
   logger: Logger;
   readiness: () => Promise<ReadinessReport>;
-  /** Serves GET /metrics (no token, like /healthz) and times GraphQL operations on HTTP and WebSocket. */
+  /** Times GraphQL operations on HTTP and WebSocket, and serves GET /metrics (no token) when `config.metricsOnHttpPort`. */
   metrics?: Pick<AppMetrics, 'registry' | 'graphql'>;
 }
 
@@ -53,10 +54,14 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.sandbox,
+    // Apollo's own switch for "did you mean" in validation errors; graphql-ws gets graphql-js's hideSuggestions.
+    hideSchemaDetailsFromClientErrors: !config.sandbox,
+    // graphql-js counts tokens as it parses and stops past the limit, before validation runs.
+    parseOptions: { maxTokens: config.maxTokens },
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => toGraphQLError(formatted, error, logger),
-    validationRules: [queryLimitsRule(config)],
+    validationRules: queryLimitsRules(config),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       queryCostPlugin<GraphQLContext>(config),
@@ -72,9 +77,10 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'alive' });
   });
-  if (metrics) app.get('/metrics', (_req, res) => serveMetrics(metrics.registry, logger, res));
+  if (metrics && config.metricsOnHttpPort) app.get('/metrics', (_req, res) => serveMetrics(metrics.registry, logger, res));
+  const readiness = cachedReadiness(deps.readiness, config.readyzCacheMs);
   app.get('/readyz', async (_req, res) => {
-    const report = await deps.readiness();
+    const report = await readiness();
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });
 
@@ -86,7 +92,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       app.use(
         '/graphql',
         express.json({ limit: config.bodyLimitBytes }),
-        expressMiddleware(apollo, { context: createHttpContext(deps.verifier, logger) }),
+        expressMiddleware(apollo, { context: createHttpContext(deps.verifier, logger, config) }),
       );
       app.use(jsonErrorHandler(logger));
       await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,9 @@ export const createRedisReplyLeases = (deps: { client: Redis; prefix: string }):
     async release(reply) {
       await deps.client.zrem(key, keys.replyLeaseMember(reply));
     },
+    async isLeased(reply) {
+      return (await deps.client.zscore(key, keys.replyLeaseMember(reply))) !== null;
+    },
     async takeExpired(now, limit) {
       const taken = (await deps.client.eval(TAKE_EXPIRED, 1, key, now.getTime(), limit)) as string[];
       return taken.flatMap((member) => parseReplyLeaseMember(member) ?? []);

@@ -16,6 +16,9 @@ export const createInMemoryReplyLeases = (): InMemoryReplyLeases => {
     async release(ref) {
       leases.delete(ref.replyId);
     },
+    async isLeased(ref) {
+      return leases.has(ref.replyId);
+    },
     async takeExpired(now, limit) {
       const expired = [...leases.values()].filter((l) => l.until <= now.getTime()).slice(0, limit);
       for (const { ref } of expired) leases.delete(ref.replyId);
