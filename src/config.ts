@@ -76,6 +76,8 @@ const envSchema = z.object({
   WS_MAX_CONNECTIONS_PER_USER: int(10, 1, 100_000),
   /** A chatStream subscription that received no event for this long completes. */
   CHAT_STREAM_IDLE_TIMEOUT_MS: int(300_000, 100),
+  /** How long chatStream waits for a reply it cannot find yet (just sent: no event, no lease) before NOT_FOUND. */
+  CHAT_STREAM_START_GRACE_MS: int(3_000, 0, 60_000),
   /** /readyz answers from one check for this long, so polling it cannot load the dependencies. */
   READYZ_CACHE_MS: int(1_000, 0, 60_000),
   /** /metrics on the public HTTP port; off by default in production (the METRICS_PORT listener serves it there). */
@@ -199,6 +201,7 @@ const shape = (env: Env) => {
       replyStreamTtlSeconds: env.REPLY_STREAM_TTL_SECONDS,
       replyLeaseMs: env.REPLY_LEASE_MS,
       streamIdleTimeoutMs: env.CHAT_STREAM_IDLE_TIMEOUT_MS,
+      streamStartGraceMs: env.CHAT_STREAM_START_GRACE_MS,
     },
     auth: {
       jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,

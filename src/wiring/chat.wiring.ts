@@ -47,7 +47,7 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
   });
   const resolverDeps: ResolverDeps = {
     sendMessage,
-    streamChat: createStreamChat({ conversations: queries, cache, replies, leases, logger: deps.logger, idleTimeoutMs: chat.streamIdleTimeoutMs }),
+    streamChat: createStreamChat({ conversations: queries, cache, replies, leases, logger: deps.logger, idleTimeoutMs: chat.streamIdleTimeoutMs, startGraceMs: chat.streamStartGraceMs }),
     queries,
     ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger }),
   };
