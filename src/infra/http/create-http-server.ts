@@ -18,6 +18,7 @@ import type { AppMetrics } from '../metrics/metrics';
 import { serveMetrics } from '../metrics/metrics-server';
 import { createWsMetrics } from '../metrics/ws-metrics';
 import { createHttpContext } from './http-context';
+import { withoutSuggestions } from './limits/hide-suggestions';
 import { jsonErrorHandler } from './limits/json-error-handler';
 import { queryCostPlugin, queryLimitsRules } from './limits/query-limits';
 import { cachedReadiness } from './cached-readiness';
@@ -60,7 +61,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     parseOptions: { maxTokens: config.maxTokens },
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted, error) => toGraphQLError(formatted, error, logger),
+    formatError: (formatted, error) => (config.sandbox ? toGraphQLError(formatted, error, logger) : withoutSuggestions(toGraphQLError(formatted, error, logger))),
     validationRules: queryLimitsRules(config),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

@@ -11,6 +11,7 @@ import type { Logger } from '../logger';
 import { codesOf } from '../metrics/graphql-metrics';
 import type { WsMetrics } from '../metrics/ws-metrics';
 import { contextFor } from './http-context';
+import { withoutSuggestions } from './limits/hide-suggestions';
 import { variableCostError } from './limits/query-limits';
 import { createValidatedDocuments, type DocumentPolicy } from './limits/validated-documents';
 
@@ -66,7 +67,7 @@ export const createWsServer = (deps: {
   const connections = createConnectionCounter(deps.limits.maxConnectionsPerUser);
   const { logger, metrics } = deps;
   const formatErrors = (errors: readonly GraphQLError[]) => {
-    const formatted = errors.map((error) => toGraphQLError(error.toJSON(), error, logger));
+    const formatted = errors.map((error) => toGraphQLError(error.toJSON(), error, logger)).map((error) => (deps.limits.sandbox ? error : withoutSuggestions(error)));
     metrics?.countErrors(codesOf(formatted));
     return formatted;
   };
