@@ -1,0 +1,87 @@
+import { createStreamChat, type ChatStreamItem, type StreamChatDeps } from '../../src/application/stream-chat.use-case';
+import type { CursoredReplyEvent } from '../../src/domain/chat/chat-types';
+import type { ReplyRef, ReplyStream } from '../../src/domain/chat/ports';
+import { createInMemoryReplyLeases } from '../support/fakes/in-memory-reply-leases';
+import { createRecordingLogger } from '../support/fakes/recording-logger';
+
+const CONVERSATION = '00000000-0000-4000-8000-000000000001';
+const REPLY = '00000000-0000-4000-8000-000000000002';
+const ref: ReplyRef = { userId: 'u1', conversationId: CONVERSATION, replyId: REPLY };
+const token = (cursor: string): CursoredReplyEvent => ({ cursor, replyId: REPLY, event: { kind: 'TOKEN', text: cursor } });
+
+/** A reply stream whose presence and events the test sets; `read` yields the events, then throws `failure` if set. */
+const fakeReplies = () => {
+  const state = { present: false, events: [] as CursoredReplyEvent[], failure: undefined as Error | undefined };
+  const replies: ReplyStream = {
+    exists: async () => state.present,
+    latestReply: async () => REPLY,
+    append: async () => '1-0',
+    interrupt: async () => 'interrupted',
+    async *read() {
+      yield* state.events;
+      if (state.failure) throw state.failure;
+    },
+  };
+  return { state, replies };
+};
+
+const setup = (overrides: Partial<StreamChatDeps> = {}) => {
+  const { state, replies } = fakeReplies();
+  const leases = createInMemoryReplyLeases();
+  const logger = createRecordingLogger();
+  let committed = false;
+  const streamChat = createStreamChat({
+    conversations: { ownerOf: async () => 'u1', committedMessage: async () => (committed ? { messageId: REPLY, eventId: 'e', seq: 2, createdAt: new Date() } : null) },
+    cache: { isOwned: async () => true },
+    replies,
+    leases,
+    logger,
+    idleTimeoutMs: 60_000,
+    startGraceMs: 100,
+    startPollMs: 5,
+    ...overrides,
+  });
+  return { state, leases, logger, streamChat, commit: () => (committed = true) };
+};
+
+const collect = async (items: AsyncIterable<ChatStreamItem>) => {
+  const out: ChatStreamItem[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+};
+
+describe('streamChat', () => {
+  it('refuses a reply whose stream expired but whose message is in history with REPLY_EXPIRED', async () => {
+    const { streamChat, commit } = setup();
+    commit();
+    await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'REPLY_EXPIRED' });
+  });
+
+  it('refuses a reply that never shows up within the grace with NOT_FOUND', async () => {
+    const { streamChat } = setup();
+    await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('follows a reply just sent once its generator holds the lease, before any event exists', async () => {
+    const { streamChat, leases, state } = setup();
+    setTimeout(() => void leases.renew([ref], new Date(Date.now() + 60_000)), 20);
+    state.events = [token('1-0')];
+    const items = await collect(await streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY }));
+    expect(items).toEqual([token('1-0')]);
+  });
+
+  it('refuses a cursor past 64 bits with BAD_USER_INPUT before reading anything', async () => {
+    const { streamChat } = setup();
+    await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY, after: '99999999999999999999-0' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('ends with one SERVICE_UNAVAILABLE item and an error log when the store fails mid-stream', async () => {
+    const { streamChat, state, logger } = setup();
+    state.present = true;
+    state.events = [token('1-0')];
+    state.failure = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    const items = await collect(await streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY }));
+    expect(items).toEqual([token('1-0'), { failure: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) }]);
+    expect(logger.at('error')).toEqual([expect.objectContaining({ message: 'chatStream ended by a reply-stream failure', fields: expect.objectContaining({ replyId: REPLY }) })]);
+  });
+});
