@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/infra/logger';
@@ -51,11 +52,15 @@ describe('abuse: a production-safe edge', () => {
     expect((ws as unknown[])[0]).toEqual(expect.objectContaining({ message: expect.stringMatching(/introspection/i), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
   });
 
-  it('answers introspection in development on both transports', async () => {
+  it("answers introspection in development on both transports, Sandbox's full query within the limits", async () => {
     const devToken = await devApp.token('dev');
-    expect((await devApp.graphql(INTROSPECTION, {}, devToken)).body.errors).toBeUndefined();
-    const ws = (await overWs(devApp.wsClient({ authorization: `Bearer ${devToken}` }), INTROSPECTION)) as { data?: unknown };
-    expect(ws.data).toBeDefined();
+    // The query Apollo Sandbox and codegen send: it must fit the token, depth, alias and cost limits.
+    const full = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
+    for (const query of [INTROSPECTION, full]) {
+      expect((await devApp.graphql(query, {}, devToken)).body.errors).toBeUndefined();
+      const ws = (await overWs(devApp.wsClient({ authorization: `Bearer ${devToken}` }), query)) as { data?: unknown };
+      expect(ws.data).toBeDefined();
+    }
   });
 
   it('gives no "did you mean" suggestions in production on either transport, and does in development', async () => {
