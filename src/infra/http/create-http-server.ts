@@ -60,6 +60,10 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     // graphql-js counts tokens as it parses and stops past the limit, before validation runs.
     parseOptions: { maxTokens: config.maxTokens },
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT. Apollo's own handler (on outside NODE_ENV=test) races it, and a
+    // stop() called while Apollo's is in progress never returns (Apollo 5.5.1 resolves the stop
+    // barrier only on failure), which held every production shutdown to SHUTDOWN_TIMEOUT_MS.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => (config.sandbox ? toGraphQLError(formatted, error, logger) : withoutSuggestions(toGraphQLError(formatted, error, logger))),
     validationRules: queryLimitsRules(config),
