@@ -1,5 +1,5 @@
 import { buildSchema, getOperationAST, parse, specifiedRules, validate } from 'graphql';
-import { queryLimitsRules, variableCostError } from '../../src/infra/http/limits/query-limits';
+import { measureRequest, queryLimitsRules } from '../../src/infra/http/limits/query-limits';
 
 const schema = buildSchema(`
   type Item { id: ID! content: String! items(first: Int): [Item!]! }
@@ -10,7 +10,7 @@ const LIMITS = { maxDepth: 6, maxCost: 1_000, maxAliases: 3, maxResponseBytes: 1
 const codesOf = (query: string) => validate(schema, parse(query), [...specifiedRules, ...queryLimitsRules(LIMITS)]).map((e) => e.extensions['code'] ?? e.message);
 const variableCost = (query: string, variables: Record<string, unknown>) => {
   const document = parse(query);
-  return variableCostError(LIMITS, document, getOperationAST(document), variables)?.extensions['code'];
+  return measureRequest(LIMITS, document, getOperationAST(document), variables).error?.extensions['code'];
 };
 
 // 1 + 100 × (1 + 100 × 2) = 20,101: far over the limit on its own.

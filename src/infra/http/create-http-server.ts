@@ -19,6 +19,7 @@ import { serveMetrics } from '../metrics/metrics-server';
 import { createWsMetrics } from '../metrics/ws-metrics';
 import { createHttpContext } from './http-context';
 import { withoutSuggestions } from './limits/hide-suggestions';
+import { createInFlightBudget } from './limits/in-flight-budget';
 import { jsonErrorHandler } from './limits/json-error-handler';
 import { queryCostPlugin, queryLimitsRules } from './limits/query-limits';
 import { cachedReadiness } from './cached-readiness';
@@ -51,7 +52,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const app = express();
   const httpServer: Server = createServer(app);
   const { metrics } = deps;
-  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config, metrics: metrics && createWsMetrics(metrics.graphql) });
+  const inFlight = createInFlightBudget(config.maxResponseBytes);
+  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config, inFlight, metrics: metrics && createWsMetrics(metrics.graphql) });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.sandbox,
@@ -69,7 +71,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     validationRules: queryLimitsRules(config),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      queryCostPlugin<GraphQLContext>(config),
+      queryCostPlugin<GraphQLContext>(config, inFlight),
       ...(metrics ? [apolloMetricsPlugin<GraphQLContext>(metrics.graphql)] : []),
       { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
       config.sandbox

@@ -12,7 +12,8 @@ import { codesOf } from '../metrics/graphql-metrics';
 import type { WsMetrics } from '../metrics/ws-metrics';
 import { contextFor } from './http-context';
 import { withoutSuggestions } from './limits/hide-suggestions';
-import { variableCostError } from './limits/query-limits';
+import type { InFlightBudget } from './limits/in-flight-budget';
+import { inFlightError, measureRequest } from './limits/query-limits';
 import { createValidatedDocuments, type DocumentPolicy } from './limits/validated-documents';
 
 /** setTimeout overflows past 2^31-1 ms; longer tokens are re-armed by reconnects anyway. */
@@ -30,6 +31,17 @@ type SocketExtra = {
   expiryTimer?: NodeJS.Timeout;
   /** Set once the socket counts against its user's connections. */
   counted?: boolean;
+  /** Response data reserved by this socket's queries and mutations in flight, by operation id. */
+  reserved?: Map<string, () => void>;
+};
+
+/** Gives back what an operation reserved (all of the socket's when `id` is omitted). */
+const releaseReserved = (extra: SocketExtra, id?: string) => {
+  for (const [key, release] of extra.reserved ?? []) {
+    if (id !== undefined && key !== id) continue;
+    release();
+    extra.reserved?.delete(key);
+  }
 };
 
 /** Open, acknowledged connections per user in this process. */
@@ -63,6 +75,8 @@ export const createWsServer = (deps: {
   logger: Logger;
   limits: DocumentPolicy & { maxSubscriptionsPerConnection: number; maxConnectionsPerUser: number; bodyLimitBytes: number };
   metrics?: WsMetrics;
+  /** Shared with HTTP: a user's operations in flight on either transport count together. */
+  inFlight: InFlightBudget;
 }) => {
   const connections = createConnectionCounter(deps.limits.maxConnectionsPerUser);
   const { logger, metrics } = deps;
@@ -102,6 +116,7 @@ export const createWsServer = (deps: {
       },
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
+        releaseReserved(ctx.extra);
         if (ctx.extra.counted && ctx.extra.principal) connections.release(ctx.extra.principal.userId);
         metrics?.closed(ctx.extra);
       },
@@ -116,8 +131,15 @@ export const createWsServer = (deps: {
         const { document, errors } = validated(payload.query);
         if (errors) return [...errors];
         const variableValues = payload.variables ?? {};
-        const costly = variableCostError(deps.limits, document, getOperationAST(document, payload.operationName), variableValues);
-        if (costly) return [costly];
+        const operation = getOperationAST(document, payload.operationName);
+        const { bytes, error } = measureRequest(deps.limits, document, operation, variableValues);
+        if (error) return [error];
+        // As on HTTP: queries and mutations hold their estimate until answered; subscriptions reserve nothing.
+        if (operation?.operation !== 'subscription' && ctx.extra.principal) {
+          const release = deps.inFlight.reserve(ctx.extra.principal.userId, bytes);
+          if (!release) return [inFlightError(deps.limits, operation ?? undefined)];
+          (ctx.extra.reserved ??= new Map()).set(id, release);
+        }
         return { schema: deps.schema, document, variableValues, operationName: payload.operationName, hideSuggestions: !deps.limits.sandbox };
       },
       onOperation: (ctx, id, _payload, args) => metrics?.executed(ctx.extra, id, args),
@@ -127,10 +149,14 @@ export const createWsServer = (deps: {
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined),
       onError: (ctx, id, _payload, errors) => {
+        releaseReserved(ctx.extra, id);
         metrics?.failed(ctx.extra, id);
         return formatErrors(errors);
       },
-      onComplete: (ctx, id) => metrics?.completed(ctx.extra, id),
+      onComplete: (ctx, id) => {
+        releaseReserved(ctx.extra, id);
+        metrics?.completed(ctx.extra, id);
+      },
     },
     wsServer,
   );

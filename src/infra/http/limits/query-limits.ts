@@ -14,6 +14,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import type { InFlightBudget } from './in-flight-budget';
 
 /** Page size assumed for a list field whose `first` is not given (or is a variable left unset). */
 const DEFAULT_PAGE = 50;
@@ -106,7 +107,7 @@ const measure = (set: SelectionSetNode, walk: Walk, seen: Set<string>): Measure 
  * A variable's page size: the request's value, else the operation's default, else what the
  * resolvers default to. Without the request's variables (validation runs before they are
  * known, and is cached per document) a variable counts as 1, a lower bound:
- * `variableCostError` re-checks with the real values before anything executes.
+ * `measureRequest` re-checks with the real values before anything executes.
  */
 const pageSizes = (operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) => (name: string): number => {
   if (!variables) return 1;
@@ -148,7 +149,7 @@ const reportAs = (code: string) => ({
  * it may make the API hold: each text field at the content limit as JSON (six bytes a character
  * at worst), each loaded row at its text (RESPONSE_TOO_LARGE). Validation sees no variables (and
  * its outcome is cached per document), so a variable page size counts as 1 here;
- * `variableCostError` finishes the job per request.
+ * `measureRequest` finishes the job per request.
  */
 const costRule =
   (limits: QueryLimits): ValidationRule =>
@@ -172,25 +173,41 @@ export const queryLimitsRules = (limits: QueryLimits): ValidationRule[] => [
 ];
 
 /**
- * The exact cost and bytes of an operation that takes variables, once they are known; validation
- * (which may be cached per document, as Apollo does) counted each variable page size as 1.
+ * An operation's cost and bytes with its request's variables, checked once more: validation
+ * (cached per document, as Apollo does) counted each variable page size as 1. `bytes` is the
+ * estimate a request reserves while it runs (`InFlightBudget`).
  */
-export const variableCostError = (limits: QueryLimits, document: DocumentNode, operation: OperationDefinitionNode | null | undefined, variables: Record<string, unknown> | undefined) => {
-  if (!operation?.variableDefinitions?.length) return undefined;
-  return measureError(measureOperation(limits, document, operation, variables ?? {}), limits, operation);
+export const measureRequest = (limits: QueryLimits, document: DocumentNode, operation: OperationDefinitionNode | null | undefined, variables: Record<string, unknown> | undefined): { bytes: number; error?: GraphQLError } => {
+  if (!operation) return { bytes: 0 };
+  const measured = measureOperation(limits, document, operation, variables ?? {});
+  const error = measureError(measured, limits, operation);
+  return error ? { bytes: measured.bytes, error } : { bytes: measured.bytes };
 };
 
+/** The refusal of an operation whose user already has as much response data in flight as one operation may hold. */
+export const inFlightError = (limits: QueryLimits, node?: ASTNode) =>
+  limitError(`your operations in flight may already hold up to ${limits.maxResponseBytes} bytes of response data; retry when they have been answered`, 'RATE_LIMITED', node);
+
 /**
- * The cost check with the request's variables, for Apollo: its validation rules see no
- * variables, so `first: $n` is measured here, once the operation is resolved and before it
- * executes. Without this, a page size passed as a variable would cost 1.
+ * The per-request checks for Apollo, once the operation is resolved and before it executes: cost
+ * and bytes with the request's variables (validation saw none, so `first: $n` counted 1), then the
+ * user's share of response data in flight. A query or mutation holds its estimate until its
+ * response is on its way; a subscription's events are small and bounded by the reply stream, so
+ * it reserves nothing.
  */
-export const queryCostPlugin = <TContext extends object>(limits: QueryLimits): ApolloServerPlugin<TContext> => ({
+export const queryCostPlugin = <TContext extends { principal: { userId: string } }>(limits: QueryLimits, inFlight: InFlightBudget): ApolloServerPlugin<TContext> => ({
   async requestDidStart() {
+    let release: (() => void) | undefined;
     return {
-      async didResolveOperation({ document, operation, request }) {
-        const error = variableCostError(limits, document, operation, request.variables);
+      async didResolveOperation({ document, operation, request, contextValue }) {
+        const { bytes, error } = measureRequest(limits, document, operation, request.variables);
         if (error) throw error;
+        if (operation?.operation === 'subscription') return;
+        release = inFlight.reserve(contextValue.principal.userId, bytes);
+        if (!release) throw inFlightError(limits, operation ?? undefined);
+      },
+      async willSendResponse() {
+        release?.();
       },
     };
   },

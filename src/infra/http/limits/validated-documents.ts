@@ -23,7 +23,7 @@ const MAX_TOTAL_CHARS = 131_072;
  * per distinct query text, remembering valid documents in a small LRU: graphql-ws would otherwise
  * do both for every subscription, while clients send the same few documents again and again.
  * Invalid documents are not remembered (nobody sends them twice on purpose). The outcome does
- * not depend on variables; their exact cost is checked per request (`variableCostError`).
+ * not depend on variables; their exact cost is checked per request (`measureRequest`).
  */
 export const createValidatedDocuments = (schema: GraphQLSchema, policy: DocumentPolicy) => {
   // The same rules Apollo runs on HTTP: its `introspection: false` adds graphql-js's NoSchemaIntrospectionCustomRule too.
