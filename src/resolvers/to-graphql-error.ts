@@ -20,13 +20,13 @@ const PUBLIC_CODES: Partial<Record<ErrorCode, string>> = {
 /** Codes GraphQL itself (parse, validation) and Apollo produce; they are safe to pass through. */
 const FRAMEWORK_CODES = new Set([
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST',
-  'UNAUTHENTICATED', 'FORBIDDEN', 'QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS', 'TOO_MANY_ALIASES', 'RESPONSE_TOO_LARGE',
+  'UNAUTHENTICATED', 'FORBIDDEN', 'QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS', 'TOO_MANY_ALIASES', 'RESPONSE_TOO_LARGE', 'RATE_LIMITED',
 ]);
 
 /** Every `extensions.code` this mapping can produce (bounds the metrics' code label). */
 export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([...Object.values(PUBLIC_CODES), ...FRAMEWORK_CODES, 'INTERNAL_SERVER_ERROR']);
 
-const LIMIT_CODES = new Set(['QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS', 'TOO_MANY_ALIASES', 'RESPONSE_TOO_LARGE', 'GRAPHQL_PARSE_FAILED']);
+const LIMIT_CODES = new Set(['QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS', 'TOO_MANY_ALIASES', 'RESPONSE_TOO_LARGE', 'GRAPHQL_PARSE_FAILED', 'RATE_LIMITED']);
 
 /**
  * The one place an error becomes what a client sees, shared by Apollo's formatError

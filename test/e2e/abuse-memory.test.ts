@@ -111,6 +111,14 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
     expect(response.body.data).toEqual({ conversation: null });
   });
 
+  it('answers parallel copies of a large page from one user with data or RATE_LIMITED, never anything else', async () => {
+    // 5 rows: 80,000 of the 100,000 bytes a user may have in flight; two copies do not fit at once.
+    const query = `{ conversation(id: "${conversationId}") { ${page(5)} } }`;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => testApp.graphql(query, {}, token)));
+    for (const { body } of answers) expect(body.errors === undefined ? 'data' : codeOf(body)).toMatch(/^(data|RATE_LIMITED)$/);
+    expect((await testApp.graphql(query, {}, token)).body.errors).toBeUndefined();
+  });
+
   it('refuses more aliases than GRAPHQL_MAX_ALIASES with TOO_MANY_ALIASES on both transports', async () => {
     const query = `{ ${Array.from({ length: 16 }, (_, i) => `m${i}: me { userId }`).join(' ')} }`;
     expect(codeOf((await testApp.graphql(query, {}, token)).body)).toBe('TOO_MANY_ALIASES');

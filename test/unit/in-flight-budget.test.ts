@@ -1,6 +1,8 @@
 import { getOperationAST, parse } from 'graphql';
 import { createInFlightBudget } from '../../src/infra/http/limits/in-flight-budget';
-import { queryCostPlugin } from '../../src/infra/http/limits/query-limits';
+import { inFlightError, queryCostPlugin } from '../../src/infra/http/limits/query-limits';
+import { toGraphQLError } from '../../src/resolvers/to-graphql-error';
+import { createRecordingLogger } from '../support/fakes/recording-logger';
 
 // A page of 10 texts: 10 × (6,000 + 2,000) = 80,000 bytes of a 100,000 budget; two do not fit at once.
 const LIMITS = { maxDepth: 10, maxCost: 10_000, maxAliases: 15, maxResponseBytes: 100_000, maxContentChars: 1_000 };
@@ -36,5 +38,10 @@ describe('response data in flight per user', () => {
     await first.done();
     const third = await start('u');
     await expect(third.resolve()).resolves.toBeUndefined();
+  });
+
+  it('reaches the client as RATE_LIMITED, not as an internal error', () => {
+    const error = inFlightError(LIMITS);
+    expect(toGraphQLError(error.toJSON(), error, createRecordingLogger()).extensions).toEqual({ code: 'RATE_LIMITED' });
   });
 });

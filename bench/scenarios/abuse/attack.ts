@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { openLoop } from '../../lib/open-loop';
 import { readRss } from '../../lib/child-app';
 import type { SqlRunner } from '../../lib/sql';
-import { rounded, summarize, type Summary } from '../../lib/stats';
+import { rounded, sleep, summarize, type Summary } from '../../lib/stats';
 
 /** `count` aliases of one conversation's newest page of message content, as issue 13's attacker sent them. */
 export const aliasedQuery = (conversationId: string, count: number, first = 100) =>
@@ -55,25 +55,39 @@ const post = async (url: string, query: string, token: string) => {
   return body.errors?.[0]?.extensions?.code ?? `HTTP ${response.status}`;
 };
 
+/** How attackers send: `burst` fires all copies at once every second (the issue's attack, repeated); `flood` sends each copy again as soon as it was answered. */
+export type AttackMode = 'burst' | 'flood';
+
 /**
- * `copies` attackers, each sending the query again as soon as the last one was answered, for
- * `windowMs`; meanwhile /healthz (20/s) and another user's sendMessage (10/s) on fixed schedules,
- * and the API's RSS sampled every 50 ms.
+ * `copies` attackers for `windowMs` (see AttackMode); meanwhile /healthz (20/s) and another
+ * user's sendMessage (10/s) on fixed schedules, and the API's RSS sampled every 50 ms.
  */
-export const runAttack = async (target: Target, input: { label: string; copies: number; windowMs: number }): Promise<AttackPhase> => {
+export const runAttack = async (target: Target, input: { label: string; copies: number; mode: AttackMode; windowMs: number }): Promise<AttackPhase> => {
   const answers: number[] = [];
   const codes: Record<string, number> = {};
   let rssPeakMb = readRss(target.pid).rssMb;
   const sampler = setInterval(() => (rssPeakMb = Math.max(rssPeakMb, readRss(target.pid).rssMb)), 50);
   const until = performance.now() + input.windowMs;
-  const attackers = Array.from({ length: input.copies }, async () => {
-    while (performance.now() < until) {
-      const started = performance.now();
-      const code = await post(target.url, target.query, target.attackerToken).catch((error: Error) => `failed: ${error.message}`);
-      answers.push(performance.now() - started);
-      codes[code] = (codes[code] ?? 0) + 1;
-    }
-  });
+  const attack = async () => {
+    const started = performance.now();
+    const code = await post(target.url, target.query, target.attackerToken).catch((error: Error) => `failed: ${error.message}`);
+    answers.push(performance.now() - started);
+    codes[code] = (codes[code] ?? 0) + 1;
+  };
+  const attackers =
+    input.mode === 'flood'
+      ? Array.from({ length: input.copies }, async () => {
+          while (performance.now() < until) await attack();
+        })
+      : [
+          (async () => {
+            while (performance.now() < until) {
+              const round = performance.now();
+              await Promise.all(Array.from({ length: input.copies }, attack));
+              await sleep(Math.max(0, 1_000 - (performance.now() - round)));
+            }
+          })(),
+        ];
   const healthzUrl = target.url.replace(/\/graphql$/, '/healthz');
   const [healthz, sends] = await Promise.all([
     openLoop({ rate: 20, durationMs: input.windowMs, fire: () => fetch(healthzUrl).then((r) => r.text()) }),

@@ -5,7 +5,7 @@ import { readRss, spawnApp } from '../../lib/child-app';
 import { benchEnv, provision } from '../../lib/env';
 import { postGraphql } from '../../lib/graphql';
 import { metric, type Metric, type Scenario } from '../../lib/types';
-import { aliasedQuery, runAttack, seedConversation, type AttackPhase } from './attack';
+import { aliasedQuery, runAttack, seedConversation, type AttackMode, type AttackPhase } from './attack';
 
 const CONTENT_CHARS = 32_000;
 const ALIASES = 66;
@@ -24,7 +24,8 @@ const phaseMetrics = (phase: AttackPhase, attackTargets: boolean): Metric[] => {
 /**
  * abuse: issue 13's memory attack at full size against one API process (a child, so its RSS is
  * its own). One conversation of 100 messages of 32,000 × U+0001; then, each for a window,
- * 3 and 10 attackers sending the issue's query (66 aliases of 100 messages' content) back to back,
+ * 3 and 10 copies of the issue's query (66 aliases of 100 messages' content) sent at once every
+ * second, and 10 copies each sent again as soon as answered (a flood),
  * the same with 15 aliases (within the alias limit, so the byte budget must stop it), and the
  * largest page the budget lets through (one alias), while another user sends messages and
  * /healthz is probed.
@@ -54,23 +55,28 @@ export const abuseScenario: Scenario = async ({ quick, progress, scope }) => {
     { name: 'largest allowed: 1 × messages(first: 100) { content }', query: aliasedQuery(conversationId, 1), targets: false },
   ];
   const phases: AttackPhase[] = [];
-  const run = async (label: string, query: string, copies: number) => {
-    const phase = await progress.during(label, () => `RSS ${readRss(api.pid).rssMb.toFixed(0)} MB`, () => runAttack({ url: api.url, pid: api.pid, attackerToken, query, send }, { label, copies, windowMs }));
+  const run = async (label: string, query: string, copies: number, mode: AttackMode) => {
+    const phase = await progress.during(label, () => `RSS ${readRss(api.pid).rssMb.toFixed(0)} MB`, () => runAttack({ url: api.url, pid: api.pid, attackerToken, query, send }, { label, copies, mode, windowMs }));
     progress.log(`${label}: ${phase.requests} answers (${Object.entries(phase.codes).map(([c, n]) => `${c} ×${n}`).join(', ') || '—'}), max ${phase.answerMs.max} ms, RSS peak ${phase.rssPeakMb} MB, healthz p99 ${phase.healthzMs.p99} ms, sendMessage p99 ${phase.sendMessageMs.p99} ms`);
     phases.push(phase);
     return phase;
   };
-  await run('no attack', variants[0]!.query, 0);
+  await run('no attack', variants[0]!.query, 0, 'burst');
   const metrics: Metric[] = [...phaseMetrics(phases[0]!, false)];
+  const shapes: { copies: number; mode: AttackMode; label: string }[] = [
+    { copies: 3, mode: 'burst', label: '3 in parallel every second' },
+    { copies: 10, mode: 'burst', label: '10 in parallel every second' },
+    { copies: 10, mode: 'flood', label: '10 back to back (flood)' },
+  ];
   for (const variant of variants) {
-    for (const copies of [3, 10]) metrics.push(...phaseMetrics(await run(`${variant.name}, ${copies} in parallel`, variant.query, copies), variant.targets));
+    for (const shape of shapes) metrics.push(...phaseMetrics(await run(`${variant.name}, ${shape.label}`, variant.query, shape.copies, shape.mode), variant.targets));
   }
   const hwm = readRss(api.pid).hwmMb;
   return {
     metrics,
     notes: [
       `One conversation of ${messages} messages of ${CONTENT_CHARS} × U+0001 (${((messages * CONTENT_CHARS * 6) / 1e6).toFixed(1)} MB of JSON per full page), written straight to the run's database; the API (ROLES=api, NODE_ENV=production, default limits) as a child process, booted at ${rssBoot.toFixed(0)} MB RSS; VmHWM at the end ${hwm.toFixed(0)} MB.`,
-      `Each phase lasts ${windowMs / 1000} s: N attackers each send the query again as soon as the last one was answered; meanwhile /healthz is probed 20 times a second and another user calls sendMessage 10 times a second (open loop). RSS of the API from /proc/<pid>/status every 50 ms.`,
+      `Each phase lasts ${windowMs / 1000} s: N copies of the query sent at once every second (burst), or N attackers each sending it again as soon as it was answered (flood); meanwhile /healthz is probed 20 times a second and another user calls sendMessage 10 times a second (open loop). RSS of the API from /proc/<pid>/status every 50 ms.`,
       'Targets (issue 13): RSS peak < 600 MB, every attacking request answered with a typed error in < 1 s, the other user\'s sendMessage p99 < 100 ms. The "largest allowed" phases are the worst an attacker can do within the limits: they are answered with data.',
     ],
     details: { messages, contentChars: CONTENT_CHARS, windowMs, rssBootMb: rssBoot, vmHwmMb: hwm, phases },
