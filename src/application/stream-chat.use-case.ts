@@ -8,35 +8,52 @@ import type { Logger } from '../domain/ports/logger';
 /** What a chatStream subscriber receives: an event, or the one failure that ends the stream. */
 export type ChatStreamItem = CursoredReplyEvent | { readonly failure: AppError };
 
+/**
+ * Where a reply that has no stream stands: being generated or about to be ('pending'), finished
+ * with its stream expired ('ended'), or not known in this user's conversation ('unknown').
+ */
+export type ReplyState = 'pending' | 'ended' | 'unknown';
+
 export interface StreamChatDeps {
-  conversations: Pick<ConversationReader, 'ownerOf' | 'committedMessage'>;
+  conversations: Pick<ConversationReader, 'ownerOf'>;
   cache: Pick<HistoryCache, 'isOwned'>;
   replies: ReplyStream;
-  leases: Pick<ReplyLeases, 'isLeased'>;
+  /** Asked only for a reply without a stream (see `replyStateFromLeases`). */
+  replyState: (reply: ReplyRef) => Promise<ReplyState>;
   logger: Logger;
   /** A subscription that received no event for this long completes. */
   idleTimeoutMs: number;
-  /** How long a reply just sent has to show up (an event or a lease) before it counts as missing. */
+  /** How long an 'unknown' reply may take to show up (sendMessage answers before generation starts) before NOT_FOUND. */
   startGraceMs?: number;
   /** The pause between looks during that grace. */
   startPollMs?: number;
 }
 
+/**
+ * ReplyState from what this code base records: the reply's message committed ('ended'), or a
+ * generation lease on it ('pending'). A record of each send's awaited reply, written with the
+ * user message, would answer the same without the grace.
+ */
+export const replyStateFromLeases =
+  (deps: { conversations: Pick<ConversationReader, 'committedMessage'>; leases: Pick<ReplyLeases, 'isLeased'> }) =>
+  async (reply: ReplyRef): Promise<ReplyState> => {
+    if (await deps.conversations.committedMessage(reply.conversationId, reply.replyId)) return 'ended';
+    return (await deps.leases.isLeased(reply)) ? 'pending' : 'unknown';
+  };
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A reply with no stream is one of: expired (its message is in history: REPLY_EXPIRED), about to
- * start (sendMessage answered before the generator took its lease or wrote its first event), or
- * not a reply of this user's conversation at all (NOT_FOUND). A reader is never left polling a
- * stream that will not come.
+ * A reply with no stream yet: follow it when it is pending, refuse it as REPLY_EXPIRED when it
+ * ended, and give an unknown one the grace (sendMessage answers before the generator starts)
+ * before NOT_FOUND. A reader is never left polling a stream that will not come.
  */
 const awaitStart = async (deps: StreamChatDeps, ref: ReplyRef) => {
-  if (await deps.conversations.committedMessage(ref.conversationId, ref.replyId)) {
-    throw new AppError('REPLY_EXPIRED', `reply ${ref.replyId} has ended and its events are no longer kept; read it from the conversation's messages`);
-  }
   const deadline = Date.now() + (deps.startGraceMs ?? 3_000);
   for (;;) {
-    if ((await deps.replies.exists(ref)) || (await deps.leases.isLeased(ref))) return;
+    const state = await deps.replyState(ref);
+    if (state === 'ended') throw new AppError('REPLY_EXPIRED', `reply ${ref.replyId} has ended and its events are no longer kept; read it from the conversation's messages`);
+    if (state === 'pending' || (await deps.replies.exists(ref))) return;
     if (Date.now() >= deadline) throw new AppError('NOT_FOUND', `reply ${ref.replyId} not found in this conversation`);
     await sleep(deps.startPollMs ?? 200);
   }

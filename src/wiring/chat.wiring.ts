@@ -3,7 +3,7 @@ import type { AppendChatMessages } from '../application/append-chat-messages.use
 import { createGenerateReply } from '../application/generate-reply.use-case';
 import { createReplyRunner } from '../application/reply-runner';
 import { createSendMessage } from '../application/send-message.use-case';
-import { createStreamChat } from '../application/stream-chat.use-case';
+import { createStreamChat, replyStateFromLeases } from '../application/stream-chat.use-case';
 import type { AppConfig } from '../config';
 import type { Database } from '../infra/db/create-database';
 import { createMikroConversationQueries } from '../infra/db/repositories/mikro-conversation.queries';
@@ -47,7 +47,15 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
   });
   const resolverDeps: ResolverDeps = {
     sendMessage,
-    streamChat: createStreamChat({ conversations: queries, cache, replies, leases, logger: deps.logger, idleTimeoutMs: chat.streamIdleTimeoutMs, startGraceMs: chat.streamStartGraceMs }),
+    streamChat: createStreamChat({
+      conversations: queries,
+      cache,
+      replies,
+      replyState: replyStateFromLeases({ conversations: queries, leases }),
+      logger: deps.logger,
+      idleTimeoutMs: chat.streamIdleTimeoutMs,
+      startGraceMs: chat.streamStartGraceMs,
+    }),
     queries,
     ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger }),
   };

@@ -1,4 +1,4 @@
-import { createStreamChat, type ChatStreamItem, type StreamChatDeps } from '../../src/application/stream-chat.use-case';
+import { createStreamChat, replyStateFromLeases, type ChatStreamItem, type StreamChatDeps } from '../../src/application/stream-chat.use-case';
 import type { CursoredReplyEvent } from '../../src/domain/chat/chat-types';
 import type { ReplyRef, ReplyStream } from '../../src/domain/chat/ports';
 import { createInMemoryReplyLeases } from '../support/fakes/in-memory-reply-leases';
@@ -30,11 +30,12 @@ const setup = (overrides: Partial<StreamChatDeps> = {}) => {
   const leases = createInMemoryReplyLeases();
   const logger = createRecordingLogger();
   let committed = false;
+  const conversations = { ownerOf: async () => 'u1', committedMessage: async () => (committed ? { messageId: REPLY, eventId: 'e', seq: 2, createdAt: new Date() } : null) };
   const streamChat = createStreamChat({
-    conversations: { ownerOf: async () => 'u1', committedMessage: async () => (committed ? { messageId: REPLY, eventId: 'e', seq: 2, createdAt: new Date() } : null) },
+    conversations,
     cache: { isOwned: async () => true },
     replies,
-    leases,
+    replyState: replyStateFromLeases({ conversations, leases }),
     logger,
     idleTimeoutMs: 60_000,
     startGraceMs: 100,
