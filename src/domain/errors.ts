@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'IDEMPOTENCY_CONFLICT'
   /** The reply already ended (completed or failed): there is nothing left to stop. */
   | 'REPLY_FINISHED'
+  | 'RESPONSE_TOO_LARGE'
+  | 'REPLY_EXPIRED'
   | 'CONFIG_INVALID'
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL';

@@ -3,7 +3,7 @@ import type { AppendChatMessages } from '../application/append-chat-messages.use
 import { CANCELLED_REPLY } from '../application/generate-reply.use-case';
 import { createCancelReply } from '../application/cancel-reply.use-case';
 import { createSendMessage } from '../application/send-message.use-case';
-import { createStreamChat } from '../application/stream-chat.use-case';
+import { createStreamChat, replyStateFromTurns } from '../application/stream-chat.use-case';
 import type { AppConfig } from '../config';
 import type { Database } from '../infra/db/create-database';
 import type { ChatMetrics } from '../infra/metrics/chat-metrics';
@@ -47,7 +47,15 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
   const resolverDeps: ResolverDeps = {
     sendMessage,
     cancelReply,
-    streamChat: createStreamChat({ conversations: queries, cache, replies }),
+    streamChat: createStreamChat({
+      conversations: queries,
+      cache,
+      replies,
+      replyState: replyStateFromTurns({ turns, conversations: queries }),
+      logger: deps.logger,
+      idleTimeoutMs: chat.streamIdleTimeoutMs,
+      startGraceMs: chat.streamStartGraceMs,
+    }),
     queries,
     ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger, redis: deps.redis, prefix: config.redis.prefix }),
   };
