@@ -18,7 +18,7 @@ export interface GenerateWorkerDeps {
   recover?: () => Promise<number>;
   /** Running replies get this long to finish on stop; then they are cut (stored as partial). */
   drainMs: number;
-  metrics?: Pick<ChatMetrics, 'repliesRecovered' | 'repliesGivenUp'>;
+  metrics?: Pick<ChatMetrics, 'repliesRecovered' | 'repliesGivenUp' | 'repliesCancelled'>;
   /** Stop requests from any process (cancelReply): the reply's run here, if any, is aborted. */
   cancellations?: Pick<RedisReplyCancellations, 'onRequested'>;
   logger: Logger;
@@ -39,13 +39,14 @@ const dataOf = (job: Pick<Job, 'data' | 'id'>): GenerateJobData => {
  * parameter matters: BullMQ passes an abort signal only to a processor that declares it.
  */
 export const processGenerateJob =
-  (deps: Pick<GenerateWorkerDeps, 'replies' | 'logger'>) =>
+  (deps: Pick<GenerateWorkerDeps, 'replies' | 'logger' | 'metrics'>) =>
   async (job: Pick<Job, 'data' | 'id' | 'attemptsStarted'>, _token?: string, signal?: AbortSignal): Promise<ReplyOutcome> => {
     const { replyId } = dataOf(job);
     // The line chaos and operators look for: which process generates which reply (start > 1: a takeover).
     deps.logger.info({ replyId, pid: process.pid, start: job.attemptsStarted }, 'generating reply');
     const outcome = await deps.replies.generate(replyId, { signal, fence: job.attemptsStarted });
     if (outcome === 'no-turn') deps.logger.warn({ replyId }, 'generate job for a reply with no stored turn: nothing to do');
+    if (outcome === 'cancelled') deps.metrics?.repliesCancelled.inc({ ended_by: 'worker' });
     return outcome;
   };
 

@@ -41,7 +41,10 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
     turns,
     cancellations: deps.adapters.cancellations,
     dropUnstarted: (replyId) => queue.dropUnstarted(replyId),
-    endUnstarted: (replyId) => generator.giveUp(replyId, CANCELLED_REPLY),
+    endUnstarted: async (replyId) => {
+      await generator.giveUp(replyId, CANCELLED_REPLY);
+      deps.metrics.repliesCancelled.inc({ ended_by: 'api' });
+    },
     logger: deps.logger,
   });
   const resolverDeps: ResolverDeps = {

@@ -127,6 +127,8 @@ describe('cancelReply', () => {
     expect(events).toEqual([expect.objectContaining({ __typename: 'ReplyFailed', code: 'CANCELLED', partialMessageId: sent.replyId })]);
     await expectHistory(sent, '');
     expect(model.requests.length).toBe(requestsBefore);
+    const cancelled = await api.app.metrics.registry.getSingleMetric('agent_relay_replies_cancelled_total')?.get();
+    expect(cancelled?.values).toEqual([expect.objectContaining({ labels: { ended_by: 'api' }, value: 1 })]);
   }, 90_000);
 
   it("answers NOT_FOUND for another user's reply and an unknown one, and REPLY_FINISHED for a reply that ended", async () => {

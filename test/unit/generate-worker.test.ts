@@ -1,4 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
+import { Registry } from 'prom-client';
+import { createChatMetrics } from '../../src/infra/metrics/chat-metrics';
 import { processGenerateJob } from '../../src/jobs/generate.worker';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 
@@ -29,6 +31,13 @@ describe('generate job processor', () => {
     const { processor, logger } = setup();
     await expect(processor({ id: 'r9', data: { replyId: 'r9' }, attemptsStarted: 1 })).resolves.toBe('no-turn');
     expect(logger.at('warn').map((e) => e.message)).toEqual(['generate job for a reply with no stored turn: nothing to do']);
+  });
+
+  it('counts a reply its run ended as cancelled', async () => {
+    const metrics = createChatMetrics(new Registry());
+    const processor = processGenerateJob({ replies: { generate: async () => 'cancelled', giveUp: async () => undefined }, logger: createRecordingLogger(), metrics });
+    await expect(processor({ id: 'r1', data: { replyId: 'r1' }, attemptsStarted: 1 })).resolves.toBe('cancelled');
+    expect((await metrics.repliesCancelled.get()).values).toEqual([expect.objectContaining({ labels: { ended_by: 'worker' }, value: 1 })]);
   });
 
   it('fails for good on data that is not the reply id of the job (a producer bug no retry fixes)', async () => {

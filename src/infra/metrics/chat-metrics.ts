@@ -31,6 +31,12 @@ export const createChatMetrics = (registry: Registry) => {
       labelNames: ['code'] as const,
       registers,
     }),
+    repliesCancelled: new Counter({
+      name: 'agent_relay_replies_cancelled_total',
+      help: 'Replies stopped by cancelReply (ReplyFailed CANCELLED), by what ended them: worker (a run aborted, or a job that found the request before it started) or api (a job no worker had started, taken out of the queue).',
+      labelNames: ['ended_by'] as const,
+      registers,
+    }),
   };
 };
 
