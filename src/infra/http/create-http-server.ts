@@ -22,6 +22,8 @@ import { withOfflineLinks } from './web/sandbox-offline-links';
 import { mountWebPages, type WebPagesOptions } from './web/web-pages';
 import { jsonErrorHandler } from './limits/json-error-handler';
 import { queryCostPlugin, queryLimitsRule } from './limits/query-limits';
+import { tracingPlugin } from '../tracing/graphql-spans';
+import type { AppTracer } from '../tracing/otel-tracer';
 import { createWsServer } from './ws-server';
 
 export interface ReadinessReport {
@@ -42,6 +44,8 @@ export interface HttpServerDeps {
   metrics?: Pick<AppMetrics, 'registry' | 'graphql'>;
   /** The chat page, GraphiQL and the development token endpoint (src/infra/http/web). */
   web?: WebPagesOptions;
+  /** Spans for GraphQL operations on HTTP and WebSocket (the no-op tracer when tracing is off). */
+  tracer?: AppTracer;
 }
 
 export interface HttpServer extends Component {
@@ -56,7 +60,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const app = express();
   const httpServer: Server = createServer(app);
   const { metrics } = deps;
-  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config, metrics: metrics && createWsMetrics(metrics.graphql) });
+  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config, metrics: metrics && createWsMetrics(metrics.graphql), tracer: deps.tracer });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.sandbox,
@@ -68,6 +72,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       queryCostPlugin<GraphQLContext>(config),
       ...(metrics ? [apolloMetricsPlugin<GraphQLContext>(metrics.graphql)] : []),
+      ...(deps.tracer?.enabled ? [tracingPlugin<GraphQLContext>()] : []),
       { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
       config.sandbox
         ? withOfflineLinks(ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false }), Boolean(deps.web?.pages))
@@ -96,7 +101,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       app.use(
         '/graphql',
         express.json({ limit: config.bodyLimitBytes }),
-        expressMiddleware(apollo, { context: createHttpContext(deps.verifier, logger) }),
+        expressMiddleware(apollo, { context: createHttpContext(deps.verifier, logger, deps.tracer) }),
       );
       app.use(jsonErrorHandler(logger));
       await new Promise<void>((resolve, reject) => {
