@@ -91,6 +91,22 @@ describe('OpenTelemetry tracing on (an OTLP endpoint is set)', () => {
     const replyPublish = one(publishes, userPublish.name, (span) => parentOf(span) === idOf(replyWrite));
     one(spans, 'history persist', (span) => parentOf(span) === idOf(replyPublish));
   });
+
+  it('traces an operation sent over the WebSocket like one over HTTP', async () => {
+    const client = testApp.wsClient({ authorization: `Bearer ${await testApp.token()}` });
+    const result = await new Promise<{ data?: { sendMessage: { conversation: { id: string } } } | null }>((resolve, reject) => {
+      client.subscribe({ query: SEND_MESSAGE, variables: { input: { content: 'over the socket' } } }, { next: resolve as never, error: reject, complete: () => undefined });
+    });
+    const conversationId = result.data?.sendMessage.conversation.id;
+    expect(conversationId).toBeDefined();
+    const write = await eventually(() => {
+      const found = exporter.getFinishedSpans().find((span) => span.name === 'outbox write' && span.attributes['agent_relay.conversation.id'] === conversationId);
+      expect(found).toBeDefined();
+      return found!;
+    }, { timeoutMs: 10_000 });
+    const operation = exporter.getFinishedSpans().find((span) => idOf(span) === parentOf(write));
+    expect(operation).toMatchObject({ name: 'mutation Send', kind: SpanKind.SERVER, attributes: { 'agent_relay.transport': 'ws' } });
+  });
 });
 
 describe('OpenTelemetry tracing off (no OTLP endpoint)', () => {

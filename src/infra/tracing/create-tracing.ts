@@ -16,7 +16,7 @@ import {
 import { hostname } from 'node:os';
 import type { AppConfig } from '../../config';
 import type { Component } from '../lifecycle';
-import type { Logger } from '../logger';
+import type { Logger } from '../../domain/ports/logger';
 import { createOtelTracer, NOOP_APP_TRACER, type AppTracer } from './otel-tracer';
 
 export interface Tracing extends Component {
@@ -70,8 +70,9 @@ const NOOP_TRACING: Tracing = { name: 'tracing', tracer: NOOP_APP_TRACER, start:
  * `exporter` replaces the OTLP exporter (tests), and then each span is handed over as it ends.
  */
 export const createTracing = (config: AppConfig['tracing'], deps: { logger: Logger; exporter?: SpanExporter }): Tracing => {
-  if (!config.enabled || !config.url) return NOOP_TRACING;
-  const exporter = loggingExporter(deps.exporter ?? new OTLPTraceExporter({ url: config.url, headers: { ...config.headers } }), deps.logger);
+  const { url } = config;
+  if (!config.enabled || !url) return NOOP_TRACING;
+  const exporter = loggingExporter(deps.exporter ?? new OTLPTraceExporter({ url, headers: { ...config.headers } }), deps.logger);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName, 'service.instance.id': `${hostname()}:${process.pid}` }),
     sampler: samplerOf(config),
@@ -81,7 +82,7 @@ export const createTracing = (config: AppConfig['tracing'], deps: { logger: Logg
     name: 'tracing',
     tracer: createOtelTracer(provider.getTracer('agent-relay')),
     async start() {
-      deps.logger.info({ endpoint: new URL(config.url ?? '').origin, sampler: config.sampler }, 'tracing on: spans exported over OTLP/HTTP');
+      deps.logger.info({ endpoint: new URL(url).origin, sampler: config.sampler }, 'tracing on: spans exported over OTLP/HTTP');
     },
     stop: () => provider.shutdown(),
     ready: async () => true,
