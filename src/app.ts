@@ -92,8 +92,8 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger; spanExpo
   // Without the api role there is no HTTP server to host /metrics, so a bare listener does.
   const metricsServer = http ? undefined : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });
   // Start order is dependency order; stop runs it backwards.
-  // Tracing first, so it stops last and flushes the spans of everything stopping before it.
-  const components: Component[] = [tracing, ...dependencies, ...roleComponents, ...(http ? [http] : []), ...(metricsServer ? [metricsServer] : [])];
+  // Tracing (when on) first, so it stops last and flushes the spans of everything stopping before it.
+  const components: Component[] = [...(tracer.enabled ? [tracing] : []), ...dependencies, ...roleComponents, ...(http ? [http] : []), ...(metricsServer ? [metricsServer] : [])];
   const started: Component[] = [];
 
   const stop = async () => {
