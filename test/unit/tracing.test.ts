@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { loadConfig, redactConfig, type AppConfig } from '../../src/config';
 import { NOOP_TRACER } from '../../src/domain/ports/tracer';
-import { createTracing } from '../../src/infra/tracing/create-tracing';
+import { createTracing, loggingExporter } from '../../src/infra/tracing/create-tracing';
 import { NOOP_APP_TRACER } from '../../src/infra/tracing/otel-tracer';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 
@@ -104,5 +104,23 @@ describe('createTracing', () => {
       const [inner, outer] = exporter.getFinishedSpans();
       expect(inner?.parentSpanContext?.spanId).toBe(idOf(outer!));
     });
+  });
+});
+
+describe('export failures', () => {
+  it('are logged once when they start and once when export recovers, not per batch', () => {
+    const results = [1, 1, 0, 1] as const; // FAILED, FAILED, SUCCESS, FAILED (ExportResultCode)
+    let call = 0;
+    const inner = { export: (_spans: unknown[], done: (result: { code: number; error?: Error }) => void) => done({ code: results[call++]!, error: new Error('503') }), shutdown: async () => undefined };
+    const logger = createRecordingLogger();
+    const exporter = loggingExporter(inner as never, logger);
+    const codes: number[] = [];
+    for (let i = 0; i < results.length; i += 1) exporter.export([], (result) => codes.push(result.code));
+    expect(codes).toEqual([1, 1, 0, 1]);
+    expect(logger.entries.map((entry) => `${entry.level} ${entry.message}`)).toEqual([
+      'warn trace export failing; spans are dropped until it recovers',
+      'info trace export recovered',
+      'warn trace export failing; spans are dropped until it recovers',
+    ]);
   });
 });

@@ -45,7 +45,7 @@ const samplerOf = (config: AppConfig['tracing']): Sampler => {
  * Export failures are otherwise silent (OTel reports them to its diag logger, which nothing
  * reads): one warning when exporting starts failing, one line when it works again.
  */
-const loggingExporter = (exporter: SpanExporter, logger: Logger): SpanExporter => {
+export const loggingExporter = (exporter: SpanExporter, logger: Logger): SpanExporter => {
   let failing = false;
   return {
     export(spans: ReadableSpan[], done: (result: ExportResult) => void) {
