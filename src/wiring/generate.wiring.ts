@@ -4,6 +4,7 @@ import { createGenerateReply } from '../application/generate-reply.use-case';
 import { createRecoverAwaitingReplies } from '../application/recover-awaiting-replies.use-case';
 import type { AppConfig } from '../config';
 import { systemClock } from '../domain/ports/clock';
+import type { Tracer } from '../domain/ports/tracer';
 import type { Database } from '../infra/db/create-database';
 import { createMikroChatTurns } from '../infra/db/repositories/mikro-chat-turns.queries';
 import { createMikroConversationQueries } from '../infra/db/repositories/mikro-conversation.queries';
@@ -44,7 +45,7 @@ export type ChatAdapters = ReturnType<typeof chatAdapters>;
  * The reply generator use case: the worker runs replies with it, and the api ends with it the
  * replies stopped before any worker started them.
  */
-export const replyGenerator = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; logger: Logger; metrics: ChatMetrics }) => {
+export const replyGenerator = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; logger: Logger; metrics: ChatMetrics; tracer?: Tracer }) => {
   const { adapters, logger } = deps;
   const { llm, chat } = config;
   const { queries, turns, cache, counter } = adapters;
@@ -61,6 +62,7 @@ export const replyGenerator = (config: AppConfig, deps: { adapters: ChatAdapters
     logger,
     cancellations: adapters.cancellations,
     onRestarted: () => deps.metrics.replyRestarts.inc(),
+    tracer: deps.tracer,
   });
 };
 
@@ -69,7 +71,7 @@ export const replyGenerator = (config: AppConfig, deps: { adapters: ChatAdapters
  * generated with the configured model and stored through the outbox writer, plus the periodic
  * recovery of turns still awaiting their reply.
  */
-export const generateComponents = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; redis: RedisClients; logger: Logger; metrics: ChatMetrics }): Component[] => {
+export const generateComponents = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; redis: RedisClients; logger: Logger; metrics: ChatMetrics; tracer?: Tracer }): Component[] => {
   const { adapters, logger } = deps;
   if (!config.llm.baseUrl) logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
   const { turns } = adapters;

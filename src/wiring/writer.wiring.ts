@@ -6,14 +6,16 @@ import type { Logger } from '../domain/ports/logger';
 import type { RelayWaker } from '../domain/ports/relay-waker';
 import type { Database } from '../infra/db/create-database';
 import { createMikroUnitOfWork } from '../infra/db/repositories/mikro-unit-of-work';
+import { traceWriter } from '../infra/tracing/outbox-spans';
+import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';
 
 /** The outbox writer as every caller wires it: the real unit of work, the configured topic and attempts. */
-export const createOutboxWriter = (config: AppConfig, deps: { database: Database; waker: RelayWaker; logger: Logger }): AppendChatMessages =>
-  createAppendChatMessages({
+export const createOutboxWriter = (config: AppConfig, deps: { database: Database; waker: RelayWaker; logger: Logger; tracer?: Tracer }): AppendChatMessages =>
+  traceWriter(deps.tracer ?? NOOP_TRACER, createAppendChatMessages({
     uow: createMikroUnitOfWork(deps.database),
     waker: deps.waker,
     clock: systemClock,
     ids: { uuid: randomUUID },
     logger: deps.logger,
     outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
-  });
+  }));
