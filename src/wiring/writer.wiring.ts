@@ -7,13 +7,16 @@ import type { RelayWaker } from '../domain/ports/relay-waker';
 import type { Database } from '../infra/db/create-database';
 import { createMikroUnitOfWork } from '../infra/db/repositories/mikro-unit-of-work';
 
-/** The outbox writer as every caller wires it: the real unit of work, the configured topic and attempts. */
-export const createOutboxWriter = (config: AppConfig, deps: { database: Database; waker: RelayWaker; logger: Logger }): AppendChatMessages =>
-  createAppendChatMessages({
+/**
+ * The outbox writer as every caller wires it: the real unit of work, the configured topic and
+ * attempts; the unit of work's commit hook wakes the relay (Database.wakeOnOutboxCommit).
+ */
+export const createOutboxWriter = (config: AppConfig, deps: { database: Database; waker: RelayWaker; logger: Logger }): AppendChatMessages => {
+  deps.database.wakeOnOutboxCommit(deps.waker);
+  return createAppendChatMessages({
     uow: createMikroUnitOfWork(deps.database),
-    waker: deps.waker,
     clock: systemClock,
     ids: { uuid: randomUUID },
-    logger: deps.logger,
     outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
   });
+};
