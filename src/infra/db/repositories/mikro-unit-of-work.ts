@@ -65,7 +65,9 @@ const writerTx = (em: EntityManager, returning: boolean): WriterTx => ({
     }
   },
   async completeTurn(input) {
-    await em.nativeUpdate(ChatTurnEntity, { replyId: input.replyId, status: 'AWAITING' }, { status: 'REPLIED', repliedAt: input.now });
+    // A guarded UPDATE of a row this unit of work never loaded: SQL, which costs less CPU than
+    // em.nativeUpdate's query builder (measured with bench/experiments/writer-cpu.ts).
+    await em.execute("UPDATE chat_turns SET status = 'REPLIED', replied_at = ? WHERE reply_id = ? AND status = 'AWAITING'", [input.now, input.replyId], 'run');
   },
 });
 
