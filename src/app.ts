@@ -8,6 +8,7 @@ import { createJwtVerifier } from './infra/auth/jwt';
 import { createDatabase } from './infra/db/create-database';
 import { createMikroHistoryStore } from './infra/db/repositories/mikro-history.store';
 import { createHttpServer, type HttpServer, type ReadinessReport } from './infra/http/create-http-server';
+import { webPagesOptions } from './infra/http/web/web-pages';
 import { createKafka } from './infra/kafka/create-kafka';
 import { createHistoryConsumer } from './infra/kafka/history.consumer';
 import { withTimeout, type Component } from './infra/lifecycle';
@@ -19,6 +20,7 @@ import { createResolvers } from './resolvers';
 import { createBullRelayWaker } from './jobs/relay-waker';
 import { loadTypeDefs } from './schema/type-defs';
 import { chatWiring } from './wiring/chat.wiring';
+import { chatAdapters, generateComponents } from './wiring/generate.wiring';
 import { createOutboxWriter } from './wiring/writer.wiring';
 import { relayComponents } from './wiring/relay.wiring';
 
@@ -67,11 +69,20 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
   };
 
   let http: HttpServer | undefined;
-  if (config.roles.includes('api')) {
-    const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, metrics: metrics.chat });
-    roleComponents.push(...chat.components);
-    const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
-    http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics });
+  const api = config.roles.includes('api');
+  // The api role generates replies too, unless GENERATE_IN_API leaves that to `generator` processes.
+  const generates = (api && config.generate.inApi) || config.roles.includes('generator');
+  if (api || generates) {
+    const adapters = chatAdapters(config, { database, redis, logger });
+    roleComponents.push(adapters.queue);
+    if (api) {
+      const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, metrics: metrics.chat, adapters });
+      roleComponents.push(...chat.components);
+      const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
+      http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics, web: webPagesOptions(config) });
+    }
+    // Started last, stopped first after HTTP: running replies finish (or are cut) while the queue and Redis are up.
+    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat }));
   }
   // Without the api role there is no HTTP server to host /metrics, so a bare listener does.
   const metricsServer = http ? undefined : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });

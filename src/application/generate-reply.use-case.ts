@@ -1,25 +1,40 @@
-import type { ModelChoice, PromptMessage } from '../domain/chat/chat-types';
+import { isTerminal, streamedDraft, type ChatTurn, type ModelChoice, type PromptMessage, type ReplyEvent } from '../domain/chat/chat-types';
 import { ModelError } from '../domain/chat/model-error';
-import type { ChatModel, ConversationReader, ConversationScope, HistoryCache, ReplyStream, TokenCounter } from '../domain/chat/ports';
+import type { ChatModel, ChatTurns, CommittedMessage, ConversationReader, ConversationScope, HistoryCache, ReplyRef, ReplyStream, TokenCounter } from '../domain/chat/ports';
 import type { Logger } from '../domain/ports/logger';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
+import type { BuildReplyPrompt } from './build-reply-prompt';
 import { createReplyDeltaWriter } from './reply-delta-writer';
 
-export interface ReplyJob {
+/** One reply of a turn: who asked, which model; `window` (the cached history length) once its prompt is built. */
+interface Reply {
   readonly scope: ConversationScope;
   readonly replyId: string;
   readonly choice: ModelChoice;
   readonly thinking: boolean;
-  readonly prompt: readonly PromptMessage[];
-  readonly window: number;
   readonly traceparent?: string;
+  readonly window?: number;
+  /** This run's number (BullMQ's count of the job's starts): fences the stream against earlier runs. */
+  readonly fence?: number;
 }
 
+const replyOf = (turn: ChatTurn): Reply => ({
+  scope: { userId: turn.userId, conversationId: turn.conversationId },
+  replyId: turn.replyId,
+  choice: turn.model,
+  thinking: turn.thinking,
+  traceparent: turn.traceparent ?? undefined,
+});
+
 export interface GenerateReplyDeps {
+  /** The turn a reply answers, by reply id: a job carries the id only. */
+  turns: Pick<ChatTurns, 'get'>;
+  /** Rebuilds the turn's prompt from what is committed, so any worker can generate any reply. */
+  buildPrompt: BuildReplyPrompt;
   model: ChatModel;
   replies: ReplyStream;
   append: AppendChatMessages;
-  /** Before a retry: did the failed attempt commit after all? */
+  /** Was the reply already stored (an earlier worker, an earlier writer attempt)? */
   conversations: Pick<ConversationReader, 'committedMessage'>;
   cache: HistoryCache;
   /** Counts the reply once, here, so no later send has to count it again. */
@@ -27,7 +42,29 @@ export interface GenerateReplyDeps {
   logger: Logger;
   /** Writer retries before the reply is reported failed (database briefly down). */
   persistAttempts?: number;
+  /** Told each time a reply is taken over and generated again (counted). */
+  onRestarted?: () => void;
 }
+
+/**
+ * Abort reason meaning another worker owns the reply now (this one lost its job's lock): stop
+ * without storing or ending anything, the new owner generates the reply again.
+ */
+export const REPLY_LOST = 'reply-lost';
+
+/** How a worker runs a reply: its job's abort signal, and the run's number (see Reply.fence). */
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  readonly fence?: number;
+}
+
+/** What one run did with its reply ('no-turn': no turn has this reply id, so there is nothing to answer). */
+export type ReplyOutcome = 'completed' | 'failed' | 'already-stored' | 'lost' | 'no-turn';
+
+/** The end of a reply that kept losing its worker (BullMQ gave the job up after GENERATE_MAX_STALLS). */
+export const INTERRUPTED_REPLY = { code: 'INTERRUPTED', message: 'the processes generating this reply kept stopping before it finished; the text so far is stored as partial' } as const;
+
+const RESTARTED_REASON = 'the process generating this reply stopped; it is generated again from the start';
 
 interface Draft {
   content: string;
@@ -47,34 +84,66 @@ const retry = async <T>(attempts: number, work: (attempt: number) => Promise<T>)
   }
 };
 
+const refOf = (job: Reply): ReplyRef => ({ ...job.scope, replyId: job.replyId });
+
+/** The terminal event a stored message calls for: COMPLETED for a whole reply, FAILED for a partial one. */
+const endOf = (stored: CommittedMessage): ReplyEvent => {
+  const { payload } = stored;
+  if (payload.partial) return { kind: 'FAILED', code: INTERRUPTED_REPLY.code, message: 'the reply stopped before it finished; the text so far is stored as partial', partialMessageId: stored.messageId };
+  return {
+    kind: 'COMPLETED',
+    message: { id: stored.messageId, seq: stored.seq, content: payload.content, reasoning: payload.reasoning, model: payload.model ?? '', promptTokens: payload.promptTokens, completionTokens: payload.completionTokens, createdAt: stored.createdAt.toISOString() },
+  };
+};
+
 /**
- * Streams one reply into the reply stream and persists it through the outbox, whether or not
- * anyone is listening. A model failure becomes a FAILED event with its code; text produced
- * before it is stored as a partial message, never dropped.
+ * Generates one reply into its reply stream and stores it through the outbox as the assistant
+ * message whose id is the reply id, whether or not anyone is listening. Every run ends with
+ * exactly one stored message for the reply and one terminal event on its stream:
+ * - a reply already stored (a worker died after storing it) is not generated again; its stream
+ *   only gets its terminal event if it lacks one;
+ * - a reply that already streamed events (its worker died mid-reply) gets a RESTARTED event,
+ *   so clients discard the partial text, and is generated again from the start;
+ * - a model failure stores what was produced (partial: true, even if empty) and ends FAILED
+ *   with the model's code.
  */
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
-  const persist = async (job: ReplyJob, draft: Draft, partial: boolean): Promise<AppendedMessage> => {
+  const appendTo = (job: Reply, event: ReplyEvent) => deps.replies.append(refOf(job), event, job.fence);
+
+  /**
+   * Stores the draft as the reply's message, unless a message with the reply id is committed
+   * already: then that one is the reply's (`theirs` when another run stored it, e.g. a worker
+   * that had lost its job and finished anyway), and nothing is appended a second time.
+   */
+  const persist = async (job: Reply, draft: Draft, partial: boolean): Promise<{ saved: AppendedMessage; theirs: CommittedMessage | null }> => {
     const message = { messageId: job.replyId, role: 'assistant' as const, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, partial };
     const { conversationId, userId } = job.scope;
-    // A failed attempt may have committed with only its answer lost: appending again would store
-    // a second event for the message under a new seq, so a retry first looks for the first one.
-    const appended = await retry(deps.persistAttempts ?? 5, async (attempt) => {
-      const committed = attempt > 1 ? await deps.conversations.committedMessage(conversationId, job.replyId) : null;
+    // Looked up before every attempt: an earlier attempt of this run may have committed with only
+    // its answer lost, or another run stored the reply meanwhile; appending again would store a
+    // second event for the message under a new seq.
+    const saved = await retry<AppendedMessage | CommittedMessage>(deps.persistAttempts ?? 5, async () => {
+      const committed = await deps.conversations.committedMessage(conversationId, job.replyId);
       if (committed) return committed;
       const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });
       const first = result.messages[0];
       if (!first) throw new Error('writer returned no message');
       return first;
     });
-    await deps.cache.push(job.scope, { seq: appended.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window);
-    return appended;
+    const theirs = 'payload' in saved && (saved.payload.content !== draft.content || saved.payload.partial !== partial) ? saved : null;
+    // The message is stored: a cache that missed it is refilled when the next prompt finds the gap.
+    // Without a built prompt (a give-up) the window is unknown, and that refill does the caching.
+    if (job.window !== undefined && !theirs) {
+      await deps.cache
+        .push(job.scope, { seq: saved.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window)
+        .catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached'));
+    }
+    return { saved, theirs };
   };
 
-  const stream = async (job: ReplyJob, draft: Draft, signal?: AbortSignal) => {
-    const target = { ...job.scope, replyId: job.replyId };
-    const deltas = createReplyDeltaWriter((delta) => deps.replies.append(target, delta));
+  const stream = async (job: Reply, prompt: readonly PromptMessage[], draft: Draft, signal?: AbortSignal) => {
+    const deltas = createReplyDeltaWriter((delta) => appendTo(job, delta));
     try {
-      for await (const event of deps.model.stream({ choice: job.choice, messages: job.prompt, thinking: job.thinking, signal })) {
+      for await (const event of deps.model.stream({ choice: job.choice, messages: prompt, thinking: job.thinking, signal })) {
         if (event.type === 'token') {
           draft.content += event.text;
           deltas.push({ kind: 'TOKEN', text: event.text });
@@ -94,24 +163,103 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     await deltas.drain();
   };
 
-  return async (job: ReplyJob, signal?: AbortSignal): Promise<void> => {
-    const target = { ...job.scope, replyId: job.replyId };
-    const draft: Draft = { content: '', reasoning: '', promptTokens: null, completionTokens: null };
-    try {
-      await stream(job, draft, signal);
-    } catch (error) {
-      const code = error instanceof ModelError ? error.code : signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL';
-      deps.logger.warn({ err: error, replyId: job.replyId, code }, 'reply generation failed');
-      const partial = draft.content ? await persist(job, draft, true) : undefined;
-      await deps.replies.append(target, { kind: 'FAILED', code, message: error instanceof ModelError ? error.message : 'reply generation failed', partialMessageId: partial ? job.replyId : null });
+  /**
+   * Looks at what an earlier run left: 'stored' when the reply is stored (its stream now ended),
+   * 'fresh' or 'restart' when it must be generated.
+   */
+  const resume = async (job: Reply): Promise<'stored' | 'fresh' | 'restart'> => {
+    const ref = refOf(job);
+    // A REPLIED turn's message is committed, so this finds it; an AWAITING one may still have
+    // one whose commit the turn's read did not see yet, so it is looked up either way.
+    const stored = await deps.conversations.committedMessage(job.scope.conversationId, job.replyId);
+    const events = await deps.replies.events(ref);
+    const last = events.at(-1);
+    if (stored) {
+      if (!last || !isTerminal(last)) await deps.replies.append(ref, endOf(stored));
+      return 'stored';
+    }
+    if (last && isTerminal(last)) {
+      // Ended by a give-up that could not store anything: store what it streamed now.
+      await persist(job, { ...streamedDraft(events), promptTokens: null, completionTokens: null }, true);
+      return 'stored';
+    }
+    return events.length > 0 ? 'restart' : 'fresh';
+  };
+
+  /** Ends a reply the model failed: what it produced is stored as partial (even if empty), then FAILED with the model's code. */
+  const fail = async (job: Reply, draft: Draft, error: unknown, signal?: AbortSignal) => {
+    const code = error instanceof ModelError ? error.code : signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL';
+    deps.logger.warn({ err: error, replyId: job.replyId, code }, 'reply generation failed');
+    const { theirs } = await persist(job, draft, true);
+    // The stream ends with what history holds, whichever run stored it.
+    await appendTo(job, theirs ? endOf(theirs) : { kind: 'FAILED', code, message: error instanceof ModelError ? error.message : 'reply generation failed', partialMessageId: job.replyId });
+  };
+
+  const complete = async (job: Reply, draft: Draft) => {
+    const { saved, theirs } = await persist(job, draft, false);
+    if (theirs) {
+      await appendTo(job, endOf(theirs));
       return;
     }
-    const saved = await persist(job, draft, false);
-    await deps.replies.append(target, {
+    await appendTo(job, {
       kind: 'COMPLETED',
       message: { id: job.replyId, seq: saved.seq, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, createdAt: saved.createdAt.toISOString() },
     });
   };
+
+  const generate = async (replyId: string, { signal, fence }: RunOptions = {}): Promise<ReplyOutcome> => {
+    const turn = await deps.turns.get(replyId);
+    if (!turn) return 'no-turn';
+    const found = await resume(replyOf(turn));
+    if (found === 'stored') return 'already-stored';
+    const { prompt, window } = await deps.buildPrompt(turn);
+    const job: Reply = { ...replyOf(turn), window, fence };
+    // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
+    await deps.replies.markLatest(refOf(job), turn.userSeq);
+    if (found === 'restart') {
+      deps.logger.warn({ replyId, conversationId: turn.conversationId }, 'reply taken over from a worker that stopped: generating it again');
+      await appendTo(job, { kind: 'RESTARTED', reason: RESTARTED_REASON });
+      deps.onRestarted?.();
+    }
+    const draft: Draft = { content: '', reasoning: '', promptTokens: null, completionTokens: null };
+    let failure: { error: unknown } | undefined;
+    await stream(job, prompt, draft, signal).catch((error: unknown) => (failure = { error }));
+    // Another worker owns the reply now: whatever this run produced is not this run's to store.
+    if (signal?.reason === REPLY_LOST) return 'lost';
+    if (failure) {
+      await fail(job, draft, failure.error, signal);
+      return 'failed';
+    }
+    await complete(job, draft);
+    return 'completed';
+  };
+
+  /**
+   * Ends a reply whose job failed for good (it stalled too often, or storing kept failing):
+   * stores what its stream holds as a partial message if nothing is stored yet, then ends the
+   * stream with `failure` (a no-op when it already ended), so every subscriber sees an end.
+   */
+  const giveUp = async (replyId: string, failure: { code: string; message: string }): Promise<void> => {
+    const turn = await deps.turns.get(replyId);
+    if (!turn) return;
+    const job = replyOf(turn);
+    const ref = refOf(job);
+    let partialMessageId: string | null = null;
+    try {
+      const stored = await deps.conversations.committedMessage(job.scope.conversationId, job.replyId);
+      if (stored) {
+        await deps.replies.append(ref, endOf(stored));
+        return;
+      }
+      await persist(job, { ...streamedDraft(await deps.replies.events(ref)), promptTokens: null, completionTokens: null }, true);
+      partialMessageId = job.replyId;
+    } catch (error) {
+      deps.logger.error({ err: error, replyId: job.replyId }, 'reply given up and its partial text could not be stored');
+    }
+    await deps.replies.append(ref, { kind: 'FAILED', ...failure, partialMessageId });
+  };
+
+  return { generate, giveUp };
 };
 
 export type GenerateReply = ReturnType<typeof createGenerateReply>;

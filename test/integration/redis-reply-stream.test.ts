@@ -34,7 +34,11 @@ describe('Redis reply stream', () => {
   const newReply = () => ({ userId: randomUUID(), conversationId: randomUUID(), replyId: randomUUID() });
   const appendAll = async (scope: ReturnType<typeof newReply>, events: ReplyEvent[]) => {
     const ids: string[] = [];
-    for (const event of events) ids.push(await stream.append(scope, event));
+    for (const event of events) {
+      const id = await stream.append(scope, event);
+      if (id === null) throw new Error(`append refused: ${event.kind}`);
+      ids.push(id);
+    }
     return ids;
   };
   const connections = async () => {
@@ -227,55 +231,62 @@ describe('Redis reply stream', () => {
     const ttl = await client.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(TTL_SECONDS * 1000);
-    expect(await client.pttl(`${prefix}:chat:latest:${scope.userId}:${scope.conversationId}`)).toBeGreaterThan(0);
   });
 
-  it('reports the newest reply started in a conversation, per user', async () => {
+  it('reports the latest reply of a conversation, per user: the one answering the newest turn, whatever order they start in', async () => {
     const older = newReply();
     const newer = { ...older, replyId: randomUUID() };
     await expect(stream.latestReply(older)).resolves.toBeNull();
-    await stream.append(older, token('a'));
+    await stream.markLatest(older, 1);
     await expect(stream.latestReply(older)).resolves.toBe(older.replyId);
-    await stream.append(newer, token('a'));
-    // The older reply still streaming must not take the pointer back.
+    await stream.markLatest(newer, 3);
+    await expect(stream.latestReply(older)).resolves.toBe(newer.replyId);
+    // The older turn's reply, restarted or recovered late, must not take the pointer back.
+    await stream.markLatest(older, 1);
     await appendAll(older, [token('b'), COMPLETED]);
     await expect(stream.latestReply(older)).resolves.toBe(newer.replyId);
     await expect(stream.latestReply({ userId: randomUUID(), conversationId: older.conversationId })).resolves.toBeNull();
+    const pointer = `${prefix}:chat:latest:${older.userId}:${older.conversationId}`;
+    expect(await client.pttl(pointer)).toBeGreaterThan(0);
+    expect(await client.pttl(pointer)).toBeLessThanOrEqual(TTL_SECONDS * 1000);
   });
 
-  describe('interrupt (an abandoned reply)', () => {
-    const INTERRUPTED: ReplyEvent & { kind: 'FAILED' } = { kind: 'FAILED', code: 'INTERRUPTED', message: 'gone', partialMessageId: null };
+  it('reads a latest pointer written before it carried the turn (a plain reply id)', async () => {
+    const scope = newReply();
+    await client.set(`${prefix}:chat:latest:${scope.userId}:${scope.conversationId}`, scope.replyId);
+    await expect(stream.latestReply(scope)).resolves.toBe(scope.replyId);
+  });
 
-    it('ends a quiet reply: its readers get the event after what it streamed', async () => {
-      const scope = newReply();
-      await appendAll(scope, [token('a')]);
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      await expect(stream.interrupt(scope, INTERRUPTED, 20)).resolves.toBe('interrupted');
-      expect((await collect(stream.read(scope, {}))).map((e) => e.event)).toEqual([token('a'), INTERRUPTED]);
-    });
-
-    it('adds nothing to a reply that already ended', async () => {
+  describe('after a terminal event', () => {
+    it('adds nothing, whichever event comes: a reply has one end, and nothing after it', async () => {
       const scope = newReply();
       await appendAll(scope, [token('a'), COMPLETED]);
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      await expect(stream.interrupt(scope, INTERRUPTED, 20)).resolves.toBe('ended');
+      await expect(stream.append(scope, FAILED)).resolves.toBeNull();
+      await expect(stream.append(scope, token('late'))).resolves.toBeNull();
+      await expect(stream.append(scope, { kind: 'RESTARTED', reason: 'again' })).resolves.toBeNull();
       expect((await collect(stream.read(scope, {}))).map((e) => e.event)).toEqual([token('a'), COMPLETED]);
     });
+  });
 
-    it('leaves a reply alone whose last event is younger than the quiet period', async () => {
-      const scope = newReply();
-      await appendAll(scope, [token('a')]);
-      await expect(stream.interrupt(scope, INTERRUPTED, 60_000)).resolves.toBe('active');
-      await expect(client.xlen(`${prefix}:chat:reply:${scope.userId}:${scope.conversationId}:${scope.replyId}`)).resolves.toBe(1);
-    });
+  it('refuses appends from an earlier run once a later run appended (fenced), and takes unfenced ones', async () => {
+    const scope = newReply();
+    await expect(stream.append(scope, token('old'), 1)).resolves.not.toBeNull();
+    await expect(stream.append(scope, { kind: 'RESTARTED', reason: 'taken over' }, 2)).resolves.not.toBeNull();
+    await expect(stream.append(scope, token('late old'), 1)).resolves.toBeNull();
+    await expect(stream.append(scope, token('new'), 2)).resolves.not.toBeNull();
+    await expect(stream.append(scope, FAILED)).resolves.not.toBeNull();
+    await expect(stream.events(scope)).resolves.toEqual([token('old'), { kind: 'RESTARTED', reason: 'taken over' }, token('new'), FAILED]);
+    const fence = `${prefix}:chat:reply-fence:${scope.userId}:${scope.conversationId}:${scope.replyId}`;
+    expect(await client.get(fence)).toBe('2');
+    expect(await client.pttl(fence)).toBeGreaterThan(0);
+  });
 
-    it('never makes the interrupted reply the latest one of its conversation', async () => {
-      const dead = newReply();
-      const newer = { ...dead, replyId: randomUUID() };
-      await appendAll(newer, [token('b')]);
-      await expect(stream.interrupt(dead, INTERRUPTED, 20)).resolves.toBe('interrupted');
-      await expect(stream.latestReply(dead)).resolves.toBe(newer.replyId);
-    });
+  it('lists a reply\'s events so far without waiting (none for an unknown reply)', async () => {
+    const scope = newReply();
+    await expect(stream.events(scope)).resolves.toEqual([]);
+    const restarted: ReplyEvent = { kind: 'RESTARTED', reason: 'worker lost' };
+    await appendAll(scope, [token('a'), restarted, token('b')]);
+    await expect(stream.events(scope)).resolves.toEqual([token('a'), restarted, token('b')]);
   });
 
   it('falls back to polling when no notification arrives (no subscriber)', async () => {

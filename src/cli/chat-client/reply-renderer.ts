@@ -40,10 +40,17 @@ export const createReplyRenderer = (terminal: Terminal, prefix = ''): ReplyRende
     state = 'text';
     write(text);
   };
+  // Printed text cannot be taken back: end its line, say (on stderr) that the reply starts over, print it again.
+  const restarted = (reason: string) => {
+    if (lineOpen) write('\n');
+    terminal.notice(`[the reply starts over: ${reason}]`);
+    state = 'idle';
+  };
   return {
     event(event) {
       if (event.__typename === 'ReasoningDelta') reasoning(event.text);
       else if (event.__typename === 'TokenDelta') token(event.text);
+      else if (event.__typename === 'ReplyRestarted') restarted(event.reason);
     },
     end() {
       if (lineOpen) write('\n');

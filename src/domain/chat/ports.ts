@@ -1,3 +1,4 @@
+import type { ChatMessagePayload } from '../chat-event';
 import type { ChatTurn, CursoredReplyEvent, HistoryEntry, ModelChoice, ModelEvent, PromptMessage, ReplyEvent } from './chat-types';
 
 /** Errors a model stream can end with; each becomes a FAILED reply event with this code. */
@@ -42,32 +43,37 @@ export interface ConversationScope {
 /**
  * Reply events per reply (a bounded Redis Stream with a TTL).
  * Guarantee: `read` yields every event after `after` exactly once, in append order, and ends
- * after a terminal event (COMPLETED or FAILED) or when the signal aborts.
+ * after a terminal event (COMPLETED or FAILED) or when the signal aborts. Nothing is ever added
+ * after a terminal event, nor for a run older than the newest that appended: `append` then
+ * returns null, so a reply has at most one end and one run's text after its last restart.
  */
 export interface ReplyStream {
-  append(scope: ConversationScope & { replyId: string }, event: ReplyEvent): Promise<string>;
-  read(scope: ConversationScope & { replyId: string }, options: { after?: string; signal?: AbortSignal }): AsyncIterable<CursoredReplyEvent>;
-  /** The newest reply id started in a conversation, if any is still retained. */
-  latestReply(scope: ConversationScope): Promise<string | null>;
   /**
-   * Ends an abandoned reply with `event`, unless it already ended ('ended') or its last event is
-   * younger than `quietMs` by the store's own clock ('active'); never makes it the latest reply.
+   * `fence`: the number of the run appending (it grows with each run of the reply); once a later
+   * run appended, an earlier run's appends return null too.
    */
-  interrupt(scope: ConversationScope & { replyId: string }, event: ReplyEvent & { kind: 'FAILED' }, quietMs: number): Promise<'interrupted' | 'ended' | 'active'>;
+  append(scope: ReplyRef, event: ReplyEvent, fence?: number): Promise<string | null>;
+  read(scope: ReplyRef, options: { after?: string; signal?: AbortSignal }): AsyncIterable<CursoredReplyEvent>;
+  /** Every event the reply has so far, oldest first, without waiting (bounded by the stream's cap). */
+  events(scope: ReplyRef): Promise<ReplyEvent[]>;
+  /**
+   * Names the reply the conversation's latest when it answers the newest turn started so far
+   * (`seq`: the seq of the user message it answers); a reply of an earlier turn, recovered or
+   * taken over late, never takes the pointer back.
+   */
+  markLatest(scope: ReplyRef, seq: number): Promise<void>;
+  /** The conversation's latest reply (see markLatest), if any is still retained. */
+  latestReply(scope: ConversationScope): Promise<string | null>;
 }
 
 export type ReplyRef = ConversationScope & { readonly replyId: string };
 
-/**
- * Leases on replies being generated, shared by every API process: the process producing a
- * reply renews its lease while it streams and releases it when the reply ended. A lease that
- * ran out means that process died mid-reply.
- * Guarantee: `takeExpired` hands each expired lease to exactly one caller and removes it.
- */
-export interface ReplyLeases {
-  renew(replies: readonly ReplyRef[], until: Date): Promise<void>;
-  release(reply: ReplyRef): Promise<void>;
-  takeExpired(now: Date, limit: number): Promise<ReplyRef[]>;
+export interface CommittedMessage {
+  readonly messageId: string;
+  readonly eventId: string;
+  readonly seq: number;
+  readonly createdAt: Date;
+  readonly payload: ChatMessagePayload;
 }
 
 /** Conversations and persisted history as the API reads them. */
@@ -78,9 +84,10 @@ export interface ConversationReader {
   recentHistory(conversationId: string, limit: number): Promise<HistoryEntry[]>;
   /**
    * A message the writer already committed, by its id (from its outbox row, else from history):
-   * lets a writer retry tell "my first attempt committed, its answer was lost" from "it failed".
+   * lets a writer retry tell "my first attempt committed, its answer was lost" from "it failed",
+   * and a reply taken over after its worker died end its stream from what was stored.
    */
-  committedMessage(conversationId: string, messageId: string): Promise<{ messageId: string; eventId: string; seq: number; createdAt: Date } | null>;
+  committedMessage(conversationId: string, messageId: string): Promise<CommittedMessage | null>;
 }
 
 /**
@@ -94,4 +101,6 @@ export interface ChatTurns {
   byClientMessageId(userId: string, clientMessageId: string): Promise<ChatTurn | null>;
   /** Turns still AWAITING that were created before `createdBefore`, oldest first. */
   awaiting(input: { createdBefore: Date; limit: number }): Promise<ChatTurn[]>;
+  /** Deletes up to `limit` REPLIED turns created before `createdBefore` (never one still awaited); returns how many. */
+  deleteReplied(input: { createdBefore: Date; limit: number }): Promise<number>;
 }

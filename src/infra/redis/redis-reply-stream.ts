@@ -183,36 +183,51 @@ async function* follow(
 }
 
 /**
- * One round trip per append, atomic: add the entry (bounded), refresh the TTL, name the reply
- * latest on its first event (the stream had no entry before it), and publish the entry with the
- * id it follows, so that readers that saw that id can take it from the message without reading
- * the stream. Only a reply's first event moves the latest pointer, so an older reply still
- * streaming cannot take it back from a newer one.
- *
- * With ARGV[6] (a quiet period in ms) it is the interrupt of an abandoned reply instead: it adds
- * nothing when the reply already ended ('ended') or its last entry is younger than the quiet
- * period by the Redis clock ('active': the reply is still moving, whatever the leases say), and
- * it never moves the latest pointer (a newer reply may have started meanwhile).
+ * One round trip per append, atomic: add the entry (bounded), refresh the TTL, and publish the
+ * entry with the id it follows, so that readers that saw that id can take it from the message
+ * without reading the stream. Nothing is added after a terminal event (it returns false): the
+ * failure handler of a job that was given up can never give a reply a second end. With a fence
+ * (ARGV[5], the run's number), nothing is added either once a later run of the reply appended
+ * (its number is kept under KEYS[2]): a worker that lost its job to another, still streaming
+ * until it notices, cannot mix its text into the new run's.
  */
 const APPEND_LUA = `
+if ARGV[5] ~= '' then
+  local newest = tonumber(redis.call('GET', KEYS[2]) or '0')
+  local mine = tonumber(ARGV[5])
+  if mine < newest then return false end
+  if mine > newest then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[2]) end
+end
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local prev = ''
-if #last > 0 then prev = last[1][1] end
-local interrupt = ARGV[6] ~= nil and ARGV[6] ~= ''
-if interrupt and prev ~= '' then
+if #last > 0 then
+  prev = last[1][1]
   local kind = cjson.decode(last[1][2][2]).kind
-  if kind == 'COMPLETED' or kind == 'FAILED' then return 'ended' end
-  local now = redis.call('TIME')
-  local ageMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(string.match(prev, '^(%d+)'))
-  if ageMs < tonumber(ARGV[6]) then return 'active' end
+  if kind == 'COMPLETED' or kind == 'FAILED' then return false end
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-if prev == '' and not interrupt then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[2]) end
 redis.call('PUBLISH', ARGV[4], KEYS[1] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[3])
 return id`;
 
-type AppendScript = (stream: string, latest: string, maxLen: number, ttlSeconds: number, event: string, channel: string, replyId: string, quietMs?: number) => Promise<unknown>;
+type AppendScript = (stream: string, fenceKey: string, maxLen: number, ttlSeconds: number, event: string, channel: string, fence: number | '') => Promise<string | null>;
+
+/**
+ * Names a reply the conversation's latest, stored as `<user message seq>:<reply id>`, unless the
+ * pointer names a later turn's reply: a reply recovered or taken over late never takes the
+ * pointer back from a newer one.
+ */
+const MARK_LATEST_LUA = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local seq = tonumber(string.match(current, '^(%d+):'))
+  if seq and seq > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'EX', ARGV[3])
+return 1`;
+
+/** The reply id a latest pointer names (written as `seq:replyId`). */
+const latestReplyId = (value: string | null) => (value === null ? null : (/^\d+:(.+)$/.exec(value)?.[1] ?? value));
 
 /**
  * ioredis sends EVALSHA and falls back to EVAL once when the server lacks the script (e.g. after
@@ -266,20 +281,23 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
   let subscriber: Redis | undefined;
   return {
     name: 'reply-stream',
-    async append(scope, event) {
-      const id = await appendEvent(keys.reply(scope), keys.latest(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), scope.replyId);
-      return String(id);
+    async append(scope, event, fence) {
+      const id = await appendEvent(keys.reply(scope), keys.replyFence(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), fence ?? '');
+      return id === null ? null : String(id);
     },
-    async interrupt(scope, event, quietMs) {
-      const outcome = String(await appendEvent(keys.reply(scope), keys.latest(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), scope.replyId, quietMs));
-      return outcome === 'ended' || outcome === 'active' ? outcome : 'interrupted';
+    async events(scope) {
+      const entries = await client.xrange(keys.reply(scope), '-', '+');
+      return entries.flatMap(([, fields]) => decode(fields) ?? []);
     },
     read(scope, { after, signal }) {
       const key = keys.reply(scope);
       if (after !== undefined && !STREAM_ID.test(after)) throw new AppError('BAD_USER_INPUT', `invalid cursor: ${JSON.stringify(after)}`);
       return follow({ client, notifications }, { key, replyId: scope.replyId, after, signal });
     },
-    latestReply: (scope) => client.get(keys.latest(scope)),
+    async markLatest(scope, seq) {
+      await client.eval(MARK_LATEST_LUA, 1, keys.latest(scope), seq, scope.replyId, ttlSeconds);
+    },
+    latestReply: async (scope) => latestReplyId(await client.get(keys.latest(scope))),
     async start() {
       subscriber ??= await openSubscriber(client, keys.notifyChannel(), notifications, options.logger);
     },

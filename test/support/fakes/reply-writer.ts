@@ -1,0 +1,59 @@
+import { createInMemoryChatTurns } from './in-memory-chat-turns';
+import type { AppendChatMessages, AppendChatMessagesInput } from '../../../src/application/append-chat-messages.use-case';
+import type { ChatTurn } from '../../../src/domain/chat/chat-types';
+import type { ChatTurns, CommittedMessage } from '../../../src/domain/chat/ports';
+
+/** A turn as the writer records it for a send; AWAITING unless told otherwise. */
+export const aChatTurn = (overrides: Partial<ChatTurn> = {}): ChatTurn => ({
+  replyId: 'reply-1',
+  userId: 'u1',
+  conversationId: 'c1',
+  clientMessageId: null,
+  userMessageId: 'user-message-1',
+  userSeq: 1,
+  contentSha256: '0'.repeat(64),
+  model: 'WORKER',
+  thinking: false,
+  traceparent: null,
+  status: 'AWAITING',
+  createdAt: new Date('2030-01-01T00:00:00.000Z'),
+  ...overrides,
+});
+
+/**
+ * A writer and its committed messages. With `losesFirstAnswer`, the first call commits (or not, per
+ * `commitsBeforeFailing`) and then throws, as when the connection drops right after COMMIT.
+ */
+export const createReplyWriter = (options: { losesFirstAnswer?: boolean; commitsBeforeFailing?: boolean; alwaysFails?: boolean } = {}) => {
+  const committed: CommittedMessage[] = [];
+  /** Turns by reply id: an append with completesTurn marks its turn REPLIED, as the real writer does in its transaction. */
+  const turnMap = new Map<string, ChatTurn>();
+  const calls: AppendChatMessagesInput[] = [];
+  const append: AppendChatMessages = async (input) => {
+    calls.push(input);
+    if (options.alwaysFails) throw new Error('database down');
+    const message = input.messages[0]!;
+    const stored: CommittedMessage = {
+      messageId: message.messageId!,
+      eventId: `event-${calls.length}`,
+      seq: 40 + calls.length,
+      createdAt: new Date(),
+      payload: { messageId: message.messageId!, role: message.role, content: message.content, reasoning: message.reasoning ?? null, model: message.model ?? null, promptTokens: message.promptTokens ?? null, completionTokens: message.completionTokens ?? null, partial: message.partial ?? false },
+    };
+    const commit = () => {
+      committed.push(stored);
+      const turn = input.completesTurn ? turnMap.get(input.completesTurn) : undefined;
+      if (turn) turnMap.set(turn.replyId, { ...turn, status: 'REPLIED' });
+    };
+    if (options.losesFirstAnswer && calls.length === 1) {
+      if (options.commitsBeforeFailing) commit();
+      throw new Error('connection lost');
+    }
+    commit();
+    return { conversationId: input.conversationId, created: false, messages: [stored] };
+  };
+  const committedMessage = async (_conversationId: string, messageId: string) => committed.find((m) => m.messageId === messageId) ?? null;
+  const turns: ChatTurns & { add(turn: ChatTurn): void } = { ...createInMemoryChatTurns(turnMap), add: (turn) => void turnMap.set(turn.replyId, turn) };
+  return { append, committedMessage, calls, committed, turns };
+};
+
