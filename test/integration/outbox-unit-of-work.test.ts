@@ -120,4 +120,31 @@ describe('outbox in the caller\'s unit of work (enqueueOutbox + commit hook)', (
     expect(mine.map((m) => m.aggregateSeq)).toEqual([1, 2]);
     expect(mine[0]).toMatchObject({ eventType: CHAT_MESSAGE_CREATED, status: 'PENDING', attempts: 0, headers: {} });
   });
+
+  describe('the chat writer on the same hook', () => {
+    const send = (clientMessageId: string) =>
+      f.append({ conversationId: aggregateId, userId: 'u1', messages: [{ role: 'user', content: 'hi' }], turn: { replyId: randomUUID(), clientMessageId, contentSha256: 'a'.repeat(64), model: 'WORKER', thinking: false } });
+
+    it('wakes the relay once per append, after its rows are committed', async () => {
+      await f.append({ conversationId: aggregateId, userId: 'u1', messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'assistant', content: 'c' }] });
+      expect(waker.count).toBe(1);
+      await expect(Promise.all(visibleAtWake)).resolves.toEqual([3]);
+    });
+
+    it('wakes nothing when the append rolls back (a duplicate client message id, another user\'s conversation)', async () => {
+      const clientMessageId = randomUUID();
+      await send(clientMessageId);
+      await expect(send(clientMessageId)).resolves.toMatchObject({ duplicate: true, messages: [] });
+      await expect(f.append({ conversationId: aggregateId, userId: 'intruder', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ code: 'CONVERSATION_NOT_FOUND' });
+      expect(waker.count).toBe(1);
+      await expect(committedRows()).resolves.toBe(1);
+    });
+
+    it('commits even when the wake-up fails (the relay\'s scheduled scan publishes the row)', async () => {
+      waker.failWith(new Error('redis down'));
+      await expect(f.append({ conversationId: aggregateId, userId: 'u1', messages: [{ role: 'user', content: 'a' }] })).resolves.toMatchObject({ messages: [{ seq: 1 }] });
+      expect(waker.count).toBe(1);
+      await expect(committedRows()).resolves.toBe(1);
+    });
+  });
 });
