@@ -14,11 +14,12 @@ const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const runTsx = (script, env) =>
   new Promise((resolve) => {
     const child = spawn(tsx, [script, ...(script.endsWith('migrate.cli.ts') ? ['up'] : [])], { cwd: ROOT, env, stdio: 'inherit' });
-    // Ctrl-C reaches the whole foreground group; forward a plain `kill` of this process too.
+    // Ctrl-C reaches the whole foreground group; a signal sent to this process alone is passed on
+    // too (the server's shutdown ignores a repeated signal), so the server is never orphaned.
     const forward = (signal) => child.kill(signal);
-    process.on('SIGTERM', forward);
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, forward);
     child.on('exit', (code, signal) => {
-      process.off('SIGTERM', forward);
+      for (const s of ['SIGINT', 'SIGTERM']) process.off(s, forward);
       resolve(code ?? (signal ? 1 : 0));
     });
   });
