@@ -7,6 +7,7 @@ import type { ChatModel } from '../../src/domain/chat/ports';
 import { createChatModel } from '../../src/infra/llm/create-chat-model';
 import { createOpenAiChatModel } from '../../src/infra/llm/openai-chat-model';
 import { type FakeOpenAi, startFakeOpenAi } from '../support/fake-openai-server';
+import { collectModelEvents, PROMPT } from '../support/model-stream';
 
 const llmConfig = (overrides: Partial<AppConfig['llm']> = {}): AppConfig['llm'] => ({
   baseUrl: 'http://127.0.0.1:1/v1',
@@ -20,21 +21,8 @@ const llmConfig = (overrides: Partial<AppConfig['llm']> = {}): AppConfig['llm'] 
   ...overrides,
 });
 
-const messages = [
-  { role: 'system', content: 'Be brief.' },
-  { role: 'user', content: 'hello there' },
-] as const;
-
-/** Drains a stream; on failure the events seen so far travel with the error. */
-const collect = async (stream: AsyncIterable<ModelEvent>) => {
-  const events: ModelEvent[] = [];
-  try {
-    for await (const event of stream) events.push(event);
-    return { events, error: undefined };
-  } catch (error) {
-    return { events, error };
-  }
-};
+const messages = PROMPT;
+const collect = collectModelEvents;
 
 const texts = (events: ModelEvent[], type: 'token' | 'reasoning') => events.flatMap((event) => (event.type === type ? [event.text] : []));
 

@@ -3,23 +3,12 @@ import type { ModelChoice, ModelEvent } from '../../src/domain/chat/chat-types';
 import { ModelError } from '../../src/domain/chat/model-error';
 import { createOpenAiChatModel } from '../../src/infra/llm/openai-chat-model';
 import type { ModelProvider } from '../../src/infra/llm/provider-profiles';
+import { collectModelEvents, PROMPT } from '../support/model-stream';
 import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
 import { arkDialect, ollamaDialect, openAiDialect, vllmDialect, type ProviderDialect } from '../support/provider-dialects';
 
-const messages = [
-  { role: 'system', content: 'Be brief.' },
-  { role: 'user', content: 'hello there' },
-] as const;
-
-const collect = async (stream: AsyncIterable<ModelEvent>) => {
-  const events: ModelEvent[] = [];
-  try {
-    for await (const event of stream) events.push(event);
-    return { events, error: undefined };
-  } catch (error) {
-    return { events, error };
-  }
-};
+const messages = PROMPT;
+const collect = collectModelEvents;
 
 const llm = (provider: ModelProvider, baseUrl: string, names: Record<ModelChoice, string>): AppConfig['llm'] => ({
   baseUrl,
