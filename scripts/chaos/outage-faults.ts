@@ -1,0 +1,138 @@
+import { RELAY_LEASE_MS, SWEEP_AFTER_MS } from './env';
+import type { FaultDeps, FaultRecord } from './faults';
+import { chaosStack, type Control } from './infra';
+import { sleep } from './log';
+import type { Proxy } from './proxies';
+import type { Service } from './services';
+
+export interface OutageTimings {
+  /** The broker stopped for longer than the relay's whole retry schedule. */
+  readonly brokerOutageMs: number;
+  /** The database, then Redis, cut off at the proxy. */
+  readonly serviceOutageMs: number;
+  /** The consumer frozen for longer than RELAY_SWEEP_AFTER_MS (plus sweeper rounds, every 5 s). */
+  readonly stallMs: number;
+}
+
+/** Quick: 20 s / 10 s / sweep threshold + 6 s. Long: 6 minutes / 60 s / sweep threshold + 20 s. */
+export const outageTimings = (quick: boolean): OutageTimings =>
+  quick
+    ? { brokerOutageMs: 20_000, serviceOutageMs: 10_000, stallMs: SWEEP_AFTER_MS + 6_000 }
+    : { brokerOutageMs: 360_000, serviceOutageMs: 60_000, stallMs: SWEEP_AFTER_MS + 20_000 };
+
+/** A row the database called PUBLISHED during the stall, and when it was seen so. */
+export interface PublishedRow {
+  readonly eventId: string;
+  readonly seenAt: number;
+}
+
+export interface StallWindow {
+  readonly from: number;
+  readonly thawAt: number;
+  /** Every row created before the thaw reached CONSUMED (null: not within the bound). */
+  readonly caughtUpAt: number | null;
+  /** PUBLISHED rows at the freeze and at the thaw: their records must already be on the topic. */
+  readonly published: readonly PublishedRow[];
+}
+
+const CATCH_UP_MAX_MS = 90_000;
+/** Re-publishes the sweeper queued just before the catch-up still reach the topic within this. */
+const COPY_SETTLE_MS = 2_000;
+const MID_STREAM_WAIT_MS = 30_000;
+
+const publishedRows = async (control: Control): Promise<PublishedRow[]> => {
+  const seenAt = Date.now();
+  const rows = await control.query<{ event_id: string }>(`SELECT event_id FROM ${control.t('outbox_messages')} WHERE status = 'PUBLISHED'`);
+  return rows.map((r) => ({ eventId: r.event_id, seenAt }));
+};
+
+/** Polls until every row created before `before` is CONSUMED or DEAD; the time it happened, or null. */
+const caughtUp = async (control: Control, before: number, signal: AbortSignal) => {
+  const deadline = Date.now() + CATCH_UP_MAX_MS;
+  while (Date.now() < deadline && !signal.aborted) {
+    const [row] = await control.query<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM ${control.t('outbox_messages')} WHERE created_at < ? AND status IN ('PENDING', 'PUBLISHED')`,
+      [new Date(before)],
+    );
+    if (Number(row?.n ?? 0) === 0) return Date.now();
+    await sleep(250);
+  }
+  return null;
+};
+
+interface Helpers {
+  /** Waits until no process is restarting from an earlier fault. */
+  allSettled(): Promise<unknown>;
+  killAndRestart(service: Service, record: FaultRecord): Promise<void>;
+}
+
+/**
+ * The long faults. Each starts only when every process is up again, so its figures are its own:
+ * no restart of an earlier fault overlaps it.
+ */
+export const createOutageActions = (deps: FaultDeps, helpers: Helpers) => {
+  const { control, timings } = deps;
+
+  const cutProxy = async (proxy: Proxy, name: string, record: FaultRecord) => {
+    await helpers.allSettled();
+    record.at = Date.now();
+    proxy.cut();
+    await sleep(timings.serviceOutageMs);
+    proxy.restore();
+    record.endedAt = Date.now();
+    record.downMs = record.endedAt - record.at;
+    record.detail = `${name} proxy cut (connections closed, new ones refused) for ${(record.downMs / 1000).toFixed(1)} s`;
+  };
+
+  return {
+    async 'broker-outage'(record: FaultRecord) {
+      await helpers.allSettled();
+      const asked = Date.now();
+      await chaosStack(deps.env, 'kafka:stop');
+      record.at = Date.now();
+      await sleep(timings.brokerOutageMs);
+      const restart = Date.now();
+      await chaosStack(deps.env, 'kafka:start');
+      record.endedAt = Date.now();
+      record.downMs = record.endedAt - record.at;
+      const schedule = Object.entries(deps.env.relaySchedule).map(([k, v]) => `${k}=${v}`).join(' ') || 'the default relay schedule';
+      record.detail = `broker stopped (${record.at - asked} ms to stop) for ${(timings.brokerOutageMs / 1000).toFixed(0)} s with ${schedule}, back after ${record.endedAt - restart} ms more`;
+    },
+    'db-outage': (record: FaultRecord) => cutProxy(deps.proxies.database, 'MariaDB', record),
+    'redis-outage': (record: FaultRecord) => cutProxy(deps.proxies.redis, 'Redis', record),
+
+    /**
+     * SIGSTOP the consumer past the sweep threshold, then SIGCONT. Its records wait in Kafka
+     * the whole time: none is lost, so the sweeper must re-publish none. A lease's worth of
+     * quiet first, so re-publishes after an earlier relay kill fall outside the window.
+     */
+    async 'consumer-stall'(record: FaultRecord) {
+      await helpers.allSettled();
+      await sleep(RELAY_LEASE_MS + 1_000);
+      const before = await publishedRows(control);
+      record.at = Date.now();
+      deps.consumer.freeze();
+      await sleep(timings.stallMs);
+      const during = await publishedRows(control);
+      deps.consumer.thaw();
+      const thawAt = Date.now();
+      const caughtUpAt = await caughtUp(control, thawAt, deps.signal);
+      if (caughtUpAt !== null) await sleep(COPY_SETTLE_MS);
+      record.endedAt = Date.now();
+      record.stall = { from: record.at, thawAt, caughtUpAt: caughtUpAt === null ? null : caughtUpAt + COPY_SETTLE_MS, published: [...before, ...during] };
+      record.detail = `consumer SIGSTOPped ${(timings.stallMs / 1000).toFixed(0)} s (RELAY_SWEEP_AFTER_MS ${SWEEP_AFTER_MS / 1000} s), ${caughtUpAt === null ? 'did NOT catch up' : `caught up ${caughtUpAt - thawAt} ms after SIGCONT`}`;
+    },
+
+    /** SIGKILL the process generating replies while a subscriber sees one stream. */
+    async 'reply-kill'(record: FaultRecord) {
+      await helpers.allSettled();
+      const watch = await deps.subscribers.waitForMidStream(MID_STREAM_WAIT_MS, deps.signal);
+      const victim = deps.rng.pick(deps.generators);
+      await helpers.killAndRestart(victim, record);
+      record.midStream = watch !== undefined && watch.end === undefined;
+      record.detail = watch
+        ? `${victim.name} SIGKILLed while reply ${watch.replyId} streamed (${watch.tokens} token(s) seen by its subscriber)`
+        : `no reply seen streaming within ${MID_STREAM_WAIT_MS / 1000} s; ${victim.name} SIGKILLed anyway`;
+    },
+  };
+};
