@@ -63,7 +63,7 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
 
   let http: HttpServer | undefined;
   if (config.roles.includes('api')) {
-    const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger });
+    const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, metrics: metrics.chat });
     roleComponents.push(...chat.components);
     const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
     http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics });

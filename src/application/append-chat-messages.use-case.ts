@@ -1,3 +1,4 @@
+import type { ModelChoice } from '../domain/chat/chat-types';
 import { CHAT_MESSAGE_CREATED, type ChatMessagePayload, type ChatRole } from '../domain/chat-event';
 import { AppError } from '../domain/errors';
 import type { NewOutboxMessage } from '../domain/outbox-message';
@@ -24,6 +25,18 @@ export interface AppendChatMessagesInput {
   readonly messages: readonly NewChatMessage[];
   /** W3C trace context of the request, carried through the outbox row into Kafka headers. */
   readonly traceparent?: string;
+  /** A user send: recorded as an AWAITING turn with the first message, in the same transaction. */
+  readonly turn?: NewTurn;
+  /** A reply's message: the same transaction marks this reply id's turn REPLIED. */
+  readonly completesTurn?: string;
+}
+
+export interface NewTurn {
+  readonly replyId: string;
+  readonly clientMessageId: string | null;
+  readonly contentSha256: string;
+  readonly model: ModelChoice;
+  readonly thinking: boolean;
 }
 
 export interface AppendedMessage {
@@ -53,15 +66,26 @@ const payloadOf = (message: NewChatMessage, messageId: string): ChatMessagePaylo
   partial: message.partial ?? false,
 });
 
+/** Rolls the transaction back when the turn's client message id was already used; never leaves the writer. */
+class DuplicateTurn extends Error {}
+
+export interface AppendResult {
+  readonly conversationId: string;
+  readonly created: boolean;
+  readonly messages: AppendedMessage[];
+  /** Only with a turn: the user already sent a message with this client message id, and nothing was written (no messages). */
+  readonly duplicate?: true;
+}
+
 /**
  * The outbox writer. In one transaction: create or lock the conversation while handing out
  * the next sequence numbers, insert one outbox row per message. Only after commit does it wake
  * the relay; it never talks to Kafka, so there is no dual write.
  */
-export const createAppendChatMessages = (deps: AppendChatMessagesDeps) => async (input: AppendChatMessagesInput) => {
+export const createAppendChatMessages = (deps: AppendChatMessagesDeps) => async (input: AppendChatMessagesInput): Promise<AppendResult> => {
   if (input.messages.length === 0) throw new AppError('BAD_USER_INPUT', 'nothing to append: messages is empty');
   const now = deps.clock.now();
-  const result = await deps.uow.run(async (tx) => {
+  const write = deps.uow.run(async (tx) => {
     const reserved = await tx.reserveSeqs({ id: input.conversationId, userId: input.userId, count: input.messages.length, now });
     // Another user's conversation looks exactly like a missing one.
     if (!reserved) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${input.conversationId} not found`);
@@ -74,8 +98,19 @@ export const createAppendChatMessages = (deps: AppendChatMessagesDeps) => async 
       return { messageId, eventId, seq, createdAt: now, row };
     });
     await tx.appendOutbox(appended.map((a) => a.row));
+    const first = appended[0];
+    if (input.turn && first) {
+      const turn = { ...input.turn, userId: input.userId, conversationId: input.conversationId, userMessageId: first.messageId, userSeq: first.seq, traceparent: input.traceparent ?? null, createdAt: now };
+      if ((await tx.recordTurn(turn)) === 'duplicate') throw new DuplicateTurn();
+    }
+    if (input.completesTurn) await tx.completeTurn({ replyId: input.completesTurn, now });
     return { created: reserved.created, messages: appended.map(({ row: _row, ...rest }) => rest) };
   });
+  const result = await write.catch((error: unknown) => {
+    if (error instanceof DuplicateTurn) return null;
+    throw error;
+  });
+  if (!result) return { conversationId: input.conversationId, created: false, messages: [], duplicate: true };
   // Not awaited: the caller's latency should not include a Redis round trip, and a lost
   // wake-up costs latency only, since the scheduled scan publishes the rows anyway.
   deps.waker.wake().catch((error: unknown) => deps.logger.warn({ err: error }, 'relay wake-up failed; the scheduled scan will publish'));

@@ -61,7 +61,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const appended = await retry(deps.persistAttempts ?? 5, async (attempt) => {
       const committed = attempt > 1 ? await deps.conversations.committedMessage(conversationId, job.replyId) : null;
       if (committed) return committed;
-      const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent });
+      const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });
       const first = result.messages[0];
       if (!first) throw new Error('writer returned no message');
       return first;

@@ -286,6 +286,13 @@ export type Role =
   | 'USER';
 
 export type SendMessageInput = {
+  /**
+   * Idempotency key: a UUID the client makes once per message and sends again on every retry of it.
+   * A repeat by the same user returns the original payload (same message id, seq and replyId) and
+   * writes nothing; the same id with other content or another conversation is IDEMPOTENCY_CONFLICT.
+   * Optional, but without it a retried send is stored twice.
+   */
+  clientMessageId?: InputMaybe<Scalars['ID']['input']>;
   /** Trimmed; 1 to CHAT_MAX_CONTENT_CHARS characters (default 32,000). */
   content: Scalars['String']['input'];
   /** Omit to start a new conversation; a UUID otherwise. */

@@ -1,87 +1,140 @@
-import type { AppendChatMessages } from '../../src/application/append-chat-messages.use-case';
-import type { ReplyJob } from '../../src/application/generate-reply.use-case';
-import { createSendMessage } from '../../src/application/send-message.use-case';
-import type { HistoryEntry } from '../../src/domain/chat/chat-types';
+import { createHash } from 'node:crypto';
+import { createAppendChatMessages } from '../../src/application/append-chat-messages.use-case';
+import { createSendMessage, type SendSideEffect } from '../../src/application/send-message.use-case';
+import type { ChatTurn } from '../../src/domain/chat/chat-types';
+import type { HistoryCache } from '../../src/domain/chat/ports';
+import { createCountingWaker } from '../support/fakes/counting-waker';
+import { createFakeClock } from '../support/fakes/fake-clock';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
-import { createSequentialIds } from '../support/fakes/sequential-ids';
+import { createInMemoryOutbox } from '../support/fakes/in-memory-outbox';
+import { createRecordingLogger } from '../support/fakes/recording-logger';
+import { createSequentialIds, sequentialUuid } from '../support/fakes/sequential-ids';
 
-const SYSTEM_PROMPT = 'You are terse.';
 const USER = 'u1';
+const clientMessageId = sequentialUuid(1, 0xc11e);
 
-/** One token per word: easy to reason about, and it records every text it was asked to count. */
-const createWordCounter = () => {
-  const counted: string[] = [];
-  return { counted, count: (text: string) => (counted.push(text), text.split(/\s+/).filter(Boolean).length) };
-};
-
-const setup = (options: { persisted?: HistoryEntry[]; contextTokens?: number } = {}) => {
-  const counter = createWordCounter();
-  const cache = createInMemoryHistoryCache();
+const setup = (options: { cache?: HistoryCache; startReply?: (turn: ChatTurn) => Promise<void>; allowed?: () => boolean } = {}) => {
+  const clock = createFakeClock();
+  const outbox = createInMemoryOutbox({ clock });
+  const logger = createRecordingLogger();
   const ids = createSequentialIds();
-  const jobs: ReplyJob[] = [];
-  let seq = options.persisted?.length ?? 0;
-  const append: AppendChatMessages = async (input) => ({
-    conversationId: input.conversationId,
-    created: seq === 0,
-    messages: input.messages.map(() => ({ messageId: ids.uuid(), eventId: ids.uuid(), seq: (seq += 1), createdAt: new Date() })),
-  });
+  const append = createAppendChatMessages({ uow: outbox.uow, waker: createCountingWaker(), clock, ids, logger, outbox: { topic: 't', maxAttempts: 5 } });
+  const started: ChatTurn[] = [];
+  const failed: SendSideEffect[] = [];
+  const cache = options.cache ?? createInMemoryHistoryCache();
   const send = createSendMessage({
-    rateLimiter: { consume: async () => ({ allowed: true, retryAfterSeconds: 0 }) },
-    conversations: { ownerOf: async () => USER, recentHistory: async (_id, limit) => (options.persisted ?? []).slice(-limit), committedMessage: async () => null },
+    rateLimiter: { consume: async () => ({ allowed: options.allowed?.() ?? true, retryAfterSeconds: 60 }) },
+    conversations: { ownerOf: async (id) => outbox.conversation(id)?.userId ?? null },
     cache,
     append,
-    counter,
+    turns: outbox.turns,
+    counter: { count: (text) => text.length },
     ids,
-    startReply: (job) => void jobs.push(job),
-    chat: { systemPrompt: SYSTEM_PROMPT, maxContentChars: 10_000 },
-    models: {
-      WORKER: { contextTokens: options.contextTokens ?? 10_000, maxOutputTokens: 100, historyLimit: 50 },
-      STRATEGIST: { contextTokens: options.contextTokens ?? 10_000, maxOutputTokens: 100, historyLimit: 50 },
-    },
+    hash: (text) => createHash('sha256').update(text).digest('hex'),
+    startReply: options.startReply ?? (async (turn) => void started.push(turn)),
+    logger,
+    onSideEffectFailed: (step) => failed.push(step),
+    chat: { systemPrompt: 'sys', maxContentChars: 1_000 },
+    models: { WORKER: { contextTokens: 10_000, maxOutputTokens: 100 }, STRATEGIST: { contextTokens: 10_000, maxOutputTokens: 100 } },
   });
-  return { counter, cache, jobs, send };
+  return { outbox, send, started, failed, logger, cache };
 };
 
-const conversationId = '00000000-0000-4000-8000-0000000000aa';
-const scope = { userId: USER, conversationId };
-const persisted: HistoryEntry[] = [
-  { seq: 1, role: 'user', content: 'first question here' },
-  { seq: 2, role: 'assistant', content: 'first answer' },
-];
-
-describe('send message: token counts', () => {
-  it('counts history from the database once, and the refilled cache carries the counts', async () => {
-    const { counter, cache, send } = setup({ persisted });
-    counter.counted.length = 0; // the system prompt, counted when the use case was built
-    await send({ userId: USER, raw: { conversationId, content: 'second question' } });
-    expect(counter.counted.sort()).toEqual(['first answer', 'first question here', 'second question']);
-    expect(cache.entries(scope)?.map((e) => e.tokens)).toEqual([3, 2, 2]);
+describe('send message: idempotency by client message id', () => {
+  it('answers a repeat with the original payload and writes nothing more', async () => {
+    const { outbox, send, started } = setup();
+    const first = await send({ userId: USER, raw: { content: 'hello', clientMessageId } });
+    const again = await send({ userId: USER, raw: { content: 'hello', clientMessageId } });
+    expect(again).toEqual({ ...first, conversation: { ...first.conversation, created: true } });
+    expect(outbox.rows()).toHaveLength(1);
+    expect(outbox.conversation(first.conversation.id)?.lastSeq).toBe(1);
+    // The turn still awaits its reply, so the repeat starts it again (the start is idempotent by reply id).
+    expect(started.map((t) => t.replyId)).toEqual([first.replyId, first.replyId]);
   });
 
-  it('counts only the new message when the cache already carries the counts', async () => {
-    const { counter, send } = setup({ persisted });
-    await send({ userId: USER, raw: { conversationId, content: 'second question' } });
-    counter.counted.length = 0;
-    await send({ userId: USER, raw: { conversationId, content: 'third one' } });
-    expect(counter.counted).toEqual(['third one']);
+  it('refuses the same id with other content as IDEMPOTENCY_CONFLICT, writing nothing', async () => {
+    const { outbox, send } = setup();
+    await send({ userId: USER, raw: { content: 'hello', clientMessageId } });
+    await expect(send({ userId: USER, raw: { content: 'something else', clientMessageId } })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+    expect(outbox.rows()).toHaveLength(1);
   });
 
-  it('trims by the cached count, not by recounting the content', async () => {
-    // Budget: 200 − 100 output − (3 + 4) system − (2 + 4) current = 87 tokens of history.
-    const { cache, jobs, send } = setup({ contextTokens: 200 });
-    await cache.fill(scope, [{ seq: 1, role: 'user', content: 'short', tokens: 500 }, { seq: 2, role: 'assistant', content: 'also short', tokens: 2 }], 50);
-    await cache.markOwned(scope);
-    await send({ userId: USER, raw: { conversationId, content: 'next question' } });
-    expect(jobs[0]?.prompt.map((m) => m.content)).toEqual([SYSTEM_PROMPT, 'also short', 'next question']);
+  it('refuses the same id naming another conversation as IDEMPOTENCY_CONFLICT', async () => {
+    const { send } = setup();
+    await send({ userId: USER, raw: { content: 'hello', clientMessageId } });
+    const other = await send({ userId: USER, raw: { content: 'elsewhere' } });
+    await expect(send({ userId: USER, raw: { conversationId: other.conversation.id, content: 'hello', clientMessageId } })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
   });
 
-  it('counts entries beyond the budget only as far as trimming looks', async () => {
-    const long: HistoryEntry[] = Array.from({ length: 40 }, (_, i) => ({ seq: i + 1, role: i % 2 ? 'assistant' : 'user', content: `word `.repeat(10) + i }));
-    // Room for about two entries of 11 words (+4 framing each).
-    const { counter, send } = setup({ persisted: long, contextTokens: 100 + 7 + 5 + 4 + 31 });
-    counter.counted.length = 0;
-    await send({ userId: USER, raw: { conversationId, content: 'q' } });
-    // The current message, the two that fit, and the one that did not: nothing older.
-    expect(counter.counted).toHaveLength(4);
+  it('keeps ids of different users apart', async () => {
+    const { outbox, send } = setup();
+    const mine = await send({ userId: USER, raw: { content: 'hello', clientMessageId } });
+    const theirs = await send({ userId: 'u2', raw: { content: 'hello', clientMessageId } });
+    expect(theirs.replyId).not.toBe(mine.replyId);
+    expect(outbox.rows()).toHaveLength(2);
+  });
+
+  it('stores concurrent repeats once and answers both with the same payload', async () => {
+    const { outbox, send } = setup();
+    const conversation = await send({ userId: USER, raw: { content: 'start' } });
+    const raw = { conversationId: conversation.conversation.id, content: 'twice at once', clientMessageId };
+    const [a, b] = await Promise.all([send({ userId: USER, raw }), send({ userId: USER, raw })]);
+    expect(a.replyId).toBe(b.replyId);
+    expect(a.userMessage).toEqual(b.userMessage);
+    expect(outbox.rows()).toHaveLength(2);
+    expect(outbox.conversation(conversation.conversation.id)?.lastSeq).toBe(2);
+  });
+
+  it('answers a repeat even when the sender is over the rate limit', async () => {
+    let allowed = true;
+    const { send } = setup({ allowed: () => allowed });
+    const first = await send({ userId: USER, raw: { content: 'hello', clientMessageId } });
+    allowed = false;
+    await expect(send({ userId: USER, raw: { content: 'hello', clientMessageId } })).resolves.toMatchObject({ replyId: first.replyId });
+    await expect(send({ userId: USER, raw: { content: 'new', clientMessageId: sequentialUuid(2, 0xc11e) } })).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+  });
+
+  it('rejects a client message id that is not a UUID as BAD_USER_INPUT before writing', async () => {
+    const { outbox, send } = setup();
+    await expect(send({ userId: USER, raw: { content: 'hello', clientMessageId: 'retry-1' } })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(outbox.rows()).toHaveLength(0);
+  });
+});
+
+describe('send message: after the commit', () => {
+  const failing = (what: keyof HistoryCache): HistoryCache => {
+    const cache = createInMemoryHistoryCache();
+    return { ...cache, [what]: async () => Promise.reject(new Error(`redis down (${what})`)) };
+  };
+
+  it('succeeds and still starts the reply when the cache write fails', async () => {
+    const { send, started, failed, outbox } = setup({ cache: failing('fill') });
+    const result = await send({ userId: USER, raw: { content: 'hello' } });
+    expect(outbox.rows()).toHaveLength(1);
+    expect(started.map((t) => t.replyId)).toEqual([result.replyId]);
+    expect(failed).toEqual(['history-cache']);
+  });
+
+  it('succeeds when the owner marker cannot be written', async () => {
+    const { send, failed } = setup({ cache: failing('markOwned') });
+    await expect(send({ userId: USER, raw: { content: 'hello' } })).resolves.toMatchObject({ userMessage: { seq: 1 } });
+    expect(failed).toEqual(['owner-marker']);
+  });
+
+  it('succeeds when the reply cannot be started, leaving the turn AWAITING for recovery', async () => {
+    const { send, failed, outbox, logger } = setup({ startReply: async () => Promise.reject(new Error('queue unreachable')) });
+    const result = await send({ userId: USER, raw: { content: 'hello' } });
+    expect(failed).toEqual(['start-reply']);
+    await expect(outbox.turns.get(result.replyId)).resolves.toMatchObject({ status: 'AWAITING', userSeq: 1 });
+    expect(logger.at('warn').map((e) => e.fields['step'])).toEqual(['start-reply']);
+  });
+
+  it('records the turn with the message it answers', async () => {
+    const { send, outbox } = setup();
+    const result = await send({ userId: USER, raw: { content: 'hello', model: 'STRATEGIST', thinking: true, clientMessageId } });
+    await expect(outbox.turns.get(result.replyId)).resolves.toMatchObject({
+      userId: USER, conversationId: result.conversation.id, clientMessageId, userMessageId: result.userMessage.id, userSeq: 1, model: 'STRATEGIST', thinking: true, status: 'AWAITING',
+      contentSha256: createHash('sha256').update('hello').digest('hex'),
+    });
   });
 });

@@ -55,3 +55,27 @@ export interface CursoredReplyEvent {
 }
 
 export const isTerminal = (event: ReplyEvent) => event.kind === 'COMPLETED' || event.kind === 'FAILED';
+
+export type ChatTurnStatus = 'AWAITING' | 'REPLIED';
+
+/**
+ * One acknowledged send: the user message and the reply it awaits, recorded in the user
+ * message's transaction. The database's answer to "was this send stored" (by the client's
+ * message id) and "which sends still await their reply".
+ */
+export interface ChatTurn {
+  readonly replyId: string;
+  readonly userId: string;
+  readonly conversationId: string;
+  /** The client's idempotency key for the send, when it gave one. */
+  readonly clientMessageId: string | null;
+  readonly userMessageId: string;
+  readonly userSeq: number;
+  /** Tells a repeat of the same send from a different send under a reused key. */
+  readonly contentSha256: string;
+  readonly model: ModelChoice;
+  readonly thinking: boolean;
+  readonly traceparent: string | null;
+  readonly status: ChatTurnStatus;
+  readonly createdAt: Date;
+}

@@ -1,4 +1,4 @@
-import type { CursoredReplyEvent, HistoryEntry, ModelChoice, ModelEvent, PromptMessage, ReplyEvent } from './chat-types';
+import type { ChatTurn, CursoredReplyEvent, HistoryEntry, ModelChoice, ModelEvent, PromptMessage, ReplyEvent } from './chat-types';
 
 /** Errors a model stream can end with; each becomes a FAILED reply event with this code. */
 export type ModelErrorCode = 'MODEL_TIMEOUT' | 'MODEL_REJECTED' | 'MODEL_UNAVAILABLE' | 'MODEL_STREAM_CUT';
@@ -74,11 +74,24 @@ export interface ReplyLeases {
 export interface ConversationReader {
   /** The owner, or null when the conversation does not exist. */
   ownerOf(conversationId: string): Promise<string | null>;
-  /** The newest `limit` persisted messages, returned oldest first. */
+  /** The newest `limit` committed messages, oldest first: history, plus those still on their way through the outbox. */
   recentHistory(conversationId: string, limit: number): Promise<HistoryEntry[]>;
   /**
    * A message the writer already committed, by its id (from its outbox row, else from history):
    * lets a writer retry tell "my first attempt committed, its answer was lost" from "it failed".
    */
   committedMessage(conversationId: string, messageId: string): Promise<{ messageId: string; eventId: string; seq: number; createdAt: Date } | null>;
+}
+
+/**
+ * Chat turns as recorded by the writer (see ChatTurn).
+ * Guarantee: reads see only committed turns; a turn is REPLIED exactly when its reply's
+ * assistant message committed.
+ */
+export interface ChatTurns {
+  get(replyId: string): Promise<ChatTurn | null>;
+  /** The turn a user's earlier send with this client message id recorded, if any. */
+  byClientMessageId(userId: string, clientMessageId: string): Promise<ChatTurn | null>;
+  /** Turns still AWAITING that were created before `createdBefore`, oldest first. */
+  awaiting(input: { createdBefore: Date; limit: number }): Promise<ChatTurn[]>;
 }

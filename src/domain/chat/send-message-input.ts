@@ -8,6 +8,7 @@ export interface RawSendMessageInput {
   readonly content: string;
   readonly model?: string | null;
   readonly thinking?: boolean | null;
+  readonly clientMessageId?: string | null;
 }
 
 export interface SendMessageCommand {
@@ -16,6 +17,7 @@ export interface SendMessageCommand {
   readonly content: string;
   readonly model: ModelChoice;
   readonly thinking: boolean;
+  readonly clientMessageId: string | null;
 }
 
 /** A conversation or reply id from a client: a UUID, compared lower-case. */
@@ -39,5 +41,6 @@ export const toSendMessageCommand = (raw: RawSendMessageInput, limits: { maxCont
     content,
     model: model as ModelChoice,
     thinking: raw.thinking ?? false,
+    clientMessageId: raw.clientMessageId ? normaliseId(raw.clientMessageId, 'clientMessageId') : null,
   };
 };

@@ -1,3 +1,4 @@
+import type { ChatTurn } from '../chat/chat-types';
 import type { NewOutboxMessage } from '../outbox-message';
 
 export interface ReservedSeqs {
@@ -17,6 +18,13 @@ export interface WriterTx {
   reserveSeqs(input: { id: string; userId: string; count: number; now: Date }): Promise<ReservedSeqs | null>;
   /** Inserts outbox rows as PENDING, due now. */
   appendOutbox(messages: readonly NewOutboxMessage[]): Promise<void>;
+  /**
+   * Records an AWAITING turn. 'duplicate' when the user already has a turn with this client
+   * message id: nothing was written, and the caller must abandon the transaction.
+   */
+  recordTurn(turn: Omit<ChatTurn, 'status'>): Promise<'recorded' | 'duplicate'>;
+  /** Marks the turn REPLIED; a turn that is unknown or already replied is left as it is. */
+  completeTurn(input: { replyId: string; now: Date }): Promise<void>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../domain/ports/logger';
 import type { Database } from '../db/create-database';
+import { createChatMetrics, type ChatMetrics } from './chat-metrics';
 import { createConsumerMetrics, type ConsumerMetrics } from './consumer-metrics';
 import { createGraphqlMetrics, type GraphqlMetrics } from './graphql-metrics';
 import { createOutboxSnapshotCache, registerOutboxGauges, type SqlQuery } from './outbox-gauges';
@@ -12,6 +13,7 @@ export interface AppMetrics {
   readonly relay: RelayMetrics;
   readonly consumer: ConsumerMetrics;
   readonly graphql: GraphqlMetrics;
+  readonly chat: ChatMetrics;
 }
 
 /**
@@ -29,5 +31,6 @@ export const createMetrics = (deps: { database: Pick<Database, 'fork'>; logger: 
     relay: createRelayMetrics(registry),
     consumer: createConsumerMetrics(registry),
     graphql: createGraphqlMetrics(registry),
+    chat: createChatMetrics(registry),
   };
 };

@@ -4,6 +4,7 @@ import type { Claim, OutboxRelayStore } from '../../../src/domain/ports/outbox-r
 import type { UnitOfWork } from '../../../src/domain/ports/unit-of-work';
 import { anOutboxMessage } from '../builders';
 import { createInMemoryUnitOfWork } from './in-memory-unit-of-work';
+import type { ChatTurns } from '../../../src/domain/chat/ports';
 import { clearClaim, copyRow, createOutboxState, ownedPending, rowsInIdOrder, toMessage, type ConversationRow, type OutboxRow, type OutboxState } from './outbox-state';
 import { sequentialUuid } from './sequential-ids';
 
@@ -98,6 +99,8 @@ export interface InMemoryOutbox {
   rows(): OutboxRow[];
   row(id: string): OutboxRow;
   conversation(id: string): ConversationRow | undefined;
+  /** chat_turns as the writer committed them. */
+  readonly turns: ChatTurns;
 }
 
 /** A stateful outbox: the relay store and the writer's unit of work over the same rows. */
@@ -124,6 +127,12 @@ export const createInMemoryOutbox = (options: { clock?: Clock } = {}): InMemoryO
     conversation(id) {
       const conversation = state.conversations.get(id);
       return conversation && { ...conversation };
+    },
+    turns: {
+      get: async (replyId) => state.turns.get(replyId) ?? null,
+      byClientMessageId: async (userId, clientMessageId) => [...state.turns.values()].find((t) => t.userId === userId && t.clientMessageId === clientMessageId) ?? null,
+      awaiting: async ({ createdBefore, limit }) =>
+        [...state.turns.values()].filter((t) => t.status === 'AWAITING' && t.createdAt < createdBefore).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).slice(0, limit),
     },
   };
 };

@@ -1,3 +1,4 @@
+import type { ChatTurn } from '../../../src/domain/chat/chat-types';
 import type { NewOutboxMessage } from '../../../src/domain/outbox-message';
 import type { UnitOfWork, WriterTx } from '../../../src/domain/ports/unit-of-work';
 import type { ConversationRow, OutboxState } from './outbox-state';
@@ -6,6 +7,7 @@ import type { ConversationRow, OutboxState } from './outbox-state';
 interface Pending {
   readonly conversations: Map<string, ConversationRow>;
   readonly outbox: NewOutboxMessage[];
+  readonly turns: Map<string, ChatTurn>;
 }
 
 const writerTx = (state: OutboxState, pending: Pending): WriterTx => {
@@ -22,11 +24,23 @@ const writerTx = (state: OutboxState, pending: Pending): WriterTx => {
     async appendOutbox(messages) {
       pending.outbox.push(...messages);
     },
+    async recordTurn(turn) {
+      // The unique (user_id, client_message_id) key, committed turns and this transaction's alike.
+      const all = [...state.turns.values(), ...pending.turns.values()];
+      if (turn.clientMessageId !== null && all.some((t) => t.userId === turn.userId && t.clientMessageId === turn.clientMessageId)) return 'duplicate';
+      pending.turns.set(turn.replyId, { ...turn, status: 'AWAITING' });
+      return 'recorded';
+    },
+    async completeTurn({ replyId }) {
+      const turn = pending.turns.get(replyId) ?? state.turns.get(replyId);
+      if (turn?.status === 'AWAITING') pending.turns.set(replyId, { ...turn, status: 'REPLIED' });
+    },
   };
 };
 
 const commit = (state: OutboxState, pending: Pending) => {
   for (const conversation of pending.conversations.values()) state.conversations.set(conversation.id, conversation);
+  for (const turn of pending.turns.values()) state.turns.set(turn.replyId, turn);
   for (const m of pending.outbox) {
     const id = String(state.nextRowId++);
     state.rows.set(id, {
@@ -52,7 +66,7 @@ export const createInMemoryUnitOfWork = (state: OutboxState): UnitOfWork => {
   return {
     run<T>(work: (tx: WriterTx) => Promise<T>): Promise<T> {
       const result = tail.then(async () => {
-        const pending: Pending = { conversations: new Map(), outbox: [] };
+        const pending: Pending = { conversations: new Map(), outbox: [], turns: new Map() };
         const value = await work(writerTx(state, pending));
         commit(state, pending);
         return value;

@@ -1,3 +1,4 @@
+import type { ChatTurn } from '../../../src/domain/chat/chat-types';
 import type { OutboxMessage } from '../../../src/domain/outbox-message';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -22,10 +23,12 @@ export interface ConversationRow {
 export interface OutboxState {
   readonly rows: Map<string, OutboxRow>;
   readonly conversations: Map<string, ConversationRow>;
+  /** chat_turns by reply id. */
+  readonly turns: Map<string, ChatTurn>;
   nextRowId: number;
 }
 
-export const createOutboxState = (): OutboxState => ({ rows: new Map(), conversations: new Map(), nextRowId: 1 });
+export const createOutboxState = (): OutboxState => ({ rows: new Map(), conversations: new Map(), turns: new Map(), nextRowId: 1 });
 
 /** Rows in primary-key order (ids are numeric strings, like the BIGINT column). */
 export const rowsInIdOrder = (state: OutboxState): OutboxRow[] => [...state.rows.values()].sort((a, b) => Number(a.id) - Number(b.id));

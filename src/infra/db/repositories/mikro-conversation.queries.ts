@@ -1,3 +1,4 @@
+import type { ChatRole } from '../../../domain/chat-event';
 import type { HistoryEntry } from '../../../domain/chat/chat-types';
 import type { ConversationReader } from '../../../domain/chat/ports';
 import type { ConversationQueries, ConversationView, MessageView } from '../../../domain/chat/views';
@@ -57,11 +58,22 @@ export const createMikroConversationQueries = (database: Database): Conversation
       return row?.user_id ?? null;
     },
     async recentHistory(conversationId, limit): Promise<HistoryEntry[]> {
-      const rows = await query<{ seq: number; role: 'user' | 'assistant'; content: string }>(
-        'SELECT seq, role, content FROM chat_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?',
-        [conversationId, limit],
-      );
-      return rows.reverse().map((row) => ({ seq: Number(row.seq), role: row.role, content: row.content }));
+      // History lags the writer by the pipeline: committed messages the consumer has not stored yet
+      // are still outbox rows (DEAD ones too: they await a replay). Both reads use the conversation's index.
+      const [stored, pending] = await Promise.all([
+        query<{ seq: number; role: ChatRole; content: string }>('SELECT seq, role, content FROM chat_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?', [conversationId, limit]),
+        query<{ seq: number; payload: unknown }>(
+          "SELECT aggregate_seq AS seq, payload FROM outbox_messages WHERE aggregate_id = ? AND status IN ('PENDING', 'PUBLISHED', 'DEAD') ORDER BY aggregate_seq DESC LIMIT ?",
+          [conversationId, limit],
+        ),
+      ]);
+      const bySeq = new Map<number, HistoryEntry>();
+      for (const row of pending) {
+        const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as { role: ChatRole; content: string };
+        bySeq.set(Number(row.seq), { seq: Number(row.seq), role: payload.role, content: payload.content });
+      }
+      for (const row of stored) bySeq.set(Number(row.seq), { seq: Number(row.seq), role: row.role, content: row.content });
+      return [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(-limit);
     },
     async committedMessage(conversationId, messageId) {
       // The outbox row first (the conversation's index narrows it to that conversation's rows); history once retention removed it.

@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { NewOutboxMessage } from '../../../domain/outbox-message';
 import type { UnitOfWork, WriterTx } from '../../../domain/ports/unit-of-work';
@@ -23,6 +24,9 @@ const appendOutbox = async (em: EntityManager, messages: readonly NewOutboxMessa
 const UPSERT_SQL = `INSERT INTO conversations (id, user_id, last_seq, message_count, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)
   ON DUPLICATE KEY UPDATE last_seq = IF(user_id = VALUES(user_id), last_seq + VALUES(last_seq), last_seq),
                           updated_at = IF(user_id = VALUES(user_id), VALUES(updated_at), updated_at)`;
+
+const isDuplicateKey = (error: unknown) =>
+  error instanceof UniqueConstraintViolationException || (error as { errno?: number } | null)?.errno === 1062;
 
 type SeqRow = { user_id: string; last_seq: number | string };
 
@@ -51,6 +55,23 @@ const writerTx = (em: EntityManager, returning: boolean): WriterTx => ({
     return reserved(row, input);
   },
   appendOutbox: (messages) => appendOutbox(em, messages),
+  async recordTurn(turn) {
+    try {
+      await em.execute(
+        `INSERT INTO chat_turns (reply_id, user_id, conversation_id, client_message_id, user_message_id, user_seq, content_sha256, model, thinking, traceparent, status, created_at) VALUES (${placeholders(12)})`,
+        [turn.replyId, turn.userId, turn.conversationId, turn.clientMessageId, turn.userMessageId, turn.userSeq, turn.contentSha256, turn.model, turn.thinking, turn.traceparent, 'AWAITING', turn.createdAt],
+        'run',
+      );
+      return 'recorded';
+    } catch (error) {
+      // The unique (user_id, client_message_id) key: a concurrent or earlier send with this key won.
+      if (isDuplicateKey(error)) return 'duplicate';
+      throw error;
+    }
+  },
+  async completeTurn(input) {
+    await em.execute("UPDATE chat_turns SET status = 'REPLIED', replied_at = ? WHERE reply_id = ? AND status = 'AWAITING'", [input.now, input.replyId], 'run');
+  },
 });
 
 export const createMikroUnitOfWork = (database: Database): UnitOfWork => ({

@@ -1,0 +1,21 @@
+import { Counter, type Registry } from 'prom-client';
+
+/** Work after a send's commit that failed without failing the send, and the repairs that follow. */
+export const createChatMetrics = (registry: Registry) => {
+  const registers = [registry];
+  return {
+    sendSideEffectFailures: new Counter({
+      name: 'agent_relay_send_side_effect_failures_total',
+      help: 'Steps after a committed send that failed (the send still succeeded): history-cache, owner-marker, start-reply.',
+      labelNames: ['step'] as const,
+      registers,
+    }),
+    historyCacheRepairs: new Counter({
+      name: 'agent_relay_history_cache_repairs_total',
+      help: 'Cached histories found missing a committed message when a prompt was built, and refilled from the database.',
+      registers,
+    }),
+  };
+};
+
+export type ChatMetrics = ReturnType<typeof createChatMetrics>;
