@@ -57,8 +57,13 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
   }
 
   const readiness = async (): Promise<ReadinessReport> => {
-    const results = await Promise.all([...dependencies, ...roleComponents].map(async (c) => [c.name, await c.ready()] as const));
-    return { ready: results.every(([, ok]) => ok), checks: Object.fromEntries(results.map(([name, ok]) => [name, ok ? 'ok' : 'failed'])) };
+    const results = await Promise.all([...dependencies, ...roleComponents].map(async (c) => ({ name: c.name, ok: await c.ready(), degraded: c.degraded?.() })));
+    return {
+      ready: results.every((r) => r.ok),
+      checks: Object.fromEntries(results.map((r) => [r.name, !r.ok ? 'failed' : r.degraded ? 'degraded' : 'ok'])),
+      // A degraded component stays ready: the api still takes messages (they wait in the outbox), and the reason is in the report.
+      degraded: Object.fromEntries(results.flatMap((r) => (r.degraded ? [[r.name, r.degraded]] : []))),
+    };
   };
 
   let http: HttpServer | undefined;

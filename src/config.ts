@@ -105,12 +105,15 @@ const envSchema = z.object({
   RELAY_MAX_ATTEMPTS: int(10, 1, 1000),
   RELAY_BACKOFF_BASE_MS: int(500, 1),
   RELAY_BACKOFF_CAP_MS: int(300_000, 1),
+  /** While the broker is unavailable the relay pauses; its probes back off from RELAY_BACKOFF_BASE_MS up to this. */
+  RELAY_BLOCKED_PROBE_CAP_MS: int(10_000, 100, 300_000),
   RELAY_SWEEP_AFTER_MS: int(300_000, 1000),
   RELAY_SCHEDULER_REFRESH_MS: int(30_000, 100),
   OUTBOX_RETENTION_MS: int(7 * 24 * 3600 * 1000, 0),
   OUTBOX_RETENTION_BATCH: int(5000, 1, 100_000),
   CONSUMER_RETRY_BASE_MS: int(200, 1),
-  CONSUMER_RETRY_CAP_MS: int(30_000, 1),
+  /** Must stay below CONSUMER_SESSION_TIMEOUT_MS (checked in loadConfig). */
+  CONSUMER_RETRY_CAP_MS: int(5_000, 1),
   CONSUMER_PARTITIONS_CONSUMED_CONCURRENTLY: int(3, 1, 64),
   CONSUMER_SESSION_TIMEOUT_MS: int(10_000, 6_000, 300_000),
 });
@@ -186,6 +189,7 @@ const shape = (env: Env) => {
       maxAttempts: env.RELAY_MAX_ATTEMPTS,
       backoffBaseMs: env.RELAY_BACKOFF_BASE_MS,
       backoffCapMs: env.RELAY_BACKOFF_CAP_MS,
+      blockedProbeCapMs: env.RELAY_BLOCKED_PROBE_CAP_MS,
       sweepAfterMs: env.RELAY_SWEEP_AFTER_MS,
       schedulerRefreshMs: env.RELAY_SCHEDULER_REFRESH_MS,
       retentionMs: env.OUTBOX_RETENTION_MS,
@@ -214,6 +218,9 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
   const errors: string[] = [];
   if (parsed.data.NODE_ENV === 'production' && parsed.data.JWT_SECRET === undefined) {
     errors.push('JWT_SECRET: required when NODE_ENV=production');
+  }
+  if (parsed.data.CONSUMER_RETRY_CAP_MS >= parsed.data.CONSUMER_SESSION_TIMEOUT_MS) {
+    errors.push('CONSUMER_RETRY_CAP_MS: must be below CONSUMER_SESSION_TIMEOUT_MS (a database retry must never outlast the group session)');
   }
   if (parsed.data.RELAY_BACKOFF_CAP_MS < parsed.data.RELAY_BACKOFF_BASE_MS) {
     errors.push('RELAY_BACKOFF_CAP_MS: must be at least RELAY_BACKOFF_BASE_MS');

@@ -60,7 +60,7 @@ const run = async (ops: OpsUseCases, principal: Principal, command: string | und
     }
     case 'stats': {
       const stats = await ops.stats({ principal });
-      return print(stats, values.json, () => `${Object.entries(stats.counts).map(([s, n]) => `${s}: ${n}`).join('  ')}\noldest pending: ${stats.oldestPendingAgeSeconds ?? '-'} s  publish lag p50/max: ${stats.publishLagSecondsP50 ?? '-'} / ${stats.publishLagSecondsMax ?? '-'} s`);
+      return print(stats, values.json, () => `${Object.entries(stats.counts).map(([s, n]) => `${s}: ${n}`).join('  ')}\noldest pending: ${stats.oldestPendingAgeSeconds ?? '-'} s  publish lag p50/max: ${stats.publishLagSecondsP50 ?? '-'} / ${stats.publishLagSecondsMax ?? '-'} s${stats.publishingBlockedSince ? `\npublishing blocked since ${stats.publishingBlockedSince.toISOString()} (${stats.publishingBlockedRelays} relay(s)): ${stats.publishingBlockedReason}` : ''}`);
     }
     case 'replay': {
       if (values.all) {
@@ -93,7 +93,7 @@ const main = async () => {
   const wakeable = await redis.start().then(() => waker.start()).then(() => true, () => false);
   const principal: Principal = { userId: `cli-${userInfo().username}`.slice(0, 64), roles: ['user', 'ops'], expiresAt: Number.MAX_SAFE_INTEGER };
   try {
-    await run(opsUseCases({ database, waker, logger }), principal, positionals[0], positionals[1], values);
+    await run(opsUseCases({ database, waker, logger, redis, prefix: config.redis.prefix }), principal, positionals[0], positionals[1], values);
   } finally {
     if (wakeable) await waker.stop().then(() => redis.stop());
     await database.stop();

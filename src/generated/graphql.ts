@@ -186,6 +186,12 @@ export type OutboxStats = {
   publishLagSecondsMax?: Maybe<Scalars['Float']['output']>;
   /** Median and maximum of published − created over rows published in the last five minutes. */
   publishLagSecondsP50?: Maybe<Scalars['Float']['output']>;
+  /** Why publishing is blocked (the broker's error), with publishingBlockedSince. */
+  publishingBlockedReason?: Maybe<Scalars['String']['output']>;
+  /** How many relay processes report publishing blocked. */
+  publishingBlockedRelays: Scalars['Int']['output'];
+  /** Since when a relay has been unable to publish because the broker is unavailable or refuses it (rows wait PENDING, attempts untouched); null while publishing flows. The earliest among relays still blocked. */
+  publishingBlockedSince?: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type OutboxStatus =
@@ -598,6 +604,9 @@ export type OutboxStatsResolvers<ContextType = GraphQLContext, ParentType extend
   oldestPendingAgeSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   publishLagSecondsMax?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   publishLagSecondsP50?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  publishingBlockedReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  publishingBlockedRelays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  publishingBlockedSince?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
 
 export type OutboxStatusCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OutboxStatusCount'] = ResolversParentTypes['OutboxStatusCount']> = ResolversObject<{

@@ -11,6 +11,8 @@ export interface Component {
   start(): Promise<void>;
   stop(): Promise<void>;
   ready(): Promise<boolean>;
+  /** Why the component runs but cannot do its job right now (e.g. the relay cannot publish); undefined when it can. */
+  degraded?(): string | undefined;
 }
 
 /** Tracks a component's status and logs each change once. */

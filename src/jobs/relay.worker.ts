@@ -1,9 +1,11 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { PublishingGate } from '../application/publishing-gate';
 import { NO_ROWS, type RelayBatchSummary } from '../application/relay-batch.use-case';
+import type { SweepSummary } from '../application/sweep-outbox.use-case';
 import type { AppConfig } from '../config';
 import { createStatusTracker, type Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
-import { measureRelayRound, type RelayMetrics } from '../infra/metrics/relay-metrics';
+import { measureRelayRound, measureSweep, type RelayMetrics } from '../infra/metrics/relay-metrics';
 import type { WorkerConnection } from '../infra/redis/create-redis';
 import { pingQueue } from './ping-queue';
 import { JOB_RETENTION, RELAY_JOBS, RELAY_QUEUE, SCHEDULERS } from './queues';
@@ -14,12 +16,14 @@ export interface RelayWorkerDeps {
   relayBatch: () => Promise<RelayBatchSummary>;
   /** A cheap non-locking look before a scheduled scan opens its claim transaction. */
   hasDue: () => Promise<boolean>;
-  sweep: () => Promise<{ requeued: number; released: number }>;
+  sweep: () => Promise<SweepSummary>;
   purge: () => Promise<{ deleted: number }>;
   config: AppConfig['relay'];
   logger: Logger;
-  /** Counts each claim round (rows, outcomes) around relayBatch(). */
+  /** Counts each claim round (rows, outcomes) around relayBatch(), and each sweep's re-publishes. */
   metrics?: RelayMetrics;
+  /** The relay's publishing state: while blocked, scans probe the broker and readiness reports it. */
+  gate: Pick<PublishingGate, 'state'>;
 }
 
 /** Upper bound on batches per job, so one job never monopolises the worker (the next wake or scan continues). */
@@ -33,6 +37,7 @@ const addSummary = (total: RelayBatchSummary, next: RelayBatchSummary): RelayBat
   retried: total.retried + next.retried,
   dead: total.dead + next.dead,
   heldBack: total.heldBack + next.heldBack,
+  unsent: total.unsent + next.unsent,
   stale: total.stale + next.stale,
 });
 
@@ -83,11 +88,16 @@ export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 
     case RELAY_JOBS.scan:
       // The safety net fires every poll interval whether or not anything was written; an idle
       // outbox should cost one indexed read then, not a claim transaction (4 statements).
-      return (await deps.hasDue()) ? drain(deps) : NO_ROWS;
+      // While blocked, a scan is also the probe that notices the broker is back.
+      return deps.gate.state().status === 'blocked' || (await deps.hasDue()) ? drain(deps) : NO_ROWS;
     case RELAY_JOBS.wake:
       return drain(deps);
-    case RELAY_JOBS.sweep:
-      return deps.sweep();
+    case RELAY_JOBS.sweep: {
+      const summary = await deps.sweep();
+      if (summary.progressUnknown) deps.logger.warn('sweeper could not read the log and group offsets; published rows with a log position are kept as they are');
+      if (summary.requeued > 0) deps.logger.info({ sweep: summary }, 'sweeper re-published lost rows');
+      return summary;
+    }
     case RELAY_JOBS.retention:
       return deps.purge();
     default:
@@ -102,7 +112,7 @@ export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 
  * own retries only cover infrastructure hiccups.
  */
 export const createRelayWorker = (input: RelayWorkerDeps): Component => {
-  const deps: RelayWorkerDeps = input.metrics ? { ...input, relayBatch: measureRelayRound(input.metrics, input.relayBatch) } : input;
+  const deps: RelayWorkerDeps = input.metrics ? { ...input, relayBatch: measureRelayRound(input.metrics, input.relayBatch), sweep: measureSweep(input.metrics, input.sweep) } : input;
   const status = createStatusTracker('relay-worker', deps.logger);
   let queue: Queue | undefined;
   let worker: Worker | undefined;
@@ -142,5 +152,9 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
       status.set('stopped');
     },
     ready: async () => (queue && worker?.isRunning() ? pingQueue(queue) : false),
+    degraded() {
+      const state = deps.gate.state();
+      return state.status === 'blocked' ? `publishing blocked since ${state.since.toISOString()}: ${state.reason}` : undefined;
+    },
   };
 };

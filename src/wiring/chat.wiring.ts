@@ -62,7 +62,7 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
     sendMessage,
     streamChat: createStreamChat({ conversations: queries, cache, replies }),
     queries,
-    ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger }),
+    ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger, redis: deps.redis, prefix }),
   };
   const components: Component[] = [replies, runner];
   return { resolverDeps, components };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { createPublishingGate } from '../application/publishing-gate';
 import { createRelayBatch } from '../application/relay-batch.use-case';
 import { createPurgeConsumed, createSweepOutbox } from '../application/sweep-outbox.use-case';
 import type { AppConfig } from '../config';
@@ -7,10 +8,13 @@ import { systemClock } from '../domain/ports/clock';
 import type { Database } from '../infra/db/create-database';
 import { createMikroOutboxRelayStore } from '../infra/db/repositories/mikro-outbox-relay.store';
 import type { KafkaClient } from '../infra/kafka/create-kafka';
+import { createKafkaLogProgress } from '../infra/kafka/kafka-log-progress';
 import { createKafkaPublisher } from '../infra/kafka/kafka-publisher';
+import { logPublishingChanges } from '../infra/kafka/publishing-log';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
-import { measuredPublisher, type RelayMetrics } from '../infra/metrics/relay-metrics';
+import { measuredPublisher, publishingGauges, type RelayMetrics } from '../infra/metrics/relay-metrics';
+import { createRedisPublishingStatus } from '../infra/redis/redis-publishing-status';
 import type { RedisClients } from '../infra/redis/create-redis';
 import { createRelayWorker } from '../jobs/relay.worker';
 
@@ -19,24 +23,41 @@ export const relayComponents = (config: AppConfig, deps: { database: Database; r
   const store = createMikroOutboxRelayStore(deps.database);
   const publisher = createKafkaPublisher({ kafka: deps.kafka, logger: deps.logger });
   const { relay } = config;
+  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  // Shared with ops (outboxStats) until well after the next probe would have refreshed it.
+  const shared = createRedisPublishingStatus({ client: deps.redis.client(), prefix: config.redis.prefix, owner, ttlMs: Math.max(60_000, 3 * relay.blockedProbeCapMs), logger: deps.logger });
+  const observers = [logPublishingChanges(deps.logger), shared.observe, ...(deps.metrics ? [publishingGauges(deps.metrics)] : [])];
+  const gate = createPublishingGate({
+    clock: systemClock,
+    policy: { baseMs: relay.backoffBaseMs, capMs: relay.blockedProbeCapMs },
+    observe: (change) => observers.forEach((observe) => observe(change)),
+  });
   const worker = createRelayWorker({
     connection: deps.redis.workerConnection(),
     prefix: config.redis.prefix,
     config: relay,
     logger: deps.logger,
     metrics: deps.metrics,
+    gate,
     relayBatch: createRelayBatch({
       store,
       // The timed view goes to the use case; the component list keeps the producer itself.
       publisher: deps.metrics ? measuredPublisher(deps.metrics, publisher) : publisher,
       clock: systemClock,
       policy: { baseMs: relay.backoffBaseMs, capMs: relay.backoffCapMs },
-      owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      gate,
+      owner,
       batchSize: relay.batchSize,
       leaseMs: relay.leaseMs,
     }),
     hasDue: () => store.hasDue(systemClock.now()),
-    sweep: createSweepOutbox({ store, clock: systemClock, sweepAfterMs: relay.sweepAfterMs, limit: relay.batchSize }),
+    sweep: createSweepOutbox({
+      store,
+      progress: createKafkaLogProgress({ kafka: deps.kafka, groupId: config.kafka.groupId }),
+      clock: systemClock,
+      sweepAfterMs: relay.sweepAfterMs,
+      limit: relay.batchSize,
+    }),
     purge: createPurgeConsumed({ store, clock: systemClock, retentionMs: relay.retentionMs, batchSize: relay.retentionBatch, maxBatches: 100 }),
   });
   return [publisher, worker];

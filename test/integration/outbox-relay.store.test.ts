@@ -256,7 +256,7 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     await f.store.markPublished({ token: first.token, ids: first.messages.map((m) => m.id), now: new Date(Date.now() - 60_000) });
     const expired = await claim('relay-b', new Date(), 1);
     await f.sql.run('UPDATE outbox_messages SET claim_expires_at = ? WHERE claim_token = ?', [new Date(Date.now() - 1_000), expired.token]);
-    await expect(f.store.sweep({ publishedBefore: new Date(Date.now() - 30_000), now: new Date(), limit: 100 })).resolves.toEqual({ requeued: 1, released: 1 });
+    await expect(f.store.sweep({ publishedBefore: new Date(Date.now() - 30_000), now: new Date(), limit: 100, lost: [] })).resolves.toEqual({ unrecorded: 1, lost: 0, released: 1 });
     expect((await f.rowsOf(published.eventIds))[0]).toMatchObject({ status: 'PENDING' });
     expect((await f.rowsOf(leased.eventIds))[0]).toMatchObject({ status: 'PENDING', claim_token: null });
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer } from 'kafkajs';
+import { createPublishingGate } from '../../src/application/publishing-gate';
 import { createRelayBatch, type RelayBatchSummary } from '../../src/application/relay-batch.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { createKafka, type KafkaClient } from '../../src/infra/kafka/create-kafka';
@@ -39,7 +40,8 @@ describe('relay against the real broker', () => {
   const relay = async (owner: string, policy = { baseMs: 20, capMs: 100, maxAttempts: 10 }) => {
     const publisher = createKafkaPublisher({ kafka, logger: f.logger });
     await publisher.start();
-    const run = createRelayBatch({ store: f.store, publisher, clock: systemClock, policy, owner, batchSize: 50, leaseMs: 30_000 });
+    const gate = createPublishingGate({ clock: systemClock, policy: { baseMs: 20, capMs: 100 }, observe: () => undefined });
+    const run = createRelayBatch({ store: f.store, publisher, clock: systemClock, policy, gate, owner, batchSize: 50, leaseMs: 30_000 });
     return { run, stop: () => publisher.stop() };
   };
 

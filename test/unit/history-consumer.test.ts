@@ -26,6 +26,7 @@ const setup = () => {
     },
     logger: createLogger({ level: 'silent' }),
     retry: RETRY,
+    heartbeatEveryMs: 1_000,
     sleep: async (ms) => {
       sleeps.push(ms);
     },
@@ -85,6 +86,43 @@ describe('handleHistoryBatch', () => {
     const batch = aKafkaBatch(envelopeRecords('0'));
     await handleHistoryBatch(deps, batch.payload);
     expect(batch.heartbeats.count).toBe(2);
+  });
+
+  it('waits out a long database outage in heartbeat-sized slices, heartbeating after each, then commits once', async () => {
+    const { deps, store, sleeps, commits } = setup();
+    deps.heartbeatEveryMs = 150;
+    store.failNextPersists(6);
+    const batch = aKafkaBatch(envelopeRecords('0', '1'));
+    await expect(handleHistoryBatch(deps, batch.payload)).resolves.toBe('committed');
+    expect(Math.max(...sleeps)).toBeLessThanOrEqual(150);
+    expect(batch.heartbeats.count).toBe(sleeps.length);
+    // Six backoffs, the later ones at the 400 ms cap: at least 6 × 200 ms slept in all, in more slices than attempts.
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1_000);
+    expect(sleeps.length).toBeGreaterThan(6);
+    expect(commits).toEqual([[expect.objectContaining({ offset: '2' })]]);
+  });
+
+  it('gives the batch back uncommitted when a heartbeat says the group is rebalancing', async () => {
+    const { deps, store, commits } = setup();
+    store.failNextPersists(Number.MAX_SAFE_INTEGER);
+    const batch = aKafkaBatch(envelopeRecords('3'));
+    batch.payload.heartbeat = async () => {
+      throw Object.assign(new Error('The group is rebalancing'), { type: 'REBALANCE_IN_PROGRESS' });
+    };
+    await expect(handleHistoryBatch(deps, batch.payload)).resolves.toBe('abandoned');
+    expect(store.persistCalls).toHaveLength(1);
+    expect(commits).toEqual([]);
+  });
+
+  it('keeps waiting through a heartbeat failure that is not a rebalance (kafkajs recovers it)', async () => {
+    const { deps, store, commits } = setup();
+    store.failNextPersists(2);
+    const batch = aKafkaBatch(envelopeRecords('3'));
+    batch.payload.heartbeat = async () => {
+      throw Object.assign(new Error('coordinator not available'), { type: 'GROUP_COORDINATOR_NOT_AVAILABLE' });
+    };
+    await expect(handleHistoryBatch(deps, batch.payload)).resolves.toBe('committed');
+    expect(commits).toHaveLength(1);
   });
 
   it('abandons the batch without committing when the consumer stops during retries', async () => {

@@ -1,4 +1,4 @@
-import { describeError, isBrokerUnavailable, isPermanentPublishError } from '../../src/infra/kafka/kafka-errors';
+import { classifyPublishError, describeError, isBrokerUnavailable, isPermanentPublishError } from '../../src/infra/kafka/kafka-errors';
 import { connectionRefused, messageTooLarge } from '../support/fakes/fake-kafka-producer';
 
 /** Error objects shaped like kafkajs's: a name, sometimes a protocol type, and a wrapped cause. */
@@ -32,7 +32,7 @@ describe('isBrokerUnavailable', () => {
 });
 
 describe('isPermanentPublishError', () => {
-  it.each(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_TOPIC_EXCEPTION', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'TOPIC_AUTHORIZATION_FAILED'])(
+  it.each(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_TOPIC_EXCEPTION', 'INVALID_RECORD', 'CORRUPT_MESSAGE'])(
     'treats protocol error %s as permanent',
     (type) => {
       expect(isPermanentPublishError(protocolError(type))).toBe(true);
@@ -43,12 +43,65 @@ describe('isPermanentPublishError', () => {
     expect(isPermanentPublishError(retriesExceeded(protocolError('MESSAGE_TOO_LARGE')))).toBe(true);
   });
 
-  it('treats retriable protocol errors as transient', () => {
+  it('treats availability protocol errors as not the record\'s fault', () => {
     expect(isPermanentPublishError(protocolError('LEADER_NOT_AVAILABLE'))).toBe(false);
   });
 
   it('treats an unavailable broker as transient', () => {
     expect(isPermanentPublishError(retriesExceeded(connectionError))).toBe(false);
+  });
+});
+
+describe('classifyPublishError', () => {
+  it.each([
+    'KafkaJSConnectionError',
+    'KafkaJSConnectionClosedError',
+    'KafkaJSRequestTimeoutError',
+    'KafkaJSBrokerNotFound',
+    'KafkaJSNoBrokerAvailableError',
+    'KafkaJSMetadataNotLoaded',
+    'KafkaJSTopicMetadataNotLoaded',
+    'KafkaJSLockTimeout',
+    'KafkaJSSASLAuthenticationError',
+  ])('blames the broker, not the row, for %s (even wrapped in retries-exceeded)', (name) => {
+    expect(classifyPublishError(retriesExceeded({ name, message: name }))).toBe('unavailable');
+  });
+
+  it.each([
+    'LEADER_NOT_AVAILABLE',
+    'NOT_LEADER_FOR_PARTITION',
+    'NOT_LEADER_OR_FOLLOWER',
+    'REQUEST_TIMED_OUT',
+    'NOT_ENOUGH_REPLICAS',
+    'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+    'GROUP_COORDINATOR_NOT_AVAILABLE',
+    'GROUP_LOAD_IN_PROGRESS',
+    'NOT_COORDINATOR_FOR_GROUP',
+    'TOPIC_AUTHORIZATION_FAILED',
+    'CLUSTER_AUTHORIZATION_FAILED',
+    'SASL_AUTHENTICATION_FAILED',
+    'UNKNOWN_TOPIC_OR_PARTITION',
+  ])('blames the broker (availability or misconfiguration), not the row, for protocol error %s', (type) => {
+    expect(classifyPublishError(retriesExceeded(protocolError(type)))).toBe('unavailable');
+  });
+
+  it.each(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE'])('blames the record for %s', (type) => {
+    expect(classifyPublishError(protocolError(type))).toBe('record');
+  });
+
+  it('blames the record when it cannot be serialised', () => {
+    let error: unknown;
+    try {
+      JSON.stringify({ n: 1n });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(classifyPublishError(error)).toBe('record');
+  });
+
+  it('leaves errors it does not know to per-row isolation', () => {
+    expect(classifyPublishError(protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER'))).toBe('unknown');
+    expect(classifyPublishError(new Error('boom'))).toBe('unknown');
   });
 });
 

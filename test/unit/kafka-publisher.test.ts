@@ -39,18 +39,31 @@ describe('kafka publisher', () => {
   it('sends the whole batch in one call and reports no failures when the broker accepts it', async () => {
     const { fake, publisher } = await started();
     const rows = [...conversation(2), ...conversation(1)];
-    await expect(publisher.publish(rows)).resolves.toEqual({ failures: new Map() });
+    const result = await publisher.publish(rows);
+    expect(result.failures).toEqual(new Map());
+    expect(result.unavailable).toBeUndefined();
+    expect([...result.acknowledged.keys()]).toEqual(ids(rows));
     expect(fake.sends.count).toBe(1);
     expect(acceptedIds(fake)).toEqual(ids(rows));
   });
 
-  it('fails every row alike, without isolating, when the broker is unavailable', async () => {
+  it('answers the partition and offset the broker gave each acknowledged row', async () => {
+    const { fake, publisher } = await started();
+    await publisher.publish(conversation(2));
+    const rows = [...conversation(3), ...conversation(2), ...conversation(4)];
+    const { acknowledged } = await publisher.publish(rows);
+    const broker = new Map(fake.accepted.map((a) => [a.message.headers?.['outbox-id']?.toString(), { partition: a.partition, offset: a.offset }]));
+    expect(new Map(ids(rows).map((id) => [id, acknowledged.get(id)]))).toEqual(new Map(ids(rows).map((id) => [id, broker.get(id)])));
+  });
+
+  it('blames no row and reports the broker unavailable, without isolating, when it is down', async () => {
     const { fake, publisher } = await started();
     const rows = [...conversation(2), ...conversation(1)];
     fake.brokerDown();
-    const { failures } = await publisher.publish(rows);
-    expect([...failures.keys()]).toEqual(ids(rows));
-    expect([...failures.values()].every((f) => !f.permanent && f.error.includes('KafkaJSConnectionError'))).toBe(true);
+    const result = await publisher.publish(rows);
+    expect(result.failures).toEqual(new Map());
+    expect(result.acknowledged).toEqual(new Map());
+    expect(result.unavailable).toContain('KafkaJSConnectionError');
     expect(fake.sends.count).toBe(1);
   });
 
@@ -58,7 +71,8 @@ describe('kafka publisher', () => {
     const { fake, publisher } = await started();
     const [first, tooLarge, after] = conversation(3);
     fake.rejectAsTooLarge(tooLarge!.id);
-    const { failures } = await publisher.publish([first!, tooLarge!, after!]);
+    const { failures, acknowledged } = await publisher.publish([first!, tooLarge!, after!]);
+    expect(acknowledged.has(first!.id)).toBe(true);
     expect(failures.get(tooLarge!.id)).toEqual({ permanent: true, error: expect.stringContaining('MESSAGE_TOO_LARGE') });
     expect(failures.get(after!.id)).toEqual({ permanent: false, error: 'held back behind an earlier failure' });
     expect(failures.has(first!.id)).toBe(false);
@@ -72,5 +86,14 @@ describe('kafka publisher', () => {
     const { failures } = await publisher.publish([...broken, ...healthy]);
     expect([...failures.keys()]).toEqual(ids(broken));
     expect(acceptedIds(fake)).toEqual(ids(healthy));
+  });
+
+  it('marks a row whose payload cannot be serialised as a permanent failure of that row alone', async () => {
+    const { publisher } = await started();
+    const [broken] = conversation(1);
+    const healthy = conversation(1);
+    const { failures, acknowledged } = await publisher.publish([{ ...broken!, payload: { n: 1n } }, ...healthy]);
+    expect(failures.get(broken!.id)).toEqual({ permanent: true, error: expect.stringContaining('BigInt') });
+    expect([...acknowledged.keys()]).toEqual(ids(healthy));
   });
 });

@@ -87,6 +87,7 @@ describe('consumer metrics', () => {
         commit: async () => undefined,
         logger: createLogger({ level: 'silent' }),
         retry: { baseMs: 1, capMs: 1 },
+        heartbeatEveryMs: 1,
         sleep: async () => undefined,
         metrics,
       },

@@ -3,7 +3,7 @@ import type { RelayBatchSummary } from '../../src/application/relay-batch.use-ca
 import { createRelayMetrics, measuredPublisher, measureRelayRound } from '../../src/infra/metrics/relay-metrics';
 import { anOutboxMessage } from '../support/builders';
 
-const summary = (overrides: Partial<RelayBatchSummary> = {}): RelayBatchSummary => ({ claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0, ...overrides });
+const summary = (overrides: Partial<RelayBatchSummary> = {}): RelayBatchSummary => ({ claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, unsent: 0, stale: 0, ...overrides });
 
 const setup = () => {
   const registry = new Registry();
@@ -41,10 +41,10 @@ describe('relay metrics', () => {
       async publish() {
         calls += 1;
         if (calls === 2) throw new Error('producer not started');
-        return { failures };
+        return { acknowledged: new Map(), failures };
       },
     });
-    await expect(publisher.publish([anOutboxMessage()])).resolves.toEqual({ failures });
+    await expect(publisher.publish([anOutboxMessage()])).resolves.toEqual({ acknowledged: new Map(), failures });
     await expect(publisher.publish([anOutboxMessage()])).rejects.toThrow('producer not started');
     expect(await values()).toMatchObject({ agent_relay_relay_publish_seconds_count: 2 });
   });

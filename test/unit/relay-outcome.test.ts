@@ -15,55 +15,70 @@ const conversation = (n: number, overrides: Partial<OutboxMessage> = {}) => {
   const aggregateId = randomUUID();
   return Array.from({ length: n }, (_, i) => anOutboxMessage({ aggregateId, aggregateSeq: i + 1, ...overrides }));
 };
-const failing = (...entries: [OutboxMessage, PublishFailure][]) => new Map(entries.map(([m, f]) => [m.id, f]));
+/** The publisher's answer: the given rows failed, every other row was acknowledged. */
+const failing =
+  (...entries: [OutboxMessage, PublishFailure][]) =>
+  (rows: readonly OutboxMessage[]) => {
+    const failures = new Map(entries.map(([m, f]) => [m.id, f]));
+    return { failures, acknowledged: new Map(rows.filter((r) => !failures.has(r.id)).map((r, i) => [r.id, { partition: 0, offset: i }])) };
+  };
+const plan = (rows: readonly OutboxMessage[], answer: ReturnType<typeof failing>) => planRelayOutcome(rows, answer(rows), context);
 const ids = (messages: readonly OutboxMessage[]) => messages.map((m) => m.id);
 
 describe('planRelayOutcome', () => {
   it('marks every acknowledged row published', () => {
     const rows = [...conversation(2), ...conversation(1)];
-    const plan = planRelayOutcome(rows, new Map(), context);
-    expect({ ...plan, published: [...plan.published].sort() }).toEqual({ published: ids(rows).sort(), failures: [], heldBack: [] });
+    const outcome = plan(rows, failing());
+    expect({ ...outcome, published: [...outcome.published].sort() }).toEqual({ published: ids(rows).sort(), failures: [], heldBack: [], unsent: [] });
   });
 
   it('charges the failed attempt to the first failed row of a conversation', () => {
     const [first, second, third] = conversation(3);
-    const plan = planRelayOutcome([first!, second!, third!], failing([second!, transient], [third!, transient]), context);
-    expect(plan.published).toEqual([first!.id]);
-    expect(plan.failures).toEqual([{ id: second!.id, error: 'request timed out', decision: { kind: 'retry', attempts: 1, nextAttemptAt: new Date(now.getTime() + 1_000) } }]);
+    const outcome = plan([first!, second!, third!], failing([second!, transient], [third!, transient]));
+    expect(outcome.published).toEqual([first!.id]);
+    expect(outcome.failures).toEqual([{ id: second!.id, error: 'request timed out', decision: { kind: 'retry', attempts: 1, nextAttemptAt: new Date(now.getTime() + 1_000) } }]);
   });
 
   it('holds back later rows of a failed conversation without counting an attempt, even if acknowledged', () => {
     const [first, second, third] = conversation(3);
-    const plan = planRelayOutcome([first!, second!, third!], failing([first!, transient]), context);
-    expect(plan.heldBack).toEqual([second!.id, third!.id]);
-    expect(plan.published).toEqual([]);
+    const outcome = plan([first!, second!, third!], failing([first!, transient]));
+    expect(outcome.heldBack).toEqual([second!.id, third!.id]);
+    expect(outcome.published).toEqual([]);
   });
 
   it('leaves other conversations unaffected by one conversation\'s failure', () => {
     const broken = conversation(2);
     const healthy = conversation(2);
-    const plan = planRelayOutcome([...broken, ...healthy], failing([broken[0]!, transient], [broken[1]!, transient]), context);
-    expect([...plan.published].sort()).toEqual(ids(healthy).sort());
-    expect(plan.failures.map((f) => f.id)).toEqual([broken[0]!.id]);
-    expect(plan.heldBack).toEqual([broken[1]!.id]);
+    const outcome = plan([...broken, ...healthy], failing([broken[0]!, transient], [broken[1]!, transient]));
+    expect([...outcome.published].sort()).toEqual(ids(healthy).sort());
+    expect(outcome.failures.map((f) => f.id)).toEqual([broken[0]!.id]);
+    expect(outcome.heldBack).toEqual([broken[1]!.id]);
   });
 
   it('orders each conversation by aggregateSeq, not by input order', () => {
     const [first, second] = conversation(2);
-    const plan = planRelayOutcome([second!, first!], failing([first!, transient], [second!, transient]), context);
-    expect(plan.failures.map((f) => f.id)).toEqual([first!.id]);
-    expect(plan.heldBack).toEqual([second!.id]);
+    const outcome = plan([second!, first!], failing([first!, transient], [second!, transient]));
+    expect(outcome.failures.map((f) => f.id)).toEqual([first!.id]);
+    expect(outcome.heldBack).toEqual([second!.id]);
   });
 
   it('decides DEAD for a permanent failure and keeps its error', () => {
     const [row] = conversation(1);
-    const plan = planRelayOutcome([row!], failing([row!, { error: 'MESSAGE_TOO_LARGE', permanent: true }]), context);
-    expect(plan.failures).toEqual([{ id: row!.id, error: 'MESSAGE_TOO_LARGE', decision: { kind: 'dead', attempts: 1 } }]);
+    const outcome = plan([row!], failing([row!, { error: 'MESSAGE_TOO_LARGE', permanent: true }]));
+    expect(outcome.failures).toEqual([{ id: row!.id, error: 'MESSAGE_TOO_LARGE', decision: { kind: 'dead', attempts: 1 } }]);
   });
 
   it('decides DEAD when the row has spent its attempts', () => {
     const [row] = conversation(1, { attempts: 4, maxAttempts: 5 });
-    const plan = planRelayOutcome([row!], failing([row!, transient]), context);
-    expect(plan.failures[0]?.decision).toEqual({ kind: 'dead', attempts: 5 });
+    const outcome = plan([row!], failing([row!, transient]));
+    expect(outcome.failures[0]?.decision).toEqual({ kind: 'dead', attempts: 5 });
+  });
+
+  it('gives back, untouched, the rows the broker never took, and the rest of their conversations', () => {
+    const [taken, notTaken, after] = conversation(3);
+    const other = conversation(1);
+    const rows = [taken!, notTaken!, after!, ...other];
+    const outcome = planRelayOutcome(rows, { acknowledged: new Map([[taken!.id, { partition: 1, offset: 7 }]]), failures: new Map() }, context);
+    expect({ ...outcome, unsent: [...outcome.unsent].sort() }).toEqual({ published: [taken!.id], failures: [], heldBack: [], unsent: [notTaken!.id, after!.id, other[0]!.id].sort() });
   });
 });

@@ -1,9 +1,10 @@
 import type { RelayBatchSummary } from '../../src/application/relay-batch.use-case';
+import { FLOWING, type PublishingState } from '../../src/domain/publishing-state';
 import { drain, processRelayJob, type RelayWorkerDeps } from '../../src/jobs/relay.worker';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 import { testConfig } from '../support/test-config';
 
-const summary = (claimed: number): RelayBatchSummary => ({ claimed, published: claimed, retried: 0, dead: 0, heldBack: 0, stale: 0 });
+const summary = (claimed: number): RelayBatchSummary => ({ claimed, published: claimed, retried: 0, dead: 0, heldBack: 0, unsent: 0, stale: 0 });
 
 /** A relayBatch that claims the given sizes in turn (0 once they run out), tracking overlap. */
 const scriptedBatches = (sizes: number[]) => {
@@ -58,11 +59,24 @@ describe('relay drain', () => {
 });
 
 describe('relay jobs', () => {
-  const jobDeps = (hasDue: boolean) => {
+  const BLOCKED: PublishingState = { status: 'blocked', reason: 'KafkaJSConnectionError', since: new Date(0), probes: 1, nextProbeAt: new Date(0) };
+  const jobDeps = (hasDue: boolean, state: PublishingState = FLOWING) => {
     const batches = scriptedBatches([2]);
-    const deps = { ...depsWith(batches.relayBatch), hasDue: async () => hasDue, sweep: async () => ({ requeued: 0, released: 0 }), purge: async () => ({ deleted: 0 }) } as unknown as RelayWorkerDeps;
+    const deps = {
+      ...depsWith(batches.relayBatch),
+      hasDue: async () => hasDue,
+      sweep: async () => ({ requeued: 0, released: 0 }),
+      purge: async () => ({ deleted: 0 }),
+      gate: { state: () => state },
+    } as unknown as RelayWorkerDeps;
     return { batches, run: processRelayJob(deps) };
   };
+
+  it('a scheduled scan while publishing is blocked runs the round that probes the broker, even with nothing due', async () => {
+    const { batches, run } = jobDeps(false, BLOCKED);
+    await expect(run({ name: 'scan', data: {} })).resolves.toMatchObject({ claimed: 2 });
+    expect(batches.calls()).toBe(1);
+  });
 
   it('a scheduled scan of an idle outbox opens no claim', async () => {
     const { batches, run } = jobDeps(false);

@@ -2,16 +2,34 @@ import type { OutboxMessage } from '../outbox-message';
 
 export interface PublishFailure {
   readonly error: string;
-  /** The row can never be published as it is (too large, invalid topic): no point retrying. */
+  /** The record can never be published as it is (too large, invalid, unserialisable): no point retrying. */
   readonly permanent: boolean;
+}
+
+/** Where the broker appended an acknowledged record. Offsets stay below 2^53 in any real log. */
+export interface LogPosition {
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export interface PublishResult {
+  /** Rows the broker acknowledged (acks = all), with where it put them when it said so. */
+  readonly acknowledged: ReadonlyMap<string, LogPosition | null>;
+  /** Rows that failed for a reason of their own, or are held back behind such a row: each pays an attempt or waits. */
+  readonly failures: ReadonlyMap<string, PublishFailure>;
+  /**
+   * Set when the broker itself failed (unreachable, no leader, refusing this client, topic
+   * missing): the reason. Rows in neither map were not published and are not to blame.
+   */
+  readonly unavailable?: string;
 }
 
 /**
  * Sends outbox rows to the log.
- * Guarantee: rows of one aggregate are sent in the given order, and a row is missing from
- * `failures` only if the broker acknowledged it (acks = all). A failure of one aggregate's
- * row does not fail other aggregates' rows unless the broker itself is unavailable.
+ * Guarantee: rows of one aggregate are sent in the given order; a row is in `acknowledged`
+ * only if the broker acknowledged it; a failure of one aggregate's row does not fail other
+ * aggregates' rows; a broker-wide failure blames no row (`unavailable`).
  */
 export interface EventPublisher {
-  publish(messages: readonly OutboxMessage[]): Promise<{ failures: ReadonlyMap<string, PublishFailure> }>;
+  publish(messages: readonly OutboxMessage[]): Promise<PublishResult>;
 }

@@ -1,4 +1,6 @@
+import type { LostRange } from '../lost-records';
 import type { OutboxMessage } from '../outbox-message';
+import type { LogPosition } from './event-publisher';
 import type { FailureDecision } from '../retry-policy';
 
 /** A batch claimed by one relay. The token fences every later write about it. */
@@ -27,14 +29,21 @@ export interface OutboxRelayStore {
   claim(input: { owner: string; batchSize: number; leaseMs: number; now: Date }): Promise<Claim>;
   /** Whether any PENDING row is due and unleased: one cheap read, no transaction, no locks. */
   hasDue(now: Date): Promise<boolean>;
-  /** PENDING → PUBLISHED for rows this claim still owns; returns the count changed. */
-  markPublished(input: { token: string; ids: readonly string[]; now: Date }): Promise<number>;
+  /** PENDING → PUBLISHED for rows this claim still owns, recording where the broker put each (null when not known); returns the count changed. */
+  markPublished(input: { token: string; ids: readonly string[]; now: Date; positions?: ReadonlyMap<string, LogPosition> }): Promise<number>;
   /** Records failed attempts (retry with backoff, or DEAD) for rows this claim still owns. */
   recordFailures(input: { token: string; failures: readonly RowFailure[]; now: Date }): Promise<number>;
   /** Drops the claim on rows without counting an attempt (held back behind an earlier failure). */
   release(input: { token: string; ids: readonly string[] }): Promise<number>;
-  /** PUBLISHED rows not consumed since `publishedBefore` go back to PENDING; expired claims are cleared. */
-  sweep(input: { publishedBefore: Date; now: Date; limit: number }): Promise<{ requeued: number; released: number }>;
+  /** Topics of PUBLISHED rows published before `publishedBefore` that carry a log position. */
+  sweepTopics(publishedBefore: Date): Promise<string[]>;
+  /**
+   * PUBLISHED rows published before `publishedBefore` go back to PENDING (due `now`, position
+   * cleared) when lost: rows without a position by that age alone (`unrecorded`), rows with one
+   * only when it falls in `lost` (`lost`; undefined = the log's state is unknown, keep them all).
+   * Expired claims are cleared (`released`). At most `limit` rows per step.
+   */
+  sweep(input: { publishedBefore: Date; now: Date; limit: number; lost: readonly LostRange[] | undefined }): Promise<{ unrecorded: number; lost: number; released: number }>;
   /** Deletes up to `limit` CONSUMED rows consumed before `consumedBefore`. */
   deleteConsumed(input: { consumedBefore: Date; limit: number }): Promise<number>;
 }

@@ -24,7 +24,10 @@ import { createWsServer } from './ws-server';
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: Record<string, 'ok' | 'failed'>;
+  /** `degraded`: up and serving, but its job is blocked (the reason is in `degraded`). */
+  checks: Record<string, 'ok' | 'failed' | 'degraded'>;
+  /** Reason per degraded component. */
+  degraded: Record<string, string>;
 }
 
 export interface HttpServerDeps {
@@ -75,7 +78,9 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   if (metrics) app.get('/metrics', (_req, res) => serveMetrics(metrics.registry, logger, res));
   app.get('/readyz', async (_req, res) => {
     const report = await deps.readiness();
-    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
+    const degraded = Object.keys(report.degraded).length > 0;
+    const status = !report.ready ? 'not ready' : degraded ? 'degraded' : 'ready';
+    res.status(report.ready ? 200 : 503).json({ status, checks: report.checks, ...(degraded ? { degraded: report.degraded } : {}) });
   });
 
   return {

@@ -6,6 +6,8 @@ import type { Logger } from '../logger';
 
 export interface KafkaClient extends Component {
   kafka(): Kafka;
+  /** The started admin client (readiness, offsets); throws before start(). */
+  admin(): Admin;
 }
 
 /**
@@ -40,6 +42,10 @@ export const createKafka = (config: AppConfig['kafka'], logger: Logger): KafkaCl
   return {
     name: 'kafka',
     kafka: () => kafka,
+    admin() {
+      if (!admin) throw new Error('kafka admin not started');
+      return admin;
+    },
     async start() {
       status.set('starting');
       admin = kafka.admin({ retry: { retries: 2 } });

@@ -13,6 +13,8 @@ export interface HistoryBatchDeps {
   commit: (offsets: TopicPartitionOffsetAndMetadata[]) => Promise<void>;
   logger: Logger;
   retry: { baseMs: number; capMs: number };
+  /** Longest sleep between heartbeats while a batch waits for the database: well under the session timeout. */
+  heartbeatEveryMs: number;
   sleep?: (ms: number) => Promise<void>;
   metrics?: ConsumerMetrics;
 }
@@ -23,11 +25,37 @@ const headerText = (headers: IHeaders | undefined): Record<string, string | unde
 const toRecords = (payload: EachBatchPayload): RawRecord[] =>
   payload.batch.messages.map((m) => ({ value: m.value?.toString('utf8') ?? null, headers: headerText(m.headers), partition: payload.batch.partition, offset: m.offset }));
 
+const isRebalancing = (error: unknown) => {
+  const type = (error as { type?: string } | undefined)?.type;
+  return type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID' || type === 'NOT_COORDINATOR_FOR_GROUP';
+};
+
+/**
+ * Waits out one retry delay while keeping the group membership: kafkajs heartbeats only
+ * between batches or when asked, so a batch stuck on a database outage heartbeats itself in
+ * slices well under the session timeout. Answers false when the partition should be given up
+ * (stopping, stale, or the group is rebalancing and needs this batch to return).
+ */
+const waitKeepingMembership = async (deps: HistoryBatchDeps, payload: EachBatchPayload, delayMs: number, sleep: (ms: number) => Promise<void>) => {
+  for (let left = delayMs; left > 0; left -= deps.heartbeatEveryMs) {
+    await sleep(Math.min(left, deps.heartbeatEveryMs));
+    if (!payload.isRunning() || payload.isStale()) return false;
+    try {
+      await payload.heartbeat();
+    } catch (error) {
+      // Any other heartbeat failure (coordinator moving) is kafkajs's to recover; keep waiting.
+      if (isRebalancing(error)) return false;
+    }
+  }
+  return true;
+};
+
 /**
  * One Kafka batch → one persist (one DB transaction) → commit offset last + 1, strictly in
  * that order. A database failure is retried with backoff for as long as this consumer owns
- * the partition; when it stops or loses the partition it returns without committing, so the
- * batch is delivered again — never skipped, and applied once thanks to the event-id dedup.
+ * the partition, heartbeating meanwhile so a database outage never costs the group membership;
+ * when it stops or loses the partition it returns without committing, so the batch is
+ * delivered again — never skipped or reordered, and applied once thanks to the event-id dedup.
  */
 export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBatchPayload): Promise<'committed' | 'abandoned'> => {
   const { batch } = payload;
@@ -46,8 +74,7 @@ export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBa
     } catch (error) {
       const delay = backoffDelayMs(deps.retry, attempt);
       deps.logger.warn({ err: describeError(error), partition: batch.partition, firstOffset: batch.firstOffset(), attempt, retryInMs: delay }, 'history batch failed; retrying');
-      await sleep(delay);
-      await payload.heartbeat().catch(() => undefined);
+      if (!(await waitKeepingMembership(deps, payload, delay, sleep))) return 'abandoned';
     }
   }
   const next = (BigInt(last.offset) + 1n).toString();
@@ -74,6 +101,7 @@ export const createHistoryConsumer = (deps: {
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
   let restarts = 0;
+  const heartbeatInterval = Math.max(500, Math.floor(tuning.sessionTimeoutMs / 10));
 
   const launch = async () => {
     // A short session lets the group drop a member that vanished with a broker restart or a
@@ -83,7 +111,7 @@ export const createHistoryConsumer = (deps: {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
       sessionTimeout: tuning.sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(tuning.sessionTimeoutMs / 10)),
+      heartbeatInterval,
     });
     consumer = c;
     c.on(c.events.CRASH, (event) => {
@@ -101,7 +129,15 @@ export const createHistoryConsumer = (deps: {
     });
     await c.connect();
     await c.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
-    const batchDeps: HistoryBatchDeps = { persist: deps.persist, commit: (offsets) => c.commitOffsets(offsets), logger: deps.logger, retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs }, metrics: deps.metrics };
+    const batchDeps: HistoryBatchDeps = {
+      persist: deps.persist,
+      commit: (offsets) => c.commitOffsets(offsets),
+      logger: deps.logger,
+      // config.ts keeps the cap below the session timeout; the sliced wait heartbeats regardless.
+      retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs },
+      heartbeatEveryMs: heartbeatInterval,
+      metrics: deps.metrics,
+    };
     await c.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -1,7 +1,13 @@
+interface ErrorLink {
+  name?: string;
+  type?: string;
+  message?: string;
+}
+
 /** kafkajs wraps errors (retries exceeded → connection error); walk the chain by name. */
-const chain = (error: unknown): { name?: string; type?: string; message?: string }[] => {
-  const seen: { name?: string; type?: string; message?: string }[] = [];
-  let current = error as { name?: string; type?: string; cause?: unknown; originalError?: unknown } | undefined;
+const chain = (error: unknown): ErrorLink[] => {
+  const seen: ErrorLink[] = [];
+  let current = error as (ErrorLink & { cause?: unknown; originalError?: unknown }) | undefined;
   while (current && typeof current === 'object' && seen.length < 10) {
     seen.push(current);
     current = (current.originalError ?? current.cause) as typeof current;
@@ -9,22 +15,85 @@ const chain = (error: unknown): { name?: string; type?: string; message?: string
   return seen;
 };
 
-const UNAVAILABLE = new Set([
+/**
+ * kafkajs 2.2.4 client-side errors (src/errors.js) that mean "the broker cannot be reached or
+ * does not know where to put anything right now". KafkaJSLockTimeout is the idempotent
+ * producer's per-broker lock timing out behind a request that hangs on a dead connection.
+ */
+const UNAVAILABLE_NAMES = new Set([
   'KafkaJSConnectionError',
   'KafkaJSConnectionClosedError',
   'KafkaJSRequestTimeoutError',
   'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
   'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
   'KafkaJSLockTimeout',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSSASLAuthenticationError',
 ]);
 
-/** Protocol errors no retry can fix: the record or its topic is wrong. */
-const PERMANENT = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_TOPIC_EXCEPTION', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'TOPIC_AUTHORIZATION_FAILED']);
+/**
+ * Broker protocol errors (kafkajs src/protocol/error.js `type`) that are about the cluster, not the
+ * record: leadership moving, replicas missing, coordinator loading, the broker refusing this client
+ * (authorization, SASL), or the topic missing (a misconfiguration: the producer never creates topics).
+ * Every row of a batch would fail alike, so none of them may pay an attempt for it.
+ */
+const UNAVAILABLE_TYPES = new Set([
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'BROKER_NOT_AVAILABLE',
+  'REPLICA_NOT_AVAILABLE',
+  'NETWORK_EXCEPTION',
+  'REQUEST_TIMED_OUT',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'GROUP_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'KAFKA_STORAGE_ERROR',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'PREFERRED_LEADER_NOT_AVAILABLE',
+  'ELIGIBLE_LEADERS_NOT_AVAILABLE',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'SASL_AUTHENTICATION_FAILED',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'ILLEGAL_SASL_STATE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+]);
 
-/** The broker (or the network to it) is down: every row fails alike, no point isolating rows. */
-export const isBrokerUnavailable = (error: unknown) => chain(error).some((e) => e.name !== undefined && UNAVAILABLE.has(e.name));
+/** Protocol errors about the record itself: no retry can fix it, the row goes DEAD at once. */
+const RECORD_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TOPIC_EXCEPTION', 'INVALID_TIMESTAMP']);
 
-export const isPermanentPublishError = (error: unknown) => chain(error).some((e) => e.type !== undefined && PERMANENT.has(e.type));
+/**
+ * How a failed send is handled:
+ * - `unavailable`: the broker or the path to it failed (transport, availability, authorization,
+ *   missing topic). The relay pauses for the whole broker; rows keep their attempts.
+ * - `record`: the record can never be accepted as it is (too large, invalid, unserialisable): DEAD.
+ * - `unknown`: anything else. Rows are isolated per conversation and the failing one pays an
+ *   attempt with backoff, so one odd record cannot stall the whole relay forever.
+ */
+export type PublishErrorClass = 'unavailable' | 'record' | 'unknown';
+
+export const classifyPublishError = (error: unknown): PublishErrorClass => {
+  const links = chain(error);
+  // Record faults first: kafkajs reports MESSAGE_TOO_LARGE as a protocol error inside a
+  // non-retriable wrapper, and nothing about the broker being down can be hiding behind it.
+  if (links.some((e) => e.type !== undefined && RECORD_TYPES.has(e.type))) return 'record';
+  if (links.some((e) => (e.name !== undefined && UNAVAILABLE_NAMES.has(e.name)) || (e.type !== undefined && UNAVAILABLE_TYPES.has(e.type)))) return 'unavailable';
+  // JSON.stringify failing on a payload (a cycle, a BigInt) is the record's fault, too.
+  if (links.some((e) => e.name === 'TypeError' && /JSON|BigInt|circular/i.test(e.message ?? ''))) return 'record';
+  return 'unknown';
+};
+
+/** The broker (or the network to it) is down or refuses us: every row fails alike, no point isolating rows. */
+export const isBrokerUnavailable = (error: unknown) => classifyPublishError(error) === 'unavailable';
+
+export const isPermanentPublishError = (error: unknown) => classifyPublishError(error) === 'record';
 
 export const describeError = (error: unknown): string => {
   const text = chain(error)

@@ -1,11 +1,11 @@
-import { Partitioners, type Message, type Producer } from 'kafkajs';
+import { Partitioners, type ICustomPartitioner, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import { ENVELOPE_VERSION } from '../../domain/chat-event';
 import type { OutboxMessage } from '../../domain/outbox-message';
-import type { EventPublisher, PublishFailure } from '../../domain/ports/event-publisher';
+import type { EventPublisher, LogPosition, PublishFailure } from '../../domain/ports/event-publisher';
 import { createStatusTracker, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './create-kafka';
-import { describeError, isBrokerUnavailable, isPermanentPublishError } from './kafka-errors';
+import { classifyPublishError, describeError } from './kafka-errors';
 
 /** The versioned envelope (docs/envelope.md) built from the row: key = conversation id. */
 export const toKafkaMessage = (m: OutboxMessage): Message => ({
@@ -39,41 +39,95 @@ const groupBy = <T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 };
 
-const byTopic = (messages: readonly OutboxMessage[]) =>
-  [...groupBy(messages, (m) => m.topic).entries()].map(([topic, list]) => ({ topic, messages: list.map(toKafkaMessage) }));
+/** Which partition the partitioner chose for each message object (the last choice wins on a retry). */
+type PartitionLog = WeakMap<Message, number>;
+
+/** kafkajs's default partitioner, reporting its choice so acknowledged records can be placed in the log. */
+const recordingPartitioner = (chosen: PartitionLog): ICustomPartitioner => () => {
+  const partition = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const choice = partition(args);
+    chosen.set(args.message, choice);
+    return choice;
+  };
+};
+
+interface Outgoing {
+  readonly row: OutboxMessage;
+  readonly message: Message;
+}
+
+/**
+ * Where each record landed: the broker answers one base offset per topic-partition, and the
+ * records of one partition in one request are appended in request order at consecutive offsets
+ * (kafkajs keeps the input order per partition; the idempotent producer never splits or reorders).
+ */
+export const positionsOf = (sent: readonly { topic: string; outgoing: readonly Outgoing[] }[], chosen: PartitionLog, metadata: readonly RecordMetadata[]) => {
+  const base = new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, m.baseOffset ?? m.offset]));
+  const next = new Map<string, number>();
+  const positions = new Map<string, LogPosition | null>();
+  for (const { topic, outgoing } of sent) {
+    for (const { row, message } of outgoing) {
+      const partition = chosen.get(message);
+      const first = partition === undefined ? undefined : base.get(`${topic}:${partition}`);
+      if (partition === undefined || first === undefined || Number(first) < 0) {
+        positions.set(row.id, null);
+        continue;
+      }
+      const key = `${topic}:${partition}`;
+      const index = next.get(key) ?? 0;
+      next.set(key, index + 1);
+      positions.set(row.id, { partition, offset: Number(first) + index });
+    }
+  }
+  return positions;
+};
 
 const ISOLATION_CONCURRENCY = 16;
+const HELD_BACK: PublishFailure = { error: 'held back behind an earlier failure', permanent: false };
 
 export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger }): EventPublisher & Component => {
   const status = createStatusTracker('kafka-producer', deps.logger);
+  const chosen: PartitionLog = new WeakMap();
   let producer: Producer | undefined;
-  const send = async (messages: readonly OutboxMessage[]) => {
+  /** Sends rows (serialising them may throw: a record fault) and answers where each landed. */
+  const send = async (rows: readonly OutboxMessage[]) => {
     if (!producer) throw new Error('producer not started');
-    await producer.sendBatch({ acks: -1, topicMessages: byTopic(messages) });
+    const sent = [...groupBy(rows, (m) => m.topic).entries()].map(([topic, list]) => ({ topic, outgoing: list.map((row) => ({ row, message: toKafkaMessage(row) })) }));
+    const metadata = await producer.sendBatch({ acks: -1, topicMessages: sent.map(({ topic, outgoing }) => ({ topic, messages: outgoing.map((o) => o.message) })) });
+    return positionsOf(sent, chosen, metadata);
   };
-  const failureOf = (error: unknown): PublishFailure => ({ error: describeError(error), permanent: isPermanentPublishError(error) });
+  const failureOf = (error: unknown): PublishFailure => ({ error: describeError(error), permanent: classifyPublishError(error) === 'record' });
 
-  /** One conversation, row by row in order, stopping at the first failure: it alone takes the blame. */
-  const sendConversation = async (rows: readonly OutboxMessage[], failures: Map<string, PublishFailure>) => {
+  /**
+   * One conversation, row by row in order, stopping at the first failure: it alone takes the
+   * blame, unless the broker itself failed, which blames nobody and ends the isolation.
+   */
+  const sendConversation = async (rows: readonly OutboxMessage[], outcome: Isolation) => {
     for (const [index, row] of rows.entries()) {
+      if (outcome.unavailable !== undefined) return;
       try {
-        await send([row]);
+        for (const [id, position] of await send([row])) outcome.acknowledged.set(id, position);
       } catch (error) {
-        failures.set(row.id, failureOf(error));
-        for (const later of rows.slice(index + 1)) failures.set(later.id, { error: 'held back behind an earlier failure', permanent: false });
+        if (classifyPublishError(error) === 'unavailable') {
+          outcome.unavailable = describeError(error);
+          return;
+        }
+        outcome.failures.set(row.id, failureOf(error));
+        for (const later of rows.slice(index + 1)) outcome.failures.set(later.id, HELD_BACK);
         return;
       }
     }
   };
 
-  const isolateFailures = async (messages: readonly OutboxMessage[]) => {
+  const isolateFailures = async (messages: readonly OutboxMessage[]): Promise<Isolation> => {
     const queue = [...groupBy(messages, (m) => m.aggregateId).values()].map((rows) => rows.sort((a, b) => a.aggregateSeq - b.aggregateSeq));
-    const failures = new Map<string, PublishFailure>();
+    const outcome: Isolation = { acknowledged: new Map(), failures: new Map(), unavailable: undefined };
     const workers = Array.from({ length: Math.min(ISOLATION_CONCURRENCY, queue.length) }, async () => {
-      for (let rows = queue.shift(); rows; rows = queue.shift()) await sendConversation(rows, failures);
+      for (let rows = queue.shift(); rows; rows = queue.shift()) await sendConversation(rows, outcome);
     });
     await Promise.all(workers);
-    return failures;
+    return outcome;
   };
 
   return {
@@ -81,9 +135,9 @@ export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger 
     async start() {
       status.set('starting');
       // Idempotent + acks=all: broker-side dedup of producer retries. Retries are bounded on
-      // purpose so an outage surfaces as a failed attempt (recorded, backed off) instead of a
-      // send that never returns; the consumer's event-id dedup covers any resulting copy.
-      producer = deps.kafka.kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 } });
+      // purpose so an outage surfaces as a failed send (the relay pauses as a whole) instead of
+      // a send that never returns; the consumer's event-id dedup covers any resulting copy.
+      producer = deps.kafka.kafka().producer({ createPartitioner: recordingPartitioner(chosen), idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 } });
       await producer.connect();
       status.set('ready');
     },
@@ -95,16 +149,19 @@ export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger 
     ready: async () => status.get() === 'ready',
     async publish(messages) {
       try {
-        await send(messages);
-        return { failures: new Map() };
+        return { acknowledged: await send(messages), failures: new Map() };
       } catch (error) {
-        deps.logger.warn({ err: describeError(error), rows: messages.length }, 'batch publish failed');
-        if (isBrokerUnavailable(error) || messages.length === 1) {
-          const failure = failureOf(error);
-          return { failures: new Map(messages.map((m) => [m.id, failure])) };
-        }
-        return { failures: await isolateFailures(messages) };
+        if (classifyPublishError(error) === 'unavailable') return { acknowledged: new Map(), failures: new Map(), unavailable: describeError(error) };
+        deps.logger.warn({ err: describeError(error), rows: messages.length }, 'batch publish failed; isolating the failing rows');
+        if (messages.length === 1) return { acknowledged: new Map(), failures: new Map([[messages[0]!.id, failureOf(error)]]) };
+        return isolateFailures(messages);
       }
     },
   };
 };
+
+interface Isolation {
+  acknowledged: Map<string, LogPosition | null>;
+  failures: Map<string, PublishFailure>;
+  unavailable: string | undefined;
+}

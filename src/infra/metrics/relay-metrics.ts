@@ -1,5 +1,6 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EventPublisher } from '../../domain/ports/event-publisher';
+import type { PublishingChange } from '../../domain/ports/publishing-status';
 
 /** What the relay reports per claim round; structurally the use case's RelayBatchSummary. */
 export interface RelayRoundSummary {
@@ -7,7 +8,14 @@ export interface RelayRoundSummary {
   readonly published: number;
   readonly retried: number;
   readonly dead: number;
+  readonly unsent: number;
   readonly stale: number;
+}
+
+/** What a sweep re-published; structurally the use case's SweepSummary. */
+export interface SweepCounts {
+  readonly unrecorded: number;
+  readonly lost: number;
 }
 
 export const createRelayMetrics = (registry: Registry) => {
@@ -30,6 +38,15 @@ export const createRelayMetrics = (registry: Registry) => {
     retries: new Counter({ name: 'agent_relay_relay_retries_total', help: 'Outbox rows whose publish failed and were scheduled for another attempt.', registers }),
     dead: new Counter({ name: 'agent_relay_relay_dead_total', help: 'Outbox rows the relay gave up on (DEAD).', registers }),
     stale: new Counter({ name: 'agent_relay_relay_stale_total', help: 'Claimed rows the relay could not record: its lease was taken over, or the consumer had already completed them.', registers }),
+    unsent: new Counter({ name: 'agent_relay_relay_unsent_total', help: 'Claimed rows given back untouched (no attempt counted) because the broker was unavailable.', registers }),
+    blocked: new Gauge({ name: 'agent_relay_relay_publishing_blocked', help: '1 while this relay cannot publish because the broker is unavailable or refuses it, else 0.', registers }),
+    blockedSince: new Gauge({ name: 'agent_relay_relay_publishing_blocked_since_seconds', help: 'Unix time this relay became blocked; 0 while publishing flows.', registers }),
+    republished: new Counter({
+      name: 'agent_relay_relay_republished_total',
+      help: 'PUBLISHED rows the sweeper sent again: reason=lost (log position passed by the group, deleted or truncated), unrecorded (no log position, by age).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
   };
 };
 
@@ -46,8 +63,26 @@ export const measureRelayRound =
     if (summary.retried > 0) metrics.retries.inc(summary.retried);
     if (summary.dead > 0) metrics.dead.inc(summary.dead);
     if (summary.stale > 0) metrics.stale.inc(summary.stale);
+    if (summary.unsent > 0) metrics.unsent.inc(summary.unsent);
     return summary;
   };
+
+/** Counts a sweep's re-publishes by reason. */
+export const measureSweep =
+  <S extends SweepCounts>(metrics: RelayMetrics, sweep: () => Promise<S>) =>
+  async (): Promise<S> => {
+    const summary = await sweep();
+    if (summary.lost > 0) metrics.republished.inc({ reason: 'lost' }, summary.lost);
+    if (summary.unrecorded > 0) metrics.republished.inc({ reason: 'unrecorded' }, summary.unrecorded);
+    return summary;
+  };
+
+/** The publishing gauges follow the relay's state changes. */
+export const publishingGauges = (metrics: RelayMetrics) => (change: PublishingChange) => {
+  const blocked = change.kind !== 'resumed';
+  metrics.blocked.set(blocked ? 1 : 0);
+  metrics.blockedSince.set(change.kind === 'resumed' ? 0 : change.state.since.getTime() / 1000);
+};
 
 /** The publisher as the relay sees it, timed per batch (failed sends too: slow failures matter most). */
 export const measuredPublisher = (metrics: RelayMetrics, publisher: EventPublisher): EventPublisher => ({

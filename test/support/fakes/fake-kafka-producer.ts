@@ -1,9 +1,22 @@
-import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, type Kafka, type Message, type Producer, type ProducerBatch } from 'kafkajs';
+import {
+  KafkaJSConnectionError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+  type Admin,
+  type Kafka,
+  type Message,
+  type PartitionMetadata,
+  type Producer,
+  type ProducerBatch,
+  type ProducerConfig,
+  type RecordMetadata,
+} from 'kafkajs';
 import type { KafkaClient } from '../../../src/infra/kafka/create-kafka';
 
 export interface FakeProducer {
-  /** Messages the "broker" accepted, in order, with their topic. */
-  readonly accepted: { topic: string; message: Message }[];
+  /** Messages the "broker" accepted, in order, with their topic, partition and offset. */
+  readonly accepted: { topic: string; message: Message; partition: number; offset: number }[];
   /** How many sendBatch calls were made, accepted or not. */
   readonly sends: { count: number };
   /** A record (by its `outbox-id` header) the broker always rejects as too large. */
@@ -24,9 +37,18 @@ export const messageTooLarge = () => {
 
 const outboxIdOf = (message: Message) => message.headers?.['outbox-id']?.toString();
 
-/** A KafkaClient whose producer keeps sendBatch all-or-nothing, as one failing request fails the call. */
+export const FAKE_PARTITIONS = 3;
+const partitionMetadata: PartitionMetadata[] = Array.from({ length: FAKE_PARTITIONS }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }));
+
+/**
+ * A KafkaClient whose producer keeps sendBatch all-or-nothing, as one failing request fails the
+ * call. Like kafkajs it asks the configured partitioner for each message's partition and
+ * answers one base offset per topic-partition, the records following it in request order.
+ */
 export const createFakeKafkaProducer = (): FakeProducer => {
-  const accepted: { topic: string; message: Message }[] = [];
+  const accepted: FakeProducer['accepted'] = [];
+  const logEnd = new Map<string, number>();
+  let partitioner: ReturnType<NonNullable<ProducerConfig['createPartitioner']>> = () => 0;
   const sends = { count: 0 };
   const tooLarge = new Set<string>();
   let down = false;
@@ -38,11 +60,24 @@ export const createFakeKafkaProducer = (): FakeProducer => {
       const all = (batch.topicMessages ?? []).flatMap(({ topic, messages }) => messages.map((message) => ({ topic, message })));
       if (down) throw connectionRefused();
       if (all.some(({ message }) => tooLarge.has(outboxIdOf(message) ?? ''))) throw messageTooLarge();
-      accepted.push(...all);
-      return [];
+      const metadata = new Map<string, RecordMetadata>();
+      for (const { topic, message } of all) {
+        const partition = partitioner({ topic, partitionMetadata, message });
+        const key = `${topic}:${partition}`;
+        const offset = logEnd.get(key) ?? 0;
+        logEnd.set(key, offset + 1);
+        if (!metadata.has(key)) metadata.set(key, { topicName: topic, partition, errorCode: 0, baseOffset: String(offset), logAppendTime: '-1', logStartOffset: '0' });
+        accepted.push({ topic, message, partition, offset });
+      }
+      return [...metadata.values()];
     },
   };
-  const kafka = { producer: () => producer as unknown as Producer } as unknown as Kafka;
+  const kafka = {
+    producer: (config: ProducerConfig = {}) => {
+      if (config.createPartitioner) partitioner = config.createPartitioner();
+      return producer as unknown as Producer;
+    },
+  } as unknown as Kafka;
   return {
     accepted,
     sends,
@@ -50,6 +85,9 @@ export const createFakeKafkaProducer = (): FakeProducer => {
     brokerDown(isDown = true) {
       down = isDown;
     },
-    client: { name: 'fake-kafka', start: async () => undefined, stop: async () => undefined, ready: async () => true, kafka: () => kafka },
+    client: { name: 'fake-kafka', start: async () => undefined, stop: async () => undefined, ready: async () => true, kafka: () => kafka, admin: (): Admin => {
+        throw new Error('the fake Kafka client has no admin');
+      },
+    },
   };
 };

@@ -1,4 +1,5 @@
 import { boundError, type OutboxMessage } from '../../../src/domain/outbox-message';
+import { isLost } from '../../../src/domain/lost-records';
 import type { Clock } from '../../../src/domain/ports/clock';
 import type { Claim, OutboxRelayStore } from '../../../src/domain/ports/outbox-relay-store';
 import type { UnitOfWork } from '../../../src/domain/ports/unit-of-work';
@@ -30,6 +31,11 @@ const claimRows = (state: OutboxState, input: Parameters<OutboxRelayStore['claim
   return { token, messages: claimable.map(toMessage) };
 };
 
+const stalePublished = (state: OutboxState, publishedBefore: Date) =>
+  [...state.rows.values()]
+    .filter((r) => r.status === 'PUBLISHED' && r.publishedAt !== null && r.publishedAt < publishedBefore)
+    .sort((a, b) => (a.publishedAt?.getTime() ?? 0) - (b.publishedAt?.getTime() ?? 0));
+
 const createStore = (state: OutboxState): OutboxRelayStore => {
   let tokens = 0;
   return {
@@ -40,10 +46,10 @@ const createStore = (state: OutboxState): OutboxRelayStore => {
     async hasDue(now) {
       return [...state.rows.values()].some((row) => isDue(row, now));
     },
-    async markPublished({ token, ids, now }) {
+    async markPublished({ token, ids, now, positions }) {
       const rows = ownedPending(state, token, ids);
       for (const row of rows) {
-        Object.assign(row, { status: 'PUBLISHED', publishedAt: now });
+        Object.assign(row, { status: 'PUBLISHED', publishedAt: now, position: positions?.get(row.id) ?? null });
         clearClaim(row);
       }
       return rows.length;
@@ -67,15 +73,21 @@ const createStore = (state: OutboxState): OutboxRelayStore => {
       rows.forEach(clearClaim);
       return rows.length;
     },
-    async sweep({ publishedBefore, now, limit }) {
-      const stale = [...state.rows.values()]
-        .filter((r) => r.status === 'PUBLISHED' && r.publishedAt !== null && r.publishedAt < publishedBefore)
-        .sort((a, b) => (a.publishedAt?.getTime() ?? 0) - (b.publishedAt?.getTime() ?? 0))
-        .slice(0, limit);
-      for (const row of stale) Object.assign(row, { status: 'PENDING', nextAttemptAt: now, publishedAt: null });
+    async sweepTopics(publishedBefore) {
+      return [...new Set(stalePublished(state, publishedBefore).filter((r) => r.position !== null).map((r) => r.topic))];
+    },
+    async sweep({ publishedBefore, now, limit, lost }) {
+      const stale = stalePublished(state, publishedBefore);
+      const requeue = (rows: OutboxRow[]) => {
+        const chosen = rows.slice(0, limit);
+        for (const row of chosen) Object.assign(row, { status: 'PENDING', nextAttemptAt: now, publishedAt: null, position: null });
+        return chosen.length;
+      };
+      const unrecorded = requeue(stale.filter((r) => r.position === null));
+      const lostRows = requeue(stale.filter((r) => r.position !== null && lost !== undefined && isLost(lost, { topic: r.topic, ...r.position })));
       const expired = [...state.rows.values()].filter((r) => r.status === 'PENDING' && r.claimExpiresAt !== null && r.claimExpiresAt < now).slice(0, limit);
       expired.forEach(clearClaim);
-      return { requeued: stale.length, released: expired.length };
+      return { unrecorded, lost: lostRows, released: expired.length };
     },
     async deleteConsumed({ consumedBefore, limit }) {
       const old = [...state.rows.values()]
@@ -88,7 +100,7 @@ const createStore = (state: OutboxState): OutboxRelayStore => {
   };
 };
 
-export type SeedRow = Partial<Omit<OutboxMessage, 'id'>> & Partial<Pick<OutboxRow, 'claimToken' | 'claimExpiresAt' | 'publishedAt' | 'consumedAt'>>;
+export type SeedRow = Partial<Omit<OutboxMessage, 'id'>> & Partial<Pick<OutboxRow, 'claimToken' | 'claimExpiresAt' | 'publishedAt' | 'consumedAt' | 'position'>>;
 
 export interface InMemoryOutbox {
   readonly store: OutboxRelayStore;
@@ -112,9 +124,9 @@ export const createInMemoryOutbox = (options: { clock?: Clock } = {}): InMemoryO
     uow: createInMemoryUnitOfWork(state),
     seed(overrides = {}) {
       const at = now();
-      const { claimToken = null, claimExpiresAt = null, publishedAt = null, consumedAt = null, ...message } = overrides;
+      const { claimToken = null, claimExpiresAt = null, publishedAt = null, consumedAt = null, position = null, ...message } = overrides;
       const base = anOutboxMessage({ nextAttemptAt: at, createdAt: at, ...message, id: String(state.nextRowId++) });
-      const row: OutboxRow = { ...base, claimOwner: claimToken ? 'seed' : null, claimToken, claimExpiresAt, publishedAt, consumedAt, deadAt: null };
+      const row: OutboxRow = { ...base, claimOwner: claimToken ? 'seed' : null, claimToken, claimExpiresAt, publishedAt, consumedAt, deadAt: null, position };
       state.rows.set(row.id, row);
       return toMessage(row);
     },

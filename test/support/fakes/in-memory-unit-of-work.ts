@@ -52,6 +52,7 @@ const commit = (state: OutboxState, pending: Pending) => {
       lastError: null,
       claimOwner: null,
       claimToken: null,
+      position: null,
       claimExpiresAt: null,
       publishedAt: null,
       consumedAt: null,

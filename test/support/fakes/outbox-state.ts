@@ -1,5 +1,6 @@
 import type { ChatTurn } from '../../../src/domain/chat/chat-types';
 import type { OutboxMessage } from '../../../src/domain/outbox-message';
+import type { LogPosition } from '../../../src/domain/ports/event-publisher';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -11,6 +12,8 @@ export interface OutboxRow extends Mutable<OutboxMessage> {
   publishedAt: Date | null;
   consumedAt: Date | null;
   deadAt: Date | null;
+  /** kafka_partition / kafka_offset: where the row was last published. */
+  position: LogPosition | null;
 }
 
 export interface ConversationRow {
@@ -40,7 +43,7 @@ export const clearClaim = (row: OutboxRow) => {
 };
 
 export const toMessage = (row: OutboxRow): OutboxMessage => {
-  const { claimOwner: _o, claimToken: _t, claimExpiresAt: _e, publishedAt: _p, consumedAt: _c, deadAt: _d, ...message } = row;
+  const { claimOwner: _o, claimToken: _t, claimExpiresAt: _e, publishedAt: _p, consumedAt: _c, deadAt: _d, position: _l, ...message } = row;
   return { ...message, payload: { ...message.payload }, headers: { ...message.headers } };
 };
 

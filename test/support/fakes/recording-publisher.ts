@@ -1,5 +1,5 @@
 import type { OutboxMessage } from '../../../src/domain/outbox-message';
-import type { EventPublisher, PublishFailure } from '../../../src/domain/ports/event-publisher';
+import type { EventPublisher, LogPosition, PublishFailure } from '../../../src/domain/ports/event-publisher';
 
 interface Script {
   readonly failure: PublishFailure;
@@ -13,7 +13,7 @@ export interface RecordingPublisher extends EventPublisher {
   readonly acknowledged: readonly OutboxMessage[];
   /** Fails the row carrying `eventId` for the next `times` publishes (default: always). */
   fail(eventId: string, options?: { error?: string; permanent?: boolean; times?: number }): void;
-  /** While down, every row of every call fails alike (not permanent). */
+  /** While down, every call reports the broker unavailable and blames no row. */
   brokerDown(down?: boolean): void;
   /** Runs before each publish call settles, e.g. to let time pass mid-publish. */
   onPublish(hook: (messages: readonly OutboxMessage[]) => void | Promise<void>): void;
@@ -56,10 +56,8 @@ export const createRecordingPublisher = (): RecordingPublisher => {
       calls.push([...messages]);
       for (const hook of hooks) await hook(messages);
       const failures = new Map<string, PublishFailure>();
-      if (down) {
-        for (const m of messages) failures.set(m.id, { error: BROKER_DOWN_ERROR, permanent: false });
-        return { failures };
-      }
+      const acknowledgedNow = new Map<string, LogPosition | null>();
+      if (down) return { acknowledged: acknowledgedNow, failures, unavailable: BROKER_DOWN_ERROR };
       const failedAggregates = new Set<string>();
       for (const message of messages) {
         if (failedAggregates.has(message.aggregateId)) {
@@ -71,10 +69,12 @@ export const createRecordingPublisher = (): RecordingPublisher => {
           failures.set(message.id, failure);
           failedAggregates.add(message.aggregateId);
         } else {
+          // One partition, offsets in acknowledgement order: enough for the relay's bookkeeping.
+          acknowledgedNow.set(message.id, { partition: 0, offset: acknowledged.length });
           acknowledged.push(message);
         }
       }
-      return { failures };
+      return { acknowledged: acknowledgedNow, failures };
     },
   };
 };

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { createPublishingGate } from '../../../src/application/publishing-gate';
 import { createRelayBatch, type RelayBatchDeps } from '../../../src/application/relay-batch.use-case';
+import type { PublishingChange } from '../../../src/domain/ports/publishing-status';
 import type { OutboxMessage } from '../../../src/domain/outbox-message';
 import type { RetryPolicy } from '../../../src/domain/retry-policy';
 import { createFakeClock } from './fake-clock';
@@ -8,13 +10,17 @@ import { createRecordingPublisher } from './recording-publisher';
 
 export const RELAY_POLICY: RetryPolicy = { baseMs: 1_000, capMs: 8_000 };
 export const LEASE_MS = 30_000;
+/** Probes while the broker is down back off 1 s, 2 s, 4 s (with jitter in the upper half), then stay at 4 s. */
+export const PROBE_POLICY: RetryPolicy = { baseMs: 1_000, capMs: 4_000 };
 
 /** A relay over in-memory fakes; `relay()` runs one round. */
 export const createRelayHarness = (overrides: Partial<Pick<RelayBatchDeps, 'batchSize' | 'leaseMs' | 'owner'>> = {}) => {
   const clock = createFakeClock();
   const outbox = createInMemoryOutbox({ clock });
   const publisher = createRecordingPublisher();
-  const relay = createRelayBatch({ store: outbox.store, publisher, clock, policy: RELAY_POLICY, owner: 'relay-1', batchSize: 10, leaseMs: LEASE_MS, ...overrides });
+  const changes: PublishingChange[] = [];
+  const gate = createPublishingGate({ clock, policy: PROBE_POLICY, observe: (change) => changes.push(change), random: () => 1 });
+  const relay = createRelayBatch({ store: outbox.store, publisher, clock, policy: RELAY_POLICY, gate, owner: 'relay-1', batchSize: 10, leaseMs: LEASE_MS, ...overrides });
   /** Seeds rows 1..n of a new conversation, due now. */
   const seedConversation = (n: number, overrides: SeedRow = {}): OutboxMessage[] => {
     const aggregateId = randomUUID();
@@ -22,7 +28,7 @@ export const createRelayHarness = (overrides: Partial<Pick<RelayBatchDeps, 'batc
   };
   const statusOf = (message: OutboxMessage) => outbox.row(message.id).status;
   const acknowledgedEventIds = () => publisher.acknowledged.map((m) => m.eventId);
-  return { clock, outbox, publisher, relay, seedConversation, statusOf, acknowledgedEventIds };
+  return { clock, outbox, publisher, gate, changes, relay, seedConversation, statusOf, acknowledgedEventIds };
 };
 
-export const NOTHING_DONE = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, stale: 0 };
+export const NOTHING_DONE = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, unsent: 0, stale: 0 };

@@ -30,6 +30,9 @@ export class OutboxMessageEntity {
   discardedBy!: string | null;
   discardedAt!: Date | null;
   discardReason!: string | null;
+  /** Where the broker put the row when it was last published (null before, or when it did not say). */
+  kafkaPartition!: number | null;
+  kafkaOffset!: string | null;
 }
 
 export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
@@ -76,5 +79,7 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
     discardedBy: { type: 'string', length: 64, nullable: true },
     discardedAt: { type: 'datetime', length: 3, nullable: true },
     discardReason: { type: 'string', length: 500, nullable: true },
+    kafkaPartition: { type: 'integer', unsigned: true, nullable: true },
+    kafkaOffset: { type: 'bigint', unsigned: true, nullable: true },
   },
 });

@@ -67,6 +67,9 @@ const claimInTransaction = async (em: EntityManager, input: Parameters<OutboxRel
   return { token, messages: claimable };
 };
 
+/** One partition's lost range (domain/lost-records.ts): passed by the group, deleted, or truncated. */
+const LOST_RANGE_SQL = '(topic = ? AND kafka_partition = ? AND (kafka_offset < ? OR kafka_offset >= ?))';
+
 const failureUpdate = (kind: 'retry' | 'dead', failures: readonly RowFailure[], token: string, now: Date) => {
   const ids = failures.map((f) => f.id);
   const attempts = caseById(failures.map((f) => ({ id: f.id, value: f.decision.attempts })));
@@ -96,12 +99,16 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
     return rows.length > 0;
   },
 
-  markPublished({ token, ids, now }) {
+  markPublished({ token, ids, now, positions }) {
     const g = guard('PUBLISH_ACK');
+    const at = (column: 'partition' | 'offset') => caseById(ids.map((id) => ({ id, value: positions?.get(id)?.[column] ?? null })));
+    const partition = at('partition');
+    const offset = at('offset');
     return runStatement(
       database,
-      `UPDATE outbox_messages SET ${g.set}, published_at = ?, ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND ${g.where} AND claim_token = ?`,
-      [now, ...ids, token],
+      `UPDATE outbox_messages SET ${g.set}, published_at = ?, kafka_partition = ${partition.sql}, kafka_offset = ${offset.sql}, ${CLEAR_CLAIM}
+       WHERE id IN (${placeholders(ids)}) AND ${g.where} AND claim_token = ?`,
+      [now, ...partition.params, ...offset.params, ...ids, token],
     );
   },
 
@@ -120,19 +127,31 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
     return runStatement(database, `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND status = 'PENDING' AND claim_token = ?`, [...ids, token]);
   },
 
-  async sweep({ publishedBefore, now, limit }) {
+  async sweepTopics(publishedBefore) {
+    const rows = await database
+      .fork()
+      .execute<{ topic: string }[]>(`SELECT DISTINCT topic FROM outbox_messages WHERE status = 'PUBLISHED' AND published_at < ? AND kafka_offset IS NOT NULL`, [publishedBefore]);
+    return rows.map((r) => r.topic);
+  },
+
+  async sweep({ publishedBefore, now, limit, lost }) {
     const g = guard('SWEEP');
-    const requeued = await runStatement(
-      database,
-      `UPDATE outbox_messages SET ${g.set}, next_attempt_at = ?, published_at = NULL WHERE ${g.where} AND published_at < ? ORDER BY published_at LIMIT ?`,
-      [now, publishedBefore, limit],
-    );
+    const requeue = (condition: string, params: unknown[]) =>
+      runStatement(
+        database,
+        `UPDATE outbox_messages SET ${g.set}, next_attempt_at = ?, published_at = NULL, kafka_partition = NULL, kafka_offset = NULL
+         WHERE ${g.where} AND published_at < ? AND ${condition} ORDER BY published_at LIMIT ?`,
+        [now, publishedBefore, ...params, limit],
+      );
+    const unrecorded = await requeue('kafka_offset IS NULL', []);
+    const ranges = lost ?? [];
+    const lostRows = ranges.length === 0 ? 0 : await requeue(`(${ranges.map(() => LOST_RANGE_SQL).join(' OR ')})`, ranges.flatMap((r) => [r.topic, r.partition, r.below, r.atOrAbove]));
     const released = await runStatement(
       database,
       `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE status = 'PENDING' AND claim_expires_at IS NOT NULL AND claim_expires_at < ? LIMIT ?`,
       [now, limit],
     );
-    return { requeued, released };
+    return { unrecorded, lost: lostRows, released };
   },
 
   deleteConsumed({ consumedBefore, limit }) {
