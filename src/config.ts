@@ -6,8 +6,10 @@ import { z } from 'zod';
  * documented default instead of failing on a blank value.
  */
 
-const APP_ROLES = ['api', 'relay', 'consumer'] as const;
+/** `generator` runs only reply generation (the `api` role generates too); the default runs everything. */
+const APP_ROLES = ['api', 'relay', 'consumer', 'generator'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
+const DEFAULT_ROLES = 'api,relay,consumer';
 
 const DEV_JWT_SECRET = 'agent-relay-development-secret-change-me-0123456789';
 
@@ -37,7 +39,7 @@ const rolesList = z.preprocess(
   unset,
   z
     .string()
-    .default(APP_ROLES.join(','))
+    .default(DEFAULT_ROLES)
     .transform((value) => value.split(',').map((role) => role.trim()).filter(Boolean))
     .pipe(z.array(z.enum(APP_ROLES, { error: (issue) => `unknown role "${String(issue.input)}" (roles are ${APP_ROLES.join(', ')})` })).min(1, 'at least one role')),
 );
@@ -94,7 +96,12 @@ const envSchema = z.object({
   HISTORY_CACHE_TTL_SECONDS: int(86_400, 1),
   REPLY_STREAM_MAX_LEN: int(10_000, 10),
   REPLY_STREAM_TTL_SECONDS: int(3_600, 10),
-  REPLY_LEASE_MS: int(30_000, 300),
+  GENERATE_CONCURRENCY: int(50, 1, 1000),
+  GENERATE_LOCK_MS: int(10_000, 500),
+  GENERATE_STALLED_INTERVAL_MS: int(5_000, 100),
+  GENERATE_MAX_STALLS: int(2, 0, 100),
+  GENERATE_RECOVER_AFTER_MS: int(30_000, 100),
+  GENERATE_RECOVER_INTERVAL_MS: int(10_000, 100),
   JWT_SECRET: z.preprocess(unset, z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_ISSUER: str('agent-relay'),
   JWT_AUDIENCE: str('agent-relay'),
@@ -173,7 +180,14 @@ const shape = (env: Env) => {
       historyCacheTtlSeconds: env.HISTORY_CACHE_TTL_SECONDS,
       replyStreamMaxLen: env.REPLY_STREAM_MAX_LEN,
       replyStreamTtlSeconds: env.REPLY_STREAM_TTL_SECONDS,
-      replyLeaseMs: env.REPLY_LEASE_MS,
+    },
+    generate: {
+      concurrency: env.GENERATE_CONCURRENCY,
+      lockMs: env.GENERATE_LOCK_MS,
+      stalledIntervalMs: env.GENERATE_STALLED_INTERVAL_MS,
+      maxStalls: env.GENERATE_MAX_STALLS,
+      recoverAfterMs: env.GENERATE_RECOVER_AFTER_MS,
+      recoverIntervalMs: env.GENERATE_RECOVER_INTERVAL_MS,
     },
     auth: {
       jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,

@@ -1,10 +1,11 @@
-import type { ModelChoice, PromptMessage } from '../domain/chat/chat-types';
+import { isTerminal, streamedDraft, type ModelChoice, type PromptMessage, type ReplyEvent } from '../domain/chat/chat-types';
 import { ModelError } from '../domain/chat/model-error';
-import type { ChatModel, ConversationReader, ConversationScope, HistoryCache, ReplyStream, TokenCounter } from '../domain/chat/ports';
+import type { ChatModel, CommittedMessage, ConversationReader, ConversationScope, HistoryCache, ReplyRef, ReplyStream, TokenCounter } from '../domain/chat/ports';
 import type { Logger } from '../domain/ports/logger';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
 import { createReplyDeltaWriter } from './reply-delta-writer';
 
+/** One reply, ready to generate: who asked, which model, and the prompt built for it. */
 export interface ReplyJob {
   readonly scope: ConversationScope;
   readonly replyId: string;
@@ -19,7 +20,7 @@ export interface GenerateReplyDeps {
   model: ChatModel;
   replies: ReplyStream;
   append: AppendChatMessages;
-  /** Before a retry: did the failed attempt commit after all? */
+  /** Was the reply already stored (an earlier worker, an earlier writer attempt)? */
   conversations: Pick<ConversationReader, 'committedMessage'>;
   cache: HistoryCache;
   /** Counts the reply once, here, so no later send has to count it again. */
@@ -28,6 +29,20 @@ export interface GenerateReplyDeps {
   /** Writer retries before the reply is reported failed (database briefly down). */
   persistAttempts?: number;
 }
+
+/**
+ * Abort reason meaning another worker owns the reply now (this one lost its job's lock): stop
+ * without storing or ending anything, the new owner generates the reply again.
+ */
+export const REPLY_LOST = 'reply-lost';
+
+/** What one run did with its reply. */
+export type ReplyOutcome = 'completed' | 'failed' | 'already-stored' | 'lost';
+
+/** The end of a reply that kept losing its worker (BullMQ gave the job up after GENERATE_MAX_STALLS). */
+export const INTERRUPTED_REPLY = { code: 'INTERRUPTED', message: 'the processes generating this reply kept stopping before it finished; the text so far is stored as partial' } as const;
+
+const RESTARTED_REASON = 'the process generating this reply stopped; it is generated again from the start';
 
 interface Draft {
   content: string;
@@ -47,10 +62,28 @@ const retry = async <T>(attempts: number, work: (attempt: number) => Promise<T>)
   }
 };
 
+const refOf = (job: ReplyJob): ReplyRef => ({ ...job.scope, replyId: job.replyId });
+
+/** The terminal event a stored message calls for: COMPLETED for a whole reply, FAILED for a partial one. */
+const endOf = (stored: CommittedMessage): ReplyEvent => {
+  const { payload } = stored;
+  if (payload.partial) return { kind: 'FAILED', code: INTERRUPTED_REPLY.code, message: 'the reply stopped before it finished; the text so far is stored as partial', partialMessageId: stored.messageId };
+  return {
+    kind: 'COMPLETED',
+    message: { id: stored.messageId, seq: stored.seq, content: payload.content, reasoning: payload.reasoning, model: payload.model ?? '', promptTokens: payload.promptTokens, completionTokens: payload.completionTokens, createdAt: stored.createdAt.toISOString() },
+  };
+};
+
 /**
- * Streams one reply into the reply stream and persists it through the outbox, whether or not
- * anyone is listening. A model failure becomes a FAILED event with its code; text produced
- * before it is stored as a partial message, never dropped.
+ * Generates one reply into its reply stream and stores it through the outbox as the assistant
+ * message whose id is the reply id, whether or not anyone is listening. Every run ends with
+ * exactly one stored message for the reply and one terminal event on its stream:
+ * - a reply already stored (a worker died after storing it) is not generated again; its stream
+ *   only gets its terminal event if it lacks one;
+ * - a reply that already streamed events (its worker died mid-reply) gets a RESTARTED event,
+ *   so clients discard the partial text, and is generated again from the start;
+ * - a model failure stores what was produced (partial: true, even if empty) and ends FAILED
+ *   with the model's code.
  */
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const persist = async (job: ReplyJob, draft: Draft, partial: boolean): Promise<AppendedMessage> => {
@@ -66,13 +99,15 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       if (!first) throw new Error('writer returned no message');
       return first;
     });
-    await deps.cache.push(job.scope, { seq: appended.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window);
+    // The message is stored: a cache that missed it costs the model context, not the reply.
+    await deps.cache
+      .push(job.scope, { seq: appended.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window)
+      .catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached'));
     return appended;
   };
 
   const stream = async (job: ReplyJob, draft: Draft, signal?: AbortSignal) => {
-    const target = { ...job.scope, replyId: job.replyId };
-    const deltas = createReplyDeltaWriter((delta) => deps.replies.append(target, delta));
+    const deltas = createReplyDeltaWriter((delta) => deps.replies.append(refOf(job), delta));
     try {
       for await (const event of deps.model.stream({ choice: job.choice, messages: job.prompt, thinking: job.thinking, signal })) {
         if (event.type === 'token') {
@@ -94,24 +129,78 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     await deltas.drain();
   };
 
-  return async (job: ReplyJob, signal?: AbortSignal): Promise<void> => {
-    const target = { ...job.scope, replyId: job.replyId };
+  /**
+   * Looks at what an earlier run left: 'stored' when the reply is stored (its stream now ended),
+   * 'fresh' or 'restart' when it must be generated.
+   */
+  const resume = async (job: ReplyJob): Promise<'stored' | 'fresh' | 'restart'> => {
+    const ref = refOf(job);
+    const stored = await deps.conversations.committedMessage(job.scope.conversationId, job.replyId);
+    const events = await deps.replies.events(ref);
+    const last = events.at(-1);
+    if (stored) {
+      if (!last || !isTerminal(last)) await deps.replies.append(ref, endOf(stored));
+      return 'stored';
+    }
+    if (last && isTerminal(last)) {
+      // Ended by a give-up that could not store anything: store what it streamed now.
+      await persist(job, { ...streamedDraft(events), promptTokens: null, completionTokens: null }, true);
+      return 'stored';
+    }
+    return events.length > 0 ? 'restart' : 'fresh';
+  };
+
+  const generate = async (job: ReplyJob, signal?: AbortSignal): Promise<ReplyOutcome> => {
+    const ref = refOf(job);
+    const found = await resume(job);
+    if (found === 'stored') return 'already-stored';
+    if (found === 'restart') {
+      deps.logger.warn({ replyId: job.replyId, conversationId: job.scope.conversationId }, 'reply taken over from a worker that stopped: generating it again');
+      await deps.replies.append(ref, { kind: 'RESTARTED', reason: RESTARTED_REASON });
+    }
     const draft: Draft = { content: '', reasoning: '', promptTokens: null, completionTokens: null };
     try {
       await stream(job, draft, signal);
     } catch (error) {
+      if (signal?.reason === REPLY_LOST) return 'lost';
       const code = error instanceof ModelError ? error.code : signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL';
       deps.logger.warn({ err: error, replyId: job.replyId, code }, 'reply generation failed');
-      const partial = draft.content ? await persist(job, draft, true) : undefined;
-      await deps.replies.append(target, { kind: 'FAILED', code, message: error instanceof ModelError ? error.message : 'reply generation failed', partialMessageId: partial ? job.replyId : null });
-      return;
+      await persist(job, draft, true);
+      await deps.replies.append(ref, { kind: 'FAILED', code, message: error instanceof ModelError ? error.message : 'reply generation failed', partialMessageId: job.replyId });
+      return 'failed';
     }
+    if (signal?.reason === REPLY_LOST) return 'lost';
     const saved = await persist(job, draft, false);
-    await deps.replies.append(target, {
+    await deps.replies.append(ref, {
       kind: 'COMPLETED',
       message: { id: job.replyId, seq: saved.seq, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, createdAt: saved.createdAt.toISOString() },
     });
+    return 'completed';
   };
+
+  /**
+   * Ends a reply whose job failed for good (it stalled too often, or storing kept failing):
+   * stores what its stream holds as a partial message if nothing is stored yet, then ends the
+   * stream with `failure` (a no-op when it already ended), so every subscriber sees an end.
+   */
+  const giveUp = async (job: ReplyJob, failure: { code: string; message: string }): Promise<void> => {
+    const ref = refOf(job);
+    let partialMessageId: string | null = null;
+    try {
+      const stored = await deps.conversations.committedMessage(job.scope.conversationId, job.replyId);
+      if (stored) {
+        await deps.replies.append(ref, endOf(stored));
+        return;
+      }
+      await persist(job, { ...streamedDraft(await deps.replies.events(ref)), promptTokens: null, completionTokens: null }, true);
+      partialMessageId = job.replyId;
+    } catch (error) {
+      deps.logger.error({ err: error, replyId: job.replyId }, 'reply given up and its partial text could not be stored');
+    }
+    await deps.replies.append(ref, { kind: 'FAILED', ...failure, partialMessageId });
+  };
+
+  return { generate, giveUp };
 };
 
 export type GenerateReply = ReturnType<typeof createGenerateReply>;

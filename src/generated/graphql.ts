@@ -277,12 +277,24 @@ export type ReplyCompleted = ChatStreamEvent & {
 
 export type ReplyFailed = ChatStreamEvent & {
   __typename?: 'ReplyFailed';
-  /** MODEL_TIMEOUT, MODEL_REJECTED, MODEL_UNAVAILABLE, MODEL_STREAM_CUT, INTERNAL, or INTERRUPTED (the process generating the reply stopped without finishing it). */
+  /** MODEL_TIMEOUT, MODEL_REJECTED, MODEL_UNAVAILABLE, MODEL_STREAM_CUT, INTERNAL, or INTERRUPTED (the processes generating the reply kept stopping without finishing it, GENERATE_MAX_STALLS times). */
   code: Scalars['String']['output'];
   cursor: Scalars['String']['output'];
-  /** Set when the text produced before the failure was stored as a partial message. */
+  /** The id of the partial message stored for this reply (the text produced before the failure, possibly empty); null only when even that could not be stored. */
   partialMessageId?: Maybe<Scalars['ID']['output']>;
   /** What went wrong, for people; match on code. */
+  reason: Scalars['String']['output'];
+  replyId: Scalars['ID']['output'];
+};
+
+/**
+ * The process generating the reply stopped (it was killed or lost its job) and another process
+ * generates the reply again from the start: discard the text and reasoning received so far.
+ */
+export type ReplyRestarted = ChatStreamEvent & {
+  __typename?: 'ReplyRestarted';
+  cursor: Scalars['String']['output'];
+  /** Why the reply starts over, for people. */
   reason: Scalars['String']['output'];
   replyId: Scalars['ID']['output'];
 };
@@ -459,6 +471,7 @@ export type ResolversTypes = ResolversObject<{
   ReplayResult: ResolverTypeWrapper<ReplayResult>;
   ReplyCompleted: ResolverTypeWrapper<CursoredReplyEvent>;
   ReplyFailed: ResolverTypeWrapper<CursoredReplyEvent>;
+  ReplyRestarted: ResolverTypeWrapper<CursoredReplyEvent>;
   Role: Role;
   SendMessageInput: SendMessageInput;
   SendMessagePayload: ResolverTypeWrapper<SendMessageResult>;
@@ -497,6 +510,7 @@ export type ResolversParentTypes = ResolversObject<{
   ReplayResult: ReplayResult;
   ReplyCompleted: CursoredReplyEvent;
   ReplyFailed: CursoredReplyEvent;
+  ReplyRestarted: CursoredReplyEvent;
   SendMessageInput: SendMessageInput;
   SendMessagePayload: SendMessageResult;
   SentMessage: SentMessage;
@@ -531,7 +545,7 @@ export type ChatMessageEdgeResolvers<ContextType = GraphQLContext, ParentType ex
 }>;
 
 export type ChatStreamEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ChatStreamEvent'] = ResolversParentTypes['ChatStreamEvent']> = ResolversObject<{
-  __resolveType: TypeResolveFn<'ReasoningDelta' | 'ReplyCompleted' | 'ReplyFailed' | 'TokenDelta', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'ReasoningDelta' | 'ReplyCompleted' | 'ReplyFailed' | 'ReplyRestarted' | 'TokenDelta', ParentType, ContextType>;
 }>;
 
 export type ConversationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Conversation'] = ResolversParentTypes['Conversation']> = ResolversObject<{
@@ -656,6 +670,13 @@ export type ReplyFailedResolvers<ContextType = GraphQLContext, ParentType extend
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type ReplyRestartedResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ReplyRestarted'] = ResolversParentTypes['ReplyRestarted']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  replyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type SendMessagePayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SendMessagePayload'] = ResolversParentTypes['SendMessagePayload']> = ResolversObject<{
   conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
   replyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -711,6 +732,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   ReplayResult?: ReplayResultResolvers<ContextType>;
   ReplyCompleted?: ReplyCompletedResolvers<ContextType>;
   ReplyFailed?: ReplyFailedResolvers<ContextType>;
+  ReplyRestarted?: ReplyRestartedResolvers<ContextType>;
   SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;
   SentMessage?: SentMessageResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

@@ -20,3 +20,7 @@ export const WAKE_DEDUPLICATION_ID = 'outbox-relay-wake';
 
 /** Bounded job retention: Redis holds a window of history, not all of it. */
 export const JOB_RETENTION = { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } as const;
+
+/** Reply generation: one job per acknowledged send, its id the reply id (so enqueueing twice adds one job). */
+export const GENERATE_QUEUE = 'generate';
+export const GENERATE_JOB = 'reply';

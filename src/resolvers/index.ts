@@ -8,7 +8,7 @@ import { conversationResolver } from './query/conversation.resolver';
 import { conversationsResolver } from './query/conversations.resolver';
 import { me } from './query/me.resolver';
 import { chatStreamResolver } from './subscription/chat-stream.resolver';
-import { ChatStreamEvent, ReasoningDelta, ReplyCompleted, ReplyFailed, TokenDelta } from './types/chat-stream-event.resolver';
+import { ChatStreamEvent, ReasoningDelta, ReplyCompleted, ReplyFailed, ReplyRestarted, TokenDelta } from './types/chat-stream-event.resolver';
 import { ChatMessage, conversationResolvers } from './types/conversation.resolver';
 import { sendMessagePayloadResolvers } from './types/send-message-payload.resolver';
 import { Viewer } from './viewer.resolver';
@@ -66,6 +66,7 @@ export const createResolvers = (deps: ResolverDeps): Resolvers => ({
   ReasoningDelta,
   ReplyCompleted,
   ReplyFailed,
+  ReplyRestarted,
   OutboxMessage,
   OutboxStats,
 });

@@ -1,58 +1,58 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createBuildReplyPrompt } from '../application/build-reply-prompt';
 import type { AppendChatMessages } from '../application/append-chat-messages.use-case';
-import { createGenerateReply } from '../application/generate-reply.use-case';
-import { createReplyRunner } from '../application/reply-runner';
 import { createSendMessage } from '../application/send-message.use-case';
 import { createStreamChat } from '../application/stream-chat.use-case';
 import type { AppConfig } from '../config';
 import type { Database } from '../infra/db/create-database';
 import { createMikroChatTurns } from '../infra/db/repositories/mikro-chat-turns.queries';
-import { createMikroConversationQueries } from '../infra/db/repositories/mikro-conversation.queries';
 import type { ChatMetrics } from '../infra/metrics/chat-metrics';
-import { createChatModel } from '../infra/llm/create-chat-model';
-import { createTiktokenCounter } from '../infra/llm/tiktoken-counter';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
 import type { RedisClients } from '../infra/redis/create-redis';
-import { createRedisHistoryCache } from '../infra/redis/redis-history-cache';
 import { createRedisRateLimiter } from '../infra/redis/redis-rate-limiter';
-import { createRedisReplyLeases } from '../infra/redis/redis-reply-leases';
-import { createRedisReplyStream } from '../infra/redis/redis-reply-stream';
 import type { RelayWaker } from '../domain/ports/relay-waker';
 import type { ResolverDeps } from '../resolvers';
+import type { ReplyJob } from '../application/generate-reply.use-case';
+import type { ChatAdapters } from './generate.wiring';
 import { opsUseCases } from './ops.wiring';
 
-/** The chat side of the api role: use cases for the resolvers and the components they need running. */
-export const chatWiring = (config: AppConfig, deps: { database: Database; redis: RedisClients; append: AppendChatMessages; waker: RelayWaker; logger: Logger; metrics: ChatMetrics }) => {
-  const { chat, llm } = config;
-  const queries = createMikroConversationQueries(deps.database);
-  const prefix = config.redis.prefix;
-  const cache = createRedisHistoryCache({ client: deps.redis.client(), prefix, ttlSeconds: chat.historyCacheTtlSeconds });
-  const replies = createRedisReplyStream({ client: deps.redis.client(), prefix, maxLen: chat.replyStreamMaxLen, ttlSeconds: chat.replyStreamTtlSeconds, logger: deps.logger });
-  const model = createChatModel(llm);
-  if (!llm.baseUrl) deps.logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
-  // One encoder for the process: its tables are large and live outside the JS heap.
-  const counter = createTiktokenCounter();
-  const generate = createGenerateReply({ model, replies, append: deps.append, conversations: queries, cache, counter, logger: deps.logger });
-  const leases = createRedisReplyLeases({ client: deps.redis.client(), prefix });
-  const runner = createReplyRunner({ generate, replies, leases, leaseMs: chat.replyLeaseMs, logger: deps.logger, drainMs: Math.floor(config.shutdownTimeoutMs / 2) });
+/**
+ * A generate job's reply, rebuilt from the database: the turn the send recorded (by reply id)
+ * and the prompt built for it. Any process with the api or generator role can load it, so a
+ * job taken over after its worker died finds what it needs; null once the turn is gone.
+ */
+export const replyJobLoader = (config: AppConfig, deps: { database: Database; adapters: ChatAdapters; logger: Logger; metrics: ChatMetrics }) => {
   const turns = createMikroChatTurns(deps.database);
-  const buildPrompt = createBuildReplyPrompt({ conversations: queries, cache, counter, logger: deps.logger, chat, models: llm.models, onCacheRepaired: () => deps.metrics.historyCacheRepairs.inc() });
+  const { queries, cache, counter } = deps.adapters;
+  const buildPrompt = createBuildReplyPrompt({ conversations: queries, cache, counter, logger: deps.logger, chat: config.chat, models: config.llm.models, onCacheRepaired: () => deps.metrics.historyCacheRepairs.inc() });
+  return async (replyId: string): Promise<ReplyJob | null> => {
+    const turn = await turns.get(replyId);
+    if (!turn) return null;
+    const { prompt, window } = await buildPrompt(turn);
+    return { scope: { userId: turn.userId, conversationId: turn.conversationId }, replyId, choice: turn.model, thinking: turn.thinking, prompt, window, ...(turn.traceparent ? { traceparent: turn.traceparent } : {}) };
+  };
+};
+
+/** The chat side of the api role: use cases for the resolvers and the components they need running. */
+export const chatWiring = (
+  config: AppConfig,
+  deps: { database: Database; redis: RedisClients; append: AppendChatMessages; waker: RelayWaker; logger: Logger; adapters: ChatAdapters; metrics: ChatMetrics },
+) => {
+  const { chat, llm } = config;
+  const prefix = config.redis.prefix;
+  const { queries, cache, replies, counter } = deps.adapters;
   const sendMessage = createSendMessage({
     rateLimiter: createRedisRateLimiter({ client: deps.redis.client(), prefix, name: 'send', limit: chat.sendsPerMinute, windowMs: 60_000 }),
     conversations: queries,
     cache,
     append: deps.append,
-    turns,
+    turns: createMikroChatTurns(deps.database),
     counter,
     ids: { uuid: randomUUID },
     hash: (text) => createHash('sha256').update(text).digest('hex'),
-    startReply: async (turn) => {
-      const { prompt, window } = await buildPrompt(turn);
-      const scope = { userId: turn.userId, conversationId: turn.conversationId };
-      runner.startReply({ scope, replyId: turn.replyId, choice: turn.model, thinking: turn.thinking, prompt, window, traceparent: turn.traceparent ?? undefined });
-    },
+    // The job carries the reply id only; whichever worker takes it loads the turn (replyJobLoader).
+    startReply: (turn) => deps.adapters.queue.enqueue({ replyId: turn.replyId }),
     logger: deps.logger,
     onSideEffectFailed: (step) => deps.metrics.sendSideEffectFailures.inc({ step }),
     chat,
@@ -64,6 +64,7 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
     queries,
     ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger, redis: deps.redis, prefix }),
   };
-  const components: Component[] = [replies, runner];
+  // The reply stream's start() opens the subscriber connection its readers wait on.
+  const components: Component[] = [replies];
   return { resolverDeps, components };
 };

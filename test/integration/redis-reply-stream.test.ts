@@ -34,7 +34,11 @@ describe('Redis reply stream', () => {
   const newReply = () => ({ userId: randomUUID(), conversationId: randomUUID(), replyId: randomUUID() });
   const appendAll = async (scope: ReturnType<typeof newReply>, events: ReplyEvent[]) => {
     const ids: string[] = [];
-    for (const event of events) ids.push(await stream.append(scope, event));
+    for (const event of events) {
+      const id = await stream.append(scope, event);
+      if (id === null) throw new Error(`append refused: ${event.kind}`);
+      ids.push(id);
+    }
     return ids;
   };
   const connections = async () => {
@@ -243,39 +247,23 @@ describe('Redis reply stream', () => {
     await expect(stream.latestReply({ userId: randomUUID(), conversationId: older.conversationId })).resolves.toBeNull();
   });
 
-  describe('interrupt (an abandoned reply)', () => {
-    const INTERRUPTED: ReplyEvent & { kind: 'FAILED' } = { kind: 'FAILED', code: 'INTERRUPTED', message: 'gone', partialMessageId: null };
-
-    it('ends a quiet reply: its readers get the event after what it streamed', async () => {
-      const scope = newReply();
-      await appendAll(scope, [token('a')]);
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      await expect(stream.interrupt(scope, INTERRUPTED, 20)).resolves.toBe('interrupted');
-      expect((await collect(stream.read(scope, {}))).map((e) => e.event)).toEqual([token('a'), INTERRUPTED]);
-    });
-
-    it('adds nothing to a reply that already ended', async () => {
+  describe('after a terminal event', () => {
+    it('adds nothing, whichever event comes: a reply has one end, and nothing after it', async () => {
       const scope = newReply();
       await appendAll(scope, [token('a'), COMPLETED]);
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      await expect(stream.interrupt(scope, INTERRUPTED, 20)).resolves.toBe('ended');
+      await expect(stream.append(scope, FAILED)).resolves.toBeNull();
+      await expect(stream.append(scope, token('late'))).resolves.toBeNull();
+      await expect(stream.append(scope, { kind: 'RESTARTED', reason: 'again' })).resolves.toBeNull();
       expect((await collect(stream.read(scope, {}))).map((e) => e.event)).toEqual([token('a'), COMPLETED]);
     });
+  });
 
-    it('leaves a reply alone whose last event is younger than the quiet period', async () => {
-      const scope = newReply();
-      await appendAll(scope, [token('a')]);
-      await expect(stream.interrupt(scope, INTERRUPTED, 60_000)).resolves.toBe('active');
-      await expect(client.xlen(`${prefix}:chat:reply:${scope.userId}:${scope.conversationId}:${scope.replyId}`)).resolves.toBe(1);
-    });
-
-    it('never makes the interrupted reply the latest one of its conversation', async () => {
-      const dead = newReply();
-      const newer = { ...dead, replyId: randomUUID() };
-      await appendAll(newer, [token('b')]);
-      await expect(stream.interrupt(dead, INTERRUPTED, 20)).resolves.toBe('interrupted');
-      await expect(stream.latestReply(dead)).resolves.toBe(newer.replyId);
-    });
+  it('lists a reply\'s events so far without waiting (none for an unknown reply)', async () => {
+    const scope = newReply();
+    await expect(stream.events(scope)).resolves.toEqual([]);
+    const restarted: ReplyEvent = { kind: 'RESTARTED', reason: 'worker lost' };
+    await appendAll(scope, [token('a'), restarted, token('b')]);
+    await expect(stream.events(scope)).resolves.toEqual([token('a'), restarted, token('b')]);
   });
 
   it('falls back to polling when no notification arrives (no subscriber)', async () => {

@@ -1,61 +1,197 @@
-import type { AppendChatMessages, AppendChatMessagesInput } from '../../src/application/append-chat-messages.use-case';
-import { createGenerateReply, type ReplyJob } from '../../src/application/generate-reply.use-case';
-import type { ModelEvent, ReplyEvent } from '../../src/domain/chat/chat-types';
-import type { ChatModel, ReplyStream } from '../../src/domain/chat/ports';
+import { createGenerateReply, INTERRUPTED_REPLY, REPLY_LOST, type ReplyJob } from '../../src/application/generate-reply.use-case';
+import type { ChatMessagePayload } from '../../src/domain/chat-event';
+import { streamedDraft, type ModelEvent, type ReplyEvent } from '../../src/domain/chat/chat-types';
+import { ModelError } from '../../src/domain/chat/model-error';
+import type { ChatModel } from '../../src/domain/chat/ports';
+import { deferred } from '../support/eventually';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
+import { createInMemoryReplyStream } from '../support/fakes/in-memory-reply-stream';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
+import { createReplyWriter as createWriter } from '../support/fakes/reply-writer';
 
 const scope = { userId: 'u1', conversationId: 'c1' };
 const job: ReplyJob = { scope, replyId: 'reply-1', choice: 'WORKER', thinking: false, prompt: [], window: 32 };
-const model: ChatModel = {
-  async *stream(): AsyncIterable<ModelEvent> {
-    yield { type: 'token', text: 'hello' };
+const ref = { ...scope, replyId: job.replyId };
+const token = (text: string): ReplyEvent => ({ kind: 'TOKEN', text });
+
+/** A model that streams `tokens`, then fails with `failWith` if given; `hold` pauses it after the first token. */
+const scriptedModel = (tokens: string[], options: { failWith?: Error; hold?: Promise<unknown> } = {}): ChatModel => ({
+  async *stream({ signal }): AsyncIterable<ModelEvent> {
+    for (const [index, text] of tokens.entries()) {
+      yield { type: 'token', text };
+      if (index === 0 && options.hold) {
+        await options.hold;
+        if (signal?.aborted) throw new ModelError('MODEL_STREAM_CUT', 'aborted');
+      }
+    }
+    if (options.failWith) throw options.failWith;
   },
   modelName: () => 'test-model',
-};
+});
 
-/** A writer whose first call commits and then loses its answer (as when the connection drops right after COMMIT). */
-const createLossyWriter = (options: { commitsBeforeFailing: boolean }) => {
-  const committed: { messageId: string; eventId: string; seq: number; createdAt: Date }[] = [];
-  const calls: AppendChatMessagesInput[] = [];
-  const append: AppendChatMessages = async (input) => {
-    calls.push(input);
-    const stored = { messageId: input.messages[0]!.messageId!, eventId: `event-${calls.length}`, seq: 40 + calls.length, createdAt: new Date() };
-    if (calls.length === 1) {
-      if (options.commitsBeforeFailing) committed.push(stored);
-      throw new Error('connection lost');
-    }
-    committed.push(stored);
-    return { conversationId: input.conversationId, created: false, messages: [stored] };
-  };
-  const committedMessage = async (_conversationId: string, messageId: string) => committed.find((m) => m.messageId === messageId) ?? null;
-  return { append, committedMessage, calls, committed };
-};
-
-const run = async (writer: ReturnType<typeof createLossyWriter>) => {
-  const events: ReplyEvent[] = [];
-  const replies = { append: async (_ref: unknown, event: ReplyEvent) => (events.push(event), '1-0') } as unknown as ReplyStream;
+const setup = (model: ChatModel, writer = createWriter()) => {
+  const replies = createInMemoryReplyStream();
   const cache = createInMemoryHistoryCache();
-  await cache.fill(scope, [{ seq: 40, role: 'user', content: 'hi' }], 32);
-  const generate = createGenerateReply({ model, replies, append: writer.append, conversations: writer, cache, counter: { count: () => 1 }, logger: createRecordingLogger() });
-  await generate(job);
-  return { events, cached: cache.entries(scope) };
+  const logger = createRecordingLogger();
+  const generator = createGenerateReply({ model, replies, append: writer.append, conversations: writer, cache, counter: { count: () => 1 }, logger, persistAttempts: 2 });
+  return { ...generator, replies, cache, writer, logger, events: () => replies.stored(ref) };
 };
 
-describe('generate reply: storing the reply through a writer that can lose its answer', () => {
-  it('does not append again when the failed attempt had committed: the reply keeps its one seq', async () => {
-    const writer = createLossyWriter({ commitsBeforeFailing: true });
-    const { events, cached } = await run(writer);
+const storedPayload = (content: string, partial: boolean): ChatMessagePayload => ({ messageId: job.replyId, role: 'assistant', content, reasoning: null, model: 'test-model', promptTokens: 1, completionTokens: 2, partial });
+
+describe('generate reply', () => {
+  it('streams a reply, stores it once as the message with the reply id, and ends with COMPLETED', async () => {
+    const { generate, events, writer } = setup(scriptedModel(['hel', 'lo']));
+    await expect(generate(job)).resolves.toBe('completed');
     expect(writer.calls).toHaveLength(1);
-    expect(events.at(-1)).toMatchObject({ kind: 'COMPLETED', message: { id: 'reply-1', seq: 41 } });
-    expect(cached?.at(-1)).toMatchObject({ seq: 41, role: 'assistant', content: 'hello' });
+    expect(writer.calls[0]!.messages[0]).toMatchObject({ messageId: 'reply-1', role: 'assistant', content: 'hello', partial: false });
+    expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { id: 'reply-1', seq: 41, content: 'hello' } });
   });
 
-  it('appends again when the failed attempt had not committed', async () => {
-    const writer = createLossyWriter({ commitsBeforeFailing: false });
-    const { events } = await run(writer);
-    expect(writer.calls).toHaveLength(2);
-    expect(writer.committed.map((m) => m.seq)).toEqual([42]);
-    expect(events.at(-1)).toMatchObject({ kind: 'COMPLETED', message: { seq: 42 } });
+  describe('taking over a reply whose worker stopped', () => {
+    it('restarts a reply that streamed part of its text: RESTARTED, then the whole reply, one stored message', async () => {
+      const { generate, replies, events, writer } = setup(scriptedModel(['one', ' two', ' three']));
+      await replies.append(ref, token('one'));
+      await replies.append(ref, token(' tw'));
+      await expect(generate(job)).resolves.toBe('completed');
+      const kinds = events().map((e) => e.kind);
+      expect(kinds.slice(0, 3)).toEqual(['TOKEN', 'TOKEN', 'RESTARTED']);
+      expect(kinds.at(-1)).toBe('COMPLETED');
+      expect(kinds.filter((kind) => kind === 'RESTARTED')).toHaveLength(1);
+      expect(streamedDraft(events()).content).toBe('one two three');
+      expect(writer.calls).toHaveLength(1);
+      expect(writer.committed.map((m) => m.payload.content)).toEqual(['one two three']);
+    });
+
+    it('does not announce a restart for a reply that had streamed nothing', async () => {
+      const { generate, events } = setup(scriptedModel(['hi']));
+      await generate(job);
+      expect(events().map((e) => e.kind)).toEqual(['TOKEN', 'COMPLETED']);
+    });
+
+    it('never stores a second message for a reply already stored: it only ends the stream from what was stored', async () => {
+      const writer = createWriter();
+      writer.committed.push({ messageId: job.replyId, eventId: 'e1', seq: 7, createdAt: new Date('2026-01-01T00:00:00Z'), payload: storedPayload('stored text', false) });
+      const model = scriptedModel(['never']);
+      const streamed = jest.spyOn(model, 'stream');
+      const { generate, replies, events } = setup(model, writer);
+      await replies.append(ref, token('stored'));
+      await expect(generate(job)).resolves.toBe('already-stored');
+      expect(streamed).not.toHaveBeenCalled();
+      expect(writer.calls).toHaveLength(0);
+      expect(events().at(-1)).toEqual({
+        kind: 'COMPLETED',
+        message: { id: job.replyId, seq: 7, content: 'stored text', reasoning: null, model: 'test-model', promptTokens: 1, completionTokens: 2, createdAt: '2026-01-01T00:00:00.000Z' },
+      });
+      // A second run adds nothing at all.
+      await generate(job);
+      expect(events()).toHaveLength(2);
+    });
+
+    it('ends a stored partial message with FAILED naming it', async () => {
+      const writer = createWriter();
+      writer.committed.push({ messageId: job.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('half', true) });
+      const { generate, events } = setup(scriptedModel(['never']), writer);
+      await generate(job);
+      expect(events()).toEqual([expect.objectContaining({ kind: 'FAILED', partialMessageId: job.replyId })]);
+    });
+
+    it('stores what a reply streamed when it was ended without a message (a give-up that could not store)', async () => {
+      const { generate, replies, writer } = setup(scriptedModel(['never']));
+      await replies.append(ref, token('first try'));
+      await replies.append(ref, { kind: 'RESTARTED', reason: 'x' });
+      await replies.append(ref, token('second'));
+      await replies.append(ref, { kind: 'FAILED', ...INTERRUPTED_REPLY, partialMessageId: null });
+      await expect(generate(job)).resolves.toBe('already-stored');
+      expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['second', true]]);
+    });
+
+    it('stops without storing or ending anything when its job was taken by another worker', async () => {
+      const release = deferred();
+      const { generate, events, writer } = setup(scriptedModel(['a', 'b'], { hold: release.promise }));
+      const abort = new AbortController();
+      const running = generate(job, abort.signal);
+      await new Promise((resolve) => setImmediate(resolve));
+      abort.abort(REPLY_LOST);
+      release.resolve();
+      await expect(running).resolves.toBe('lost');
+      expect(writer.calls).toHaveLength(0);
+      expect(events().map((e) => e.kind)).toEqual(['TOKEN']);
+    });
+  });
+
+  describe('when the model fails', () => {
+    it('stores exactly one partial message with the text so far and ends FAILED with the model code', async () => {
+      const { generate, events, writer } = setup(scriptedModel(['par', 'tial'], { failWith: new ModelError('MODEL_UNAVAILABLE', 'provider said 503') }));
+      await expect(generate(job)).resolves.toBe('failed');
+      expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([['reply-1', 'partial', true]]);
+      expect(events().at(-1)).toEqual({ kind: 'FAILED', code: 'MODEL_UNAVAILABLE', message: 'provider said 503', partialMessageId: 'reply-1' });
+    });
+
+    it('stores an empty partial message when the model failed before any text', async () => {
+      const { generate, events, writer } = setup(scriptedModel([], { failWith: new ModelError('MODEL_REJECTED', 'bad request') }));
+      await generate(job);
+      expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['', true]]);
+      expect(events()).toEqual([{ kind: 'FAILED', code: 'MODEL_REJECTED', message: 'bad request', partialMessageId: 'reply-1' }]);
+    });
+
+    it('is cut by a graceful stop: stored as partial, MODEL_STREAM_CUT', async () => {
+      const release = deferred();
+      const { generate, events, writer } = setup(scriptedModel(['a', 'b'], { hold: release.promise }));
+      const abort = new AbortController();
+      const running = generate(job, abort.signal);
+      await new Promise((resolve) => setImmediate(resolve));
+      abort.abort('shutting-down');
+      release.resolve();
+      await expect(running).resolves.toBe('failed');
+      expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['a', true]]);
+      expect(events().at(-1)).toMatchObject({ kind: 'FAILED', code: 'MODEL_STREAM_CUT' });
+    });
+  });
+
+  describe('giving a reply up (its job failed for good)', () => {
+    it('stores the text streamed since the last restart as partial and ends FAILED with the reason', async () => {
+      const { giveUp, replies, events, writer } = setup(scriptedModel([]));
+      await replies.append(ref, token('lost'));
+      await replies.append(ref, { kind: 'RESTARTED', reason: 'x' });
+      await replies.append(ref, token('kept'));
+      await giveUp(job, INTERRUPTED_REPLY);
+      expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['kept', true]]);
+      expect(events().at(-1)).toEqual({ kind: 'FAILED', ...INTERRUPTED_REPLY, partialMessageId: 'reply-1' });
+    });
+
+    it('still ends the stream when nothing can be stored, naming no message', async () => {
+      const { giveUp, events } = setup(scriptedModel([]), createWriter({ alwaysFails: true }));
+      await giveUp(job, { code: 'INTERNAL', message: 'the reply could not be stored' });
+      expect(events()).toEqual([{ kind: 'FAILED', code: 'INTERNAL', message: 'the reply could not be stored', partialMessageId: null }]);
+    });
+
+    it('ends a reply that was stored after all from its stored message', async () => {
+      const writer = createWriter();
+      writer.committed.push({ messageId: job.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('done', false) });
+      const { giveUp, events } = setup(scriptedModel([]), writer);
+      await giveUp(job, INTERRUPTED_REPLY);
+      expect(writer.calls).toHaveLength(0);
+      expect(events()).toEqual([expect.objectContaining({ kind: 'COMPLETED' })]);
+    });
+  });
+
+  describe('storing through a writer that can lose its answer', () => {
+    it('does not append again when the failed attempt had committed: the reply keeps its one seq', async () => {
+      const { generate, events, writer, cache } = setup(scriptedModel(['hello']), createWriter({ losesFirstAnswer: true, commitsBeforeFailing: true }));
+      await cache.fill(scope, [{ seq: 40, role: 'user', content: 'hi' }], 32);
+      await generate(job);
+      expect(writer.calls).toHaveLength(1);
+      expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { id: 'reply-1', seq: 41 } });
+      expect(cache.entries(scope)?.at(-1)).toMatchObject({ seq: 41, role: 'assistant', content: 'hello' });
+    });
+
+    it('appends again when the failed attempt had not committed', async () => {
+      const { generate, events, writer } = setup(scriptedModel(['hello']), createWriter({ losesFirstAnswer: true, commitsBeforeFailing: false }));
+      await generate(job);
+      expect(writer.calls).toHaveLength(2);
+      expect(writer.committed.map((m) => m.seq)).toEqual([42]);
+      expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { seq: 42 } });
+    });
   });
 });

@@ -11,6 +11,7 @@ export const CHAT_STREAM = `subscription ChatCliStream($conversationId: ID!, $re
     __typename cursor replyId
     ... on TokenDelta { text }
     ... on ReasoningDelta { text }
+    ... on ReplyRestarted { reason }
     ... on ReplyCompleted { message { id seq } }
     ... on ReplyFailed { code reason partialMessageId }
   }
@@ -41,6 +42,7 @@ interface EventBase {
 
 export type ChatStreamEvent =
   | (EventBase & { __typename: 'TokenDelta' | 'ReasoningDelta'; text: string })
+  | (EventBase & { __typename: 'ReplyRestarted'; reason: string })
   | (EventBase & { __typename: 'ReplyCompleted'; message: { id: string; seq: number } })
   | (EventBase & { __typename: 'ReplyFailed'; code: string; reason: string; partialMessageId: string | null });
 

@@ -40,10 +40,17 @@ export const createReplyRenderer = (terminal: Terminal, prefix = ''): ReplyRende
     state = 'text';
     write(text);
   };
+  // A terminal cannot take printed text back: say the reply starts over, then print it again.
+  const restarted = (reason: string) => {
+    if (lineOpen) write('\n');
+    write(`[the reply starts over: ${reason}]\n`, true);
+    state = 'idle';
+  };
   return {
     event(event) {
       if (event.__typename === 'ReasoningDelta') reasoning(event.text);
       else if (event.__typename === 'TokenDelta') token(event.text);
+      else if (event.__typename === 'ReplyRestarted') restarted(event.reason);
     },
     end() {
       if (lineOpen) write('\n');

@@ -32,6 +32,8 @@ export type ModelEvent =
 export type ReplyEvent =
   | { readonly kind: 'TOKEN'; readonly text: string }
   | { readonly kind: 'REASONING'; readonly text: string }
+  /** The process generating the reply stopped; another generates it again from the start: discard the text so far. */
+  | { readonly kind: 'RESTARTED'; readonly reason: string }
   | {
       readonly kind: 'COMPLETED';
       readonly message: {
@@ -79,3 +81,15 @@ export interface ChatTurn {
   readonly status: ChatTurnStatus;
   readonly createdAt: Date;
 }
+
+/** The text and reasoning a reply streamed since its last restart (what a subscriber shows). */
+export const streamedDraft = (events: readonly ReplyEvent[]) => {
+  let content = '';
+  let reasoning = '';
+  for (const event of events) {
+    if (event.kind === 'TOKEN') content += event.text;
+    else if (event.kind === 'REASONING') reasoning += event.text;
+    else if (event.kind === 'RESTARTED') [content, reasoning] = ['', ''];
+  }
+  return { content, reasoning };
+};

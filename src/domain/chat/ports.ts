@@ -1,3 +1,4 @@
+import type { ChatMessagePayload } from '../chat-event';
 import type { ChatTurn, CursoredReplyEvent, HistoryEntry, ModelChoice, ModelEvent, PromptMessage, ReplyEvent } from './chat-types';
 
 /** Errors a model stream can end with; each becomes a FAILED reply event with this code. */
@@ -42,32 +43,27 @@ export interface ConversationScope {
 /**
  * Reply events per reply (a bounded Redis Stream with a TTL).
  * Guarantee: `read` yields every event after `after` exactly once, in append order, and ends
- * after a terminal event (COMPLETED or FAILED) or when the signal aborts.
+ * after a terminal event (COMPLETED or FAILED) or when the signal aborts. Nothing is ever added
+ * after a terminal event: `append` then returns null, so a reply has at most one end even when
+ * two workers raced on it.
  */
 export interface ReplyStream {
-  append(scope: ConversationScope & { replyId: string }, event: ReplyEvent): Promise<string>;
-  read(scope: ConversationScope & { replyId: string }, options: { after?: string; signal?: AbortSignal }): AsyncIterable<CursoredReplyEvent>;
+  append(scope: ReplyRef, event: ReplyEvent): Promise<string | null>;
+  read(scope: ReplyRef, options: { after?: string; signal?: AbortSignal }): AsyncIterable<CursoredReplyEvent>;
+  /** Every event the reply has so far, oldest first, without waiting (bounded by the stream's cap). */
+  events(scope: ReplyRef): Promise<ReplyEvent[]>;
   /** The newest reply id started in a conversation, if any is still retained. */
   latestReply(scope: ConversationScope): Promise<string | null>;
-  /**
-   * Ends an abandoned reply with `event`, unless it already ended ('ended') or its last event is
-   * younger than `quietMs` by the store's own clock ('active'); never makes it the latest reply.
-   */
-  interrupt(scope: ConversationScope & { replyId: string }, event: ReplyEvent & { kind: 'FAILED' }, quietMs: number): Promise<'interrupted' | 'ended' | 'active'>;
 }
 
 export type ReplyRef = ConversationScope & { readonly replyId: string };
 
-/**
- * Leases on replies being generated, shared by every API process: the process producing a
- * reply renews its lease while it streams and releases it when the reply ended. A lease that
- * ran out means that process died mid-reply.
- * Guarantee: `takeExpired` hands each expired lease to exactly one caller and removes it.
- */
-export interface ReplyLeases {
-  renew(replies: readonly ReplyRef[], until: Date): Promise<void>;
-  release(reply: ReplyRef): Promise<void>;
-  takeExpired(now: Date, limit: number): Promise<ReplyRef[]>;
+export interface CommittedMessage {
+  readonly messageId: string;
+  readonly eventId: string;
+  readonly seq: number;
+  readonly createdAt: Date;
+  readonly payload: ChatMessagePayload;
 }
 
 /** Conversations and persisted history as the API reads them. */
@@ -78,9 +74,10 @@ export interface ConversationReader {
   recentHistory(conversationId: string, limit: number): Promise<HistoryEntry[]>;
   /**
    * A message the writer already committed, by its id (from its outbox row, else from history):
-   * lets a writer retry tell "my first attempt committed, its answer was lost" from "it failed".
+   * lets a writer retry tell "my first attempt committed, its answer was lost" from "it failed",
+   * and a reply taken over after its worker died end its stream from what was stored.
    */
-  committedMessage(conversationId: string, messageId: string): Promise<{ messageId: string; eventId: string; seq: number; createdAt: Date } | null>;
+  committedMessage(conversationId: string, messageId: string): Promise<CommittedMessage | null>;
 }
 
 /**

@@ -26,19 +26,9 @@ export const chatKeys = (prefix: string) => ({
   reply: (scope: ConversationScope & { replyId: string }) => `${prefix}:chat:reply:${scoped(scope)}:${checked('replyId', scope.replyId)}`,
   /** The newest reply id started in the conversation. */
   latest: (scope: ConversationScope) => `${prefix}:chat:latest:${scoped(scope)}`,
-  /** Sorted set of replies being generated: member `user:conversation:reply`, score = lease end (epoch ms). */
-  replyLeases: () => `${prefix}:chat:reply-leases`,
-  /** The lease member of one reply (ids are checked, so ':' splits it back unambiguously: `parseReplyLeaseMember`). */
-  replyLeaseMember: (reply: ConversationScope & { replyId: string }) => `${scoped(reply)}:${checked('replyId', reply.replyId)}`,
   /** One pub/sub channel per deployment; messages name the stream key that grew. */
   notifyChannel: () => `${prefix}:chat:notify`,
 });
-
-/** The reply a lease member names, or undefined for a member this code did not write. */
-export const parseReplyLeaseMember = (member: string): (ConversationScope & { replyId: string }) | undefined => {
-  const [userId, conversationId, replyId, ...rest] = member.split(':');
-  return userId && conversationId && replyId && rest.length === 0 ? { userId, conversationId, replyId } : undefined;
-};
 
 /**
  * Runs a MULTI and returns each command's reply. ioredis resolves EXEC even when a queued

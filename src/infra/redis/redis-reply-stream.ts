@@ -187,32 +187,25 @@ async function* follow(
  * latest on its first event (the stream had no entry before it), and publish the entry with the
  * id it follows, so that readers that saw that id can take it from the message without reading
  * the stream. Only a reply's first event moves the latest pointer, so an older reply still
- * streaming cannot take it back from a newer one.
- *
- * With ARGV[6] (a quiet period in ms) it is the interrupt of an abandoned reply instead: it adds
- * nothing when the reply already ended ('ended') or its last entry is younger than the quiet
- * period by the Redis clock ('active': the reply is still moving, whatever the leases say), and
- * it never moves the latest pointer (a newer reply may have started meanwhile).
+ * streaming cannot take it back from a newer one. Nothing is added after a terminal event (it
+ * returns false): a worker that lost its job to another, or the failure handler of a job that
+ * was given up, can never give a reply a second end or events after it.
  */
 const APPEND_LUA = `
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local prev = ''
-if #last > 0 then prev = last[1][1] end
-local interrupt = ARGV[6] ~= nil and ARGV[6] ~= ''
-if interrupt and prev ~= '' then
+if #last > 0 then
+  prev = last[1][1]
   local kind = cjson.decode(last[1][2][2]).kind
-  if kind == 'COMPLETED' or kind == 'FAILED' then return 'ended' end
-  local now = redis.call('TIME')
-  local ageMs = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(string.match(prev, '^(%d+)'))
-  if ageMs < tonumber(ARGV[6]) then return 'active' end
+  if kind == 'COMPLETED' or kind == 'FAILED' then return false end
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-if prev == '' and not interrupt then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[2]) end
+if prev == '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[2]) end
 redis.call('PUBLISH', ARGV[4], KEYS[1] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[3])
 return id`;
 
-type AppendScript = (stream: string, latest: string, maxLen: number, ttlSeconds: number, event: string, channel: string, replyId: string, quietMs?: number) => Promise<unknown>;
+type AppendScript = (stream: string, latest: string, maxLen: number, ttlSeconds: number, event: string, channel: string, replyId: string) => Promise<string | null>;
 
 /**
  * ioredis sends EVALSHA and falls back to EVAL once when the server lacks the script (e.g. after
@@ -268,11 +261,11 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
     name: 'reply-stream',
     async append(scope, event) {
       const id = await appendEvent(keys.reply(scope), keys.latest(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), scope.replyId);
-      return String(id);
+      return id === null ? null : String(id);
     },
-    async interrupt(scope, event, quietMs) {
-      const outcome = String(await appendEvent(keys.reply(scope), keys.latest(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), scope.replyId, quietMs));
-      return outcome === 'ended' || outcome === 'active' ? outcome : 'interrupted';
+    async events(scope) {
+      const entries = await client.xrange(keys.reply(scope), '-', '+');
+      return entries.flatMap(([, fields]) => decode(fields) ?? []);
     },
     read(scope, { after, signal }) {
       const key = keys.reply(scope);

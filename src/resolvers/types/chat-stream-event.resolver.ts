@@ -1,6 +1,6 @@
 import type { CursoredReplyEvent, ReplyEvent } from '../../domain/chat/chat-types';
 import type { MessageView } from '../../domain/chat/views';
-import type { ChatStreamEventResolvers, ReasoningDeltaResolvers, ReplyCompletedResolvers, ReplyFailedResolvers, TokenDeltaResolvers } from '../../generated/graphql';
+import type { ChatStreamEventResolvers, ReasoningDeltaResolvers, ReplyCompletedResolvers, ReplyFailedResolvers, ReplyRestartedResolvers, TokenDeltaResolvers } from '../../generated/graphql';
 
 type Kind<K extends ReplyEvent['kind']> = Extract<ReplyEvent, { kind: K }>;
 const as = <K extends ReplyEvent['kind']>(e: CursoredReplyEvent, kind: K) => {
@@ -8,7 +8,7 @@ const as = <K extends ReplyEvent['kind']>(e: CursoredReplyEvent, kind: K) => {
   return e.event as Kind<K>;
 };
 
-const TYPE_NAMES = { TOKEN: 'TokenDelta', REASONING: 'ReasoningDelta', COMPLETED: 'ReplyCompleted', FAILED: 'ReplyFailed' } as const;
+const TYPE_NAMES = { TOKEN: 'TokenDelta', REASONING: 'ReasoningDelta', RESTARTED: 'ReplyRestarted', COMPLETED: 'ReplyCompleted', FAILED: 'ReplyFailed' } as const;
 
 export const ChatStreamEvent: ChatStreamEventResolvers = {
   __resolveType: (e) => TYPE_NAMES[e.event.kind],
@@ -16,6 +16,8 @@ export const ChatStreamEvent: ChatStreamEventResolvers = {
 
 export const TokenDelta: TokenDeltaResolvers = { text: (e) => as(e, 'TOKEN').text };
 export const ReasoningDelta: ReasoningDeltaResolvers = { text: (e) => as(e, 'REASONING').text };
+
+export const ReplyRestarted: ReplyRestartedResolvers = { reason: (e) => as(e, 'RESTARTED').reason };
 
 export const ReplyCompleted: ReplyCompletedResolvers = {
   message: (e): MessageView => {

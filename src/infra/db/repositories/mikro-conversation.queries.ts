@@ -2,7 +2,9 @@ import type { ChatRole } from '../../../domain/chat-event';
 import type { HistoryEntry } from '../../../domain/chat/chat-types';
 import type { ConversationReader } from '../../../domain/chat/ports';
 import type { ConversationQueries, ConversationView, MessageView } from '../../../domain/chat/views';
+import type { ChatMessagePayload } from '../../../domain/chat-event';
 import type { Database } from '../create-database';
+import { json } from './outbox-row.mapper';
 
 interface ConversationRow {
   id: string;
@@ -77,13 +79,15 @@ export const createMikroConversationQueries = (database: Database): Conversation
     },
     async committedMessage(conversationId, messageId) {
       // The outbox row first (the conversation's index narrows it to that conversation's rows); history once retention removed it.
-      type Found = { event_id: string; seq: number; created_at: Date };
-      const [outbox] = await query<Found>(
-        "SELECT event_id, aggregate_seq AS seq, created_at FROM outbox_messages WHERE aggregate_id = ? AND JSON_VALUE(payload, '$.messageId') = ? ORDER BY id LIMIT 1",
+      const [outbox] = await query<{ event_id: string; seq: number; created_at: Date; payload: unknown }>(
+        "SELECT event_id, aggregate_seq AS seq, created_at, payload FROM outbox_messages WHERE aggregate_id = ? AND JSON_VALUE(payload, '$.messageId') = ? ORDER BY id LIMIT 1",
         [conversationId, messageId],
       );
-      const found = outbox ?? (await query<Found>('SELECT event_id, seq, created_at FROM chat_messages WHERE id = ? AND conversation_id = ?', [messageId, conversationId]))[0];
-      return found ? { messageId, eventId: found.event_id, seq: Number(found.seq), createdAt: new Date(found.created_at) } : null;
+      if (outbox) return { messageId, eventId: outbox.event_id, seq: Number(outbox.seq), createdAt: new Date(outbox.created_at), payload: json<ChatMessagePayload>(outbox.payload) };
+      const [row] = await query<MessageRow & { event_id: string }>(`SELECT event_id, ${MESSAGE_COLUMNS} FROM chat_messages WHERE id = ? AND conversation_id = ?`, [messageId, conversationId]);
+      if (!row) return null;
+      const { id: _id, seq, createdAt, ...payload } = toMessage(row);
+      return { messageId, eventId: row.event_id, seq, createdAt, payload: { messageId, ...payload } };
     },
     async listForUser({ userId, first, after }) {
       const [where, params] = after

@@ -1,0 +1,118 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { INTERRUPTED_REPLY, REPLY_LOST, type GenerateReply, type ReplyJob, type ReplyOutcome } from '../application/generate-reply.use-case';
+import type { AppConfig } from '../config';
+import type { Component } from '../infra/lifecycle';
+import type { Logger } from '../domain/ports/logger';
+import type { WorkerConnection } from '../infra/redis/create-redis';
+import type { GenerateJobData } from './generate-queue';
+import { GENERATE_QUEUE } from './queues';
+
+export interface GenerateWorkerDeps {
+  connection: WorkerConnection;
+  prefix: string;
+  config: AppConfig['generate'];
+  /** The reply to generate, built from its stored turn; null when there is no such turn. */
+  load: (replyId: string) => Promise<ReplyJob | null>;
+  replies: Pick<GenerateReply, 'generate' | 'giveUp'>;
+  /** Re-enqueues replies still awaiting their message (one sweep); runs every recoverIntervalMs. */
+  recover?: () => Promise<number>;
+  /** Running replies get this long to finish on stop; then they are cut (stored as partial). */
+  drainMs: number;
+  logger: Logger;
+}
+
+/** Abort reason of a graceful stop's deadline: the reply is cut and stored as partial. */
+const SHUTTING_DOWN = 'shutting-down';
+
+const dataOf = (job: Pick<Job, 'data' | 'id'>): GenerateJobData => {
+  const replyId = (job.data as Partial<GenerateJobData> | undefined)?.replyId;
+  // Anything else is a producer bug that no retry will fix.
+  if (typeof replyId !== 'string' || replyId !== job.id) throw new UnrecoverableError(`generate job ${String(job.id)} carries no matching replyId`);
+  return { replyId };
+};
+
+/**
+ * One generate job; exported for unit tests (the Worker around it is BullMQ's). The third
+ * parameter matters: BullMQ passes an abort signal only to a processor that declares it.
+ */
+export const processGenerateJob =
+  (deps: Pick<GenerateWorkerDeps, 'load' | 'replies' | 'logger'>) =>
+  async (job: Pick<Job, 'data' | 'id' | 'attemptsStarted'>, _token?: string, signal?: AbortSignal): Promise<ReplyOutcome | 'no-turn'> => {
+    const { replyId } = dataOf(job);
+    const reply = await deps.load(replyId);
+    if (!reply) {
+      deps.logger.warn({ replyId }, 'generate job for a reply with no stored turn: nothing to do');
+      return 'no-turn';
+    }
+    // The line chaos and operators look for: which process generates which reply.
+    deps.logger.info({ replyId, conversationId: reply.scope.conversationId, pid: process.pid, start: job.attemptsStarted }, 'generating reply');
+    return deps.replies.generate(reply, signal);
+  };
+
+/** A failed job that BullMQ will not run again: stalled too often (its deferred failure), or its one attempt threw. */
+const isFinal = (job: Job, error: Error) => error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+
+/**
+ * The generate worker: BullMQ's lock marks a reply as owned by a live worker (renewed every
+ * half `lockMs`); when its process dies the lock runs out, the stalled check (every
+ * `stalledIntervalMs`, in every worker) puts the job back and another worker takes it over
+ * (the use case then restarts the reply). After `maxStalls` stalls BullMQ fails the job; the
+ * `failed` handler ends the reply with INTERRUPTED and stores what it streamed. A worker whose
+ * lock was taken from it (a stalled event loop) aborts its reply without storing anything.
+ */
+export const createGenerateWorker = (deps: GenerateWorkerDeps): Component => {
+  let worker: Worker<GenerateJobData> | undefined;
+  let recoverTimer: NodeJS.Timeout | undefined;
+
+  const onFailed = async (job: Job<GenerateJobData> | undefined, error: Error) => {
+    if (!job) return;
+    deps.logger.error({ err: error, replyId: job.id, attemptsStarted: job.attemptsStarted }, 'generate job failed');
+    if (!isFinal(job, error)) return;
+    const reply = await deps.load(String(job.id));
+    if (!reply) return;
+    const stalled = error.message.includes('stalled');
+    await deps.replies.giveUp(reply, stalled ? INTERRUPTED_REPLY : { code: 'INTERNAL', message: 'the reply could not be stored' });
+  };
+
+  const recoverNow = async () => {
+    const added = (await deps.recover?.()) ?? 0;
+    if (added > 0) deps.logger.warn({ added }, 'replies awaiting their message had no generate job: enqueued again');
+  };
+
+  return {
+    name: 'generate-worker',
+    async start() {
+      const { config } = deps;
+      const w = new Worker<GenerateJobData>(GENERATE_QUEUE, processGenerateJob(deps), {
+        connection: deps.connection,
+        prefix: deps.prefix,
+        concurrency: config.concurrency,
+        lockDuration: config.lockMs,
+        stalledInterval: config.stalledIntervalMs,
+        maxStalledCount: config.maxStalls,
+      });
+      worker = w;
+      w.on('error', (error) => deps.logger.warn({ err: error }, 'generate worker error'));
+      w.on('failed', (job, error) => void onFailed(job, error).catch((err: unknown) => deps.logger.error({ err, replyId: job?.id }, 'failed generate job not ended')));
+      w.on('lockRenewalFailed', (jobIds) => jobIds.forEach((id) => w.cancelJob(id, REPLY_LOST)));
+      await w.waitUntilReady();
+      if (deps.recover) {
+        recoverTimer = setInterval(() => void recoverNow().catch((error: unknown) => deps.logger.warn({ err: error }, 'recovery of awaiting replies failed')), config.recoverIntervalMs);
+        recoverTimer.unref();
+      }
+      deps.logger.info({ component: 'generate-worker', pid: process.pid }, 'generate-worker ready');
+    },
+    /** Waits up to drainMs for running replies, then cuts the rest (each is stored as partial and ended). */
+    async stop() {
+      clearInterval(recoverTimer);
+      const w = worker;
+      worker = undefined;
+      if (w) {
+        const cut = setTimeout(() => w.cancelAllJobs(SHUTTING_DOWN), deps.drainMs);
+        await w.close();
+        clearTimeout(cut);
+      }
+    },
+    ready: async () => worker?.isRunning() ?? false,
+  };
+};

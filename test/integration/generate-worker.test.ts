@@ -1,0 +1,144 @@
+import { Queue, Worker } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { createGenerateReply, INTERRUPTED_REPLY, type ReplyJob } from '../../src/application/generate-reply.use-case';
+import { streamedDraft, type ModelEvent } from '../../src/domain/chat/chat-types';
+import type { ChatModel } from '../../src/domain/chat/ports';
+import type { AppConfig } from '../../src/config';
+import { createLogger } from '../../src/infra/logger';
+import { createRedis } from '../../src/infra/redis/create-redis';
+import { createRedisReplyStream } from '../../src/infra/redis/redis-reply-stream';
+import { createGenerateQueue } from '../../src/jobs/generate-queue';
+import { createGenerateWorker, processGenerateJob } from '../../src/jobs/generate.worker';
+import { GENERATE_QUEUE } from '../../src/jobs/queues';
+import { deferred, eventually } from '../support/eventually';
+import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
+import { createRecordingLogger } from '../support/fakes/recording-logger';
+import { createReplyWriter } from '../support/fakes/reply-writer';
+import { testConfig } from '../support/test-config';
+
+/** Short lock and stalled check, so a dead worker's job is taken over in about a second. */
+const FAST: AppConfig['generate'] = { concurrency: 4, lockMs: 800, stalledIntervalMs: 300, maxStalls: 2, recoverAfterMs: 100, recoverIntervalMs: 100 };
+
+/** Streams `tokens`; with `holdAfterFirst`, waits on it after the first token (a reply in progress). */
+const model = (tokens: string[], holdAfterFirst?: Promise<unknown>): ChatModel => ({
+  async *stream(): AsyncIterable<ModelEvent> {
+    for (const [index, text] of tokens.entries()) {
+      yield { type: 'token', text };
+      if (index === 0 && holdAfterFirst) await holdAfterFirst;
+    }
+  },
+  modelName: () => 'test-model',
+});
+
+describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () => {
+  const config = testConfig();
+  const logger = createLogger({ level: 'silent' });
+  const redis = createRedis(config.redis, logger);
+  const replies = createRedisReplyStream({ client: redis.client(), prefix: config.redis.prefix, maxLen: 1000, ttlSeconds: 600 });
+  const queue = createGenerateQueue({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
+  const stopping: (() => Promise<unknown>)[] = [];
+  const forever = deferred();
+
+  beforeAll(async () => {
+    await redis.start();
+    await queue.start();
+  });
+  afterEach(async () => {
+    while (stopping.length > 0) await stopping.pop()!();
+  });
+  afterAll(async () => {
+    forever.resolve();
+    const raw = new Queue(GENERATE_QUEUE, { connection: redis.workerConnection(), prefix: config.redis.prefix });
+    await raw.obliterate({ force: true });
+    await raw.close();
+    await queue.stop();
+    await redis.stop();
+  });
+
+  const newReply = (): ReplyJob => ({ scope: { userId: 'u1', conversationId: randomUUID() }, replyId: randomUUID(), choice: 'WORKER', thinking: false, prompt: [], window: 32 });
+  const generatorFor = (chatModel: ChatModel, writer: ReturnType<typeof createReplyWriter>) =>
+    createGenerateReply({ model: chatModel, replies, append: writer.append, conversations: writer, cache: createInMemoryHistoryCache(), counter: { count: () => 1 }, logger, persistAttempts: 2 });
+
+  /** A worker process that dies mid-reply: it streamed one token, then its connections drop and its lock is never renewed. */
+  const startDoomedWorker = async (job: ReplyJob, writer: ReturnType<typeof createReplyWriter>) => {
+    const doomed = new Worker(GENERATE_QUEUE, processGenerateJob({ load: async () => job, replies: generatorFor(model(['one', ' two'], forever.promise), writer), logger }), {
+      connection: redis.workerConnection(),
+      prefix: config.redis.prefix,
+      lockDuration: FAST.lockMs,
+      stalledInterval: FAST.stalledIntervalMs,
+      maxStalledCount: FAST.maxStalls,
+    });
+    await queue.enqueue({ replyId: job.replyId });
+    await eventually(async () => expect(await replies.events({ ...job.scope, replyId: job.replyId })).toHaveLength(1));
+    await doomed.close(true);
+  };
+
+  const startSurvivor = async (job: ReplyJob, writer: ReturnType<typeof createReplyWriter>, overrides: Partial<AppConfig['generate']> = {}) => {
+    const survivorLogger = createRecordingLogger();
+    const survivor = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: { ...FAST, ...overrides }, load: async () => job, replies: generatorFor(model(['one', ' two', ' three']), writer), drainMs: 1000, logger: survivorLogger });
+    await survivor.start();
+    stopping.push(() => survivor.stop());
+    return survivorLogger;
+  };
+
+  it('hands the job of a worker that died mid-reply to another, which restarts the reply and stores it once', async () => {
+    const job = newReply();
+    const writer = createReplyWriter();
+    await startDoomedWorker(job, writer);
+    const killedAt = Date.now();
+    const survivorLog = await startSurvivor(job, writer);
+
+    const ref = { ...job.scope, replyId: job.replyId };
+    const events = await eventually(async () => {
+      const seen = await replies.events(ref);
+      expect(seen.at(-1)?.kind).toBe('COMPLETED');
+      return seen;
+    });
+    const tookOverMs = Date.now() - killedAt;
+    expect(events[0]).toEqual({ kind: 'TOKEN', text: 'one' });
+    expect(events[1]?.kind).toBe('RESTARTED');
+    expect(streamedDraft(events).content).toBe('one two three');
+    expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([[job.replyId, 'one two three', false]]);
+    expect(survivorLog.at('info').find((e) => e.message === 'generating reply')?.fields).toMatchObject({ replyId: job.replyId, pid: process.pid });
+    // Lock (800 ms) + at most two stalled checks (300 ms) + the rerun, with slack for a busy machine.
+    expect(tookOverMs).toBeLessThan(5_000);
+  }, 20_000);
+
+  it('gives a reply up once its job stalled more than GENERATE_MAX_STALLS times: partial stored, FAILED INTERRUPTED', async () => {
+    const job = newReply();
+    const writer = createReplyWriter();
+    await startDoomedWorker(job, writer);
+    await startSurvivor(job, writer, { maxStalls: 0 });
+
+    const ref = { ...job.scope, replyId: job.replyId };
+    await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', ...INTERRUPTED_REPLY, partialMessageId: job.replyId }));
+    expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['one', true]]);
+  }, 20_000);
+
+  it('ends a reply whose message cannot be stored with FAILED INTERNAL (the failed handler), so its subscribers see an end', async () => {
+    const job = newReply();
+    const writer = createReplyWriter({ alwaysFails: true });
+    await startSurvivor(job, writer);
+    await queue.enqueue({ replyId: job.replyId });
+    const ref = { ...job.scope, replyId: job.replyId };
+    await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', code: 'INTERNAL', message: 'the reply could not be stored', partialMessageId: null }));
+  }, 20_000);
+
+  it('adds one job per reply id, and adds a finished one again only through requeue', async () => {
+    const job = newReply();
+    const writer = createReplyWriter();
+    await startSurvivor(job, writer);
+    await queue.enqueue({ replyId: job.replyId });
+    await queue.enqueue({ replyId: job.replyId });
+    await eventually(() => expect(writer.calls).toHaveLength(1));
+    const raw = new Queue(GENERATE_QUEUE, { connection: redis.workerConnection(), prefix: config.redis.prefix });
+    stopping.push(() => raw.close());
+    await eventually(async () => expect(await raw.getJobState(job.replyId)).toBe('completed'));
+
+    await queue.enqueue({ replyId: job.replyId });
+    await expect(queue.requeue({ replyId: job.replyId })).resolves.toBe(true);
+    // The second run finds the reply stored: no second message.
+    await eventually(async () => expect(await raw.getJobState(job.replyId)).toBe('completed'));
+    expect(writer.calls).toHaveLength(1);
+  }, 20_000);
+});

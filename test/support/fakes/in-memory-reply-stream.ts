@@ -1,0 +1,35 @@
+import { isTerminal, type CursoredReplyEvent, type ReplyEvent } from '../../../src/domain/chat/chat-types';
+import type { ReplyRef, ReplyStream } from '../../../src/domain/chat/ports';
+
+export interface InMemoryReplyStream extends ReplyStream {
+  /** A reply's events as stored. */
+  stored(ref: ReplyRef): readonly ReplyEvent[];
+}
+
+const keyOf = (ref: ReplyRef) => `${ref.userId}/${ref.conversationId}/${ref.replyId}`;
+
+/**
+ * The ReplyStream contract in memory, for unit tests of what is appended: nothing after a
+ * terminal event (append returns null). `read` replays what is stored; it does not wait.
+ */
+export const createInMemoryReplyStream = (): InMemoryReplyStream => {
+  const streams = new Map<string, ReplyEvent[]>();
+  const latest = new Map<string, string>();
+  const of = (ref: ReplyRef) => streams.get(keyOf(ref)) ?? [];
+  return {
+    stored: of,
+    async append(ref, event) {
+      const events = of(ref);
+      const last = events.at(-1);
+      if (last && isTerminal(last)) return null;
+      if (events.length === 0) latest.set(`${ref.userId}/${ref.conversationId}`, ref.replyId);
+      streams.set(keyOf(ref), [...events, event]);
+      return `${events.length + 1}-0`;
+    },
+    async *read(ref): AsyncIterable<CursoredReplyEvent> {
+      for (const [index, event] of of(ref).entries()) yield { cursor: `${index + 1}-0`, replyId: ref.replyId, event };
+    },
+    events: async (ref) => [...of(ref)],
+    latestReply: async (scope) => latest.get(`${scope.userId}/${scope.conversationId}`) ?? null,
+  };
+};
