@@ -9,6 +9,8 @@ export class ChatCliError extends Error {
   constructor(
     message: string,
     readonly fatal: boolean,
+    /** A network failure: the server could not be reached at all, or the connection dropped (an answer may be lost). */
+    readonly network?: 'unreachable' | 'dropped',
   ) {
     super(message);
     this.name = 'ChatCliError';
@@ -47,7 +49,7 @@ export const graphqlErrorLines = (errors: readonly FormattedError[]) =>
 
 const unreachable = (url: string, error: unknown) => {
   const detail = isObject(error) && typeof error['message'] === 'string' && error['message'] ? ` (${error['message']})` : '';
-  return new ChatCliError(`cannot reach the server at ${url}${detail}; is \`npm run dev\` running?`, true);
+  return new ChatCliError(`cannot reach the server at ${url}${detail}; is \`npm run dev\` running?`, true, 'unreachable');
 };
 
 /** Maps whatever graphql-ws rejected with to a ChatCliError; `tokenHint` explains a refusal. */
@@ -60,7 +62,7 @@ export const toCliError = (error: unknown, context: { url: string; tokenHint?: s
       return new ChatCliError(`the server refused the token (${error.code} ${error.reason || 'Forbidden'})${hint}`, true);
     }
     if (error.code >= 4000 && error.code !== 4499) return new ChatCliError(`the server closed the connection: ${error.code} ${error.reason}`, true);
-    return new ChatCliError(`lost the connection to ${context.url} (${error.code}${error.reason ? ` ${error.reason}` : ''})`, true);
+    return new ChatCliError(`lost the connection to ${context.url} (${error.code}${error.reason ? ` ${error.reason}` : ''})`, true, 'dropped');
   }
   return unreachable(context.url, error);
 };

@@ -23,6 +23,8 @@ export interface SendMessageInput {
   content: string;
   model?: ModelChoice;
   thinking?: boolean;
+  /** One per message, the same on every retry of it: the server stores the message once. */
+  clientMessageId?: string;
 }
 
 export interface SendMessageData {

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { execute, type Connection } from './connection';
+import { ChatCliError } from './errors';
 import type { ModelChoice } from '../../domain/chat/chat-types';
 import type { SendMessageData, SendMessageInput } from './operations';
 import { SEND_MESSAGE } from './operations';
@@ -12,6 +14,10 @@ export interface SessionSettings {
   thinking: boolean;
   /** Printed before each reply ("bot> " in interactive mode). */
   replyPrefix?: string;
+  /** Sends of one message after a lost connection (each with the same client message id); default 5. */
+  sendAttempts?: number;
+  /** Wait before the n-th resend; default 500 ms doubling. */
+  retryDelayMs?: (attempt: number) => number;
 }
 
 export interface ChatSession {
@@ -37,9 +43,29 @@ export const createChatSession = (connection: Connection, terminal: Terminal, se
     announced = id;
     terminal.notice(`conversation ${id} (resume with --conversation ${id})`);
   };
-  const sendMessage = async (content: string) => {
-    const input: SendMessageInput = { content, thinking: settings.thinking, ...(conversationId ? { conversationId } : {}), ...(settings.model ? { model: settings.model } : {}) };
-    const { sendMessage: sent } = await execute<SendMessageData>(connection, { query: SEND_MESSAGE, variables: { input } });
+  const attempts = settings.sendAttempts ?? 5;
+  const delayMs = settings.retryDelayMs ?? ((attempt: number) => 500 * 2 ** (attempt - 1));
+  /**
+   * A dropped connection leaves us not knowing whether the server stored the message: send it
+   * again under the same id (the server stores it once). A server that cannot be reached at the
+   * first try is not running, which is said at once; once it was reached, it may be restarting.
+   */
+  const retryable = (error: unknown, attempt: number) =>
+    error instanceof ChatCliError && (error.network === 'dropped' || (error.network === 'unreachable' && attempt > 1));
+  const sendOnce = async (input: SendMessageInput, signal?: AbortSignal) => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await execute<SendMessageData>(connection, { query: SEND_MESSAGE, variables: { input } });
+      } catch (error) {
+        if (!retryable(error, attempt) || attempt >= attempts || signal?.aborted) throw error;
+        terminal.notice(`[${(error as Error).message}; sending again (attempt ${attempt + 1} of ${attempts})]`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs(attempt)));
+      }
+    }
+  };
+  const sendMessage = async (content: string, signal?: AbortSignal) => {
+    const input: SendMessageInput = { content, thinking: settings.thinking, clientMessageId: randomUUID(), ...(conversationId ? { conversationId } : {}), ...(settings.model ? { model: settings.model } : {}) };
+    const { sendMessage: sent } = await sendOnce(input, signal);
     conversationId = sent.conversation.id;
     announce(conversationId);
     return sent;
@@ -52,7 +78,7 @@ export const createChatSession = (connection: Connection, terminal: Terminal, se
       conversationId = undefined;
     },
     async send(content, signal) {
-      const sent = await sendMessage(content);
+      const sent = await sendMessage(content, signal);
       const renderer = createReplyRenderer(terminal, settings.replyPrefix);
       const onReconnecting = (attempt: number) => terminal.notice(`[connection lost; resuming the reply (attempt ${attempt})]`);
       try {
