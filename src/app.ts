@@ -18,7 +18,7 @@ import { createRedis } from './infra/redis/create-redis';
 import { createResolvers } from './resolvers';
 import { createBullRelayWaker } from './jobs/relay-waker';
 import { loadTypeDefs } from './schema/type-defs';
-import { chatWiring, replyJobLoader } from './wiring/chat.wiring';
+import { chatWiring } from './wiring/chat.wiring';
 import { chatAdapters, generateComponents } from './wiring/generate.wiring';
 import { createOutboxWriter } from './wiring/writer.wiring';
 import { relayComponents } from './wiring/relay.wiring';
@@ -71,13 +71,12 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
   const api = config.roles.includes('api');
   // The api role generates replies too, unless generation is left to `generator` processes alone.
   const generates = api || config.roles.includes('generator');
-  if (generates) {
+  if (api || generates) {
     const adapters = chatAdapters(config, { database, redis, logger });
-    const load = replyJobLoader(config, { database, adapters, logger, metrics: metrics.chat });
     roleComponents.push(adapters.queue);
-    roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, load }));
+    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat }));
     if (api) {
-      const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, adapters, metrics: metrics.chat });
+      const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, metrics: metrics.chat, adapters });
       roleComponents.push(...chat.components);
       const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
       http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics });

@@ -1,22 +1,34 @@
-import { isTerminal, streamedDraft, type ModelChoice, type PromptMessage, type ReplyEvent } from '../domain/chat/chat-types';
+import { isTerminal, streamedDraft, type ChatTurn, type ModelChoice, type PromptMessage, type ReplyEvent } from '../domain/chat/chat-types';
 import { ModelError } from '../domain/chat/model-error';
-import type { ChatModel, CommittedMessage, ConversationReader, ConversationScope, HistoryCache, ReplyRef, ReplyStream, TokenCounter } from '../domain/chat/ports';
+import type { ChatModel, ChatTurns, CommittedMessage, ConversationReader, ConversationScope, HistoryCache, ReplyRef, ReplyStream, TokenCounter } from '../domain/chat/ports';
 import type { Logger } from '../domain/ports/logger';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
+import type { BuildReplyPrompt } from './build-reply-prompt';
 import { createReplyDeltaWriter } from './reply-delta-writer';
 
-/** One reply, ready to generate: who asked, which model, and the prompt built for it. */
-export interface ReplyJob {
+/** One reply of a turn: who asked, which model; `window` (the cached history length) once its prompt is built. */
+interface Reply {
   readonly scope: ConversationScope;
   readonly replyId: string;
   readonly choice: ModelChoice;
   readonly thinking: boolean;
-  readonly prompt: readonly PromptMessage[];
-  readonly window: number;
   readonly traceparent?: string;
+  readonly window?: number;
 }
 
+const replyOf = (turn: ChatTurn): Reply => ({
+  scope: { userId: turn.userId, conversationId: turn.conversationId },
+  replyId: turn.replyId,
+  choice: turn.model,
+  thinking: turn.thinking,
+  traceparent: turn.traceparent ?? undefined,
+});
+
 export interface GenerateReplyDeps {
+  /** The turn a reply answers, by reply id: a job carries the id only. */
+  turns: Pick<ChatTurns, 'get'>;
+  /** Rebuilds the turn's prompt from what is committed, so any worker can generate any reply. */
+  buildPrompt: BuildReplyPrompt;
   model: ChatModel;
   replies: ReplyStream;
   append: AppendChatMessages;
@@ -36,8 +48,8 @@ export interface GenerateReplyDeps {
  */
 export const REPLY_LOST = 'reply-lost';
 
-/** What one run did with its reply. */
-export type ReplyOutcome = 'completed' | 'failed' | 'already-stored' | 'lost';
+/** What one run did with its reply ('no-turn': no turn has this reply id, so there is nothing to answer). */
+export type ReplyOutcome = 'completed' | 'failed' | 'already-stored' | 'lost' | 'no-turn';
 
 /** The end of a reply that kept losing its worker (BullMQ gave the job up after GENERATE_MAX_STALLS). */
 export const INTERRUPTED_REPLY = { code: 'INTERRUPTED', message: 'the processes generating this reply kept stopping before it finished; the text so far is stored as partial' } as const;
@@ -62,7 +74,7 @@ const retry = async <T>(attempts: number, work: (attempt: number) => Promise<T>)
   }
 };
 
-const refOf = (job: ReplyJob): ReplyRef => ({ ...job.scope, replyId: job.replyId });
+const refOf = (job: Reply): ReplyRef => ({ ...job.scope, replyId: job.replyId });
 
 /** The terminal event a stored message calls for: COMPLETED for a whole reply, FAILED for a partial one. */
 const endOf = (stored: CommittedMessage): ReplyEvent => {
@@ -86,7 +98,7 @@ const endOf = (stored: CommittedMessage): ReplyEvent => {
  *   with the model's code.
  */
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
-  const persist = async (job: ReplyJob, draft: Draft, partial: boolean): Promise<AppendedMessage> => {
+  const persist = async (job: Reply, draft: Draft, partial: boolean): Promise<AppendedMessage> => {
     const message = { messageId: job.replyId, role: 'assistant' as const, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, partial };
     const { conversationId, userId } = job.scope;
     // A failed attempt may have committed with only its answer lost: appending again would store
@@ -99,17 +111,20 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       if (!first) throw new Error('writer returned no message');
       return first;
     });
-    // The message is stored: a cache that missed it costs the model context, not the reply.
-    await deps.cache
-      .push(job.scope, { seq: appended.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window)
-      .catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached'));
+    // The message is stored: a cache that missed it is refilled when the next prompt finds the gap.
+    // Without a built prompt (a give-up) the window is unknown, and that refill does the caching.
+    if (job.window !== undefined) {
+      await deps.cache
+        .push(job.scope, { seq: appended.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window)
+        .catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached'));
+    }
     return appended;
   };
 
-  const stream = async (job: ReplyJob, draft: Draft, signal?: AbortSignal) => {
+  const stream = async (job: Reply, prompt: readonly PromptMessage[], draft: Draft, signal?: AbortSignal) => {
     const deltas = createReplyDeltaWriter((delta) => deps.replies.append(refOf(job), delta));
     try {
-      for await (const event of deps.model.stream({ choice: job.choice, messages: job.prompt, thinking: job.thinking, signal })) {
+      for await (const event of deps.model.stream({ choice: job.choice, messages: prompt, thinking: job.thinking, signal })) {
         if (event.type === 'token') {
           draft.content += event.text;
           deltas.push({ kind: 'TOKEN', text: event.text });
@@ -133,8 +148,10 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    * Looks at what an earlier run left: 'stored' when the reply is stored (its stream now ended),
    * 'fresh' or 'restart' when it must be generated.
    */
-  const resume = async (job: ReplyJob): Promise<'stored' | 'fresh' | 'restart'> => {
+  const resume = async (job: Reply): Promise<'stored' | 'fresh' | 'restart'> => {
     const ref = refOf(job);
+    // A REPLIED turn's message is committed, so this finds it; an AWAITING one may still have
+    // one whose commit the turn's read did not see yet, so it is looked up either way.
     const stored = await deps.conversations.committedMessage(job.scope.conversationId, job.replyId);
     const events = await deps.replies.events(ref);
     const last = events.at(-1);
@@ -150,17 +167,21 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     return events.length > 0 ? 'restart' : 'fresh';
   };
 
-  const generate = async (job: ReplyJob, signal?: AbortSignal): Promise<ReplyOutcome> => {
-    const ref = refOf(job);
-    const found = await resume(job);
+  const generate = async (replyId: string, signal?: AbortSignal): Promise<ReplyOutcome> => {
+    const turn = await deps.turns.get(replyId);
+    if (!turn) return 'no-turn';
+    const found = await resume(replyOf(turn));
     if (found === 'stored') return 'already-stored';
+    const { prompt, window } = await deps.buildPrompt(turn);
+    const job: Reply = { ...replyOf(turn), window };
+    const ref = refOf(job);
     if (found === 'restart') {
-      deps.logger.warn({ replyId: job.replyId, conversationId: job.scope.conversationId }, 'reply taken over from a worker that stopped: generating it again');
+      deps.logger.warn({ replyId, conversationId: turn.conversationId }, 'reply taken over from a worker that stopped: generating it again');
       await deps.replies.append(ref, { kind: 'RESTARTED', reason: RESTARTED_REASON });
     }
     const draft: Draft = { content: '', reasoning: '', promptTokens: null, completionTokens: null };
     try {
-      await stream(job, draft, signal);
+      await stream(job, prompt, draft, signal);
     } catch (error) {
       if (signal?.reason === REPLY_LOST) return 'lost';
       const code = error instanceof ModelError ? error.code : signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL';
@@ -183,7 +204,10 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    * stores what its stream holds as a partial message if nothing is stored yet, then ends the
    * stream with `failure` (a no-op when it already ended), so every subscriber sees an end.
    */
-  const giveUp = async (job: ReplyJob, failure: { code: string; message: string }): Promise<void> => {
+  const giveUp = async (replyId: string, failure: { code: string; message: string }): Promise<void> => {
+    const turn = await deps.turns.get(replyId);
+    if (!turn) return;
+    const job = replyOf(turn);
     const ref = refOf(job);
     let partialMessageId: string | null = null;
     try {

@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { INTERRUPTED_REPLY, REPLY_LOST, type GenerateReply, type ReplyJob, type ReplyOutcome } from '../application/generate-reply.use-case';
+import { INTERRUPTED_REPLY, REPLY_LOST, type GenerateReply, type ReplyOutcome } from '../application/generate-reply.use-case';
 import type { AppConfig } from '../config';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../domain/ports/logger';
@@ -11,8 +11,6 @@ export interface GenerateWorkerDeps {
   connection: WorkerConnection;
   prefix: string;
   config: AppConfig['generate'];
-  /** The reply to generate, built from its stored turn; null when there is no such turn. */
-  load: (replyId: string) => Promise<ReplyJob | null>;
   replies: Pick<GenerateReply, 'generate' | 'giveUp'>;
   /** Re-enqueues replies still awaiting their message (one sweep); runs every recoverIntervalMs. */
   recover?: () => Promise<number>;
@@ -36,17 +34,14 @@ const dataOf = (job: Pick<Job, 'data' | 'id'>): GenerateJobData => {
  * parameter matters: BullMQ passes an abort signal only to a processor that declares it.
  */
 export const processGenerateJob =
-  (deps: Pick<GenerateWorkerDeps, 'load' | 'replies' | 'logger'>) =>
-  async (job: Pick<Job, 'data' | 'id' | 'attemptsStarted'>, _token?: string, signal?: AbortSignal): Promise<ReplyOutcome | 'no-turn'> => {
+  (deps: Pick<GenerateWorkerDeps, 'replies' | 'logger'>) =>
+  async (job: Pick<Job, 'data' | 'id' | 'attemptsStarted'>, _token?: string, signal?: AbortSignal): Promise<ReplyOutcome> => {
     const { replyId } = dataOf(job);
-    const reply = await deps.load(replyId);
-    if (!reply) {
-      deps.logger.warn({ replyId }, 'generate job for a reply with no stored turn: nothing to do');
-      return 'no-turn';
-    }
-    // The line chaos and operators look for: which process generates which reply.
-    deps.logger.info({ replyId, conversationId: reply.scope.conversationId, pid: process.pid, start: job.attemptsStarted }, 'generating reply');
-    return deps.replies.generate(reply, signal);
+    // The line chaos and operators look for: which process generates which reply (start > 1: a takeover).
+    deps.logger.info({ replyId, pid: process.pid, start: job.attemptsStarted }, 'generating reply');
+    const outcome = await deps.replies.generate(replyId, signal);
+    if (outcome === 'no-turn') deps.logger.warn({ replyId }, 'generate job for a reply with no stored turn: nothing to do');
+    return outcome;
   };
 
 /** A failed job that BullMQ will not run again: stalled too often (its deferred failure), or its one attempt threw. */
@@ -68,10 +63,9 @@ export const createGenerateWorker = (deps: GenerateWorkerDeps): Component => {
     if (!job) return;
     deps.logger.error({ err: error, replyId: job.id, attemptsStarted: job.attemptsStarted }, 'generate job failed');
     if (!isFinal(job, error)) return;
-    const reply = await deps.load(String(job.id));
-    if (!reply) return;
+    // BullMQ's own reason for a job that stalled more than maxStalledCount times.
     const stalled = error.message.includes('stalled');
-    await deps.replies.giveUp(reply, stalled ? INTERRUPTED_REPLY : { code: 'INTERNAL', message: 'the reply could not be stored' });
+    await deps.replies.giveUp(String(job.id), stalled ? INTERRUPTED_REPLY : { code: 'INTERNAL', message: 'the reply could not be stored' });
   };
 
   const recoverNow = async () => {

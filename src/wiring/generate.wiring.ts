@@ -1,17 +1,25 @@
-import { createGenerateReply, type ReplyJob } from '../application/generate-reply.use-case';
 import type { AppendChatMessages } from '../application/append-chat-messages.use-case';
+import { createBuildReplyPrompt } from '../application/build-reply-prompt';
+import { createGenerateReply } from '../application/generate-reply.use-case';
+import { createRecoverAwaitingReplies } from '../application/recover-awaiting-replies.use-case';
 import type { AppConfig } from '../config';
+import { systemClock } from '../domain/ports/clock';
 import type { Database } from '../infra/db/create-database';
+import { createMikroChatTurns } from '../infra/db/repositories/mikro-chat-turns.queries';
 import { createMikroConversationQueries } from '../infra/db/repositories/mikro-conversation.queries';
 import type { Component } from '../infra/lifecycle';
 import { createChatModel } from '../infra/llm/create-chat-model';
 import { createTiktokenCounter } from '../infra/llm/tiktoken-counter';
 import type { Logger } from '../infra/logger';
+import type { ChatMetrics } from '../infra/metrics/chat-metrics';
 import type { RedisClients } from '../infra/redis/create-redis';
 import { createRedisHistoryCache } from '../infra/redis/redis-history-cache';
 import { createRedisReplyStream } from '../infra/redis/redis-reply-stream';
 import { createGenerateQueue } from '../jobs/generate-queue';
 import { createGenerateWorker } from '../jobs/generate.worker';
+
+/** Turns recovered per sweep; the next sweep takes the rest. */
+const RECOVER_BATCH = 100;
 
 /** Adapters the api and generator roles share: one of each per process. */
 export const chatAdapters = (config: AppConfig, deps: { database: Database; redis: RedisClients; logger: Logger }) => {
@@ -19,6 +27,7 @@ export const chatAdapters = (config: AppConfig, deps: { database: Database; redi
   const { chat } = config;
   return {
     queries: createMikroConversationQueries(deps.database),
+    turns: createMikroChatTurns(deps.database),
     cache: createRedisHistoryCache({ client: deps.redis.client(), prefix, ttlSeconds: chat.historyCacheTtlSeconds }),
     replies: createRedisReplyStream({ client: deps.redis.client(), prefix, maxLen: chat.replyStreamMaxLen, ttlSeconds: chat.replyStreamTtlSeconds, logger: deps.logger }),
     // One encoder for the process: its tables are large and live outside the JS heap.
@@ -30,22 +39,31 @@ export const chatAdapters = (config: AppConfig, deps: { database: Database; redi
 export type ChatAdapters = ReturnType<typeof chatAdapters>;
 
 /**
- * The generate worker (api and generator roles): BullMQ jobs of the generate queue, each one
- * reply generated with the configured model and stored through the outbox writer.
+ * The generate worker (api and generator roles): jobs of the generate queue, each one reply
+ * generated with the configured model and stored through the outbox writer, plus the periodic
+ * recovery of turns still awaiting their reply.
  */
-export const generateComponents = (
-  config: AppConfig,
-  deps: { adapters: ChatAdapters; append: AppendChatMessages; redis: RedisClients; logger: Logger; load: (replyId: string) => Promise<ReplyJob | null> },
-): Component[] => {
+export const generateComponents = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; redis: RedisClients; logger: Logger; metrics: ChatMetrics }): Component[] => {
   const { adapters, logger } = deps;
-  if (!config.llm.baseUrl) logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
-  const replies = createGenerateReply({ model: createChatModel(config.llm), replies: adapters.replies, append: deps.append, conversations: adapters.queries, cache: adapters.cache, counter: adapters.counter, logger });
+  const { llm, chat } = config;
+  if (!llm.baseUrl) logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
+  const { queries, turns, cache, counter } = adapters;
+  const buildPrompt = createBuildReplyPrompt({ conversations: queries, cache, counter, logger, chat, models: llm.models, onCacheRepaired: () => deps.metrics.historyCacheRepairs.inc() });
+  const replies = createGenerateReply({ turns, buildPrompt, model: createChatModel(llm), replies: adapters.replies, append: deps.append, conversations: queries, cache, counter, logger });
+  const recover = createRecoverAwaitingReplies({
+    turns,
+    requeue: (replyId) => adapters.queue.requeue({ replyId }),
+    clock: systemClock,
+    graceMs: config.generate.recoverAfterMs,
+    batch: RECOVER_BATCH,
+    logger,
+  });
   const worker = createGenerateWorker({
     connection: deps.redis.workerConnection(),
     prefix: config.redis.prefix,
     config: config.generate,
-    load: deps.load,
     replies,
+    recover,
     drainMs: Math.floor(config.shutdownTimeoutMs / 2),
     logger,
   });

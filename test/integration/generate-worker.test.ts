@@ -1,7 +1,9 @@
 import { Queue, Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import { createGenerateReply, INTERRUPTED_REPLY, type ReplyJob } from '../../src/application/generate-reply.use-case';
-import { streamedDraft, type ModelEvent } from '../../src/domain/chat/chat-types';
+import { createGenerateReply, INTERRUPTED_REPLY } from '../../src/application/generate-reply.use-case';
+import { createRecoverAwaitingReplies } from '../../src/application/recover-awaiting-replies.use-case';
+import { systemClock } from '../../src/domain/ports/clock';
+import { streamedDraft, type ChatTurn, type ModelEvent } from '../../src/domain/chat/chat-types';
 import type { ChatModel } from '../../src/domain/chat/ports';
 import type { AppConfig } from '../../src/config';
 import { createLogger } from '../../src/infra/logger';
@@ -13,7 +15,7 @@ import { GENERATE_QUEUE } from '../../src/jobs/queues';
 import { deferred, eventually } from '../support/eventually';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
-import { createReplyWriter } from '../support/fakes/reply-writer';
+import { aChatTurn, createReplyWriter } from '../support/fakes/reply-writer';
 import { testConfig } from '../support/test-config';
 
 /** Short lock and stalled check, so a dead worker's job is taken over in about a second. */
@@ -55,40 +57,65 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     await redis.stop();
   });
 
-  const newReply = (): ReplyJob => ({ scope: { userId: 'u1', conversationId: randomUUID() }, replyId: randomUUID(), choice: 'WORKER', thinking: false, prompt: [], window: 32 });
-  const generatorFor = (chatModel: ChatModel, writer: ReturnType<typeof createReplyWriter>) =>
-    createGenerateReply({ model: chatModel, replies, append: writer.append, conversations: writer, cache: createInMemoryHistoryCache(), counter: { count: () => 1 }, logger, persistAttempts: 2 });
+  type Writer = ReturnType<typeof createReplyWriter>;
+  /** A turn recorded by `writer` (the shared store both workers see), and its reply's stream ref. */
+  const newReply = (writer: Writer) => {
+    const turn = aChatTurn({ replyId: randomUUID(), conversationId: randomUUID() });
+    writer.turns.add(turn);
+    return { turn, ref: { userId: turn.userId, conversationId: turn.conversationId, replyId: turn.replyId } };
+  };
+  const generatorFor = (chatModel: ChatModel, writer: Writer) =>
+    createGenerateReply({
+      turns: writer.turns,
+      buildPrompt: async () => ({ prompt: [{ role: 'user', content: 'hi' }], window: 32 }),
+      model: chatModel,
+      replies,
+      append: writer.append,
+      conversations: writer,
+      cache: createInMemoryHistoryCache(),
+      counter: { count: () => 1 },
+      logger,
+      persistAttempts: 2,
+    });
 
   /** A worker process that dies mid-reply: it streamed one token, then its connections drop and its lock is never renewed. */
-  const startDoomedWorker = async (job: ReplyJob, writer: ReturnType<typeof createReplyWriter>) => {
-    const doomed = new Worker(GENERATE_QUEUE, processGenerateJob({ load: async () => job, replies: generatorFor(model(['one', ' two'], forever.promise), writer), logger }), {
+  const startDoomedWorker = async (turn: ChatTurn, writer: Writer) => {
+    const doomed = new Worker(GENERATE_QUEUE, processGenerateJob({ replies: generatorFor(model(['one', ' two'], forever.promise), writer), logger }), {
       connection: redis.workerConnection(),
       prefix: config.redis.prefix,
       lockDuration: FAST.lockMs,
       stalledInterval: FAST.stalledIntervalMs,
       maxStalledCount: FAST.maxStalls,
     });
-    await queue.enqueue({ replyId: job.replyId });
-    await eventually(async () => expect(await replies.events({ ...job.scope, replyId: job.replyId })).toHaveLength(1));
+    await queue.enqueue({ replyId: turn.replyId });
+    await eventually(async () => expect(await replies.events({ userId: turn.userId, conversationId: turn.conversationId, replyId: turn.replyId })).toHaveLength(1));
     await doomed.close(true);
   };
 
-  const startSurvivor = async (job: ReplyJob, writer: ReturnType<typeof createReplyWriter>, overrides: Partial<AppConfig['generate']> = {}) => {
+  const startSurvivor = async (writer: Writer, overrides: Partial<AppConfig['generate']> = {}, options: { recovers?: boolean } = {}) => {
     const survivorLogger = createRecordingLogger();
-    const survivor = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: { ...FAST, ...overrides }, load: async () => job, replies: generatorFor(model(['one', ' two', ' three']), writer), drainMs: 1000, logger: survivorLogger });
+    const recover = createRecoverAwaitingReplies({ turns: writer.turns, requeue: (replyId) => queue.requeue({ replyId }), clock: systemClock, graceMs: FAST.recoverAfterMs, batch: 10, logger: survivorLogger });
+    const survivor = createGenerateWorker({
+      connection: redis.workerConnection(),
+      prefix: config.redis.prefix,
+      config: { ...FAST, ...overrides },
+      replies: generatorFor(model(['one', ' two', ' three']), writer),
+      recover: options.recovers ? recover : undefined,
+      drainMs: 1000,
+      logger: survivorLogger,
+    });
     await survivor.start();
     stopping.push(() => survivor.stop());
     return survivorLogger;
   };
 
   it('hands the job of a worker that died mid-reply to another, which restarts the reply and stores it once', async () => {
-    const job = newReply();
     const writer = createReplyWriter();
-    await startDoomedWorker(job, writer);
+    const { turn, ref } = newReply(writer);
+    await startDoomedWorker(turn, writer);
     const killedAt = Date.now();
-    const survivorLog = await startSurvivor(job, writer);
+    const survivorLog = await startSurvivor(writer);
 
-    const ref = { ...job.scope, replyId: job.replyId };
     const events = await eventually(async () => {
       const seen = await replies.events(ref);
       expect(seen.at(-1)?.kind).toBe('COMPLETED');
@@ -98,36 +125,47 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     expect(events[0]).toEqual({ kind: 'TOKEN', text: 'one' });
     expect(events[1]?.kind).toBe('RESTARTED');
     expect(streamedDraft(events).content).toBe('one two three');
-    expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([[job.replyId, 'one two three', false]]);
-    expect(survivorLog.at('info').find((e) => e.message === 'generating reply')?.fields).toMatchObject({ replyId: job.replyId, pid: process.pid });
+    expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([[turn.replyId, 'one two three', false]]);
+    await expect(writer.turns.get(turn.replyId)).resolves.toMatchObject({ status: 'REPLIED' });
+    expect(survivorLog.at('info').find((e) => e.message === 'generating reply')?.fields).toMatchObject({ replyId: turn.replyId, pid: process.pid, start: 2 });
     // Lock (800 ms) + at most two stalled checks (300 ms) + the rerun, with slack for a busy machine.
     expect(tookOverMs).toBeLessThan(5_000);
   }, 20_000);
 
   it('gives a reply up once its job stalled more than GENERATE_MAX_STALLS times: partial stored, FAILED INTERRUPTED', async () => {
-    const job = newReply();
     const writer = createReplyWriter();
-    await startDoomedWorker(job, writer);
-    await startSurvivor(job, writer, { maxStalls: 0 });
+    const { turn, ref } = newReply(writer);
+    await startDoomedWorker(turn, writer);
+    await startSurvivor(writer, { maxStalls: 0 });
 
-    const ref = { ...job.scope, replyId: job.replyId };
-    await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', ...INTERRUPTED_REPLY, partialMessageId: job.replyId }));
+    await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', ...INTERRUPTED_REPLY, partialMessageId: turn.replyId }));
     expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['one', true]]);
   }, 20_000);
 
   it('ends a reply whose message cannot be stored with FAILED INTERNAL (the failed handler), so its subscribers see an end', async () => {
-    const job = newReply();
     const writer = createReplyWriter({ alwaysFails: true });
-    await startSurvivor(job, writer);
-    await queue.enqueue({ replyId: job.replyId });
-    const ref = { ...job.scope, replyId: job.replyId };
+    const { turn, ref } = newReply(writer);
+    await startSurvivor(writer);
+    await queue.enqueue({ replyId: turn.replyId });
     await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', code: 'INTERNAL', message: 'the reply could not be stored', partialMessageId: null }));
   }, 20_000);
 
-  it('adds one job per reply id, and adds a finished one again only through requeue', async () => {
-    const job = newReply();
+  it('recovers a turn left AWAITING without a job (the enqueue was lost): the reply is generated and stored once', async () => {
     const writer = createReplyWriter();
-    await startSurvivor(job, writer);
+    const turn = aChatTurn({ replyId: randomUUID(), conversationId: randomUUID(), createdAt: new Date(Date.now() - 60_000) });
+    writer.turns.add(turn);
+    const survivorLog = await startSurvivor(writer, {}, { recovers: true });
+    const ref = { userId: turn.userId, conversationId: turn.conversationId, replyId: turn.replyId };
+    await eventually(async () => expect((await replies.events(ref)).at(-1)?.kind).toBe('COMPLETED'));
+    await expect(writer.turns.get(turn.replyId)).resolves.toMatchObject({ status: 'REPLIED' });
+    expect(writer.committed).toHaveLength(1);
+    expect(survivorLog.at('warn').filter((e) => e.message?.startsWith('reply still awaited'))).toHaveLength(1);
+  }, 20_000);
+
+  it('adds one job per reply id, and adds a finished one again only through requeue', async () => {
+    const writer = createReplyWriter();
+    const { turn: job } = newReply(writer);
+    await startSurvivor(writer);
     await queue.enqueue({ replyId: job.replyId });
     await queue.enqueue({ replyId: job.replyId });
     await eventually(() => expect(writer.calls).toHaveLength(1));

@@ -1,4 +1,4 @@
-import { createGenerateReply, INTERRUPTED_REPLY, REPLY_LOST, type ReplyJob } from '../../src/application/generate-reply.use-case';
+import { createGenerateReply, INTERRUPTED_REPLY, REPLY_LOST } from '../../src/application/generate-reply.use-case';
 import type { ChatMessagePayload } from '../../src/domain/chat-event';
 import { streamedDraft, type ModelEvent, type ReplyEvent } from '../../src/domain/chat/chat-types';
 import { ModelError } from '../../src/domain/chat/model-error';
@@ -7,11 +7,13 @@ import { deferred } from '../support/eventually';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
 import { createInMemoryReplyStream } from '../support/fakes/in-memory-reply-stream';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
-import { createReplyWriter as createWriter } from '../support/fakes/reply-writer';
+import { aChatTurn, createReplyWriter as createWriter } from '../support/fakes/reply-writer';
 
-const scope = { userId: 'u1', conversationId: 'c1' };
-const job: ReplyJob = { scope, replyId: 'reply-1', choice: 'WORKER', thinking: false, prompt: [], window: 32 };
-const ref = { ...scope, replyId: job.replyId };
+const turn = aChatTurn({ replyId: 'reply-1', userId: 'u1', conversationId: 'c1', userSeq: 40 });
+const scope = { userId: turn.userId, conversationId: turn.conversationId };
+const job = turn.replyId;
+const ref = { ...scope, replyId: turn.replyId };
+const PROMPT = [{ role: 'user' as const, content: 'hi' }];
 const token = (text: string): ReplyEvent => ({ kind: 'TOKEN', text });
 
 /** A model that streams `tokens`, then fails with `failWith` if given; `hold` pauses it after the first token. */
@@ -30,22 +32,33 @@ const scriptedModel = (tokens: string[], options: { failWith?: Error; hold?: Pro
 });
 
 const setup = (model: ChatModel, writer = createWriter()) => {
+  writer.turns.add(turn);
   const replies = createInMemoryReplyStream();
   const cache = createInMemoryHistoryCache();
   const logger = createRecordingLogger();
-  const generator = createGenerateReply({ model, replies, append: writer.append, conversations: writer, cache, counter: { count: () => 1 }, logger, persistAttempts: 2 });
-  return { ...generator, replies, cache, writer, logger, events: () => replies.stored(ref) };
+  const prompts: string[] = [];
+  const buildPrompt = async (asked: typeof turn) => (prompts.push(asked.replyId), { prompt: PROMPT, window: 32 });
+  const generator = createGenerateReply({ turns: writer.turns, buildPrompt, model, replies, append: writer.append, conversations: writer, cache, counter: { count: () => 1 }, logger, persistAttempts: 2 });
+  return { ...generator, replies, cache, writer, logger, prompts, events: () => replies.stored(ref) };
 };
 
-const storedPayload = (content: string, partial: boolean): ChatMessagePayload => ({ messageId: job.replyId, role: 'assistant', content, reasoning: null, model: 'test-model', promptTokens: 1, completionTokens: 2, partial });
+const storedPayload = (content: string, partial: boolean): ChatMessagePayload => ({ messageId: turn.replyId, role: 'assistant', content, reasoning: null, model: 'test-model', promptTokens: 1, completionTokens: 2, partial });
 
 describe('generate reply', () => {
   it('streams a reply, stores it once as the message with the reply id, and ends with COMPLETED', async () => {
     const { generate, events, writer } = setup(scriptedModel(['hel', 'lo']));
     await expect(generate(job)).resolves.toBe('completed');
     expect(writer.calls).toHaveLength(1);
-    expect(writer.calls[0]!.messages[0]).toMatchObject({ messageId: 'reply-1', role: 'assistant', content: 'hello', partial: false });
+    expect(writer.calls[0]).toMatchObject({ completesTurn: 'reply-1', messages: [{ messageId: 'reply-1', role: 'assistant', content: 'hello', partial: false }] });
+    await expect(writer.turns.get('reply-1')).resolves.toMatchObject({ status: 'REPLIED' });
     expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { id: 'reply-1', seq: 41, content: 'hello' } });
+  });
+
+  it('has nothing to do for a reply id without a turn', async () => {
+    const { generate, writer, replies } = setup(scriptedModel(['x']));
+    await expect(generate('no-such-reply')).resolves.toBe('no-turn');
+    expect(writer.calls).toEqual([]);
+    await expect(replies.events({ ...scope, replyId: 'no-such-reply' })).resolves.toEqual([]);
   });
 
   describe('taking over a reply whose worker stopped', () => {
@@ -71,17 +84,18 @@ describe('generate reply', () => {
 
     it('never stores a second message for a reply already stored: it only ends the stream from what was stored', async () => {
       const writer = createWriter();
-      writer.committed.push({ messageId: job.replyId, eventId: 'e1', seq: 7, createdAt: new Date('2026-01-01T00:00:00Z'), payload: storedPayload('stored text', false) });
+      writer.committed.push({ messageId: turn.replyId, eventId: 'e1', seq: 7, createdAt: new Date('2026-01-01T00:00:00Z'), payload: storedPayload('stored text', false) });
       const model = scriptedModel(['never']);
       const streamed = jest.spyOn(model, 'stream');
-      const { generate, replies, events } = setup(model, writer);
+      const { generate, replies, events, prompts } = setup(model, writer);
       await replies.append(ref, token('stored'));
       await expect(generate(job)).resolves.toBe('already-stored');
       expect(streamed).not.toHaveBeenCalled();
+      expect(prompts).toEqual([]);
       expect(writer.calls).toHaveLength(0);
       expect(events().at(-1)).toEqual({
         kind: 'COMPLETED',
-        message: { id: job.replyId, seq: 7, content: 'stored text', reasoning: null, model: 'test-model', promptTokens: 1, completionTokens: 2, createdAt: '2026-01-01T00:00:00.000Z' },
+        message: { id: turn.replyId, seq: 7, content: 'stored text', reasoning: null, model: 'test-model', promptTokens: 1, completionTokens: 2, createdAt: '2026-01-01T00:00:00.000Z' },
       });
       // A second run adds nothing at all.
       await generate(job);
@@ -90,10 +104,10 @@ describe('generate reply', () => {
 
     it('ends a stored partial message with FAILED naming it', async () => {
       const writer = createWriter();
-      writer.committed.push({ messageId: job.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('half', true) });
+      writer.committed.push({ messageId: turn.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('half', true) });
       const { generate, events } = setup(scriptedModel(['never']), writer);
       await generate(job);
-      expect(events()).toEqual([expect.objectContaining({ kind: 'FAILED', partialMessageId: job.replyId })]);
+      expect(events()).toEqual([expect.objectContaining({ kind: 'FAILED', partialMessageId: turn.replyId })]);
     });
 
     it('stores what a reply streamed when it was ended without a message (a give-up that could not store)', async () => {
@@ -168,7 +182,7 @@ describe('generate reply', () => {
 
     it('ends a reply that was stored after all from its stored message', async () => {
       const writer = createWriter();
-      writer.committed.push({ messageId: job.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('done', false) });
+      writer.committed.push({ messageId: turn.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('done', false) });
       const { giveUp, events } = setup(scriptedModel([]), writer);
       await giveUp(job, INTERRUPTED_REPLY);
       expect(writer.calls).toHaveLength(0);

@@ -58,6 +58,18 @@ export interface CursoredReplyEvent {
 
 export const isTerminal = (event: ReplyEvent) => event.kind === 'COMPLETED' || event.kind === 'FAILED';
 
+/** The text and reasoning a reply streamed since its last restart (what a subscriber shows). */
+export const streamedDraft = (events: readonly ReplyEvent[]) => {
+  let content = '';
+  let reasoning = '';
+  for (const event of events) {
+    if (event.kind === 'TOKEN') content += event.text;
+    else if (event.kind === 'REASONING') reasoning += event.text;
+    else if (event.kind === 'RESTARTED') [content, reasoning] = ['', ''];
+  }
+  return { content, reasoning };
+};
+
 export type ChatTurnStatus = 'AWAITING' | 'REPLIED';
 
 /**
@@ -81,15 +93,3 @@ export interface ChatTurn {
   readonly status: ChatTurnStatus;
   readonly createdAt: Date;
 }
-
-/** The text and reasoning a reply streamed since its last restart (what a subscriber shows). */
-export const streamedDraft = (events: readonly ReplyEvent[]) => {
-  let content = '';
-  let reasoning = '';
-  for (const event of events) {
-    if (event.kind === 'TOKEN') content += event.text;
-    else if (event.kind === 'REASONING') reasoning += event.text;
-    else if (event.kind === 'RESTARTED') [content, reasoning] = ['', ''];
-  }
-  return { content, reasoning };
-};

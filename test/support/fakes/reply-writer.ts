@@ -1,5 +1,23 @@
 import type { AppendChatMessages, AppendChatMessagesInput } from '../../../src/application/append-chat-messages.use-case';
-import type { CommittedMessage } from '../../../src/domain/chat/ports';
+import type { ChatTurn } from '../../../src/domain/chat/chat-types';
+import type { ChatTurns, CommittedMessage } from '../../../src/domain/chat/ports';
+
+/** A turn as the writer records it for a send; AWAITING unless told otherwise. */
+export const aChatTurn = (overrides: Partial<ChatTurn> = {}): ChatTurn => ({
+  replyId: 'reply-1',
+  userId: 'u1',
+  conversationId: 'c1',
+  clientMessageId: null,
+  userMessageId: 'user-message-1',
+  userSeq: 1,
+  contentSha256: '0'.repeat(64),
+  model: 'WORKER',
+  thinking: false,
+  traceparent: null,
+  status: 'AWAITING',
+  createdAt: new Date('2030-01-01T00:00:00.000Z'),
+  ...overrides,
+});
 
 /**
  * A writer and its committed messages. With `losesFirstAnswer`, the first call commits (or not, per
@@ -7,6 +25,8 @@ import type { CommittedMessage } from '../../../src/domain/chat/ports';
  */
 export const createReplyWriter = (options: { losesFirstAnswer?: boolean; commitsBeforeFailing?: boolean; alwaysFails?: boolean } = {}) => {
   const committed: CommittedMessage[] = [];
+  /** Turns by reply id: an append with completesTurn marks its turn REPLIED, as the real writer does in its transaction. */
+  const turnMap = new Map<string, ChatTurn>();
   const calls: AppendChatMessagesInput[] = [];
   const append: AppendChatMessages = async (input) => {
     calls.push(input);
@@ -19,14 +39,26 @@ export const createReplyWriter = (options: { losesFirstAnswer?: boolean; commits
       createdAt: new Date(),
       payload: { messageId: message.messageId!, role: message.role, content: message.content, reasoning: message.reasoning ?? null, model: message.model ?? null, promptTokens: message.promptTokens ?? null, completionTokens: message.completionTokens ?? null, partial: message.partial ?? false },
     };
+    const commit = () => {
+      committed.push(stored);
+      const turn = input.completesTurn ? turnMap.get(input.completesTurn) : undefined;
+      if (turn) turnMap.set(turn.replyId, { ...turn, status: 'REPLIED' });
+    };
     if (options.losesFirstAnswer && calls.length === 1) {
-      if (options.commitsBeforeFailing) committed.push(stored);
+      if (options.commitsBeforeFailing) commit();
       throw new Error('connection lost');
     }
-    committed.push(stored);
+    commit();
     return { conversationId: input.conversationId, created: false, messages: [stored] };
   };
   const committedMessage = async (_conversationId: string, messageId: string) => committed.find((m) => m.messageId === messageId) ?? null;
-  return { append, committedMessage, calls, committed };
+  const turns: ChatTurns & { add(turn: ChatTurn): void } = {
+    add: (turn) => turnMap.set(turn.replyId, turn),
+    get: async (replyId) => turnMap.get(replyId) ?? null,
+    byClientMessageId: async (userId, id) => [...turnMap.values()].find((t) => t.userId === userId && t.clientMessageId === id) ?? null,
+    awaiting: async ({ createdBefore, limit }) =>
+      [...turnMap.values()].filter((t) => t.status === 'AWAITING' && t.createdAt < createdBefore).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).slice(0, limit),
+  };
+  return { append, committedMessage, calls, committed, turns };
 };
 
