@@ -47,6 +47,8 @@ export interface FaultDeps {
   readonly consumer: Service;
   /** The processes that generate replies (the api, or generator processes where that role exists). */
   readonly generators: readonly Service[];
+  /** The name of the process that logged it was generating a reply (services that log "generating reply"). */
+  readonly generatorOf: (replyId: string) => string | undefined;
   readonly everyService: readonly Service[];
   readonly proxies: ChaosProxies;
   readonly subscribers: Subscribers;

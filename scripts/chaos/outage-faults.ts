@@ -123,15 +123,20 @@ export const createOutageActions = (deps: FaultDeps, helpers: Helpers) => {
       record.detail = `consumer SIGSTOPped ${(timings.stallMs / 1000).toFixed(0)} s (RELAY_SWEEP_AFTER_MS ${SWEEP_AFTER_MS / 1000} s), ${caughtUpAt === null ? 'did NOT catch up' : `caught up ${caughtUpAt - thawAt} ms after SIGCONT`}`;
     },
 
-    /** SIGKILL the process generating replies while a subscriber sees one stream. */
+    /**
+     * SIGKILL the process generating a reply while a subscriber sees it stream: the one whose
+     * log said "generating reply" for it (where the service logs that), else a generating one.
+     */
     async 'reply-kill'(record: FaultRecord) {
       await helpers.allSettled();
       const watch = await deps.subscribers.waitForMidStream(MID_STREAM_WAIT_MS, deps.signal);
-      const victim = deps.rng.pick(deps.generators);
+      const named = watch ? deps.generatorOf(watch.replyId) : undefined;
+      const victim = deps.generators.find((g) => g.name === named) ?? deps.rng.pick(deps.generators);
       await helpers.killAndRestart(victim, record);
       record.midStream = watch !== undefined && watch.end === undefined;
+      const how = named ? 'its generating process' : 'a generating process picked at random';
       record.detail = watch
-        ? `${victim.name} SIGKILLed while reply ${watch.replyId} streamed (${watch.tokens} token(s) seen by its subscriber)`
+        ? `${victim.name} (${how}) SIGKILLed while reply ${watch.replyId} streamed (${watch.tokens} token(s) seen by its subscriber)`
         : `no reply seen streaming within ${MID_STREAM_WAIT_MS / 1000} s; ${victim.name} SIGKILLed anyway`;
     },
   };

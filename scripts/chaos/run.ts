@@ -39,6 +39,14 @@ const cleanup = createCleanup();
 const abort = new AbortController();
 const services: Service[] = [];
 
+/** Which process last said it was generating each reply ("generating reply" log lines). */
+const generatingProcess = new Map<string, string>();
+const noteGenerating = (service: string, line: string) => {
+  if (!line.includes('"msg":"generating reply"')) return;
+  const replyId = /"replyId":"([^"]+)"/.exec(line)?.[1];
+  if (replyId) generatingProcess.set(replyId, service);
+};
+
 const startServices = async (env: ChaosEnv, features: ServiceFeatures, unexpectedExits: UnexpectedExit[]) => {
   const onUnexpectedExit = (exit: UnexpectedExit) => {
     unexpectedExits.push(exit);
@@ -49,12 +57,12 @@ const startServices = async (env: ChaosEnv, features: ServiceFeatures, unexpecte
     );
   };
   const make = (name: string, role: AppRole) =>
-    createService({ name, role, env: serviceEnv(env, [role]), logDir: env.logDir, readyUrl: `http://127.0.0.1:${env.httpPort}/readyz`, onUnexpectedExit });
+    createService({ name, role, env: serviceEnv(env, [role]), logDir: env.logDir, readyUrl: `http://127.0.0.1:${env.httpPort}/readyz`, onUnexpectedExit, onLogLine: (line) => noteGenerating(name, line) });
   const api = make('api', 'api');
   const relays = [make('relay-1', 'relay'), make('relay-2', 'relay')];
   const consumer = make('consumer', 'consumer');
-  // Where a generator role exists, replies are generated there and that process is the one to kill.
-  const generators = features.generatorRole ? [make('generator', 'generator' as AppRole)] : [api];
+  // The api generates replies; where a generator role exists, a generator process does too.
+  const generators = features.generatorRole ? [api, make('generator', 'generator' as AppRole)] : [api];
   services.push(api, ...relays, consumer, ...generators.filter((g) => g !== api));
   cleanup.add('stop the services', () => Promise.all(services.map((s) => s.stop())));
   await Promise.all(services.map((s) => s.start()));
@@ -165,6 +173,7 @@ const chaos = async (options: ChaosOptions) => {
     relays,
     consumer,
     generators,
+    generatorOf: (replyId: string) => generatingProcess.get(replyId),
     everyService: services,
     proxies,
     subscribers,
