@@ -22,7 +22,7 @@ import { printVerdictLines, verdictLines } from './verdict-lines';
 import { migrateUp } from '../../src/infra/db/migrator';
 import { acquireRunLock, assertOwnBroker, chaosStack, dropDatabase, openControl, openRedis, type Control } from './infra';
 import { createLedger } from './ledger';
-import { say } from './log';
+import { elapsed, say } from './log';
 import { parseOptions, USAGE, type ChaosOptions } from './options';
 import { startProgress } from './progress';
 import { waitForQuiescence } from './quiescence';
@@ -133,7 +133,7 @@ const verify = async ({ env, control, ledger, faults, unexpectedExits, subscribe
   console.log(`end-to-end latency (outbox insert → CONSUMED): p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms`);
   printVerdict(verdict, { unexpectedExits, failedFaults: faults.filter((f) => f.failed), settled: quiet.settled });
   if (!quiet.settled) printLastWarnings();
-  const lines = verdictLines({ verdict, ledger, evidence, records: events, faults, watches: subscribers.watches, clientMessageId: features.clientMessageId, unexpectedExits, settled: quiet.settled });
+  const lines = verdictLines({ verdict, ledger, evidence, records: events, faults, watches: subscribers.watches, clientMessageId: features.clientMessageId, unexpectedExits, settled: quiet.settled, at: (ms) => `+${elapsed(ms)}s` });
   return printVerdictLines(lines);
 };
 

@@ -7,8 +7,13 @@ import { sleep } from './log';
 export interface Watch {
   readonly conversationId: string;
   readonly replyId: string;
+  readonly startedAt: number;
   tokens: number;
   restarts: number;
+  /** Times the subscriber resubscribed after its socket dropped. */
+  resubscribes: number;
+  /** When the last event arrived (epoch ms), 0 before the first. */
+  lastEventAt: number;
   /** The reply's end as this subscriber saw it; undefined while it waits, 'none' when it gave up without one. */
   end?: 'ReplyCompleted' | 'ReplyFailed' | 'none';
   detail?: string;
@@ -35,6 +40,7 @@ export const createSubscribers = (deps: { wsUrl: string; tokenFor: (userId: stri
     return connection;
   };
   const onEvent = (watch: Watch) => (event: ChatStreamEvent | { __typename: string }) => {
+    watch.lastEventAt = Date.now();
     if (event.__typename === 'TokenDelta') watch.tokens += 1;
     else if (event.__typename === 'ReplyRestarted') watch.restarts += 1;
   };
@@ -43,10 +49,10 @@ export const createSubscribers = (deps: { wsUrl: string; tokenFor: (userId: stri
     watches,
     /** Follows one reply in the background until it ends or the subscriber gives up. */
     watch(userId: string, conversationId: string, replyId: string) {
-      const watch: Watch = { conversationId, replyId, tokens: 0, restarts: 0 };
+      const watch: Watch = { conversationId, replyId, startedAt: Date.now(), tokens: 0, restarts: 0, resubscribes: 0, lastEventAt: 0 };
       watches.push(watch);
       const work = connectionFor(userId)
-        .then((connection) => streamReply(connection, { conversationId, replyId }, { onEvent: onEvent(watch), maxRetries: MAX_RESUBSCRIBES }))
+        .then((connection) => streamReply(connection, { conversationId, replyId }, { onEvent: onEvent(watch), onReconnecting: () => (watch.resubscribes += 1), maxRetries: MAX_RESUBSCRIBES }))
         .then(
           (outcome) => {
             if (outcome.kind === 'completed') watch.end = 'ReplyCompleted';

@@ -84,15 +84,20 @@ export const repliesLine = (ledger: Ledger, evidence: Pick<Evidence, 'history'>,
   };
 };
 
+/** A subscriber that never saw an end, told with what the fault table needs beside it: times relative to the run. */
+const describeWatch = (w: Watch, at: (ms: number) => string) =>
+  `reply ${w.replyId} subscribed ${at(w.startedAt)}, ${w.tokens} token(s), last event ${w.lastEventAt ? at(w.lastEventAt) : 'none'}, ${w.resubscribes} resubscription(s): ${w.detail ?? 'no end'}`;
+
 /** Every chatStream subscriber saw its reply end (ReplyCompleted or ReplyFailed). */
-export const subscribersLine = (watches: readonly Watch[]): VerdictLine => {
+export const subscribersLine = (watches: readonly Watch[], at: (ms: number) => string = (ms) => new Date(ms).toISOString()): VerdictLine => {
   const without = watches.filter((w) => w.end !== 'ReplyCompleted' && w.end !== 'ReplyFailed');
   const failed = watches.filter((w) => w.end === 'ReplyFailed').length;
   const restarted = watches.filter((w) => w.restarts > 0).length;
-  const first = without[0];
+  const resumed = watches.filter((w) => w.resubscribes > 0).length;
+  const listed = without.slice(0, 5).map((w) => `\n      ${describeWatch(w, at)}`).join('');
   return {
     fault: 'reply-kill subscribers',
-    figure: `${watches.length} chatStream subscribers: ${watches.length - without.length} saw an end (${failed} ReplyFailed, ${restarted} saw ReplyRestarted), ${without.length} never did${first ? ` (e.g. reply ${first.replyId}: ${first.detail ?? 'no end'})` : ''}`,
+    figure: `${watches.length} chatStream subscribers (${resumed} resubscribed after a dropped socket): ${watches.length - without.length} saw an end (${failed} ReplyFailed, ${restarted} saw ReplyRestarted), ${without.length} never did${listed}`,
     pass: without.length === 0 && watches.length > 0,
   };
 };
@@ -154,6 +159,8 @@ export interface LinesInput {
   readonly clientMessageId: boolean;
   readonly unexpectedExits: readonly UnexpectedExit[];
   readonly settled: boolean;
+  /** Formats an epoch time as the run's log does ("+12.3s"). */
+  readonly at?: (ms: number) => string;
 }
 
 /** Every verdict line of a run, the new faults' first, in a fixed order. */
@@ -167,7 +174,7 @@ export const verdictLines = (input: LinesInput): VerdictLine[] => {
     ...each('redis-outage', (f) => serviceOutageLine(f, input.ledger, input.unexpectedExits)),
     clientRetriesLine(input.ledger, input.evidence, input.clientMessageId),
     repliesLine(input.ledger, input.evidence, of('reply-kill')),
-    subscribersLine(input.watches),
+    subscribersLine(input.watches, input.at),
     ...each('consumer-stall', (f) => stallLine(f, input.records)),
     ...overallLines(input.verdict, { unexpectedExits: input.unexpectedExits, failedFaults: input.faults.filter((f) => f.failed), settled: input.settled }),
   ] as VerdictLine[];

@@ -214,7 +214,7 @@ describe('chaos verdict lines for the long faults', () => {
   });
 
   describe('subscribers', () => {
-    const watch = (end: Watch['end']): Watch => ({ conversationId: C, replyId: 'r', tokens: 3, restarts: 0, ...(end ? { end } : {}) });
+    const watch = (end: Watch['end']): Watch => ({ conversationId: C, replyId: 'r', startedAt: 1, tokens: 3, restarts: 0, resubscribes: 0, lastEventAt: 2, ...(end ? { end } : {}) });
 
     it('passes when every subscriber saw ReplyCompleted or ReplyFailed', () => {
       expect(subscribersLine([watch('ReplyCompleted'), watch('ReplyFailed')]).pass).toBe(true);
