@@ -1,4 +1,5 @@
-import type { FaultRecord } from '../../scripts/chaos/faults';
+import { FAULT_KINDS, planFaults, SHORT_FAULT_KINDS, type FaultRecord } from '../../scripts/chaos/faults';
+import { createRng } from '../../scripts/chaos/rng';
 import { createLedger, sha256, type Ledger } from '../../scripts/chaos/ledger';
 import { checkDeliveryOrder, type DeliveredEvent } from '../../scripts/chaos/readback';
 import type { Watch } from '../../scripts/chaos/subscribers';
@@ -261,5 +262,20 @@ describe('chaos verdict lines for the long faults', () => {
     const lines = verdictLines({ verdict: verdictWith(), ledger, evidence: { history: [] }, records: [], faults: [], watches: [], clientMessageId: true, unexpectedExits: [], settled: true });
     expect(lines.filter((l) => !l.pass).map((l) => l.fault)).toEqual(['broker-outage', 'db-outage', 'redis-outage', 'reply-kill ×0 (0 mid-stream)', 'reply-kill subscribers', 'consumer-stall']);
     expect(lines.filter((l) => l.fault === 'all').every((l) => l.pass)).toBe(true);
+  });
+});
+
+describe('chaos fault plan', () => {
+  it('runs every kind once in a quick run, and only short kinds as the long run\'s extras', () => {
+    const quick = planFaults(createRng(7), 60_000, true);
+    expect(quick.map((f) => f.kind).sort()).toEqual([...FAULT_KINDS].sort());
+    const long = planFaults(createRng(7), 600_000, false);
+    expect(long).toHaveLength(FAULT_KINDS.length + 10);
+    const extras = long.slice(FAULT_KINDS.length).map((f) => f.kind);
+    expect(extras.every((k) => (SHORT_FAULT_KINDS as readonly string[]).includes(k))).toBe(true);
+  });
+
+  it('is the same plan for the same seed', () => {
+    expect(planFaults(createRng(42), 60_000, true)).toEqual(planFaults(createRng(42), 60_000, true));
   });
 });
