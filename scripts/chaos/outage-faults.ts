@@ -35,7 +35,7 @@ export interface StallWindow {
   readonly published: readonly PublishedRow[];
 }
 
-const CATCH_UP_MAX_MS = 90_000;
+const CATCH_UP_MAX_MS = 180_000;
 /** Re-publishes the sweeper queued just before the catch-up still reach the topic within this. */
 const COPY_SETTLE_MS = 2_000;
 const MID_STREAM_WAIT_MS = 30_000;
@@ -46,7 +46,7 @@ const publishedRows = async (control: Control): Promise<PublishedRow[]> => {
   return rows.map((r) => ({ eventId: r.event_id, seenAt }));
 };
 
-/** Polls until every row created before `before` is CONSUMED or DEAD; the time it happened, or null. */
+/** Polls until no row created before `before` is PENDING or PUBLISHED (DEAD ones are the verdict's); when that happened, or null. */
 const caughtUp = async (control: Control, before: number, signal: AbortSignal) => {
   const deadline = Date.now() + CATCH_UP_MAX_MS;
   while (Date.now() < deadline && !signal.aborted) {
@@ -73,6 +73,15 @@ interface Helpers {
 export const createOutageActions = (deps: FaultDeps, helpers: Helpers) => {
   const { control, timings } = deps;
 
+  /**
+   * The next fault waits until the pipeline caught up with what the outage held back, so that
+   * the outage's "history complete after the return" is its own figure, not the next fault's.
+   */
+  const awaitCatchUp = async (record: FaultRecord) => {
+    const caughtUpAt = await caughtUp(control, record.endedAt, deps.signal);
+    return caughtUpAt === null ? `; NOT caught up within ${CATCH_UP_MAX_MS / 1000} s` : `; caught up ${caughtUpAt - record.endedAt} ms after`;
+  };
+
   const cutProxy = async (proxy: Proxy, name: string, record: FaultRecord) => {
     await helpers.allSettled();
     record.at = Date.now();
@@ -81,7 +90,7 @@ export const createOutageActions = (deps: FaultDeps, helpers: Helpers) => {
     proxy.restore();
     record.endedAt = Date.now();
     record.downMs = record.endedAt - record.at;
-    record.detail = `${name} proxy cut (connections closed, new ones refused) for ${(record.downMs / 1000).toFixed(1)} s`;
+    record.detail = `${name} proxy cut (connections closed, new ones refused) for ${(record.downMs / 1000).toFixed(1)} s${await awaitCatchUp(record)}`;
   };
 
   return {
@@ -96,7 +105,7 @@ export const createOutageActions = (deps: FaultDeps, helpers: Helpers) => {
       record.endedAt = Date.now();
       record.downMs = record.endedAt - record.at;
       const schedule = Object.entries(deps.env.relaySchedule).map(([k, v]) => `${k}=${v}`).join(' ') || 'the default relay schedule';
-      record.detail = `broker stopped (${record.at - asked} ms to stop) for ${(timings.brokerOutageMs / 1000).toFixed(0)} s with ${schedule}, back after ${record.endedAt - restart} ms more`;
+      record.detail = `broker stopped (${record.at - asked} ms to stop) for ${(timings.brokerOutageMs / 1000).toFixed(0)} s with ${schedule}, back after ${record.endedAt - restart} ms more${await awaitCatchUp(record)}`;
     },
     'db-outage': (record: FaultRecord) => cutProxy(deps.proxies.database, 'MariaDB', record),
     'redis-outage': (record: FaultRecord) => cutProxy(deps.proxies.redis, 'Redis', record),
