@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { MODEL_PROVIDERS, type ModelProvider } from './infra/llm/provider-profiles';
+
+/** MODEL_THINKING_STYLE, the older switch, as the provider profile it meant. */
+const LEGACY_THINKING_STYLES: Record<'ark' | 'qwen' | 'none', ModelProvider> = { ark: 'ark', qwen: 'vllm', none: 'generic' };
 
 /**
  * Configuration is parsed once, here, from the environment. No other file reads
@@ -89,8 +93,10 @@ const envSchema = z.object({
   MODEL_STRATEGIST_MAX_OUTPUT_TOKENS: int(8_192, 16),
   MODEL_STRATEGIST_HISTORY_LIMIT: int(400, 1, 4096),
   MODEL_TIMEOUT_MS: int(120_000, 1000),
-  /** Extra request body that turns the provider's reasoning on/off: ark ({thinking:{type}}), qwen (chat_template_kwargs), none. */
-  MODEL_THINKING_STYLE: z.preprocess(unset, z.enum(['ark', 'qwen', 'none']).default('none')),
+  /** The provider's request dialect (output limit field, thinking switch): src/infra/llm/provider-profiles.ts. */
+  MODEL_PROVIDER: z.preprocess(unset, z.enum(MODEL_PROVIDERS).optional()),
+  /** Deprecated: ark → MODEL_PROVIDER=ark, qwen → vllm, none → generic; MODEL_PROVIDER wins when both are set. */
+  MODEL_THINKING_STYLE: z.preprocess(unset, z.enum(['ark', 'qwen', 'none']).optional()),
   CHAT_SYSTEM_PROMPT: str('You are a helpful assistant.'),
   CHAT_MAX_CONTENT_CHARS: int(32_000, 1, 1_000_000),
   HISTORY_CACHE_TTL_SECONDS: int(86_400, 1),
@@ -167,7 +173,7 @@ const shape = (env: Env) => {
       baseUrl: env.OPENAI_BASE_URL,
       apiKey: env.OPENAI_API_KEY,
       timeoutMs: env.MODEL_TIMEOUT_MS,
-      thinkingStyle: env.MODEL_THINKING_STYLE,
+      provider: env.MODEL_PROVIDER ?? (env.MODEL_THINKING_STYLE ? LEGACY_THINKING_STYLES[env.MODEL_THINKING_STYLE] : 'openai'),
       models: {
         WORKER: { name: env.MODEL_WORKER, contextTokens: env.MODEL_WORKER_CONTEXT_TOKENS, maxOutputTokens: env.MODEL_WORKER_MAX_OUTPUT_TOKENS, historyLimit: env.MODEL_WORKER_HISTORY_LIMIT },
         STRATEGIST: { name: env.MODEL_STRATEGIST, contextTokens: env.MODEL_STRATEGIST_CONTEXT_TOKENS, maxOutputTokens: env.MODEL_STRATEGIST_MAX_OUTPUT_TOKENS, historyLimit: env.MODEL_STRATEGIST_HISTORY_LIMIT },

@@ -12,7 +12,7 @@ const llmConfig = (overrides: Partial<AppConfig['llm']> = {}): AppConfig['llm'] 
   baseUrl: 'http://127.0.0.1:1/v1',
   apiKey: undefined,
   timeoutMs: 5_000,
-  thinkingStyle: 'ark',
+  provider: 'ark',
   models: {
     WORKER: { name: 'worker-model', contextTokens: 8_000, maxOutputTokens: 256, historyLimit: 50 },
     STRATEGIST: { name: 'strategist-model', contextTokens: 16_000, maxOutputTokens: 512, historyLimit: 50 },
@@ -81,9 +81,9 @@ describe('OpenAI chat model against a real SSE server', () => {
 
   it.each([
     ['ark', { thinking: { type: 'enabled' } }, { thinking: { type: 'disabled' } }],
-    ['qwen', { chat_template_kwargs: { enable_thinking: true } }, { chat_template_kwargs: { enable_thinking: false } }],
+    ['vllm', { chat_template_kwargs: { enable_thinking: true } }, { chat_template_kwargs: { enable_thinking: false } }],
   ] as const)('%s style: reasoning events only when thinking is on', async (style, onBody, offBody) => {
-    model = createOpenAiChatModel(llmConfig({ baseUrl: server.baseUrl, thinkingStyle: style }));
+    model = createOpenAiChatModel(llmConfig({ baseUrl: server.baseUrl, provider: style }));
 
     const on = await collect(model.stream({ choice: 'WORKER', messages, thinking: true }));
     const off = await collect(model.stream({ choice: 'WORKER', messages, thinking: false }));
@@ -96,8 +96,8 @@ describe('OpenAI chat model against a real SSE server', () => {
     expect(server.requests[1]).toMatchObject(offBody);
   });
 
-  it("'none' style sends no thinking fields", async () => {
-    model = createOpenAiChatModel(llmConfig({ baseUrl: server.baseUrl, thinkingStyle: 'none' }));
+  it("the generic profile sends no thinking fields", async () => {
+    model = createOpenAiChatModel(llmConfig({ baseUrl: server.baseUrl, provider: 'generic' }));
     await collect(model.stream({ choice: 'WORKER', messages, thinking: true }));
     expect(server.requests[0]).not.toHaveProperty('thinking');
     expect(server.requests[0]).not.toHaveProperty('chat_template_kwargs');

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProviderDialect } from './provider-dialects';
 
 /** What the fake answers to one request; every field is optional. */
 export interface FakeReply {
@@ -63,20 +64,21 @@ const chunk = (model: string, delta: Record<string, unknown>, finishReason: stri
 const write = (res: http.ServerResponse, data: unknown) =>
   new Promise<void>((resolve) => res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`, () => resolve()));
 
-const sendError = (res: http.ServerResponse, status: number) => {
+const sendError = (res: http.ServerResponse, status: number, message = `fake error ${status}`) => {
   const type = status >= 500 ? 'server_error' : 'invalid_request_error';
   res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ error: { message: `fake error ${status}`, type, param: null, code: null } }));
+  res.end(JSON.stringify({ error: { message, type, param: null, code: null } }));
 };
 
 /** Streams one scripted reply; the failure modes stop it partway on purpose. */
-const streamReply = async (res: http.ServerResponse, body: RecordedRequest, reply: FakeReply) => {
+const streamReply = async (res: http.ServerResponse, body: RecordedRequest, reply: FakeReply, dialect?: ProviderDialect) => {
   const model = body.model ?? 'fake-model';
-  const reasoning = thinkingRequested(body) ? (reply.reasoning ?? []) : [];
+  const reasoning = (dialect ? dialect.thinkingOn(body) : thinkingRequested(body)) ? (reply.reasoning ?? []) : [];
   const tokens = reply.tokens ?? echoTokens(body);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   res.flushHeaders();
-  const deltas = [...reasoning.map((text) => ({ reasoning_content: text })), ...tokens.map((text) => ({ content: text }))];
+  const reasoningField = dialect?.reasoningField ?? 'reasoning_content';
+  const deltas: Record<string, string>[] = [...reasoning.map((text) => ({ [reasoningField]: text })), ...tokens.map((text) => ({ content: text }))];
   const started = Date.now();
   let sentTokens = 0;
   for (const [index, delta] of deltas.entries()) {
@@ -97,7 +99,10 @@ const streamReply = async (res: http.ServerResponse, body: RecordedRequest, repl
   const streamOptions = body['stream_options'] as { include_usage?: boolean } | undefined;
   if (streamOptions?.include_usage) {
     const promptTokens = (body.messages ?? []).reduce((sum, message) => sum + message.content.split(/\s+/).filter(Boolean).length, 0);
-    const usage = { prompt_tokens: promptTokens, completion_tokens: deltas.length, total_tokens: promptTokens + deltas.length };
+    const hidden = dialect?.reasoningTokensInUsage ?? 0;
+    const completion = deltas.length + hidden;
+    const details = dialect?.reasoningTokensInUsage === undefined ? {} : { completion_tokens_details: { reasoning_tokens: hidden } };
+    const usage = { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion, ...details };
     await write(res, { ...chunk(model, {}), choices: [], usage });
   }
   await write(res, '[DONE]');
@@ -122,7 +127,7 @@ const readJson = async (req: http.IncomingMessage): Promise<RecordedRequest> => 
  * Starts a real OpenAI-compatible server on 127.0.0.1 (a free port) that streams Server-Sent
  * Events like the Chat Completions API, so adapter tests exercise the SDK's real HTTP path.
  */
-export const startFakeOpenAi = async (options: { script?: FakeScript } = {}): Promise<FakeOpenAi> => {
+export const startFakeOpenAi = async (options: { script?: FakeScript; dialect?: ProviderDialect } = {}): Promise<FakeOpenAi> => {
   let script = options.script ?? defaultScript;
   const requests: RecordedRequest[] = [];
   const server = http.createServer((req, res) => {
@@ -132,7 +137,9 @@ export const startFakeOpenAi = async (options: { script?: FakeScript } = {}): Pr
       const reply = script(body);
       if (reply.stallBeforeHeaders) return;
       if (reply.status !== undefined) return sendError(res, reply.status);
-      return body['stream'] === true ? streamReply(res, body, reply) : sendCompletion(res, body, reply);
+      const refusal = options.dialect?.refuse(body);
+      if (refusal) return sendError(res, 400, refusal);
+      return body['stream'] === true ? streamReply(res, body, reply, options.dialect) : sendCompletion(res, body, reply);
     }).catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

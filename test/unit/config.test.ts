@@ -18,6 +18,20 @@ describe('loadConfig', () => {
     expect(result.config.http.sandbox).toBe(true);
   });
 
+  it('picks the provider profile from MODEL_PROVIDER, else the deprecated MODEL_THINKING_STYLE, else openai', () => {
+    const provider = (env: Record<string, string>) => {
+      const result = loadConfig(env);
+      if (!result.ok) throw new Error(result.errors.join('\n'));
+      return result.config.llm.provider;
+    };
+    expect(provider({})).toBe('openai');
+    expect(provider({ MODEL_PROVIDER: 'ollama' })).toBe('ollama');
+    expect(provider({ MODEL_THINKING_STYLE: 'qwen' })).toBe('vllm');
+    expect(provider({ MODEL_THINKING_STYLE: 'none' })).toBe('generic');
+    expect(provider({ MODEL_PROVIDER: 'ark', MODEL_THINKING_STYLE: 'qwen' })).toBe('ark');
+    expect(loadConfig({ MODEL_PROVIDER: 'bard' }).ok).toBe(false);
+  });
+
   it('treats empty strings as unset', () => {
     const result = loadConfig({ HTTP_PORT: '', ROLES: ' ', KAFKA_BROKERS: '' });
     expect(result.ok && result.config.http.port).toBe(4000);

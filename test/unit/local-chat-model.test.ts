@@ -86,7 +86,7 @@ describe('local chat model', () => {
       baseUrl: undefined,
       apiKey: undefined,
       timeoutMs: 1_000,
-      thinkingStyle: 'none' as const,
+      provider: 'generic' as const,
       models: {
         WORKER: { name: 'w', contextTokens: 1_000, maxOutputTokens: 100, historyLimit: 10 },
         STRATEGIST: { name: 's', contextTokens: 1_000, maxOutputTokens: 100, historyLimit: 10 },

@@ -3,25 +3,11 @@ import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'o
 import type { AppConfig } from '../../config';
 import type { ModelChoice, ModelEvent, PromptMessage } from '../../domain/chat/chat-types';
 import { ModelError } from '../../domain/chat/model-error';
+import { providerProfile } from './provider-profiles';
 import type { ChatModel } from '../../domain/chat/ports';
 
 type LlmConfig = AppConfig['llm'];
 type StreamInput = Parameters<ChatModel['stream']>[0];
-
-/**
- * The request body fields that switch the provider's reasoning on or off. They are not part of
- * OpenAI's API, so each style is what one family of OpenAI-compatible servers understands.
- */
-const thinkingBody = (style: LlmConfig['thinkingStyle'], thinking: boolean): Record<string, unknown> => {
-  switch (style) {
-    case 'ark':
-      return { thinking: { type: thinking ? 'enabled' : 'disabled' } };
-    case 'qwen':
-      return { chat_template_kwargs: { enable_thinking: thinking } };
-    case 'none':
-      return {};
-  }
-};
 
 const requestBody = (llm: LlmConfig, input: StreamInput): ChatCompletionCreateParamsStreaming => {
   const model = llm.models[input.choice];
@@ -30,9 +16,8 @@ const requestBody = (llm: LlmConfig, input: StreamInput): ChatCompletionCreatePa
     messages: input.messages.map((message: PromptMessage) => ({ role: message.role, content: message.content })),
     stream: true,
     stream_options: { include_usage: true },
-    max_tokens: model.maxOutputTokens,
-    // Spread last and untyped: these fields are extensions the SDK's types do not know.
-    ...thinkingBody(llm.thinkingStyle, input.thinking),
+    // Spread last and untyped: the provider's own fields (output limit, thinking switch).
+    ...providerProfile(llm.provider)(model, input.thinking),
   };
 };
 
