@@ -54,13 +54,9 @@ export const createRelayBatch = (deps: RelayBatchDeps) => async (): Promise<Rela
   const now = deps.clock.now();
   const plan = planRelayOutcome(claim.messages, result, { policy: deps.policy, now });
   const write = <T>(rows: readonly T[], apply: (rows: readonly T[]) => Promise<number>) => (rows.length ? apply(rows) : Promise.resolve(0));
-  const positions = new Map(plan.published.flatMap((id) => {
-    const position = result.acknowledged.get(id);
-    return position ? [[id, position] as const] : [];
-  }));
   // Counts are what the fenced updates really changed: a row another claim took over counts as stale only.
   const [published, retried, dead, heldBack, unsent] = await Promise.all([
-    write(plan.published, (ids) => deps.store.markPublished({ token: claim.token, ids, now, positions })),
+    write(plan.published, (ids) => deps.store.markPublished({ token: claim.token, ids, now, positions: result.acknowledged })),
     write(plan.failures.filter((f) => f.decision.kind === 'retry'), (failures) => deps.store.recordFailures({ token: claim.token, failures, now })),
     write(plan.failures.filter((f) => f.decision.kind === 'dead'), (failures) => deps.store.recordFailures({ token: claim.token, failures, now })),
     write(plan.heldBack, (ids) => deps.store.release({ token: claim.token, ids })),

@@ -152,6 +152,10 @@ export type OutboxMessage = {
   /** Kafka headers (trace context) as JSON text. */
   headers: Scalars['String']['output'];
   id: Scalars['ID']['output'];
+  /** Kafka offset the row was last published at (64-bit, as text); the sweeper re-publishes a PUBLISHED row only when this offset is lost. */
+  kafkaOffset?: Maybe<Scalars['String']['output']>;
+  /** Kafka partition the row was last published to; null before publishing. */
+  kafkaPartition?: Maybe<Scalars['Int']['output']>;
   lastError?: Maybe<Scalars['String']['output']>;
   maxAttempts: Scalars['Int']['output'];
   nextAttemptAt: Scalars['DateTime']['output'];
@@ -590,6 +594,8 @@ export type OutboxMessageResolvers<ContextType = GraphQLContext, ParentType exte
   eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   headers?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kafkaOffset?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kafkaPartition?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   nextAttemptAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;

@@ -94,7 +94,8 @@ export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 
       return drain(deps);
     case RELAY_JOBS.sweep: {
       const summary = await deps.sweep();
-      if (summary.progressUnknown) deps.logger.warn('sweeper could not read the log and group offsets; published rows with a log position are kept as they are');
+      // Debug only: the broker being down is already reported once by the relay's own state change.
+      if (summary.progressUnknown) deps.logger.debug('sweeper could not read the log and group offsets; published rows with a log position are kept as they are');
       if (summary.requeued > 0) deps.logger.info({ sweep: summary }, 'sweeper re-published lost rows');
       return summary;
     }

@@ -18,20 +18,29 @@ import { createRedisPublishingStatus } from '../infra/redis/redis-publishing-sta
 import type { RedisClients } from '../infra/redis/create-redis';
 import { createRelayWorker } from '../jobs/relay.worker';
 
+/**
+ * The relay's publishing state, told to the log (one line per change), the gauges and Redis
+ * (so ops see it from any process). Probes back off from the row backoff's base to their own cap.
+ */
+const publishingGate = (config: AppConfig, deps: { redis: RedisClients; logger: Logger; metrics?: RelayMetrics; owner: string }) => {
+  const { relay } = config;
+  // Shared with ops (outboxStats) until well after the next probe would have refreshed it.
+  const shared = createRedisPublishingStatus({ client: deps.redis.client(), prefix: config.redis.prefix, owner: deps.owner, ttlMs: Math.max(60_000, 3 * relay.blockedProbeCapMs), logger: deps.logger });
+  const observers = [logPublishingChanges(deps.logger), shared.observe, ...(deps.metrics ? [publishingGauges(deps.metrics)] : [])];
+  return createPublishingGate({
+    clock: systemClock,
+    policy: { baseMs: relay.backoffBaseMs, capMs: relay.blockedProbeCapMs },
+    observe: (change) => observers.forEach((observe) => observe(change)),
+  });
+};
+
 /** The relay role: claim → publish → ack, plus the sweeper and retention, as components in start order. */
 export const relayComponents = (config: AppConfig, deps: { database: Database; redis: RedisClients; kafka: KafkaClient; logger: Logger; metrics?: RelayMetrics }): Component[] => {
   const store = createMikroOutboxRelayStore(deps.database);
   const publisher = createKafkaPublisher({ kafka: deps.kafka, logger: deps.logger });
   const { relay } = config;
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  // Shared with ops (outboxStats) until well after the next probe would have refreshed it.
-  const shared = createRedisPublishingStatus({ client: deps.redis.client(), prefix: config.redis.prefix, owner, ttlMs: Math.max(60_000, 3 * relay.blockedProbeCapMs), logger: deps.logger });
-  const observers = [logPublishingChanges(deps.logger), shared.observe, ...(deps.metrics ? [publishingGauges(deps.metrics)] : [])];
-  const gate = createPublishingGate({
-    clock: systemClock,
-    policy: { baseMs: relay.backoffBaseMs, capMs: relay.blockedProbeCapMs },
-    observe: (change) => observers.forEach((observe) => observe(change)),
-  });
+  const gate = publishingGate(config, { ...deps, owner });
   const worker = createRelayWorker({
     connection: deps.redis.workerConnection(),
     prefix: config.redis.prefix,

@@ -5,13 +5,19 @@ import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
 import { openSql, type Sql } from '../support/sql';
 
+interface Stats {
+  outboxStats: { publishingBlockedSince: string | null; publishingBlockedReason: string | null; publishingBlockedRelays: number };
+}
+
 describe('Kafka broker outage', () => {
   const broker = brokerControl();
   let testApp: TestApp;
   let sql: Sql;
 
   beforeAll(async () => {
-    testApp = await createTestApp({ RELAY_POLL_INTERVAL_MS: '200', RELAY_BACKOFF_BASE_MS: '200', RELAY_BACKOFF_CAP_MS: '5000', RELAY_MAX_ATTEMPTS: '100' });
+    // A retry schedule that would have spent every row's attempts in about a second: the
+    // outage below lasts many times longer, so only a pause that spends none keeps rows alive.
+    testApp = await createTestApp({ RELAY_POLL_INTERVAL_MS: '200', RELAY_MAX_ATTEMPTS: '3', RELAY_BACKOFF_BASE_MS: '100', RELAY_BACKOFF_CAP_MS: '200', RELAY_BLOCKED_PROBE_CAP_MS: '1000' });
     sql = await openSql(testApp.config.db);
   });
   afterAll(async () => {
@@ -24,44 +30,43 @@ describe('Kafka broker outage', () => {
     testApp.app.useCases.appendChatMessages({ conversationId, userId: 'u1', messages: Array.from({ length: count }, () => aChatMessage()) });
   const byStatus = async () =>
     Object.fromEntries((await sql.query<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM outbox_messages GROUP BY status')).map((r) => [r.status, Number(r.n)]));
-
-  /**
-   * For the most-tried PENDING row: bounds on the delay scheduled after each failed attempt. The
-   * failure happened between the previous poll and the one that first saw it, so the delay is at
-   * most next_attempt_at − previous poll and at least next_attempt_at − this poll, however late
-   * a poll runs on this shared event loop.
-   */
-  const observeBackoff = async (upTo: number) => {
-    const delays: Record<number, { atLeast: number; atMost: number }> = {};
-    let previousPollAt: string | undefined;
-    await eventually(async () => {
-      const [row] = await sql.query<{ attempts: number; atLeast: number; atMost: number | null; now: string }>(
-        `SELECT attempts, TIMESTAMPDIFF(MICROSECOND, NOW(3), next_attempt_at) / 1000 AS atLeast, TIMESTAMPDIFF(MICROSECOND, ?, next_attempt_at) / 1000 AS atMost,
-           DATE_FORMAT(NOW(3), '%Y-%m-%d %H:%i:%s.%f') AS now FROM outbox_messages WHERE status = 'PENDING' ORDER BY attempts DESC, id LIMIT 1`,
-        [previousPollAt ?? null],
-      );
-      const attempts = Number(row?.attempts ?? 0);
-      if (attempts > 0 && previousPollAt && delays[attempts] === undefined) delays[attempts] = { atLeast: Number(row?.atLeast), atMost: Number(row?.atMost) };
-      previousPollAt = row?.now;
-      expect(attempts).toBeGreaterThanOrEqual(upTo);
-    }, { timeoutMs: 60_000, intervalMs: 20 });
-    return delays;
+  const maxAttempts = async () => Number((await sql.query<{ n: number }>('SELECT COALESCE(MAX(attempts), 0) AS n FROM outbox_messages'))[0]?.n);
+  const readyz = async () => {
+    const response = await fetch(`${testApp.baseUrl}/readyz`);
+    return { httpStatus: response.status, ...((await response.json()) as { status: string; checks: Record<string, string>; degraded?: Record<string, string> }) };
+  };
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${testApp.baseUrl}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  };
+  const stats = async () => {
+    const token = await testApp.token('ops-1', ['user', 'ops']);
+    const response = await testApp.graphql<Stats>('{ outboxStats { publishingBlockedSince publishingBlockedReason publishingBlockedRelays } }', {}, token);
+    return response.body.data!.outboxStats;
   };
 
-  it('keeps rows PENDING with growing backoff while the broker is down, then delivers all of them once, in order', async () => {
+  it('keeps rows PENDING with no attempt spent while the broker is down, shows the outage, then delivers all of them once, in order', async () => {
     const conversations = [randomUUID(), randomUUID(), randomUUID()];
     for (const id of conversations) await write(id, 3);
     await eventually(async () => expect(await byStatus()).toEqual({ CONSUMED: 9 }), { timeoutMs: 30_000 });
 
     broker.stop();
     for (const id of conversations) await write(id, 3);
-    const delays = await observeBackoff(4);
+    await eventually(async () => {
+      // Degraded, not out of service: the api keeps taking messages into the outbox.
+      expect(await readyz()).toMatchObject({
+        httpStatus: 200,
+        status: 'degraded',
+        checks: { kafka: 'degraded', 'relay-worker': 'degraded', database: 'ok', redis: 'ok' },
+        degraded: { kafka: expect.stringContaining('broker unreachable'), 'relay-worker': expect.stringMatching(/publishing blocked since .*(ECONNREFUSED|Connection)/) },
+      });
+      expect(await metric('agent_relay_relay_publishing_blocked')).toBe(1);
+      expect(await stats()).toMatchObject({ publishingBlockedSince: expect.any(String), publishingBlockedReason: expect.stringMatching(/Connection|ECONNREFUSED/), publishingBlockedRelays: 1 });
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    // Several probes (each gives the nine rows back untouched), long past the old schedule.
+    await eventually(async () => expect(await metric('agent_relay_relay_unsent_total')).toBeGreaterThanOrEqual(9 * 4), { timeoutMs: 60_000, intervalMs: 250 });
     expect(await byStatus()).toEqual({ CONSUMED: 9, PENDING: 9 });
-    // Jitter keeps delay(n) within [ceiling/2, ceiling] and the ceiling doubles: with a 200 ms
-    // base the 4th retry waits at least 800 ms (750: the commit lands a few ms after the relay's
-    // clock reading, possibly after the previous poll), the 2nd at most 400 ms.
-    expect(delays[4]?.atMost).toBeGreaterThanOrEqual(750);
-    expect(delays[4]?.atMost).toBeGreaterThan(delays[2]?.atLeast ?? Number.POSITIVE_INFINITY);
+    expect(await maxAttempts()).toBe(0);
 
     broker.start();
     await eventually(async () => expect(await byStatus()).toEqual({ CONSUMED: 18 }), { timeoutMs: 90_000, intervalMs: 250 });
@@ -71,5 +76,11 @@ describe('Kafka broker outage', () => {
     }
     const [duplicates] = await sql.query<{ n: number }>('SELECT COUNT(*) - COUNT(DISTINCT event_id) AS n FROM chat_messages');
     expect(Number(duplicates?.n)).toBe(0);
+    expect(await maxAttempts()).toBe(0);
+    await eventually(async () => {
+      expect(await metric('agent_relay_relay_publishing_blocked')).toBe(0);
+      expect(await readyz()).toMatchObject({ httpStatus: 200, status: 'ready' });
+      expect(await stats()).toEqual({ publishingBlockedSince: null, publishingBlockedReason: null, publishingBlockedRelays: 0 });
+    }, { timeoutMs: 30_000, intervalMs: 250 });
   });
 });

@@ -14,6 +14,7 @@ interface Received {
   conversationId: string;
   seq: number;
   partition: number;
+  offset: number;
 }
 
 describe('relay against the real broker', () => {
@@ -42,7 +43,7 @@ describe('relay against the real broker', () => {
     await publisher.start();
     const gate = createPublishingGate({ clock: systemClock, policy: { baseMs: 20, capMs: 100 }, observe: () => undefined });
     const run = createRelayBatch({ store: f.store, publisher, clock: systemClock, policy, gate, owner, batchSize: 50, leaseMs: 30_000 });
-    return { run, stop: () => publisher.stop() };
+    return { run, gate, stop: () => publisher.stop() };
   };
 
   /** Reads the test topic from the beginning until `count` records arrived. */
@@ -54,7 +55,7 @@ describe('relay against the real broker', () => {
     await consumer.run({
       eachMessage: async ({ message, partition }) => {
         const envelope = JSON.parse(String(message.value)) as { eventId: string; conversationId: string; seq: number };
-        received.push({ eventId: envelope.eventId, conversationId: envelope.conversationId, seq: envelope.seq, partition });
+        received.push({ eventId: envelope.eventId, conversationId: envelope.conversationId, seq: envelope.seq, partition, offset: Number(message.offset) });
       },
     });
     try {
@@ -95,23 +96,22 @@ describe('relay against the real broker', () => {
     }
   });
 
-  it('holds back only the failing conversation: a row whose topic is missing delays its successors, not other conversations', async () => {
+  it('pauses on a missing topic (UNKNOWN_TOPIC_OR_PARTITION): no row pays an attempt, and all go out in order once it exists', async () => {
     const a = await f.write(3);
-    const b = await f.write(2);
     const missingTopic = `missing-${randomUUID()}`;
     extraTopics.push(missingTopic);
-    await f.sql.run('UPDATE outbox_messages SET topic = ? WHERE event_id = ?', [missingTopic, a.eventIds[0]]);
+    await f.sql.run(`UPDATE outbox_messages SET topic = ? WHERE event_id IN (?, ?, ?)`, [missingTopic, ...a.eventIds]);
     const r = await relay('relay-a');
     try {
-      const first = await r.run();
-      expect(first).toMatchObject({ claimed: 5, published: 2, retried: 1, heldBack: 2, dead: 0 });
-      expect((await f.rowsOf(b.eventIds)).map((row) => row.status)).toEqual(['PUBLISHED', 'PUBLISHED']);
-      expect((await f.rowsOf(a.eventIds)).map((row) => [row.status, row.attempts])).toEqual([['PENDING', 1], ['PENDING', 0], ['PENDING', 0]]);
+      await expect(r.run()).resolves.toMatchObject({ claimed: 3, unsent: 3, retried: 0, dead: 0 });
+      expect(r.gate.state()).toMatchObject({ status: 'blocked', reason: expect.stringContaining('UNKNOWN_TOPIC_OR_PARTITION') });
+      expect((await f.rowsOf(a.eventIds)).map((row) => [row.status, row.attempts, row.claim_token])).toEqual([['PENDING', 0, null], ['PENDING', 0, null], ['PENDING', 0, null]]);
       await admin.createTopics({ topics: [{ topic: missingTopic, numPartitions: 1 }], waitForLeaders: true });
       await eventually(async () => {
         await r.run();
         expect((await f.rowsOf(a.eventIds)).map((row) => row.status)).toEqual(['PUBLISHED', 'PUBLISHED', 'PUBLISHED']);
       }, { timeoutMs: 30_000, intervalMs: 100 });
+      expect(r.gate.state()).toEqual({ status: 'flowing' });
     } finally {
       await r.stop();
     }
@@ -120,22 +120,37 @@ describe('relay against the real broker', () => {
     expect([...ms].sort((x, y) => x - y)).toEqual(ms);
   });
 
-  it('marks a row DEAD with the broker error after its last attempt, then lets its conversation move on', async () => {
+  it('marks a record above the broker\'s size limit (MESSAGE_TOO_LARGE) DEAD at once, and delivers the rest of its conversation and the others', async () => {
     const a = await f.write(2);
-    await f.sql.run('UPDATE outbox_messages SET topic = ? WHERE event_id = ?', [`missing-${randomUUID()}`, a.eventIds[0]]);
-    await f.sql.run('UPDATE outbox_messages SET max_attempts = 2');
+    const b = await f.write(1);
+    // The broker's default message.max.bytes is about 1 MB.
+    await f.sql.run(`UPDATE outbox_messages SET payload = JSON_OBJECT('content', REPEAT('x', 1200000)) WHERE event_id = ?`, [a.eventIds[0]]);
     const r = await relay('relay-a');
     try {
-      await eventually(async () => {
-        await r.run();
-        const [dead] = await f.rowsOf([a.eventIds[0]!]);
-        expect(dead).toMatchObject({ status: 'DEAD', attempts: 2 });
-        expect(dead?.last_error).toMatch(/topic|partition/i);
-      }, { timeoutMs: 30_000, intervalMs: 100 });
       await r.run();
-      expect((await f.rowsOf([a.eventIds[1]!]))[0]?.status).toBe('PUBLISHED');
+      const [dead] = await f.rowsOf([a.eventIds[0]!]);
+      expect(dead).toMatchObject({ status: 'DEAD', attempts: 1 });
+      expect(dead?.last_error).toContain('MESSAGE_TOO_LARGE');
+      expect(r.gate.state()).toEqual({ status: 'flowing' });
+      await r.run();
+      expect((await f.rowsOf([a.eventIds[1]!, b.eventIds[0]!])).map((row) => row.status)).toEqual(['PUBLISHED', 'PUBLISHED']);
     } finally {
       await r.stop();
     }
+  });
+
+  it('records the partition and offset the broker gave each row, matching where a reader finds it', async () => {
+    const conversations = await Promise.all(Array.from({ length: 6 }, () => f.write(4)));
+    const r = await relay('relay-a');
+    try {
+      await drain(r.run);
+    } finally {
+      await r.stop();
+    }
+    const received = await readTopic(24);
+    const stored = await f.sql.query<{ event_id: string; kafka_partition: number; kafka_offset: number }>('SELECT event_id, kafka_partition, kafka_offset FROM outbox_messages');
+    expect(stored).toHaveLength(conversations.length * 4);
+    const where = new Map(received.map((m) => [m.eventId, `${m.partition}:${m.offset}`]));
+    for (const row of stored) expect(`${row.kafka_partition}:${Number(row.kafka_offset)}`).toBe(where.get(row.event_id));
   });
 });

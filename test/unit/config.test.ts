@@ -32,6 +32,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ MODEL_PROVIDER: 'bard' }).ok).toBe(false);
   });
 
+  it('keeps the consumer\'s database retry below its group session and gives the relay\'s outage probes a short cap', () => {
+    const result = loadConfig({});
+    expect(result.ok && result.config.consumer).toMatchObject({ retryCapMs: 5_000, sessionTimeoutMs: 10_000 });
+    expect(result.ok && result.config.relay.blockedProbeCapMs).toBe(10_000);
+    expect(errorsOf({ CONSUMER_RETRY_CAP_MS: '10000', CONSUMER_SESSION_TIMEOUT_MS: '10000' })).toEqual([expect.stringMatching(/^CONSUMER_RETRY_CAP_MS: must be below CONSUMER_SESSION_TIMEOUT_MS/)]);
+  });
+
   it('treats empty strings as unset', () => {
     const result = loadConfig({ HTTP_PORT: '', ROLES: ' ', KAFKA_BROKERS: '' });
     expect(result.ok && result.config.http.port).toBe(4000);

@@ -38,20 +38,28 @@ describe('history consumer supervision', () => {
     return { consumers, component };
   };
 
-  it('starts a fresh consumer when kafkajs crashes without restarting, and reports ready once it rejoins', async () => {
+  it('starts a fresh consumer when kafkajs crashes without restarting, degraded (still ready) until it rejoins', async () => {
     const { consumers, component } = setup();
     await component.start();
     consumers[0]!.emit('consumer.group_join', {});
     await expect(component.ready()).resolves.toBe(true);
 
     consumers[0]!.emit('consumer.crash', { error: new Error('This is not the correct coordinator for this group'), restart: false });
-    await expect(component.ready()).resolves.toBe(false);
+    await expect(component.ready()).resolves.toBe(true);
+    expect(component.degraded?.()).toMatch(/consumer not running: .*not the correct coordinator/);
     await jest.advanceTimersByTimeAsync(1_000);
     expect(consumers).toHaveLength(2);
     expect(consumers[0]!.calls).toContain('disconnect');
     expect(consumers[1]!.calls).toEqual(['connect', 'subscribe', 'run']);
     consumers[1]!.emit('consumer.group_join', {});
     await expect(component.ready()).resolves.toBe(true);
+    expect(component.degraded?.()).toBeUndefined();
+  });
+
+  it('is not ready before it has first joined its group', async () => {
+    const { component } = setup();
+    await component.start();
+    await expect(component.ready()).resolves.toBe(false);
   });
 
   it('leaves restarts to kafkajs when it says it will restart', async () => {

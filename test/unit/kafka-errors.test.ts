@@ -99,6 +99,10 @@ describe('classifyPublishError', () => {
     expect(classifyPublishError(error)).toBe('record');
   });
 
+  it('blames the broker link when kafkajs says its producer is disconnected', () => {
+    expect(classifyPublishError({ name: 'KafkaJSError', message: 'The producer is disconnected' })).toBe('unavailable');
+  });
+
   it('leaves errors it does not know to per-row isolation', () => {
     expect(classifyPublishError(protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER'))).toBe('unknown');
     expect(classifyPublishError(new Error('boom'))).toBe('unknown');

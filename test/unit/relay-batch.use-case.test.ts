@@ -18,6 +18,13 @@ describe('relay batch', () => {
     }
   });
 
+  it('records the partition and offset the broker gave each published row', async () => {
+    const { relay, outbox, seedConversation } = createRelayHarness();
+    const rows = seedConversation(3);
+    await relay();
+    expect(rows.map((r) => outbox.row(r.id).position)).toEqual([0, 1, 2].map((offset) => ({ partition: 0, offset })));
+  });
+
   it('claims at most batchSize rows, lowest ids first', async () => {
     const { relay, publisher, seedConversation } = createRelayHarness({ batchSize: 2 });
     const rows = [seedConversation(1), seedConversation(1), seedConversation(1)].flat();

@@ -26,6 +26,9 @@ export interface OutboxRecord {
   readonly discardedBy: string | null;
   readonly discardedAt: Date | null;
   readonly discardReason: string | null;
+  /** Where the broker put the row when last published (offset as text: it is a 64-bit number). */
+  readonly kafkaPartition: number | null;
+  readonly kafkaOffset: string | null;
 }
 
 export interface OutboxFilter {

@@ -30,7 +30,7 @@ export interface OutboxRelayStore {
   /** Whether any PENDING row is due and unleased: one cheap read, no transaction, no locks. */
   hasDue(now: Date): Promise<boolean>;
   /** PENDING → PUBLISHED for rows this claim still owns, recording where the broker put each (null when not known); returns the count changed. */
-  markPublished(input: { token: string; ids: readonly string[]; now: Date; positions?: ReadonlyMap<string, LogPosition> }): Promise<number>;
+  markPublished(input: { token: string; ids: readonly string[]; now: Date; positions?: ReadonlyMap<string, LogPosition | null> }): Promise<number>;
   /** Records failed attempts (retry with backoff, or DEAD) for rows this claim still owns. */
   recordFailures(input: { token: string; failures: readonly RowFailure[]; now: Date }): Promise<number>;
   /** Drops the claim on rows without counting an attempt (held back behind an earlier failure). */

@@ -15,12 +15,21 @@ export interface KafkaClient extends Component {
  * "errors" are mostly protocol responses it retries itself; failures that matter surface
  * through our own code paths and are logged there.
  */
+/**
+ * kafkajs repeats a connection failure on every retry of every client (hundreds of lines a minute
+ * while a broker is down). The outage is reported once by our own code (the relay's "publishing
+ * blocked" line, the consumer's status change), so these per-attempt lines go to debug.
+ */
+const PER_ATTEMPT_CONNECTION_NOISE = /Connection error|Connection timeout|Closed connection|ECONNREFUSED|ECONNRESET|Failed to connect to seed broker/;
+
 const pinoLogCreator =
   (logger: Logger): logCreator =>
   () =>
   ({ level, log }) => {
     const { message, ...extra } = log;
-    if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn({ kafka: extra }, message);
+    if (level !== logLevel.ERROR && level !== logLevel.WARN) return;
+    if (PER_ATTEMPT_CONNECTION_NOISE.test(`${message} ${String(extra['error'] ?? '')}`)) logger.debug({ kafka: extra }, message);
+    else logger.warn({ kafka: extra }, message);
   };
 
 /**
@@ -39,6 +48,7 @@ export const createKafka = (config: AppConfig['kafka'], logger: Logger): KafkaCl
     logCreator: pinoLogCreator(logger),
   });
   let admin: Admin | undefined;
+  let unreachable: string | undefined;
   return {
     name: 'kafka',
     kafka: () => kafka,
@@ -70,16 +80,23 @@ export const createKafka = (config: AppConfig['kafka'], logger: Logger): KafkaCl
       admin = undefined;
       status.set('stopped');
     },
+    /**
+     * Ready once started: an unreachable broker later degrades the process but does not take it
+     * out of service, because the api still takes messages into the outbox and the relay pauses
+     * and resumes by itself. The reason is reported by degraded().
+     */
     async ready() {
       if (!admin) return false;
       try {
         await withTimeout('kafka metadata', 3000, admin.fetchTopicMetadata({ topics: [config.topic] }));
+        unreachable = undefined;
         status.set('ready');
-        return true;
       } catch (error) {
-        status.set('unhealthy', (error as Error).message);
-        return false;
+        unreachable = (error as Error).message;
+        status.set('unhealthy', unreachable);
       }
+      return true;
     },
+    degraded: () => (unreachable === undefined ? undefined : `broker unreachable: ${unreachable}`),
   };
 };

@@ -101,6 +101,11 @@ export const createHistoryConsumer = (deps: {
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
   let restarts = 0;
+  let problem: string | undefined;
+  const unhealthy = (error: unknown) => {
+    problem = describeError(error);
+    status.set('unhealthy', problem);
+  };
   const heartbeatInterval = Math.max(500, Math.floor(tuning.sessionTimeoutMs / 10));
 
   const launch = async () => {
@@ -115,7 +120,7 @@ export const createHistoryConsumer = (deps: {
     });
     consumer = c;
     c.on(c.events.CRASH, (event) => {
-      status.set('unhealthy', describeError(event.payload.error));
+      unhealthy(event.payload.error);
       // kafkajs restarts only after errors it deems retriable; after any other (seen: the group
       // coordinator moving during a broker restart) it stays disconnected for good while the
       // process lives on. Never leave history without a consumer: start a fresh one.
@@ -159,7 +164,7 @@ export const createHistoryConsumer = (deps: {
       void (previous ? previous.disconnect().catch(() => undefined) : Promise.resolve())
         .then(() => (stopping ? undefined : launch()))
         .catch((error: unknown) => {
-          status.set('unhealthy', describeError(error));
+          unhealthy(error);
           scheduleRestart();
         });
     }, delay);
@@ -182,6 +187,9 @@ export const createHistoryConsumer = (deps: {
       consumer = undefined;
       status.set('stopped');
     },
-    ready: async () => status.get() === 'ready',
+    // Once it has joined its group, a crash (the broker going away) degrades the process but does
+    // not take it out of service: kafkajs or scheduleRestart() brings the consumer back.
+    ready: async () => status.get() === 'ready' || status.get() === 'unhealthy',
+    degraded: () => (status.get() === 'unhealthy' ? `consumer not running: ${problem ?? 'unknown'}` : undefined),
   };
 };

@@ -31,7 +31,11 @@ const UNAVAILABLE_NAMES = new Set([
   'KafkaJSLockTimeout',
   'KafkaJSGroupCoordinatorNotFound',
   'KafkaJSSASLAuthenticationError',
+  'KafkaJSStaleTopicMetadataAssignment',
 ]);
+
+/** Plain KafkaJSError messages (no class of their own) that describe the client's link to the cluster, not a record. */
+const UNAVAILABLE_MESSAGES = /^(The producer is disconnected|Not connected|Invalid partition metadata)$/;
 
 /**
  * Broker protocol errors (kafkajs src/protocol/error.js `type`) that are about the cluster, not the
@@ -84,7 +88,11 @@ export const classifyPublishError = (error: unknown): PublishErrorClass => {
   // Record faults first: kafkajs reports MESSAGE_TOO_LARGE as a protocol error inside a
   // non-retriable wrapper, and nothing about the broker being down can be hiding behind it.
   if (links.some((e) => e.type !== undefined && RECORD_TYPES.has(e.type))) return 'record';
-  if (links.some((e) => (e.name !== undefined && UNAVAILABLE_NAMES.has(e.name)) || (e.type !== undefined && UNAVAILABLE_TYPES.has(e.type)))) return 'unavailable';
+  const unavailable = (e: ErrorLink) =>
+    (e.name !== undefined && UNAVAILABLE_NAMES.has(e.name)) ||
+    (e.type !== undefined && UNAVAILABLE_TYPES.has(e.type)) ||
+    (e.name === 'KafkaJSError' && UNAVAILABLE_MESSAGES.test(e.message ?? ''));
+  if (links.some(unavailable)) return 'unavailable';
   // JSON.stringify failing on a payload (a cycle, a BigInt) is the record's fault, too.
   if (links.some((e) => e.name === 'TypeError' && /JSON|BigInt|circular/i.test(e.message ?? ''))) return 'record';
   return 'unknown';

@@ -33,7 +33,8 @@ export const createRedisPublishingStatus = (deps: { client: Redis; prefix: strin
   const observe: PublishingObserver = (change) => {
     write(change).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not share the relay publishing state in Redis'));
   };
-  return { observe };
+  /** `share` is the awaited write (tests); `observe` is the relay's fire-and-forget observer. */
+  return { observe, share: write };
 };
 
 export const createRedisPublishingStatusReader = (deps: { client: Redis; prefix: string }): PublishingStatusReader => ({

@@ -6,7 +6,7 @@ import { json, OUTBOX_COLUMNS } from './outbox-row.mapper';
 import { readOutboxCounts } from './outbox-counts.query';
 import { guard } from './sql-guards';
 
-const COLUMNS = `${OUTBOX_COLUMNS}, published_at, consumed_at, dead_at, replayed_by, replayed_at, replay_reason, discarded_by, discarded_at, discard_reason`;
+const COLUMNS = `${OUTBOX_COLUMNS}, published_at, consumed_at, dead_at, replayed_by, replayed_at, replay_reason, discarded_by, discarded_at, discard_reason, kafka_partition, kafka_offset`;
 
 type Row = Record<string, unknown>;
 const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
@@ -36,6 +36,8 @@ const toRecord = (row: Row): OutboxRecord => ({
   discardedBy: text(row['discarded_by']),
   discardedAt: date(row['discarded_at']),
   discardReason: text(row['discard_reason']),
+  kafkaPartition: row['kafka_partition'] === null || row['kafka_partition'] === undefined ? null : Number(row['kafka_partition']),
+  kafkaOffset: text(row['kafka_offset']),
 });
 
 /** WHERE fragments for a filter; every value is a bound parameter. */
