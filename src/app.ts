@@ -69,18 +69,19 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
 
   let http: HttpServer | undefined;
   const api = config.roles.includes('api');
-  // The api role generates replies too, unless generation is left to `generator` processes alone.
-  const generates = api || config.roles.includes('generator');
+  // The api role generates replies too, unless GENERATE_IN_API leaves that to `generator` processes.
+  const generates = (api && config.generate.inApi) || config.roles.includes('generator');
   if (api || generates) {
     const adapters = chatAdapters(config, { database, redis, logger });
     roleComponents.push(adapters.queue);
-    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat }));
     if (api) {
       const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, metrics: metrics.chat, adapters });
       roleComponents.push(...chat.components);
       const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
       http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics });
     }
+    // Started last, stopped first after HTTP: running replies finish (or are cut) while the queue and Redis are up.
+    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat }));
   }
   // Without the api role there is no HTTP server to host /metrics, so a bare listener does.
   const metricsServer = http ? undefined : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });

@@ -102,6 +102,8 @@ const envSchema = z.object({
   HISTORY_CACHE_TTL_SECONDS: int(86_400, 1),
   REPLY_STREAM_MAX_LEN: int(10_000, 10),
   REPLY_STREAM_TTL_SECONDS: int(3_600, 10),
+  /** Off: api processes only take sends and serve streams, and `generator` processes generate. */
+  GENERATE_IN_API: bool(true),
   GENERATE_CONCURRENCY: int(50, 1, 1000),
   GENERATE_LOCK_MS: int(10_000, 500),
   GENERATE_STALLED_INTERVAL_MS: int(5_000, 100),
@@ -188,6 +190,7 @@ const shape = (env: Env) => {
       replyStreamTtlSeconds: env.REPLY_STREAM_TTL_SECONDS,
     },
     generate: {
+      inApi: env.GENERATE_IN_API,
       concurrency: env.GENERATE_CONCURRENCY,
       lockMs: env.GENERATE_LOCK_MS,
       stalledIntervalMs: env.GENERATE_STALLED_INTERVAL_MS,

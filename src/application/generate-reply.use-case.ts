@@ -40,6 +40,8 @@ export interface GenerateReplyDeps {
   logger: Logger;
   /** Writer retries before the reply is reported failed (database briefly down). */
   persistAttempts?: number;
+  /** Told each time a reply is taken over and generated again (counted). */
+  onRestarted?: () => void;
 }
 
 /**
@@ -167,6 +169,22 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     return events.length > 0 ? 'restart' : 'fresh';
   };
 
+  /** Ends a reply the model failed: what it produced is stored as partial (even if empty), then FAILED with the model's code. */
+  const fail = async (job: Reply, draft: Draft, error: unknown, signal?: AbortSignal) => {
+    const code = error instanceof ModelError ? error.code : signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL';
+    deps.logger.warn({ err: error, replyId: job.replyId, code }, 'reply generation failed');
+    await persist(job, draft, true);
+    await deps.replies.append(refOf(job), { kind: 'FAILED', code, message: error instanceof ModelError ? error.message : 'reply generation failed', partialMessageId: job.replyId });
+  };
+
+  const complete = async (job: Reply, draft: Draft) => {
+    const saved = await persist(job, draft, false);
+    await deps.replies.append(refOf(job), {
+      kind: 'COMPLETED',
+      message: { id: job.replyId, seq: saved.seq, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, createdAt: saved.createdAt.toISOString() },
+    });
+  };
+
   const generate = async (replyId: string, signal?: AbortSignal): Promise<ReplyOutcome> => {
     const turn = await deps.turns.get(replyId);
     if (!turn) return 'no-turn';
@@ -174,28 +192,23 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     if (found === 'stored') return 'already-stored';
     const { prompt, window } = await deps.buildPrompt(turn);
     const job: Reply = { ...replyOf(turn), window };
-    const ref = refOf(job);
+    // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
+    await deps.replies.markLatest(refOf(job), turn.userSeq);
     if (found === 'restart') {
       deps.logger.warn({ replyId, conversationId: turn.conversationId }, 'reply taken over from a worker that stopped: generating it again');
-      await deps.replies.append(ref, { kind: 'RESTARTED', reason: RESTARTED_REASON });
+      await deps.replies.append(refOf(job), { kind: 'RESTARTED', reason: RESTARTED_REASON });
+      deps.onRestarted?.();
     }
     const draft: Draft = { content: '', reasoning: '', promptTokens: null, completionTokens: null };
-    try {
-      await stream(job, prompt, draft, signal);
-    } catch (error) {
-      if (signal?.reason === REPLY_LOST) return 'lost';
-      const code = error instanceof ModelError ? error.code : signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL';
-      deps.logger.warn({ err: error, replyId: job.replyId, code }, 'reply generation failed');
-      await persist(job, draft, true);
-      await deps.replies.append(ref, { kind: 'FAILED', code, message: error instanceof ModelError ? error.message : 'reply generation failed', partialMessageId: job.replyId });
+    let failure: { error: unknown } | undefined;
+    await stream(job, prompt, draft, signal).catch((error: unknown) => (failure = { error }));
+    // Another worker owns the reply now: whatever this run produced is not this run's to store.
+    if (signal?.reason === REPLY_LOST) return 'lost';
+    if (failure) {
+      await fail(job, draft, failure.error, signal);
       return 'failed';
     }
-    if (signal?.reason === REPLY_LOST) return 'lost';
-    const saved = await persist(job, draft, false);
-    await deps.replies.append(ref, {
-      kind: 'COMPLETED',
-      message: { id: job.replyId, seq: saved.seq, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, createdAt: saved.createdAt.toISOString() },
-    });
+    await complete(job, draft);
     return 'completed';
   };
 

@@ -3,6 +3,7 @@ import { INTERRUPTED_REPLY, REPLY_LOST, type GenerateReply, type ReplyOutcome } 
 import type { AppConfig } from '../config';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../domain/ports/logger';
+import type { ChatMetrics } from '../infra/metrics/chat-metrics';
 import type { WorkerConnection } from '../infra/redis/create-redis';
 import type { GenerateJobData } from './generate-queue';
 import { GENERATE_QUEUE } from './queues';
@@ -16,6 +17,7 @@ export interface GenerateWorkerDeps {
   recover?: () => Promise<number>;
   /** Running replies get this long to finish on stop; then they are cut (stored as partial). */
   drainMs: number;
+  metrics?: Pick<ChatMetrics, 'repliesRecovered' | 'repliesGivenUp'>;
   logger: Logger;
 }
 
@@ -64,13 +66,21 @@ export const createGenerateWorker = (deps: GenerateWorkerDeps): Component => {
     deps.logger.error({ err: error, replyId: job.id, attemptsStarted: job.attemptsStarted }, 'generate job failed');
     if (!isFinal(job, error)) return;
     // BullMQ's own reason for a job that stalled more than maxStalledCount times.
-    const stalled = error.message.includes('stalled');
-    await deps.replies.giveUp(String(job.id), stalled ? INTERRUPTED_REPLY : { code: 'INTERNAL', message: 'the reply could not be stored' });
+    const failure = error.message.includes('stalled') ? INTERRUPTED_REPLY : { code: 'INTERNAL', message: 'the reply could not be stored' };
+    deps.metrics?.repliesGivenUp.inc({ code: failure.code });
+    await deps.replies.giveUp(String(job.id), failure);
   };
 
+  // One sweep at a time per process: a slow database must not pile sweeps up.
+  let sweeping = false;
   const recoverNow = async () => {
-    const added = (await deps.recover?.()) ?? 0;
-    if (added > 0) deps.logger.warn({ added }, 'replies awaiting their message had no generate job: enqueued again');
+    if (sweeping || !deps.recover) return;
+    sweeping = true;
+    try {
+      deps.metrics?.repliesRecovered.inc(await deps.recover());
+    } finally {
+      sweeping = false;
+    }
   };
 
   return {

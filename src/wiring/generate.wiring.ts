@@ -49,7 +49,7 @@ export const generateComponents = (config: AppConfig, deps: { adapters: ChatAdap
   if (!llm.baseUrl) logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
   const { queries, turns, cache, counter } = adapters;
   const buildPrompt = createBuildReplyPrompt({ conversations: queries, cache, counter, logger, chat, models: llm.models, onCacheRepaired: () => deps.metrics.historyCacheRepairs.inc() });
-  const replies = createGenerateReply({ turns, buildPrompt, model: createChatModel(llm), replies: adapters.replies, append: deps.append, conversations: queries, cache, counter, logger });
+  const replies = createGenerateReply({ turns, buildPrompt, model: createChatModel(llm), replies: adapters.replies, append: deps.append, conversations: queries, cache, counter, logger, onRestarted: () => deps.metrics.replyRestarts.inc() });
   const recover = createRecoverAwaitingReplies({
     turns,
     requeue: (replyId) => adapters.queue.requeue({ replyId }),
@@ -66,6 +66,7 @@ export const generateComponents = (config: AppConfig, deps: { adapters: ChatAdap
     recover,
     drainMs: Math.floor(config.shutdownTimeoutMs / 2),
     logger,
+    metrics: deps.metrics,
   });
   return [worker];
 };

@@ -86,11 +86,12 @@ describe('chat over GraphQL: sendMessage + chatStream against an OpenAI-compatib
     expect((await history(sent.conversation.id))[1]?.content).toBe(Array.from({ length: 15 }, (_, i) => ` w${i}`).join(''));
   });
 
-  it('turns a model error into a ReplyFailed event with its code', async () => {
+  it('turns a model error into a ReplyFailed event with its code, and stores one (empty) partial message for the send', async () => {
     model.setScript(() => ({ status: 500 }));
     const sent = await send({ content: 'fail please' });
     const outcome = await collectStream(client, { conversationId: sent.conversation.id, replyId: sent.replyId });
-    expect(outcome.events).toEqual([expect.objectContaining({ __typename: 'ReplyFailed', code: 'MODEL_UNAVAILABLE', partialMessageId: null })]);
+    expect(outcome.events).toEqual([expect.objectContaining({ __typename: 'ReplyFailed', code: 'MODEL_UNAVAILABLE', partialMessageId: sent.replyId })]);
+    await eventually(async () => expect((await history(sent.conversation.id))[1]).toMatchObject({ role: 'assistant', content: '', partial: 1 }));
   });
 
   it('stores the text produced before a cut stream as a partial message', async () => {

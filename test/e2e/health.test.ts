@@ -28,7 +28,7 @@ describe('/healthz and /readyz', () => {
   });
 
   const allOk = {
-    database: 'ok', redis: 'ok', kafka: 'ok', 'relay-waker': 'ok', 'kafka-producer': 'ok', 'relay-worker': 'ok', 'history-consumer': 'ok', 'reply-stream': 'ok', 'reply-runner': 'ok',
+    database: 'ok', redis: 'ok', kafka: 'ok', 'relay-waker': 'ok', 'kafka-producer': 'ok', 'relay-worker': 'ok', 'history-consumer': 'ok', 'reply-stream': 'ok', 'generate-queue': 'ok', 'generate-worker': 'ok',
   };
 
   it('answers /readyz 200 when database, Redis, Kafka and every role component are ready', async () => {

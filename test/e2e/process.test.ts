@@ -54,8 +54,8 @@ describe('the service process', () => {
         .map((m, position) => ({ at: Date.parse(m[1]!), position, name: m[2] }))
         .sort((a, b) => a.at - b.at || a.position - b.position)
         .map((s) => s.name);
-      // Reverse start order: intake first (HTTP, replies), then workers, then the clients they use.
-      expect(stops).toEqual(['http', 'reply-runner', 'reply-stream', 'history-consumer', 'relay-worker', 'kafka-producer', 'relay-waker', 'kafka', 'redis', 'database']);
+      // Reverse start order: intake first (HTTP, the generate worker: running replies finish), then workers, then the clients they use.
+      expect(stops).toEqual(['http', 'generate-worker', 'reply-stream', 'generate-queue', 'history-consumer', 'relay-worker', 'kafka-producer', 'relay-waker', 'kafka', 'redis', 'database']);
     } finally {
       main.child.kill('SIGKILL');
       await database.drop();

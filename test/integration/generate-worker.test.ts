@@ -1,12 +1,15 @@
 import { Queue, Worker } from 'bullmq';
+import { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import { createGenerateReply, INTERRUPTED_REPLY } from '../../src/application/generate-reply.use-case';
 import { createRecoverAwaitingReplies } from '../../src/application/recover-awaiting-replies.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { streamedDraft, type ChatTurn, type ModelEvent } from '../../src/domain/chat/chat-types';
 import type { ChatModel } from '../../src/domain/chat/ports';
+import { ModelError } from '../../src/domain/chat/model-error';
 import type { AppConfig } from '../../src/config';
 import { createLogger } from '../../src/infra/logger';
+import { createChatMetrics } from '../../src/infra/metrics/chat-metrics';
 import { createRedis } from '../../src/infra/redis/create-redis';
 import { createRedisReplyStream } from '../../src/infra/redis/redis-reply-stream';
 import { createGenerateQueue } from '../../src/jobs/generate-queue';
@@ -19,7 +22,7 @@ import { aChatTurn, createReplyWriter } from '../support/fakes/reply-writer';
 import { testConfig } from '../support/test-config';
 
 /** Short lock and stalled check, so a dead worker's job is taken over in about a second. */
-const FAST: AppConfig['generate'] = { concurrency: 4, lockMs: 800, stalledIntervalMs: 300, maxStalls: 2, recoverAfterMs: 100, recoverIntervalMs: 100 };
+const FAST: AppConfig['generate'] = { inApi: true, concurrency: 4, lockMs: 800, stalledIntervalMs: 300, maxStalls: 2, recoverAfterMs: 100, recoverIntervalMs: 100 };
 
 /** Streams `tokens`; with `holdAfterFirst`, waits on it after the first token (a reply in progress). */
 const model = (tokens: string[], holdAfterFirst?: Promise<unknown>): ChatModel => ({
@@ -31,6 +34,16 @@ const model = (tokens: string[], holdAfterFirst?: Promise<unknown>): ChatModel =
   },
   modelName: () => 'test-model',
 });
+
+/** Streams one token, then waits until its signal aborts, and fails as a cut stream does. */
+const untilAborted: ChatModel = {
+  async *stream({ signal }): AsyncIterable<ModelEvent> {
+    yield { type: 'token', text: 'one' };
+    await new Promise((resolve) => signal?.addEventListener('abort', resolve, { once: true }));
+    throw new ModelError('MODEL_STREAM_CUT', 'aborted');
+  },
+  modelName: () => 'test-model',
+};
 
 describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () => {
   const config = testConfig();
@@ -95,7 +108,9 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
   const startSurvivor = async (writer: Writer, overrides: Partial<AppConfig['generate']> = {}, options: { recovers?: boolean } = {}) => {
     const survivorLogger = createRecordingLogger();
     const recover = createRecoverAwaitingReplies({ turns: writer.turns, requeue: (replyId) => queue.requeue({ replyId }), clock: systemClock, graceMs: FAST.recoverAfterMs, batch: 10, logger: survivorLogger });
+    const metrics = createChatMetrics(new Registry());
     const survivor = createGenerateWorker({
+      metrics,
       connection: redis.workerConnection(),
       prefix: config.redis.prefix,
       config: { ...FAST, ...overrides },
@@ -106,7 +121,7 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     });
     await survivor.start();
     stopping.push(() => survivor.stop());
-    return survivorLogger;
+    return Object.assign(survivorLogger, { metrics });
   };
 
   it('hands the job of a worker that died mid-reply to another, which restarts the reply and stores it once', async () => {
@@ -136,9 +151,10 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     const writer = createReplyWriter();
     const { turn, ref } = newReply(writer);
     await startDoomedWorker(turn, writer);
-    await startSurvivor(writer, { maxStalls: 0 });
+    const { metrics } = await startSurvivor(writer, { maxStalls: 0 });
 
     await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', ...INTERRUPTED_REPLY, partialMessageId: turn.replyId }));
+    expect((await metrics.repliesGivenUp.get()).values).toEqual([expect.objectContaining({ value: 1, labels: { code: 'INTERRUPTED' } })]);
     expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['one', true]]);
   }, 20_000);
 
@@ -160,6 +176,37 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     await expect(writer.turns.get(turn.replyId)).resolves.toMatchObject({ status: 'REPLIED' });
     expect(writer.committed).toHaveLength(1);
     expect(survivorLog.at('warn').filter((e) => e.message?.startsWith('reply still awaited'))).toHaveLength(1);
+  }, 20_000);
+
+  it('on a graceful stop, gives running replies drainMs to finish, then cuts them: stored as partial, FAILED MODEL_STREAM_CUT', async () => {
+    const writer = createReplyWriter();
+    const { turn, ref } = newReply(writer);
+    const drainMs = 400;
+    const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer), drainMs, logger });
+    await worker.start();
+    await queue.enqueue({ replyId: turn.replyId });
+    await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
+    const stopping = Date.now();
+    await worker.stop();
+    expect(Date.now() - stopping).toBeGreaterThanOrEqual(drainMs - 5);
+    expect((await replies.events(ref)).at(-1)).toMatchObject({ kind: 'FAILED', code: 'MODEL_STREAM_CUT', partialMessageId: turn.replyId });
+    expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['one', true]]);
+    await expect(writer.turns.get(turn.replyId)).resolves.toMatchObject({ status: 'REPLIED' });
+  }, 20_000);
+
+  it('makes a worker that lost its job\'s lock stop the reply without storing anything; the job is taken over and restarted', async () => {
+    const writer = createReplyWriter();
+    const { turn, ref } = newReply(writer);
+    const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer), drainMs: 100, logger });
+    await worker.start();
+    stopping.push(() => worker.stop());
+    await queue.enqueue({ replyId: turn.replyId });
+    await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
+    // As if this worker had stalled past its lock: the lock is gone when it next renews it.
+    await redis.client().del(`${config.redis.prefix}:${GENERATE_QUEUE}:${turn.replyId}:lock`);
+    await eventually(async () => expect((await replies.events(ref)).map((e) => e.kind)).toEqual(['TOKEN', 'RESTARTED', 'TOKEN']));
+    // The first run stopped without storing a partial message or ending the stream.
+    expect(writer.calls).toHaveLength(0);
   }, 20_000);
 
   it('adds one job per reply id, and adds a finished one again only through requeue', async () => {

@@ -187,17 +187,19 @@ describe('MikroORM outbox relay store on MariaDB', () => {
   it('finds a committed message by its id for a writer retry: from its outbox row, else from history after retention', async () => {
     const queries = createMikroConversationQueries(f.database);
     const conversationId = randomUUID();
-    const message = { role: 'assistant' as const, content: 'the reply', messageId: randomUUID() };
+    const message = { role: 'assistant' as const, content: 'the reply', messageId: randomUUID(), reasoning: 'why', model: 'm', promptTokens: 3, completionTokens: 4, partial: true };
+    // What a takeover ends the reply's stream from: the stored payload, whichever table holds it.
+    const payload = { messageId: message.messageId, role: 'assistant', content: 'the reply', reasoning: 'why', model: 'm', promptTokens: 3, completionTokens: 4, partial: true };
     await f.append({ conversationId, userId: 'user-1', messages: [{ role: 'user', content: 'q' }] });
     const { messages: [appended] } = await f.append({ conversationId, userId: 'user-1', messages: [message] });
-    await expect(queries.committedMessage(conversationId, message.messageId)).resolves.toMatchObject({ messageId: message.messageId, eventId: appended!.eventId, seq: 2 });
+    await expect(queries.committedMessage(conversationId, message.messageId)).resolves.toMatchObject({ messageId: message.messageId, eventId: appended!.eventId, seq: 2, payload });
     await expect(queries.committedMessage(conversationId, randomUUID())).resolves.toBeNull();
     await expect(queries.committedMessage(randomUUID(), message.messageId)).resolves.toBeNull(); // another conversation's
 
     const claimed = (await claim()).messages;
     await f.history.persist({ events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })), now: new Date() });
     await f.sql.query('DELETE FROM outbox_messages WHERE aggregate_id = ?', [conversationId]);
-    await expect(queries.committedMessage(conversationId, message.messageId)).resolves.toMatchObject({ messageId: message.messageId, eventId: appended!.eventId, seq: 2 });
+    await expect(queries.committedMessage(conversationId, message.messageId)).resolves.toMatchObject({ messageId: message.messageId, eventId: appended!.eventId, seq: 2, payload });
   });
 
   it('fences a relay whose lease expired: its ack changes nothing after another relay re-claims', async () => {

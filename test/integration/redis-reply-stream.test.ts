@@ -231,20 +231,30 @@ describe('Redis reply stream', () => {
     const ttl = await client.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(TTL_SECONDS * 1000);
-    expect(await client.pttl(`${prefix}:chat:latest:${scope.userId}:${scope.conversationId}`)).toBeGreaterThan(0);
   });
 
-  it('reports the newest reply started in a conversation, per user', async () => {
+  it('reports the latest reply of a conversation, per user: the one answering the newest turn, whatever order they start in', async () => {
     const older = newReply();
     const newer = { ...older, replyId: randomUUID() };
     await expect(stream.latestReply(older)).resolves.toBeNull();
-    await stream.append(older, token('a'));
+    await stream.markLatest(older, 1);
     await expect(stream.latestReply(older)).resolves.toBe(older.replyId);
-    await stream.append(newer, token('a'));
-    // The older reply still streaming must not take the pointer back.
+    await stream.markLatest(newer, 3);
+    await expect(stream.latestReply(older)).resolves.toBe(newer.replyId);
+    // The older turn's reply, restarted or recovered late, must not take the pointer back.
+    await stream.markLatest(older, 1);
     await appendAll(older, [token('b'), COMPLETED]);
     await expect(stream.latestReply(older)).resolves.toBe(newer.replyId);
     await expect(stream.latestReply({ userId: randomUUID(), conversationId: older.conversationId })).resolves.toBeNull();
+    const pointer = `${prefix}:chat:latest:${older.userId}:${older.conversationId}`;
+    expect(await client.pttl(pointer)).toBeGreaterThan(0);
+    expect(await client.pttl(pointer)).toBeLessThanOrEqual(TTL_SECONDS * 1000);
+  });
+
+  it('reads a latest pointer written before it carried the turn (a plain reply id)', async () => {
+    const scope = newReply();
+    await client.set(`${prefix}:chat:latest:${scope.userId}:${scope.conversationId}`, scope.replyId);
+    await expect(stream.latestReply(scope)).resolves.toBe(scope.replyId);
   });
 
   describe('after a terminal event', () => {

@@ -10,19 +10,21 @@ export const CHAT_STREAM = `subscription Stream($conversationId: ID!, $replyId: 
     __typename cursor replyId
     ... on TokenDelta { text }
     ... on ReasoningDelta { text }
+    ... on ReplyRestarted { reason }
     ... on ReplyCompleted { message { id seq role content reasoning model partial } usage { promptTokens completionTokens } }
     ... on ReplyFailed { code reason partialMessageId }
   }
 }`;
 
 export interface StreamEvent {
-  __typename: 'TokenDelta' | 'ReasoningDelta' | 'ReplyCompleted' | 'ReplyFailed';
+  __typename: 'TokenDelta' | 'ReasoningDelta' | 'ReplyRestarted' | 'ReplyCompleted' | 'ReplyFailed';
   cursor: string;
   replyId: string;
   text?: string;
   message?: { id: string; seq: number; role: string; content: string; reasoning: string | null; model: string; partial: boolean };
   usage?: { promptTokens: number | null; completionTokens: number | null };
   code?: string;
+  reason?: string;
   partialMessageId?: string | null;
 }
 

@@ -27,5 +27,37 @@ export const startMain = (env: Record<string, string | undefined>) => {
   });
   void exited.then(({ code, stderr: err }) => listening.reject(new Error(`service exited (${code}) before listening: ${err}`)));
   listening.promise.catch(() => undefined); // tests that expect an exit never await it
-  return { child, exited, output: () => stdout, listening: listening.promise };
+
+  // JSON log lines seen so far, and the waits for one that matches.
+  const lines: Record<string, unknown>[] = [];
+  const waits: { match: (line: Record<string, unknown>) => boolean; found: (line: Record<string, unknown>) => void }[] = [];
+  let partial = '';
+  child.stdout.on('data', (chunk) => {
+    const text = partial + String(chunk);
+    const complete = text.split('\n');
+    partial = complete.pop() ?? '';
+    for (const raw of complete) {
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      lines.push(line);
+      for (const wait of [...waits]) if (wait.match(line)) (waits.splice(waits.indexOf(wait), 1), wait.found(line));
+    }
+  });
+  /**
+   * The first JSON log line (seen before or after the call) for which `match` holds, e.g. the
+   * generator's "generating reply" line naming a reply id; rejects if the process exits first.
+   */
+  const logLine = (match: (line: Record<string, unknown>) => boolean) => {
+    const seen = lines.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      waits.push({ match, found: resolve });
+      void exited.then(() => reject(new Error('service exited before logging the line awaited')));
+    });
+  };
+  return { child, exited, output: () => stdout, listening: listening.promise, logLine };
 };

@@ -18,6 +18,15 @@ describe('loadConfig', () => {
     expect(result.config.http.sandbox).toBe(true);
   });
 
+  it('configures reply generation: defaults, the generator role, and bounds', () => {
+    const defaults = loadConfig({});
+    expect(defaults.ok && defaults.config.generate).toEqual({ inApi: true, concurrency: 50, lockMs: 10_000, stalledIntervalMs: 5_000, maxStalls: 2, recoverAfterMs: 30_000, recoverIntervalMs: 10_000 });
+    const generator = loadConfig({ ROLES: 'generator', GENERATE_CONCURRENCY: '8', GENERATE_LOCK_MS: '4000', GENERATE_IN_API: 'false' });
+    expect(generator.ok && generator.config.roles).toEqual(['generator']);
+    expect(generator.ok && generator.config.generate).toMatchObject({ inApi: false, concurrency: 8, lockMs: 4_000 });
+    expect(errorsOf({ GENERATE_CONCURRENCY: '0', GENERATE_LOCK_MS: '10' })).toEqual([expect.stringMatching(/^GENERATE_CONCURRENCY:/), expect.stringMatching(/^GENERATE_LOCK_MS:/)]);
+  });
+
   it('picks the provider profile from MODEL_PROVIDER, else the deprecated MODEL_THINKING_STYLE, else openai', () => {
     const provider = (env: Record<string, string>) => {
       const result = loadConfig(env);

@@ -54,6 +54,17 @@ describe('generate reply', () => {
     expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { id: 'reply-1', seq: 41, content: 'hello' } });
   });
 
+  it('names its reply the latest of the conversation, unless a newer turn\'s reply already is', async () => {
+    const first = setup(scriptedModel(['hi']));
+    await first.generate(job);
+    await expect(first.replies.latestReply(scope)).resolves.toBe(turn.replyId);
+
+    const late = setup(scriptedModel(['hi']));
+    await late.replies.markLatest({ ...scope, replyId: 'newer-reply' }, turn.userSeq + 2);
+    await late.generate(job); // recovered or taken over after a newer send
+    await expect(late.replies.latestReply(scope)).resolves.toBe('newer-reply');
+  });
+
   it('has nothing to do for a reply id without a turn', async () => {
     const { generate, writer, replies } = setup(scriptedModel(['x']));
     await expect(generate('no-such-reply')).resolves.toBe('no-turn');

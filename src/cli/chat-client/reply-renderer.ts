@@ -40,10 +40,10 @@ export const createReplyRenderer = (terminal: Terminal, prefix = ''): ReplyRende
     state = 'text';
     write(text);
   };
-  // A terminal cannot take printed text back: say the reply starts over, then print it again.
+  // Printed text cannot be taken back: end its line, say (on stderr) that the reply starts over, print it again.
   const restarted = (reason: string) => {
     if (lineOpen) write('\n');
-    write(`[the reply starts over: ${reason}]\n`, true);
+    terminal.notice(`[the reply starts over: ${reason}]`);
     state = 'idle';
   };
   return {

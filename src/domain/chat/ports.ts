@@ -52,7 +52,13 @@ export interface ReplyStream {
   read(scope: ReplyRef, options: { after?: string; signal?: AbortSignal }): AsyncIterable<CursoredReplyEvent>;
   /** Every event the reply has so far, oldest first, without waiting (bounded by the stream's cap). */
   events(scope: ReplyRef): Promise<ReplyEvent[]>;
-  /** The newest reply id started in a conversation, if any is still retained. */
+  /**
+   * Names the reply the conversation's latest when it answers the newest turn started so far
+   * (`seq`: the seq of the user message it answers); a reply of an earlier turn, recovered or
+   * taken over late, never takes the pointer back.
+   */
+  markLatest(scope: ReplyRef, seq: number): Promise<void>;
+  /** The conversation's latest reply (see markLatest), if any is still retained. */
   latestReply(scope: ConversationScope): Promise<string | null>;
 }
 

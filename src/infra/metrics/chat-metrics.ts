@@ -15,6 +15,22 @@ export const createChatMetrics = (registry: Registry) => {
       help: 'Cached histories found missing a committed message when a prompt was built, and refilled from the database.',
       registers,
     }),
+    replyRestarts: new Counter({
+      name: 'agent_relay_reply_restarts_total',
+      help: 'Replies taken over from a worker that stopped mid-reply and generated again from the start (ReplyRestarted).',
+      registers,
+    }),
+    repliesRecovered: new Counter({
+      name: 'agent_relay_replies_recovered_total',
+      help: 'Turns still awaiting their reply without a generate job, found in the database and enqueued again.',
+      registers,
+    }),
+    repliesGivenUp: new Counter({
+      name: 'agent_relay_replies_given_up_total',
+      help: 'Generate jobs failed for good, their reply ended with ReplyFailed: INTERRUPTED (stalled too often) or INTERNAL (not storable).',
+      labelNames: ['code'] as const,
+      registers,
+    }),
   };
 };
 

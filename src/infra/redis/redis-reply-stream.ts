@@ -183,13 +183,11 @@ async function* follow(
 }
 
 /**
- * One round trip per append, atomic: add the entry (bounded), refresh the TTL, name the reply
- * latest on its first event (the stream had no entry before it), and publish the entry with the
- * id it follows, so that readers that saw that id can take it from the message without reading
- * the stream. Only a reply's first event moves the latest pointer, so an older reply still
- * streaming cannot take it back from a newer one. Nothing is added after a terminal event (it
- * returns false): a worker that lost its job to another, or the failure handler of a job that
- * was given up, can never give a reply a second end or events after it.
+ * One round trip per append, atomic: add the entry (bounded), refresh the TTL, and publish the
+ * entry with the id it follows, so that readers that saw that id can take it from the message
+ * without reading the stream. Nothing is added after a terminal event (it returns false): a
+ * worker that lost its job to another, or the failure handler of a job that was given up, can
+ * never give a reply a second end or events after it.
  */
 const APPEND_LUA = `
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -201,11 +199,27 @@ if #last > 0 then
 end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-if prev == '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[2]) end
 redis.call('PUBLISH', ARGV[4], KEYS[1] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[3])
 return id`;
 
-type AppendScript = (stream: string, latest: string, maxLen: number, ttlSeconds: number, event: string, channel: string, replyId: string) => Promise<string | null>;
+type AppendScript = (stream: string, maxLen: number, ttlSeconds: number, event: string, channel: string) => Promise<string | null>;
+
+/**
+ * Names a reply the conversation's latest, stored as `<user message seq>:<reply id>`, unless the
+ * pointer names a later turn's reply: a reply recovered or taken over late never takes the
+ * pointer back from a newer one.
+ */
+const MARK_LATEST_LUA = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local seq = tonumber(string.match(current, '^(%d+):'))
+  if seq and seq > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'EX', ARGV[3])
+return 1`;
+
+/** The reply id a latest pointer names (written as `seq:replyId`). */
+const latestReplyId = (value: string | null) => (value === null ? null : (/^\d+:(.+)$/.exec(value)?.[1] ?? value));
 
 /**
  * ioredis sends EVALSHA and falls back to EVAL once when the server lacks the script (e.g. after
@@ -215,7 +229,7 @@ type AppendScript = (stream: string, latest: string, maxLen: number, ttlSeconds:
  */
 const defineAppendScript = (client: Redis): AppendScript => {
   const named = client as Redis & { agentRelayReplyAppend?: AppendScript };
-  if (!named.agentRelayReplyAppend) client.defineCommand('agentRelayReplyAppend', { numberOfKeys: 2, lua: APPEND_LUA });
+  if (!named.agentRelayReplyAppend) client.defineCommand('agentRelayReplyAppend', { numberOfKeys: 1, lua: APPEND_LUA });
   const command = named.agentRelayReplyAppend as AppendScript;
   return (...args) => command.apply(client, args);
 };
@@ -260,7 +274,7 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
   return {
     name: 'reply-stream',
     async append(scope, event) {
-      const id = await appendEvent(keys.reply(scope), keys.latest(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), scope.replyId);
+      const id = await appendEvent(keys.reply(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel());
       return id === null ? null : String(id);
     },
     async events(scope) {
@@ -272,7 +286,10 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
       if (after !== undefined && !STREAM_ID.test(after)) throw new AppError('BAD_USER_INPUT', `invalid cursor: ${JSON.stringify(after)}`);
       return follow({ client, notifications }, { key, replyId: scope.replyId, after, signal });
     },
-    latestReply: (scope) => client.get(keys.latest(scope)),
+    async markLatest(scope, seq) {
+      await client.eval(MARK_LATEST_LUA, 1, keys.latest(scope), seq, scope.replyId, ttlSeconds);
+    },
+    latestReply: async (scope) => latestReplyId(await client.get(keys.latest(scope))),
     async start() {
       subscriber ??= await openSubscriber(client, keys.notifyChannel(), notifications, options.logger);
     },

@@ -14,7 +14,7 @@ const keyOf = (ref: ReplyRef) => `${ref.userId}/${ref.conversationId}/${ref.repl
  */
 export const createInMemoryReplyStream = (): InMemoryReplyStream => {
   const streams = new Map<string, ReplyEvent[]>();
-  const latest = new Map<string, string>();
+  const latest = new Map<string, { seq: number; replyId: string }>();
   const of = (ref: ReplyRef) => streams.get(keyOf(ref)) ?? [];
   return {
     stored: of,
@@ -22,7 +22,6 @@ export const createInMemoryReplyStream = (): InMemoryReplyStream => {
       const events = of(ref);
       const last = events.at(-1);
       if (last && isTerminal(last)) return null;
-      if (events.length === 0) latest.set(`${ref.userId}/${ref.conversationId}`, ref.replyId);
       streams.set(keyOf(ref), [...events, event]);
       return `${events.length + 1}-0`;
     },
@@ -30,6 +29,10 @@ export const createInMemoryReplyStream = (): InMemoryReplyStream => {
       for (const [index, event] of of(ref).entries()) yield { cursor: `${index + 1}-0`, replyId: ref.replyId, event };
     },
     events: async (ref) => [...of(ref)],
-    latestReply: async (scope) => latest.get(`${scope.userId}/${scope.conversationId}`) ?? null,
+    async markLatest(ref, seq) {
+      const key = `${ref.userId}/${ref.conversationId}`;
+      if ((latest.get(key)?.seq ?? 0) <= seq) latest.set(key, { seq, replyId: ref.replyId });
+    },
+    latestReply: async (scope) => latest.get(`${scope.userId}/${scope.conversationId}`)?.replyId ?? null,
   };
 };
