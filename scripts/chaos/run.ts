@@ -25,7 +25,7 @@ import { createLedger } from './ledger';
 import { elapsed, say } from './log';
 import { parseOptions, USAGE, type ChaosOptions } from './options';
 import { startProgress } from './progress';
-import { waitForQuiescence } from './quiescence';
+import { waitForQuiescence, waitForReplies } from './quiescence';
 import { checkDeliveryOrder, readTopic } from './readback';
 import { faultsTable, printVerdict } from './report';
 import type { DeliveredEvent } from './readback';
@@ -108,12 +108,20 @@ interface VerifyInput {
   readonly features: ServiceFeatures;
 }
 
+/** Longer than the service's recovery of replies that lost their job (GENERATE_RECOVER_AFTER_MS + its interval, 40 s). */
+const REPLY_WAIT_MS = 90_000;
+
 const OUTAGES = new Set<FaultRecord['kind']>(['broker-outage', 'db-outage', 'redis-outage', 'kafka-outage']);
 
 const verify = async ({ env, control, ledger, faults, unexpectedExits, subscribers, features }: VerifyInput) => {
-  say('traffic and faults over; waiting for the pipeline to settle (max 120 s)…');
-  const quiet = await waitForQuiescence(control, { maxMs: 120_000, stableMs: 3000, signal: abort.signal });
+  say('traffic and faults over; waiting for the pipeline to settle (max 120 s) and every acknowledged send\'s reply (max 90 s)…');
+  let quiet = await waitForQuiescence(control, { maxMs: 120_000, stableMs: 3000, signal: abort.signal });
   say(`${quiet.settled ? 'settled' : 'NOT settled'} after ${quiet.ms} ms: outbox ${JSON.stringify(quiet.counts)}`);
+  const replies = await waitForReplies(control, ledger.replies, { maxMs: REPLY_WAIT_MS, signal: abort.signal });
+  if (replies.ms > 1000) {
+    say(`${replies.missing === 0 ? 'every acknowledged send has its reply' : `${replies.missing} acknowledged send(s) still without a reply`} after ${replies.ms} ms more; settling again…`);
+    quiet = await waitForQuiescence(control, { maxMs: 60_000, stableMs: 3000, signal: abort.signal });
+  }
   await subscribers.settle(30_000);
   const events: DeliveredEvent[] = await readTopic(env);
   const order = checkDeliveryOrder(events);

@@ -20,13 +20,21 @@ const OUTAGE_TAIL_MS = 20_000;
 const seconds = (ms: number | null | undefined) => (ms == null ? 'never' : `${(ms / 1000).toFixed(1)} s`);
 const inWindow = (at: number, from: number, to: number) => at >= from && at <= to;
 
+/**
+ * Messages the pipeline lost: the verdict's lost entries except replies never generated (the
+ * reply-kill line counts those). A reply that was written and then lost still counts here, as
+ * the gap its seq leaves.
+ */
+export const pipelineLost = (verdict: Pick<Verdict, 'lost'>) => verdict.lost.filter((line) => !line.includes('#reply-after-'));
+
 /** Broker outage longer than the retry schedule: no DEAD row, nothing lost or reordered, history whole soon after. */
 export const brokerOutageLine = (fault: FaultRecord, verdict: Verdict): VerdictLine => {
   const complete = fault.historyCompleteMs;
-  const pass = verdict.deadRows.length === 0 && verdict.lost.length === 0 && verdict.inversions.length === 0 && complete != null && complete <= BROKER_RETURN_BOUND_MS;
+  const lost = pipelineLost(verdict).length;
+  const pass = verdict.deadRows.length === 0 && lost === 0 && verdict.inversions.length === 0 && complete != null && complete <= BROKER_RETURN_BOUND_MS;
   return {
     fault: `broker-outage ${seconds(fault.downMs)}`,
-    figure: `DEAD rows ${verdict.deadRows.length}, lost ${verdict.lost.length}, reordered ${verdict.inversions.length}; history complete ${seconds(complete)} after the broker returned (bound ${BROKER_RETURN_BOUND_MS / 1000} s)`,
+    figure: `DEAD rows ${verdict.deadRows.length}, lost ${lost}, reordered ${verdict.inversions.length}; history complete ${seconds(complete)} after the broker returned (bound ${BROKER_RETURN_BOUND_MS / 1000} s)`,
     pass,
   };
 };

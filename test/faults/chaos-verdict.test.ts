@@ -138,11 +138,17 @@ describe('chaos verdict lines for the long faults', () => {
       expect(brokerOutageLine(fault({ historyCompleteMs: 4_000 }), verdictWith()).pass).toBe(true);
     });
 
+    it('leaves a reply that was never generated to the reply-kill line', () => {
+      const neverGenerated = verdictWith({ lost: [`${C}#reply-after-37: assistant reply to seq 37 missing from history`] });
+      expect(brokerOutageLine(fault({ historyCompleteMs: 4_000 }), neverGenerated).pass).toBe(true);
+    });
+
     it('fails on a DEAD row, a loss, an inversion, or history completed late or never', () => {
       const ok = fault({ historyCompleteMs: 4_000 });
       expect(brokerOutageLine(ok, verdictWith({ deadRows: ['outbox 1 DEAD'] })).pass).toBe(false);
       expect(brokerOutageLine(ok, verdictWith({ lost: ['x'] })).pass).toBe(false);
       expect(brokerOutageLine(ok, verdictWith({ inversions: ['x'] })).pass).toBe(false);
+      expect(brokerOutageLine(ok, verdictWith({ lost: [`${C}#3: gap: committed seq missing from history`] })).pass).toBe(false);
       expect(brokerOutageLine(fault({ historyCompleteMs: BROKER_RETURN_BOUND_MS + 1 }), verdictWith()).pass).toBe(false);
       expect(brokerOutageLine(fault({ historyCompleteMs: null }), verdictWith()).figure).toContain('never');
     });
