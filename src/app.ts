@@ -8,6 +8,7 @@ import { createJwtVerifier } from './infra/auth/jwt';
 import { createDatabase } from './infra/db/create-database';
 import { createMikroHistoryStore } from './infra/db/repositories/mikro-history.store';
 import { createHttpServer, type HttpServer, type ReadinessReport } from './infra/http/create-http-server';
+import { webPagesOptions } from './infra/http/web/web-pages';
 import { createKafka } from './infra/kafka/create-kafka';
 import { createHistoryConsumer } from './infra/kafka/history.consumer';
 import { withTimeout, type Component } from './infra/lifecycle';
@@ -78,7 +79,7 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
       const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, metrics: metrics.chat, adapters });
       roleComponents.push(...chat.components);
       const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
-      http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics });
+      http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics, web: webPagesOptions(config) });
     }
     // Started last, stopped first after HTTP: running replies finish (or are cut) while the queue and Redis are up.
     if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat }));

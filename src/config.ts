@@ -125,6 +125,8 @@ const envSchema = z.object({
   RELAY_SWEEP_AFTER_MS: int(300_000, 1000),
   RELAY_SCHEDULER_REFRESH_MS: int(30_000, 100),
   OUTBOX_RETENTION_MS: int(7 * 24 * 3600 * 1000, 0),
+  /** How long a replied turn (and so its clientMessageId) is kept: a repeat after this is a new message. */
+  CHAT_TURN_RETENTION_MS: int(7 * 24 * 3600 * 1000, 60_000),
   OUTBOX_RETENTION_BATCH: int(5000, 1, 100_000),
   CONSUMER_RETRY_BASE_MS: int(200, 1),
   /** Must stay below CONSUMER_SESSION_TIMEOUT_MS (checked in loadConfig). */
@@ -216,6 +218,7 @@ const shape = (env: Env) => {
       sweepAfterMs: env.RELAY_SWEEP_AFTER_MS,
       schedulerRefreshMs: env.RELAY_SCHEDULER_REFRESH_MS,
       retentionMs: env.OUTBOX_RETENTION_MS,
+      turnRetentionMs: env.CHAT_TURN_RETENTION_MS,
       retentionBatch: env.OUTBOX_RETENTION_BATCH,
     },
     consumer: {

@@ -1,11 +1,12 @@
 import { buildApp } from './app';
 import { loadConfigOrExit } from './cli/load-config-or-exit';
 import { createLogger } from './infra/logger';
+import { prettyLogStream } from './infra/pretty-logs';
 
 /** The composition root: config → app → start; stop on SIGTERM/SIGINT within the deadline. */
 const main = async () => {
   const config = loadConfigOrExit();
-  const logger = createLogger(config.log);
+  const logger = createLogger(config.log, {}, prettyLogStream(config.env, process.stdout.isTTY === true));
   const app = buildApp(config, { logger });
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { createPool } from 'mariadb';
 import pino from 'pino';
@@ -116,6 +117,10 @@ const main = async () => {
     const admin = new Kafka({ clientId: 'outage-cleanup', brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect().then(() => admin.deleteTopics({ topics: [config.kafka.topic] })).catch(() => undefined);
     await admin.disconnect();
+    // The relay's BullMQ queue and schedulers live under this run's own Redis prefix.
+    const redis = new Redis(config.redis.url);
+    for await (const keys of redis.scanStream({ match: `${config.redis.prefix}:*`, count: 500 }) as AsyncIterable<string[]>) if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
     console.log(`log: ${logFile}`);
   }
 };

@@ -14,6 +14,8 @@ interface Reply {
   readonly thinking: boolean;
   readonly traceparent?: string;
   readonly window?: number;
+  /** This run's number (BullMQ's count of the job's starts): fences the stream against earlier runs. */
+  readonly fence?: number;
 }
 
 const replyOf = (turn: ChatTurn): Reply => ({
@@ -49,6 +51,12 @@ export interface GenerateReplyDeps {
  * without storing or ending anything, the new owner generates the reply again.
  */
 export const REPLY_LOST = 'reply-lost';
+
+/** How a worker runs a reply: its job's abort signal, and the run's number (see Reply.fence). */
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  readonly fence?: number;
+}
 
 /** What one run did with its reply ('no-turn': no turn has this reply id, so there is nothing to answer). */
 export type ReplyOutcome = 'completed' | 'failed' | 'already-stored' | 'lost' | 'no-turn';
@@ -100,31 +108,40 @@ const endOf = (stored: CommittedMessage): ReplyEvent => {
  *   with the model's code.
  */
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
-  const persist = async (job: Reply, draft: Draft, partial: boolean): Promise<AppendedMessage> => {
+  const appendTo = (job: Reply, event: ReplyEvent) => deps.replies.append(refOf(job), event, job.fence);
+
+  /**
+   * Stores the draft as the reply's message, unless a message with the reply id is committed
+   * already: then that one is the reply's (`theirs` when another run stored it, e.g. a worker
+   * that had lost its job and finished anyway), and nothing is appended a second time.
+   */
+  const persist = async (job: Reply, draft: Draft, partial: boolean): Promise<{ saved: AppendedMessage; theirs: CommittedMessage | null }> => {
     const message = { messageId: job.replyId, role: 'assistant' as const, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, partial };
     const { conversationId, userId } = job.scope;
-    // A failed attempt may have committed with only its answer lost: appending again would store
-    // a second event for the message under a new seq, so a retry first looks for the first one.
-    const appended = await retry(deps.persistAttempts ?? 5, async (attempt) => {
-      const committed = attempt > 1 ? await deps.conversations.committedMessage(conversationId, job.replyId) : null;
+    // Looked up before every attempt: an earlier attempt of this run may have committed with only
+    // its answer lost, or another run stored the reply meanwhile; appending again would store a
+    // second event for the message under a new seq.
+    const saved = await retry<AppendedMessage | CommittedMessage>(deps.persistAttempts ?? 5, async () => {
+      const committed = await deps.conversations.committedMessage(conversationId, job.replyId);
       if (committed) return committed;
       const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });
       const first = result.messages[0];
       if (!first) throw new Error('writer returned no message');
       return first;
     });
+    const theirs = 'payload' in saved && (saved.payload.content !== draft.content || saved.payload.partial !== partial) ? saved : null;
     // The message is stored: a cache that missed it is refilled when the next prompt finds the gap.
     // Without a built prompt (a give-up) the window is unknown, and that refill does the caching.
-    if (job.window !== undefined) {
+    if (job.window !== undefined && !theirs) {
       await deps.cache
-        .push(job.scope, { seq: appended.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window)
+        .push(job.scope, { seq: saved.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window)
         .catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached'));
     }
-    return appended;
+    return { saved, theirs };
   };
 
   const stream = async (job: Reply, prompt: readonly PromptMessage[], draft: Draft, signal?: AbortSignal) => {
-    const deltas = createReplyDeltaWriter((delta) => deps.replies.append(refOf(job), delta));
+    const deltas = createReplyDeltaWriter((delta) => appendTo(job, delta));
     try {
       for await (const event of deps.model.stream({ choice: job.choice, messages: prompt, thinking: job.thinking, signal })) {
         if (event.type === 'token') {
@@ -173,30 +190,35 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const fail = async (job: Reply, draft: Draft, error: unknown, signal?: AbortSignal) => {
     const code = error instanceof ModelError ? error.code : signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL';
     deps.logger.warn({ err: error, replyId: job.replyId, code }, 'reply generation failed');
-    await persist(job, draft, true);
-    await deps.replies.append(refOf(job), { kind: 'FAILED', code, message: error instanceof ModelError ? error.message : 'reply generation failed', partialMessageId: job.replyId });
+    const { theirs } = await persist(job, draft, true);
+    // The stream ends with what history holds, whichever run stored it.
+    await appendTo(job, theirs ? endOf(theirs) : { kind: 'FAILED', code, message: error instanceof ModelError ? error.message : 'reply generation failed', partialMessageId: job.replyId });
   };
 
   const complete = async (job: Reply, draft: Draft) => {
-    const saved = await persist(job, draft, false);
-    await deps.replies.append(refOf(job), {
+    const { saved, theirs } = await persist(job, draft, false);
+    if (theirs) {
+      await appendTo(job, endOf(theirs));
+      return;
+    }
+    await appendTo(job, {
       kind: 'COMPLETED',
       message: { id: job.replyId, seq: saved.seq, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, createdAt: saved.createdAt.toISOString() },
     });
   };
 
-  const generate = async (replyId: string, signal?: AbortSignal): Promise<ReplyOutcome> => {
+  const generate = async (replyId: string, { signal, fence }: RunOptions = {}): Promise<ReplyOutcome> => {
     const turn = await deps.turns.get(replyId);
     if (!turn) return 'no-turn';
     const found = await resume(replyOf(turn));
     if (found === 'stored') return 'already-stored';
     const { prompt, window } = await deps.buildPrompt(turn);
-    const job: Reply = { ...replyOf(turn), window };
+    const job: Reply = { ...replyOf(turn), window, fence };
     // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
     await deps.replies.markLatest(refOf(job), turn.userSeq);
     if (found === 'restart') {
       deps.logger.warn({ replyId, conversationId: turn.conversationId }, 'reply taken over from a worker that stopped: generating it again');
-      await deps.replies.append(refOf(job), { kind: 'RESTARTED', reason: RESTARTED_REASON });
+      await appendTo(job, { kind: 'RESTARTED', reason: RESTARTED_REASON });
       deps.onRestarted?.();
     }
     const draft: Draft = { content: '', reasoning: '', promptTokens: null, completionTokens: null };

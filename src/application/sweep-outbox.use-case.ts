@@ -41,15 +41,19 @@ const readLostRanges = async (reader: LogProgressReader, topics: readonly string
   }
 };
 
-/** Deletes CONSUMED rows past retention in bounded batches, so no statement holds long locks. */
-export const createPurgeConsumed =
-  (deps: { store: OutboxRelayStore; clock: Clock; retentionMs: number; batchSize: number; maxBatches: number }) => async () => {
-    const consumedBefore = new Date(deps.clock.now().getTime() - deps.retentionMs);
+/** Deletes rows past retention in bounded batches, so no statement holds long locks. */
+export const createPurge =
+  (deps: { deleteBatch: (before: Date, limit: number) => Promise<number>; clock: Clock; retentionMs: number; batchSize: number; maxBatches: number }) => async () => {
+    const before = new Date(deps.clock.now().getTime() - deps.retentionMs);
     let deleted = 0;
     for (let round = 0; round < deps.maxBatches; round += 1) {
-      const count = await deps.store.deleteConsumed({ consumedBefore, limit: deps.batchSize });
+      const count = await deps.deleteBatch(before, deps.batchSize);
       deleted += count;
       if (count < deps.batchSize) break;
     }
     return { deleted };
   };
+
+/** CONSUMED outbox rows past retention. */
+export const createPurgeConsumed = (deps: { store: OutboxRelayStore; clock: Clock; retentionMs: number; batchSize: number; maxBatches: number }) =>
+  createPurge({ ...deps, deleteBatch: (consumedBefore, limit) => deps.store.deleteConsumed({ consumedBefore, limit }) });

@@ -41,7 +41,7 @@ export const processGenerateJob =
     const { replyId } = dataOf(job);
     // The line chaos and operators look for: which process generates which reply (start > 1: a takeover).
     deps.logger.info({ replyId, pid: process.pid, start: job.attemptsStarted }, 'generating reply');
-    const outcome = await deps.replies.generate(replyId, signal);
+    const outcome = await deps.replies.generate(replyId, { signal, fence: job.attemptsStarted });
     if (outcome === 'no-turn') deps.logger.warn({ replyId }, 'generate job for a reply with no stored turn: nothing to do');
     return outcome;
   };

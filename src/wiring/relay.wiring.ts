@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createPublishingGate } from '../application/publishing-gate';
 import { createRelayBatch } from '../application/relay-batch.use-case';
-import { createPurgeConsumed, createSweepOutbox } from '../application/sweep-outbox.use-case';
+import { createPurge, createPurgeConsumed, createSweepOutbox } from '../application/sweep-outbox.use-case';
 import type { AppConfig } from '../config';
 import { systemClock } from '../domain/ports/clock';
 import type { Database } from '../infra/db/create-database';
+import { createMikroChatTurns } from '../infra/db/repositories/mikro-chat-turns.queries';
 import { createMikroOutboxRelayStore } from '../infra/db/repositories/mikro-outbox-relay.store';
 import type { KafkaClient } from '../infra/kafka/create-kafka';
 import { createKafkaLogProgress } from '../infra/kafka/kafka-log-progress';
@@ -41,6 +42,11 @@ export const relayComponents = (config: AppConfig, deps: { database: Database; r
   const { relay } = config;
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const gate = publishingGate(config, { ...deps, owner });
+  const retention = { clock: systemClock, batchSize: relay.retentionBatch, maxBatches: 100 };
+  const purgeConsumed = createPurgeConsumed({ ...retention, store, retentionMs: relay.retentionMs });
+  // Replied turns keep a client's idempotency key answerable for CHAT_TURN_RETENTION_MS; awaited ones are never deleted.
+  const turns = createMikroChatTurns(deps.database);
+  const purgeTurns = createPurge({ ...retention, retentionMs: relay.turnRetentionMs, deleteBatch: (createdBefore, limit) => turns.deleteReplied({ createdBefore, limit }) });
   const worker = createRelayWorker({
     connection: deps.redis.workerConnection(),
     prefix: config.redis.prefix,
@@ -67,7 +73,11 @@ export const relayComponents = (config: AppConfig, deps: { database: Database; r
       sweepAfterMs: relay.sweepAfterMs,
       limit: relay.batchSize,
     }),
-    purge: createPurgeConsumed({ store, clock: systemClock, retentionMs: relay.retentionMs, batchSize: relay.retentionBatch, maxBatches: 100 }),
+    purge: async () => {
+      const outbox = await purgeConsumed();
+      const turns = await purgeTurns();
+      return { deleted: outbox.deleted, turnsDeleted: turns.deleted };
+    },
   });
   return [publisher, worker];
 };

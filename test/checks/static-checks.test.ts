@@ -19,6 +19,10 @@ describe('static checks', () => {
     await expect(run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'], { cwd: root })).resolves.toEqual({ code: 0, output: '' });
   }, 180_000);
 
+  it('type-checks the browser pages (web/, DOM types) with tsc --noEmit', async () => {
+    await expect(run(bin('tsc'), ['--noEmit', '-p', 'web/tsconfig.json'], { cwd: root })).resolves.toEqual({ code: 0, output: '' });
+  }, 180_000);
+
   it('keeps the dependency rule (dependency-cruiser finds no violations)', async () => {
     const result = await run(bin('depcruise'), ['src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: root });
     expect(result).toEqual({ code: 0, output: expect.stringMatching(/no dependency violations/) });

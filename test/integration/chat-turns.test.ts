@@ -84,6 +84,20 @@ describe('chat turns on the real database', () => {
     await expect(turns.awaiting({ createdBefore: new Date(Date.now() - 60_000), limit: 1000 })).resolves.toEqual([]);
   });
 
+  it('deletes replied turns past retention in bounded batches, never one still awaited', async () => {
+    const conversationId = randomUUID();
+    const replied = [aTurn(), aTurn(), aTurn()];
+    const waiting = aTurn();
+    for (const turn of [...replied, waiting]) await send(conversationId, turn);
+    for (const turn of replied) await f.append({ conversationId, userId: 'u1', messages: [aChatMessage({ role: 'assistant', messageId: turn.replyId })], completesTurn: turn.replyId });
+    const future = new Date(Date.now() + 60_000);
+    await expect(turns.deleteReplied({ createdBefore: new Date(Date.now() - 60_000), limit: 10 })).resolves.toBe(0);
+    await expect(turns.deleteReplied({ createdBefore: future, limit: 2 })).resolves.toBe(2);
+    await turns.deleteReplied({ createdBefore: future, limit: 10 });
+    for (const turn of replied) await expect(turns.get(turn.replyId)).resolves.toBeNull();
+    await expect(turns.get(waiting.replyId)).resolves.toMatchObject({ status: 'AWAITING' });
+  });
+
   it('reads recent history from history plus the messages still in the outbox, history first', async () => {
     const conversationId = randomUUID();
     const queries = createMikroConversationQueries(f.database);

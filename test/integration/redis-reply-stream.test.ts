@@ -268,6 +268,19 @@ describe('Redis reply stream', () => {
     });
   });
 
+  it('refuses appends from an earlier run once a later run appended (fenced), and takes unfenced ones', async () => {
+    const scope = newReply();
+    await expect(stream.append(scope, token('old'), 1)).resolves.not.toBeNull();
+    await expect(stream.append(scope, { kind: 'RESTARTED', reason: 'taken over' }, 2)).resolves.not.toBeNull();
+    await expect(stream.append(scope, token('late old'), 1)).resolves.toBeNull();
+    await expect(stream.append(scope, token('new'), 2)).resolves.not.toBeNull();
+    await expect(stream.append(scope, FAILED)).resolves.not.toBeNull();
+    await expect(stream.events(scope)).resolves.toEqual([token('old'), { kind: 'RESTARTED', reason: 'taken over' }, token('new'), FAILED]);
+    const fence = `${prefix}:chat:reply-fence:${scope.userId}:${scope.conversationId}:${scope.replyId}`;
+    expect(await client.get(fence)).toBe('2');
+    expect(await client.pttl(fence)).toBeGreaterThan(0);
+  });
+
   it('lists a reply\'s events so far without waiting (none for an unknown reply)', async () => {
     const scope = newReply();
     await expect(stream.events(scope)).resolves.toEqual([]);

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { createPublishingGate } from '../../src/application/publishing-gate';
 import { createRelayBatch } from '../../src/application/relay-batch.use-case';
+import { createPersistHistoryBatch } from '../../src/application/persist-history-batch.use-case';
 import { createSweepOutbox } from '../../src/application/sweep-outbox.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { createKafka, type KafkaClient } from '../../src/infra/kafka/create-kafka';
+import { createHistoryConsumer } from '../../src/infra/kafka/history.consumer';
 import { createKafkaLogProgress } from '../../src/infra/kafka/kafka-log-progress';
 import { createKafkaPublisher } from '../../src/infra/kafka/kafka-publisher';
+import { eventually } from '../support/eventually';
 import { deleteTopic, testKafka } from '../support/kafka-admin';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
 
@@ -66,6 +69,40 @@ describe('sweeper re-publishes only lost rows', () => {
     await admin.setOffsets({ groupId: f.config.kafka.groupId, topic: f.config.kafka.topic, partitions: [{ partition: 0, offset: '0' }] });
     await expect(sweep()).resolves.toMatchObject({ requeued: 0, progressUnknown: false });
     expect((await rows(eventIds)).map((r) => [r.status, Number(r.kafka_offset)])).toEqual([['PUBLISHED', 0], ['PUBLISHED', 1], ['PUBLISHED', 2], ['PUBLISHED', 3]]);
+  });
+
+  it('sends no copy of rows held up by a live but stalled consumer, which then stores each once', async () => {
+    const { eventIds } = await f.write(4);
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let batches = 0;
+    const persist = createPersistHistoryBatch({ store: f.history, clock: systemClock, logger: f.logger });
+    const consumer = createHistoryConsumer({
+      kafka,
+      config: { kafka: f.config.kafka, consumer: f.config.consumer },
+      persist: async (records) => {
+        batches += 1;
+        await stalled;
+        return persist(records);
+      },
+      logger: f.logger,
+    });
+    await consumer.start();
+    try {
+      await publishAll();
+      await eventually(() => expect(batches).toBeGreaterThan(0), { timeoutMs: 30_000 });
+      await f.sql.run(`UPDATE outbox_messages SET published_at = NOW(3) - INTERVAL 1 HOUR`);
+      await expect(sweep()).resolves.toMatchObject({ requeued: 0, progressUnknown: false });
+      release();
+      await eventually(async () => expect((await rows(eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED', 'CONSUMED', 'CONSUMED']), { timeoutMs: 30_000 });
+      const [copies] = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages');
+      expect(Number(copies?.n)).toBe(4);
+    } finally {
+      release();
+      await consumer.stop();
+    }
   });
 
   it('re-publishes the rows the group committed past without recording them, and only those', async () => {

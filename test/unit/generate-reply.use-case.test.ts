@@ -3,7 +3,7 @@ import type { ChatMessagePayload } from '../../src/domain/chat-event';
 import { streamedDraft, type ModelEvent, type ReplyEvent } from '../../src/domain/chat/chat-types';
 import { ModelError } from '../../src/domain/chat/model-error';
 import type { ChatModel } from '../../src/domain/chat/ports';
-import { deferred } from '../support/eventually';
+import { deferred, eventually } from '../support/eventually';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
 import { createInMemoryReplyStream } from '../support/fakes/in-memory-reply-stream';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
@@ -131,11 +131,43 @@ describe('generate reply', () => {
       expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['second', true]]);
     });
 
+    it('fences an earlier run still streaming (it had lost its job): its text never mixes into the new run, and history and the end agree', async () => {
+      const release = deferred();
+      const writer = createWriter();
+      const old = setup(scriptedModel(['old-1', 'old-2'], { hold: release.promise }), writer);
+      const oldRun = old.generate(job, { fence: 1 });
+      await eventually(() => expect(old.events()).toHaveLength(1));
+      const next = createGenerateReply({ turns: writer.turns, buildPrompt: async () => ({ prompt: PROMPT, window: 32 }), model: scriptedModel(['new']), replies: old.replies, append: writer.append, conversations: writer, cache: createInMemoryHistoryCache(), counter: { count: () => 1 }, logger: createRecordingLogger() });
+      await expect(next.generate(job, { fence: 2 })).resolves.toBe('completed');
+      release.resolve();
+      await oldRun; // finishes its model stream; its appends are refused, and it stores nothing over the new run's message
+      expect(old.events().map((e) => e.kind)).toEqual(['TOKEN', 'RESTARTED', 'TOKEN', 'COMPLETED']);
+      expect(streamedDraft(old.events()).content).toBe('new');
+      expect(writer.committed.map((m) => m.payload.content)).toEqual(['new']);
+    });
+
+    it('ends with the stored message when another run stored the reply first, whatever this run streamed', async () => {
+      const writer = createWriter();
+      const store = writer.append;
+      let raced = false;
+      // Another run (a worker that had lost its job and finished anyway) commits first; this run's append fails.
+      writer.append = async (input) => {
+        if (raced) return store(input);
+        raced = true;
+        await store({ ...input, messages: [{ ...input.messages[0]!, content: 'theirs' }] });
+        throw new Error('connection lost');
+      };
+      const { generate, events } = setup(scriptedModel(['mine']), writer);
+      await expect(generate(job)).resolves.toBe('completed');
+      expect(writer.committed.map((m) => m.payload.content)).toEqual(['theirs']);
+      expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { id: turn.replyId, content: 'theirs' } });
+    });
+
     it('stops without storing or ending anything when its job was taken by another worker', async () => {
       const release = deferred();
       const { generate, events, writer } = setup(scriptedModel(['a', 'b'], { hold: release.promise }));
       const abort = new AbortController();
-      const running = generate(job, abort.signal);
+      const running = generate(job, { signal: abort.signal });
       await new Promise((resolve) => setImmediate(resolve));
       abort.abort(REPLY_LOST);
       release.resolve();
@@ -164,7 +196,7 @@ describe('generate reply', () => {
       const release = deferred();
       const { generate, events, writer } = setup(scriptedModel(['a', 'b'], { hold: release.promise }));
       const abort = new AbortController();
-      const running = generate(job, abort.signal);
+      const running = generate(job, { signal: abort.signal });
       await new Promise((resolve) => setImmediate(resolve));
       abort.abort('shutting-down');
       release.resolve();

@@ -4,20 +4,20 @@ import { createRecordingLogger } from '../support/fakes/recording-logger';
 
 const setup = () => {
   const logger = createRecordingLogger();
-  const generated: { replyId: string; signal?: AbortSignal }[] = [];
+  const generated: { replyId: string; signal?: AbortSignal; fence?: number }[] = [];
   const processor = processGenerateJob({
-    replies: { generate: async (replyId, signal) => (generated.push({ replyId, signal }), replyId === 'r1' ? 'completed' : 'no-turn'), giveUp: async () => undefined },
+    replies: { generate: async (replyId, options) => (generated.push({ replyId, ...options }), replyId === 'r1' ? 'completed' : 'no-turn'), giveUp: async () => undefined },
     logger,
   });
   return { processor, generated, logger };
 };
 
 describe('generate job processor', () => {
-  it('generates the reply of the job id with the job signal, logging the replyId and pid first', async () => {
+  it('generates the reply of the job id with the job signal, fenced by the job\'s start count, logging the replyId and pid first', async () => {
     const { processor, generated, logger } = setup();
     const signal = new AbortController().signal;
     await expect(processor({ id: 'r1', data: { replyId: 'r1' }, attemptsStarted: 2 }, 'token', signal)).resolves.toBe('completed');
-    expect(generated).toEqual([{ replyId: 'r1', signal }]);
+    expect(generated).toEqual([{ replyId: 'r1', signal, fence: 2 }]);
     expect(logger.at('info')).toEqual([expect.objectContaining({ message: 'generating reply', fields: expect.objectContaining({ replyId: 'r1', pid: process.pid, start: 2 }) })]);
   });
 

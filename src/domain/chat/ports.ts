@@ -44,11 +44,15 @@ export interface ConversationScope {
  * Reply events per reply (a bounded Redis Stream with a TTL).
  * Guarantee: `read` yields every event after `after` exactly once, in append order, and ends
  * after a terminal event (COMPLETED or FAILED) or when the signal aborts. Nothing is ever added
- * after a terminal event: `append` then returns null, so a reply has at most one end even when
- * two workers raced on it.
+ * after a terminal event, nor for a run older than the newest that appended: `append` then
+ * returns null, so a reply has at most one end and one run's text after its last restart.
  */
 export interface ReplyStream {
-  append(scope: ReplyRef, event: ReplyEvent): Promise<string | null>;
+  /**
+   * `fence`: the number of the run appending (it grows with each run of the reply); once a later
+   * run appended, an earlier run's appends return null too.
+   */
+  append(scope: ReplyRef, event: ReplyEvent, fence?: number): Promise<string | null>;
   read(scope: ReplyRef, options: { after?: string; signal?: AbortSignal }): AsyncIterable<CursoredReplyEvent>;
   /** Every event the reply has so far, oldest first, without waiting (bounded by the stream's cap). */
   events(scope: ReplyRef): Promise<ReplyEvent[]>;
@@ -97,4 +101,6 @@ export interface ChatTurns {
   byClientMessageId(userId: string, clientMessageId: string): Promise<ChatTurn | null>;
   /** Turns still AWAITING that were created before `createdBefore`, oldest first. */
   awaiting(input: { createdBefore: Date; limit: number }): Promise<ChatTurn[]>;
+  /** Deletes up to `limit` REPLIED turns created before `createdBefore` (never one still awaited); returns how many. */
+  deleteReplied(input: { createdBefore: Date; limit: number }): Promise<number>;
 }

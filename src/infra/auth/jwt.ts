@@ -5,7 +5,8 @@ import { isRole, type Principal, type Role } from '../../domain/identity';
 import type { TokenVerifier } from '../../domain/ports/token-verifier';
 
 const ALGORITHM = 'HS256';
-const SUBJECT = /^[A-Za-z0-9._@-]{1,64}$/;
+/** What a token subject may be: user ids become parts of cache keys. */
+export const TOKEN_SUBJECT = /^[A-Za-z0-9._@-]{1,64}$/;
 const secretKey = (auth: AppConfig['auth']) => new TextEncoder().encode(auth.jwtSecret);
 
 const rolesFrom = (claim: unknown): Role[] => {
@@ -27,7 +28,7 @@ export const createJwtVerifier = (auth: AppConfig['auth']): TokenVerifier => {
           requiredClaims: ['sub', 'exp'],
         });
         // User ids become parts of cache keys: a conservative alphabet keeps one user's keys from spelling another's.
-        if (!payload.sub || !SUBJECT.test(payload.sub)) throw new AppError('UNAUTHENTICATED', 'token subject must be 1-64 characters of A-Z a-z 0-9 . _ @ -');
+        if (!payload.sub || !TOKEN_SUBJECT.test(payload.sub)) throw new AppError('UNAUTHENTICATED', 'token subject must be 1-64 characters of A-Z a-z 0-9 . _ @ -');
         return { userId: payload.sub, roles: rolesFrom(payload['roles']), expiresAt: payload.exp as number };
       } catch (error) {
         if (error instanceof AppError) throw error;

@@ -18,6 +18,8 @@ import type { AppMetrics } from '../metrics/metrics';
 import { serveMetrics } from '../metrics/metrics-server';
 import { createWsMetrics } from '../metrics/ws-metrics';
 import { createHttpContext } from './http-context';
+import { withOfflineLinks } from './web/sandbox-offline-links';
+import { mountWebPages, type WebPagesOptions } from './web/web-pages';
 import { jsonErrorHandler } from './limits/json-error-handler';
 import { queryCostPlugin, queryLimitsRule } from './limits/query-limits';
 import { createWsServer } from './ws-server';
@@ -38,6 +40,8 @@ export interface HttpServerDeps {
   readiness: () => Promise<ReadinessReport>;
   /** Serves GET /metrics (no token, like /healthz) and times GraphQL operations on HTTP and WebSocket. */
   metrics?: Pick<AppMetrics, 'registry' | 'graphql'>;
+  /** The chat page, GraphiQL and the development token endpoint (src/infra/http/web). */
+  web?: WebPagesOptions;
 }
 
 export interface HttpServer extends Component {
@@ -66,7 +70,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       ...(metrics ? [apolloMetricsPlugin<GraphQLContext>(metrics.graphql)] : []),
       { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
       config.sandbox
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false })
+        ? withOfflineLinks(ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false }), Boolean(deps.web?.pages))
         : ApolloServerPluginLandingPageDisabled(),
     ],
   });
@@ -82,6 +86,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     const status = !report.ready ? 'not ready' : degraded ? 'degraded' : 'ready';
     res.status(report.ready ? 200 : 503).json({ status, checks: report.checks, ...(degraded ? { degraded: report.degraded } : {}) });
   });
+  if (deps.web) mountWebPages(app, { ...deps.web, logger });
 
   return {
     name: 'http',
@@ -102,7 +107,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
         });
       });
       status.set('ready');
-      logger.info({ url: this.url() }, config.sandbox ? `GraphQL and Apollo Sandbox at ${this.url()}` : `GraphQL at ${this.url()}`);
+      const site = this.url().replace(/graphql$/, '');
+      logger.info({ url: this.url() }, deps.web?.pages ? `Chat page at ${site} (GraphiQL at ${site}graphiql, Apollo Sandbox at ${this.url()})` : config.sandbox ? `GraphQL and Apollo Sandbox at ${this.url()}` : `GraphQL at ${this.url()}`);
     },
     async stop() {
       // Apollo's drain plugin stops accepting, lets in-flight requests finish, and

@@ -24,7 +24,9 @@ export const chatKeys = (prefix: string) => ({
   owner: (scope: ConversationScope) => `${prefix}:chat:owner:${scoped(scope)}`,
   /** Redis Stream of one reply's events. */
   reply: (scope: ConversationScope & { replyId: string }) => `${prefix}:chat:reply:${scoped(scope)}:${checked('replyId', scope.replyId)}`,
-  /** The newest reply id started in the conversation. */
+  /** The newest run of a reply that appended to it (a number): older runs' appends are refused. */
+  replyFence: (scope: ConversationScope & { replyId: string }) => `${prefix}:chat:reply-fence:${scoped(scope)}:${checked('replyId', scope.replyId)}`,
+  /** The conversation's latest reply: `<user message seq>:<reply id>` (see ReplyStream.markLatest). */
   latest: (scope: ConversationScope) => `${prefix}:chat:latest:${scoped(scope)}`,
   /** One pub/sub channel per deployment; messages name the stream key that grew. */
   notifyChannel: () => `${prefix}:chat:notify`,

@@ -185,11 +185,19 @@ async function* follow(
 /**
  * One round trip per append, atomic: add the entry (bounded), refresh the TTL, and publish the
  * entry with the id it follows, so that readers that saw that id can take it from the message
- * without reading the stream. Nothing is added after a terminal event (it returns false): a
- * worker that lost its job to another, or the failure handler of a job that was given up, can
- * never give a reply a second end or events after it.
+ * without reading the stream. Nothing is added after a terminal event (it returns false): the
+ * failure handler of a job that was given up can never give a reply a second end. With a fence
+ * (ARGV[5], the run's number), nothing is added either once a later run of the reply appended
+ * (its number is kept under KEYS[2]): a worker that lost its job to another, still streaming
+ * until it notices, cannot mix its text into the new run's.
  */
 const APPEND_LUA = `
+if ARGV[5] ~= '' then
+  local newest = tonumber(redis.call('GET', KEYS[2]) or '0')
+  local mine = tonumber(ARGV[5])
+  if mine < newest then return false end
+  if mine > newest then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[2]) end
+end
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local prev = ''
 if #last > 0 then
@@ -202,7 +210,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('PUBLISH', ARGV[4], KEYS[1] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[3])
 return id`;
 
-type AppendScript = (stream: string, maxLen: number, ttlSeconds: number, event: string, channel: string) => Promise<string | null>;
+type AppendScript = (stream: string, fenceKey: string, maxLen: number, ttlSeconds: number, event: string, channel: string, fence: number | '') => Promise<string | null>;
 
 /**
  * Names a reply the conversation's latest, stored as `<user message seq>:<reply id>`, unless the
@@ -229,7 +237,7 @@ const latestReplyId = (value: string | null) => (value === null ? null : (/^\d+:
  */
 const defineAppendScript = (client: Redis): AppendScript => {
   const named = client as Redis & { agentRelayReplyAppend?: AppendScript };
-  if (!named.agentRelayReplyAppend) client.defineCommand('agentRelayReplyAppend', { numberOfKeys: 1, lua: APPEND_LUA });
+  if (!named.agentRelayReplyAppend) client.defineCommand('agentRelayReplyAppend', { numberOfKeys: 2, lua: APPEND_LUA });
   const command = named.agentRelayReplyAppend as AppendScript;
   return (...args) => command.apply(client, args);
 };
@@ -273,8 +281,8 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
   let subscriber: Redis | undefined;
   return {
     name: 'reply-stream',
-    async append(scope, event) {
-      const id = await appendEvent(keys.reply(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel());
+    async append(scope, event, fence) {
+      const id = await appendEvent(keys.reply(scope), keys.replyFence(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), fence ?? '');
       return id === null ? null : String(id);
     },
     async events(scope) {

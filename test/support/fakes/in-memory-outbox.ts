@@ -6,6 +6,7 @@ import type { UnitOfWork } from '../../../src/domain/ports/unit-of-work';
 import { anOutboxMessage } from '../builders';
 import { createInMemoryUnitOfWork } from './in-memory-unit-of-work';
 import type { ChatTurns } from '../../../src/domain/chat/ports';
+import { createInMemoryChatTurns } from './in-memory-chat-turns';
 import { clearClaim, copyRow, createOutboxState, ownedPending, rowsInIdOrder, toMessage, type ConversationRow, type OutboxRow, type OutboxState } from './outbox-state';
 import { sequentialUuid } from './sequential-ids';
 
@@ -140,11 +141,6 @@ export const createInMemoryOutbox = (options: { clock?: Clock } = {}): InMemoryO
       const conversation = state.conversations.get(id);
       return conversation && { ...conversation };
     },
-    turns: {
-      get: async (replyId) => state.turns.get(replyId) ?? null,
-      byClientMessageId: async (userId, clientMessageId) => [...state.turns.values()].find((t) => t.userId === userId && t.clientMessageId === clientMessageId) ?? null,
-      awaiting: async ({ createdBefore, limit }) =>
-        [...state.turns.values()].filter((t) => t.status === 'AWAITING' && t.createdAt < createdBefore).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).slice(0, limit),
-    },
+    turns: createInMemoryChatTurns(state.turns),
   };
 };

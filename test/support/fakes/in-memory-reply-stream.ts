@@ -10,15 +10,20 @@ const keyOf = (ref: ReplyRef) => `${ref.userId}/${ref.conversationId}/${ref.repl
 
 /**
  * The ReplyStream contract in memory, for unit tests of what is appended: nothing after a
- * terminal event (append returns null). `read` replays what is stored; it does not wait.
+ * terminal event, nor from a run older than the newest that appended (append returns null). `read` replays what is stored; it does not wait.
  */
 export const createInMemoryReplyStream = (): InMemoryReplyStream => {
   const streams = new Map<string, ReplyEvent[]>();
   const latest = new Map<string, { seq: number; replyId: string }>();
+  const fences = new Map<string, number>();
   const of = (ref: ReplyRef) => streams.get(keyOf(ref)) ?? [];
   return {
     stored: of,
-    async append(ref, event) {
+    async append(ref, event, fence) {
+      if (fence !== undefined) {
+        if (fence < (fences.get(keyOf(ref)) ?? 0)) return null;
+        fences.set(keyOf(ref), fence);
+      }
       const events = of(ref);
       const last = events.at(-1);
       if (last && isTerminal(last)) return null;

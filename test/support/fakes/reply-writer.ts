@@ -1,3 +1,4 @@
+import { createInMemoryChatTurns } from './in-memory-chat-turns';
 import type { AppendChatMessages, AppendChatMessagesInput } from '../../../src/application/append-chat-messages.use-case';
 import type { ChatTurn } from '../../../src/domain/chat/chat-types';
 import type { ChatTurns, CommittedMessage } from '../../../src/domain/chat/ports';
@@ -52,13 +53,7 @@ export const createReplyWriter = (options: { losesFirstAnswer?: boolean; commits
     return { conversationId: input.conversationId, created: false, messages: [stored] };
   };
   const committedMessage = async (_conversationId: string, messageId: string) => committed.find((m) => m.messageId === messageId) ?? null;
-  const turns: ChatTurns & { add(turn: ChatTurn): void } = {
-    add: (turn) => turnMap.set(turn.replyId, turn),
-    get: async (replyId) => turnMap.get(replyId) ?? null,
-    byClientMessageId: async (userId, id) => [...turnMap.values()].find((t) => t.userId === userId && t.clientMessageId === id) ?? null,
-    awaiting: async ({ createdBefore, limit }) =>
-      [...turnMap.values()].filter((t) => t.status === 'AWAITING' && t.createdAt < createdBefore).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).slice(0, limit),
-  };
+  const turns: ChatTurns & { add(turn: ChatTurn): void } = { ...createInMemoryChatTurns(turnMap), add: (turn) => void turnMap.set(turn.replyId, turn) };
   return { append, committedMessage, calls, committed, turns };
 };
 

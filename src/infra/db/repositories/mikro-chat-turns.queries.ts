@@ -1,6 +1,7 @@
 import type { ChatTurn, ModelChoice } from '../../../domain/chat/chat-types';
 import type { ChatTurns } from '../../../domain/chat/ports';
 import type { Database } from '../create-database';
+import { runStatement } from '../transaction';
 
 interface TurnRow {
   reply_id: string;
@@ -41,5 +42,7 @@ export const createMikroChatTurns = (database: Database): ChatTurns => {
     get: async (replyId) => (await select('reply_id = ?', [replyId]))[0] ?? null,
     byClientMessageId: async (userId, clientMessageId) => (await select('user_id = ? AND client_message_id = ?', [userId, clientMessageId]))[0] ?? null,
     awaiting: ({ createdBefore, limit }) => select("status = 'AWAITING' AND created_at < ? ORDER BY created_at LIMIT ?", [createdBefore, limit]),
+    // The (status, created_at) index bounds each batch, so no statement holds long locks.
+    deleteReplied: ({ createdBefore, limit }) => runStatement(database, "DELETE FROM chat_turns WHERE status = 'REPLIED' AND created_at < ? ORDER BY created_at LIMIT ?", [createdBefore, limit]),
   };
 };

@@ -1,0 +1,256 @@
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { launchBrowser, type BrowserSession } from '../support/browser';
+import { SEND_MESSAGE } from '../support/chat-client';
+import { createTestApp, type TestApp } from '../support/create-test-app';
+import { deferred, eventually } from '../support/eventually';
+import { defaultScript, startFakeOpenAi, type FakeOpenAi, type FakeReply } from '../support/fake-openai-server';
+
+/**
+ * The chat page and GraphiQL in real headless Chromium (Debian's), served by the app itself
+ * (bundled from web/ on the first request), against the real pipeline and a fake model that can
+ * hold a reply half-way. Screenshots of each step go to artifacts/browser/chat/.
+ */
+describe('the chat page and GraphiQL in a browser', () => {
+  let model: FakeOpenAi;
+  let testApp: TestApp;
+  let browser: BrowserSession;
+  let page: Page;
+  let first: { conversationId: string; replyId: string };
+
+  /** Holds the next reply after `tokens` content tokens until release() is called. */
+  const holdNextReply = (tokens: number, reply: FakeReply = {}) => {
+    const gate = deferred();
+    model.setScript((body) => ({ ...defaultScript(body), ...reply, holdAfter: { tokens, until: gate.promise } }));
+    return { release: () => gate.resolve() };
+  };
+  const messageBox = () => page.getByRole('textbox', { name: 'Message', exact: true });
+  const replyItem = () => page.locator('li.message.assistant').last();
+  const replyText = () => replyItem().locator('.text').textContent();
+
+  beforeAll(async () => {
+    model = await startFakeOpenAi();
+    // No JWT_SECRET: the development secret signs tokens, so the page may offer a development token.
+    testApp = await createTestApp({ OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', MODEL_PROVIDER: 'ark', JWT_SECRET: undefined });
+    browser = await launchBrowser('chat');
+    page = browser.page;
+  });
+  afterEach(() => model.setScript(defaultScript));
+  afterAll(async () => {
+    await browser?.close();
+    await testApp?.close();
+    await model?.close();
+  });
+
+  it('signs in with a development token, streams a reply token by token, then shows the stored message', async () => {
+    await page.goto(`${testApp.baseUrl}/`);
+    await page.getByRole('button', { name: 'Use a development token' }).waitFor();
+    await browser.screenshot('sign-in');
+    await page.getByLabel('User id').fill('alice');
+    await page.getByRole('button', { name: 'Use a development token' }).click();
+    await page.getByText('Signed in as alice').waitFor();
+
+    const hold = holdNextReply(2);
+    await page.getByLabel('Thinking').check();
+    await messageBox().fill('hello browser world');
+    await messageBox().press('Enter');
+    // Held after two tokens: the page shows exactly what streamed so far, reasoning first.
+    await eventually(async () => expect(await replyText()).toBe('Echo: hello'));
+    expect(await replyItem().getAttribute('aria-busy')).toBe('true');
+    await replyItem().locator('summary', { hasText: 'Reasoning' }).click();
+    expect(await replyItem().locator('details div').textContent()).toBe('Let me think.');
+    await browser.screenshot('streaming');
+    hold.release();
+    await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
+    expect(await replyText()).toBe('Echo: hello browser world');
+    await browser.screenshot('completed');
+
+    first = { conversationId: new URL(page.url()).searchParams.get('c') ?? '', replyId: (await replyItem().getAttribute('data-message-id')) ?? '' };
+    expect(first.conversationId).toMatch(/^[0-9a-f-]{36}$/);
+    // The stored message: history (through outbox, relay, Kafka and the consumer) has it after a reload.
+    await eventually(
+      async () => {
+        await page.reload();
+        await page.getByText('Signed in as alice').waitFor();
+        expect(await page.locator('li.message').evaluateAll((items) => items.map((item) => `${item.getAttribute('data-role')}:${item.querySelector('.text')?.textContent}:${item.classList.contains('streaming')}`))).toEqual([
+          'USER:hello browser world:false',
+          'ASSISTANT:Echo: hello browser world:false',
+        ]);
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(await page.locator('#conversation-list li').count()).toBe(1);
+    await browser.screenshot('stored');
+  });
+
+  it('resumes a reply after a reload mid-reply from its last cursor, without repeated or missing text', async () => {
+    await page.getByRole('link', { name: 'New conversation' }).click();
+    const hold = holdNextReply(2, { tokens: ['one', ' two', ' three', ' four', ' five'] });
+    await messageBox().fill('count to five');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await eventually(async () => expect(await replyText()).toBe('one two'));
+    const sent: string[] = [];
+    page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(String(frame.payload))));
+    await page.reload();
+    await eventually(async () => expect(await replyText()).toBe('one two'));
+    // The page subscribed again after the cursor it had reached, not from the start.
+    const subscribe = await eventually(() => {
+      const frame = sent.map((payload) => JSON.parse(payload) as { type: string; payload?: { variables?: { after?: string | null } } }).find((message) => message.type === 'subscribe');
+      expect(frame?.payload?.variables?.after).toMatch(/^\d+-\d+$/);
+      return frame;
+    });
+    expect(subscribe?.payload?.variables?.after).toBeTruthy();
+    await browser.screenshot('reloaded-mid-reply');
+    hold.release();
+    await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
+    expect(await replyText()).toBe('one two three four five');
+    expect(await page.locator('li.message.user .text').allTextContents()).toEqual(['count to five']);
+    await browser.screenshot('resumed');
+  });
+
+  it('resumes after a dropped WebSocket mid-reply: graphql-ws reconnects and subscribes again after the last cursor', async () => {
+    const sockets: WebSocketRoute[] = [];
+    const subscribes: (string | null | undefined)[] = [];
+    await page.routeWebSocket(/\/graphql$/, (socket) => {
+      sockets.push(socket);
+      const server = socket.connectToServer();
+      socket.onMessage((message) => {
+        const parsed = JSON.parse(String(message)) as { type: string; payload?: { variables?: { after?: string | null } } };
+        if (parsed.type === 'subscribe') subscribes.push(parsed.payload?.variables?.after);
+        server.send(message);
+      });
+    });
+    try {
+      await page.goto(`${testApp.baseUrl}/`);
+      await page.getByText('Signed in as alice').waitFor();
+      const hold = holdNextReply(2, { tokens: ['red', ' green', ' blue', ' gold'] });
+      await messageBox().fill('four colours');
+      await messageBox().press('Enter');
+      await eventually(async () => expect(await replyText()).toBe('red green'));
+      // What a server restart or a network blip does: the socket goes away under the page.
+      await sockets.at(-1)?.close({ code: 1001, reason: 'going away' });
+      await eventually(() => expect(subscribes).toHaveLength(2));
+      expect(subscribes[0]).toBeNull();
+      expect(subscribes[1]).toMatch(/^\d+-\d+$/);
+      hold.release();
+      await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
+      expect(await replyText()).toBe('red green blue gold');
+      await browser.screenshot('reconnected');
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
+  it('sends again under the same clientMessageId when the answer to a send is lost, and history holds the message once', async () => {
+    const sends: string[] = [];
+    await page.route('**/graphql', async (route) => {
+      const body = route.request().postData() ?? '';
+      if (!body.includes('sendMessage')) return route.fallback();
+      sends.push(body);
+      if (sends.length > 1) return route.fallback();
+      // The request reaches the API and is stored; only its answer is lost on the way back.
+      await route.fetch();
+      return route.abort('connectionreset');
+    });
+    try {
+      await page.getByRole('link', { name: 'New conversation' }).click();
+      await messageBox().fill('say it once');
+      await messageBox().press('Enter');
+      await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
+      expect(await replyText()).toBe('Echo: say it once');
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    const ids = sends.map((body) => (JSON.parse(body) as { variables: { input: { clientMessageId: string } } }).variables.input.clientMessageId);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBe(ids[0]);
+    await eventually(
+      async () => {
+        await page.reload();
+        expect(await page.locator('li.message:not(.streaming) .text').allTextContents()).toEqual(['say it once', 'Echo: say it once']);
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+  });
+
+  it('shows a failed reply with its code and reason', async () => {
+    model.setScript(() => ({ status: 400 }));
+    await page.getByRole('link', { name: 'New conversation' }).click();
+    await messageBox().fill('this one fails');
+    await messageBox().press('Enter');
+    await replyItem().and(page.locator('[data-status="failed"]')).waitFor();
+    expect(await replyItem().locator('.failure').textContent()).toMatch(/^Reply failed \(MODEL_REJECTED\): /);
+    expect(await page.getByRole('status').textContent()).toBe('Reply failed: MODEL_REJECTED');
+    expect(await page.getByRole('button', { name: 'Send' }).isEnabled()).toBe(true);
+    await browser.screenshot('failed');
+  });
+
+  it('says "not found" for another user\'s conversation id in the URL', async () => {
+    const bob = await testApp.graphql<{ sendMessage: { conversation: { id: string } } }>(SEND_MESSAGE, { input: { content: 'only for bob' } }, await testApp.token('bob'));
+    const bobsConversation = bob.body.data?.sendMessage.conversation.id;
+    expect(bobsConversation).toBeDefined();
+    await page.goto(`${testApp.baseUrl}/?c=${bobsConversation}`);
+    await page.getByRole('heading', { name: 'Conversation not found' }).waitFor();
+    expect(await page.locator('li.message').count()).toBe(0);
+    expect(await messageBox().isVisible()).toBe(false);
+    await browser.screenshot('not-found');
+  });
+
+  it('fits a narrow window: no sideways scrolling, the composer reachable', async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.goto(`${testApp.baseUrl}/?c=${first.conversationId}`);
+    await page.getByText('Echo: hello browser world').waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    expect(await messageBox().isVisible()).toBe(true);
+    await browser.screenshot('narrow');
+    await page.setViewportSize({ width: 1100, height: 760 });
+  });
+
+  it('runs { me { userId } } and a chatStream subscription in GraphiQL, signed in with the chat page token', async () => {
+    await page.getByRole('link', { name: 'GraphiQL' }).click();
+    await page.waitForURL(/\/graphiql$/);
+    const run = async (query: string) => {
+      await page.goto(`${testApp.baseUrl}/graphiql?query=${encodeURIComponent(query)}`);
+      await page.getByRole('button', { name: /Execute query/ }).click();
+    };
+    await run('{ me { userId } }');
+    await eventually(async () => expect(await page.locator('.result-window').textContent()).toContain('"userId": "alice"'));
+    await browser.screenshot('graphiql-me');
+
+    await run(`subscription { chatStream(conversationId: "${first.conversationId}", replyId: "${first.replyId}") { __typename cursor ... on ReplyCompleted { message { content } } } }`);
+    await eventually(async () => {
+      const result = (await page.locator('.result-window').textContent()) ?? '';
+      expect(result).toContain('"__typename": "ReplyCompleted"');
+      expect(result).toContain('"content": "Echo: hello browser world"');
+    });
+    await browser.screenshot('graphiql-subscription');
+  });
+
+  it('signs out, signs in with a pasted token, and lists 21 conversations newest first, 20 at a time', async () => {
+    const carol = await testApp.token('carol');
+    const created: string[] = [];
+    for (let i = 0; i < 21; i += 1) {
+      const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string } } }>(SEND_MESSAGE, { input: { content: `topic ${i}` } }, carol);
+      created.push(sent.body.data?.sendMessage.conversation.id ?? '');
+    }
+    await page.goto(`${testApp.baseUrl}/`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Bearer token').fill(`Bearer ${carol}`);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('Signed in as carol').waitFor();
+    const listed = () => page.locator('#conversation-list a').evaluateAll((links) => links.map((link) => link.getAttribute('data-conversation-id')));
+    await eventually(async () => expect(await listed()).toHaveLength(20));
+    expect((await listed())[0]).toBe(created.at(-1));
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await eventually(async () => expect(await listed()).toEqual([...created].reverse()));
+    expect(await page.getByRole('button', { name: 'Load more' }).isVisible()).toBe(false);
+    await browser.screenshot('conversations-paged');
+  });
+
+  it('asked no host but the API for anything, and hit no Content Security Policy error', () => {
+    const api = new URL(testApp.baseUrl).host;
+    expect(browser.requests.length).toBeGreaterThan(10);
+    expect(browser.requests.filter((url) => new URL(url).host !== api)).toEqual([]);
+    expect(browser.consoleErrors.filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
+  });
+});
