@@ -85,9 +85,13 @@ export const repliesLine = (ledger: Ledger, evidence: Pick<Evidence, 'history'>,
   const strays = assistant.filter((r) => apiConversations.has(r.c) && !known.has(r.h));
   const partial = strays.filter((r) => r.p === 1).length;
   const caught = kills.filter((k) => k.midStream).length;
+  const examples = [
+    ...ledger.replies.flatMap((r, i) => (counts[i] === 1 ? [] : [`reply to ${r.conversationId}#${r.afterSeq}: ${counts[i] === 0 ? 'none' : `${counts[i]} copies`}`])),
+    ...strays.map((r) => `${r.c}#${r.seq}: assistant row answering nothing${r.p === 1 ? ' (partial)' : ''}`),
+  ].slice(0, 5);
   return {
     fault: `reply-kill ×${kills.length} (${caught} mid-stream)`,
-    figure: `${ledger.replies.length} acknowledged sends: ${counts.length - none - many} with exactly one assistant message, ${none} with none, ${many} with more than one; ${strays.length} other assistant row(s) in their conversations (${partial} partial)`,
+    figure: `${ledger.replies.length} acknowledged sends: ${counts.length - none - many} with exactly one assistant message, ${none} with none, ${many} with more than one; ${strays.length} other assistant row(s) in their conversations (${partial} partial)${examples.map((e) => `\n      ${e}`).join('')}`,
     pass: none === 0 && many === 0 && strays.length === 0 && kills.length > 0,
   };
 };

@@ -213,6 +213,7 @@ describe('chaos verdict lines for the long faults', () => {
       ackedSend(ledger, 1, 'one');
       const base = history([{ seq: 1, content: 'one' }, { seq: 2, content: 'reply one', role: 'assistant' }]);
       expect(repliesLine(ledger, { history: base.slice(0, 1) }, [kill]).figure).toContain('1 with none');
+      expect(repliesLine(ledger, { history: base.slice(0, 1) }, [kill]).figure).toContain(`reply to ${C}#1: none`);
       expect(repliesLine(ledger, { history: [...base, ...history([{ seq: 3, content: 'reply one', role: 'assistant' }])] }, [kill]).figure).toContain('1 with more than one');
       const partial = [...base, ...history([{ seq: 3, content: 'reply o', role: 'assistant', p: 1 }])];
       expect(repliesLine(ledger, { history: partial }, [kill])).toMatchObject({ pass: false, figure: expect.stringContaining('(1 partial)') });
