@@ -43,8 +43,9 @@ export const brokerOutageLine = (fault: FaultRecord, verdict: Verdict): VerdictL
  * Database or Redis cut at the proxy: calls fail or succeed as the service allows (the ledger
  * checks those as all-or-nothing), no process crashes, and history catches up after the restore.
  */
-export const serviceOutageLine = (fault: FaultRecord, ledger: Ledger, exits: readonly UnexpectedExit[]): VerdictLine => {
-  const to = fault.endedAt + OUTAGE_TAIL_MS;
+export const serviceOutageLine = (fault: FaultRecord, ledger: Ledger, exits: readonly UnexpectedExit[], nextFaultAt = Number.POSITIVE_INFINITY): VerdictLine => {
+  // The tail ends where the next fault begins: its failures are its own.
+  const to = Math.min(fault.endedAt + OUTAGE_TAIL_MS, nextFaultAt);
   const failed = ledger.uncertain.filter((u) => u.at !== undefined && inWindow(u.at, fault.at, to)).length;
   const crashes = exits.filter((e) => !e.graceful && inWindow(e.at, fault.at, to));
   const complete = fault.historyCompleteMs;
@@ -179,11 +180,12 @@ export interface LinesInput {
 export const verdictLines = (input: LinesInput): VerdictLine[] => {
   const of = (kind: FaultRecord['kind']) => input.faults.filter((f) => f.kind === kind && !f.failed);
   const missing = (kind: string): VerdictLine => ({ fault: kind, figure: 'the fault did not run (or its action failed)', pass: false });
+  const nextAt = (fault: FaultRecord) => Math.min(...input.faults.filter((f) => f.at > fault.at).map((f) => f.at));
   const each = <T>(kind: FaultRecord['kind'], make: (f: FaultRecord) => T) => (of(kind).length ? of(kind).map(make) : [missing(kind)]);
   return [
     ...each('broker-outage', (f) => brokerOutageLine(f, input.verdict)),
-    ...each('db-outage', (f) => serviceOutageLine(f, input.ledger, input.unexpectedExits)),
-    ...each('redis-outage', (f) => serviceOutageLine(f, input.ledger, input.unexpectedExits)),
+    ...each('db-outage', (f) => serviceOutageLine(f, input.ledger, input.unexpectedExits, nextAt(f))),
+    ...each('redis-outage', (f) => serviceOutageLine(f, input.ledger, input.unexpectedExits, nextAt(f))),
     clientRetriesLine(input.ledger, input.evidence, input.clientMessageId),
     repliesLine(input.ledger, input.evidence, of('reply-kill')),
     subscribersLine(input.watches, input.at),

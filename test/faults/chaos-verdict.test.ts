@@ -167,6 +167,8 @@ describe('chaos verdict lines for the long faults', () => {
       expect(serviceOutageLine(outage, ledger, [crash]).pass).toBe(false);
       expect(serviceOutageLine(outage, ledger, [{ ...crash, at: 900_000 }]).pass).toBe(true);
       expect(serviceOutageLine(fault({ kind: 'redis-outage', historyCompleteMs: null }), ledger, []).pass).toBe(false);
+      // A call failing after the next fault began is that fault's.
+      expect(serviceOutageLine(outage, ledger, [], 4_000).figure).toContain('0 call(s) failed');
     });
   });
 
