@@ -8,12 +8,13 @@ import { createProgress } from './lib/progress';
 import { createScope, type Scope } from './lib/scope';
 import type { Scenario, ScenarioName, ScenarioOutput } from './lib/types';
 import { consoleSummary, writeResults, type RunRecord, type ScenarioRecord } from './report/write';
+import { abuseScenario } from './scenarios/abuse';
 import { chatScenario } from './scenarios/chat';
 import { drainScenario } from './scenarios/drain';
 import { fanoutScenario } from './scenarios/fanout';
 import { latencyScenario } from './scenarios/latency';
 
-const SCENARIO_RUNNERS: Record<ScenarioName, Scenario> = { drain: drainScenario, latency: latencyScenario, chat: chatScenario, fanout: fanoutScenario };
+const SCENARIO_RUNNERS: Record<ScenarioName, Scenario> = { drain: drainScenario, latency: latencyScenario, chat: chatScenario, fanout: fanoutScenario, abuse: abuseScenario };
 
 let active: Scope | undefined;
 /** Rejections nobody awaited (e.g. a client failing while a broker is down): recorded, never fatal, so cleanup still runs. */

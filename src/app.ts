@@ -32,9 +32,9 @@ export interface App {
   url(): string | undefined;
   /** Use cases, for in-process drivers (benchmarks, chaos traffic, tests). */
   readonly useCases: { appendChatMessages: AppendChatMessages };
-  /** This app's metrics registry (served on /metrics, or on METRICS_PORT without the api role). */
+  /** This app's metrics registry (served on /metrics: on HTTP_PORT when METRICS_ON_HTTP_PORT, else on METRICS_PORT). */
   readonly metrics: AppMetrics;
-  /** The metrics-only listener's URL when the api role does not run. */
+  /** The metrics-only listener's URL, when it runs (no api role, or /metrics kept off the public port). */
   metricsUrl(): string | undefined;
 }
 
@@ -84,8 +84,9 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
     // Started last, stopped first after HTTP: running replies finish (or are cut) while the queue and Redis are up.
     if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat }));
   }
-  // Without the api role there is no HTTP server to host /metrics, so a bare listener does.
-  const metricsServer = http ? undefined : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });
+  // Without the api role there is no HTTP server to host /metrics, so a bare listener does; in
+  // production it does anyway, so that /metrics stays off the public port (METRICS_ON_HTTP_PORT).
+  const metricsServer = http && config.http.metricsOnHttpPort ? undefined : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });
   // Start order is dependency order; stop runs it backwards.
   const components: Component[] = [...dependencies, ...roleComponents, ...(http ? [http] : []), ...(metricsServer ? [metricsServer] : [])];
   const started: Component[] = [];

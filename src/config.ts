@@ -15,7 +15,10 @@ const APP_ROLES = ['api', 'relay', 'consumer', 'generator'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 const DEFAULT_ROLES = 'api,relay,consumer';
 
-const DEV_JWT_SECRET = 'agent-relay-development-secret-change-me-0123456789';
+/** Public (it is in this file): production refuses it even when set explicitly. */
+export const DEV_JWT_SECRET = 'agent-relay-development-secret-change-me-0123456789';
+/** HS256 wants at least as many secret bytes as the hash has (RFC 7518 §3.2). */
+const MIN_SECRET_BYTES = 32;
 
 const unset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const str = (fallback: string) => z.preprocess(unset, z.string().default(fallback));
@@ -61,14 +64,30 @@ const envSchema = z.object({
   NODE_ENV: z.preprocess(unset, z.enum(['development', 'test', 'production']).default('development')),
   LOG_LEVEL: z.preprocess(unset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   ROLES: rolesList,
-  HTTP_HOST: str('0.0.0.0'),
+  /** Unset: loopback in development (nothing reachable from the network by accident), all interfaces otherwise. */
+  HTTP_HOST: z.preprocess(unset, z.string().optional()),
   HTTP_PORT: int(4000, 0, 65535),
   HTTP_BODY_LIMIT_BYTES: int(1_000_000, 1_000),
   /** Metrics-only listener for processes without the api role (the api serves /metrics itself). */
   METRICS_PORT: int(9464, 0, 65535),
   GRAPHQL_MAX_DEPTH: int(12, 2, 100),
   GRAPHQL_MAX_COST: int(20_000, 10),
+  /** Lexical tokens per document, counted by graphql-js while parsing: a longer document is refused before validation. */
+  GRAPHQL_MAX_TOKENS: int(2_000, 50, 1_000_000),
+  GRAPHQL_MAX_ALIASES: int(15, 0, 10_000),
+  /** Response data one operation may make the API hold (estimated before, counted while resolving). */
+  GRAPHQL_MAX_RESPONSE_BYTES: int(32_000_000, 100_000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20, 1, 1000),
+  /** graphql-ws connections one user may hold open at once, per API process. */
+  WS_MAX_CONNECTIONS_PER_USER: int(10, 1, 100_000),
+  /** A chatStream subscription that received no event for this long completes. */
+  CHAT_STREAM_IDLE_TIMEOUT_MS: int(300_000, 100),
+  /** How long chatStream waits for a reply it cannot find yet (just sent: no event, no lease) before NOT_FOUND. */
+  CHAT_STREAM_START_GRACE_MS: int(0, 0, 60_000),
+  /** /readyz answers from one check for this long, so polling it cannot load the dependencies. */
+  READYZ_CACHE_MS: int(1_000, 0, 60_000),
+  /** /metrics on the public HTTP port; off by default in production (the METRICS_PORT listener serves it there). */
+  METRICS_ON_HTTP_PORT: z.preprocess(unset, z.enum(['true', 'false', '1', '0']).optional()),
   RATE_LIMIT_SEND_PER_MINUTE: int(30, 1),
   SANDBOX_ENABLED: z.preprocess(unset, z.enum(['true', 'false', '1', '0']).optional()),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
@@ -110,7 +129,7 @@ const envSchema = z.object({
   GENERATE_MAX_STALLS: int(2, 0, 100),
   GENERATE_RECOVER_AFTER_MS: int(30_000, 100),
   GENERATE_RECOVER_INTERVAL_MS: int(10_000, 100),
-  JWT_SECRET: z.preprocess(unset, z.string().min(32, 'must be at least 32 characters').optional()),
+  JWT_SECRET: z.preprocess(unset, z.string().refine((v) => Buffer.byteLength(v, 'utf8') >= MIN_SECRET_BYTES, `must be at least ${MIN_SECRET_BYTES} bytes`).optional()),
   JWT_ISSUER: str('agent-relay'),
   JWT_AUDIENCE: str('agent-relay'),
   RELAY_BATCH_SIZE: int(500, 1, 10_000),
@@ -142,22 +161,32 @@ const dbNameFrom = (url: URL) => decodeURIComponent(url.pathname.replace(/^\//, 
 const shape = (env: Env) => {
   const dbUrl = new URL(env.DATABASE_URL);
   const production = env.NODE_ENV === 'production';
+  const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : value === 'true' || value === '1');
+  const host = env.HTTP_HOST ?? (env.NODE_ENV === 'development' ? '127.0.0.1' : '0.0.0.0');
   return {
     env: env.NODE_ENV,
     roles: env.ROLES,
     log: { level: env.LOG_LEVEL },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     http: {
-      host: env.HTTP_HOST,
+      host,
       port: env.HTTP_PORT,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
       maxDepth: env.GRAPHQL_MAX_DEPTH,
       maxCost: env.GRAPHQL_MAX_COST,
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxResponseBytes: env.GRAPHQL_MAX_RESPONSE_BYTES,
+      /** The most a text field (message content, reasoning, outbox payload) is assumed to hold when a query is estimated. */
+      maxContentChars: env.CHAT_MAX_CONTENT_CHARS,
       maxSubscriptionsPerConnection: env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
-      /** Apollo Sandbox and introspection: on outside production unless switched off. */
-      sandbox: env.SANDBOX_ENABLED === undefined ? !production : env.SANDBOX_ENABLED === 'true' || env.SANDBOX_ENABLED === '1',
+      maxConnectionsPerUser: env.WS_MAX_CONNECTIONS_PER_USER,
+      readyzCacheMs: env.READYZ_CACHE_MS,
+      /** Apollo Sandbox, introspection and "did you mean" suggestions (HTTP and WebSocket): on outside production unless switched off. */
+      sandbox: flag(env.SANDBOX_ENABLED, !production),
+      metricsOnHttpPort: flag(env.METRICS_ON_HTTP_PORT, !production),
     },
-    metrics: { host: env.HTTP_HOST, port: env.METRICS_PORT },
+    metrics: { host, port: env.METRICS_PORT },
     db: {
       url: env.DATABASE_URL,
       driver: dbUrl.protocol === 'mysql:' ? ('mysql' as const) : ('mariadb' as const),
@@ -190,6 +219,8 @@ const shape = (env: Env) => {
       historyCacheTtlSeconds: env.HISTORY_CACHE_TTL_SECONDS,
       replyStreamMaxLen: env.REPLY_STREAM_MAX_LEN,
       replyStreamTtlSeconds: env.REPLY_STREAM_TTL_SECONDS,
+      streamIdleTimeoutMs: env.CHAT_STREAM_IDLE_TIMEOUT_MS,
+      streamStartGraceMs: env.CHAT_STREAM_START_GRACE_MS,
     },
     generate: {
       inApi: env.GENERATE_IN_API,
@@ -248,6 +279,9 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
   if (parsed.data.CONSUMER_RETRY_CAP_MS >= parsed.data.CONSUMER_SESSION_TIMEOUT_MS) {
     errors.push('CONSUMER_RETRY_CAP_MS: must be below CONSUMER_SESSION_TIMEOUT_MS (a database retry must never outlast the group session)');
   }
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.JWT_SECRET === DEV_JWT_SECRET) {
+    errors.push('JWT_SECRET: the public development secret is refused when NODE_ENV=production');
+  }
   if (parsed.data.RELAY_BACKOFF_CAP_MS < parsed.data.RELAY_BACKOFF_BASE_MS) {
     errors.push('RELAY_BACKOFF_CAP_MS: must be at least RELAY_BACKOFF_BASE_MS');
   }
@@ -259,13 +293,15 @@ export const redactConfig = (config: AppConfig) => {
   const stripPassword = (value: string) => {
     const url = new URL(value);
     if (url.password) url.password = '***';
+    // Some providers take the key as a query parameter instead.
+    for (const key of [...url.searchParams.keys()]) if (/key|token|secret|sig|password/i.test(key)) url.searchParams.set(key, '***');
     return url.toString();
   };
   return {
     ...config,
     db: { ...config.db, url: stripPassword(config.db.url) },
     redis: { ...config.redis, url: stripPassword(config.redis.url) },
-    llm: { ...config.llm, apiKey: config.llm.apiKey ? '***' : undefined },
+    llm: { ...config.llm, apiKey: config.llm.apiKey ? '***' : undefined, baseUrl: config.llm.baseUrl ? stripPassword(config.llm.baseUrl) : undefined },
     auth: { ...config.auth, jwtSecret: '***' },
   };
 };

@@ -9,10 +9,10 @@ export interface BenchArgs {
   settings: Record<string, string>;
 }
 
-export const USAGE = `npm run bench -- [--scenario drain|latency|chat|fanout[,…]] [--quick] [--profile] [--set KEY=VALUE …]
+export const USAGE = `npm run bench -- [--scenario drain|latency|chat|fanout|abuse[,…]] [--quick] [--profile] [--set KEY=VALUE …]
 
-  --scenario  run only these scenarios (repeatable or comma-separated; default: all four)
-  --quick     small sizes for a CI smoke run (all four in well under 60 s)
+  --scenario  run only these scenarios (repeatable or comma-separated; default: all five)
+  --quick     small sizes for a CI smoke run
   --profile   CPU profiles: drain (a), the latency writer and app child, the chat service
               child; also logs every statement to sum database time per kind. The .cpuprofile
               files and a summary of the hottest code land in the results directory

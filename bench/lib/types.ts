@@ -1,8 +1,8 @@
 import type { Progress } from './progress';
 import type { Scope } from './scope';
 
-export type ScenarioName = 'drain' | 'latency' | 'chat' | 'fanout';
-export const SCENARIOS: readonly ScenarioName[] = ['drain', 'latency', 'chat', 'fanout'];
+export type ScenarioName = 'drain' | 'latency' | 'chat' | 'fanout' | 'abuse';
+export const SCENARIOS: readonly ScenarioName[] = ['drain', 'latency', 'chat', 'fanout', 'abuse'];
 
 /** A goal to report against; the harness never asserts it. */
 export interface Target {

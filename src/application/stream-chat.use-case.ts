@@ -1,24 +1,96 @@
 import type { CursoredReplyEvent } from '../domain/chat/chat-types';
-import type { ConversationReader, HistoryCache, ReplyStream } from '../domain/chat/ports';
+import type { ChatTurns, ConversationReader, HistoryCache, ReplyRef, ReplyStream } from '../domain/chat/ports';
 import { normaliseId } from '../domain/chat/send-message-input';
+import { isStreamCursor } from '../domain/chat/stream-cursor';
 import { AppError } from '../domain/errors';
+import type { Logger } from '../domain/ports/logger';
 
-const CURSOR = /^\d+-\d+$/;
+/** What a chatStream subscriber receives: an event, or the one failure that ends the stream. */
+export type ChatStreamItem = CursoredReplyEvent | { readonly failure: AppError };
+
+/**
+ * Where a reply that has no stream stands: being generated or about to be ('pending'), finished
+ * with its stream expired ('ended'), or not known in this user's conversation ('unknown').
+ */
+export type ReplyState = 'pending' | 'ended' | 'unknown';
+
+export interface StreamChatDeps {
+  conversations: Pick<ConversationReader, 'ownerOf'>;
+  cache: Pick<HistoryCache, 'isOwned'>;
+  replies: ReplyStream;
+  /** Asked only for a reply without a stream (see `replyStateFromTurns`). */
+  replyState: (reply: ReplyRef) => Promise<ReplyState>;
+  logger: Logger;
+  /** A subscription that received no event for this long completes. */
+  idleTimeoutMs: number;
+  /** How long an 'unknown' reply may take to show up (sendMessage answers before generation starts) before NOT_FOUND. */
+  startGraceMs?: number;
+  /** The pause between looks during that grace. */
+  startPollMs?: number;
+}
+
+/**
+ * ReplyState from the database: the send's turn is written with the user message, before
+ * sendMessage answers, so a reply without a turn in this user's conversation is unknown at once
+ * (no grace needed). A turn deleted by retention leaves the committed message to tell 'ended'.
+ */
+export const replyStateFromTurns =
+  (deps: { turns: Pick<ChatTurns, 'get'>; conversations: Pick<ConversationReader, 'committedMessage'> }) =>
+  async (reply: ReplyRef): Promise<ReplyState> => {
+    const turn = await deps.turns.get(reply.replyId);
+    if (turn && turn.userId === reply.userId && turn.conversationId === reply.conversationId) return turn.status === 'REPLIED' ? 'ended' : 'pending';
+    return (await deps.conversations.committedMessage(reply.conversationId, reply.replyId)) ? 'ended' : 'unknown';
+  };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A reply with no stream yet: follow it when it is pending, refuse it as REPLY_EXPIRED when it
+ * ended, and give an unknown one the grace (sendMessage answers before the generator starts)
+ * before NOT_FOUND. A reader is never left polling a stream that will not come.
+ */
+const awaitStart = async (deps: StreamChatDeps, ref: ReplyRef) => {
+  const deadline = Date.now() + (deps.startGraceMs ?? 0);
+  for (;;) {
+    const state = await deps.replyState(ref);
+    if (state === 'ended') throw new AppError('REPLY_EXPIRED', `reply ${ref.replyId} has ended and its events are no longer kept; read it from the conversation's messages`);
+    if (state === 'pending' || (await deps.replies.exists(ref))) return;
+    if (Date.now() >= deadline) throw new AppError('NOT_FOUND', `reply ${ref.replyId} not found in this conversation`);
+    await sleep(deps.startPollMs ?? 200);
+  }
+};
+
+/**
+ * A store failure mid-stream (Redis down, a command refused) ends this subscription with a typed
+ * SERVICE_UNAVAILABLE and a log line; thrown from the iterator instead, graphql-ws would close the
+ * whole socket and every sibling subscription with it.
+ */
+async function* endingOnFailure(source: AsyncIterable<CursoredReplyEvent>, ref: ReplyRef, logger: Logger): AsyncGenerator<ChatStreamItem> {
+  try {
+    yield* source;
+  } catch (error) {
+    logger.error({ err: error, replyId: ref.replyId, conversationId: ref.conversationId }, 'chatStream ended by a reply-stream failure');
+    yield { failure: new AppError('SERVICE_UNAVAILABLE', 'the reply stream is unavailable; resume from your last cursor', { cause: error }) };
+  }
+}
 
 /**
  * chatStream: the caller's own conversation only (others look missing); the given reply, or
  * the conversation's latest one; every event after `after`, once, in order.
  */
 export const createStreamChat =
-  (deps: { conversations: ConversationReader; cache: HistoryCache; replies: ReplyStream }) =>
-  async (input: { userId: string; conversationId: string; replyId?: string | null; after?: string | null; signal?: AbortSignal }): Promise<AsyncIterable<CursoredReplyEvent>> => {
+  (deps: StreamChatDeps) =>
+  async (input: { userId: string; conversationId: string; replyId?: string | null; after?: string | null; signal?: AbortSignal }): Promise<AsyncIterable<ChatStreamItem>> => {
     const scope = { userId: input.userId, conversationId: normaliseId(input.conversationId, 'conversationId') };
-    if (input.after && !CURSOR.test(input.after)) throw new AppError('BAD_USER_INPUT', 'after is not a cursor from this stream');
+    if (input.after && !isStreamCursor(input.after)) throw new AppError('BAD_USER_INPUT', 'after is not a cursor from this stream');
     const owned = (await deps.cache.isOwned(scope)) || (await deps.conversations.ownerOf(scope.conversationId)) === scope.userId;
     if (!owned) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${scope.conversationId} not found`);
     const replyId = input.replyId ? normaliseId(input.replyId, 'replyId') : await deps.replies.latestReply(scope);
     if (!replyId) throw new AppError('NOT_FOUND', 'this conversation has no reply to stream yet; pass the replyId from sendMessage');
-    return deps.replies.read({ ...scope, replyId }, { after: input.after ?? undefined, signal: input.signal });
+    const ref = { ...scope, replyId };
+    if (!(await deps.replies.exists(ref))) await awaitStart(deps, ref);
+    const source = deps.replies.read(ref, { after: input.after ?? undefined, signal: input.signal, idleTimeoutMs: deps.idleTimeoutMs });
+    return endingOnFailure(source, ref, deps.logger);
   };
 
 export type StreamChat = ReturnType<typeof createStreamChat>;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AppendChatMessages } from '../application/append-chat-messages.use-case';
 import { createSendMessage } from '../application/send-message.use-case';
-import { createStreamChat } from '../application/stream-chat.use-case';
+import { createStreamChat, replyStateFromTurns } from '../application/stream-chat.use-case';
 import type { AppConfig } from '../config';
 import type { Database } from '../infra/db/create-database';
 import type { ChatMetrics } from '../infra/metrics/chat-metrics';
@@ -36,7 +36,15 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
   });
   const resolverDeps: ResolverDeps = {
     sendMessage,
-    streamChat: createStreamChat({ conversations: queries, cache, replies }),
+    streamChat: createStreamChat({
+      conversations: queries,
+      cache,
+      replies,
+      replyState: replyStateFromTurns({ turns, conversations: queries }),
+      logger: deps.logger,
+      idleTimeoutMs: chat.streamIdleTimeoutMs,
+      startGraceMs: chat.streamStartGraceMs,
+    }),
     queries,
     ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger, redis: deps.redis, prefix: config.redis.prefix }),
   };

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { CHAT_STREAM, SEND_MESSAGE } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
+import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
 
 interface Sample {
   name: string;
@@ -55,11 +56,15 @@ describe('/metrics', () => {
     return parseMetrics(await response.text());
   };
 
+  let model: FakeOpenAi;
   beforeAll(async () => {
-    testApp = await createTestApp();
+    // A model that sends one token and then holds the reply open: a subscription to it stays live.
+    model = await startFakeOpenAi({ script: () => ({ tokens: ['one', ' two'], stallAfter: 1 }) });
+    testApp = await createTestApp({ OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key' });
   });
   afterAll(async () => {
     await testApp.close();
+    await model.close();
   });
 
   it('answers without a token in the Prometheus text format, with help and type for every series', async () => {
@@ -118,10 +123,10 @@ describe('/metrics', () => {
     await new Promise<void>((resolve, reject) =>
       client.subscribe({ query: 'query WsMe { me { userId } }' }, { next: () => undefined, error: reject, complete: resolve }),
     );
-    const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string } } }>(SEND_MESSAGE, { input: { content: 'hello' } }, token);
-    const conversationId = sent.body.data?.sendMessage.conversation.id;
-    // A reply id nobody produces: the subscription stays open until the client leaves.
-    const unsubscribe = client.subscribe({ query: CHAT_STREAM, variables: { conversationId, replyId: randomUUID() } }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+    const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(SEND_MESSAGE, { input: { content: 'hello' } }, token);
+    const { conversation, replyId } = sent.body.data?.sendMessage ?? {};
+    // The model holds the reply open: the subscription stays live until the client leaves.
+    const unsubscribe = client.subscribe({ query: CHAT_STREAM, variables: { conversationId: conversation?.id, replyId } }, { next: () => undefined, error: () => undefined, complete: () => undefined });
 
     await eventually(async () => {
       const open = await scrape();

@@ -62,4 +62,25 @@ describe('the service process', () => {
       await deleteTopic(config.config.kafka);
     }
   }, 60_000);
+
+  it('in production, stops on SIGTERM without any step running into the shutdown deadline', async () => {
+    // Production adds the metrics listener, stopped first; Apollo's own signal handler used to win that race and hang HTTP's stop.
+    const env = testEnv({ LOG_LEVEL: 'info', NODE_ENV: 'production', METRICS_PORT: '0', ROLES: 'api' });
+    const config = loadConfig(env);
+    if (!config.ok) throw new Error('bad test env');
+    const database = await createTestDatabase(config.config.db);
+    const main = startMain(env);
+    try {
+      await main.listening;
+      const started = Date.now();
+      main.child.kill('SIGTERM');
+      const { code, stdout } = await main.exited;
+      expect(code).toBe(0);
+      expect(stdout).not.toMatch(/timed out/);
+      expect(Date.now() - started).toBeLessThan(config.config.shutdownTimeoutMs);
+    } finally {
+      main.child.kill('SIGKILL');
+      await database.drop();
+    }
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { loadConfig, redactConfig } from '../../src/config';
+import { DEV_JWT_SECRET, loadConfig, redactConfig } from '../../src/config';
 
 const errorsOf = (env: Record<string, string>) => {
   const result = loadConfig(env);
@@ -75,7 +75,35 @@ describe('loadConfig', () => {
 
   it('requires a real JWT secret in production and rejects short secrets', () => {
     expect(errorsOf({ NODE_ENV: 'production' })).toEqual(['JWT_SECRET: required when NODE_ENV=production']);
-    expect(errorsOf({ JWT_SECRET: 'short' })[0]).toMatch(/^JWT_SECRET: must be at least 32 characters/);
+    expect(errorsOf({ JWT_SECRET: 'short' })[0]).toMatch(/^JWT_SECRET: must be at least 32 bytes/);
+  });
+
+  it('refuses the public development secret in production, even set explicitly', () => {
+    expect(errorsOf({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET })).toEqual(['JWT_SECRET: the public development secret is refused when NODE_ENV=production']);
+    expect(loadConfig({ JWT_SECRET: DEV_JWT_SECRET }).ok).toBe(true);
+  });
+
+  it('counts the secret in bytes: 31 bytes are refused, 32 accepted', () => {
+    expect(errorsOf({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })[0]).toMatch(/^JWT_SECRET: must be at least 32 bytes/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).ok).toBe(true);
+  });
+
+  it('listens on loopback by default in development, on every interface otherwise', () => {
+    const host = (env: Record<string, string>) => {
+      const result = loadConfig(env);
+      return result.ok ? result.config.http.host : result.errors;
+    };
+    expect(host({})).toBe('127.0.0.1');
+    expect(host({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) })).toBe('0.0.0.0');
+    expect(host({ HTTP_HOST: '0.0.0.0' })).toBe('0.0.0.0');
+  });
+
+  it('keeps /metrics off the public port in production unless asked for', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+    const off = loadConfig(prod);
+    const on = loadConfig({ ...prod, METRICS_ON_HTTP_PORT: 'true' });
+    const dev = loadConfig({});
+    expect([off.ok && off.config.http.metricsOnHttpPort, on.ok && on.config.http.metricsOnHttpPort, dev.ok && dev.config.http.metricsOnHttpPort]).toEqual([false, true, true]);
   });
 
   it('turns the Sandbox off in production unless asked for', () => {
@@ -87,9 +115,9 @@ describe('loadConfig', () => {
   });
 
   it('redacts secrets and passwords for logging', () => {
-    const result = loadConfig({ DATABASE_URL: 'mariadb://root:hunter2@db/app', JWT_SECRET: 's'.repeat(40), OPENAI_API_KEY: 'sk-123' });
+    const result = loadConfig({ DATABASE_URL: 'mariadb://root:hunter2@db/app', REDIS_URL: 'redis://:redispw@r:6379', JWT_SECRET: 's'.repeat(40), OPENAI_API_KEY: 'sk-123', OPENAI_BASE_URL: 'https://acct:basepw@llm.example.com/v1?api-key=qk-9' });
     if (!result.ok) throw new Error('invalid');
     const text = JSON.stringify(redactConfig(result.config));
-    expect(text).not.toMatch(/hunter2|sk-123|ssss/);
+    expect(text).not.toMatch(/hunter2|redispw|sk-123|ssss|basepw|qk-9/);
   });
 });

@@ -5,7 +5,7 @@ const schema = buildSchema(`
   type Item { id: ID! items(first: Int): [Item!]! }
   type Query { items(first: Int): [Item!]! }
 `);
-const LIMITS = { maxDepth: 3, maxCost: 100 };
+const LIMITS = { maxDepth: 3, maxCost: 100, maxAliases: 5, maxResponseBytes: 1_000_000, maxContentChars: 1_000, maxTokens: 40, sandbox: false };
 
 describe('validated documents (WebSocket parse + validate, remembered per query text)', () => {
   it('hands back the same parsed document for the same text instead of parsing it again', () => {
@@ -20,7 +20,7 @@ describe('validated documents (WebSocket parse + validate, remembered per query 
     expect(validated('{ items {').errors?.[0]?.message).toMatch(/Syntax Error/);
     expect(validated('{ nope }').errors?.[0]?.message).toMatch(/Cannot query field "nope"/);
     const deep = '{ items { items { items { items { id } } } } }';
-    expect(validated(deep).errors?.[0]?.extensions).toEqual({ code: 'QUERY_TOO_DEEP' });
+    expect(validated(deep).errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_DEEP' });
     expect(validated(deep).errors).not.toBe(validated(deep).errors);
   });
 
@@ -45,5 +45,22 @@ describe('validated documents (WebSocket parse + validate, remembered per query 
     expect(validated(text(1)).document).not.toBe(documents[1]); // parsed again (and Q3 goes instead)
     const long = `{ items { id } } # ${'x'.repeat(9_000)}`;
     expect(validated(long).document).not.toBe(validated(long).document);
+  });
+
+  it('refuses a document over the token limit while parsing, coded GRAPHQL_PARSE_FAILED', () => {
+    const validated = createValidatedDocuments(schema, LIMITS);
+    const long = `{ ${Array.from({ length: 40 }, () => 'id').join(' ')} }`;
+    const [error] = validated(`{ items ${long.replace('{', '{ items {')} }`).errors ?? [];
+    expect(error?.message).toMatch(/more tha[nt] 40 tokens/);
+    expect(error?.extensions['code']).toBe('GRAPHQL_PARSE_FAILED');
+  });
+
+  it('refuses introspection and hides "did you mean" unless sandboxed', () => {
+    const closed = createValidatedDocuments(schema, LIMITS);
+    expect(closed('{ __schema { queryType { name } } }').errors?.[0]?.message).toMatch(/introspection/i);
+    expect(closed('{ itemz { id } }').errors?.[0]?.message).not.toMatch(/Did you mean/);
+    const open = createValidatedDocuments(schema, { ...LIMITS, sandbox: true });
+    expect(open('{ __schema { queryType { name } } }').errors).toBeUndefined();
+    expect(open('{ itemz { id } }').errors?.[0]?.message).toMatch(/Did you mean "items"/);
   });
 });

@@ -83,7 +83,7 @@ const loadConversations = async (reset: boolean) => {
   ui.more.hidden = !conversations.pageInfo.hasNextPage;
 };
 
-/** All of a conversation's history (pages of 100), or null when it is missing or not this user's. */
+/** All of a conversation's history (pages of 40), or null when it is missing or not this user's. */
 const loadHistory = async (conversationId: string): Promise<StoredMessage[] | null> => {
   const messages: StoredMessage[] = [];
   let after: string | null = null;

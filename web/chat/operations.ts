@@ -9,10 +9,15 @@ export const CONVERSATIONS = `query Conversations($after: String) {
   }
 }`;
 
+/**
+ * Pages of 40: the server budgets a response by its worst case (every content and reasoning at
+ * the content limit, JSON-escaped), and 100 messages with both would be refused as
+ * RESPONSE_TOO_LARGE; the page reads on while hasNextPage.
+ */
 export const CONVERSATION = `query Conversation($id: ID!, $after: String) {
   conversation(id: $id) {
     id
-    messages(first: 100, after: $after) {
+    messages(first: 40, after: $after) {
       edges { node { id seq role content reasoning model partial } }
       pageInfo { hasNextPage endCursor }
     }

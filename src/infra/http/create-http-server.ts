@@ -20,8 +20,11 @@ import { createWsMetrics } from '../metrics/ws-metrics';
 import { createHttpContext } from './http-context';
 import { withOfflineLinks } from './web/sandbox-offline-links';
 import { mountWebPages, type WebPagesOptions } from './web/web-pages';
+import { withoutSuggestions } from './limits/hide-suggestions';
+import { createInFlightBudget } from './limits/in-flight-budget';
 import { jsonErrorHandler } from './limits/json-error-handler';
-import { queryCostPlugin, queryLimitsRule } from './limits/query-limits';
+import { queryCostPlugin, queryLimitsRules } from './limits/query-limits';
+import { cachedReadiness } from './cached-readiness';
 import { createWsServer } from './ws-server';
 
 export interface ReadinessReport {
@@ -38,7 +41,7 @@ export interface HttpServerDeps {
   verifier: TokenVerifier;
   logger: Logger;
   readiness: () => Promise<ReadinessReport>;
-  /** Serves GET /metrics (no token, like /healthz) and times GraphQL operations on HTTP and WebSocket. */
+  /** Times GraphQL operations on HTTP and WebSocket, and serves GET /metrics (no token) when `config.metricsOnHttpPort`. */
   metrics?: Pick<AppMetrics, 'registry' | 'graphql'>;
   /** The chat page, GraphiQL and the development token endpoint (src/infra/http/web). */
   web?: WebPagesOptions;
@@ -56,17 +59,26 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const app = express();
   const httpServer: Server = createServer(app);
   const { metrics } = deps;
-  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config, metrics: metrics && createWsMetrics(metrics.graphql) });
+  const inFlight = createInFlightBudget(config.maxResponseBytes);
+  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config, inFlight, metrics: metrics && createWsMetrics(metrics.graphql) });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.sandbox,
+    // Apollo's own switch for "did you mean" in validation errors; graphql-ws gets graphql-js's hideSuggestions.
+    hideSchemaDetailsFromClientErrors: !config.sandbox,
+    // graphql-js counts tokens as it parses and stops past the limit, before validation runs.
+    parseOptions: { maxTokens: config.maxTokens },
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT. Apollo's own handler (on outside NODE_ENV=test) races it, and a
+    // stop() called while Apollo's is in progress never returns (Apollo 5.5.1 resolves the stop
+    // barrier only on failure), which held every production shutdown to SHUTDOWN_TIMEOUT_MS.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted, error) => toGraphQLError(formatted, error, logger),
-    validationRules: [queryLimitsRule(config)],
+    formatError: (formatted, error) => (config.sandbox ? toGraphQLError(formatted, error, logger) : withoutSuggestions(toGraphQLError(formatted, error, logger))),
+    validationRules: queryLimitsRules(config),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      queryCostPlugin<GraphQLContext>(config),
+      queryCostPlugin<GraphQLContext>(config, inFlight),
       ...(metrics ? [apolloMetricsPlugin<GraphQLContext>(metrics.graphql)] : []),
       { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
       config.sandbox
@@ -79,9 +91,10 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'alive' });
   });
-  if (metrics) app.get('/metrics', (_req, res) => serveMetrics(metrics.registry, logger, res));
+  if (metrics && config.metricsOnHttpPort) app.get('/metrics', (_req, res) => serveMetrics(metrics.registry, logger, res));
+  const readiness = cachedReadiness(deps.readiness, config.readyzCacheMs);
   app.get('/readyz', async (_req, res) => {
-    const report = await deps.readiness();
+    const report = await readiness();
     const degraded = Object.keys(report.degraded).length > 0;
     const status = !report.ready ? 'not ready' : degraded ? 'degraded' : 'ready';
     res.status(report.ready ? 200 : 503).json({ status, checks: report.checks, ...(degraded ? { degraded: report.degraded } : {}) });
@@ -96,7 +109,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       app.use(
         '/graphql',
         express.json({ limit: config.bodyLimitBytes }),
-        expressMiddleware(apollo, { context: createHttpContext(deps.verifier, logger) }),
+        expressMiddleware(apollo, { context: createHttpContext(deps.verifier, logger, config) }),
       );
       app.use(jsonErrorHandler(logger));
       await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@ import { isAppError } from '../../domain/errors';
 import type { Principal } from '../../domain/identity';
 import type { TokenVerifier } from '../../domain/ports/token-verifier';
 import type { GraphQLContext } from '../../resolvers/context';
+import { createResponseBudget } from '../../resolvers/response-budget';
 import { appErrorToGraphQL } from '../../resolvers/to-graphql-error';
 import { bearerToken } from '../auth/jwt';
 import type { Logger } from '../logger';
@@ -15,10 +16,11 @@ export const traceparentFrom = (header: unknown): string =>
   typeof header === 'string' && TRACEPARENT.test(header) ? header : `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 
 /** Builds the per-operation context once the caller is known (HTTP and WebSocket share it). */
-export const contextFor = (principal: Principal, logger: Logger, options: { requestId?: string; traceparent?: unknown } = {}): GraphQLContext => {
+export const contextFor = (principal: Principal, logger: Logger, options: { maxResponseBytes: number; requestId?: string; traceparent?: unknown }): GraphQLContext => {
   const requestId = options.requestId ?? randomUUID();
   const traceparent = traceparentFrom(options.traceparent);
-  return { principal, requestId, traceparent, logger: logger.child({ requestId, userId: principal.userId, traceId: traceparent.slice(3, 35) }) };
+  const child = logger.child({ requestId, userId: principal.userId, traceId: traceparent.slice(3, 35) });
+  return { principal, requestId, traceparent, logger: child, responseBudget: createResponseBudget(options.maxResponseBytes) };
 };
 
 /**
@@ -26,14 +28,14 @@ export const contextFor = (principal: Principal, logger: Logger, options: { requ
  * user" path. A refusal is a 401 with `extensions.code = UNAUTHENTICATED`.
  */
 export const createHttpContext =
-  (verifier: TokenVerifier, logger: Logger) =>
+  (verifier: TokenVerifier, logger: Logger, limits: { maxResponseBytes: number }) =>
   async ({ req }: ExpressContextFunctionArgument): Promise<GraphQLContext> => {
     const token = bearerToken(req.headers.authorization);
     if (!token) throw appErrorToGraphQL('UNAUTHENTICATED', 'missing bearer token', 401);
     try {
       const principal = await verifier.verify(token);
       const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : undefined;
-      return contextFor(principal, logger, { requestId, traceparent: req.headers.traceparent });
+      return contextFor(principal, logger, { maxResponseBytes: limits.maxResponseBytes, requestId, traceparent: req.headers.traceparent });
     } catch (error) {
       throw appErrorToGraphQL('UNAUTHENTICATED', isAppError(error) ? error.message : 'invalid token', 401);
     }

@@ -11,16 +11,56 @@ import type { Logger } from '../logger';
 import { codesOf } from '../metrics/graphql-metrics';
 import type { WsMetrics } from '../metrics/ws-metrics';
 import { contextFor } from './http-context';
-import { variableCostError } from './limits/query-limits';
-import { createValidatedDocuments } from './limits/validated-documents';
+import { withoutSuggestions } from './limits/hide-suggestions';
+import type { InFlightBudget } from './limits/in-flight-budget';
+import { inFlightError, measureRequest } from './limits/query-limits';
+import { createValidatedDocuments, type DocumentPolicy } from './limits/validated-documents';
 
 /** setTimeout overflows past 2^31-1 ms; longer tokens are re-armed by reconnects anyway. */
 const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Close code for a user over WS_MAX_CONNECTIONS_PER_USER (private range 4000-4999; graphql-ws
+ * clients retry unknown codes with their backoff, which is what a user should do once a tab closes).
+ */
+export const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4029;
 
 type SocketExtra = {
   socket: WebSocket;
   principal?: Principal;
   expiryTimer?: NodeJS.Timeout;
+  /** Set once the socket counts against its user's connections. */
+  counted?: boolean;
+  /** Response data reserved by this socket's queries and mutations in flight, by operation id. */
+  reserved?: Map<string, () => void>;
+};
+
+/** Gives back what an operation reserved (all of the socket's when `id` is omitted). */
+const releaseReserved = (extra: SocketExtra, id?: string) => {
+  for (const [key, release] of extra.reserved ?? []) {
+    if (id !== undefined && key !== id) continue;
+    release();
+    extra.reserved?.delete(key);
+  }
+};
+
+/** Open, acknowledged connections per user in this process. */
+const createConnectionCounter = (max: number) => {
+  const open = new Map<string, number>();
+  return {
+    /** Counts the connection in, or returns false when the user already holds `max`. */
+    take(userId: string) {
+      const count = open.get(userId) ?? 0;
+      if (count >= max) return false;
+      open.set(userId, count + 1);
+      return true;
+    },
+    release(userId: string) {
+      const count = (open.get(userId) ?? 1) - 1;
+      if (count > 0) open.set(userId, count);
+      else open.delete(userId);
+    },
+  };
 };
 
 /**
@@ -33,12 +73,15 @@ export const createWsServer = (deps: {
   schema: GraphQLSchema;
   verifier: TokenVerifier;
   logger: Logger;
-  limits: { maxDepth: number; maxCost: number; maxSubscriptionsPerConnection: number; bodyLimitBytes: number };
+  limits: DocumentPolicy & { maxSubscriptionsPerConnection: number; maxConnectionsPerUser: number; bodyLimitBytes: number };
   metrics?: WsMetrics;
+  /** Shared with HTTP: a user's operations in flight on either transport count together. */
+  inFlight: InFlightBudget;
 }) => {
+  const connections = createConnectionCounter(deps.limits.maxConnectionsPerUser);
   const { logger, metrics } = deps;
   const formatErrors = (errors: readonly GraphQLError[]) => {
-    const formatted = errors.map((error) => toGraphQLError(error.toJSON(), error, logger));
+    const formatted = errors.map((error) => toGraphQLError(error.toJSON(), error, logger)).map((error) => (deps.limits.sandbox ? error : withoutSuggestions(error)));
     metrics?.countErrors(codesOf(formatted));
     return formatted;
   };
@@ -56,6 +99,12 @@ export const createWsServer = (deps: {
         }
         try {
           const principal = await deps.verifier.verify(token);
+          if (!connections.take(principal.userId)) {
+            logger.warn({ userId: principal.userId, limit: deps.limits.maxConnectionsPerUser }, 'websocket refused: too many connections for this user');
+            ctx.extra.socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'Too many connections');
+            return false;
+          }
+          ctx.extra.counted = true;
           ctx.extra.principal = principal;
           const msLeft = Math.min(principal.expiresAt * 1000 - Date.now(), MAX_TIMER_MS);
           ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(msLeft, 0));
@@ -67,6 +116,8 @@ export const createWsServer = (deps: {
       },
       onClose: (ctx) => {
         clearTimeout(ctx.extra.expiryTimer);
+        releaseReserved(ctx.extra);
+        if (ctx.extra.counted && ctx.extra.principal) connections.release(ctx.extra.principal.userId);
         metrics?.closed(ctx.extra);
       },
       // The new subscription is already registered when this runs, hence ">". Parsing and
@@ -80,21 +131,32 @@ export const createWsServer = (deps: {
         const { document, errors } = validated(payload.query);
         if (errors) return [...errors];
         const variableValues = payload.variables ?? {};
-        const costly = variableCostError(deps.limits, document, getOperationAST(document, payload.operationName), variableValues);
-        if (costly) return [costly];
-        return { schema: deps.schema, document, variableValues, operationName: payload.operationName };
+        const operation = getOperationAST(document, payload.operationName);
+        const { bytes, error } = measureRequest(deps.limits, document, operation, variableValues);
+        if (error) return [error];
+        // As on HTTP: queries and mutations hold their estimate until answered; subscriptions reserve nothing.
+        if (operation?.operation !== 'subscription' && ctx.extra.principal) {
+          const release = deps.inFlight.reserve(ctx.extra.principal.userId, bytes);
+          if (!release) return [inFlightError(deps.limits, operation ?? undefined)];
+          (ctx.extra.reserved ??= new Map()).set(id, release);
+        }
+        return { schema: deps.schema, document, variableValues, operationName: payload.operationName, hideSuggestions: !deps.limits.sandbox };
       },
       onOperation: (ctx, id, _payload, args) => metrics?.executed(ctx.extra, id, args),
       context: (ctx) => {
         if (!ctx.extra.principal) throw new Error('unreachable: operation before acknowledged connection');
-        return contextFor(ctx.extra.principal, logger);
+        return contextFor(ctx.extra.principal, logger, { maxResponseBytes: deps.limits.maxResponseBytes });
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined),
       onError: (ctx, id, _payload, errors) => {
+        releaseReserved(ctx.extra, id);
         metrics?.failed(ctx.extra, id);
         return formatErrors(errors);
       },
-      onComplete: (ctx, id) => metrics?.completed(ctx.extra, id),
+      onComplete: (ctx, id) => {
+        releaseReserved(ctx.extra, id);
+        metrics?.completed(ctx.extra, id);
+      },
     },
     wsServer,
   );

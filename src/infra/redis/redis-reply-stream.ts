@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { isTerminal, type CursoredReplyEvent, type ReplyEvent } from '../../domain/chat/chat-types';
 import type { ReplyStream } from '../../domain/chat/ports';
+import { isStreamCursor } from '../../domain/chat/stream-cursor';
 import { AppError } from '../../domain/errors';
 import { withTimeout, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
@@ -18,7 +19,6 @@ export interface RedisReplyStreamOptions {
   readonly logger?: Logger;
 }
 
-const STREAM_ID = /^\d+-\d+$/;
 const PAGE = 500;
 
 /** An entry's event JSON, or undefined for anything that is not one (skipped by readers). */
@@ -133,9 +133,11 @@ type Notifications = ReturnType<typeof createNotifications>;
  */
 async function* follow(
   deps: { client: Redis; notifications: Notifications },
-  target: { key: string; replyId: string; after: string | undefined; signal: AbortSignal | undefined },
+  target: { key: string; replyId: string; after: string | undefined; signal: AbortSignal | undefined; idleTimeoutMs: number },
 ): AsyncGenerator<CursoredReplyEvent> {
   const { key, replyId, after, signal } = target;
+  // A reader wakes at least every poll interval, so an idle one notices within one interval.
+  let lastEventAt = Date.now();
   // The first page starts at `after` inclusively so that resuming right after the terminal
   // event ends at once instead of waiting forever for an event that will never come.
   let start = after ?? '-';
@@ -145,6 +147,7 @@ async function* follow(
   const watcher = deps.notifications.watch(key, signal);
   try {
     while (!signal?.aborted) {
+      if (Date.now() - lastEventAt > target.idleTimeoutMs) return;
       let batch: Entry[];
       if (reread) {
         watcher.clear();
@@ -173,6 +176,7 @@ async function* follow(
         }
         if (signal?.aborted) return;
         if (!event) continue;
+        lastEventAt = Date.now();
         yield { cursor: id, replyId, event };
         if (isTerminal(event)) return;
       }
@@ -289,15 +293,16 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
       const entries = await client.xrange(keys.reply(scope), '-', '+');
       return entries.flatMap(([, fields]) => decode(fields) ?? []);
     },
-    read(scope, { after, signal }) {
+    read(scope, { after, signal, idleTimeoutMs = Number.POSITIVE_INFINITY }) {
       const key = keys.reply(scope);
-      if (after !== undefined && !STREAM_ID.test(after)) throw new AppError('BAD_USER_INPUT', `invalid cursor: ${JSON.stringify(after)}`);
-      return follow({ client, notifications }, { key, replyId: scope.replyId, after, signal });
+      if (after !== undefined && !isStreamCursor(after)) throw new AppError('BAD_USER_INPUT', `invalid cursor: ${JSON.stringify(after)}`);
+      return follow({ client, notifications }, { key, replyId: scope.replyId, after, signal, idleTimeoutMs });
     },
     async markLatest(scope, seq) {
       await client.eval(MARK_LATEST_LUA, 1, keys.latest(scope), seq, scope.replyId, ttlSeconds);
     },
     latestReply: async (scope) => latestReplyId(await client.get(keys.latest(scope))),
+    exists: async (scope) => (await client.exists(keys.reply(scope))) === 1,
     async start() {
       subscriber ??= await openSubscriber(client, keys.notifyChannel(), notifications, options.logger);
     },

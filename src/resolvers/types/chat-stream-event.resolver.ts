@@ -1,4 +1,5 @@
 import type { CursoredReplyEvent, ReplyEvent } from '../../domain/chat/chat-types';
+import { replyFailureReason } from '../../domain/chat/reply-failure';
 import type { MessageView } from '../../domain/chat/views';
 import type { ChatStreamEventResolvers, ReasoningDeltaResolvers, ReplyCompletedResolvers, ReplyFailedResolvers, ReplyRestartedResolvers, TokenDeltaResolvers } from '../../generated/graphql';
 
@@ -32,6 +33,7 @@ export const ReplyCompleted: ReplyCompletedResolvers = {
 
 export const ReplyFailed: ReplyFailedResolvers = {
   code: (e) => as(e, 'FAILED').code,
-  reason: (e) => as(e, 'FAILED').message,
+  // The stored message may be the provider's own text; clients get our wording for the code.
+  reason: (e) => replyFailureReason(as(e, 'FAILED').code),
   partialMessageId: (e) => as(e, 'FAILED').partialMessageId,
 };

@@ -34,6 +34,7 @@ export const createInMemoryReplyStream = (): InMemoryReplyStream => {
       for (const [index, event] of of(ref).entries()) yield { cursor: `${index + 1}-0`, replyId: ref.replyId, event };
     },
     events: async (ref) => [...of(ref)],
+    exists: async (ref) => of(ref).length > 0,
     async markLatest(ref, seq) {
       const key = `${ref.userId}/${ref.conversationId}`;
       if ((latest.get(key)?.seq ?? 0) <= seq) latest.set(key, { seq, replyId: ref.replyId });

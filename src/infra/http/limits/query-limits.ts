@@ -1,4 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
   GraphQLError,
   Kind,
@@ -12,13 +14,31 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import type { InFlightBudget } from './in-flight-budget';
 
 /** Page size assumed for a list field whose `first` is not given (or is a variable left unset). */
 const DEFAULT_PAGE = 50;
 
+/**
+ * Text fields whose size is bounded only by the content limit: message text and reasoning, and an
+ * outbox row's payload (which carries the message). Keyed by field name, not alias, so aliasing
+ * one a hundred times costs a hundred times.
+ */
+const TEXT_FIELDS = new Set(['content', 'reasoning', 'payload']);
+/** Lists whose rows are loaded whole (text included) whatever the selection asks of them. */
+const ROW_LISTS = new Set(['messages', 'outboxMessages']);
+/** JSON escapes a control character as \u00XX: six bytes for one character of content. */
+const JSON_BYTES_PER_CHAR = 6;
+/** A loaded row's text as V8 holds it (two bytes per UTF-16 unit). */
+const HELD_BYTES_PER_CHAR = 2;
+
 export interface QueryLimits {
   maxDepth: number;
   maxCost: number;
+  maxAliases: number;
+  maxResponseBytes: number;
+  /** The content limit: what one text field is assumed to hold when an operation is estimated. */
+  maxContentChars: number;
 }
 
 interface Walk {
@@ -26,7 +46,14 @@ interface Walk {
   /** A variable's page size. */
   pageOf: (variable: string) => number;
   /** Each fragment is measured once per walk: spreading one twice in each of 40 nested fragments would otherwise take 2^40 steps. */
-  measured: Map<string, { depth: number; cost: number }>;
+  measured: Map<string, Measure>;
+  maxContentChars: number;
+}
+
+/** Fields (cost) and the response data an operation may make the API hold (bytes). */
+interface Measure {
+  cost: number;
+  bytes: number;
 }
 
 /**
@@ -44,19 +71,23 @@ const firstArgument = (field: FieldNode, walk: Walk): number | undefined => {
   return DEFAULT_PAGE;
 };
 
-/** Depth and cost of a selection set; fragments are expanded, cycles are cut (validation reports them). */
-const measure = (set: SelectionSetNode, walk: Walk, seen: Set<string>): { depth: number; cost: number } => {
-  let depth = 0;
-  let cost = 0;
+const measureField = (field: FieldNode, walk: Walk, seen: Set<string>): Measure => {
+  const name = field.name.value;
+  if (!field.selectionSet) return { cost: 1, bytes: TEXT_FIELDS.has(name) ? walk.maxContentChars * JSON_BYTES_PER_CHAR : 0 };
+  const child = measure(field.selectionSet, walk, seen);
+  const times = firstArgument(field, walk) ?? 1;
+  const held = ROW_LISTS.has(name) ? times * walk.maxContentChars * HELD_BYTES_PER_CHAR : 0;
+  return { cost: 1 + times * child.cost, bytes: held + times * child.bytes };
+};
+
+/** Cost and bytes of a selection set; fragments are expanded, cycles are cut (validation reports them). */
+const measure = (set: SelectionSetNode, walk: Walk, seen: Set<string>): Measure => {
+  const total: Measure = { cost: 0, bytes: 0 };
   for (const selection of set.selections) {
-    let inner: { depth: number; cost: number } = { depth: 0, cost: 0 };
-    if (selection.kind === Kind.FIELD) {
-      const child = selection.selectionSet ? measure(selection.selectionSet, walk, seen) : { depth: 0, cost: 0 };
-      const multiplier = selection.selectionSet ? (firstArgument(selection, walk) ?? 1) : 1;
-      inner = { depth: child.depth + 1, cost: 1 + multiplier * child.cost };
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      inner = measure(selection.selectionSet, walk, seen);
-    } else {
+    let inner: Measure = { cost: 0, bytes: 0 };
+    if (selection.kind === Kind.FIELD) inner = measureField(selection, walk, seen);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) inner = measure(selection.selectionSet, walk, seen);
+    else {
       const name = selection.name.value;
       const fragment = walk.fragments[name];
       const known = walk.measured.get(name);
@@ -66,17 +97,17 @@ const measure = (set: SelectionSetNode, walk: Walk, seen: Set<string>): { depth:
         walk.measured.set(name, inner);
       }
     }
-    depth = Math.max(depth, inner.depth);
-    cost += inner.cost;
+    total.cost += inner.cost;
+    total.bytes += inner.bytes;
   }
-  return { depth, cost };
+  return total;
 };
 
 /**
  * A variable's page size: the request's value, else the operation's default, else what the
  * resolvers default to. Without the request's variables (validation runs before they are
  * known, and is cached per document) a variable counts as 1, a lower bound:
- * `variableCostError` re-checks with the real values before anything executes.
+ * `measureRequest` re-checks with the real values before anything executes.
  */
 const pageSizes = (operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) => (name: string): number => {
   if (!variables) return 1;
@@ -89,53 +120,94 @@ const pageSizes = (operation: OperationDefinitionNode, variables: Record<string,
 const fragmentsOf = (document: DocumentNode) =>
   Object.fromEntries(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
 
-const measureOperation = (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) =>
-  measure(operation.selectionSet, { fragments: fragmentsOf(document), pageOf: pageSizes(operation, variables), measured: new Map() }, new Set());
+const measureOperation = (limits: QueryLimits, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) =>
+  measure(operation.selectionSet, { fragments: fragmentsOf(document), pageOf: pageSizes(operation, variables), measured: new Map(), maxContentChars: limits.maxContentChars }, new Set());
 
-const costError = (cost: number, limits: QueryLimits, node?: ASTNode) =>
-  new GraphQLError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, { ...(node ? { nodes: [node] } : {}), extensions: { code: 'QUERY_TOO_COSTLY', http: { status: 400 } } });
+const limitError = (message: string, code: string, node?: ASTNode) =>
+  new GraphQLError(message, { ...(node ? { nodes: [node] } : {}), extensions: { code, http: { status: 400 } } });
+
+/** The first limit an operation's measure breaks: the byte budget before the field count, as it is the one that protects memory. */
+const measureError = ({ cost, bytes }: Measure, limits: QueryLimits, node?: ASTNode) => {
+  if (bytes > limits.maxResponseBytes) {
+    return limitError(`the response could hold up to ${bytes} bytes, over the limit of ${limits.maxResponseBytes}; ask for fewer rows or text fields`, 'RESPONSE_TOO_LARGE', node);
+  }
+  return cost > limits.maxCost ? limitError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, 'QUERY_TOO_COSTLY', node) : undefined;
+};
 
 /**
- * Rejects operations nested deeper than `maxDepth` (QUERY_TOO_DEEP) or whose estimated cost —
- * one per field, multiplied by page size under paginated fields, `first: $n` counted at
- * `$n` — exceeds `maxCost` (QUERY_TOO_COSTLY), before anything executes. Validation sees no
- * variables (and its outcome is cached per document), so a variable page size counts as 1
- * here; `variableCostError` finishes the job per request.
+ * graphql-armor's rules report through `onReject`; ours turn their verdict into the service's own
+ * code (the library's default would be BAD_USER_INPUT for every limit).
  */
-export const queryLimitsRule =
+const reportAs = (code: string) => ({
+  propagateOnRejection: false,
+  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(limitError(error.message.replace(/^Syntax Error: /, ''), code))],
+});
+
+/**
+ * Cost and byte budget of each operation, before anything executes: one per field, multiplied by
+ * page size under paginated fields, `first: $n` counted at `$n` (QUERY_TOO_COSTLY); and the bytes
+ * it may make the API hold: each text field at the content limit as JSON (six bytes a character
+ * at worst), each loaded row at its text (RESPONSE_TOO_LARGE). Validation sees no variables (and
+ * its outcome is cached per document), so a variable page size counts as 1 here;
+ * `measureRequest` finishes the job per request.
+ */
+const costRule =
   (limits: QueryLimits): ValidationRule =>
   (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
-      const { depth, cost } = measureOperation(context.getDocument(), operation, undefined);
-      if (depth > limits.maxDepth) {
-        context.reportError(new GraphQLError(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`, { nodes: [operation], extensions: { code: 'QUERY_TOO_DEEP' } }));
-      } else if (cost > limits.maxCost) {
-        context.reportError(costError(cost, limits, operation));
-      }
+      const error = measureError(measureOperation(limits, context.getDocument(), operation, undefined), limits, operation);
+      if (error) context.reportError(error);
     },
   });
 
 /**
- * The exact cost of an operation that takes variables, once they are known; validation (which
- * may be cached per document, as Apollo does) counted each variable page size as 1.
+ * Every limit on a document, for Apollo's `validationRules` and the WebSocket validator alike:
+ * aliases (graphql-armor, TOO_MANY_ALIASES), depth (graphql-armor, fragments flattened,
+ * QUERY_TOO_DEEP), then cost and response bytes (our own: graphql-armor's cost limit knows
+ * neither page sizes nor text sizes).
  */
-export const variableCostError = (limits: QueryLimits, document: DocumentNode, operation: OperationDefinitionNode | null | undefined, variables: Record<string, unknown> | undefined) => {
-  if (!operation?.variableDefinitions?.length) return undefined;
-  const { cost } = measureOperation(document, operation, variables ?? {});
-  return cost > limits.maxCost ? costError(cost, limits, operation) : undefined;
-};
+export const queryLimitsRules = (limits: QueryLimits): ValidationRule[] => [
+  maxAliasesRule({ n: limits.maxAliases, ...reportAs('TOO_MANY_ALIASES') }),
+  maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ...reportAs('QUERY_TOO_DEEP') }),
+  costRule(limits),
+];
 
 /**
- * The cost check with the request's variables, for Apollo: its validation rules see no
- * variables, so `first: $n` is measured here, once the operation is resolved and before it
- * executes. Without this, a page size passed as a variable would cost 1.
+ * An operation's cost and bytes with its request's variables, checked once more: validation
+ * (cached per document, as Apollo does) counted each variable page size as 1. `bytes` is the
+ * estimate a request reserves while it runs (`InFlightBudget`).
  */
-export const queryCostPlugin = <TContext extends object>(limits: QueryLimits): ApolloServerPlugin<TContext> => ({
+export const measureRequest = (limits: QueryLimits, document: DocumentNode, operation: OperationDefinitionNode | null | undefined, variables: Record<string, unknown> | undefined): { bytes: number; error?: GraphQLError } => {
+  if (!operation) return { bytes: 0 };
+  const measured = measureOperation(limits, document, operation, variables ?? {});
+  const error = measureError(measured, limits, operation);
+  return error ? { bytes: measured.bytes, error } : { bytes: measured.bytes };
+};
+
+/** The refusal of an operation whose user already has as much response data in flight as one operation may hold. */
+export const inFlightError = (limits: QueryLimits, node?: ASTNode) =>
+  limitError(`your operations in flight may already hold up to ${limits.maxResponseBytes} bytes of response data; retry when they have been answered`, 'RATE_LIMITED', node);
+
+/**
+ * The per-request checks for Apollo, once the operation is resolved and before it executes: cost
+ * and bytes with the request's variables (validation saw none, so `first: $n` counted 1), then the
+ * user's share of response data in flight. A query or mutation holds its estimate until its
+ * response is on its way; a subscription's events are small and bounded by the reply stream, so
+ * it reserves nothing.
+ */
+export const queryCostPlugin = <TContext extends { principal: { userId: string } }>(limits: QueryLimits, inFlight: InFlightBudget): ApolloServerPlugin<TContext> => ({
   async requestDidStart() {
+    let release: (() => void) | undefined;
     return {
-      async didResolveOperation({ document, operation, request }) {
-        const error = variableCostError(limits, document, operation, request.variables);
+      async didResolveOperation({ document, operation, request, contextValue }) {
+        const { bytes, error } = measureRequest(limits, document, operation, request.variables);
         if (error) throw error;
+        if (operation?.operation === 'subscription') return;
+        release = inFlight.reserve(contextValue.principal.userId, bytes);
+        if (!release) throw inFlightError(limits, operation ?? undefined);
+      },
+      async willSendResponse() {
+        release?.();
       },
     };
   },

@@ -1,5 +1,12 @@
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { queryLimitsRule, type QueryLimits } from './query-limits';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { queryLimitsRules, type QueryLimits } from './query-limits';
+
+export interface DocumentPolicy extends QueryLimits {
+  /** graphql-js counts tokens while parsing and stops past this many (GRAPHQL_PARSE_FAILED). */
+  maxTokens: number;
+  /** Introspection and "did you mean" suggestions allowed (development); off, the schema stays private. */
+  sandbox: boolean;
+}
 
 export type Validated = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
 
@@ -16,21 +23,24 @@ const MAX_TOTAL_CHARS = 131_072;
  * per distinct query text, remembering valid documents in a small LRU: graphql-ws would otherwise
  * do both for every subscription, while clients send the same few documents again and again.
  * Invalid documents are not remembered (nobody sends them twice on purpose). The outcome does
- * not depend on variables; their exact cost is checked per request (`variableCostError`).
+ * not depend on variables; their exact cost is checked per request (`measureRequest`).
  */
-export const createValidatedDocuments = (schema: GraphQLSchema, limits: QueryLimits) => {
-  const rules = [...specifiedRules, queryLimitsRule(limits)];
+export const createValidatedDocuments = (schema: GraphQLSchema, policy: DocumentPolicy) => {
+  // The same rules Apollo runs on HTTP: its `introspection: false` adds graphql-js's NoSchemaIntrospectionCustomRule too.
+  const rules = [...specifiedRules, ...queryLimitsRules(policy), ...(policy.sandbox ? [] : [NoSchemaIntrospectionCustomRule])];
+  const options = { hideSuggestions: !policy.sandbox };
   const cache = new Map<string, Validated>();
   let totalChars = 0;
   const compute = (query: string): Validated => {
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(query, { maxTokens: policy.maxTokens });
     } catch (error) {
-      if (error instanceof GraphQLError) return { errors: [error] };
+      // Coded here as Apollo codes it, so both transports answer a bad or oversized document alike.
+      if (error instanceof GraphQLError) return { errors: [new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
       throw error;
     }
-    const errors = validate(schema, document, rules);
+    const errors = validate(schema, document, rules, options);
     return errors.length > 0 ? { errors } : { document };
   };
   return (query: string): Validated => {

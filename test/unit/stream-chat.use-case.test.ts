@@ -1,0 +1,110 @@
+import { createStreamChat, replyStateFromTurns, type ChatStreamItem, type StreamChatDeps } from '../../src/application/stream-chat.use-case';
+import type { ChatTurn, CursoredReplyEvent } from '../../src/domain/chat/chat-types';
+import type { ReplyRef, ReplyStream } from '../../src/domain/chat/ports';
+import { createInMemoryChatTurns } from '../support/fakes/in-memory-chat-turns';
+import { createRecordingLogger } from '../support/fakes/recording-logger';
+
+const CONVERSATION = '00000000-0000-4000-8000-000000000001';
+const REPLY = '00000000-0000-4000-8000-000000000002';
+const ref: ReplyRef = { userId: 'u1', conversationId: CONVERSATION, replyId: REPLY };
+const token = (cursor: string): CursoredReplyEvent => ({ cursor, replyId: REPLY, event: { kind: 'TOKEN', text: cursor } });
+
+/** A reply stream whose presence and events the test sets; `read` yields the events, then throws `failure` if set. */
+const fakeReplies = () => {
+  const state = { present: false, events: [] as CursoredReplyEvent[], failure: undefined as Error | undefined };
+  const replies: ReplyStream = {
+    exists: async () => state.present,
+    latestReply: async () => REPLY,
+    append: async () => '1-0',
+    events: async () => state.events.map((e) => e.event),
+    markLatest: async () => undefined,
+    async *read() {
+      yield* state.events;
+      if (state.failure) throw state.failure;
+    },
+  };
+  return { state, replies };
+};
+
+const setup = (overrides: Partial<StreamChatDeps> = {}) => {
+  const { state, replies } = fakeReplies();
+  const turnRows = new Map<string, ChatTurn>();
+  const turns = createInMemoryChatTurns(turnRows);
+  const logger = createRecordingLogger();
+  let committed = false;
+  const payload = { messageId: REPLY, role: 'assistant' as const, content: 'hi', reasoning: null, model: null, promptTokens: null, completionTokens: null, partial: false };
+  const conversations = { ownerOf: async () => 'u1', committedMessage: async () => (committed ? { messageId: REPLY, eventId: 'e', seq: 2, createdAt: new Date(), payload } : null) };
+  const sendTurn = (overrides: Partial<ChatTurn> = {}) =>
+    turnRows.set(REPLY, { replyId: REPLY, userId: 'u1', conversationId: CONVERSATION, clientMessageId: null, userMessageId: 'm', userSeq: 1, contentSha256: 'x', model: 'WORKER', thinking: false, traceparent: null, status: 'AWAITING', createdAt: new Date(), ...overrides });
+  const streamChat = createStreamChat({
+    conversations,
+    cache: { isOwned: async () => true },
+    replies,
+    replyState: replyStateFromTurns({ turns, conversations }),
+    logger,
+    idleTimeoutMs: 60_000,
+    startGraceMs: 100,
+    startPollMs: 5,
+    ...overrides,
+  });
+  return { state, sendTurn, logger, streamChat, commit: () => (committed = true) };
+};
+
+const collect = async (items: AsyncIterable<ChatStreamItem>) => {
+  const out: ChatStreamItem[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+};
+
+describe('streamChat', () => {
+  it('refuses a reply whose stream expired but whose message is in history with REPLY_EXPIRED', async () => {
+    const { streamChat, commit } = setup();
+    commit();
+    await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'REPLY_EXPIRED' });
+  });
+
+  it('refuses a reply that never shows up within the grace with NOT_FOUND', async () => {
+    const { streamChat } = setup();
+    await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses a reply without a turn at once, without waiting, when no grace is configured', async () => {
+    const { streamChat } = setup({ startGraceMs: 0 });
+    await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses another user\'s turn under the same ids as NOT_FOUND', async () => {
+    const { streamChat, sendTurn } = setup({ startGraceMs: 0 });
+    sendTurn({ userId: 'u2' });
+    await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses a reply whose turn is REPLIED and whose stream expired with REPLY_EXPIRED', async () => {
+    const { streamChat, sendTurn } = setup({ startGraceMs: 0 });
+    sendTurn({ status: 'REPLIED' });
+    await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'REPLY_EXPIRED' });
+  });
+
+  it('follows a reply just sent (its turn awaits the reply) before any event exists', async () => {
+    const { streamChat, sendTurn, state } = setup({ startGraceMs: 0 });
+    sendTurn();
+    state.events = [token('1-0')];
+    const items = await collect(await streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY }));
+    expect(items).toEqual([token('1-0')]);
+  });
+
+  it('refuses a cursor past 64 bits with BAD_USER_INPUT before reading anything', async () => {
+    const { streamChat } = setup();
+    await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY, after: '99999999999999999999-0' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('ends with one SERVICE_UNAVAILABLE item and an error log when the store fails mid-stream', async () => {
+    const { streamChat, state, logger } = setup();
+    state.present = true;
+    state.events = [token('1-0')];
+    state.failure = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    const items = await collect(await streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY }));
+    expect(items).toEqual([token('1-0'), { failure: expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }) }]);
+    expect(logger.at('error')).toEqual([expect.objectContaining({ message: 'chatStream ended by a reply-stream failure', fields: expect.objectContaining({ replyId: REPLY }) })]);
+  });
+});
