@@ -39,6 +39,8 @@ const CATCH_UP_MAX_MS = 180_000;
 /** Re-publishes the sweeper queued just before the catch-up still reach the topic within this. */
 const COPY_SETTLE_MS = 2_000;
 const MID_STREAM_WAIT_MS = 30_000;
+/** Long enough for events the frozen process had already written to reach the subscriber. */
+const FREEZE_CHECK_MS = 150;
 
 const publishedRows = async (control: Control): Promise<PublishedRow[]> => {
   const seenAt = Date.now();
@@ -134,19 +136,41 @@ export const createOutageActions = (deps: FaultDeps, helpers: Helpers) => {
 
     /**
      * SIGKILL the process generating a reply while a subscriber sees it stream: the one whose
-     * log said "generating reply" for it (where the service logs that), else a generating one.
+     * log said "generating reply" for it, else a generating one. The process is frozen first
+     * (SIGSTOP) and killed only if, a moment later, the subscriber still has seen no end: a
+     * reply's last tokens arrive milliseconds apart, and a kill that lands after the end
+     * rehearses nothing. Otherwise it goes on (SIGCONT) and the next streaming reply is tried.
      */
     async 'reply-kill'(record: FaultRecord) {
       await helpers.allSettled();
-      const watch = await deps.subscribers.waitForMidStream(MID_STREAM_WAIT_MS, deps.signal);
-      const named = watch ? deps.generatorOf(watch.replyId) : undefined;
-      const victim = deps.generators.find((g) => g.name === named) ?? deps.rng.pick(deps.generators);
+      const deadline = Date.now() + MID_STREAM_WAIT_MS;
+      let misses = 0;
+      while (Date.now() < deadline && !deps.signal.aborted) {
+        const watch = await deps.subscribers.waitForMidStream(deadline - Date.now(), deps.signal);
+        if (!watch) break;
+        const named = deps.generatorOf(watch.replyId);
+        const victim = deps.generators.find((g) => g.name === named && g.alive());
+        if (!victim) {
+          misses += 1;
+          await sleep(20);
+          continue;
+        }
+        victim.freeze();
+        await sleep(FREEZE_CHECK_MS);
+        if (watch.end !== undefined) {
+          victim.thaw();
+          misses += 1;
+          continue;
+        }
+        await helpers.killAndRestart(victim, record);
+        record.midStream = true;
+        record.detail = `${victim.name} SIGKILLed (frozen first) while reply ${watch.replyId} streamed: ${watch.tokens} token(s) seen by its subscriber, no end (${misses} near misses before)`;
+        return;
+      }
+      const victim = deps.rng.pick(deps.generators);
       await helpers.killAndRestart(victim, record);
-      record.midStream = watch !== undefined && watch.end === undefined;
-      const how = named ? 'its generating process' : 'a generating process picked at random';
-      record.detail = watch
-        ? `${victim.name} (${how}) SIGKILLed while reply ${watch.replyId} streamed (${watch.tokens} token(s) seen by its subscriber)`
-        : `no reply seen streaming within ${MID_STREAM_WAIT_MS / 1000} s; ${victim.name} SIGKILLed anyway`;
+      record.midStream = false;
+      record.detail = `no reply caught streaming within ${MID_STREAM_WAIT_MS / 1000} s (${misses} near misses); ${victim.name} SIGKILLed anyway`;
     },
   };
 };

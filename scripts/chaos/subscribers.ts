@@ -14,8 +14,12 @@ export interface Watch {
   resubscribes: number;
   /** When the last event arrived (epoch ms), 0 before the first. */
   lastEventAt: number;
-  /** The reply's end as this subscriber saw it; undefined while it waits, 'none' when it gave up without one. */
-  end?: 'ReplyCompleted' | 'ReplyFailed' | 'none';
+  /**
+   * The reply's end as this subscriber saw it; undefined while it waits, 'none' when it gave up
+   * without one. REPLY_EXPIRED: the server answered that the reply ended and its events are gone
+   * (read it from the conversation's messages), as after a Redis flush.
+   */
+  end?: 'ReplyCompleted' | 'ReplyFailed' | 'REPLY_EXPIRED' | 'none';
   detail?: string;
 }
 
@@ -62,8 +66,8 @@ export const createSubscribers = (deps: { wsUrl: string; tokenFor: (userId: stri
             } else watch.end = 'none';
           },
           (error: unknown) => {
-            watch.end = 'none';
             watch.detail = (error as Error).message?.split('\n')[0] ?? String(error);
+            watch.end = watch.detail.includes('(REPLY_EXPIRED)') ? 'REPLY_EXPIRED' : 'none';
           },
         );
       running.add(work);

@@ -72,7 +72,8 @@ export const clientRetriesLine = (ledger: Ledger, evidence: Pick<Evidence, 'hist
 /**
  * Every acknowledged send has exactly one assistant message: its reply, complete (the local model
  * never fails). Assistant rows in those conversations that answer nothing (a partial left by a
- * killed generator, a second attempt) count against it too.
+ * killed generator, a second attempt) count against it too, and at least one kill must have
+ * caught a reply mid-stream, or nothing was rehearsed.
  */
 export const repliesLine = (ledger: Ledger, evidence: Pick<Evidence, 'history'>, kills: readonly FaultRecord[]): VerdictLine => {
   const assistant = evidence.history.filter((r) => r.role !== 'user');
@@ -93,7 +94,7 @@ export const repliesLine = (ledger: Ledger, evidence: Pick<Evidence, 'history'>,
   return {
     fault: `reply-kill ×${kills.length} (${caught} mid-stream)`,
     figure: `${ledger.replies.length} acknowledged sends: ${counts.length - none - many} with exactly one assistant message, ${none} with none, ${many} with more than one; ${strays.length} other assistant row(s) in their conversations (${partial} partial)${examples.map((e) => `\n      ${e}`).join('')}`,
-    pass: none === 0 && many === 0 && strays.length === 0 && kills.length > 0,
+    pass: none === 0 && many === 0 && strays.length === 0 && caught > 0,
   };
 };
 
@@ -101,16 +102,20 @@ export const repliesLine = (ledger: Ledger, evidence: Pick<Evidence, 'history'>,
 const describeWatch = (w: Watch, at: (ms: number) => string) =>
   `reply ${w.replyId} subscribed ${at(w.startedAt)}, ${w.tokens} token(s), last event ${w.lastEventAt ? at(w.lastEventAt) : 'none'}, ${w.resubscribes} resubscription(s): ${w.detail ?? 'no end'}`;
 
-/** Every chatStream subscriber saw its reply end (ReplyCompleted or ReplyFailed). */
+/**
+ * Every chatStream subscriber saw its reply end: ReplyCompleted or ReplyFailed, or the server's
+ * REPLY_EXPIRED (the reply ended, its events are gone: a Redis flush), counted apart.
+ */
 export const subscribersLine = (watches: readonly Watch[], at: (ms: number) => string = (ms) => new Date(ms).toISOString()): VerdictLine => {
-  const without = watches.filter((w) => w.end !== 'ReplyCompleted' && w.end !== 'ReplyFailed');
+  const without = watches.filter((w) => w.end !== 'ReplyCompleted' && w.end !== 'ReplyFailed' && w.end !== 'REPLY_EXPIRED');
   const failed = watches.filter((w) => w.end === 'ReplyFailed').length;
+  const expired = watches.filter((w) => w.end === 'REPLY_EXPIRED').length;
   const restarted = watches.filter((w) => w.restarts > 0).length;
   const resumed = watches.filter((w) => w.resubscribes > 0).length;
   const listed = without.slice(0, 5).map((w) => `\n      ${describeWatch(w, at)}`).join('');
   return {
     fault: 'reply-kill subscribers',
-    figure: `${watches.length} chatStream subscribers (${resumed} resubscribed after a dropped socket): ${watches.length - without.length} saw an end (${failed} ReplyFailed, ${restarted} saw ReplyRestarted), ${without.length} never did${listed}`,
+    figure: `${watches.length} chatStream subscribers (${resumed} resubscribed after a dropped socket): ${watches.length - without.length} saw an end (${failed} ReplyFailed, ${expired} told REPLY_EXPIRED, ${restarted} saw ReplyRestarted), ${without.length} never did${listed}`,
     pass: without.length === 0 && watches.length > 0,
   };
 };

@@ -220,6 +220,7 @@ describe('chaos verdict lines for the long faults', () => {
       const partial = [...base, ...history([{ seq: 3, content: 'reply o', role: 'assistant', p: 1 }])];
       expect(repliesLine(ledger, { history: partial }, [kill])).toMatchObject({ pass: false, figure: expect.stringContaining('(1 partial)') });
       expect(repliesLine(ledger, { history: base }, []).pass).toBe(false);
+      expect(repliesLine(ledger, { history: base }, [fault({ kind: 'reply-kill', midStream: false })]).pass).toBe(false);
     });
   });
 
@@ -228,6 +229,7 @@ describe('chaos verdict lines for the long faults', () => {
 
     it('passes when every subscriber saw ReplyCompleted or ReplyFailed', () => {
       expect(subscribersLine([watch('ReplyCompleted'), watch('ReplyFailed')]).pass).toBe(true);
+      expect(subscribersLine([watch('ReplyCompleted'), watch('REPLY_EXPIRED')])).toMatchObject({ pass: true, figure: expect.stringContaining('1 told REPLY_EXPIRED') });
     });
 
     it('fails on a subscriber that never saw an end, and when nobody subscribed', () => {
