@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * `npm test`: the main suite (parallel), then the fault suite (serial: it stops the broker).
- * Arguments are passed to both Jest runs (`npm test -- test/unit` narrows both; the fault run
- * then finds nothing, which is fine). `--json-dir DIR` writes DIR/main.json and DIR/faults.json.
+ * `npm test`: the main suite (parallel), the integration suite again through the MySQL driver
+ * (mysql:// against the same server, jest.mysql.config.js), then the fault suite (serial: it stops
+ * the broker). Arguments are passed to every Jest run (`npm test -- test/unit` narrows them all;
+ * the others then find nothing, which is fine). `--json-dir DIR` writes DIR/main.json,
+ * DIR/mysql.json and DIR/faults.json.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -20,15 +22,16 @@ for (let i = 0; i < args.length; i += 1) {
   else jestArgs.push(args[i]);
 }
 
-const run = (name, config, extra) => {
+const run = (name, config, extra, env = {}) => {
   const report = jsonDir ? ['--json', `--outputFile=${path.join(jsonDir, `${name}.json`)}`] : [];
   console.log(`\n== jest: ${name} suite`);
-  const result = spawnSync(jest, ['--config', config, ...extra, ...report, ...jestArgs], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(jest, ['--config', config, ...extra, ...report, ...jestArgs], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   return result.status ?? 1;
 };
 
 const mainStatus = run('main', 'jest.config.js', []);
-// The fault suite stops and restarts shared services; it runs even when the main suite failed,
-// so one report never hides the other.
+const mysqlStatus = run('mysql', 'jest.mysql.config.js', ['--passWithNoTests'], { TEST_DATABASE_DRIVER: 'mysql' });
+// The fault suite stops and restarts shared services; it runs even when the others failed,
+// so one report never hides another.
 const faultsStatus = run('faults', 'jest.faults.config.js', ['--passWithNoTests']);
-process.exit(mainStatus !== 0 || faultsStatus !== 0 ? 1 : 0);
+process.exit(mainStatus !== 0 || mysqlStatus !== 0 || faultsStatus !== 0 ? 1 : 0);

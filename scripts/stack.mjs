@@ -2,7 +2,7 @@
 /**
  * Local infrastructure for agent-relay: MariaDB/MySQL, Redis and a single-node Kafka.
  *
- *   node scripts/stack.mjs up | down | status | kafka:stop | kafka:start
+ *   node scripts/stack.mjs up | plan | down | status | kafka:stop | kafka:start
  *
  * With a Docker engine it simply drives docker-compose.yml. Without one (CI boxes, sandboxes)
  * it reuses MariaDB/Redis already on the machine, starting them only if they are down, and
@@ -29,19 +29,26 @@
  *   kafka-jars.mjs (Java + Maven jars), kafka-config.mjs (properties, KRaft format),
  *   kafka-admin.mjs (kafkajs probe/topic), kafka-process.mjs (pid, spawn, terminate),
  *   kafka.mjs     start/adopt/stop the broker
+ *   database-url.mjs  which DATABASE_URL (scheme = driver) the app gets for the server that answers
  *   report.mjs    summary and `status`;  ops.mjs  the verbs' implementations
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StackError, timed } from './stack/log.mjs';
-import { downImpl, kafkaStartImpl, kafkaStopImpl, upImpl } from './stack/ops.mjs';
+import { downImpl, kafkaStartImpl, kafkaStopImpl, planImpl, upImpl } from './stack/ops.mjs';
 import { statusImpl } from './stack/report.mjs';
 
 export { config } from './stack/config.mjs';
 export { setLogger, StackError } from './stack/log.mjs';
 
-/** Brings up MariaDB, Redis and Kafka (+ database and topic); idempotent. */
+/**
+ * Brings up MariaDB/MySQL, Redis and Kafka (+ database and topic); idempotent. Resolves to
+ * { mode, env }: env is what the app needs for this stack (DATABASE_URL's scheme names the
+ * server that answers, so the driver matches it), also written to <state dir>/app.env.
+ */
 export const up = () => timed(upImpl);
+/** Prints the mode `up` would choose (docker | local) and the env it would hand the app; starts nothing. */
+export const plan = () => timed(planImpl);
 /** Stops only what `up` started and wipes the local broker's data. */
 export const down = () => timed(downImpl);
 /** Prints one line per service; resolves to { ok, services }. */
@@ -54,7 +61,7 @@ export const stopKafka = () => timed(kafkaStopImpl);
 // ---------------------------------------------------------------------------------------------
 // CLI.
 
-const VERBS = { up, down, status, 'kafka:start': startKafka, 'kafka:stop': stopKafka };
+const VERBS = { up, plan, down, status, 'kafka:start': startKafka, 'kafka:stop': stopKafka };
 
 async function main(argv) {
   const verb = argv[0];

@@ -1,4 +1,5 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { AppendChatMessages } from './application/append-chat-messages.use-case';
 import { createPersistHistoryBatch } from './application/persist-history-batch.use-case';
 import { systemClock } from './domain/ports/clock';
@@ -16,6 +17,7 @@ import { createLogger, type Logger } from './infra/logger';
 import { createMetrics, type AppMetrics } from './infra/metrics/metrics';
 import { createMetricsServer } from './infra/metrics/metrics-server';
 import { createRedis } from './infra/redis/create-redis';
+import { createTracing } from './infra/tracing/create-tracing';
 import { createResolvers } from './resolvers';
 import { createBullRelayWaker } from './jobs/relay-waker';
 import { loadTypeDefs } from './schema/type-defs';
@@ -42,20 +44,23 @@ export interface App {
  * Wires adapters → use cases → servers and workers for the enabled roles. Nothing
  * connects until start(); end-to-end tests boot exactly this.
  */
-export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): App => {
+export const buildApp = (config: AppConfig, options: { logger?: Logger; spanExporter?: SpanExporter } = {}): App => {
   const logger = options.logger ?? createLogger(config.log);
+  // Off (no OTLP endpoint): the no-op tracer, and no provider or exporter exists. `spanExporter` is for tests.
+  const tracing = createTracing(config.tracing, { logger, exporter: options.spanExporter });
+  const { tracer } = tracing;
   const database = createDatabase(config.db, logger);
   const redis = createRedis(config.redis, logger);
   const kafka = createKafka(config.kafka, logger);
   const dependencies: Component[] = [database, redis, kafka];
   const metrics = createMetrics({ database, logger });
   const waker = createBullRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
-  const appendChatMessages = createOutboxWriter(config, { database, waker, logger });
+  const appendChatMessages = createOutboxWriter(config, { database, waker, logger, tracer });
   const roleComponents: Component[] = [waker];
-  if (config.roles.includes('relay')) roleComponents.push(...relayComponents(config, { database, redis, kafka, logger, metrics: metrics.relay }));
+  if (config.roles.includes('relay')) roleComponents.push(...relayComponents(config, { database, redis, kafka, logger, metrics: metrics.relay, tracer }));
   if (config.roles.includes('consumer')) {
     const persist = createPersistHistoryBatch({ store: createMikroHistoryStore(database), clock: systemClock, logger });
-    roleComponents.push(createHistoryConsumer({ kafka, config: { kafka: config.kafka, consumer: config.consumer }, persist, logger, metrics: metrics.consumer }));
+    roleComponents.push(createHistoryConsumer({ kafka, config: { kafka: config.kafka, consumer: config.consumer }, persist, logger, metrics: metrics.consumer, tracer }));
   }
 
   const readiness = async (): Promise<ReadinessReport> => {
@@ -79,16 +84,17 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger } = {}): 
       const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, metrics: metrics.chat, adapters });
       roleComponents.push(...chat.components);
       const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
-      http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics, web: webPagesOptions(config) });
+      http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics, web: webPagesOptions(config), tracer });
     }
     // Started last, stopped first after HTTP: running replies finish (or are cut) while the queue and Redis are up.
-    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat }));
+    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat, tracer }));
   }
   // Without the api role there is no HTTP server to host /metrics, so a bare listener does; in
   // production it does anyway, so that /metrics stays off the public port (METRICS_ON_HTTP_PORT).
   const metricsServer = http && config.http.metricsOnHttpPort ? undefined : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });
   // Start order is dependency order; stop runs it backwards.
-  const components: Component[] = [...dependencies, ...roleComponents, ...(http ? [http] : []), ...(metricsServer ? [metricsServer] : [])];
+  // Tracing (when on) first, so it stops last and flushes the spans of everything stopping before it.
+  const components: Component[] = [...(tracer.enabled ? [tracing] : []), ...dependencies, ...roleComponents, ...(http ? [http] : []), ...(metricsServer ? [metricsServer] : [])];
   const started: Component[] = [];
 
   const stop = async () => {

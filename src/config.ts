@@ -42,6 +42,9 @@ const urlWithScheme = (schemes: readonly string[], fallback: string) =>
       }, `must be a URL with scheme ${schemes.join(' or ')}`),
   );
 
+const optionalUrlWithScheme = (schemes: readonly string[]) =>
+  z.preprocess(unset, z.string().refine((value) => URL.canParse(value) && schemes.includes(new URL(value).protocol.replace(/:$/, '')), `must be a URL with scheme ${schemes.join(' or ')}`).optional());
+
 const rolesList = z.preprocess(
   unset,
   z
@@ -59,6 +62,46 @@ const brokerList = z.preprocess(
     .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1)),
 );
+
+/** OTLP headers as the OTel spec writes them: `key=value,key2=value2`, values URL-encoded. */
+const otlpHeaders = z.preprocess(
+  unset,
+  z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const headers: Record<string, string> = {};
+      for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const at = pair.indexOf('=');
+        try {
+          if (at <= 0) throw new Error('not key=value');
+          headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+        } catch {
+          // The pair's key only: its value may be a secret.
+          ctx.addIssue({ code: 'custom', message: `"${pair.split('=')[0]}" is not key=value (value URL-encoded)` });
+          return z.NEVER;
+        }
+      }
+      return headers;
+    }),
+);
+
+const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+
+/**
+ * OpenTelemetry tracing, from the standard OTel variables. Tracing is off (a no-op tracer, no
+ * exporter) unless an OTLP endpoint is set; OTEL_SDK_DISABLED switches it off regardless.
+ */
+const tracingSchema = z.object({
+  OTEL_SDK_DISABLED: bool(false),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrlWithScheme(['http', 'https']),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrlWithScheme(['http', 'https']),
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders,
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: otlpHeaders,
+  OTEL_SERVICE_NAME: str('agent-relay'),
+  OTEL_TRACES_SAMPLER: z.preprocess(unset, z.enum(TRACE_SAMPLERS).default('parentbased_always_on')),
+  OTEL_TRACES_SAMPLER_ARG: z.preprocess(unset, z.coerce.number().min(0).max(1).default(1)),
+});
 
 const envSchema = z.object({
   NODE_ENV: z.preprocess(unset, z.enum(['development', 'test', 'production']).default('development')),
@@ -152,9 +195,25 @@ const envSchema = z.object({
   CONSUMER_RETRY_CAP_MS: int(5_000, 1),
   CONSUMER_PARTITIONS_CONSUMED_CONCURRENTLY: int(3, 1, 64),
   CONSUMER_SESSION_TIMEOUT_MS: int(10_000, 6_000, 300_000),
-});
+}).extend(tracingSchema.shape);
 
 type Env = z.infer<typeof envSchema>;
+
+/** The traces URL: the per-signal variable as given, else the base endpoint + /v1/traces (OTLP/HTTP rules). */
+const tracesUrl = (env: Env) =>
+  env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+
+const tracingOf = (env: Env) => {
+  const url = env.OTEL_SDK_DISABLED ? undefined : tracesUrl(env);
+  return {
+    enabled: url !== undefined,
+    url,
+    headers: { ...env.OTEL_EXPORTER_OTLP_HEADERS, ...env.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    serviceName: env.OTEL_SERVICE_NAME,
+    sampler: env.OTEL_TRACES_SAMPLER,
+    samplerRatio: env.OTEL_TRACES_SAMPLER_ARG,
+  };
+};
 
 const dbNameFrom = (url: URL) => decodeURIComponent(url.pathname.replace(/^\//, '')) || 'agent_relay';
 
@@ -252,6 +311,7 @@ const shape = (env: Env) => {
       turnRetentionMs: env.CHAT_TURN_RETENTION_MS,
       retentionBatch: env.OUTBOX_RETENTION_BATCH,
     },
+    tracing: tracingOf(env),
     consumer: {
       retryBaseMs: env.CONSUMER_RETRY_BASE_MS,
       retryCapMs: env.CONSUMER_RETRY_CAP_MS,
@@ -303,5 +363,7 @@ export const redactConfig = (config: AppConfig) => {
     redis: { ...config.redis, url: stripPassword(config.redis.url) },
     llm: { ...config.llm, apiKey: config.llm.apiKey ? '***' : undefined, baseUrl: config.llm.baseUrl ? stripPassword(config.llm.baseUrl) : undefined },
     auth: { ...config.auth, jwtSecret: '***' },
+    // OTLP headers usually carry the tracing vendor's API key.
+    tracing: { ...config.tracing, url: config.tracing.url && stripPassword(config.tracing.url), headers: Object.fromEntries(Object.keys(config.tracing.headers).map((key) => [key, '***'])) },
   };
 };

@@ -62,7 +62,7 @@ export function config() {
   const db = parseUrl('DATABASE_URL', 'mariadb://root@127.0.0.1:3306/agent_relay');
   const redis = parseUrl('REDIS_URL', 'redis://127.0.0.1:6379');
   const kafka = kafkaConfig();
-  return { db: dbConfig(db), redis: redisConfig(redis), kafka };
+  return { db: { ...dbConfig(db), explicit: env('DATABASE_URL', undefined) !== undefined }, redis: redisConfig(redis), kafka };
 }
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);

@@ -1,13 +1,15 @@
 /** The top-level operations behind the CLI verbs (each picks Docker or the local stack). */
 import fs from 'node:fs';
-import { config } from './config.mjs';
+import path from 'node:path';
+import { config, redact } from './config.mjs';
+import { chooseDatabaseUrl, serverVersion } from './database-url.mjs';
 import { compose, dockerUsable } from './docker.mjs';
 import { startKafkaImpl, stopKafkaImpl } from './kafka.mjs';
 import { ensureTopic, probeKafka } from './kafka-admin.mjs';
 import { KAFKA_START_TIMEOUT_MS, kafkaFailure } from './kafka-process.mjs';
-import { log } from './log.mjs';
+import { log, print } from './log.mjs';
 import { ensureDatabase, ensureMariadb, mysqlClient, stopMariadb } from './mariadb.mjs';
-import { KAFKA_DATA, SEPARATE_STACK } from './paths.mjs';
+import { APP_ENV_FILE, KAFKA_DATA, SEPARATE_STACK } from './paths.mjs';
 import { waitUntil } from './proc.mjs';
 import { ensureRedis, stopRedis } from './redis.mjs';
 import { describe, printSummary } from './report.mjs';
@@ -15,6 +17,38 @@ import { readState, removeState, updateState } from './state.mjs';
 
 /** True when docker compose owns the stack per the record `up` left (never for a second stack). */
 const dockerMode = () => !SEPARATE_STACK && readState().mode === 'docker';
+
+/**
+ * What the app should be given for this stack: DATABASE_URL for the server that answers (its
+ * scheme picks the driver), REDIS_URL and KAFKA_BROKERS as configured.
+ */
+function appEnv(cfg, mode) {
+  const choice = chooseDatabaseUrl({ mode, configured: cfg.db.url, explicit: cfg.db.explicit, serverVersion: mode === 'local' ? serverVersion(cfg.db) : null });
+  if (choice.warning) log(`warning: ${choice.warning}`);
+  return { DATABASE_URL: choice.url, REDIS_URL: cfg.redis.url.toString(), KAFKA_BROKERS: cfg.kafka.brokers.join(',') };
+}
+
+/**
+ * Prints the app's environment as KEY=value lines and writes them to <state dir>/app.env, so
+ * `npm run dev` (scripts/dev.mjs) and anyone else (`node --env-file=.stack/app.env`) run the app
+ * against the server this stack brought up, with the driver that matches it.
+ */
+function handOver(env) {
+  fs.mkdirSync(path.dirname(APP_ENV_FILE), { recursive: true });
+  fs.writeFileSync(APP_ENV_FILE, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
+  for (const [k, v] of Object.entries(env)) print(`  ${k}=${k === 'DATABASE_URL' ? redact(v) : v}`);
+  return env;
+}
+
+/** The mode `up` would pick and the app environment it would hand over; starts nothing. */
+export async function planImpl() {
+  const cfg = config();
+  const mode = !SEPARATE_STACK && dockerUsable() ? 'docker' : 'local';
+  const env = appEnv(cfg, mode);
+  print(`mode=${mode}`);
+  for (const [k, v] of Object.entries(env)) print(`${k}=${k === 'DATABASE_URL' ? redact(v) : v}`);
+  return { mode, env };
+}
 
 async function upDocker(cfg) {
   log('Docker engine found: docker compose up -d --wait mysql redis kafka');
@@ -24,7 +58,7 @@ async function upDocker(cfg) {
   await ensureTopic(cfg.kafka);
   const how = 'docker compose';
   printSummary(cfg, { mariadb: how, redis: how, kafka: how }, 'docker');
-  return { mode: 'docker' };
+  return { mode: 'docker', env: handOver(appEnv(cfg, 'docker')) };
 }
 
 export async function upImpl() {
@@ -40,7 +74,7 @@ export async function upImpl() {
     redis: describe(redis.startedNow, 'redis'),
     kafka: describe(kafka.startedNow, 'kafka'),
   });
-  return { mode: 'local', mariadb, redis, kafka };
+  return { mode: 'local', mariadb, redis, kafka, env: handOver(appEnv(cfg, 'local')) };
 }
 
 function downDocker() {

@@ -12,6 +12,8 @@ export const STATE_DIR = path.resolve(ROOT, process.env.STACK_STATE_DIR?.trim() 
 /** A second stack beside the default one (STACK_STATE_DIR set to another dir): local mode only. */
 export const SEPARATE_STACK = STATE_DIR !== DEFAULT_STATE_DIR;
 export const STATE_FILE = path.join(STATE_DIR, 'state.json');
+/** KEY=value lines for the app (DATABASE_URL with the scheme of the server `up` brought up). */
+export const APP_ENV_FILE = path.join(STATE_DIR, 'app.env');
 export const REDIS_LOG = path.join(STATE_DIR, 'redis.log');
 export const KAFKA_DIR = path.join(STATE_DIR, 'kafka');
 export const KAFKA_DATA = path.join(KAFKA_DIR, 'data');

@@ -4,8 +4,6 @@ import { AppError } from '../domain/errors';
 import type { NewOutboxMessage } from '../domain/outbox-message';
 import type { Clock } from '../domain/ports/clock';
 import type { IdGenerator } from '../domain/ports/id-generator';
-import type { Logger } from '../domain/ports/logger';
-import type { RelayWaker } from '../domain/ports/relay-waker';
 import type { UnitOfWork } from '../domain/ports/unit-of-work';
 
 export interface NewChatMessage {
@@ -48,10 +46,8 @@ export interface AppendedMessage {
 
 export interface AppendChatMessagesDeps {
   uow: UnitOfWork;
-  waker: RelayWaker;
   clock: Clock;
   ids: IdGenerator;
-  logger: Logger;
   outbox: { topic: string; maxAttempts: number };
 }
 
@@ -79,8 +75,8 @@ export interface AppendResult {
 
 /**
  * The outbox writer. In one transaction: create or lock the conversation while handing out
- * the next sequence numbers, insert one outbox row per message. Only after commit does it wake
- * the relay; it never talks to Kafka, so there is no dual write.
+ * the next sequence numbers, insert one outbox row per message. The unit of work wakes the relay
+ * after the commit; the writer never talks to Kafka, so there is no dual write.
  */
 export const createAppendChatMessages = (deps: AppendChatMessagesDeps) => async (input: AppendChatMessagesInput): Promise<AppendResult> => {
   if (input.messages.length === 0) throw new AppError('BAD_USER_INPUT', 'nothing to append: messages is empty');
@@ -111,9 +107,6 @@ export const createAppendChatMessages = (deps: AppendChatMessagesDeps) => async 
     throw error;
   });
   if (!result) return { conversationId: input.conversationId, created: false, messages: [], duplicate: true };
-  // Not awaited: the caller's latency should not include a Redis round trip, and a lost
-  // wake-up costs latency only, since the scheduled scan publishes the rows anyway.
-  deps.waker.wake().catch((error: unknown) => deps.logger.warn({ err: error }, 'relay wake-up failed; the scheduled scan will publish'));
   return { conversationId: input.conversationId, ...result };
 };
 

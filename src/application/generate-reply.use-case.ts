@@ -2,6 +2,7 @@ import { isTerminal, streamedDraft, type ChatTurn, type ModelChoice, type Prompt
 import { ModelError } from '../domain/chat/model-error';
 import type { ChatModel, ChatTurns, CommittedMessage, ConversationReader, ConversationScope, HistoryCache, ReplyRef, ReplyStream, TokenCounter } from '../domain/chat/ports';
 import type { Logger } from '../domain/ports/logger';
+import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
 import type { BuildReplyPrompt } from './build-reply-prompt';
 import { createReplyDeltaWriter } from './reply-delta-writer';
@@ -44,6 +45,8 @@ export interface GenerateReplyDeps {
   persistAttempts?: number;
   /** Told each time a reply is taken over and generated again (counted). */
   onRestarted?: () => void;
+  /** A span per run (off: the no-op tracer). */
+  tracer?: Tracer;
 }
 
 /**
@@ -207,9 +210,8 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     });
   };
 
-  const generate = async (replyId: string, { signal, fence }: RunOptions = {}): Promise<ReplyOutcome> => {
-    const turn = await deps.turns.get(replyId);
-    if (!turn) return 'no-turn';
+  const run = async (turn: ChatTurn, { signal, fence }: RunOptions): Promise<ReplyOutcome> => {
+    const { replyId } = turn;
     const found = await resume(replyOf(turn));
     if (found === 'stored') return 'already-stored';
     const { prompt, window } = await deps.buildPrompt(turn);
@@ -232,6 +234,22 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     }
     await complete(job, draft);
     return 'completed';
+  };
+
+  /**
+   * One run in a span that descends from the write of the turn it answers (the turn keeps that
+   * traceparent), so a reply joins its message's trace; the reply's own write descends from it.
+   */
+  const generate = async (replyId: string, options: RunOptions = {}): Promise<ReplyOutcome> => {
+    const turn = await deps.turns.get(replyId);
+    if (!turn) return 'no-turn';
+    const tracer = deps.tracer ?? NOOP_TRACER;
+    const attributes = { 'agent_relay.reply.id': replyId, 'agent_relay.conversation.id': turn.conversationId, 'agent_relay.model.choice': turn.model, 'agent_relay.reply.run': options.fence };
+    return tracer.inSpan('generate reply', { parent: turn.traceparent, attributes }, async (span) => {
+      const outcome = await run(span.traceparent ? { ...turn, traceparent: span.traceparent } : turn, options);
+      span.setAttributes({ 'agent_relay.reply.outcome': outcome });
+      return outcome;
+    });
   };
 
   /**

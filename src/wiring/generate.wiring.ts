@@ -4,6 +4,7 @@ import { createGenerateReply } from '../application/generate-reply.use-case';
 import { createRecoverAwaitingReplies } from '../application/recover-awaiting-replies.use-case';
 import type { AppConfig } from '../config';
 import { systemClock } from '../domain/ports/clock';
+import type { Tracer } from '../domain/ports/tracer';
 import type { Database } from '../infra/db/create-database';
 import { createMikroChatTurns } from '../infra/db/repositories/mikro-chat-turns.queries';
 import { createMikroConversationQueries } from '../infra/db/repositories/mikro-conversation.queries';
@@ -43,13 +44,13 @@ export type ChatAdapters = ReturnType<typeof chatAdapters>;
  * generated with the configured model and stored through the outbox writer, plus the periodic
  * recovery of turns still awaiting their reply.
  */
-export const generateComponents = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; redis: RedisClients; logger: Logger; metrics: ChatMetrics }): Component[] => {
+export const generateComponents = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; redis: RedisClients; logger: Logger; metrics: ChatMetrics; tracer?: Tracer }): Component[] => {
   const { adapters, logger } = deps;
   const { llm, chat } = config;
   if (!llm.baseUrl) logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
   const { queries, turns, cache, counter } = adapters;
   const buildPrompt = createBuildReplyPrompt({ conversations: queries, cache, counter, logger, chat, models: llm.models, onCacheRepaired: () => deps.metrics.historyCacheRepairs.inc() });
-  const replies = createGenerateReply({ turns, buildPrompt, model: createChatModel(llm), replies: adapters.replies, append: deps.append, conversations: queries, cache, counter, logger, onRestarted: () => deps.metrics.replyRestarts.inc() });
+  const replies = createGenerateReply({ turns, buildPrompt, model: createChatModel(llm), replies: adapters.replies, append: deps.append, conversations: queries, cache, counter, logger, onRestarted: () => deps.metrics.replyRestarts.inc(), tracer: deps.tracer });
   const recover = createRecoverAwaitingReplies({
     turns,
     requeue: (replyId) => adapters.queue.requeue({ replyId }),

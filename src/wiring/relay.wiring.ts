@@ -17,6 +17,8 @@ import type { Logger } from '../infra/logger';
 import { measuredPublisher, publishingGauges, type RelayMetrics } from '../infra/metrics/relay-metrics';
 import { createRedisPublishingStatus } from '../infra/redis/redis-publishing-status';
 import type { RedisClients } from '../infra/redis/create-redis';
+import { traceRelayRound, tracePublisher, traceRelayStore } from '../infra/tracing/outbox-spans';
+import { NOOP_APP_TRACER, type AppTracer } from '../infra/tracing/otel-tracer';
 import { createRelayWorker } from '../jobs/relay.worker';
 
 /**
@@ -36,7 +38,8 @@ const publishingGate = (config: AppConfig, deps: { redis: RedisClients; logger: 
 };
 
 /** The relay role: claim → publish → ack, plus the sweeper and retention, as components in start order. */
-export const relayComponents = (config: AppConfig, deps: { database: Database; redis: RedisClients; kafka: KafkaClient; logger: Logger; metrics?: RelayMetrics }): Component[] => {
+export const relayComponents = (config: AppConfig, deps: { database: Database; redis: RedisClients; kafka: KafkaClient; logger: Logger; metrics?: RelayMetrics; tracer?: AppTracer }): Component[] => {
+  const tracer = deps.tracer ?? NOOP_APP_TRACER;
   const store = createMikroOutboxRelayStore(deps.database);
   const publisher = createKafkaPublisher({ kafka: deps.kafka, logger: deps.logger });
   const { relay } = config;
@@ -54,17 +57,17 @@ export const relayComponents = (config: AppConfig, deps: { database: Database; r
     logger: deps.logger,
     metrics: deps.metrics,
     gate,
-    relayBatch: createRelayBatch({
-      store,
-      // The timed view goes to the use case; the component list keeps the producer itself.
-      publisher: deps.metrics ? measuredPublisher(deps.metrics, publisher) : publisher,
+    relayBatch: traceRelayRound(tracer, createRelayBatch({
+      store: traceRelayStore(tracer, store),
+      // The timed (and traced) view goes to the use case; the component list keeps the producer itself.
+      publisher: tracePublisher(tracer, deps.metrics ? measuredPublisher(deps.metrics, publisher) : publisher),
       clock: systemClock,
       policy: { baseMs: relay.backoffBaseMs, capMs: relay.backoffCapMs },
       gate,
       owner,
       batchSize: relay.batchSize,
       leaseMs: relay.leaseMs,
-    }),
+    })),
     hasDue: () => store.hasDue(systemClock.now()),
     sweep: createSweepOutbox({
       store,

@@ -6,14 +6,23 @@ import type { Logger } from '../domain/ports/logger';
 import type { RelayWaker } from '../domain/ports/relay-waker';
 import type { Database } from '../infra/db/create-database';
 import { createMikroUnitOfWork } from '../infra/db/repositories/mikro-unit-of-work';
+import { traceWriter } from '../infra/tracing/outbox-spans';
+import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';
 
-/** The outbox writer as every caller wires it: the real unit of work, the configured topic and attempts. */
-export const createOutboxWriter = (config: AppConfig, deps: { database: Database; waker: RelayWaker; logger: Logger }): AppendChatMessages =>
-  createAppendChatMessages({
-    uow: createMikroUnitOfWork(deps.database),
-    waker: deps.waker,
-    clock: systemClock,
-    ids: { uuid: randomUUID },
-    logger: deps.logger,
-    outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
-  });
+/**
+ * The outbox writer as every caller wires it: the real unit of work, the configured topic and
+ * attempts, traced when tracing is on; the unit of work's commit hook wakes the relay
+ * (Database.wakeOnOutboxCommit).
+ */
+export const createOutboxWriter = (config: AppConfig, deps: { database: Database; waker: RelayWaker; logger: Logger; tracer?: Tracer }): AppendChatMessages => {
+  deps.database.wakeOnOutboxCommit(deps.waker);
+  return traceWriter(
+    deps.tracer ?? NOOP_TRACER,
+    createAppendChatMessages({
+      uow: createMikroUnitOfWork(deps.database),
+      clock: systemClock,
+      ids: { uuid: randomUUID },
+      outbox: { topic: config.kafka.topic, maxAttempts: config.relay.maxAttempts },
+    }),
+  );
+};

@@ -33,10 +33,9 @@ describe('relay with its Redis state flushed', () => {
     await database.start();
     silentWriter = createAppendChatMessages({
       uow: createMikroUnitOfWork(database),
-      waker: { wake: async () => undefined },
+      // No waker registered on this database: commits wake nothing.
       clock: systemClock,
       ids: { uuid: randomUUID },
-      logger: createLogger({ level: 'silent' }),
       outbox: { topic: testApp.config.kafka.topic, maxAttempts: 10 },
     });
   });

@@ -1,8 +1,26 @@
 import { MikroORM } from '@mikro-orm/core';
+import type { AppConfig } from '../../src/config';
 import { migrateUp, migrationNeeded, withMigrator } from '../../src/infra/db/migrator';
 import { ormOptions } from '../../src/infra/db/orm-options';
+import { isMariaDbIntrospectionArtifact, schemaDiff } from '../support/schema-diff';
 import { testConfig } from '../support/test-config';
 import { createTestDatabase } from '../support/test-database';
+
+/**
+ * Entities and migrations agree. Through the MariaDB driver, or the MySQL driver on MySQL: the
+ * schema generator proposes nothing (migration:check's verdict). Through the MySQL driver on a
+ * MariaDB server (npm test's second integration run), its introspection misreads two MariaDB
+ * details, so the diff may hold those artifact clauses and nothing else.
+ */
+const expectSchemaMatchesEntities = async (db: AppConfig['db']) => {
+  const diff = await schemaDiff(db);
+  if (db.driver === 'mysql' && diff.serverIsMariaDb) {
+    expect(diff.clauses.filter((c) => !isMariaDbIntrospectionArtifact(diff.metadata, c))).toEqual([]);
+  } else {
+    expect(diff.sql.trim()).toBe('');
+    await expect(migrationNeeded(db)).resolves.toBe(false);
+  }
+};
 
 describe('migrations on the real database', () => {
   const { db } = testConfig();
@@ -27,7 +45,7 @@ describe('migrations on the real database', () => {
   });
 
   it('leave nothing for migration:check to add (entities and migrations agree)', async () => {
-    await expect(migrationNeeded(db)).resolves.toBe(false);
+    await expectSchemaMatchesEntities(db);
   });
 
   it('are idempotent: a second up applies nothing', async () => {
@@ -38,6 +56,6 @@ describe('migrations on the real database', () => {
     const reverted = await withMigrator(db, async (migrator) => (await migrator.down()).map((m) => m.name));
     expect(reverted).toHaveLength(1);
     await expect(migrateUp(db)).resolves.toHaveLength(1);
-    await expect(migrationNeeded(db)).resolves.toBe(false);
+    await expectSchemaMatchesEntities(db);
   });
 });

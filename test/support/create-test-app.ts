@@ -3,7 +3,6 @@ import WebSocket from 'ws';
 import { buildApp } from '../../src/app';
 import type { Role } from '../../src/domain/identity';
 import { mintToken } from '../../src/infra/auth/jwt';
-import type { Logger } from '../../src/infra/logger';
 import { deleteTopic } from './kafka-admin';
 import { testConfig } from './test-config';
 import { createTestDatabase } from './test-database';
@@ -16,9 +15,9 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 /**
  * Boots the real app (buildApp) on an ephemeral port against the run's services, with
  * its own database, topic, group and Redis prefix. close() disposes all of it. A logger
- * of the test's own (e.g. one that captures lines) replaces the config's.
+ * of the test's own (e.g. one that captures lines) replaces the config's, a span exporter the OTLP one.
  */
-export const createTestApp = async (overrides: Record<string, string | undefined> = {}, options: { logger?: Logger } = {}) => {
+export const createTestApp = async (overrides: Record<string, string | undefined> = {}, options: Parameters<typeof buildApp>[1] = {}) => {
   const config = testConfig(overrides);
   const database = await createTestDatabase(config.db);
   const app = buildApp(config, options);

@@ -37,7 +37,7 @@ const startContainers = async () => {
  * testcontainers when a Docker engine answers; else the project's stack script, which
  * starts what is missing (Kafka from Maven Central jars) and leaves it running.
  */
-export default async function globalSetup() {
+const services = async () => {
   if (process.env['DATABASE_URL'] && process.env['REDIS_URL'] && process.env['KAFKA_BROKERS']) return;
   if (process.env['TEST_USE_DOCKER'] !== '0' && dockerAnswers()) {
     Object.assign(process.env, await startContainers());
@@ -50,4 +50,18 @@ export default async function globalSetup() {
     env: { ...process.env, ...DEFAULTS },
   });
   Object.assign(process.env, DEFAULTS);
+};
+
+/**
+ * TEST_DATABASE_DRIVER=mysql (npm test's second integration run, jest.mysql.config.js): the same
+ * MariaDB server through the MySQL driver (@mikro-orm/mysql, mysql2), which a mysql:// URL
+ * selects, so the code path a MySQL 8 deployment takes (no INSERT … RETURNING) runs in CI.
+ */
+export default async function globalSetup() {
+  await services();
+  if (process.env['TEST_DATABASE_DRIVER'] === 'mysql') {
+    const url = new URL(process.env['DATABASE_URL'] ?? '');
+    url.protocol = 'mysql:';
+    process.env['DATABASE_URL'] = url.toString();
+  }
 }

@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createAppendChatMessages } from '../../src/application/append-chat-messages.use-case';
 import { CHAT_MESSAGE_CREATED } from '../../src/domain/chat-event';
 import { aChatMessage } from '../support/builders';
-import { createCountingWaker } from '../support/fakes/counting-waker';
 import { createFakeClock } from '../support/fakes/fake-clock';
 import { createInMemoryOutbox } from '../support/fakes/in-memory-outbox';
-import { createRecordingLogger } from '../support/fakes/recording-logger';
 import { createSequentialIds } from '../support/fakes/sequential-ids';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -13,10 +11,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const setup = () => {
   const clock = createFakeClock();
   const outbox = createInMemoryOutbox({ clock });
-  const waker = createCountingWaker();
-  const logger = createRecordingLogger();
-  const append = createAppendChatMessages({ uow: outbox.uow, waker, clock, ids: createSequentialIds(), logger, outbox: { topic: 'chat-topic', maxAttempts: 7 } });
-  return { clock, outbox, waker, logger, append };
+  const append = createAppendChatMessages({ uow: outbox.uow, clock, ids: createSequentialIds(), outbox: { topic: 'chat-topic', maxAttempts: 7 } });
+  return { clock, outbox, append };
 };
 
 describe('append chat messages', () => {
@@ -76,41 +72,19 @@ describe('append chat messages', () => {
     expect(outbox.rows()[0]?.headers).toEqual({ traceparent });
   });
 
-  it('wakes the relay exactly once per call, after the rows are committed', async () => {
-    const { append, outbox, waker } = setup();
-    const visibleAtWake: number[] = [];
-    waker.onWake(() => visibleAtWake.push(outbox.rows().length));
-    await append({ conversationId: randomUUID(), userId: 'u1', messages: [aChatMessage(), aChatMessage(), aChatMessage()] });
-    expect(waker.count).toBe(1);
-    expect(visibleAtWake).toEqual([3]);
-  });
-
   it('refuses another user\'s conversation as CONVERSATION_NOT_FOUND and writes nothing', async () => {
-    const { append, outbox, waker } = setup();
+    const { append, outbox } = setup();
     const conversationId = randomUUID();
     await append({ conversationId, userId: 'owner', messages: [aChatMessage()] });
     const attempt = append({ conversationId, userId: 'intruder', messages: [aChatMessage(), aChatMessage()] });
     await expect(attempt).rejects.toMatchObject({ name: 'AppError', code: 'CONVERSATION_NOT_FOUND' });
     expect(outbox.rows()).toHaveLength(1);
     expect(outbox.conversation(conversationId)).toEqual({ id: conversationId, userId: 'owner', lastSeq: 1 });
-    expect(waker.count).toBe(1);
   });
 
   it('rejects an empty message list as BAD_USER_INPUT without opening a transaction', async () => {
-    const { append, outbox, waker } = setup();
+    const { append, outbox } = setup();
     await expect(append({ conversationId: randomUUID(), userId: 'u1', messages: [] })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(outbox.rows()).toHaveLength(0);
-    expect(waker.count).toBe(0);
-  });
-
-  it('still succeeds when the wake-up fails, and logs a warning', async () => {
-    const { append, outbox, waker, logger } = setup();
-    const failure = new Error('redis down');
-    waker.failWith(failure);
-    await expect(append({ conversationId: randomUUID(), userId: 'u1', messages: [aChatMessage()] })).resolves.toMatchObject({ messages: [{ seq: 1 }] });
-    expect(outbox.rows()).toHaveLength(1);
-    // The wake-up is not awaited by the append; its failure is logged once it settles.
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(logger.at('warn')).toEqual([expect.objectContaining({ fields: { err: failure }, message: expect.stringMatching(/wake-up failed/) })]);
   });
 });

@@ -18,7 +18,7 @@ const setup = (options: { cache?: HistoryCache; startReply?: (turn: ChatTurn) =>
   const outbox = createInMemoryOutbox({ clock });
   const logger = createRecordingLogger();
   const ids = createSequentialIds();
-  const append = createAppendChatMessages({ uow: outbox.uow, waker: createCountingWaker(), clock, ids, logger, outbox: { topic: 't', maxAttempts: 5 } });
+  const append = createAppendChatMessages({ uow: outbox.uow, clock, ids, outbox: { topic: 't', maxAttempts: 5 } });
   const started: ChatTurn[] = [];
   const failed: SendSideEffect[] = [];
   const cache = options.cache ?? createInMemoryHistoryCache();

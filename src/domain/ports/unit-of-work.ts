@@ -30,6 +30,8 @@ export interface WriterTx {
 /**
  * One database transaction. Guarantee: either every write made through `tx` commits or
  * none does; work after `run` resolves sees it committed. Deadlocks are retried inside.
+ * After a commit that appended outbox rows the relay is woken (best effort, never awaited);
+ * a rolled-back transaction wakes nothing.
  */
 export interface UnitOfWork {
   run<T>(work: (tx: WriterTx) => Promise<T>): Promise<T>;

@@ -2,8 +2,10 @@ import { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { AppConfig } from '../../config';
 import { AppError } from '../../domain/errors';
+import type { RelayWaker } from '../../domain/ports/relay-waker';
 import { createStatusTracker, withTimeout, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
+import { createOutboxCommitSubscriber } from './outbox/outbox-commit.subscriber';
 import { ormOptions } from './orm-options';
 
 export interface Database extends Component {
@@ -12,12 +14,24 @@ export interface Database extends Component {
   orm(): MikroORM;
   /** Which server dialect the URL selected; MariaDB-only SQL (RETURNING) checks it. */
   readonly driver: AppConfig['db']['driver'];
+  /**
+   * Wakes `waker` after every commit that inserted outbox rows through this ORM, whoever
+   * committed them (the chat writer, or enqueueOutbox in any other unit of work): the unit of
+   * work's commit hook, createOutboxCommitSubscriber. Registering one waker twice keeps one.
+   */
+  wakeOnOutboxCommit(waker: RelayWaker): void;
 }
 
 /** The one MikroORM.init of the process. Migrations run from the CLI, never here. */
 export const createDatabase = (db: AppConfig['db'], logger: Logger): Database => {
   const status = createStatusTracker('database', logger);
   let instance: MikroORM | undefined;
+  const wakers = new Set<RelayWaker>();
+  // Not awaited: a commit's latency should not include a Redis round trip, and a lost wake-up
+  // costs latency only, since the relay's scheduled scan publishes the rows anyway.
+  const outboxCommitted = createOutboxCommitSubscriber(() => {
+    for (const waker of wakers) waker.wake().catch((error: unknown) => logger.warn({ err: error }, 'relay wake-up failed; the scheduled scan will publish'));
+  });
   const orm = () => {
     if (!instance) throw new AppError('SERVICE_UNAVAILABLE', 'database not started');
     return instance;
@@ -27,10 +41,11 @@ export const createDatabase = (db: AppConfig['db'], logger: Logger): Database =>
     driver: db.driver,
     orm,
     fork: () => orm().em.fork() as unknown as EntityManager,
+    wakeOnOutboxCommit: (waker) => void wakers.add(waker),
     async start() {
       status.set('starting');
       try {
-        instance = await MikroORM.init({ ...ormOptions(db), ensureDatabase: false, logger: (message) => logger.debug(message) });
+        instance = await MikroORM.init({ ...ormOptions(db), ensureDatabase: false, logger: (message) => logger.debug(message), subscribers: [outboxCommitted] });
         const check = await instance.checkConnection();
         if (!check.ok) throw new Error(check.reason);
       } catch (error) {

@@ -25,6 +25,8 @@ import { createInFlightBudget } from './limits/in-flight-budget';
 import { jsonErrorHandler } from './limits/json-error-handler';
 import { queryCostPlugin, queryLimitsRules } from './limits/query-limits';
 import { cachedReadiness } from './cached-readiness';
+import { tracingPlugin } from '../tracing/graphql-spans';
+import type { AppTracer } from '../tracing/otel-tracer';
 import { createWsServer } from './ws-server';
 
 export interface ReadinessReport {
@@ -45,6 +47,8 @@ export interface HttpServerDeps {
   metrics?: Pick<AppMetrics, 'registry' | 'graphql'>;
   /** The chat page, GraphiQL and the development token endpoint (src/infra/http/web). */
   web?: WebPagesOptions;
+  /** Spans for GraphQL operations on HTTP and WebSocket (the no-op tracer when tracing is off). */
+  tracer?: AppTracer;
 }
 
 export interface HttpServer extends Component {
@@ -60,7 +64,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const httpServer: Server = createServer(app);
   const { metrics } = deps;
   const inFlight = createInFlightBudget(config.maxResponseBytes);
-  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config, inFlight, metrics: metrics && createWsMetrics(metrics.graphql) });
+  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config, inFlight, metrics: metrics && createWsMetrics(metrics.graphql), tracer: deps.tracer });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.sandbox,
@@ -80,6 +84,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       queryCostPlugin<GraphQLContext>(config, inFlight),
       ...(metrics ? [apolloMetricsPlugin<GraphQLContext>(metrics.graphql)] : []),
+      ...(deps.tracer?.enabled ? [tracingPlugin<GraphQLContext>()] : []),
       { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
       config.sandbox
         ? withOfflineLinks(ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false }), Boolean(deps.web?.pages))
@@ -109,7 +114,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       app.use(
         '/graphql',
         express.json({ limit: config.bodyLimitBytes }),
-        expressMiddleware(apollo, { context: createHttpContext(deps.verifier, logger, config) }),
+        expressMiddleware(apollo, { context: createHttpContext(deps.verifier, logger, config, deps.tracer) }),
       );
       app.use(jsonErrorHandler(logger));
       await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,8 @@ import { createResponseBudget } from '../../resolvers/response-budget';
 import { appErrorToGraphQL } from '../../resolvers/to-graphql-error';
 import { bearerToken } from '../auth/jwt';
 import type { Logger } from '../logger';
+import { startOperationSpan, trackOperationSpan } from '../tracing/graphql-spans';
+import { NOOP_APP_TRACER, type AppTracer } from '../tracing/otel-tracer';
 
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
@@ -15,12 +17,18 @@ const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 export const traceparentFrom = (header: unknown): string =>
   typeof header === 'string' && TRACEPARENT.test(header) ? header : `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 
-/** Builds the per-operation context once the caller is known (HTTP and WebSocket share it). */
-export const contextFor = (principal: Principal, logger: Logger, options: { maxResponseBytes: number; requestId?: string; traceparent?: unknown }): GraphQLContext => {
+/**
+ * Builds the per-operation context once the caller is known (HTTP and WebSocket share it).
+ * With tracing on, the operation's span is started here and its traceparent is the context's.
+ */
+export const contextFor = (principal: Principal, logger: Logger, options: { maxResponseBytes: number; requestId?: string; traceparent?: unknown; tracer?: AppTracer; transport?: 'http' | 'ws' }): GraphQLContext => {
   const requestId = options.requestId ?? randomUUID();
-  const traceparent = traceparentFrom(options.traceparent);
+  const span = startOperationSpan(options.tracer ?? NOOP_APP_TRACER, options.traceparent, options.transport ?? 'http');
+  const traceparent = span.traceparent ?? traceparentFrom(options.traceparent);
   const child = logger.child({ requestId, userId: principal.userId, traceId: traceparent.slice(3, 35) });
-  return { principal, requestId, traceparent, logger: child, responseBudget: createResponseBudget(options.maxResponseBytes) };
+  const context = { principal, requestId, traceparent, logger: child, responseBudget: createResponseBudget(options.maxResponseBytes) };
+  trackOperationSpan(context, span);
+  return context;
 };
 
 /**
@@ -28,14 +36,14 @@ export const contextFor = (principal: Principal, logger: Logger, options: { maxR
  * user" path. A refusal is a 401 with `extensions.code = UNAUTHENTICATED`.
  */
 export const createHttpContext =
-  (verifier: TokenVerifier, logger: Logger, limits: { maxResponseBytes: number }) =>
+  (verifier: TokenVerifier, logger: Logger, limits: { maxResponseBytes: number }, tracer?: AppTracer) =>
   async ({ req }: ExpressContextFunctionArgument): Promise<GraphQLContext> => {
     const token = bearerToken(req.headers.authorization);
     if (!token) throw appErrorToGraphQL('UNAUTHENTICATED', 'missing bearer token', 401);
     try {
       const principal = await verifier.verify(token);
       const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : undefined;
-      return contextFor(principal, logger, { maxResponseBytes: limits.maxResponseBytes, requestId, traceparent: req.headers.traceparent });
+      return contextFor(principal, logger, { maxResponseBytes: limits.maxResponseBytes, requestId, traceparent: req.headers.traceparent, tracer });
     } catch (error) {
       throw appErrorToGraphQL('UNAUTHENTICATED', isAppError(error) ? error.message : 'invalid token', 401);
     }

@@ -3,6 +3,7 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { isAppError } from '../../domain/errors';
 import type { Principal } from '../../domain/identity';
 import type { TokenVerifier } from '../../domain/ports/token-verifier';
 import { toGraphQLError } from '../../resolvers/to-graphql-error';
@@ -10,11 +11,16 @@ import { bearerToken } from '../auth/jwt';
 import type { Logger } from '../logger';
 import { codesOf } from '../metrics/graphql-metrics';
 import type { WsMetrics } from '../metrics/ws-metrics';
+import { endOperationSpan } from '../tracing/graphql-spans';
+import type { AppTracer } from '../tracing/otel-tracer';
 import { contextFor } from './http-context';
 import { withoutSuggestions } from './limits/hide-suggestions';
 import type { InFlightBudget } from './limits/in-flight-budget';
 import { inFlightError, measureRequest } from './limits/query-limits';
 import { createValidatedDocuments, type DocumentPolicy } from './limits/validated-documents';
+
+/** An execution error as the span lists it: the AppError's code, as clients will see it after formatting. */
+const spanError = (error: GraphQLError) => ({ message: error.message, extensions: { code: error.extensions['code'] ?? (isAppError(error.originalError) ? error.originalError.code : 'INTERNAL_SERVER_ERROR') } });
 
 /** setTimeout overflows past 2^31-1 ms; longer tokens are re-armed by reconnects anyway. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -77,6 +83,7 @@ export const createWsServer = (deps: {
   metrics?: WsMetrics;
   /** Shared with HTTP: a user's operations in flight on either transport count together. */
   inFlight: InFlightBudget;
+  tracer?: AppTracer;
 }) => {
   const connections = createConnectionCounter(deps.limits.maxConnectionsPerUser);
   const { logger, metrics } = deps;
@@ -142,10 +149,15 @@ export const createWsServer = (deps: {
         }
         return { schema: deps.schema, document, variableValues, operationName: payload.operationName, hideSuggestions: !deps.limits.sandbox };
       },
-      onOperation: (ctx, id, _payload, args) => metrics?.executed(ctx.extra, id, args),
+      onOperation: (ctx, id, _payload, args, result) => {
+        metrics?.executed(ctx.extra, id, args);
+        // A subscription's span ends once it is set up (its events are not part of it), as its timing does.
+        const settled = result as Awaited<typeof result>; // graphql-ws hands over the awaited result
+        endOperationSpan(args.contextValue as object, getOperationAST(args.document, args.operationName), 'errors' in settled ? settled.errors?.map(spanError) : undefined);
+      },
       context: (ctx) => {
         if (!ctx.extra.principal) throw new Error('unreachable: operation before acknowledged connection');
-        return contextFor(ctx.extra.principal, logger, { maxResponseBytes: deps.limits.maxResponseBytes });
+        return contextFor(ctx.extra.principal, logger, { maxResponseBytes: deps.limits.maxResponseBytes, tracer: deps.tracer, transport: 'ws' });
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined),
       onError: (ctx, id, _payload, errors) => {

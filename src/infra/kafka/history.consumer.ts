@@ -5,6 +5,8 @@ import { backoffDelayMs } from '../../domain/retry-policy';
 import { createStatusTracker, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
 import { recordConsumedBatch, recordLag, type ConsumerMetrics } from '../metrics/consumer-metrics';
+import { traceHistoryBatch, traceHistoryTransaction } from '../tracing/history-spans';
+import { NOOP_APP_TRACER, type AppTracer } from '../tracing/otel-tracer';
 import type { KafkaClient } from './create-kafka';
 import { describeError } from './kafka-errors';
 
@@ -24,6 +26,17 @@ const headerText = (headers: IHeaders | undefined): Record<string, string | unde
 
 const toRecords = (payload: EachBatchPayload): RawRecord[] =>
   payload.batch.messages.map((m) => ({ value: m.value?.toString('utf8') ?? null, headers: headerText(m.headers), partition: payload.batch.partition, offset: m.offset }));
+
+/** The batch as its spans see it: offsets, and the trace context and event id from each record's headers. */
+const tracedBatch = (payload: EachBatchPayload, groupId: string) => ({
+  topic: payload.batch.topic,
+  partition: payload.batch.partition,
+  groupId,
+  messages: payload.batch.messages.map((m) => {
+    const headers = headerText(m.headers);
+    return { offset: m.offset, traceparent: headers['traceparent'], eventId: headers['event-id'] };
+  }),
+});
 
 const isRebalancing = (error: unknown) => {
   const type = (error as { type?: string } | undefined)?.type;
@@ -94,6 +107,7 @@ export const createHistoryConsumer = (deps: {
   persist: PersistHistoryBatch;
   logger: Logger;
   metrics?: ConsumerMetrics;
+  tracer?: AppTracer;
 }): Component => {
   const status = createStatusTracker('history-consumer', deps.logger);
   const { kafka: kafkaConfig, consumer: tuning } = deps.config;
@@ -107,6 +121,7 @@ export const createHistoryConsumer = (deps: {
     status.set('unhealthy', problem);
   };
   const heartbeatInterval = Math.max(500, Math.floor(tuning.sessionTimeoutMs / 10));
+  const tracer = deps.tracer ?? NOOP_APP_TRACER;
 
   const launch = async () => {
     // A short session lets the group drop a member that vanished with a broker restart or a
@@ -135,7 +150,7 @@ export const createHistoryConsumer = (deps: {
     await c.connect();
     await c.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
     const batchDeps: HistoryBatchDeps = {
-      persist: deps.persist,
+      persist: traceHistoryTransaction(tracer, deps.persist),
       commit: (offsets) => c.commitOffsets(offsets),
       logger: deps.logger,
       // config.ts keeps the cap below the session timeout; the sliced wait heartbeats regardless.
@@ -148,7 +163,9 @@ export const createHistoryConsumer = (deps: {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently,
       eachBatch: async (payload) => {
-        await handleHistoryBatch(batchDeps, payload);
+        const handle = () => handleHistoryBatch(batchDeps, payload);
+        // Off, the headers are not even read for spans.
+        await (tracer.enabled ? traceHistoryBatch(tracer, tracedBatch(payload, kafkaConfig.groupId), handle) : handle());
       },
     });
   };
