@@ -7,6 +7,9 @@ import { freePort } from '../../test/support/free-port';
 export const ROOT = path.resolve(__dirname, '../..');
 export const STATE_DIR = '.stack-chaos';
 const KAFKA_PORT = 29092;
+/** The sweeper's threshold and the relay's claim lease in every chaos process (the stall fault outlasts the first). */
+export const SWEEP_AFTER_MS = 10_000;
+export const RELAY_LEASE_MS = 5_000;
 
 /** Everything this run owns: a database, a Redis index, a broker, a topic and a group of its own. */
 export interface ChaosEnv {
@@ -25,7 +28,18 @@ export interface ChaosEnv {
   readonly group: string;
   readonly jwtSecret: string;
   readonly httpPort: number;
-  readonly relayMaxAttempts: number;
+  /** What the service processes and the in-process writer use: the TCP proxies in front of MariaDB and Redis. */
+  readonly proxied: { readonly databaseUrl: string; readonly redisUrl: string };
+  /**
+   * The relay's retry schedule. Quick: 3 attempts from a 100 ms base, so the broker outage outlasts the
+   * whole schedule in seconds; long: the service's defaults (none set), as an operator runs it.
+   */
+  readonly relaySchedule: Readonly<Record<string, string>>;
+}
+
+export interface ProxyPorts {
+  readonly database: number;
+  readonly redis: number;
 }
 
 /** Keeps the newest `keep` run log folders (their names start with an ISO timestamp). */
@@ -34,7 +48,18 @@ const pruneOldLogs = (dir: string, keep: number) => {
   for (const old of runs.slice(0, Math.max(0, runs.length - keep))) fs.rmSync(path.join(dir, old), { recursive: true, force: true });
 };
 
-export const createChaosEnv = async (redisDb: number): Promise<ChaosEnv> => {
+/** The same URL with its host and port replaced by a local proxy's. */
+const through = (url: URL, port: number) => {
+  const proxied = new URL(url.toString());
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(port);
+  return proxied.toString();
+};
+
+export const QUICK_RELAY_SCHEDULE = { RELAY_MAX_ATTEMPTS: '3', RELAY_BACKOFF_BASE_MS: '100', RELAY_BACKOFF_CAP_MS: '2000' } as const;
+
+export const createChaosEnv = async (options: { redisDb: number; quick: boolean; proxyPorts: ProxyPorts }): Promise<ChaosEnv> => {
+  const { redisDb } = options;
   const id = randomBytes(4).toString('hex');
   const dbUrl = new URL(process.env['DATABASE_URL']?.trim() || 'mariadb://root@127.0.0.1:3306/agent_relay');
   const dbName = `agent_relay_chaos_${id}`;
@@ -63,7 +88,8 @@ export const createChaosEnv = async (redisDb: number): Promise<ChaosEnv> => {
     group: `chaos-history-${id}`,
     jwtSecret: `chaos-${id}-${randomBytes(24).toString('hex')}`,
     httpPort: await freePort(),
-    relayMaxAttempts: 1000,
+    proxied: { databaseUrl: through(dbUrl, options.proxyPorts.database), redisUrl: through(redisUrl, options.proxyPorts.redis) },
+    relaySchedule: options.quick ? QUICK_RELAY_SCHEDULE : {},
   };
 };
 
@@ -78,7 +104,10 @@ export const stackEnv = (env: ChaosEnv): NodeJS.ProcessEnv => ({
   REDIS_URL: env.redisUrl,
 });
 
-/** The service's environment for one role; relay tuned so faults resolve in seconds. */
+/**
+ * The service's environment for one role, through the proxies; relay tuned so faults resolve in
+ * seconds, except its retry schedule (see `relaySchedule`): unset keys take the service's defaults.
+ */
 export const serviceEnv = (env: ChaosEnv, roles: readonly AppRole[]): Record<string, string> => ({
   NODE_ENV: 'production',
   // The components' "<name> ready" lines are info; info is otherwise only lifecycle lines.
@@ -89,8 +118,8 @@ export const serviceEnv = (env: ChaosEnv, roles: readonly AppRole[]): Record<str
   // Processes without the api role serve metrics on a port of their own: any free one.
   METRICS_PORT: '0',
   SHUTDOWN_TIMEOUT_MS: '5000',
-  DATABASE_URL: env.databaseUrl,
-  REDIS_URL: env.redisUrl,
+  DATABASE_URL: env.proxied.databaseUrl,
+  REDIS_URL: env.proxied.redisUrl,
   REDIS_PREFIX: env.redisPrefix,
   KAFKA_BROKERS: env.brokers,
   KAFKA_CLIENT_ID: `chaos-${roles.join('-')}`,
@@ -103,11 +132,9 @@ export const serviceEnv = (env: ChaosEnv, roles: readonly AppRole[]): Record<str
   JWT_SECRET: env.jwtSecret,
   RATE_LIMIT_SEND_PER_MINUTE: '1000000',
   RELAY_POLL_INTERVAL_MS: '200',
-  RELAY_BACKOFF_BASE_MS: '100',
-  RELAY_BACKOFF_CAP_MS: '2000',
-  RELAY_MAX_ATTEMPTS: String(env.relayMaxAttempts),
-  RELAY_LEASE_MS: '5000',
-  RELAY_SWEEP_AFTER_MS: '10000',
+  ...env.relaySchedule,
+  RELAY_LEASE_MS: String(RELAY_LEASE_MS),
+  RELAY_SWEEP_AFTER_MS: String(SWEEP_AFTER_MS),
   RELAY_SCHEDULER_REFRESH_MS: '1000',
   OUTBOX_RETENTION_MS: String(7 * 24 * 3600 * 1000),
   CONSUMER_SESSION_TIMEOUT_MS: '6000',

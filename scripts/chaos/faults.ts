@@ -1,10 +1,17 @@
 import type { ChaosEnv } from './env';
 import { chaosStack, type Control } from './infra';
 import { say, sleep } from './log';
+import { createOutageActions, type OutageTimings, type StallWindow } from './outage-faults';
+import type { ChaosProxies } from './proxies';
 import type { Rng } from './rng';
 import type { Service } from './services';
+import type { Subscribers } from './subscribers';
 
-export const FAULT_KINDS = ['relay-kill', 'relay-kill-claimed', 'consumer-kill', 'kafka-outage', 'db-kill', 'redis-flush'] as const;
+/** Short faults: a moment's damage, recovered in seconds. The long run repeats them. */
+export const SHORT_FAULT_KINDS = ['relay-kill', 'relay-kill-claimed', 'consumer-kill', 'kafka-outage', 'db-kill', 'redis-flush'] as const;
+/** The faults production has every week (issue 12): outages longer than any retry schedule, a stalled consumer, a dead generator. */
+export const LONG_FAULT_KINDS = ['broker-outage', 'db-outage', 'redis-outage', 'consumer-stall', 'reply-kill'] as const;
+export const FAULT_KINDS = [...SHORT_FAULT_KINDS, ...LONG_FAULT_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRecord {
@@ -22,6 +29,14 @@ export interface FaultRecord {
   recoveryMs?: number | null;
   /** Filled in after the run: when the last orphaned row reached CONSUMED, minus `at`. */
   orphansConsumedMs?: number | null;
+  /** Outages: how long the service was cut off (broker stopped, proxy cut), in ms. */
+  downMs?: number;
+  /** consumer-stall: the window and what the database said was published meanwhile. */
+  stall?: StallWindow;
+  /** Filled in after the run, for outages: every row created before the service returned was CONSUMED this long after (null: not all). */
+  historyCompleteMs?: number | null;
+  /** reply-kill: a subscriber was seeing the reply stream when the process died. */
+  midStream?: boolean;
 }
 
 export interface FaultDeps {
@@ -30,17 +45,26 @@ export interface FaultDeps {
   readonly control: Control;
   readonly relays: readonly Service[];
   readonly consumer: Service;
+  /** The processes that generate replies (the api, or generator processes where that role exists). */
+  readonly generators: readonly Service[];
+  /** The name of the process that logged it was generating a reply (services that log "generating reply"). */
+  readonly generatorOf: (replyId: string) => string | undefined;
+  readonly everyService: readonly Service[];
+  readonly proxies: ChaosProxies;
+  readonly subscribers: Subscribers;
+  readonly timings: OutageTimings;
   readonly flushRedis: () => Promise<void>;
   readonly signal: AbortSignal;
 }
 
 /**
- * Every kind once in random order (so even a quick run sees each), then random extras for
- * long runs: about one fault per 10 s. Times are offsets from the start of traffic.
+ * Every kind once in random order (so even a quick run sees each), then for long runs one
+ * short fault per minute more. Times are offsets from the start of traffic and only a
+ * lower bound: faults run one after another, so one follows a long outage once it ended.
  */
 export const planFaults = (rng: Rng, durationMs: number, quick: boolean) => {
-  const extra = quick ? 0 : Math.max(0, Math.floor(durationMs / 10_000) - FAULT_KINDS.length);
-  const kinds = [...rng.shuffle(FAULT_KINDS), ...Array.from({ length: extra }, () => rng.pick(FAULT_KINDS))];
+  const extra = quick ? 0 : Math.floor(durationMs / 60_000);
+  const kinds: FaultKind[] = [...rng.shuffle(FAULT_KINDS), ...Array.from({ length: extra }, () => rng.pick(SHORT_FAULT_KINDS))];
   const first = Math.min(3000, durationMs * 0.1);
   const slot = (durationMs * 0.8 - first) / kinds.length;
   return kinds.map((kind, i) => ({ kind, atMs: Math.round(first + slot * i + rng.between(0, slot * 0.5)) }));
@@ -129,7 +153,7 @@ const createFaultActions = (deps: FaultDeps) => {
     record.detail = `no relay caught holding a claim within 20 s (${misses} near misses); ${relay.name} SIGKILLed at random instead`;
   };
 
-  const actions: Record<FaultKind, (record: FaultRecord) => Promise<void>> = {
+  const actions: Record<(typeof SHORT_FAULT_KINDS)[number], (record: FaultRecord) => Promise<void>> = {
     async 'relay-kill'(record) {
       const relay = await idleRelay();
       await killAndRestart(relay, record);
@@ -168,14 +192,20 @@ const createFaultActions = (deps: FaultDeps) => {
       record.detail = `FLUSHDB on Redis index ${deps.env.redisDb} (queues, schedulers, caches, reply streams gone)`;
     },
   };
-  return { actions, restarts: () => Promise.all(restarting.values()) };
+  const allSettled = () => Promise.all(deps.everyService.map(settled));
+  const outages = createOutageActions(deps, { allSettled, killAndRestart });
+  return { actions: { ...actions, ...outages }, restarts: () => Promise.all(restarting.values()) };
 };
+
+const GAP_MS = 2_000;
 
 /** Runs the plan, one fault at a time, then waits for the last restarts. */
 export const runFaults = async (plan: ReturnType<typeof planFaults>, deps: FaultDeps, startedAt: number, records: FaultRecord[]) => {
   const { actions, restarts } = createFaultActions(deps);
+  let lastEnded = 0;
   for (const step of plan) {
-    const wait = startedAt + step.atMs - Date.now();
+    // A short breath after each fault, so each one's recovery shows on its own.
+    const wait = Math.max(startedAt + step.atMs, lastEnded + GAP_MS) - Date.now();
     if (wait > 0) await sleep(wait);
     if (deps.signal.aborted) break;
     const record: FaultRecord = { kind: step.kind, at: Date.now(), endedAt: 0, detail: '' };
@@ -188,6 +218,7 @@ export const runFaults = async (plan: ReturnType<typeof planFaults>, deps: Fault
       record.endedAt = Date.now();
       record.detail = `fault action failed: ${(error as Error).message.split('\n')[0]}`;
     }
+    lastEnded = Date.now();
     say(`fault #${n}: ${step.kind} — ${record.detail}`);
   }
   await restarts();

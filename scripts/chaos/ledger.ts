@@ -27,17 +27,35 @@ export interface UncertainWrite {
   readonly hashes: readonly string[];
   readonly optional: readonly string[];
   readonly error: string;
+  /** When the call was given up (epoch ms), to tell which outage it fell into. */
+  readonly at?: number;
+}
+
+/** One sendMessage as the client saw it, across its retries (all with one clientMessageId). */
+export interface SendRecord {
+  readonly clientMessageId: string | null;
+  readonly conversationId: string | null;
+  readonly hash: string;
+  /** Calls made for it: 1 when the first answer arrived. */
+  readonly attempts: number;
+  /** The client got an answer with the message (on the first call or a retry). */
+  readonly acknowledged: boolean;
+  /** The last error code when it was not acknowledged (IDEMPOTENCY_CONFLICT must never occur). */
+  readonly lastCode?: string;
 }
 
 /** Every message the run expects in history, and how sure it is about each. */
 export const createLedger = () => {
   const exact: ExactEntry[] = [];
+  const sends: SendRecord[] = [];
   const replies: ExpectedReply[] = [];
   const uncertain: UncertainWrite[] = [];
   return {
     exact,
     replies,
     uncertain,
+    sends,
+    recordSend: (send: SendRecord) => sends.push(send),
     confirm: (entry: ExactEntry) => exact.push(entry),
     expectReply: (reply: ExpectedReply) => replies.push(reply),
     unsure: (write: UncertainWrite) => uncertain.push(write),

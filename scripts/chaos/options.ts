@@ -19,7 +19,10 @@ const positiveInt = (name: string, raw: string | undefined, fallback: number, mi
   return value;
 };
 
-/** Quick: ~2,000 messages in ~30 s, at least one fault of each kind. Default: 20,000 over 120 s. */
+/**
+ * Quick: 2,000 messages planned over 60 s, every fault kind once (traffic goes on while faults
+ * run, ~3 minutes in all). Default: 20,000 over 600 s, room for the 6-minute broker outage.
+ */
 export const parseOptions = (argv: readonly string[]): ChaosOptions => {
   const { values } = parseArgs({
     args: [...argv],
@@ -39,7 +42,7 @@ export const parseOptions = (argv: readonly string[]): ChaosOptions => {
   return {
     quick,
     messages: positiveInt('messages', values.messages, quick ? 2_000 : 20_000, 50),
-    durationMs: positiveInt('duration', values.duration, quick ? 30 : 120, 10) * 1000,
+    durationMs: positiveInt('duration', values.duration, quick ? 60 : 600, 10) * 1000,
     seed: positiveInt('seed', values.seed, Math.floor(Math.random() * 2 ** 31), 0),
     redisDb,
   };

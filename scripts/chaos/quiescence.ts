@@ -40,3 +40,32 @@ export const waitForQuiescence = async (control: Control, options: { maxMs: numb
   }
   throw new Error('interrupted');
 };
+
+/**
+ * Waits until every acknowledged send's reply (known content, in its conversation) is in
+ * history, or `maxMs` passed. A reply whose job was lost with Redis is generated again only
+ * once the service's recovery sweep finds its turn still awaited (GENERATE_RECOVER_AFTER_MS,
+ * 30 s by default), so the pipeline can look settled while such a reply is still to come.
+ */
+export const waitForReplies = async (control: Control, expected: readonly { conversationId: string; hash: string }[], options: { maxMs: number; signal: AbortSignal }) => {
+  const started = Date.now();
+  const conversations = [...new Set(expected.map((e) => e.conversationId))];
+  let lastReport = Date.now();
+  while (!options.signal.aborted) {
+    const rows = conversations.length
+      ? await control.query<{ c: string; h: string }>(
+          `SELECT conversation_id AS c, SHA2(content, 256) AS h FROM ${control.t('chat_messages')} WHERE role = 'assistant' AND conversation_id IN (${conversations.map(() => '?').join(', ')})`,
+          conversations,
+        )
+      : [];
+    const stored = new Set(rows.map((r) => `${r.c}#${r.h}`));
+    const missing = expected.filter((e) => !stored.has(`${e.conversationId}#${e.hash}`)).length;
+    if (missing === 0 || Date.now() - started >= options.maxMs) return { missing, ms: Date.now() - started };
+    if (Date.now() - lastReport >= 5000) {
+      lastReport = Date.now();
+      say(`waiting for ${missing} acknowledged send(s) to get their reply…`);
+    }
+    await sleep(1000);
+  }
+  throw new Error('interrupted');
+};

@@ -7,6 +7,8 @@ export interface DeliveredEvent {
   readonly conversationId: string;
   readonly seq: number;
   readonly eventId: string;
+  /** The record's CreateTime (epoch ms): when the producer sent it. */
+  readonly timestamp: number;
 }
 
 /** Reads the chaos topic from the beginning to its end offsets (as they are now) with a fresh group. */
@@ -30,7 +32,7 @@ export const readTopic = async (env: ChaosEnv, timeoutMs = 90_000): Promise<Deli
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
           const value = JSON.parse(message.value?.toString('utf8') ?? '{}') as { conversationId?: string; seq?: number; eventId?: string };
-          events.push({ partition: batch.partition, offset: BigInt(message.offset), conversationId: String(value.conversationId), seq: Number(value.seq), eventId: String(value.eventId) });
+          events.push({ partition: batch.partition, offset: BigInt(message.offset), conversationId: String(value.conversationId), seq: Number(value.seq), eventId: String(value.eventId), timestamp: Number(message.timestamp) });
           const end = pending.get(batch.partition);
           if (end !== undefined && BigInt(message.offset) + 1n >= end) pending.delete(batch.partition);
         }

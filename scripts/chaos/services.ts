@@ -16,7 +16,7 @@ const STOP_GRACE_MS = 6_000;
 const MAX_RESTARTS_AFTER_CRASH = 3;
 
 /** The JSON log line (pino `msg`) that says a role is up; the api role answers GET /readyz instead. */
-const READY_LINE: Partial<Record<AppRole, string>> = { relay: 'relay-worker ready', consumer: 'history-consumer ready' };
+const READY_LINE: Partial<Record<AppRole, string>> = { relay: 'relay-worker ready', consumer: 'history-consumer ready', ['generator' as AppRole]: 'generate-worker ready' };
 
 export interface UnexpectedExit {
   readonly service: string;
@@ -39,6 +39,8 @@ export interface ServiceOptions {
   readonly readyUrl?: string;
   /** A process that was ready exited without us killing it; the service restarts it afterwards. */
   readonly onUnexpectedExit: (exit: UnexpectedExit) => void;
+  /** Every line the process writes to stdout (its JSON log), as it comes. */
+  readonly onLogLine?: (line: string) => void;
 }
 
 const readyz = async (url: string | undefined) => {
@@ -94,6 +96,7 @@ export const createService = (options: ServiceOptions) => {
     const lines = readline.createInterface({ input: proc.stdout! });
     lines.on('line', (line) => {
       if (wanted && line.includes(`"msg":"${wanted}"`)) sawLine = true;
+      options.onLogLine?.(line);
     });
     exited = new Promise((resolve) => {
       proc.once('exit', (code, signal) => {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AppendChatMessages } from '../../src/application/append-chat-messages.use-case';
 import { localReply } from '../../src/infra/llm/local-chat-model';
-import type { ApiClient } from './api-client';
+import { isFinalSendError, SendError, type ApiClient, type Sent } from './api-client';
 import { messageText } from './content';
 import { sha256, type Ledger } from './ledger';
 import { sleep } from './log';
 import type { Rng } from './rng';
+import type { Subscribers } from './subscribers';
 
 export interface TrafficPlan {
   readonly writerMessages: number;
@@ -28,7 +29,10 @@ export const planTraffic = (messages: number, durationMs: number, quick: boolean
 };
 
 const MAX_IN_FLIGHT = 24;
-const OVERTIME_CAP_MS = 120_000;
+/** Every WATCH_EVERY-th API conversation has its replies followed by a chatStream subscriber. */
+const WATCH_EVERY = 3;
+/** Traffic goes on while faults run, but never longer than this past the plan (a stuck fault must not hang the run). */
+const OVERTIME_CAP_MS = 300_000;
 
 export interface TrafficDeps {
   readonly rng: Rng;
@@ -36,6 +40,12 @@ export interface TrafficDeps {
   readonly append: AppendChatMessages;
   readonly api: ApiClient;
   readonly plan: TrafficPlan;
+  /** The schema has SendMessageInput.clientMessageId: unanswered sends are retried with it. */
+  readonly retrySends: boolean;
+  /** How long a client keeps retrying one send (it must outlast the longest outage). */
+  readonly retryBudgetMs: number;
+  /** Follows the replies of some conversations' sends over chatStream. */
+  readonly subscribers: Subscribers;
   /** While true, traffic goes on past the planned end at the same rate (faults still running). */
   readonly faultsRunning: () => boolean;
   readonly signal: AbortSignal;
@@ -57,7 +67,7 @@ export const runTraffic = async (deps: TrafficDeps) => {
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   };
-  const stats = { writerSent: 0, apiSent: 0, failedCalls: 0 };
+  const stats = { writerSent: 0, apiSent: 0, failedCalls: 0, retriedSends: 0 };
   let batchNo = 0;
 
   const writeBatch = async (size: number) => {
@@ -70,7 +80,30 @@ export const runTraffic = async (deps: TrafficDeps) => {
       result.messages.forEach((m, i) => ledger.confirm({ conversationId: conversation.id, seq: m.seq, hash: sha256(contents[i] ?? ''), source: 'writer' }));
     } catch (error) {
       stats.failedCalls += 1;
-      ledger.unsure({ conversationId: conversation.id, hashes: contents.map(sha256), optional: [], error: describe(error) });
+      ledger.unsure({ conversationId: conversation.id, hashes: contents.map(sha256), optional: [], error: describe(error), at: Date.now() });
+    }
+  };
+
+  /**
+   * A client that does not give up: a send whose answer it did not get is sent again with the
+   * same clientMessageId (backoff 250 ms doubling to 2 s) until an answer arrives, the server
+   * says no for good, or the budget runs out. Without the key in the schema it sends once.
+   */
+  const sendWithRetries = async (userId: string, input: { conversationId?: string; content: string }) => {
+    const clientMessageId = deps.retrySends ? randomUUID() : undefined;
+    const deadline = Date.now() + deps.retryBudgetMs;
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      try {
+        const sent: Sent = await deps.api.send(userId, { ...input, ...(clientMessageId ? { clientMessageId } : {}) });
+        return { sent, attempts, clientMessageId };
+      } catch (error) {
+        const retry = clientMessageId !== undefined && !isFinalSendError(error) && Date.now() < deadline && !deps.signal.aborted;
+        if (!retry) throw Object.assign(error instanceof Error ? error : new Error(String(error)), { attempts, clientMessageId });
+        if (attempts === 1) stats.retriedSends += 1;
+        await sleep(Math.min(250 * 2 ** (attempts - 1), 2_000) * rng.between(0.5, 1));
+      }
     }
   };
 
@@ -78,15 +111,21 @@ export const runTraffic = async (deps: TrafficDeps) => {
     conversation.busy = true;
     conversation.sends += 1;
     const content = messageText(rng, `a${conversation.index}.${conversation.sends}`, 150);
+    const hash = sha256(content);
     const replyHash = sha256(localReply([{ role: 'user', content }]));
     try {
-      const sent = await deps.api.send(conversation.userId, { conversationId: conversation.id, content });
+      const { sent, attempts, clientMessageId } = await sendWithRetries(conversation.userId, { ...(conversation.id ? { conversationId: conversation.id } : {}), content });
       conversation.id = sent.conversationId;
-      ledger.confirm({ conversationId: sent.conversationId, seq: sent.seq, hash: sha256(content), source: 'api' });
+      ledger.recordSend({ clientMessageId: clientMessageId ?? null, conversationId: sent.conversationId, hash, attempts, acknowledged: true });
+      ledger.confirm({ conversationId: sent.conversationId, seq: sent.seq, hash, source: 'api' });
       ledger.expectReply({ conversationId: sent.conversationId, afterSeq: sent.seq, hash: replyHash });
+      if (conversation.index % WATCH_EVERY === 0) deps.subscribers.watch(conversation.userId, sent.conversationId, sent.replyId);
     } catch (error) {
       stats.failedCalls += 1;
-      ledger.unsure({ conversationId: conversation.id ?? null, hashes: [sha256(content)], optional: [replyHash], error: describe(error) });
+      const { attempts = 1, clientMessageId = null } = error as { attempts?: number; clientMessageId?: string };
+      const lastCode = error instanceof SendError ? error.code : undefined;
+      ledger.recordSend({ clientMessageId, conversationId: conversation.id ?? null, hash, attempts, acknowledged: false, ...(lastCode ? { lastCode } : {}) });
+      ledger.unsure({ conversationId: conversation.id ?? null, hashes: [hash], optional: [replyHash], error: describe(error), at: Date.now() });
     } finally {
       conversation.busy = false;
     }

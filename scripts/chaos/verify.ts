@@ -2,12 +2,14 @@ import type { Control } from './infra';
 import type { Ledger } from './ledger';
 import type { OrderReport } from './readback';
 
-interface HistoryRow {
+export interface HistoryRow {
   c: string;
   seq: number;
   role: string;
   e: string;
   h: string;
+  /** 1 for a reply stored partial (its generation failed). */
+  p: number;
 }
 
 interface OutboxRow {
@@ -30,7 +32,7 @@ export interface Evidence {
 export const loadEvidence = async (control: Control): Promise<Evidence> => {
   const { t } = control;
   return {
-    history: await control.query<HistoryRow>(`SELECT conversation_id AS c, seq, role, event_id AS e, SHA2(content, 256) AS h FROM ${t('chat_messages')}`),
+    history: await control.query<HistoryRow>(`SELECT conversation_id AS c, seq, role, event_id AS e, SHA2(content, 256) AS h, partial AS p FROM ${t('chat_messages')}`),
     notConsumed: await control.query<OutboxRow>(`SELECT id, aggregate_id, aggregate_seq, status, attempts, last_error FROM ${t('outbox_messages')} WHERE status <> 'CONSUMED' ORDER BY id`),
     consumedWithoutHistory: await control.query(
       `SELECT o.aggregate_id, o.aggregate_seq FROM ${t('outbox_messages')} o LEFT JOIN ${t('chat_messages')} m ON m.event_id = o.event_id WHERE o.status = 'CONSUMED' AND m.event_id IS NULL`,
@@ -170,4 +172,19 @@ export const latencyPercentiles = async (control: Control) => {
   );
   const at = (p: number) => Math.round(Number(rows[Math.min(rows.length - 1, Math.floor(p * rows.length))]?.ms ?? 0));
   return { p50: at(0.5), p99: at(0.99), max: at(1) };
+};
+
+/**
+ * For an outage that ended at `returnedAt`: how long after it every row created before it was
+ * CONSUMED (0 when they all were already), or null when some never were. DEAD rows are left
+ * out: the verdict lists them on their own, and one outage's DEAD rows must not hide whether
+ * a later outage recovered.
+ */
+export const historyCompleteAfterMs = async (control: Control, returnedAt: number) => {
+  const [row] = await control.query<{ total: number; consumed: number; last: Date | null }>(
+    `SELECT COUNT(*) AS total, COUNT(consumed_at) AS consumed, MAX(consumed_at) AS last FROM ${control.t('outbox_messages')} WHERE created_at < ? AND status <> 'DEAD'`,
+    [new Date(returnedAt)],
+  );
+  if (!row || Number(row.total) !== Number(row.consumed)) return null;
+  return row.last ? Math.max(0, row.last.getTime() - returnedAt) : 0;
 };

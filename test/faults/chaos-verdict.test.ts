@@ -1,6 +1,20 @@
-import { createLedger, sha256 } from '../../scripts/chaos/ledger';
+import { FAULT_KINDS, planFaults, SHORT_FAULT_KINDS, type FaultRecord } from '../../scripts/chaos/faults';
+import { createRng } from '../../scripts/chaos/rng';
+import { createLedger, sha256, type Ledger } from '../../scripts/chaos/ledger';
 import { checkDeliveryOrder, type DeliveredEvent } from '../../scripts/chaos/readback';
-import { judge, type Evidence } from '../../scripts/chaos/verify';
+import type { Watch } from '../../scripts/chaos/subscribers';
+import {
+  BROKER_RETURN_BOUND_MS,
+  brokerOutageLine,
+  clientRetriesLine,
+  repliesLine,
+  serviceOutageLine,
+  stallFigures,
+  stallLine,
+  subscribersLine,
+  verdictLines,
+} from '../../scripts/chaos/verdict-lines';
+import { judge, type Evidence, type Verdict } from '../../scripts/chaos/verify';
 
 /**
  * The chaos run's verdict (npm run chaos) is only as good as its checks: each kind of damage
@@ -9,7 +23,7 @@ import { judge, type Evidence } from '../../scripts/chaos/verify';
 describe('chaos verdict', () => {
   const A = 'aaaaaaaa-0000-4000-8000-000000000001';
   const B = 'bbbbbbbb-0000-4000-8000-000000000002';
-  const row = (c: string, seq: number, content: string, e = `${c}-${seq}`, role = 'user') => ({ c, seq, role, e, h: sha256(content) });
+  const row = (c: string, seq: number, content: string, e = `${c}-${seq}`, role = 'user', p = 0) => ({ c, seq, role, e, h: sha256(content), p });
   const clean = () => {
     const ledger = createLedger();
     ledger.confirm({ conversationId: A, seq: 1, hash: sha256('one'), source: 'writer' });
@@ -79,7 +93,7 @@ describe('chaos verdict', () => {
   });
 
   describe('Kafka first-delivery order', () => {
-    const event = (seq: number, offset: number, eventId = `e${seq}`, partition = 0): DeliveredEvent => ({ partition, offset: BigInt(offset), conversationId: A, seq, eventId });
+    const event = (seq: number, offset: number, eventId = `e${seq}`, partition = 0): DeliveredEvent => ({ partition, offset: BigInt(offset), conversationId: A, seq, eventId, timestamp: offset });
 
     it('accepts redeliveries of earlier events', () => {
       expect(checkDeliveryOrder([event(1, 0), event(2, 1), event(1, 2), event(2, 3), event(3, 4)])).toEqual({ inversions: [], redeliveries: 2, conflicts: [], splitConversations: [] });
@@ -95,5 +109,184 @@ describe('chaos verdict', () => {
       expect(report.conflicts).toHaveLength(1);
       expect(report.splitConversations).toEqual([A]);
     });
+  });
+});
+
+describe('chaos verdict lines for the long faults', () => {
+  const C = 'cccccccc-0000-4000-8000-000000000003';
+  const history = (rows: { seq: number; content: string; role?: string; p?: number }[]) =>
+    rows.map((r) => ({ c: C, seq: r.seq, role: r.role ?? 'user', e: `e${r.seq}`, h: sha256(r.content), p: r.p ?? 0 }));
+  const fault = (over: Partial<FaultRecord>): FaultRecord => ({ kind: 'broker-outage', at: 1_000, endedAt: 21_000, detail: '', downMs: 20_000, ...over });
+  const verdictWith = (over: Partial<Verdict> = {}): Verdict => ({
+    lost: [],
+    duplicated: [],
+    inversions: [],
+    unexplainedRows: [],
+    deadRows: [],
+    anomalies: [],
+    stats: { historyRows: 0, confirmed: 0, replies: 0, unsure: 0, unsureCommitted: 0, redeliveries: 0 },
+    ...over,
+  });
+  const ackedSend = (ledger: Ledger, seq: number, content: string, attempts = 1) => {
+    ledger.recordSend({ clientMessageId: `id-${seq}`, conversationId: C, hash: sha256(content), attempts, acknowledged: true });
+    ledger.confirm({ conversationId: C, seq, hash: sha256(content), source: 'api' });
+    ledger.expectReply({ conversationId: C, afterSeq: seq, hash: sha256(`reply ${content}`) });
+  };
+
+  describe('broker outage', () => {
+    it('passes with no DEAD row, nothing lost or reordered and history whole within the bound', () => {
+      expect(brokerOutageLine(fault({ historyCompleteMs: 4_000 }), verdictWith()).pass).toBe(true);
+    });
+
+    it('leaves a reply that was never generated to the reply-kill line', () => {
+      const neverGenerated = verdictWith({ lost: [`${C}#reply-after-37: assistant reply to seq 37 missing from history`] });
+      expect(brokerOutageLine(fault({ historyCompleteMs: 4_000 }), neverGenerated).pass).toBe(true);
+    });
+
+    it('fails on a DEAD row, a loss, an inversion, or history completed late or never', () => {
+      const ok = fault({ historyCompleteMs: 4_000 });
+      expect(brokerOutageLine(ok, verdictWith({ deadRows: ['outbox 1 DEAD'] })).pass).toBe(false);
+      expect(brokerOutageLine(ok, verdictWith({ lost: ['x'] })).pass).toBe(false);
+      expect(brokerOutageLine(ok, verdictWith({ inversions: ['x'] })).pass).toBe(false);
+      expect(brokerOutageLine(ok, verdictWith({ lost: [`${C}#3: gap: committed seq missing from history`] })).pass).toBe(false);
+      expect(brokerOutageLine(fault({ historyCompleteMs: BROKER_RETURN_BOUND_MS + 1 }), verdictWith()).pass).toBe(false);
+      expect(brokerOutageLine(fault({ historyCompleteMs: null }), verdictWith()).figure).toContain('never');
+    });
+  });
+
+  describe('database and Redis outages', () => {
+    it('counts failed calls inside the window and fails on a crash there or history never complete', () => {
+      const ledger = createLedger();
+      ledger.unsure({ conversationId: C, hashes: ['h'], optional: [], error: 'refused', at: 5_000 });
+      ledger.unsure({ conversationId: C, hashes: ['h2'], optional: [], error: 'refused', at: 500_000 });
+      const outage = fault({ kind: 'db-outage', historyCompleteMs: 2_000 });
+      const line = serviceOutageLine(outage, ledger, []);
+      expect(line).toMatchObject({ pass: true });
+      expect(line.figure).toContain('1 call(s) failed');
+      const crash = { service: 'consumer', code: 1, signal: null, at: 10_000, logTail: '', graceful: false };
+      expect(serviceOutageLine(outage, ledger, [crash]).pass).toBe(false);
+      expect(serviceOutageLine(outage, ledger, [{ ...crash, at: 900_000 }]).pass).toBe(true);
+      expect(serviceOutageLine(fault({ kind: 'redis-outage', historyCompleteMs: null }), ledger, []).pass).toBe(false);
+      // A call failing after the next fault began is that fault's.
+      expect(serviceOutageLine(outage, ledger, [], 4_000).figure).toContain('0 call(s) failed');
+    });
+  });
+
+  describe('client retries', () => {
+    it('passes when every retried send is stored once', () => {
+      const ledger = createLedger();
+      ackedSend(ledger, 1, 'hello', 3);
+      const line = clientRetriesLine(ledger, { history: history([{ seq: 1, content: 'hello' }]) }, true);
+      expect(line.pass).toBe(true);
+      expect(line.figure).toContain('1 retried (2 retries)');
+    });
+
+    it('fails on a send stored twice, on IDEMPOTENCY_CONFLICT, and when the schema has no key', () => {
+      const ledger = createLedger();
+      ackedSend(ledger, 1, 'hello', 2);
+      const twice = history([{ seq: 1, content: 'hello' }, { seq: 2, content: 'hello' }]);
+      expect(clientRetriesLine(ledger, { history: twice }, true)).toMatchObject({ pass: false, figure: expect.stringContaining('duplicates 1') });
+      const once = history([{ seq: 1, content: 'hello' }]);
+      expect(clientRetriesLine(ledger, { history: once }, false).pass).toBe(false);
+      ledger.recordSend({ clientMessageId: 'id-x', conversationId: C, hash: sha256('other'), attempts: 2, acknowledged: false, lastCode: 'IDEMPOTENCY_CONFLICT' });
+      expect(clientRetriesLine(ledger, { history: once }, true).pass).toBe(false);
+    });
+
+    it('does not count an assistant reply quoting the same text as a duplicate send', () => {
+      const ledger = createLedger();
+      ackedSend(ledger, 1, 'hello');
+      expect(clientRetriesLine(ledger, { history: history([{ seq: 1, content: 'hello' }, { seq: 2, content: 'hello', role: 'assistant' }]) }, true).pass).toBe(true);
+    });
+  });
+
+  describe('replies after a generator kill', () => {
+    const kill = fault({ kind: 'reply-kill', midStream: true });
+
+    it('passes when each acknowledged send has exactly one assistant message', () => {
+      const ledger = createLedger();
+      ackedSend(ledger, 1, 'one');
+      ackedSend(ledger, 3, 'two');
+      const rows = history([{ seq: 1, content: 'one' }, { seq: 2, content: 'reply one', role: 'assistant' }, { seq: 3, content: 'two' }, { seq: 4, content: 'reply two', role: 'assistant' }]);
+      expect(repliesLine(ledger, { history: rows }, [kill])).toMatchObject({ pass: true, fault: 'reply-kill ×1 (1 mid-stream)' });
+    });
+
+    it('fails on a missing reply, a reply stored twice, a partial left beside it, or no kill at all', () => {
+      const ledger = createLedger();
+      ackedSend(ledger, 1, 'one');
+      const base = history([{ seq: 1, content: 'one' }, { seq: 2, content: 'reply one', role: 'assistant' }]);
+      expect(repliesLine(ledger, { history: base.slice(0, 1) }, [kill]).figure).toContain('1 with none');
+      expect(repliesLine(ledger, { history: base.slice(0, 1) }, [kill]).figure).toContain(`reply to ${C}#1: none`);
+      expect(repliesLine(ledger, { history: [...base, ...history([{ seq: 3, content: 'reply one', role: 'assistant' }])] }, [kill]).figure).toContain('1 with more than one');
+      const partial = [...base, ...history([{ seq: 3, content: 'reply o', role: 'assistant', p: 1 }])];
+      expect(repliesLine(ledger, { history: partial }, [kill])).toMatchObject({ pass: false, figure: expect.stringContaining('(1 partial)') });
+      expect(repliesLine(ledger, { history: base }, []).pass).toBe(false);
+      expect(repliesLine(ledger, { history: base }, [fault({ kind: 'reply-kill', midStream: false })]).pass).toBe(false);
+    });
+  });
+
+  describe('subscribers', () => {
+    const watch = (end: Watch['end']): Watch => ({ conversationId: C, replyId: 'r', startedAt: 1, tokens: 3, restarts: 0, resubscribes: 0, lastEventAt: 2, ...(end ? { end } : {}) });
+
+    it('passes when every subscriber saw ReplyCompleted or ReplyFailed', () => {
+      expect(subscribersLine([watch('ReplyCompleted'), watch('ReplyFailed')]).pass).toBe(true);
+      expect(subscribersLine([watch('ReplyCompleted'), watch('REPLY_EXPIRED')])).toMatchObject({ pass: true, figure: expect.stringContaining('1 told REPLY_EXPIRED') });
+    });
+
+    it('fails on a subscriber that never saw an end, and when nobody subscribed', () => {
+      expect(subscribersLine([watch('ReplyCompleted'), watch('none')]).figure).toContain('1 never did');
+      expect(subscribersLine([watch('ReplyCompleted'), watch('none')]).pass).toBe(false);
+      expect(subscribersLine([]).pass).toBe(false);
+    });
+  });
+
+  describe('consumer stall', () => {
+    const record = (eventId: string, timestamp: number, offset: number): DeliveredEvent => ({ partition: 0, offset: BigInt(offset), conversationId: C, seq: 1, eventId, timestamp });
+    const stall = { from: 100, thawAt: 200, caughtUpAt: 250, published: [{ eventId: 'a', seenAt: 120 }, { eventId: 'b', seenAt: 190 }] };
+
+    it('counts no copy and no loss when every record went out once before the stall', () => {
+      expect(stallFigures(stall, [record('a', 90, 0), record('b', 150, 1)])).toEqual({ copies: 0, reallyLost: 0 });
+      expect(stallLine(fault({ kind: 'consumer-stall', stall }), [record('a', 90, 0), record('b', 150, 1)]).pass).toBe(true);
+    });
+
+    it('counts a copy re-published in the window and fails when nothing was really lost', () => {
+      const records = [record('a', 90, 0), record('b', 150, 1), record('a', 180, 2)];
+      expect(stallFigures(stall, records)).toEqual({ copies: 1, reallyLost: 0 });
+      expect(stallLine(fault({ kind: 'consumer-stall', stall }), records).pass).toBe(false);
+    });
+
+    it('lets a copy of a row that really was lost pass, and ignores copies outside the window', () => {
+      // 'b' was PUBLISHED at 190 but no record of it existed before then: lost; its copy is due.
+      const records = [record('a', 90, 0), record('b', 220, 1), record('a', 400, 2)];
+      expect(stallFigures(stall, records)).toEqual({ copies: 0, reallyLost: 1 });
+      const withCopy = [record('a', 90, 0), record('b', 195, 1), record('b', 230, 2)];
+      expect(stallFigures({ ...stall, published: [{ eventId: 'b', seenAt: 150 }] }, withCopy)).toEqual({ copies: 1, reallyLost: 1 });
+    });
+
+    it('fails when the consumer never caught up or the stall was not measured', () => {
+      expect(stallLine(fault({ kind: 'consumer-stall', stall: { ...stall, caughtUpAt: null } }), []).pass).toBe(false);
+      expect(stallLine(fault({ kind: 'consumer-stall' }), []).pass).toBe(false);
+    });
+  });
+
+  it('lists every fault line, and a line for a fault that did not run fails', () => {
+    const ledger = createLedger();
+    const lines = verdictLines({ verdict: verdictWith(), ledger, evidence: { history: [] }, records: [], faults: [], watches: [], clientMessageId: true, unexpectedExits: [], settled: true });
+    expect(lines.filter((l) => !l.pass).map((l) => l.fault)).toEqual(['broker-outage', 'db-outage', 'redis-outage', 'reply-kill ×0 (0 mid-stream)', 'reply-kill subscribers', 'consumer-stall']);
+    expect(lines.filter((l) => l.fault === 'all').every((l) => l.pass)).toBe(true);
+  });
+});
+
+describe('chaos fault plan', () => {
+  it('runs every kind once in a quick run, and only short kinds as the long run\'s extras', () => {
+    const quick = planFaults(createRng(7), 60_000, true);
+    expect(quick.map((f) => f.kind).sort()).toEqual([...FAULT_KINDS].sort());
+    const long = planFaults(createRng(7), 600_000, false);
+    expect(long).toHaveLength(FAULT_KINDS.length + 10);
+    const extras = long.slice(FAULT_KINDS.length).map((f) => f.kind);
+    expect(extras.every((k) => (SHORT_FAULT_KINDS as readonly string[]).includes(k))).toBe(true);
+  });
+
+  it('is the same plan for the same seed', () => {
+    expect(planFaults(createRng(42), 60_000, true)).toEqual(planFaults(createRng(42), 60_000, true));
   });
 });
