@@ -41,7 +41,11 @@ export interface GenerateReplyDeps {
   /** Counts the reply once, here, so no later send has to count it again. */
   counter: TokenCounter;
   logger: Logger;
-  /** Writer retries before the reply is reported failed (database briefly down). */
+  /**
+   * Writer attempts before the reply is reported failed. The default (30, backoff doubling from
+   * 200 ms to a 5 s cap: about two minutes) outlasts a database outage of a minute: the reply is
+   * whole in memory, so waiting for the database beats storing it as a failure.
+   */
   persistAttempts?: number;
   /** Told each time a reply is taken over and generated again (counted). */
   onRestarted?: () => void;
@@ -84,13 +88,15 @@ interface Draft {
   completionTokens: number | null;
 }
 
+const PERSIST_BACKOFF_CAP_MS = 5_000;
+
 const retry = async <T>(attempts: number, work: (attempt: number) => Promise<T>): Promise<T> => {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await work(attempt);
     } catch (error) {
       if (attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(PERSIST_BACKOFF_CAP_MS, 100 * 2 ** attempt)));
     }
   }
 };
@@ -137,7 +143,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     // Looked up before every attempt: an earlier attempt of this run may have committed with only
     // its answer lost, or another run stored the reply meanwhile; appending again would store a
     // second event for the message under a new seq.
-    const saved = await retry<AppendedMessage | CommittedMessage>(deps.persistAttempts ?? 5, async () => {
+    const saved = await retry<AppendedMessage | CommittedMessage>(deps.persistAttempts ?? 30, async () => {
       const committed = await deps.conversations.committedMessage(conversationId, job.replyId);
       if (committed) return committed;
       const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });

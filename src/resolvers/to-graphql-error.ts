@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { isAppError, type ErrorCode } from '../domain/errors';
 import type { Logger } from '../domain/ports/logger';
+import { isServiceUnavailable } from './unavailable-service';
 
 /** AppError codes as clients see them in `extensions.code`. */
 const PUBLIC_CODES: Partial<Record<ErrorCode, string>> = {
@@ -49,6 +50,10 @@ export const toGraphQLError = (formatted: GraphQLFormattedError, error: unknown,
     // graphql-ws hands over parse and validation errors as they come from graphql-js, without
     // Apollo's code: an error with no underlying cause is about the document, not the server.
     if (code === undefined && original.originalError === undefined) return { ...formatted, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+  }
+  if (isServiceUnavailable(original)) {
+    logger.warn({ err: original, path: formatted.path }, 'GraphQL operation failed: a backing service is unreachable');
+    return { message: 'a backing service is unavailable; try again shortly', path: formatted.path, locations: formatted.locations, extensions: { code: 'SERVICE_UNAVAILABLE' } };
   }
   logger.error({ err: original, path: formatted.path }, 'unexpected error in GraphQL operation');
   return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

@@ -35,11 +35,14 @@ const REFUSED_CODES: readonly number[] = [CloseCode.Unauthorized, CloseCode.Forb
 
 /**
  * Worth resubscribing after: the socket dropped or could not reconnect, as opposed to the
- * server answering "no" (GraphQL errors, a refused token, a protocol error in 44xx).
+ * server answering "no" (GraphQL errors other than SERVICE_UNAVAILABLE, a refused token, a protocol
+ * error in 44xx).
  * 4499 is graphql-ws's own "terminated", which is a local drop.
  */
 export const isTransient = (error: unknown): boolean => {
-  if (isGraphQLErrors(error) || error instanceof ChatCliError) return false;
+  // The server could not reach Redis or its database for this subscription: the reply goes on, resubscribe.
+  if (isGraphQLErrors(error)) return error.length > 0 && error.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
+  if (error instanceof ChatCliError) return false;
   if (isCloseEvent(error)) return error.code < 4000 || error.code === 4499;
   return true;
 };
