@@ -88,6 +88,7 @@ interface Draft {
   completionTokens: number | null;
 }
 
+const PERSIST_ATTEMPTS = 30;
 const PERSIST_BACKOFF_CAP_MS = 5_000;
 
 const retry = async <T>(attempts: number, work: (attempt: number) => Promise<T>): Promise<T> => {
@@ -143,7 +144,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     // Looked up before every attempt: an earlier attempt of this run may have committed with only
     // its answer lost, or another run stored the reply meanwhile; appending again would store a
     // second event for the message under a new seq.
-    const saved = await retry<AppendedMessage | CommittedMessage>(deps.persistAttempts ?? 30, async () => {
+    const saved = await retry<AppendedMessage | CommittedMessage>(deps.persistAttempts ?? PERSIST_ATTEMPTS, async () => {
       const committed = await deps.conversations.committedMessage(conversationId, job.replyId);
       if (committed) return committed;
       const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });
@@ -251,7 +252,8 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       await giveUp(replyId, CANCELLED_REPLY);
       return 'cancelled';
     }
-    const { prompt, window } = await deps.buildPrompt(turn);
+    // The database may be briefly down as a job starts: wait for it as storing does, rather than give the reply up.
+    const { prompt, window } = await retry(deps.persistAttempts ?? PERSIST_ATTEMPTS, () => deps.buildPrompt(turn));
     const job: Reply = { ...replyOf(turn), window, fence };
     // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
     await deps.replies.markLatest(refOf(job), turn.userSeq);
@@ -278,7 +280,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    * traceparent), so a reply joins its message's trace; the reply's own write descends from it.
    */
   const generate = async (replyId: string, options: RunOptions = {}): Promise<ReplyOutcome> => {
-    const turn = await deps.turns.get(replyId);
+    const turn = await retry(deps.persistAttempts ?? PERSIST_ATTEMPTS, () => deps.turns.get(replyId));
     if (!turn) return 'no-turn';
     const tracer = deps.tracer ?? NOOP_TRACER;
     const attributes = { 'agent_relay.reply.id': replyId, 'agent_relay.conversation.id': turn.conversationId, 'agent_relay.model.choice': turn.model, 'agent_relay.reply.run': options.fence };

@@ -61,14 +61,17 @@ export const createMikroConversationQueries = (database: Database): Conversation
     },
     async recentHistory(conversationId, limit): Promise<HistoryEntry[]> {
       // History lags the writer by the pipeline: committed messages the consumer has not stored yet
-      // are still outbox rows (DEAD ones too: they await a replay). Both reads use the conversation's index.
-      const [stored, pending] = await Promise.all([
-        query<{ seq: number; role: ChatRole; content: string }>('SELECT seq, role, content FROM chat_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?', [conversationId, limit]),
-        query<{ seq: number; payload: unknown }>(
-          "SELECT aggregate_seq AS seq, payload FROM outbox_messages WHERE aggregate_id = ? AND status IN ('PENDING', 'PUBLISHED', 'DEAD') ORDER BY aggregate_seq DESC LIMIT ?",
-          [conversationId, limit],
-        ),
-      ]);
+      // are still outbox rows (DEAD ones too: they await a replay). Both reads use the conversation's
+      // index. The outbox is read FIRST, and not in parallel: the consumer moves a message from
+      // "outbox row not consumed" to "history row" in one transaction, so a message missing from the
+      // first read was consumed before it and is in the second. Read the other way round (or at
+      // once), a message consumed between the two reads is in neither (seen in chaos: a reply
+      // whose prompt lacked its own user message).
+      const pending = await query<{ seq: number; payload: unknown }>(
+        "SELECT aggregate_seq AS seq, payload FROM outbox_messages WHERE aggregate_id = ? AND status IN ('PENDING', 'PUBLISHED', 'DEAD') ORDER BY aggregate_seq DESC LIMIT ?",
+        [conversationId, limit],
+      );
+      const stored = await query<{ seq: number; role: ChatRole; content: string }>('SELECT seq, role, content FROM chat_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?', [conversationId, limit]);
       const bySeq = new Map<number, HistoryEntry>();
       for (const row of pending) {
         const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as { role: ChatRole; content: string };
