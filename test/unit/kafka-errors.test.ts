@@ -1,5 +1,5 @@
-import { classifyPublishError, describeError, isBrokerUnavailable, isPermanentPublishError } from '../../src/infra/kafka/kafka-errors';
-import { connectionRefused, messageTooLarge } from '../support/fakes/fake-kafka-producer';
+import { classifyPublishError, describeError, isBrokerUnavailable, isPermanentPublishError, needsNewProducer } from '../../src/infra/kafka/kafka-errors';
+import { connectionRefused, messageTooLarge, outOfOrderSequence } from '../support/fakes/fake-kafka-producer';
 
 /** Error objects shaped like kafkajs's: a name, sometimes a protocol type, and a wrapped cause. */
 const connectionError = { name: 'KafkaJSConnectionError', message: 'Connection error: ECONNREFUSED' };
@@ -104,7 +104,7 @@ describe('classifyPublishError', () => {
   });
 
   it('leaves errors it does not know to per-row isolation', () => {
-    expect(classifyPublishError(protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER'))).toBe('unknown');
+    expect(classifyPublishError(protocolError('POLICY_VIOLATION'))).toBe('unknown');
     expect(classifyPublishError(new Error('boom'))).toBe('unknown');
   });
 });
@@ -142,5 +142,17 @@ describe('classification of errors built with kafkajs\'s own classes', () => {
     const error = messageTooLarge();
     expect(isPermanentPublishError(error)).toBe(true);
     expect(isBrokerUnavailable(error)).toBe(false);
+  });
+});
+
+describe('stale idempotent-producer state (after a broker restart)', () => {
+  it.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'])('%s pauses the relay without blaming a record, and asks for a new producer', (type) => {
+    expect(classifyPublishError(retriesExceeded(protocolError(type)))).toBe('unavailable');
+    expect(needsNewProducer(retriesExceeded(protocolError(type)))).toBe(true);
+  });
+
+  it('is recognised as kafkajs wraps it, and not confused with an outage', () => {
+    expect(needsNewProducer(outOfOrderSequence())).toBe(true);
+    expect(needsNewProducer(connectionRefused())).toBe(false);
   });
 });

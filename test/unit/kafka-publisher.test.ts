@@ -97,3 +97,18 @@ describe('kafka publisher', () => {
     expect([...acknowledged.keys()]).toEqual(ids(healthy));
   });
 });
+
+describe('kafka publisher after a broker restart', () => {
+  it('reports stale producer state as the broker being unavailable (no attempts) and replaces the producer for the next send', async () => {
+    const { fake, publisher } = await started();
+    fake.forgetProducerState();
+    const rows = conversation(2);
+    const first = await publisher.publish(rows);
+    expect(first.unavailable).toMatch(/OUT_OF_ORDER_SEQUENCE_NUMBER/);
+    expect(first.failures.size).toBe(0);
+    expect(fake.producersCreated.count).toBe(2);
+    const second = await publisher.publish(rows);
+    expect(second.unavailable).toBeUndefined();
+    expect([...second.acknowledged.keys()]).toEqual(ids(rows));
+  });
+});

@@ -38,6 +38,17 @@ const UNAVAILABLE_NAMES = new Set([
 const UNAVAILABLE_MESSAGES = /^(The producer is disconnected|Not connected|Invalid partition metadata)$/;
 
 /**
+ * The idempotent producer's own state no longer matches the broker's (seen after a broker
+ * restart: every send then fails with OUT_OF_ORDER_SEQUENCE_NUMBER, and kafkajs 2.2.4 never
+ * recovers the producer by itself). Nothing is wrong with the records: the relay pauses as for an
+ * outage, and the publisher replaces its producer (a new producer id starts fresh sequences).
+ */
+const PRODUCER_STATE_TYPES = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING'];
+
+/** The send failed because the producer's sequence state is stale: it must be replaced. */
+export const needsNewProducer = (error: unknown) => chain(error).some((e) => e.type !== undefined && PRODUCER_STATE_TYPES.includes(e.type));
+
+/**
  * Broker protocol errors (kafkajs src/protocol/error.js `type`) that are about the cluster, not the
  * record: leadership moving, replicas missing, coordinator loading, the broker refusing this client
  * (authorization, SASL), or the topic missing (a misconfiguration: the producer never creates topics).
@@ -68,6 +79,7 @@ const UNAVAILABLE_TYPES = new Set([
   'UNSUPPORTED_SASL_MECHANISM',
   'ILLEGAL_SASL_STATE',
   'UNKNOWN_TOPIC_OR_PARTITION',
+  ...PRODUCER_STATE_TYPES,
 ]);
 
 /** Protocol errors about the record itself: no retry can fix it, the row goes DEAD at once. */

@@ -5,7 +5,7 @@ import type { EventPublisher, LogPosition, PublishFailure } from '../../domain/p
 import { createStatusTracker, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './create-kafka';
-import { classifyPublishError, describeError } from './kafka-errors';
+import { classifyPublishError, describeError, needsNewProducer } from './kafka-errors';
 
 /** The versioned envelope (docs/envelope.md) built from the row: key = conversation id. */
 export const toKafkaMessage = (m: OutboxMessage): Message => ({
@@ -90,12 +90,36 @@ export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger 
   const status = createStatusTracker('kafka-producer', deps.logger);
   const chosen: PartitionLog = new WeakMap();
   let producer: Producer | undefined;
+  // Idempotent + acks=all: broker-side dedup of producer retries. Retries are bounded on
+  // purpose so an outage surfaces as a failed send (the relay pauses as a whole) instead of
+  // a send that never returns; the consumer's event-id dedup covers any resulting copy.
+  const newProducer = () =>
+    deps.kafka.kafka().producer({ createPartitioner: recordingPartitioner(chosen), idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 } });
+  let renewing: Promise<void> | undefined;
+  /** One replacement at a time, however many sends saw the stale state; the next send uses the new producer. */
+  const renewProducer = (error: unknown) => {
+    renewing ??= (async () => {
+      deps.logger.warn({ err: describeError(error) }, 'kafka producer state is stale (broker restarted?): replacing the producer');
+      const old = producer;
+      const fresh = newProducer();
+      await fresh.connect();
+      producer = fresh;
+      await old?.disconnect().catch(() => undefined);
+    })().finally(() => (renewing = undefined));
+    return renewing;
+  };
   /** Sends rows (serialising them may throw: a record fault) and answers where each landed. */
   const send = async (rows: readonly OutboxMessage[]) => {
     if (!producer) throw new Error('producer not started');
     const sent = [...groupBy(rows, (m) => m.topic).entries()].map(([topic, list]) => ({ topic, outgoing: list.map((row) => ({ row, message: toKafkaMessage(row) })) }));
-    const metadata = await producer.sendBatch({ acks: -1, topicMessages: sent.map(({ topic, outgoing }) => ({ topic, messages: outgoing.map((o) => o.message) })) });
-    return positionsOf(sent, chosen, metadata);
+    try {
+      const metadata = await producer.sendBatch({ acks: -1, topicMessages: sent.map(({ topic, outgoing }) => ({ topic, messages: outgoing.map((o) => o.message) })) });
+      return positionsOf(sent, chosen, metadata);
+    } catch (error) {
+      // Classified 'unavailable' (the rows keep their attempts); the relay's next probe uses the new producer.
+      if (needsNewProducer(error)) await renewProducer(error).catch((renewal: unknown) => deps.logger.warn({ err: describeError(renewal) }, 'kafka producer not replaced; retrying at the next send'));
+      throw error;
+    }
   };
   const failureOf = (error: unknown): PublishFailure => ({ error: describeError(error), permanent: classifyPublishError(error) === 'record' });
 
@@ -134,10 +158,7 @@ export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger 
     name: 'kafka-producer',
     async start() {
       status.set('starting');
-      // Idempotent + acks=all: broker-side dedup of producer retries. Retries are bounded on
-      // purpose so an outage surfaces as a failed send (the relay pauses as a whole) instead of
-      // a send that never returns; the consumer's event-id dedup covers any resulting copy.
-      producer = deps.kafka.kafka().producer({ createPartitioner: recordingPartitioner(chosen), idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 } });
+      producer = newProducer();
       await producer.connect();
       status.set('ready');
     },

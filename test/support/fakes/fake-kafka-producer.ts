@@ -22,6 +22,10 @@ export interface FakeProducer {
   /** A record (by its `outbox-id` header) the broker always rejects as too large. */
   rejectAsTooLarge(outboxId: string): void;
   brokerDown(down?: boolean): void;
+  /** The broker restarted under the idempotent producer: its sends fail with OUT_OF_ORDER_SEQUENCE_NUMBER until a new producer is made. */
+  forgetProducerState(): void;
+  /** Producers made by the client so far. */
+  readonly producersCreated: { count: number };
   readonly client: KafkaClient;
 }
 
@@ -32,6 +36,12 @@ export const messageTooLarge = () => {
   const response = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false });
   const protocol = new KafkaJSProtocolError(response);
   // kafkajs's retrier passes `{ cause }` as a second argument its typings leave out.
+  return Object.assign(new KafkaJSNonRetriableError(protocol), { cause: protocol });
+};
+
+export const outOfOrderSequence = () => {
+  const response = Object.assign(new Error('The broker received an out of order sequence number'), { type: 'OUT_OF_ORDER_SEQUENCE_NUMBER', code: 45, retriable: false });
+  const protocol = new KafkaJSProtocolError(response);
   return Object.assign(new KafkaJSNonRetriableError(protocol), { cause: protocol });
 };
 
@@ -52,6 +62,8 @@ export const createFakeKafkaProducer = (): FakeProducer => {
   const sends = { count: 0 };
   const tooLarge = new Set<string>();
   let down = false;
+  let stale = false;
+  const producersCreated = { count: 0 };
   const producer = {
     connect: async () => undefined,
     disconnect: async () => undefined,
@@ -59,6 +71,7 @@ export const createFakeKafkaProducer = (): FakeProducer => {
       sends.count += 1;
       const all = (batch.topicMessages ?? []).flatMap(({ topic, messages }) => messages.map((message) => ({ topic, message })));
       if (down) throw connectionRefused();
+      if (stale) throw outOfOrderSequence();
       if (all.some(({ message }) => tooLarge.has(outboxIdOf(message) ?? ''))) throw messageTooLarge();
       const metadata = new Map<string, RecordMetadata>();
       for (const { topic, message } of all) {
@@ -74,6 +87,8 @@ export const createFakeKafkaProducer = (): FakeProducer => {
   };
   const kafka = {
     producer: (config: ProducerConfig = {}) => {
+      producersCreated.count += 1;
+      stale = false;
       if (config.createPartitioner) partitioner = config.createPartitioner();
       return producer as unknown as Producer;
     },
@@ -85,6 +100,10 @@ export const createFakeKafkaProducer = (): FakeProducer => {
     brokerDown(isDown = true) {
       down = isDown;
     },
+    forgetProducerState() {
+      stale = true;
+    },
+    producersCreated,
     client: { name: 'fake-kafka', start: async () => undefined, stop: async () => undefined, ready: async () => true, kafka: () => kafka, admin: (): Admin => {
         throw new Error('the fake Kafka client has no admin');
       },
