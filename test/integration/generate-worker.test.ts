@@ -78,6 +78,14 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     writer.turns.add(turn);
     return { turn, ref: { userId: turn.userId, conversationId: turn.conversationId, replyId: turn.replyId } };
   };
+  /** A worker whose model streams one token and then waits to be aborted, running the reply: resolves once the token is in the stream. */
+  const startStreaming = async (writer: Writer, replyId: string, ref: { userId: string; conversationId: string; replyId: string }) => {
+    const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer), drainMs: 100, logger });
+    await worker.start();
+    stopping.push(() => worker.stop());
+    await queue.enqueue({ replyId });
+    await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
+  };
   const cancellations = () => createRedisReplyCancellations({ client: redis.client(), prefix: config.redis.prefix, ttlSeconds: 600 });
   const generatorFor = (chatModel: ChatModel, writer: Writer, stops = cancellations()) =>
     createGenerateReply({
@@ -200,11 +208,7 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
   it('makes a worker that lost its job\'s lock stop the reply without storing anything; the job is taken over and restarted', async () => {
     const writer = createReplyWriter();
     const { turn, ref } = newReply(writer);
-    const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer), drainMs: 100, logger });
-    await worker.start();
-    stopping.push(() => worker.stop());
-    await queue.enqueue({ replyId: turn.replyId });
-    await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
+    await startStreaming(writer, turn.replyId, ref);
     // As if this worker had stalled past its lock: the lock is gone when it next renews it.
     await redis.client().del(`${config.redis.prefix}:${GENERATE_QUEUE}:${turn.replyId}:lock`);
     await eventually(async () => expect((await replies.events(ref)).map((e) => e.kind)).toEqual(['TOKEN', 'RESTARTED', 'TOKEN']));
@@ -271,11 +275,7 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
       await expect(queue.dropUnstarted(randomUUID())).resolves.toBe(true);
 
       const { turn, ref } = newReply(writer);
-      const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer), drainMs: 100, logger });
-      await worker.start();
-      stopping.push(() => worker.stop());
-      await queue.enqueue({ replyId: turn.replyId });
-      await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
+      await startStreaming(writer, turn.replyId, ref);
       await expect(queue.dropUnstarted(turn.replyId)).resolves.toBe(false);
       await expect(raw.getJobState(turn.replyId)).resolves.toBe('active');
     }, 20_000);
