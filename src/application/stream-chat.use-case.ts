@@ -27,7 +27,17 @@ export interface StreamChatDeps {
   startGraceMs?: number;
   /** The pause between looks during that grace. */
   startPollMs?: number;
+  /**
+   * How long a reply whose turn is REPLIED but whose stream is missing may take to show its
+   * stream before REPLY_EXPIRED. The generator commits the reply (turn REPLIED) and then appends
+   * its last event, so a reply that failed before its first token has no stream for that moment;
+   * a subscriber arriving then must wait for the end event, not be told the stream expired.
+   */
+  endedSettleMs?: number;
 }
+
+/** A few Redis round trips at most: the end event follows its commit by milliseconds. */
+const ENDED_SETTLE_MS = 2_000;
 
 /**
  * ReplyState from the database: the send's turn is written with the user message, before
@@ -46,17 +56,21 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A reply with no stream yet: follow it when it is pending, refuse it as REPLY_EXPIRED when it
- * ended, and give an unknown one the grace (sendMessage answers before the generator starts)
- * before NOT_FOUND. A reader is never left polling a stream that will not come.
+ * ended and its stream does not appear within `endedSettleMs`, and give an unknown one the grace
+ * (sendMessage answers before the generator starts) before NOT_FOUND. A reader is never left polling a stream that will not come.
  */
 const awaitStart = async (deps: StreamChatDeps, ref: ReplyRef) => {
-  const deadline = Date.now() + (deps.startGraceMs ?? 0);
+  const start = Date.now();
+  const pollMs = deps.startPollMs ?? 200;
   for (;;) {
     const state = await deps.replyState(ref);
-    if (state === 'ended') throw new AppError('REPLY_EXPIRED', `reply ${ref.replyId} has ended and its events are no longer kept; read it from the conversation's messages`);
     if (state === 'pending' || (await deps.replies.exists(ref))) return;
-    if (Date.now() >= deadline) throw new AppError('NOT_FOUND', `reply ${ref.replyId} not found in this conversation`);
-    await sleep(deps.startPollMs ?? 200);
+    const waited = Date.now() - start;
+    if (state === 'ended' && waited >= (deps.endedSettleMs ?? ENDED_SETTLE_MS)) {
+      throw new AppError('REPLY_EXPIRED', `reply ${ref.replyId} has ended and its events are no longer kept; read it from the conversation's messages`);
+    }
+    if (state === 'unknown' && waited >= (deps.startGraceMs ?? 0)) throw new AppError('NOT_FOUND', `reply ${ref.replyId} not found in this conversation`);
+    await sleep(state === 'ended' ? Math.min(pollMs, 50) : pollMs);
   }
 };
 

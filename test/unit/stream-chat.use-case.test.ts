@@ -45,6 +45,7 @@ const setup = (overrides: Partial<StreamChatDeps> = {}) => {
     idleTimeoutMs: 60_000,
     startGraceMs: 100,
     startPollMs: 5,
+    endedSettleMs: 20,
     ...overrides,
   });
   return { state, sendTurn, logger, streamChat, commit: () => (committed = true) };
@@ -83,6 +84,18 @@ describe('streamChat', () => {
     const { streamChat, sendTurn } = setup({ startGraceMs: 0 });
     sendTurn({ status: 'REPLIED' });
     await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'REPLY_EXPIRED' });
+  });
+
+  it('follows a reply that ended before its stream existed: the end event lands just after the commit', async () => {
+    const { streamChat, sendTurn, state } = setup({ startGraceMs: 0, endedSettleMs: 5_000 });
+    // A reply that failed before its first token: committed (REPLIED), its FAILED event not yet appended.
+    sendTurn({ status: 'REPLIED' });
+    const failed: CursoredReplyEvent = { cursor: '1-0', replyId: REPLY, event: { kind: 'FAILED', code: 'MODEL_REJECTED', message: 'no', partialMessageId: REPLY } };
+    setTimeout(() => {
+      state.events = [failed];
+      state.present = true;
+    }, 30);
+    expect(await collect(await streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY }))).toEqual([failed]);
   });
 
   it('follows a reply just sent (its turn awaits the reply) before any event exists', async () => {
