@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
 import { createMikroConversationQueries } from '../../src/infra/db/repositories/mikro-conversation.queries';
 import { CANDIDATES_SQL, candidateParams } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
+import { envelopeOfRow } from '../support/builders';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
 
 const LEASE_MS = 30_000;
@@ -108,10 +109,7 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const { eventIds } = await f.write(1);
     const batch = await claim();
     const message = batch.messages[0]!;
-    const envelope = {
-      schemaVersion: 1 as const, eventId: message.eventId, eventType: 'chat.message.created' as const, conversationId: message.aggregateId,
-      seq: message.aggregateSeq, occurredAt: message.createdAt.toISOString(), payload: message.payload as never,
-    };
+    const envelope = envelopeOfRow(message);
     // The consumer wins the race: the copy is persisted before the relay records its ack.
     await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0 });
     await expect(f.store.markPublished({ token: batch.token, ids: [message.id], now: new Date() })).resolves.toBe(0);
@@ -122,11 +120,10 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     expect(Number(count?.n)).toBe(1);
   });
 
-  const envelopeOf = (message: Awaited<ReturnType<typeof claim>>['messages'][number], overrides: { eventId?: string; messageId?: string } = {}) => ({
-    schemaVersion: 1 as const, eventId: overrides.eventId ?? message.eventId, eventType: 'chat.message.created' as const, conversationId: message.aggregateId,
-    seq: message.aggregateSeq, occurredAt: message.createdAt.toISOString(),
-    payload: { ...(message.payload as object), ...(overrides.messageId ? { messageId: overrides.messageId } : {}) } as never,
-  });
+  const envelopeOf = (message: Awaited<ReturnType<typeof claim>>['messages'][number], overrides: { eventId?: string; messageId?: string } = {}) => {
+    const envelope = envelopeOfRow(message);
+    return { ...envelope, eventId: overrides.eventId ?? envelope.eventId, payload: { ...envelope.payload, messageId: overrides.messageId ?? envelope.payload.messageId } };
+  };
 
   it('marks poison rows DEAD, by outbox id or by event id, each with its own reason, in the transaction that persists the batch', async () => {
     const { eventIds } = await f.write(3);

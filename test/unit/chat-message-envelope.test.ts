@@ -1,4 +1,4 @@
-import { decodeEnvelope } from '../../src/domain/chat-event';
+import { decodeEnvelope } from '../../src/domain/chat-message-envelope';
 import { anEnvelope } from '../support/builders';
 
 /** A valid envelope as JSON, with top-level or payload fields replaced (undefined drops a field). */
@@ -78,7 +78,7 @@ describe('decodeEnvelope', () => {
 });
 
 describe('decodeEnvelope against history storage limits', () => {
-  const { decodeEnvelope } = jest.requireActual<typeof import('../../src/domain/chat-event')>('../../src/domain/chat-event');
+  const { decodeEnvelope } = jest.requireActual<typeof import('../../src/domain/chat-message-envelope')>('../../src/domain/chat-message-envelope');
   const { anEnvelope } = jest.requireActual<typeof import('../support/builders')>('../support/builders');
 
   it('treats a model name longer than its column as poison', () => {
