@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
 import { createMikroConversationQueries } from '../../src/infra/db/repositories/mikro-conversation.queries';
 import { CANDIDATES_SQL, candidateParams } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
+import { chatMessagePayload } from '../../src/domain/chat-message-envelope';
 import { envelopeOfRow } from '../support/builders';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
 
@@ -24,6 +25,13 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const [row] = await f.sql.query<{ claim_owner: string; claim_token: string; claim_expires_at: Date }>('SELECT claim_owner, claim_token, claim_expires_at FROM outbox_messages LIMIT 1');
     expect(row).toMatchObject({ claim_owner: 'relay-a', claim_token: batch.token });
     expect(new Date(row!.claim_expires_at).getTime()).toBeGreaterThan(Date.now() + LEASE_MS - 5_000);
+  });
+
+  it('claims each payload as the JSON text the writer stored, byte for byte, for the relay to publish as it is', async () => {
+    const message = { role: 'assistant' as const, content: 'héllo "you" 🙂\n', model: 'm', promptTokens: 3 };
+    const { messages } = await f.append({ conversationId: randomUUID(), userId: 'user-1', messages: [message] });
+    const [claimed] = (await claim()).messages;
+    expect(claimed?.payloadJson).toBe(JSON.stringify(chatMessagePayload(messages[0]!.messageId, message)));
   });
 
   it('answers hasDue without a transaction: false when empty, leased, backing off or published; true for a due row', async () => {
