@@ -1,21 +1,12 @@
 import type { ModelChoice } from '../domain/chat/chat-types';
-import { CHAT_MESSAGE_CREATED, type ChatMessagePayload, type ChatRole } from '../domain/chat-event';
+import { CHAT_MESSAGE_CREATED, chatMessagePayload, type ChatMessageFields } from '../domain/chat-message-envelope';
 import { AppError } from '../domain/errors';
 import type { NewOutboxMessage } from '../domain/outbox-message';
 import type { Clock } from '../domain/ports/clock';
 import type { IdGenerator } from '../domain/ports/id-generator';
 import type { UnitOfWork } from '../domain/ports/unit-of-work';
 
-export interface NewChatMessage {
-  readonly messageId?: string;
-  readonly role: ChatRole;
-  readonly content: string;
-  readonly reasoning?: string | null;
-  readonly model?: string | null;
-  readonly promptTokens?: number | null;
-  readonly completionTokens?: number | null;
-  readonly partial?: boolean;
-}
+export type NewChatMessage = ChatMessageFields & { readonly messageId?: string };
 
 export interface AppendChatMessagesInput {
   readonly conversationId: string;
@@ -51,17 +42,6 @@ export interface AppendChatMessagesDeps {
   outbox: { topic: string; maxAttempts: number };
 }
 
-const payloadOf = (message: NewChatMessage, messageId: string): ChatMessagePayload => ({
-  messageId,
-  role: message.role,
-  content: message.content,
-  reasoning: message.reasoning ?? null,
-  model: message.model ?? null,
-  promptTokens: message.promptTokens ?? null,
-  completionTokens: message.completionTokens ?? null,
-  partial: message.partial ?? false,
-});
-
 /** Rolls the transaction back when the turn's client message id was already used; never leaves the writer. */
 class DuplicateTurn extends Error {}
 
@@ -90,7 +70,7 @@ export const createAppendChatMessages = (deps: AppendChatMessagesDeps) => async 
       const eventId = deps.ids.uuid();
       const seq = reserved.firstSeq + index;
       const headers: Record<string, string> = input.traceparent ? { traceparent: input.traceparent } : {};
-      const row = { eventId, aggregateId: input.conversationId, aggregateSeq: seq, eventType: CHAT_MESSAGE_CREATED, topic: deps.outbox.topic, payload: { ...payloadOf(message, messageId) }, headers, maxAttempts: deps.outbox.maxAttempts, createdAt: now };
+      const row = { eventId, aggregateId: input.conversationId, aggregateSeq: seq, eventType: CHAT_MESSAGE_CREATED, topic: deps.outbox.topic, payload: chatMessagePayload(messageId, message), headers, maxAttempts: deps.outbox.maxAttempts, createdAt: now };
       return { messageId, eventId, seq, createdAt: now, row };
     });
     await tx.appendOutbox(appended.map((a) => a.row));

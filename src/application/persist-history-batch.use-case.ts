@@ -1,4 +1,4 @@
-import { decodeEnvelope } from '../domain/chat-event';
+import { decodeEnvelope, ENVELOPE_HEADERS } from '../domain/chat-message-envelope';
 import type { Clock } from '../domain/ports/clock';
 import type { ConsumedEvent, HistoryStore, PoisonRecord } from '../domain/ports/history-store';
 import type { Logger } from '../domain/ports/logger';
@@ -51,14 +51,14 @@ export const createPersistHistoryBatch =
     const poison: PoisonRecord[] = [];
     for (const record of records) {
       const decoded = decodeEnvelope(record.value);
-      const outboxId = record.headers['outbox-id'];
+      const outboxId = record.headers[ENVELOPE_HEADERS.outboxId];
       if (decoded.ok) {
         events.push({ envelope: decoded.envelope, ...(outboxId ? { outboxId } : {}) });
         traceparents.push(record.headers['traceparent']);
         continue;
       }
-      deps.logger.warn({ partition: record.partition, offset: record.offset, reason: decoded.reason, eventId: record.headers['event-id'] }, 'poison record skipped');
-      poison.push({ reason: `poison: ${decoded.reason}`, eventId: record.headers['event-id'], outboxId });
+      deps.logger.warn({ partition: record.partition, offset: record.offset, reason: decoded.reason, eventId: record.headers[ENVELOPE_HEADERS.eventId] }, 'poison record skipped');
+      poison.push({ reason: `poison: ${decoded.reason}`, eventId: record.headers[ENVELOPE_HEADERS.eventId], outboxId });
     }
     const now = deps.clock.now();
     const persisted = await deps.store.persist({ events, poison, now });

@@ -15,9 +15,14 @@ export interface NewOutboxMessage {
   readonly createdAt: Date;
 }
 
-/** An outbox row as the inner layers see it (the ORM entity never leaves infra). */
-export interface OutboxMessage extends NewOutboxMessage {
+/**
+ * An outbox row as the inner layers see it (the ORM entity never leaves infra). The payload is
+ * the JSON text the row stores: the relay publishes it as it is, so nothing on that path parses
+ * it and serialises it again.
+ */
+export interface OutboxMessage extends Omit<NewOutboxMessage, 'payload'> {
   readonly id: string;
+  readonly payloadJson: string;
   readonly status: OutboxStatus;
   readonly attempts: number;
   readonly nextAttemptAt: Date;

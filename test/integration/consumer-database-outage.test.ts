@@ -1,11 +1,11 @@
 import type { Admin, Producer } from 'kafkajs';
+import { encodeEnvelope } from '../../src/domain/chat-message-envelope';
 import { createPersistHistoryBatch } from '../../src/application/persist-history-batch.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { createDatabase, type Database } from '../../src/infra/db/create-database';
 import { createMikroHistoryStore } from '../../src/infra/db/repositories/mikro-history.store';
 import { createKafka, type KafkaClient } from '../../src/infra/kafka/create-kafka';
 import { createHistoryConsumer } from '../../src/infra/kafka/history.consumer';
-import { toKafkaMessage } from '../../src/infra/kafka/kafka-publisher';
 import type { Component } from '../../src/infra/lifecycle';
 import { eventually } from '../support/eventually';
 import { deleteTopic, testKafka } from '../support/kafka-admin';
@@ -56,7 +56,7 @@ describe('history consumer during a database outage', () => {
 
   const publish = async () => {
     const { messages } = await f.store.claim({ owner: 't', batchSize: 100, leaseMs: 60_000, now: new Date() });
-    await producer.send({ topic: f.config.kafka.topic, messages: messages.map(toKafkaMessage) });
+    await producer.send({ topic: f.config.kafka.topic, messages: messages.map(encodeEnvelope) });
   };
   const members = async () => {
     const [group] = (await admin.describeGroups([f.config.kafka.groupId])).groups;

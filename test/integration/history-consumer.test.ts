@@ -1,9 +1,9 @@
 import type { Admin, Producer } from 'kafkajs';
+import { encodeEnvelope } from '../../src/domain/chat-message-envelope';
 import { createPersistHistoryBatch, type PersistHistoryBatch } from '../../src/application/persist-history-batch.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { createKafka, type KafkaClient } from '../../src/infra/kafka/create-kafka';
 import { createHistoryConsumer } from '../../src/infra/kafka/history.consumer';
-import { toKafkaMessage } from '../../src/infra/kafka/kafka-publisher';
 import type { Component } from '../../src/infra/lifecycle';
 import { eventually } from '../support/eventually';
 import { deleteTopic, testKafka } from '../support/kafka-admin';
@@ -40,7 +40,7 @@ describe('history consumer against the real broker and database', () => {
     return consumer;
   };
   /** Claims the written rows and returns them as the relay would publish them. */
-  const recordsFor = async () => (await f.store.claim({ owner: 't', batchSize: 100, leaseMs: 60_000, now: new Date() })).messages.map(toKafkaMessage);
+  const recordsFor = async () => (await f.store.claim({ owner: 't', batchSize: 100, leaseMs: 60_000, now: new Date() })).messages.map(encodeEnvelope);
   const historyCount = async (eventId: string) => Number((await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE event_id = ?', [eventId]))[0]?.n);
   const committedOffset = async () => (await admin.fetchOffsets({ groupId: f.config.kafka.groupId, topics: [f.config.kafka.topic] }))[0]!.partitions.map((p) => Number(p.offset)).reduce((a, b) => Math.max(a, b), -1);
 

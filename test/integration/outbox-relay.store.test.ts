@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
 import { createMikroConversationQueries } from '../../src/infra/db/repositories/mikro-conversation.queries';
 import { CANDIDATES_SQL, candidateParams } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
+import { chatMessagePayload } from '../../src/domain/chat-message-envelope';
+import { envelopeOfRow } from '../support/builders';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
 
 const LEASE_MS = 30_000;
@@ -23,6 +25,13 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const [row] = await f.sql.query<{ claim_owner: string; claim_token: string; claim_expires_at: Date }>('SELECT claim_owner, claim_token, claim_expires_at FROM outbox_messages LIMIT 1');
     expect(row).toMatchObject({ claim_owner: 'relay-a', claim_token: batch.token });
     expect(new Date(row!.claim_expires_at).getTime()).toBeGreaterThan(Date.now() + LEASE_MS - 5_000);
+  });
+
+  it('claims each payload as the JSON text the writer stored, byte for byte, for the relay to publish as it is', async () => {
+    const message = { role: 'assistant' as const, content: 'héllo "you" 🙂\n', model: 'm', promptTokens: 3 };
+    const { messages } = await f.append({ conversationId: randomUUID(), userId: 'user-1', messages: [message] });
+    const [claimed] = (await claim()).messages;
+    expect(claimed?.payloadJson).toBe(JSON.stringify(chatMessagePayload(messages[0]!.messageId, message)));
   });
 
   it('answers hasDue without a transaction: false when empty, leased, backing off or published; true for a due row', async () => {
@@ -108,10 +117,7 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const { eventIds } = await f.write(1);
     const batch = await claim();
     const message = batch.messages[0]!;
-    const envelope = {
-      schemaVersion: 1 as const, eventId: message.eventId, eventType: 'chat.message.created' as const, conversationId: message.aggregateId,
-      seq: message.aggregateSeq, occurredAt: message.createdAt.toISOString(), payload: message.payload as never,
-    };
+    const envelope = envelopeOfRow(message);
     // The consumer wins the race: the copy is persisted before the relay records its ack.
     await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0 });
     await expect(f.store.markPublished({ token: batch.token, ids: [message.id], now: new Date() })).resolves.toBe(0);
@@ -122,11 +128,10 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     expect(Number(count?.n)).toBe(1);
   });
 
-  const envelopeOf = (message: Awaited<ReturnType<typeof claim>>['messages'][number], overrides: { eventId?: string; messageId?: string } = {}) => ({
-    schemaVersion: 1 as const, eventId: overrides.eventId ?? message.eventId, eventType: 'chat.message.created' as const, conversationId: message.aggregateId,
-    seq: message.aggregateSeq, occurredAt: message.createdAt.toISOString(),
-    payload: { ...(message.payload as object), ...(overrides.messageId ? { messageId: overrides.messageId } : {}) } as never,
-  });
+  const envelopeOf = (message: Awaited<ReturnType<typeof claim>>['messages'][number], overrides: { eventId?: string; messageId?: string } = {}) => {
+    const envelope = envelopeOfRow(message);
+    return { ...envelope, eventId: overrides.eventId ?? envelope.eventId, payload: { ...envelope.payload, messageId: overrides.messageId ?? envelope.payload.messageId } };
+  };
 
   it('marks poison rows DEAD, by outbox id or by event id, each with its own reason, in the transaction that persists the batch', async () => {
     const { eventIds } = await f.write(3);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { CHAT_MESSAGE_CREATED } from '../../src/domain/chat-event';
+import { CHAT_MESSAGE_CREATED } from '../../src/domain/chat-message-envelope';
 import { ConversationEntity } from '../../src/infra/db/entities/conversation.entity';
 import { enqueueOutbox } from '../../src/infra/db/outbox';
 import { createCountingWaker, type CountingWaker } from '../support/fakes/counting-waker';

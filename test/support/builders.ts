@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NewChatMessage } from '../../src/application/append-chat-messages.use-case';
-import { CHAT_MESSAGE_CREATED, ENVELOPE_VERSION, type ChatMessageEnvelope } from '../../src/domain/chat-event';
+import { CHAT_MESSAGE_CREATED, decodeEnvelope, encodeEnvelope, ENVELOPE_VERSION, type ChatMessageEnvelope } from '../../src/domain/chat-message-envelope';
 import type { OutboxMessage } from '../../src/domain/outbox-message';
 
 /** Object mothers: valid random defaults, overridden only where a test cares. */
@@ -29,7 +29,7 @@ export const anOutboxMessage = (overrides: Partial<OutboxMessage> = {}): OutboxM
   aggregateSeq: 1,
   eventType: CHAT_MESSAGE_CREATED,
   topic: 'test-topic',
-  payload: {},
+  payloadJson: '{}',
   headers: {},
   status: 'PENDING',
   attempts: 0,
@@ -39,3 +39,10 @@ export const anOutboxMessage = (overrides: Partial<OutboxMessage> = {}): OutboxM
   createdAt: new Date(),
   ...overrides,
 });
+
+/** The envelope a consumer decodes from a row as the relay publishes it. */
+export const envelopeOfRow = (row: OutboxMessage): ChatMessageEnvelope => {
+  const decoded = decodeEnvelope(encodeEnvelope(row).value);
+  if (!decoded.ok) throw new Error(`row ${row.id} does not encode a chat message: ${decoded.reason}`);
+  return decoded.envelope;
+};

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createAppendChatMessages } from '../../src/application/append-chat-messages.use-case';
-import { CHAT_MESSAGE_CREATED } from '../../src/domain/chat-event';
+import { CHAT_MESSAGE_CREATED } from '../../src/domain/chat-message-envelope';
 import { aChatMessage } from '../support/builders';
 import { createFakeClock } from '../support/fakes/fake-clock';
 import { createInMemoryOutbox } from '../support/fakes/in-memory-outbox';
@@ -49,7 +49,7 @@ describe('append chat messages', () => {
       expect.objectContaining({
         eventId: appended?.eventId, aggregateId: conversationId, aggregateSeq: 1, eventType: CHAT_MESSAGE_CREATED, topic: 'chat-topic',
         status: 'PENDING', attempts: 0, maxAttempts: 7, nextAttemptAt: clock.now(), createdAt: clock.now(),
-        payload: { messageId: appended?.messageId, role: 'user', content: 'hello', reasoning: null, model: 'gpt', promptTokens: null, completionTokens: null, partial: false },
+        payloadJson: JSON.stringify({ messageId: appended?.messageId, role: 'user', content: 'hello', reasoning: null, model: 'gpt', promptTokens: null, completionTokens: null, partial: false }),
       }),
     ]);
   });

@@ -1,5 +1,5 @@
 import { CANCELLED_REPLY, createGenerateReply, INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST } from '../../src/application/generate-reply.use-case';
-import type { ChatMessagePayload } from '../../src/domain/chat-event';
+import type { ChatMessagePayload } from '../../src/domain/chat-message-envelope';
 import { streamedDraft, type ModelEvent, type ReplyEvent } from '../../src/domain/chat/chat-types';
 import { ModelError } from '../../src/domain/chat/model-error';
 import type { ChatModel } from '../../src/domain/chat/ports';

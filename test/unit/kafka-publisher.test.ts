@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { decodeEnvelope } from '../../src/domain/chat-event';
+import { decodeEnvelope, encodeEnvelope } from '../../src/domain/chat-message-envelope';
 import type { OutboxMessage } from '../../src/domain/outbox-message';
-import { createKafkaPublisher, toKafkaMessage } from '../../src/infra/kafka/kafka-publisher';
+import { createKafkaPublisher } from '../../src/infra/kafka/kafka-publisher';
 import { createLogger } from '../../src/infra/logger';
 import { anEnvelope, anOutboxMessage } from '../support/builders';
 import { createFakeKafkaProducer } from '../support/fakes/fake-kafka-producer';
 
 const conversation = (n: number) => {
   const aggregateId = randomUUID();
-  return Array.from({ length: n }, (_, i) => anOutboxMessage({ aggregateId, aggregateSeq: i + 1, payload: { ...anEnvelope().payload } }));
+  return Array.from({ length: n }, (_, i) => anOutboxMessage({ aggregateId, aggregateSeq: i + 1, payloadJson: JSON.stringify(anEnvelope().payload) }));
 };
 
 const started = async () => {
@@ -20,16 +20,16 @@ const started = async () => {
 const acceptedIds = (fake: ReturnType<typeof createFakeKafkaProducer>) => fake.accepted.map(({ message }) => message.headers?.['outbox-id']?.toString());
 const ids = (rows: readonly OutboxMessage[]) => rows.map((r) => r.id);
 
-describe('toKafkaMessage', () => {
+describe('encodeEnvelope', () => {
   it('builds an envelope the consumer decodes back to the row', () => {
     const [row] = conversation(1);
-    const decoded = decodeEnvelope(toKafkaMessage(row!).value?.toString() ?? null);
+    const decoded = decodeEnvelope(encodeEnvelope(row!).value?.toString() ?? null);
     expect(decoded).toEqual({ ok: true, envelope: expect.objectContaining({ eventId: row!.eventId, conversationId: row!.aggregateId, seq: 1, occurredAt: row!.createdAt.toISOString() }) });
   });
 
   it('keys by conversation and names the row in headers that row headers cannot override', () => {
     const [row] = conversation(1);
-    const message = toKafkaMessage({ ...row!, headers: { traceparent: 't', 'outbox-id': 'spoofed' } });
+    const message = encodeEnvelope({ ...row!, headers: { traceparent: 't', 'outbox-id': 'spoofed' } });
     expect(message.key).toBe(row!.aggregateId);
     expect(message.headers).toMatchObject({ traceparent: 't', 'outbox-id': row!.id, 'event-id': row!.eventId, 'schema-version': '1' });
   });
@@ -88,13 +88,14 @@ describe('kafka publisher', () => {
     expect(acceptedIds(fake)).toEqual(ids(healthy));
   });
 
-  it('marks a row whose payload cannot be serialised as a permanent failure of that row alone', async () => {
-    const { publisher } = await started();
-    const [broken] = conversation(1);
-    const healthy = conversation(1);
-    const { failures, acknowledged } = await publisher.publish([{ ...broken!, payload: { n: 1n } }, ...healthy]);
-    expect(failures.get(broken!.id)).toEqual({ permanent: true, error: expect.stringContaining('BigInt') });
-    expect([...acknowledged.keys()]).toEqual(ids(healthy));
+  it('publishes the payload as the outbox stored it, byte for byte, inside the envelope', async () => {
+    const { fake, publisher } = await started();
+    const [row] = conversation(1);
+    const stored = JSON.stringify(anEnvelope().payload, null, 1);
+    await publisher.publish([{ ...row!, payloadJson: stored }]);
+    const value = String(fake.accepted[0]?.message.value);
+    expect(value.endsWith(`,"payload":${stored}}`)).toBe(true);
+    expect(decodeEnvelope(value).ok).toBe(true);
   });
 });
 

@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
+import { encodeEnvelope } from '../../src/domain/chat-message-envelope';
 import { createConsumerMetrics, occurredAtMs, recordConsumedBatch, recordLag } from '../../src/infra/metrics/consumer-metrics';
 import { createPersistHistoryBatch } from '../../src/application/persist-history-batch.use-case';
 import { handleHistoryBatch } from '../../src/infra/kafka/history.consumer';
-import { toKafkaMessage } from '../../src/infra/kafka/kafka-publisher';
 import { createLogger } from '../../src/infra/logger';
 import { createFakeClock } from '../support/fakes/fake-clock';
 import { createInMemoryHistoryStore } from '../support/fakes/in-memory-history-store';
@@ -13,7 +13,7 @@ import { anEnvelope, anOutboxMessage } from '../support/builders';
 const NOW = Date.parse('2026-11-28T12:00:10.000Z');
 /** A record value exactly as the relay produces it. */
 const valueAt = (occurredAt: string, content = 'hi') =>
-  String(toKafkaMessage(anOutboxMessage({ createdAt: new Date(occurredAt), payload: { ...anEnvelope().payload, content } })).value);
+  String(encodeEnvelope(anOutboxMessage({ createdAt: new Date(occurredAt), payloadJson: JSON.stringify({ ...anEnvelope().payload, content }) })).value);
 
 const setup = () => {
   const registry = new Registry();

@@ -1,5 +1,5 @@
 import { createPersistHistoryBatch, type RawRecord } from '../../src/application/persist-history-batch.use-case';
-import type { ChatMessageEnvelope } from '../../src/domain/chat-event';
+import type { ChatMessageEnvelope } from '../../src/domain/chat-message-envelope';
 import { anEnvelope } from '../support/builders';
 import { createFakeClock } from '../support/fakes/fake-clock';
 import { createInMemoryHistoryStore } from '../support/fakes/in-memory-history-store';

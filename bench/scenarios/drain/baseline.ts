@@ -1,8 +1,8 @@
 import type { Consumer, Producer } from 'kafkajs';
 import type { AppConfig } from '../../../src/config';
-import { decodeEnvelope } from '../../../src/domain/chat-event';
-import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/infra/db/repositories/outbox-row.mapper';
-import { toKafkaMessage } from '../../../src/infra/kafka/kafka-publisher';
+import { decodeEnvelope, encodeEnvelope } from '../../../src/domain/chat-message-envelope';
+import { CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues } from '../../../src/infra/db/tables/chat-messages.table';
+import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/infra/db/tables/outbox-messages.table';
 import { benchKafka, createTopic } from '../../lib/kafka';
 import type { Progress } from '../../lib/progress';
 import type { Scope } from '../../lib/scope';
@@ -18,8 +18,7 @@ import { sleep } from '../../lib/stats';
 const POLL_EVERY_MS = 1000;
 const POLL_LIMIT = 100;
 
-const HISTORY_INSERT = `INSERT INTO chat_messages (id, event_id, conversation_id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, \`partial\`, created_at, persisted_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const HISTORY_INSERT = `INSERT INTO chat_messages (${CHAT_MESSAGE_INSERT_COLUMNS.join(', ')}) VALUES (${CHAT_MESSAGE_INSERT_COLUMNS.map(() => '?').join(', ')})`;
 
 const relayLoop = async (deps: { sql: Sql; producer: Producer; topic: string; stopped: () => boolean; onPublished: () => void }) => {
   while (!deps.stopped()) {
@@ -30,7 +29,7 @@ const relayLoop = async (deps: { sql: Sql; producer: Producer; topic: string; st
     );
     for (const row of rows) {
       if (deps.stopped()) return;
-      await deps.producer.send({ topic: deps.topic, acks: -1, messages: [toKafkaMessage(toOutboxMessage(row))] });
+      await deps.producer.send({ topic: deps.topic, acks: -1, messages: [encodeEnvelope(toOutboxMessage(row))] });
       await deps.sql.run("UPDATE outbox_messages SET status = 'PUBLISHED', published_at = ? WHERE id = ? AND status = 'PENDING'", [new Date(), row.id]);
       deps.onPublished();
     }
@@ -46,9 +45,8 @@ const startConsumer = async (deps: { consumer: Consumer; sql: Sql; topic: string
       const decoded = decodeEnvelope(message.value?.toString('utf8') ?? null);
       if (!decoded.ok) return;
       const e = decoded.envelope;
-      const p = e.payload;
       await deps.sql.transaction(async (tx) => {
-        await tx.run(HISTORY_INSERT, [p.messageId, e.eventId, e.conversationId, e.seq, p.role, p.content, p.reasoning, p.model, p.promptTokens, p.completionTokens, p.partial, new Date(e.occurredAt), new Date()]);
+        await tx.run(HISTORY_INSERT, toChatMessageValues(e, new Date()));
         await tx.run("UPDATE outbox_messages SET status = 'CONSUMED', consumed_at = ? WHERE event_id = ? AND status = 'PUBLISHED'", [new Date(), e.eventId]);
       });
       deps.onConsumed();

@@ -1,8 +1,9 @@
 import { Partitioners } from 'kafkajs';
 import type { AppConfig } from '../../../src/config';
+import { decodeEnvelope, encodeEnvelope, type ChatMessageEnvelope } from '../../../src/domain/chat-message-envelope';
 import type { OutboxMessage } from '../../../src/domain/outbox-message';
-import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/infra/db/repositories/outbox-row.mapper';
-import { toKafkaMessage } from '../../../src/infra/kafka/kafka-publisher';
+import { CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues } from '../../../src/infra/db/tables/chat-messages.table';
+import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/infra/db/tables/outbox-messages.table';
 import { benchKafka, createTopic, deleteTopicsAndGroups } from '../../lib/kafka';
 import type { Progress } from '../../lib/progress';
 import type { Scope } from '../../lib/scope';
@@ -15,22 +16,23 @@ import { sleep } from '../../lib/stats';
  * batches (same producer settings as the relay), one consumer reading them back.
  */
 const BATCH = 1000;
-const COLUMNS = '(id, event_id, conversation_id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, `partial`, created_at, persisted_at)';
+/** Decoded before the clock starts: only the inserts are timed. */
+const envelopeOf = (m: OutboxMessage) => {
+  const decoded = decodeEnvelope(encodeEnvelope(m).value);
+  if (!decoded.ok) throw new Error(`outbox row ${m.id} is not a chat message: ${decoded.reason}`);
+  return decoded.envelope;
+};
 
 const chunks = <T>(items: readonly T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-const historyParams = (m: OutboxMessage, now: Date) => {
-  const p = m.payload as Record<string, unknown>;
-  return [p['messageId'], m.eventId, m.aggregateId, m.aggregateSeq, p['role'], p['content'], p['reasoning'], p['model'], p['promptTokens'], p['completionTokens'], p['partial'], m.createdAt, now];
-};
-
-const timeInserts = async (sql: Sql, messages: readonly OutboxMessage[]) => {
+const timeInserts = async (sql: Sql, envelopes: readonly ChatMessageEnvelope[]) => {
   await sql.run('DROP TABLE IF EXISTS bench_raw_history');
   await sql.run('CREATE TABLE bench_raw_history LIKE chat_messages');
   const started = performance.now();
-  for (const batch of chunks(messages, BATCH)) {
-    const values = batch.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-    await sql.run(`INSERT INTO bench_raw_history ${COLUMNS} VALUES ${values}`, batch.flatMap((m) => historyParams(m, new Date())));
+  const row = `(${CHAT_MESSAGE_INSERT_COLUMNS.map(() => '?').join(', ')})`;
+  for (const batch of chunks(envelopes, BATCH)) {
+    const values = batch.map(() => row).join(', ');
+    await sql.run(`INSERT INTO bench_raw_history (${CHAT_MESSAGE_INSERT_COLUMNS.join(', ')}) VALUES ${values}`, batch.flatMap((e) => toChatMessageValues(e, new Date())));
   }
   const ms = performance.now() - started;
   await sql.run('DROP TABLE bench_raw_history');
@@ -47,14 +49,14 @@ export const rawLimit = async (input: { scope: Scope; config: AppConfig; sql: Sq
   const n = messages.length;
 
   input.progress.log(`(c) raw limit: inserting ${n} history rows, batches of ${BATCH}`);
-  const insertMs = await timeInserts(input.sql, messages);
+  const insertMs = await timeInserts(input.sql, messages.map(envelopeOf));
 
   await createTopic(kafkaConfig, topic);
   const kafka = benchKafka(kafkaConfig, 'agent-relay-bench-raw');
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   input.scope.defer('disconnect raw producer', () => producer.disconnect());
   await producer.connect();
-  const envelopes = messages.map(toKafkaMessage);
+  const envelopes = messages.map(encodeEnvelope);
   input.progress.log(`(c) raw limit: producing ${n} envelopes`);
   const produceStarted = performance.now();
   for (const batch of chunks(envelopes, BATCH)) await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: batch }] });

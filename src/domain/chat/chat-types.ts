@@ -1,4 +1,4 @@
-import type { ChatRole } from '../chat-event';
+import type { ChatRole } from '../chat-message-envelope';
 
 export const MODEL_CHOICES = ['WORKER', 'STRATEGIST'] as const;
 export type ModelChoice = (typeof MODEL_CHOICES)[number];

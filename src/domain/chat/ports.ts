@@ -1,4 +1,4 @@
-import type { ChatMessagePayload } from '../chat-event';
+import type { ChatMessagePayload } from '../chat-message-envelope';
 import type { ChatTurn, CursoredReplyEvent, HistoryEntry, ModelChoice, ModelEvent, PromptMessage, ReplyEvent } from './chat-types';
 
 /** Errors a model stream can end with; each becomes a FAILED reply event with this code. */

@@ -1,4 +1,4 @@
-import type { ChatMessagePayload } from '../chat-event';
+import type { ChatMessagePayload } from '../chat-message-envelope';
 
 /** A conversation as the API shows it (read side). */
 export interface ConversationView {

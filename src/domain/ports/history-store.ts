@@ -1,4 +1,4 @@
-import type { ChatMessageEnvelope } from '../chat-event';
+import type { ChatMessageEnvelope } from '../chat-message-envelope';
 
 export interface ConsumedEvent {
   readonly envelope: ChatMessageEnvelope;

@@ -1,32 +1,11 @@
 import { Partitioners, type ICustomPartitioner, type Message, type Producer, type RecordMetadata } from 'kafkajs';
-import { ENVELOPE_VERSION } from '../../domain/chat-event';
+import { encodeEnvelope } from '../../domain/chat-message-envelope';
 import type { OutboxMessage } from '../../domain/outbox-message';
 import type { EventPublisher, LogPosition, PublishFailure } from '../../domain/ports/event-publisher';
 import { createStatusTracker, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './create-kafka';
 import { classifyPublishError, describeError, needsNewProducer } from './kafka-errors';
-
-/** The versioned envelope (docs/envelope.md) built from the row: key = conversation id. */
-export const toKafkaMessage = (m: OutboxMessage): Message => ({
-  key: m.aggregateId,
-  value: JSON.stringify({
-    schemaVersion: ENVELOPE_VERSION,
-    eventId: m.eventId,
-    eventType: m.eventType,
-    conversationId: m.aggregateId,
-    seq: m.aggregateSeq,
-    occurredAt: m.createdAt.toISOString(),
-    payload: m.payload,
-  }),
-  headers: {
-    ...m.headers,
-    'event-id': m.eventId,
-    'event-type': m.eventType,
-    'schema-version': String(ENVELOPE_VERSION),
-    'outbox-id': m.id,
-  },
-});
 
 /** Groups in input order without copying a list per element (batches hold thousands of rows). */
 const groupBy = <T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> => {
@@ -108,10 +87,10 @@ export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger 
     })().finally(() => (renewing = undefined));
     return renewing;
   };
-  /** Sends rows (serialising them may throw: a record fault) and answers where each landed. */
+  /** Sends rows and answers where each landed. */
   const send = async (rows: readonly OutboxMessage[]) => {
     if (!producer) throw new Error('producer not started');
-    const sent = [...groupBy(rows, (m) => m.topic).entries()].map(([topic, list]) => ({ topic, outgoing: list.map((row) => ({ row, message: toKafkaMessage(row) })) }));
+    const sent = [...groupBy(rows, (m) => m.topic).entries()].map(([topic, list]) => ({ topic, outgoing: list.map((row) => ({ row, message: encodeEnvelope(row) })) }));
     try {
       const metadata = await producer.sendBatch({ acks: -1, topicMessages: sent.map(({ topic, outgoing }) => ({ topic, messages: outgoing.map((o) => o.message) })) });
       return positionsOf(sent, chosen, metadata);

@@ -1,4 +1,4 @@
-import type { ChatMessageEnvelope } from '../../../src/domain/chat-event';
+import type { ChatMessageEnvelope } from '../../../src/domain/chat-message-envelope';
 import type { ConsumedEvent, HistoryStore, PoisonRecord } from '../../../src/domain/ports/history-store';
 
 export interface InMemoryHistoryStore extends HistoryStore {

@@ -41,10 +41,12 @@ const writerTx = (state: OutboxState, pending: Pending): WriterTx => {
 const commit = (state: OutboxState, pending: Pending) => {
   for (const conversation of pending.conversations.values()) state.conversations.set(conversation.id, conversation);
   for (const turn of pending.turns.values()) state.turns.set(turn.replyId, turn);
-  for (const m of pending.outbox) {
+  for (const { payload, ...m } of pending.outbox) {
     const id = String(state.nextRowId++);
     state.rows.set(id, {
       ...m,
+      // What the JSON column holds and the relay reads back as text.
+      payloadJson: JSON.stringify(payload),
       id,
       status: 'PENDING',
       attempts: 0,

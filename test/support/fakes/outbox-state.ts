@@ -44,7 +44,7 @@ export const clearClaim = (row: OutboxRow) => {
 
 export const toMessage = (row: OutboxRow): OutboxMessage => {
   const { claimOwner: _o, claimToken: _t, claimExpiresAt: _e, publishedAt: _p, consumedAt: _c, deadAt: _d, position: _l, ...message } = row;
-  return { ...message, payload: { ...message.payload }, headers: { ...message.headers } };
+  return { ...message, headers: { ...message.headers } };
 };
 
 export const copyRow = (row: OutboxRow): OutboxRow => ({ ...row });

@@ -2,6 +2,7 @@ import { createInMemoryChatTurns } from './in-memory-chat-turns';
 import type { AppendChatMessages, AppendChatMessagesInput } from '../../../src/application/append-chat-messages.use-case';
 import type { ChatTurn } from '../../../src/domain/chat/chat-types';
 import type { ChatTurns, CommittedMessage } from '../../../src/domain/chat/ports';
+import { chatMessagePayload } from '../../../src/domain/chat-message-envelope';
 
 /** A turn as the writer records it for a send; AWAITING unless told otherwise. */
 export const aChatTurn = (overrides: Partial<ChatTurn> = {}): ChatTurn => ({
@@ -38,7 +39,7 @@ export const createReplyWriter = (options: { losesFirstAnswer?: boolean; commits
       eventId: `event-${calls.length}`,
       seq: 40 + calls.length,
       createdAt: new Date(),
-      payload: { messageId: message.messageId!, role: message.role, content: message.content, reasoning: message.reasoning ?? null, model: message.model ?? null, promptTokens: message.promptTokens ?? null, completionTokens: message.completionTokens ?? null, partial: message.partial ?? false },
+      payload: chatMessagePayload(message.messageId!, message),
     };
     const commit = () => {
       committed.push(stored);

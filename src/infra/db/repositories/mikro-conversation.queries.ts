@@ -1,55 +1,11 @@
-import type { ChatRole } from '../../../domain/chat-event';
+import { chatMessagePayload, type ChatMessagePayload, type ChatRole } from '../../../domain/chat-message-envelope';
 import type { HistoryEntry } from '../../../domain/chat/chat-types';
 import type { ConversationReader } from '../../../domain/chat/ports';
-import type { ConversationQueries, ConversationView, MessageView } from '../../../domain/chat/views';
-import type { ChatMessagePayload } from '../../../domain/chat-event';
+import type { ConversationQueries } from '../../../domain/chat/views';
 import type { Database } from '../create-database';
-import { json } from './outbox-row.mapper';
-
-interface ConversationRow {
-  id: string;
-  user_id: string;
-  created_at: Date;
-  message_count: number;
-  last_message_at: Date | null;
-}
-
-interface MessageRow {
-  id: string;
-  seq: number;
-  role: 'user' | 'assistant';
-  content: string;
-  reasoning: string | null;
-  model: string | null;
-  prompt_tokens: number | null;
-  completion_tokens: number | null;
-  partial: number | boolean;
-  created_at: Date;
-}
-
-const toConversation = (row: ConversationRow): ConversationView => ({
-  id: row.id,
-  userId: row.user_id,
-  createdAt: new Date(row.created_at),
-  messageCount: Number(row.message_count),
-  lastMessageAt: row.last_message_at ? new Date(row.last_message_at) : null,
-});
-
-const toMessage = (row: MessageRow): MessageView => ({
-  id: row.id,
-  seq: Number(row.seq),
-  role: row.role,
-  content: row.content,
-  reasoning: row.reasoning,
-  model: row.model,
-  promptTokens: row.prompt_tokens === null ? null : Number(row.prompt_tokens),
-  completionTokens: row.completion_tokens === null ? null : Number(row.completion_tokens),
-  partial: Boolean(row.partial),
-  createdAt: new Date(row.created_at),
-});
-
-const CONVERSATION_COLUMNS = 'id, user_id, created_at, message_count, last_message_at';
-const MESSAGE_COLUMNS = 'id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, `partial`, created_at';
+import { CHAT_MESSAGE_COLUMNS, toMessageView, type ChatMessageRow } from '../tables/chat-messages.table';
+import { CONVERSATION_COLUMNS, toConversationView, type ConversationRow } from '../tables/conversations.table';
+import { json } from '../tables/outbox-messages.table';
 
 /** Read side over conversations and history; every query is scoped to one user or conversation. */
 export const createMikroConversationQueries = (database: Database): ConversationReader & ConversationQueries => {
@@ -74,7 +30,7 @@ export const createMikroConversationQueries = (database: Database): Conversation
       const stored = await query<{ seq: number; role: ChatRole; content: string }>('SELECT seq, role, content FROM chat_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?', [conversationId, limit]);
       const bySeq = new Map<number, HistoryEntry>();
       for (const row of pending) {
-        const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as { role: ChatRole; content: string };
+        const payload = json<{ role: ChatRole; content: string }>(row.payload);
         bySeq.set(Number(row.seq), { seq: Number(row.seq), role: payload.role, content: payload.content });
       }
       for (const row of stored) bySeq.set(Number(row.seq), { seq: Number(row.seq), role: row.role, content: row.content });
@@ -87,25 +43,25 @@ export const createMikroConversationQueries = (database: Database): Conversation
         [conversationId, messageId],
       );
       if (outbox) return { messageId, eventId: outbox.event_id, seq: Number(outbox.seq), createdAt: new Date(outbox.created_at), payload: json<ChatMessagePayload>(outbox.payload) };
-      const [row] = await query<MessageRow & { event_id: string }>(`SELECT event_id, ${MESSAGE_COLUMNS} FROM chat_messages WHERE id = ? AND conversation_id = ?`, [messageId, conversationId]);
+      const [row] = await query<ChatMessageRow & { event_id: string }>(`SELECT event_id, ${CHAT_MESSAGE_COLUMNS} FROM chat_messages WHERE id = ? AND conversation_id = ?`, [messageId, conversationId]);
       if (!row) return null;
-      const { id: _id, seq, createdAt, ...payload } = toMessage(row);
-      return { messageId, eventId: row.event_id, seq, createdAt, payload: { messageId, ...payload } };
+      const view = toMessageView(row);
+      return { messageId, eventId: row.event_id, seq: view.seq, createdAt: view.createdAt, payload: chatMessagePayload(messageId, view) };
     },
     async listForUser({ userId, first, after }) {
       const [where, params] = after
         ? ['user_id = ? AND (created_at, id) < (?, ?)', [userId, after.createdAt, after.id]]
         : ['user_id = ?', [userId]];
       const rows = await query<ConversationRow>(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ?`, [...params, first + 1]);
-      return { items: rows.slice(0, first).map(toConversation), hasNextPage: rows.length > first };
+      return { items: rows.slice(0, first).map(toConversationView), hasNextPage: rows.length > first };
     },
     async findForUser({ userId, conversationId }) {
       const [row] = await query<ConversationRow>(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = ? AND user_id = ?`, [conversationId, userId]);
-      return row ? toConversation(row) : null;
+      return row ? toConversationView(row) : null;
     },
     async messages({ conversationId, first, afterSeq }) {
-      const rows = await query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM chat_messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`, [conversationId, afterSeq ?? 0, first + 1]);
-      return { items: rows.slice(0, first).map(toMessage), hasNextPage: rows.length > first };
+      const rows = await query<ChatMessageRow>(`SELECT ${CHAT_MESSAGE_COLUMNS} FROM chat_messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`, [conversationId, afterSeq ?? 0, first + 1]);
+      return { items: rows.slice(0, first).map(toMessageView), hasNextPage: rows.length > first };
     },
   };
 };

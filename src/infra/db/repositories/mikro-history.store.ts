@@ -3,10 +3,8 @@ import { boundError } from '../../../domain/outbox-message';
 import type { ConsumedEvent, HistoryStore, PoisonRecord } from '../../../domain/ports/history-store';
 import type { Database } from '../create-database';
 import { inTransaction, placeholders } from '../transaction';
+import { CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues } from '../tables/chat-messages.table';
 import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
-
-const HISTORY_COLUMNS =
-  '(id, event_id, conversation_id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, `partial`, created_at, persisted_at)';
 
 const uniqueByEventId = (events: readonly ConsumedEvent[]) => [...new Map(events.map((e) => [e.envelope.eventId, e])).values()];
 
@@ -34,13 +32,11 @@ const freshEvents = async (em: EntityManager, unique: readonly ConsumedEvent[]) 
 };
 
 const insertHistory = async (em: EntityManager, events: readonly ConsumedEvent[], now: Date) => {
-  const params = events.flatMap(({ envelope: e }) => [
-    e.payload.messageId, e.eventId, e.conversationId, e.seq, e.payload.role, e.payload.content, e.payload.reasoning, e.payload.model,
-    e.payload.promptTokens, e.payload.completionTokens, e.payload.partial, new Date(e.occurredAt), now,
-  ]);
+  const params = events.flatMap(({ envelope }) => toChatMessageValues(envelope, now));
   // A plain INSERT, not IGNORE: a concurrent copy of the same event makes this transaction
   // fail and retry, after which the SELECT above sees it; IGNORE would also hide real bugs.
-  await em.execute(`INSERT INTO chat_messages ${HISTORY_COLUMNS} VALUES ${events.map(() => `(${placeholders(13)})`).join(', ')}`, params, 'run');
+  const row = `(${placeholders(CHAT_MESSAGE_INSERT_COLUMNS.length)})`;
+  await em.execute(`INSERT INTO chat_messages (${CHAT_MESSAGE_INSERT_COLUMNS.join(', ')}) VALUES ${events.map(() => row).join(', ')}`, params, 'run');
 };
 
 /** Every event's outbox row becomes CONSUMED (copies included: the guard makes repeats no-ops). */

@@ -1,44 +1,11 @@
-import type { OutboxStatus } from '../../../domain/outbox-status';
-import type { OpsAction, OutboxAdminStore, OutboxFilter, OutboxRecord } from '../../../domain/ports/outbox-admin-store';
+import type { OpsAction, OutboxAdminStore, OutboxFilter } from '../../../domain/ports/outbox-admin-store';
 import type { Database } from '../create-database';
 import { runStatement } from '../transaction';
-import { json, OUTBOX_COLUMNS } from './outbox-row.mapper';
 import { readOutboxCounts } from './outbox-counts.query';
 import { guard } from './sql-guards';
-
-const COLUMNS = `${OUTBOX_COLUMNS}, published_at, consumed_at, dead_at, replayed_by, replayed_at, replay_reason, discarded_by, discarded_at, discard_reason, kafka_partition, kafka_offset`;
+import { OUTBOX_RECORD_COLUMNS, toOutboxRecord, type OutboxRecordRow } from '../tables/outbox-messages.table';
 
 type Row = Record<string, unknown>;
-const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
-const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
-
-const toRecord = (row: Row): OutboxRecord => ({
-  id: String(row['id']),
-  eventId: String(row['event_id']),
-  conversationId: String(row['aggregate_id']),
-  seq: Number(row['aggregate_seq']),
-  eventType: String(row['event_type']),
-  topic: String(row['topic']),
-  status: row['status'] as OutboxStatus,
-  attempts: Number(row['attempts']),
-  maxAttempts: Number(row['max_attempts']),
-  nextAttemptAt: new Date(row['next_attempt_at'] as string),
-  lastError: text(row['last_error']),
-  payload: json(row['payload']),
-  headers: json(row['headers']),
-  createdAt: new Date(row['created_at'] as string),
-  publishedAt: date(row['published_at']),
-  consumedAt: date(row['consumed_at']),
-  deadAt: date(row['dead_at']),
-  replayedBy: text(row['replayed_by']),
-  replayedAt: date(row['replayed_at']),
-  replayReason: text(row['replay_reason']),
-  discardedBy: text(row['discarded_by']),
-  discardedAt: date(row['discarded_at']),
-  discardReason: text(row['discard_reason']),
-  kafkaPartition: row['kafka_partition'] === null || row['kafka_partition'] === undefined ? null : Number(row['kafka_partition']),
-  kafkaOffset: text(row['kafka_offset']),
-});
 
 /** WHERE fragments for a filter; every value is a bound parameter. */
 const where = (filter: OutboxFilter) => {
@@ -60,16 +27,17 @@ const REPLAY_SET = `next_attempt_at = ?, attempts = 0, dead_at = NULL, replayed_
 
 export const createMikroOutboxAdminStore = (database: Database): OutboxAdminStore => {
   const query = (sql: string, params: unknown[]) => database.fork().execute(sql, params) as Promise<Row[]>;
+  const records = (sql: string, params: unknown[]) => database.fork().execute<OutboxRecordRow[]>(sql, params);
   return {
     async list({ filter, first, after }) {
       const w = where(filter);
       const cursor = after ? ' AND id < ?' : '';
-      const rows = await query(`SELECT ${COLUMNS} FROM outbox_messages WHERE ${w.sql}${cursor} ORDER BY id DESC LIMIT ?`, [...w.params, ...(after ? [after] : []), first + 1]);
-      return { items: rows.slice(0, first).map(toRecord), hasNextPage: rows.length > first };
+      const rows = await records(`SELECT ${OUTBOX_RECORD_COLUMNS} FROM outbox_messages WHERE ${w.sql}${cursor} ORDER BY id DESC LIMIT ?`, [...w.params, ...(after ? [after] : []), first + 1]);
+      return { items: rows.slice(0, first).map(toOutboxRecord), hasNextPage: rows.length > first };
     },
     async get(id) {
-      const [row] = await query(`SELECT ${COLUMNS} FROM outbox_messages WHERE id = ?`, [id]);
-      return row ? toRecord(row) : null;
+      const [row] = await records(`SELECT ${OUTBOX_RECORD_COLUMNS} FROM outbox_messages WHERE id = ?`, [id]);
+      return row ? toOutboxRecord(row) : null;
     },
     async stats(now) {
       const [{ rows: counts, oldestPendingAt: oldestAt }, lags] = await Promise.all([

@@ -4,7 +4,7 @@ import { boundError } from '../../../domain/outbox-message';
 import type { Claim, OutboxRelayStore, RowFailure } from '../../../domain/ports/outbox-relay-store';
 import type { Database } from '../create-database';
 import { inTransaction, placeholders, runStatement } from '../transaction';
-import { OUTBOX_COLUMNS, toOutboxMessage, type OutboxRow } from './outbox-row.mapper';
+import { OUTBOX_COLUMNS, toOutboxMessage, type OutboxRow } from '../tables/outbox-messages.table';
 import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
 
 /**

@@ -1,14 +1,20 @@
+import type { OutboxMessage } from './outbox-message';
+
 /**
- * The versioned Kafka envelope for chat messages (documented in docs/envelope.md).
- * Decoding is total: anything that does not match is a reason, never an exception,
- * so a poison record is recorded and skipped instead of blocking its partition.
+ * The chat message's wire format, owned here alone (docs/envelope.md describes it): the payload
+ * a writer commits, the versioned Kafka record the relay publishes around it, and the decoder
+ * the history consumer trusts. Decoding is total: anything that does not match is a reason,
+ * never an exception, so a poison record is recorded and skipped instead of blocking its partition.
  */
 export const CHAT_MESSAGE_CREATED = 'chat.message.created';
 export const ENVELOPE_VERSION = 1;
 
+/** Record headers, readable without parsing the value (the consumer marks the outbox row by `outbox-id`). */
+export const ENVELOPE_HEADERS = { eventId: 'event-id', eventType: 'event-type', schemaVersion: 'schema-version', outboxId: 'outbox-id' } as const;
+
 export type ChatRole = 'user' | 'assistant';
 
-export interface ChatMessagePayload {
+export type ChatMessagePayload = {
   readonly messageId: string;
   readonly role: ChatRole;
   readonly content: string;
@@ -18,7 +24,7 @@ export interface ChatMessagePayload {
   readonly completionTokens: number | null;
   /** True when generation failed part-way and this is what was produced. */
   readonly partial: boolean;
-}
+};
 
 export interface ChatMessageEnvelope {
   readonly schemaVersion: typeof ENVELOPE_VERSION;
@@ -30,6 +36,59 @@ export interface ChatMessageEnvelope {
   readonly occurredAt: string;
   readonly payload: ChatMessagePayload;
 }
+
+/** A message as a writer describes it; what it leaves out takes the wire's default. */
+export type ChatMessageFields = Pick<ChatMessagePayload, 'role' | 'content'> & Partial<Omit<ChatMessagePayload, 'messageId' | 'role' | 'content'>>;
+
+/** The payload of one message. Its key order is the order of the bytes stored in the outbox and published. */
+export const chatMessagePayload = (messageId: string, message: ChatMessageFields): ChatMessagePayload => ({
+  messageId,
+  role: message.role,
+  content: message.content,
+  reasoning: message.reasoning ?? null,
+  model: message.model ?? null,
+  promptTokens: message.promptTokens ?? null,
+  completionTokens: message.completionTokens ?? null,
+  partial: message.partial ?? false,
+});
+
+/** An outbox row as the relay publishes it: the payload is the JSON text the outbox stored. */
+export type EnvelopeSource = Pick<OutboxMessage, 'id' | 'eventId' | 'eventType' | 'aggregateId' | 'aggregateSeq' | 'createdAt' | 'headers' | 'payloadJson'>;
+
+export interface EncodedRecord {
+  /** The conversation id: one conversation stays on one partition, in order. */
+  readonly key: string;
+  readonly value: string;
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * The Kafka record for an outbox row. The stored payload text is spliced into the envelope as it
+ * is, never parsed and serialised again; the value is byte for byte what JSON.stringify of the
+ * whole envelope would give. The row's own headers (traceparent) go first, so they cannot
+ * override the envelope's.
+ */
+export const encodeEnvelope = (row: EnvelopeSource): EncodedRecord => {
+  const head = JSON.stringify({
+    schemaVersion: ENVELOPE_VERSION,
+    eventId: row.eventId,
+    eventType: row.eventType,
+    conversationId: row.aggregateId,
+    seq: row.aggregateSeq,
+    occurredAt: row.createdAt.toISOString(),
+  });
+  return {
+    key: row.aggregateId,
+    value: `${head.slice(0, -1)},"payload":${row.payloadJson}}`,
+    headers: {
+      ...row.headers,
+      [ENVELOPE_HEADERS.eventId]: row.eventId,
+      [ENVELOPE_HEADERS.eventType]: row.eventType,
+      [ENVELOPE_HEADERS.schemaVersion]: String(ENVELOPE_VERSION),
+      [ENVELOPE_HEADERS.outboxId]: row.id,
+    },
+  };
+};
 
 export type DecodeResult = { ok: true; envelope: ChatMessageEnvelope } | { ok: false; reason: string };
 
@@ -67,6 +126,7 @@ const envelopeProblem = (value: unknown): string | undefined => {
   return payloadProblem(value['payload']);
 };
 
+/** Decodes a record's value; schema version 1 is the only one ever published, any other is poison. */
 export const decodeEnvelope = (raw: string | null): DecodeResult => {
   if (raw === null) return { ok: false, reason: 'record has no value' };
   let value: unknown;
