@@ -4,6 +4,7 @@ import { normaliseId } from '../domain/chat/send-message-input';
 import { isStreamCursor } from '../domain/chat/stream-cursor';
 import { AppError } from '../domain/errors';
 import type { Logger } from '../domain/ports/logger';
+import type { Scheduler } from '../domain/ports/scheduler';
 
 /** What a chatStream subscriber receives: an event, or the one failure that ends the stream. */
 export type ChatStreamItem = CursoredReplyEvent | { readonly failure: AppError };
@@ -27,6 +28,8 @@ export interface StreamChatDeps {
   startGraceMs?: number;
   /** The pause between looks during that grace. */
   startPollMs?: number;
+  /** The grace's clock. */
+  scheduler: Scheduler;
 }
 
 /**
@@ -42,21 +45,19 @@ export const replyStateFromTurns =
     return (await deps.conversations.committedMessage(reply.conversationId, reply.replyId)) ? 'ended' : 'unknown';
   };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * A reply with no stream yet: follow it when it is pending, refuse it as REPLY_EXPIRED when it
  * ended, and give an unknown one the grace (sendMessage answers before the generator starts)
  * before NOT_FOUND. A reader is never left polling a stream that will not come.
  */
 const awaitStart = async (deps: StreamChatDeps, ref: ReplyRef) => {
-  const deadline = Date.now() + (deps.startGraceMs ?? 0);
+  const deadline = deps.scheduler.now().getTime() + (deps.startGraceMs ?? 0);
   for (;;) {
     const state = await deps.replyState(ref);
     if (state === 'ended') throw new AppError('REPLY_EXPIRED', `reply ${ref.replyId} has ended and its events are no longer kept; read it from the conversation's messages`);
     if (state === 'pending' || (await deps.replies.exists(ref))) return;
-    if (Date.now() >= deadline) throw new AppError('NOT_FOUND', `reply ${ref.replyId} not found in this conversation`);
-    await sleep(deps.startPollMs ?? 200);
+    if (deps.scheduler.now().getTime() >= deadline) throw new AppError('NOT_FOUND', `reply ${ref.replyId} not found in this conversation`);
+    await deps.scheduler.sleep(deps.startPollMs ?? 200);
   }
 };
 
