@@ -2,10 +2,12 @@ import { isTerminal, streamedDraft, type ChatTurn, type ModelChoice, type Prompt
 import { ModelError } from '../domain/chat/model-error';
 import type { ChatModel, ChatTurns, CommittedMessage, ConversationReader, ConversationScope, HistoryCache, ReplyCancellations, ReplyRef, ReplyStream, TokenCounter } from '../domain/chat/ports';
 import type { Logger } from '../domain/ports/logger';
+import type { Scheduler } from '../domain/ports/scheduler';
 import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
 import type { BuildReplyPrompt } from './build-reply-prompt';
 import { createReplyDeltaWriter } from './reply-delta-writer';
+import { retry } from './retry';
 
 /** One reply of a turn: who asked, which model; `window` (the cached history length) once its prompt is built. */
 interface Reply {
@@ -41,6 +43,8 @@ export interface GenerateReplyDeps {
   /** Counts the reply once, here, so no later send has to count it again. */
   counter: TokenCounter;
   logger: Logger;
+  /** Waits between writer attempts. */
+  scheduler: Scheduler;
   /**
    * Writer attempts before the reply is reported failed. The default (30, backoff doubling from
    * 200 ms to a 5 s cap: about two minutes) outlasts a database outage of a minute: the reply is
@@ -89,18 +93,9 @@ interface Draft {
 }
 
 const PERSIST_ATTEMPTS = 30;
-const PERSIST_BACKOFF_CAP_MS = 5_000;
 
-const retry = async <T>(attempts: number, work: (attempt: number) => Promise<T>): Promise<T> => {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await work(attempt);
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(PERSIST_BACKOFF_CAP_MS, 100 * 2 ** attempt)));
-    }
-  }
-};
+/** 200 ms doubling to a 5 s cap, without jitter: one worker waits on its own reply, there is no herd to spread. */
+const persistPolicy = (attempts = PERSIST_ATTEMPTS) => ({ baseMs: 200, capMs: 5_000, jitter: 'none', maxAttempts: attempts }) as const;
 
 const refOf = (job: Reply): ReplyRef => ({ ...job.scope, replyId: job.replyId });
 
@@ -131,6 +126,8 @@ const endOf = (stored: CommittedMessage, partialEnd: { code: string; message: st
  *   with the model's code.
  */
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
+  /** Database work of a reply: retried, whatever failed, until the writer attempts are spent. */
+  const persistently = <T>(work: () => Promise<T>) => retry(work, { policy: persistPolicy(deps.persistAttempts), scheduler: deps.scheduler });
   const appendTo = (job: Reply, event: ReplyEvent) => deps.replies.append(refOf(job), event, job.fence);
 
   /**
@@ -144,7 +141,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     // Looked up before every attempt: an earlier attempt of this run may have committed with only
     // its answer lost, or another run stored the reply meanwhile; appending again would store a
     // second event for the message under a new seq.
-    const saved = await retry<AppendedMessage | CommittedMessage>(deps.persistAttempts ?? PERSIST_ATTEMPTS, async () => {
+    const saved = await persistently<AppendedMessage | CommittedMessage>(async () => {
       const committed = await deps.conversations.committedMessage(conversationId, job.replyId);
       if (committed) return committed;
       const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });
@@ -253,7 +250,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       return 'cancelled';
     }
     // The database may be briefly down as a job starts: wait for it as storing does, rather than give the reply up.
-    const { prompt, window } = await retry(deps.persistAttempts ?? PERSIST_ATTEMPTS, () => deps.buildPrompt(turn));
+    const { prompt, window } = await persistently(() => deps.buildPrompt(turn));
     const job: Reply = { ...replyOf(turn), window, fence };
     // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
     await deps.replies.markLatest(refOf(job), turn.userSeq);
@@ -280,7 +277,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    * traceparent), so a reply joins its message's trace; the reply's own write descends from it.
    */
   const generate = async (replyId: string, options: RunOptions = {}): Promise<ReplyOutcome> => {
-    const turn = await retry(deps.persistAttempts ?? PERSIST_ATTEMPTS, () => deps.turns.get(replyId));
+    const turn = await persistently(() => deps.turns.get(replyId));
     if (!turn) return 'no-turn';
     const tracer = deps.tracer ?? NOOP_TRACER;
     const attributes = { 'agent_relay.reply.id': replyId, 'agent_relay.conversation.id': turn.conversationId, 'agent_relay.model.choice': turn.model, 'agent_relay.reply.run': options.fence };

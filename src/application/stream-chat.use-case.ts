@@ -4,6 +4,7 @@ import { normaliseId } from '../domain/chat/send-message-input';
 import { isStreamCursor } from '../domain/chat/stream-cursor';
 import { AppError } from '../domain/errors';
 import type { Logger } from '../domain/ports/logger';
+import type { Scheduler } from '../domain/ports/scheduler';
 
 /** What a chatStream subscriber receives: an event, or the one failure that ends the stream. */
 export type ChatStreamItem = CursoredReplyEvent | { readonly failure: AppError };
@@ -34,6 +35,8 @@ export interface StreamChatDeps {
    * a subscriber arriving then must wait for the end event, not be told the stream expired.
    */
   endedSettleMs?: number;
+  /** The grace's clock. */
+  scheduler: Scheduler;
 }
 
 /** A few Redis round trips at most: the end event follows its commit by milliseconds. */
@@ -52,25 +55,24 @@ export const replyStateFromTurns =
     return (await deps.conversations.committedMessage(reply.conversationId, reply.replyId)) ? 'ended' : 'unknown';
   };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * A reply with no stream yet: follow it when it is pending, refuse it as REPLY_EXPIRED when it
  * ended and its stream does not appear within `endedSettleMs`, and give an unknown one the grace
- * (sendMessage answers before the generator starts) before NOT_FOUND. A reader is never left polling a stream that will not come.
+ * (sendMessage answers before the generator starts) before NOT_FOUND. A reader is never left
+ * polling a stream that will not come.
  */
 const awaitStart = async (deps: StreamChatDeps, ref: ReplyRef) => {
-  const start = Date.now();
+  const start = deps.scheduler.now().getTime();
   const pollMs = deps.startPollMs ?? 200;
   for (;;) {
     const state = await deps.replyState(ref);
     if (state === 'pending' || (await deps.replies.exists(ref))) return;
-    const waited = Date.now() - start;
+    const waited = deps.scheduler.now().getTime() - start;
     if (state === 'ended' && waited >= (deps.endedSettleMs ?? ENDED_SETTLE_MS)) {
       throw new AppError('REPLY_EXPIRED', `reply ${ref.replyId} has ended and its events are no longer kept; read it from the conversation's messages`);
     }
     if (state === 'unknown' && waited >= (deps.startGraceMs ?? 0)) throw new AppError('NOT_FOUND', `reply ${ref.replyId} not found in this conversation`);
-    await sleep(state === 'ended' ? Math.min(pollMs, 50) : pollMs);
+    await deps.scheduler.sleep(state === 'ended' ? Math.min(pollMs, 50) : pollMs);
   }
 };
 

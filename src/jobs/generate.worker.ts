@@ -3,9 +3,11 @@ import { INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST, type GenerateReply, typ
 import type { AppConfig } from '../config';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../domain/ports/logger';
+import type { Scheduler } from '../domain/ports/scheduler';
 import type { ChatMetrics } from '../infra/metrics/chat-metrics';
 import type { WorkerConnection } from '../infra/redis/create-redis';
 import type { RedisReplyCancellations } from '../infra/redis/redis-reply-cancellations';
+import { systemScheduler } from '../infra/system-scheduler';
 import type { GenerateJobData } from './generate-queue';
 import { GENERATE_QUEUE } from './queues';
 
@@ -22,6 +24,8 @@ export interface GenerateWorkerDeps {
   /** Stop requests from any process (cancelReply): the reply's run here, if any, is aborted. */
   cancellations?: Pick<RedisReplyCancellations, 'onRequested'>;
   logger: Logger;
+  /** Runs the recovery sweeps and the drain deadline (default: the runtime's timers). */
+  scheduler?: Scheduler;
 }
 
 /** Abort reason of a graceful stop's deadline: the reply is cut and stored as partial. */
@@ -63,7 +67,8 @@ const isFinal = (job: Job, error: Error) => error instanceof UnrecoverableError 
  */
 export const createGenerateWorker = (deps: GenerateWorkerDeps): Component => {
   let worker: Worker<GenerateJobData> | undefined;
-  let recoverTimer: NodeJS.Timeout | undefined;
+  let stopRecovering: (() => void) | undefined;
+  const scheduler = deps.scheduler ?? systemScheduler;
 
   const onFailed = async (job: Job<GenerateJobData> | undefined, error: Error) => {
     if (!job) return;
@@ -107,20 +112,24 @@ export const createGenerateWorker = (deps: GenerateWorkerDeps): Component => {
       deps.cancellations?.onRequested((replyId) => worker?.cancelJob(replyId, REPLY_CANCELLED));
       await w.waitUntilReady();
       if (deps.recover) {
-        recoverTimer = setInterval(() => void recoverNow().catch((error: unknown) => deps.logger.warn({ err: error }, 'recovery of awaiting replies failed')), config.recoverIntervalMs);
-        recoverTimer.unref();
+        stopRecovering = scheduler.every(config.recoverIntervalMs, () => void recoverNow().catch((error: unknown) => deps.logger.warn({ err: error }, 'recovery of awaiting replies failed')));
       }
       deps.logger.info({ component: 'generate-worker', pid: process.pid }, 'generate-worker ready');
     },
     /** Waits up to drainMs for running replies, then cuts the rest (each is stored as partial and ended). */
     async stop() {
-      clearInterval(recoverTimer);
+      stopRecovering?.();
+      stopRecovering = undefined;
       const w = worker;
       worker = undefined;
       if (w) {
-        const cut = setTimeout(() => w.cancelAllJobs(SHUTTING_DOWN), deps.drainMs);
+        const drained = new AbortController();
+        void scheduler.sleep(deps.drainMs, drained.signal).then(
+          () => w.cancelAllJobs(SHUTTING_DOWN),
+          () => undefined, // every reply finished in time
+        );
         await w.close();
-        clearTimeout(cut);
+        drained.abort();
       }
     },
     ready: async () => worker?.isRunning() ?? false,

@@ -3,10 +3,12 @@ import type { PublishingGate } from '../application/publishing-gate';
 import { NO_ROWS, type RelayBatchSummary } from '../application/relay-batch.use-case';
 import type { SweepSummary } from '../application/sweep-outbox.use-case';
 import type { AppConfig } from '../config';
+import type { Scheduler } from '../domain/ports/scheduler';
 import { createStatusTracker, type Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
 import { measureRelayRound, measureSweep, type RelayMetrics } from '../infra/metrics/relay-metrics';
 import type { WorkerConnection } from '../infra/redis/create-redis';
+import { systemScheduler } from '../infra/system-scheduler';
 import { pingQueue } from './ping-queue';
 import { JOB_RETENTION, RELAY_JOBS, RELAY_QUEUE, SCHEDULERS } from './queues';
 
@@ -24,6 +26,8 @@ export interface RelayWorkerDeps {
   metrics?: RelayMetrics;
   /** The relay's publishing state: while blocked, scans probe the broker and readiness reports it. */
   gate: Pick<PublishingGate, 'state'>;
+  /** Runs the schedulers' refresh (default: the runtime's timers). */
+  scheduler?: Scheduler;
 }
 
 /** Upper bound on batches per job, so one job never monopolises the worker (the next wake or scan continues). */
@@ -117,7 +121,7 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
   const status = createStatusTracker('relay-worker', deps.logger);
   let queue: Queue | undefined;
   let worker: Worker | undefined;
-  let refresher: NodeJS.Timeout | undefined;
+  let stopRefreshing: (() => void) | undefined;
   const upsertSchedulers = async (q: Queue) => {
     const template = (name: string) => ({ name, opts: { ...JOB_RETENTION, attempts: 1 } });
     await q.upsertJobScheduler(SCHEDULERS.scan, { every: deps.config.pollIntervalMs }, template(RELAY_JOBS.scan));
@@ -134,9 +138,9 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
       await upsertSchedulers(q);
       // Schedulers live in Redis: if Redis loses them (FLUSHALL, failover to an empty replica)
       // the safety-net scan would silently stop. Upserting is idempotent, so re-assert them.
-      refresher = setInterval(() => {
+      stopRefreshing = (deps.scheduler ?? systemScheduler).every(deps.config.schedulerRefreshMs, () => {
         upsertSchedulers(q).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not refresh relay schedulers'));
-      }, deps.config.schedulerRefreshMs);
+      });
       worker = new Worker(RELAY_QUEUE, processRelayJob(deps), { connection: deps.connection, prefix: deps.prefix, concurrency: 1 });
       worker.on('error', (error) => status.set('unhealthy', error.message));
       worker.on('failed', (job, error) => deps.logger.error({ err: error, job: job?.name }, 'relay job failed'));
@@ -144,7 +148,8 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
       status.set('ready');
     },
     async stop() {
-      clearInterval(refresher);
+      stopRefreshing?.();
+      stopRefreshing = undefined;
       // The worker first: it finishes the batch in hand (its claim stays fenced either way).
       await worker?.close();
       await queue?.close();

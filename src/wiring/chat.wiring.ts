@@ -9,6 +9,7 @@ import type { Database } from '../infra/db/create-database';
 import type { ChatMetrics } from '../infra/metrics/chat-metrics';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
+import { systemScheduler } from '../infra/system-scheduler';
 import type { RedisClients } from '../infra/redis/create-redis';
 import { createRedisRateLimiter } from '../infra/redis/redis-rate-limiter';
 import type { RelayWaker } from '../domain/ports/relay-waker';
@@ -58,6 +59,7 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
       logger: deps.logger,
       idleTimeoutMs: chat.streamIdleTimeoutMs,
       startGraceMs: chat.streamStartGraceMs,
+      scheduler: systemScheduler,
     }),
     queries,
     ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger, redis: deps.redis, prefix: config.redis.prefix }),

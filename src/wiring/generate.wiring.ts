@@ -14,6 +14,7 @@ import { createTiktokenCounter } from '../infra/llm/tiktoken-counter';
 import type { Logger } from '../infra/logger';
 import type { ChatMetrics } from '../infra/metrics/chat-metrics';
 import type { RedisClients } from '../infra/redis/create-redis';
+import { systemScheduler } from '../infra/system-scheduler';
 import { createRedisHistoryCache } from '../infra/redis/redis-history-cache';
 import { createRedisReplyCancellations } from '../infra/redis/redis-reply-cancellations';
 import { createRedisReplyStream } from '../infra/redis/redis-reply-stream';
@@ -60,6 +61,7 @@ export const replyGenerator = (config: AppConfig, deps: { adapters: ChatAdapters
     cache,
     counter,
     logger,
+    scheduler: systemScheduler,
     cancellations: adapters.cancellations,
     onRestarted: () => deps.metrics.replyRestarts.inc(),
     tracer: deps.tracer,

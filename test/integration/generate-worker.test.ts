@@ -21,6 +21,7 @@ import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-c
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 import { aChatTurn, createReplyWriter } from '../support/fakes/reply-writer';
 import { testConfig } from '../support/test-config';
+import { systemScheduler } from '../../src/infra/system-scheduler';
 
 /** Short lock and stalled check, so a dead worker's job is taken over in about a second. */
 const FAST: AppConfig['generate'] = { inApi: true, concurrency: 4, lockMs: 800, stalledIntervalMs: 300, maxStalls: 2, recoverAfterMs: 100, recoverIntervalMs: 100 };
@@ -99,6 +100,7 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
       cache: createInMemoryHistoryCache(),
       counter: { count: () => 1 },
       logger,
+      scheduler: systemScheduler,
       persistAttempts: 2,
     });
 

@@ -3,6 +3,7 @@ import type { Connection } from '../../src/cli/chat-client/connection';
 import { toCliError } from '../../src/cli/chat-client/errors';
 import { createChatSession } from '../../src/cli/chat-client/session';
 import type { Terminal } from '../../src/cli/chat-client/terminal';
+import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 
 type Payload = { query: string; variables?: Record<string, unknown> | null };
 
@@ -48,8 +49,11 @@ describe('chat CLI: a send whose answer was lost', () => {
   it('is sent again with the same client message id until the server answers', async () => {
     const { connection, sends } = fakeConnection(2);
     const { terminal, notices } = quietTerminal();
-    const session = createChatSession(connection, terminal, { thinking: false, retryDelayMs: () => 0 });
+    const scheduler = createFakeScheduler({ autoAdvance: true });
+    const session = createChatSession(connection, terminal, { thinking: false, scheduler });
     await expect(session.send('hello')).resolves.toEqual({ kind: 'completed', messageId: 'r1' });
+    // 500 ms before the first resend, doubling.
+    expect(scheduler.sleeps).toEqual([500, 1_000]);
     expect(sends).toHaveLength(3);
     expect(new Set(sends.map((s) => s['clientMessageId'])).size).toBe(1);
     expect(sends[0]?.['clientMessageId']).toMatch(/^[0-9a-f-]{36}$/);
@@ -66,16 +70,16 @@ describe('chat CLI: a send whose answer was lost', () => {
 
   it('says at once that a server it never reached is not running, but keeps trying one that went away mid-send', async () => {
     const first = fakeConnection(['refuse']);
-    await expect(createChatSession(first.connection, quietTerminal().terminal, { thinking: false, retryDelayMs: () => 0 }).send('hi')).rejects.toThrow(/cannot reach the server/);
+    await expect(createChatSession(first.connection, quietTerminal().terminal, { thinking: false, scheduler: createFakeScheduler({ autoAdvance: true }) }).send('hi')).rejects.toThrow(/cannot reach the server/);
     expect(first.sends).toHaveLength(1);
     const restarting = fakeConnection(['drop', 'refuse', 'refuse']);
-    await expect(createChatSession(restarting.connection, quietTerminal().terminal, { thinking: false, retryDelayMs: () => 0 }).send('hi')).resolves.toMatchObject({ kind: 'completed' });
+    await expect(createChatSession(restarting.connection, quietTerminal().terminal, { thinking: false, scheduler: createFakeScheduler({ autoAdvance: true }) }).send('hi')).resolves.toMatchObject({ kind: 'completed' });
     expect(restarting.sends).toHaveLength(4);
   });
 
   it('gives up after the configured attempts with the connection error', async () => {
     const { connection, sends } = fakeConnection(10);
-    const session = createChatSession(connection, quietTerminal().terminal, { thinking: false, sendAttempts: 3, retryDelayMs: () => 0 });
+    const session = createChatSession(connection, quietTerminal().terminal, { thinking: false, sendAttempts: 3, scheduler: createFakeScheduler({ autoAdvance: true }) });
     await expect(session.send('hello')).rejects.toThrow(/lost the connection/);
     expect(sends).toHaveLength(3);
   });

@@ -8,6 +8,7 @@ import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-c
 import { createInMemoryReplyCancellations } from '../support/fakes/in-memory-reply-cancellations';
 import { createInMemoryReplyStream } from '../support/fakes/in-memory-reply-stream';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
+import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 import { aChatTurn, createReplyWriter as createWriter } from '../support/fakes/reply-writer';
 
 const turn = aChatTurn({ replyId: 'reply-1', userId: 'u1', conversationId: 'c1', userSeq: 40 });
@@ -38,9 +39,11 @@ const setup = (model: ChatModel, writer = createWriter(), cancellations = create
   const cache = createInMemoryHistoryCache();
   const logger = createRecordingLogger();
   const prompts: string[] = [];
+  // Writer retries wait on this clock, in no real time; `scheduler.sleeps` shows the waits.
+  const scheduler = createFakeScheduler({ autoAdvance: true });
   const buildPrompt = async (asked: typeof turn) => (prompts.push(asked.replyId), { prompt: PROMPT, window: 32 });
-  const generator = createGenerateReply({ turns: writer.turns, buildPrompt, model, replies, append: writer.append, conversations: writer, cache, counter: { count: () => 1 }, logger, persistAttempts: 2, cancellations });
-  return { ...generator, replies, cache, writer, logger, prompts, events: () => replies.stored(ref) };
+  const generator = createGenerateReply({ turns: writer.turns, buildPrompt, model, replies, append: writer.append, conversations: writer, cache, counter: { count: () => 1 }, logger, scheduler, persistAttempts: 2, cancellations });
+  return { ...generator, replies, cache, writer, logger, prompts, scheduler, events: () => replies.stored(ref) };
 };
 
 const storedPayload = (content: string, partial: boolean): ChatMessagePayload => ({ messageId: turn.replyId, role: 'assistant', content, reasoning: null, model: 'test-model', promptTokens: 1, completionTokens: 2, partial });
@@ -138,7 +141,7 @@ describe('generate reply', () => {
       const old = setup(scriptedModel(['old-1', 'old-2'], { hold: release.promise }), writer);
       const oldRun = old.generate(job, { fence: 1 });
       await eventually(() => expect(old.events()).toHaveLength(1));
-      const next = createGenerateReply({ turns: writer.turns, buildPrompt: async () => ({ prompt: PROMPT, window: 32 }), model: scriptedModel(['new']), replies: old.replies, append: writer.append, conversations: writer, cache: createInMemoryHistoryCache(), counter: { count: () => 1 }, logger: createRecordingLogger() });
+      const next = createGenerateReply({ turns: writer.turns, buildPrompt: async () => ({ prompt: PROMPT, window: 32 }), model: scriptedModel(['new']), replies: old.replies, append: writer.append, conversations: writer, cache: createInMemoryHistoryCache(), counter: { count: () => 1 }, logger: createRecordingLogger(), scheduler: createFakeScheduler({ autoAdvance: true }) });
       await expect(next.generate(job, { fence: 2 })).resolves.toBe('completed');
       release.resolve();
       await oldRun; // finishes its model stream; its appends are refused, and it stores nothing over the new run's message
@@ -270,9 +273,11 @@ describe('generate reply', () => {
     });
 
     it('still ends the stream when nothing can be stored, naming no message', async () => {
-      const { giveUp, events } = setup(scriptedModel([]), createWriter({ alwaysFails: true }));
+      const { giveUp, events, scheduler } = setup(scriptedModel([]), createWriter({ alwaysFails: true }));
       await giveUp(job, { code: 'INTERNAL', message: 'the reply could not be stored' });
       expect(events()).toEqual([{ kind: 'FAILED', code: 'INTERNAL', message: 'the reply could not be stored', partialMessageId: null }]);
+      // Its two writer attempts, 200 ms apart (the first step of the writer's backoff).
+      expect(scheduler.sleeps).toEqual([200]);
     });
 
     it('ends a reply that was stored after all from its stored message', async () => {
@@ -296,8 +301,9 @@ describe('generate reply', () => {
     });
 
     it('appends again when the failed attempt had not committed', async () => {
-      const { generate, events, writer } = setup(scriptedModel(['hello']), createWriter({ losesFirstAnswer: true, commitsBeforeFailing: false }));
+      const { generate, events, writer, scheduler } = setup(scriptedModel(['hello']), createWriter({ losesFirstAnswer: true, commitsBeforeFailing: false }));
       await generate(job);
+      expect(scheduler.sleeps).toEqual([200]);
       expect(writer.calls).toHaveLength(2);
       expect(writer.committed.map((m) => m.seq)).toEqual([42]);
       expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { seq: 42 } });

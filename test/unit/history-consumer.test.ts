@@ -4,6 +4,7 @@ import { handleHistoryBatch, type HistoryBatchDeps } from '../../src/infra/kafka
 import { createLogger } from '../../src/infra/logger';
 import { anEnvelope } from '../support/builders';
 import { createFakeClock } from '../support/fakes/fake-clock';
+import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 import { createInMemoryHistoryStore } from '../support/fakes/in-memory-history-store';
 import { aKafkaBatch, type FakeRecord } from '../support/fakes/kafka-batch';
 
@@ -13,7 +14,9 @@ const setup = () => {
   const store = createInMemoryHistoryStore();
   const steps: string[] = [];
   const commits: TopicPartitionOffsetAndMetadata[][] = [];
-  const sleeps: number[] = [];
+  // Waits take no real time; `sleeps` lists them.
+  const scheduler = createFakeScheduler({ autoAdvance: true });
+  const { sleeps } = scheduler;
   const persist = createPersistHistoryBatch({ store, clock: createFakeClock(), logger: createLogger({ level: 'silent' }) });
   const deps: HistoryBatchDeps = {
     persist: async (records) => {
@@ -27,9 +30,7 @@ const setup = () => {
     logger: createLogger({ level: 'silent' }),
     retry: RETRY,
     heartbeatEveryMs: 1_000,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
+    scheduler,
   };
   return { store, steps, commits, sleeps, deps };
 };
@@ -129,10 +130,13 @@ describe('handleHistoryBatch', () => {
     const { deps, store, commits } = setup();
     store.failNextPersists(Number.MAX_SAFE_INTEGER);
     const batch = aKafkaBatch(envelopeRecords('8'));
-    const sleep = deps.sleep;
-    deps.sleep = async (ms) => {
-      await sleep?.(ms);
-      if (store.persistCalls.length === 2) batch.running = [false];
+    const { scheduler } = deps;
+    deps.scheduler = {
+      ...scheduler,
+      sleep: async (ms, signal) => {
+        await scheduler.sleep(ms, signal);
+        if (store.persistCalls.length === 2) batch.running = [false];
+      },
     };
     await expect(handleHistoryBatch(deps, batch.payload)).resolves.toBe('abandoned');
     expect(store.persistCalls).toHaveLength(2);
@@ -144,8 +148,11 @@ describe('handleHistoryBatch', () => {
     const { deps, store, commits } = setup();
     store.failNextPersists(1);
     const batch = aKafkaBatch(envelopeRecords('8'));
-    deps.sleep = async () => {
-      batch.stale = true;
+    deps.scheduler = {
+      ...deps.scheduler,
+      sleep: async () => {
+        batch.stale = true;
+      },
     };
     await expect(handleHistoryBatch(deps, batch.payload)).resolves.toBe('abandoned');
     expect(commits).toEqual([]);

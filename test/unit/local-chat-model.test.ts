@@ -1,6 +1,7 @@
 import type { ModelEvent, PromptMessage } from '../../src/domain/chat/chat-types';
 import { createChatModel } from '../../src/infra/llm/create-chat-model';
 import { createLocalChatModel, localReply } from '../../src/infra/llm/local-chat-model';
+import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 
 const collect = async (stream: AsyncIterable<ModelEvent>) => {
   const events: ModelEvent[] = [];
@@ -54,7 +55,8 @@ describe('local chat model', () => {
   });
 
   it('throws the abort reason when the signal aborts mid-stream', async () => {
-    const slow = createLocalChatModel(undefined, { tokenDelayMs: 5 });
+    const scheduler = createFakeScheduler({ autoAdvance: true });
+    const slow = createLocalChatModel(undefined, { tokenDelayMs: 5, scheduler });
     const controller = new AbortController();
     const reason = new Error('shutting down');
     const events: ModelEvent[] = [];
@@ -68,6 +70,8 @@ describe('local chat model', () => {
 
     await expect(run).rejects.toBe(reason);
     expect(events).toHaveLength(2);
+    // A pause before each event, the third cut short by the abort.
+    expect(scheduler.sleeps).toEqual([5, 5, 5]);
   });
 
   it('does not start when the signal is already aborted', async () => {

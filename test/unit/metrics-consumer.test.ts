@@ -9,6 +9,7 @@ import { createInMemoryHistoryStore } from '../support/fakes/in-memory-history-s
 import { aKafkaBatch } from '../support/fakes/kafka-batch';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 import { anEnvelope, anOutboxMessage } from '../support/builders';
+import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 
 const NOW = Date.parse('2026-11-28T12:00:10.000Z');
 /** A record value exactly as the relay produces it. */
@@ -88,7 +89,7 @@ describe('consumer metrics', () => {
         logger: createLogger({ level: 'silent' }),
         retry: { baseMs: 1, capMs: 1 },
         heartbeatEveryMs: 1,
-        sleep: async () => undefined,
+        scheduler: createFakeScheduler({ autoAdvance: true }),
         metrics,
       },
       fake.payload,

@@ -33,6 +33,16 @@ describe('backoffDelayMs', () => {
   it('treats attempt 0 like the first attempt', () => {
     expect(backoffDelayMs(policy, 0, highest)).toBe(100);
   });
+
+  it('draws in [0, ceiling] with full jitter', () => {
+    const full: RetryPolicy = { ...policy, jitter: 'full' };
+    expect([lowest, () => 0.5, highest].map((draw) => backoffDelayMs(full, 3, draw))).toEqual([0, 200, 400]);
+  });
+
+  it('waits exactly the ceiling without jitter, whatever the draw', () => {
+    const none: RetryPolicy = { ...policy, jitter: 'none' };
+    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelayMs(none, attempt, lowest))).toEqual([100, 200, 400, 800, 1_000]);
+  });
 });
 
 describe('decideFailure', () => {

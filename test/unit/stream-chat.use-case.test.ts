@@ -1,6 +1,7 @@
 import { createStreamChat, replyStateFromTurns, type ChatStreamItem, type StreamChatDeps } from '../../src/application/stream-chat.use-case';
 import type { ChatTurn, CursoredReplyEvent } from '../../src/domain/chat/chat-types';
 import type { ReplyRef, ReplyStream } from '../../src/domain/chat/ports';
+import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 import { createInMemoryChatTurns } from '../support/fakes/in-memory-chat-turns';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 
@@ -28,6 +29,8 @@ const fakeReplies = () => {
 
 const setup = (overrides: Partial<StreamChatDeps> = {}) => {
   const { state, replies } = fakeReplies();
+  // The start grace runs on this clock: each poll's wait moves it, in no real time.
+  const scheduler = createFakeScheduler({ autoAdvance: true });
   const turnRows = new Map<string, ChatTurn>();
   const turns = createInMemoryChatTurns(turnRows);
   const logger = createRecordingLogger();
@@ -46,9 +49,10 @@ const setup = (overrides: Partial<StreamChatDeps> = {}) => {
     startGraceMs: 100,
     startPollMs: 5,
     endedSettleMs: 20,
+    scheduler,
     ...overrides,
   });
-  return { state, sendTurn, logger, streamChat, commit: () => (committed = true) };
+  return { state, sendTurn, logger, streamChat, scheduler, commit: () => (committed = true) };
 };
 
 const collect = async (items: AsyncIterable<ChatStreamItem>) => {
@@ -64,14 +68,28 @@ describe('streamChat', () => {
     await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'REPLY_EXPIRED' });
   });
 
-  it('refuses a reply that never shows up within the grace with NOT_FOUND', async () => {
-    const { streamChat } = setup();
+  it('refuses a reply that never shows up within the grace with NOT_FOUND, after looking for the whole grace', async () => {
+    const { streamChat, scheduler } = setup();
     await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(scheduler.sleeps).toEqual(Array.from({ length: 20 }, () => 5));
+  });
+
+  it('follows a reply whose stream shows up during the grace', async () => {
+    const { streamChat, scheduler, state } = setup();
+    state.events = [token('1-0')];
+    const watching = streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY });
+    const arrive = scheduler.every(30, () => (state.present = true));
+    const items = await collect(await watching);
+    arrive();
+    expect(items).toEqual([token('1-0')]);
+    // Polled every 5 ms until it appeared at 30 ms.
+    expect(scheduler.sleeps).toEqual([5, 5, 5, 5, 5, 5]);
   });
 
   it('refuses a reply without a turn at once, without waiting, when no grace is configured', async () => {
-    const { streamChat } = setup({ startGraceMs: 0 });
+    const { streamChat, scheduler } = setup({ startGraceMs: 0 });
     await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(scheduler.sleeps).toEqual([]);
   });
 
   it('refuses another user\'s turn under the same ids as NOT_FOUND', async () => {
@@ -87,15 +105,23 @@ describe('streamChat', () => {
   });
 
   it('follows a reply that ended before its stream existed: the end event lands just after the commit', async () => {
-    const { streamChat, sendTurn, state } = setup({ startGraceMs: 0, endedSettleMs: 5_000 });
-    // A reply that failed before its first token: committed (REPLIED), its FAILED event not yet appended.
+    const { streamChat, sendTurn, state, scheduler } = setup({ startGraceMs: 0, endedSettleMs: 2_000 });
+    // A reply that failed before its first token: committed (REPLIED), its FAILED event appended 30 ms later.
     sendTurn({ status: 'REPLIED' });
     const failed: CursoredReplyEvent = { cursor: '1-0', replyId: REPLY, event: { kind: 'FAILED', code: 'MODEL_REJECTED', message: 'no', partialMessageId: REPLY } };
-    setTimeout(() => {
-      state.events = [failed];
-      state.present = true;
-    }, 30);
+    const appendedAt = scheduler.now().getTime() + 30;
+    state.events = [failed];
+    Object.defineProperty(state, 'present', { get: () => scheduler.now().getTime() >= appendedAt });
     expect(await collect(await streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY }))).toEqual([failed]);
+    expect(scheduler.sleeps).toEqual([5, 5, 5, 5, 5, 5]);
+  });
+
+  it('refuses an ended reply whose stream stays missing with REPLY_EXPIRED only after the settle window', async () => {
+    const { streamChat, sendTurn, scheduler } = setup({ startGraceMs: 0, endedSettleMs: 200, startPollMs: 100 });
+    sendTurn({ status: 'REPLIED' });
+    await expect(streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY })).rejects.toMatchObject({ code: 'REPLY_EXPIRED' });
+    // Polled at most every 50 ms while it settles.
+    expect(scheduler.sleeps).toEqual([50, 50, 50, 50]);
   });
 
   it('follows a reply just sent (its turn awaits the reply) before any event exists', async () => {

@@ -1,4 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retry, type Attempt } from '../../application/retry';
+import type { Scheduler } from '../../domain/ports/scheduler';
+import { systemScheduler } from '../../infra/system-scheduler';
 import type { Connection } from './connection';
 import { ChatCliError, isTransient } from './errors';
 import { CHAT_STREAM, type ChatStreamData, type ChatStreamEvent, type ReplyFailedEvent, type StreamVariables } from './operations';
@@ -12,13 +14,16 @@ export interface StreamReplyOptions {
   /** Aborting unsubscribes; the server keeps generating and stores the reply anyway. */
   signal?: AbortSignal;
   maxRetries?: number;
+  /** The first wait before resubscribing, doubling to 4 s. */
   backoffMs?: number;
+  /** Default: the runtime's timers. */
+  scheduler?: Scheduler;
 }
 
 /** The server completed the subscription without a final event; worth resubscribing. */
 class StreamEndedEarly extends Error {}
 
-type Attempt = { kind: 'done'; outcome: ReplyOutcome } | { kind: 'dropped'; error: unknown };
+type Subscription = { kind: 'done'; outcome: ReplyOutcome } | { kind: 'dropped'; error: unknown };
 
 const isTerminal = (event: ChatStreamEvent) => event.__typename === 'ReplyCompleted' || event.__typename === 'ReplyFailed';
 
@@ -30,10 +35,10 @@ const outcomeOf = (event: ChatStreamEvent | undefined): ReplyOutcome | undefined
 
 /** One subscription, until it completes, fails or is aborted. */
 const subscribeOnce = (connection: Connection, variables: StreamVariables, onEvent: (event: ChatStreamEvent) => void, signal?: AbortSignal) =>
-  new Promise<Attempt>((resolve) => {
+  new Promise<Subscription>((resolve) => {
     let terminal: ChatStreamEvent | undefined;
     let settled = false;
-    const finish = (attempt: Attempt) => {
+    const finish = (attempt: Subscription) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
@@ -77,23 +82,29 @@ export const streamReply = async (connection: Connection, variables: StreamVaria
   const { maxRetries = 5, backoffMs = 250 } = options;
   const seen = new Set<string>();
   let after = variables.after;
-  let failures = 0;
-  const onEvent = (event: ChatStreamEvent) => {
-    if (seen.has(event.cursor)) return;
-    seen.add(event.cursor);
-    after = event.cursor;
-    failures = 0;
-    options.onEvent(event);
+  const subscribe = async (attempt: Attempt): Promise<ReplyOutcome> => {
+    const onEvent = (event: ChatStreamEvent) => {
+      if (seen.has(event.cursor)) return;
+      seen.add(event.cursor);
+      after = event.cursor;
+      attempt.progressed();
+      options.onEvent(event);
+    };
+    const result = await subscribeOnce(connection, { ...variables, ...(after === undefined ? {} : { after }) }, onEvent, options.signal);
+    if (result.kind === 'done') return result.outcome;
+    throw result.error;
   };
-  for (;;) {
-    const attempt = await subscribeOnce(connection, { ...variables, ...(after === undefined ? {} : { after }) }, onEvent, options.signal);
-    if (attempt.kind === 'done') return attempt.outcome;
-    failures += 1;
-    if (!isTransient(attempt.error) || failures > maxRetries) {
-      throw attempt.error instanceof StreamEndedEarly ? new ChatCliError(attempt.error.message, false) : connection.fail(attempt.error);
-    }
-    options.onReconnecting?.(failures);
-    const waited = await sleep(Math.min(backoffMs * 2 ** (failures - 1), 4_000), true, { signal: options.signal }).catch(() => false);
-    if (!waited) return { kind: 'interrupted' };
+  try {
+    return await retry(subscribe, {
+      policy: { baseMs: backoffMs, capMs: 4_000, jitter: 'none', maxAttempts: maxRetries + 1 },
+      scheduler: options.scheduler ?? systemScheduler,
+      signal: options.signal,
+      isRetryable: isTransient,
+      onRetry: ({ attempt }) => options.onReconnecting?.(attempt),
+    });
+  } catch (error) {
+    // Aborted while waiting to resubscribe: the user stopped watching, which is no failure.
+    if (options.signal?.aborted) return { kind: 'interrupted' };
+    throw error instanceof StreamEndedEarly ? new ChatCliError(error.message, false) : connection.fail(error);
   }
 };

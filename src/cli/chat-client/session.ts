@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { retry } from '../../application/retry';
+import type { Scheduler } from '../../domain/ports/scheduler';
+import { systemScheduler } from '../../infra/system-scheduler';
 import { execute, type Connection } from './connection';
 import { ChatCliError } from './errors';
 import type { ModelChoice } from '../../domain/chat/chat-types';
@@ -16,8 +19,8 @@ export interface SessionSettings {
   replyPrefix?: string;
   /** Sends of one message after a lost connection (each with the same client message id); default 5. */
   sendAttempts?: number;
-  /** Wait before the n-th resend; default 500 ms doubling. */
-  retryDelayMs?: (attempt: number) => number;
+  /** Waits before each resend (500 ms doubling); default: the runtime's timers. */
+  scheduler?: Scheduler;
 }
 
 export interface ChatSession {
@@ -58,8 +61,7 @@ export const createChatSession = (connection: Connection, terminal: Terminal, se
     announced = id;
     terminal.notice(`conversation ${id} (resume with --conversation ${id})`);
   };
-  const attempts = settings.sendAttempts ?? 5;
-  const delayMs = settings.retryDelayMs ?? ((attempt: number) => 500 * 2 ** (attempt - 1));
+  const policy = { baseMs: 500, capMs: Number.POSITIVE_INFINITY, jitter: 'none', maxAttempts: settings.sendAttempts ?? 5 } as const;
   /**
    * A dropped connection leaves us not knowing whether the server stored the message: send it
    * again under the same id (the server stores it once). A server that cannot be reached at the
@@ -67,17 +69,14 @@ export const createChatSession = (connection: Connection, terminal: Terminal, se
    */
   const retryable = (error: unknown, attempt: number) =>
     error instanceof ChatCliError && (error.network === 'dropped' || (error.network === 'unreachable' && attempt > 1));
-  const sendOnce = async (input: SendMessageInput, signal?: AbortSignal) => {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await execute<SendMessageData>(connection, { query: SEND_MESSAGE, variables: { input } });
-      } catch (error) {
-        if (!retryable(error, attempt) || attempt >= attempts || signal?.aborted) throw error;
-        terminal.notice(`[${(error as Error).message}; sending again (attempt ${attempt + 1} of ${attempts})]`);
-        await new Promise((resolve) => setTimeout(resolve, delayMs(attempt)));
-      }
-    }
-  };
+  const sendOnce = (input: SendMessageInput, signal?: AbortSignal) =>
+    retry(() => execute<SendMessageData>(connection, { query: SEND_MESSAGE, variables: { input } }), {
+      policy,
+      scheduler: settings.scheduler ?? systemScheduler,
+      signal,
+      isRetryable: retryable,
+      onRetry: ({ error, attempt }) => terminal.notice(`[${(error as Error).message}; sending again (attempt ${attempt + 1} of ${policy.maxAttempts})]`),
+    });
   const sendMessage = async (content: string, signal?: AbortSignal) => {
     const input: SendMessageInput = { content, thinking: settings.thinking, clientMessageId: randomUUID(), ...(conversationId ? { conversationId } : {}), ...(settings.model ? { model: settings.model } : {}) };
     const { sendMessage: sent } = await sendOnce(input, signal);

@@ -1,8 +1,12 @@
 import { DeadlockException, LockWaitTimeoutException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
+import { retry } from '../../application/retry';
+import type { AttemptPolicy } from '../../domain/retry-policy';
+import { systemScheduler } from '../system-scheduler';
 import type { Database } from './create-database';
 
-const MAX_ATTEMPTS = 5;
+/** Five tries, a few tens of milliseconds apart at random, so the two victims of one deadlock do not meet again. */
+const LOCK_RETRY: AttemptPolicy = { baseMs: 20, capMs: 80, jitter: 'full', maxAttempts: 5 };
 
 const isTransientLockError = (error: unknown) => error instanceof DeadlockException || error instanceof LockWaitTimeoutException;
 
@@ -12,16 +16,8 @@ const isTransientLockError = (error: unknown) => error instanceof DeadlockExcept
  * and surfacing them would turn a normal outcome of concurrency into an outage.
  * Isolation is READ COMMITTED, set per session when the pool opens a connection (orm-options).
  */
-const retryTransient = async <T>(work: () => Promise<T>): Promise<T> => {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!isTransientLockError(error) || attempt >= MAX_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-    }
-  }
-};
+const retryTransient = <T>(work: () => Promise<T>): Promise<T> =>
+  retry(work, { policy: LOCK_RETRY, scheduler: systemScheduler, isRetryable: isTransientLockError });
 
 export const inTransaction = <T>(database: Database, work: (em: EntityManager) => Promise<T>): Promise<T> =>
   retryTransient(() => database.fork().transactional((em) => work(em as EntityManager)));

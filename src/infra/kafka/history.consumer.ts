@@ -1,10 +1,13 @@
 import type { Consumer, EachBatchPayload, IHeaders, TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import type { PersistHistoryBatch, RawRecord } from '../../application/persist-history-batch.use-case';
+import { retry } from '../../application/retry';
 import type { AppConfig } from '../../config';
+import type { Scheduler } from '../../domain/ports/scheduler';
 import { backoffDelayMs } from '../../domain/retry-policy';
 import { createStatusTracker, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
 import { recordConsumedBatch, recordLag, type ConsumerMetrics } from '../metrics/consumer-metrics';
+import { systemScheduler } from '../system-scheduler';
 import { traceHistoryBatch, traceHistoryTransaction } from '../tracing/history-spans';
 import { NOOP_APP_TRACER, type AppTracer } from '../tracing/otel-tracer';
 import type { KafkaClient } from './create-kafka';
@@ -17,7 +20,7 @@ export interface HistoryBatchDeps {
   retry: { baseMs: number; capMs: number };
   /** Longest sleep between heartbeats while a batch waits for the database: well under the session timeout. */
   heartbeatEveryMs: number;
-  sleep?: (ms: number) => Promise<void>;
+  scheduler: Scheduler;
   metrics?: ConsumerMetrics;
 }
 
@@ -49,9 +52,9 @@ const isRebalancing = (error: unknown) => {
  * slices well under the session timeout. Answers false when the partition should be given up
  * (stopping, stale, or the group is rebalancing and needs this batch to return).
  */
-const waitKeepingMembership = async (deps: HistoryBatchDeps, payload: EachBatchPayload, delayMs: number, sleep: (ms: number) => Promise<void>) => {
+const waitKeepingMembership = async (deps: HistoryBatchDeps, payload: EachBatchPayload, delayMs: number) => {
   for (let left = delayMs; left > 0; left -= deps.heartbeatEveryMs) {
-    await sleep(Math.min(left, deps.heartbeatEveryMs));
+    await deps.scheduler.sleep(Math.min(left, deps.heartbeatEveryMs));
     if (!payload.isRunning() || payload.isStale()) return false;
     try {
       await payload.heartbeat();
@@ -76,20 +79,23 @@ export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBa
   if (!last) return 'committed';
   const records = toRecords(payload);
   const endTimer = deps.metrics?.batchSeconds.startTimer();
-  const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
-  for (let attempt = 1; ; attempt += 1) {
-    if (!payload.isRunning() || payload.isStale()) return 'abandoned';
-    try {
-      const summary = await deps.persist(records);
-      deps.logger.debug({ partition: batch.partition, records: records.length, ...summary }, 'history batch persisted');
-      if (deps.metrics) recordConsumedBatch(deps.metrics, records.map((r) => r.value), summary);
-      break;
-    } catch (error) {
-      const delay = backoffDelayMs(deps.retry, attempt);
-      deps.logger.warn({ err: describeError(error), partition: batch.partition, firstOffset: batch.firstOffset(), attempt, retryInMs: delay }, 'history batch failed; retrying');
-      if (!(await waitKeepingMembership(deps, payload, delay, sleep))) return 'abandoned';
-    }
+  const abandoned = () => !payload.isRunning() || payload.isStale();
+  if (abandoned()) return 'abandoned';
+  let summary: Awaited<ReturnType<PersistHistoryBatch>>;
+  try {
+    summary = await retry(() => deps.persist(records), {
+      policy: { ...deps.retry, maxAttempts: Number.POSITIVE_INFINITY },
+      scheduler: deps.scheduler,
+      onRetry: ({ error, attempt, delayMs }) =>
+        deps.logger.warn({ err: describeError(error), partition: batch.partition, firstOffset: batch.firstOffset(), attempt, retryInMs: delayMs }, 'history batch failed; retrying'),
+      wait: async (delayMs) => (await waitKeepingMembership(deps, payload, delayMs)) && !abandoned(),
+    });
+  } catch {
+    // Retries end only when the wait gives the partition up (stopping, stale, rebalancing).
+    return 'abandoned';
   }
+  deps.logger.debug({ partition: batch.partition, records: records.length, ...summary }, 'history batch persisted');
+  if (deps.metrics) recordConsumedBatch(deps.metrics, records.map((r) => r.value), summary);
   const next = (BigInt(last.offset) + 1n).toString();
   await deps.commit([{ topic: batch.topic, partition: batch.partition, offset: next }]);
   payload.resolveOffset(last.offset);
@@ -108,12 +114,16 @@ export const createHistoryConsumer = (deps: {
   logger: Logger;
   metrics?: ConsumerMetrics;
   tracer?: AppTracer;
+  /** Waits between retries and restarts (default: the runtime's timers). */
+  scheduler?: Scheduler;
 }): Component => {
   const status = createStatusTracker('history-consumer', deps.logger);
   const { kafka: kafkaConfig, consumer: tuning } = deps.config;
+  const scheduler = deps.scheduler ?? systemScheduler;
   let consumer: Consumer | undefined;
   let stopping = false;
-  let restartTimer: NodeJS.Timeout | undefined;
+  /** Set while a restart waits out its backoff; stop() aborts it. */
+  let pendingRestart: AbortController | undefined;
   let restarts = 0;
   let problem: string | undefined;
   const unhealthy = (error: unknown) => {
@@ -156,6 +166,7 @@ export const createHistoryConsumer = (deps: {
       // config.ts keeps the cap below the session timeout; the sliced wait heartbeats regardless.
       retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs },
       heartbeatEveryMs: heartbeatInterval,
+      scheduler,
       metrics: deps.metrics,
     };
     await c.run({
@@ -171,20 +182,27 @@ export const createHistoryConsumer = (deps: {
   };
 
   const scheduleRestart = () => {
-    if (stopping || restartTimer) return;
+    if (stopping || pendingRestart) return;
     restarts += 1;
     const delay = backoffDelayMs(RESTART_POLICY, restarts);
     deps.logger.warn({ attempt: restarts, inMs: delay }, 'history consumer crashed and kafkajs will not restart it; restarting');
-    restartTimer = setTimeout(() => {
-      restartTimer = undefined;
-      const previous = consumer;
-      void (previous ? previous.disconnect().catch(() => undefined) : Promise.resolve())
-        .then(() => (stopping ? undefined : launch()))
-        .catch((error: unknown) => {
+    const pending = new AbortController();
+    pendingRestart = pending;
+    const restart = async () => {
+      pendingRestart = undefined;
+      await consumer?.disconnect().catch(() => undefined);
+      if (!stopping) await launch();
+    };
+    // Counted across crashes until the group is joined again, so not one retry() run: a consumer
+    // that starts and then crashes before it joins waits longer each time all the same.
+    void scheduler.sleep(delay, pending.signal).then(
+      () =>
+        restart().catch((error: unknown) => {
           unhealthy(error);
           scheduleRestart();
-        });
-    }, delay);
+        }),
+      () => undefined, // stop() aborted it
+    );
   };
 
   return {
@@ -196,8 +214,8 @@ export const createHistoryConsumer = (deps: {
     },
     async stop() {
       stopping = true;
-      clearTimeout(restartTimer);
-      restartTimer = undefined;
+      pendingRestart?.abort();
+      pendingRestart = undefined;
       // stop() lets the batch in hand finish (and commit), then leaves the group.
       await consumer?.stop();
       await consumer?.disconnect();

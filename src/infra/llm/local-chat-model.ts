@@ -1,12 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppConfig } from '../../config';
 import type { ModelChoice, ModelEvent, PromptMessage } from '../../domain/chat/chat-types';
 import type { ChatModel } from '../../domain/chat/ports';
+import type { Scheduler } from '../../domain/ports/scheduler';
+import { systemScheduler } from '../system-scheduler';
 
 /** Options for the built-in model. */
 export interface LocalChatModelOptions {
   /** Pause before each streamed event, so the UI shows streaming; 0 in unit tests. Default 15. */
   readonly tokenDelayMs?: number;
+  /** Whose time those pauses take (default: the runtime's timers). */
+  readonly scheduler?: Scheduler;
 }
 
 const QUOTE_MAX_CHARS = 200;
@@ -29,21 +32,21 @@ export const localReply = (messages: readonly PromptMessage[]) => {
 };
 
 /** Waits, then throws the abort reason if the caller gave up meanwhile (like the real model). */
-const pause = async (ms: number, signal: AbortSignal | undefined) => {
-  if (ms > 0) await sleep(ms, undefined, { signal }).catch(() => undefined);
+const pause = async (scheduler: Scheduler, ms: number, signal: AbortSignal | undefined) => {
+  if (ms > 0) await scheduler.sleep(ms, signal).catch(() => undefined);
   signal?.throwIfAborted();
 };
 
-async function* streamLocal(input: Parameters<ChatModel['stream']>[0], delayMs: number): AsyncGenerator<ModelEvent> {
+async function* streamLocal(input: Parameters<ChatModel['stream']>[0], delayMs: number, scheduler: Scheduler): AsyncGenerator<ModelEvent> {
   input.signal?.throwIfAborted();
   const reasoning = input.thinking ? words(REASONING) : [];
   for (const text of reasoning) {
-    await pause(delayMs, input.signal);
+    await pause(scheduler, delayMs, input.signal);
     yield { type: 'reasoning', text };
   }
   const reply = words(localReply(input.messages));
   for (const text of reply) {
-    await pause(delayMs, input.signal);
+    await pause(scheduler, delayMs, input.signal);
     yield { type: 'token', text };
   }
   const promptTokens = input.messages.reduce((sum, message) => sum + countWords(message.content), 0);
@@ -60,8 +63,9 @@ async function* streamLocal(input: Parameters<ChatModel['stream']>[0], delayMs: 
  */
 export const createLocalChatModel = (_llm?: AppConfig['llm'], options: LocalChatModelOptions = {}): ChatModel => {
   const delayMs = options.tokenDelayMs ?? 15;
+  const scheduler = options.scheduler ?? systemScheduler;
   return {
-    stream: (input) => streamLocal(input, delayMs),
+    stream: (input) => streamLocal(input, delayMs, scheduler),
     modelName: (choice: ModelChoice) => `local-${choice.toLowerCase()}`,
   };
 };
