@@ -4,8 +4,8 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleWebPages } from '../src/infra/http/web/web-bundle';
-import { builtPageFile } from '../src/infra/http/web/web-files';
+import { bundleWebPages } from '../src/server/web/web-bundle';
+import { builtPageFile } from '../src/server/web/web-files';
 
 const main = async () => {
   const out = path.resolve(__dirname, '../dist/public');
