@@ -1,5 +1,5 @@
 /**
- * `npm run build` step: bundles the chat page and GraphiQL (src/infra/http/web/web-bundle.ts) into
+ * `npm run build` step: bundles the chat page and GraphiQL (src/server/web/web-bundle.ts) into
  * dist/public, where the compiled server serves them from. Code run from src bundles on its own.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
