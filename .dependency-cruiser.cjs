@@ -21,10 +21,49 @@ module.exports = {
     },
     {
       name: 'resolvers-stay-thin',
-      comment: 'Resolvers call use cases and map errors; they never reach into infra adapters.',
+      comment: 'Resolvers call use cases and throw AppErrors (src/server maps them for clients); they never reach into infra adapters.',
       severity: 'error',
       from: { path: '^src/resolvers' },
       to: { path: '^src/(infra|jobs)' },
+    },
+    {
+      name: 'infra-holds-adapters-only',
+      comment:
+        'src/infra implements the domain\'s ports (db, Kafka, Redis, LLM, auth, tracing, logging, metric families) and ' +
+        'knows nothing above them: not the GraphQL edge (src/server), the resolvers, the workers (src/jobs) or the ' +
+        'wiring. Adapters are composed by src/wiring and src/app.ts, never the other way round.',
+      severity: 'error',
+      from: { path: '^src/infra' },
+      to: { path: '^src/(server|resolvers|jobs|wiring)/' },
+    },
+    {
+      name: 'server-reaches-infra-through-wiring',
+      comment:
+        'The GraphQL edge (src/server) gets adapters from the composition root (src/app.ts, src/wiring) as ports or ' +
+        'functions, so one request is read in src/server and src/resolvers alone. Two infra modules are allowed: ' +
+        'lifecycle.ts (the start/stop contract every component shares; no I/O, no library) and, as types only (see ' +
+        'server-sees-only-infra-types), the logger and the app tracer.',
+      severity: 'error',
+      from: { path: '^src/server' },
+      to: { path: '^src/infra', pathNot: '^src/infra/(lifecycle|logger|tracing/otel-tracer)\\.ts$' },
+    },
+    {
+      name: 'server-sees-only-infra-types',
+      comment:
+        'The edge names the logger\'s and the app tracer\'s types (erased at compile time), but never calls pino or ' +
+        'OpenTelemetry itself: the instances come from the composition root.',
+      severity: 'error',
+      from: { path: '^src/server' },
+      to: { path: '^src/infra/(logger|tracing/otel-tracer)\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'only-the-root-uses-the-edge',
+      comment:
+        'src/server is the outermost layer: the composition root (src/app.ts, src/wiring) builds it and nothing below ' +
+        'it (domain, use cases, resolvers, workers, adapters, CLIs) imports it.',
+      severity: 'error',
+      from: { pathNot: '^src/(server/|wiring/|app\\.ts$)' },
+      to: { path: '^src/server/' },
     },
     {
       name: 'only-the-root-wires',

@@ -1,11 +1,11 @@
 /**
- * `npm run build` step: bundles the chat page and GraphiQL (src/infra/http/web/web-bundle.ts) into
+ * `npm run build` step: bundles the chat page and GraphiQL (src/server/web/web-bundle.ts) into
  * dist/public, where the compiled server serves them from. Code run from src bundles on its own.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleWebPages } from '../src/infra/http/web/web-bundle';
-import { builtPageFile } from '../src/infra/http/web/web-files';
+import { bundleWebPages } from '../src/server/web/web-bundle';
+import { builtPageFile } from '../src/server/web/web-files';
 
 const main = async () => {
   const out = path.resolve(__dirname, '../dist/public');

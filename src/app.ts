@@ -8,14 +8,13 @@ import { redactConfig } from './config';
 import { createJwtVerifier } from './infra/auth/jwt';
 import { createDatabase } from './infra/db/create-database';
 import { createMikroHistoryStore } from './infra/db/repositories/mikro-history.store';
-import { createHttpServer, type HttpServer, type ReadinessReport } from './infra/http/create-http-server';
-import { webPagesOptions } from './infra/http/web/web-pages';
+import { createHttpServer, type HttpServer, type ReadinessReport } from './server/create-http-server';
 import { createKafka } from './infra/kafka/create-kafka';
 import { createHistoryConsumer } from './infra/kafka/history.consumer';
 import { withTimeout, type Component } from './infra/lifecycle';
 import { createLogger, type Logger } from './infra/logger';
-import { createMetrics, type AppMetrics } from './infra/metrics/metrics';
-import { createMetricsServer } from './infra/metrics/metrics-server';
+import { createMetrics, type AppMetrics } from './wiring/metrics.wiring';
+import { createMetricsServer } from './server/metrics-server';
 import { createRedis } from './infra/redis/create-redis';
 import { createTracing } from './infra/tracing/create-tracing';
 import { createResolvers } from './resolvers';
@@ -25,6 +24,7 @@ import { chatWiring } from './wiring/chat.wiring';
 import { chatAdapters, generateComponents } from './wiring/generate.wiring';
 import { createOutboxWriter } from './wiring/writer.wiring';
 import { relayComponents } from './wiring/relay.wiring';
+import { webPagesOptions } from './wiring/web-pages.wiring';
 
 export interface App {
   start(): Promise<void>;

@@ -1,4 +1,4 @@
-import { cachedReadiness } from '../../src/infra/http/cached-readiness';
+import { cachedReadiness } from '../../src/server/cached-readiness';
 
 describe('cached readiness', () => {
   it('runs one check per ttl however often it is asked, sharing a check in flight', async () => {

@@ -1,7 +1,7 @@
 import { getOperationAST, parse } from 'graphql';
-import { createInFlightBudget } from '../../src/infra/http/limits/in-flight-budget';
-import { inFlightError, queryCostPlugin } from '../../src/infra/http/limits/query-limits';
-import { toGraphQLError } from '../../src/resolvers/to-graphql-error';
+import { createInFlightBudget } from '../../src/server/limits/in-flight-budget';
+import { inFlightError, queryCostPlugin } from '../../src/server/limits/query-limits';
+import { toGraphQLError } from '../../src/server/errors/to-graphql-error';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 
 // A page of 10 texts: 10 × (6,000 + 2,000) = 80,000 bytes of a 100,000 budget; two do not fit at once.

@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
-import { bearerToken, createJwtVerifier, mintToken } from '../../src/infra/auth/jwt';
+import { createJwtVerifier, mintToken } from '../../src/infra/auth/jwt';
+import { bearerToken } from '../../src/server/bearer-token';
 
 const auth = { jwtSecret: 'unit-test-secret-0123456789abcdefghij', usingDevSecret: false, issuer: 'agent-relay', audience: 'agent-relay' };
 const verifier = createJwtVerifier(auth);

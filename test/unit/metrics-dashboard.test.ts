@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createMetrics } from '../../src/infra/metrics/metrics';
+import { createMetrics } from '../../src/wiring/metrics.wiring';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 
 interface Panel {

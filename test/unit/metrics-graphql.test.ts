@@ -1,7 +1,7 @@
 import { parse, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { Registry } from 'prom-client';
-import { createGraphqlMetrics, errorCodeLabel, operationLabel } from '../../src/infra/metrics/graphql-metrics';
-import { createWsMetrics } from '../../src/infra/metrics/ws-metrics';
+import { createGraphqlMetrics, errorCodeLabel, operationLabel } from '../../src/server/metrics/graphql-metrics';
+import { createWsMetrics } from '../../src/server/metrics/ws-metrics';
 
 const setup = () => {
   const registry = new Registry();

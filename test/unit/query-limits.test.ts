@@ -1,5 +1,5 @@
 import { buildSchema, getOperationAST, parse, specifiedRules, validate } from 'graphql';
-import { measureRequest, queryLimitsRules } from '../../src/infra/http/limits/query-limits';
+import { measureRequest, queryLimitsRules } from '../../src/server/limits/query-limits';
 
 const schema = buildSchema(`
   type Item { id: ID! content: String! items(first: Int): [Item!]! }

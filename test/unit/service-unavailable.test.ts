@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { isTransient } from '../../src/cli/chat-client/errors';
-import { toGraphQLError } from '../../src/resolvers/to-graphql-error';
-import { isServiceUnavailable } from '../../src/resolvers/unavailable-service';
+import { toGraphQLError } from '../../src/server/errors/to-graphql-error';
+import { isServiceUnavailable } from '../../src/server/errors/unavailable-service';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 
 /** ioredis' error when a command gives up while Redis is unreachable (its class name is what matters). */

@@ -3,7 +3,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { loadConfig } from '../../src/config';
 import { createTracing } from '../../src/infra/tracing/create-tracing';
-import { endOperationSpan, startOperationSpan, trackOperationSpan } from '../../src/infra/tracing/graphql-spans';
+import { endOperationSpan, startOperationSpan, trackOperationSpan } from '../../src/server/graphql-spans';
 import { traceHistoryBatch } from '../../src/infra/tracing/history-spans';
 import { tracePublisher } from '../../src/infra/tracing/outbox-spans';
 import { anOutboxMessage } from '../support/builders';

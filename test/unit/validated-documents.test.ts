@@ -1,5 +1,5 @@
 import { buildSchema } from 'graphql';
-import { createValidatedDocuments } from '../../src/infra/http/limits/validated-documents';
+import { createValidatedDocuments } from '../../src/server/limits/validated-documents';
 
 const schema = buildSchema(`
   type Item { id: ID! items(first: Int): [Item!]! }

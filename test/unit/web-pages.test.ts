@@ -8,10 +8,11 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { createJwtVerifier } from '../../src/infra/auth/jwt';
 import { createLogger } from '../../src/infra/logger';
-import type { WebFiles } from '../../src/infra/http/web/web-bundle';
-import { withOfflineLinks } from '../../src/infra/http/web/sandbox-offline-links';
-import { lazyWebFiles } from '../../src/infra/http/web/web-files';
-import { mountWebPages, webPagesOptions, type WebPagesOptions } from '../../src/infra/http/web/web-pages';
+import type { WebFiles } from '../../src/server/web/web-bundle';
+import { withOfflineLinks } from '../../src/server/web/sandbox-offline-links';
+import { lazyWebFiles } from '../../src/server/web/web-files';
+import { mountWebPages, type WebPagesOptions } from '../../src/server/web/web-pages';
+import { webPagesOptions } from '../../src/wiring/web-pages.wiring';
 
 const SECRET = 'a-test-secret-of-at-least-32-characters!';
 const configFor = (env: Record<string, string>) => {

@@ -1,12 +1,10 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { AppConfig } from '../../config';
 import { AppError } from '../../domain/errors';
-import { isRole, type Principal, type Role } from '../../domain/identity';
+import { isRole, USER_ID_PATTERN, type Principal, type Role } from '../../domain/identity';
 import type { TokenVerifier } from '../../domain/ports/token-verifier';
 
 const ALGORITHM = 'HS256';
-/** What a token subject may be: user ids become parts of cache keys. */
-export const TOKEN_SUBJECT = /^[A-Za-z0-9._@-]{1,64}$/;
 const secretKey = (auth: AppConfig['auth']) => new TextEncoder().encode(auth.jwtSecret);
 
 const rolesFrom = (claim: unknown): Role[] => {
@@ -28,7 +26,7 @@ export const createJwtVerifier = (auth: AppConfig['auth']): TokenVerifier => {
           requiredClaims: ['sub', 'exp'],
         });
         // User ids become parts of cache keys: a conservative alphabet keeps one user's keys from spelling another's.
-        if (!payload.sub || !TOKEN_SUBJECT.test(payload.sub)) throw new AppError('UNAUTHENTICATED', 'token subject must be 1-64 characters of A-Z a-z 0-9 . _ @ -');
+        if (!payload.sub || !USER_ID_PATTERN.test(payload.sub)) throw new AppError('UNAUTHENTICATED', 'token subject must be 1-64 characters of A-Z a-z 0-9 . _ @ -');
         return { userId: payload.sub, roles: rolesFrom(payload['roles']), expiresAt: payload.exp as number };
       } catch (error) {
         if (error instanceof AppError) throw error;
@@ -56,11 +54,4 @@ export const mintToken = async (auth: AppConfig['auth'], input: MintTokenInput):
     .setIssuedAt(now)
     .setExpirationTime(now + (input.ttlSeconds ?? 3600))
     .sign(secretKey(auth));
-};
-
-/** Accepts "Bearer x" or a bare token; anything else is treated as absent. */
-export const bearerToken = (header: unknown): string | undefined => {
-  if (typeof header !== 'string') return undefined;
-  const match = /^(?:Bearer\s+)?([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(header.trim());
-  return match?.[1];
 };

@@ -1,7 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { isAppError, type ErrorCode } from '../domain/errors';
-import type { Logger } from '../domain/ports/logger';
+import { isAppError, type ErrorCode } from '../../domain/errors';
+import type { Logger } from '../../domain/ports/logger';
 import { isServiceUnavailable } from './unavailable-service';
 
 /** AppError codes as clients see them in `extensions.code`. */

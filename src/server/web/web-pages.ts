@@ -1,12 +1,11 @@
 import express, { type Express, type RequestHandler } from 'express';
-import type { AppConfig } from '../../../config';
-import { mintToken, TOKEN_SUBJECT } from '../../auth/jwt';
-import type { Logger } from '../../logger';
+import { USER_ID_PATTERN } from '../../domain/identity';
+import type { Logger } from '../../infra/logger';
 import type { WebFile, WebFiles } from './web-bundle';
 import { lazyWebFiles } from './web-files';
 
 /** A development token lives a day: long enough for a working session, short enough to be obviously a toy. */
-const DEV_TOKEN_TTL_SECONDS = 86_400;
+export const DEV_TOKEN_TTL_SECONDS = 86_400;
 
 /**
  * Pages from this origin only: scripts, styles and sockets go to the API itself, so a page that
@@ -33,15 +32,6 @@ export interface WebPagesOptions {
   readonly files?: () => Promise<WebFiles>;
 }
 
-/** The options config asks for: pages with Sandbox, development tokens only with the development secret outside production. */
-export const webPagesOptions = (config: Pick<AppConfig, 'env' | 'auth' | 'http'>): WebPagesOptions => ({
-  pages: config.http.sandbox,
-  devToken:
-    config.auth.usingDevSecret && config.env !== 'production'
-      ? (userId) => mintToken(config.auth, { userId, roles: ['user'], ttlSeconds: DEV_TOKEN_TTL_SECONDS })
-      : undefined,
-});
-
 const serveFile =
   (files: () => Promise<WebFiles>, logger: Logger, urlPath: (req: express.Request) => string): RequestHandler =>
   async (req, res, next) => {
@@ -67,7 +57,7 @@ const devTokenRoutes = (app: Express, devToken: (userId: string) => Promise<stri
   // JSON only: another site's form cannot send it, and its scripts need a CORS preflight this server never grants.
   app.post('/dev/token', express.json({ limit: 1_000 }), async (req, res) => {
     const userId = (req.body as { userId?: unknown } | undefined)?.userId;
-    if (typeof userId !== 'string' || !TOKEN_SUBJECT.test(userId)) {
+    if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) {
       res.status(400).json({ error: 'userId must be 1-64 characters of A-Z a-z 0-9 . _ @ -' });
       return;
     }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { CLIENT_ERROR_CODES } from '../../resolvers/to-graphql-error';
+import { CLIENT_ERROR_CODES } from '../errors/to-graphql-error';
 
 export type OperationType = 'query' | 'mutation' | 'subscription';
 

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { createStatusTracker, type Component } from '../lifecycle';
-import type { Logger } from '../logger';
+import { createStatusTracker, type Component } from '../infra/lifecycle';
+import type { Logger } from '../infra/logger';
 
 /** GET /metrics in the registry's text format; shared by the API server and the metrics-only listener. */
 export const serveMetrics = async (registry: Registry, logger: Logger, res: ServerResponse) => {

@@ -1,15 +1,15 @@
 import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isAppError } from '../../domain/errors';
-import type { Principal } from '../../domain/identity';
-import type { TokenVerifier } from '../../domain/ports/token-verifier';
-import type { GraphQLContext } from '../../resolvers/context';
-import { createResponseBudget } from '../../resolvers/response-budget';
-import { appErrorToGraphQL } from '../../resolvers/to-graphql-error';
-import { bearerToken } from '../auth/jwt';
-import type { Logger } from '../logger';
-import { startOperationSpan, trackOperationSpan } from '../tracing/graphql-spans';
-import { NOOP_APP_TRACER, type AppTracer } from '../tracing/otel-tracer';
+import { isAppError } from '../domain/errors';
+import type { Principal } from '../domain/identity';
+import type { TokenVerifier } from '../domain/ports/token-verifier';
+import type { GraphQLContext } from '../resolvers/context';
+import { createResponseBudget } from '../resolvers/response-budget';
+import { appErrorToGraphQL } from './errors/to-graphql-error';
+import { bearerToken } from './bearer-token';
+import type { Logger } from '../infra/logger';
+import { startOperationSpan, trackOperationSpan } from './graphql-spans';
+import type { AppTracer } from '../infra/tracing/otel-tracer';
 
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
@@ -23,11 +23,12 @@ export const traceparentFrom = (header: unknown): string =>
  */
 export const contextFor = (principal: Principal, logger: Logger, options: { maxResponseBytes: number; requestId?: string; traceparent?: unknown; tracer?: AppTracer; transport?: 'http' | 'ws' }): GraphQLContext => {
   const requestId = options.requestId ?? randomUUID();
-  const span = startOperationSpan(options.tracer ?? NOOP_APP_TRACER, options.traceparent, options.transport ?? 'http');
-  const traceparent = span.traceparent ?? traceparentFrom(options.traceparent);
+  // No tracer (tests that build a server bare) is tracing off: no span, as the no-op tracer would give.
+  const span = options.tracer && startOperationSpan(options.tracer, options.traceparent, options.transport ?? 'http');
+  const traceparent = span?.traceparent ?? traceparentFrom(options.traceparent);
   const child = logger.child({ requestId, userId: principal.userId, traceId: traceparent.slice(3, 35) });
   const context = { principal, requestId, traceparent, logger: child, responseBudget: createResponseBudget(options.maxResponseBytes) };
-  trackOperationSpan(context, span);
+  if (span) trackOperationSpan(context, span);
   return context;
 };
 

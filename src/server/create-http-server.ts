@@ -7,16 +7,17 @@ import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AppConfig } from '../../config';
-import type { TokenVerifier } from '../../domain/ports/token-verifier';
-import type { GraphQLContext } from '../../resolvers/context';
-import { toGraphQLError } from '../../resolvers/to-graphql-error';
-import { createStatusTracker, type Component } from '../lifecycle';
-import type { Logger } from '../logger';
-import { apolloMetricsPlugin } from '../metrics/apollo-metrics.plugin';
-import type { AppMetrics } from '../metrics/metrics';
-import { serveMetrics } from '../metrics/metrics-server';
-import { createWsMetrics } from '../metrics/ws-metrics';
+import type { Registry } from 'prom-client';
+import type { AppConfig } from '../config';
+import type { TokenVerifier } from '../domain/ports/token-verifier';
+import type { GraphQLContext } from '../resolvers/context';
+import { toGraphQLError } from './errors/to-graphql-error';
+import { createStatusTracker, type Component } from '../infra/lifecycle';
+import type { Logger } from '../infra/logger';
+import { apolloMetricsPlugin } from './metrics/apollo-metrics.plugin';
+import { serveMetrics } from './metrics-server';
+import type { GraphqlMetrics } from './metrics/graphql-metrics';
+import { createWsMetrics } from './metrics/ws-metrics';
 import { createHttpContext } from './http-context';
 import { withOfflineLinks } from './web/sandbox-offline-links';
 import { mountWebPages, type WebPagesOptions } from './web/web-pages';
@@ -25,8 +26,8 @@ import { createInFlightBudget } from './limits/in-flight-budget';
 import { jsonErrorHandler } from './limits/json-error-handler';
 import { queryCostPlugin, queryLimitsRules } from './limits/query-limits';
 import { cachedReadiness } from './cached-readiness';
-import { tracingPlugin } from '../tracing/graphql-spans';
-import type { AppTracer } from '../tracing/otel-tracer';
+import { tracingPlugin } from './graphql-spans';
+import type { AppTracer } from '../infra/tracing/otel-tracer';
 import { createWsServer } from './ws-server';
 
 export interface ReadinessReport {
@@ -44,8 +45,8 @@ export interface HttpServerDeps {
   logger: Logger;
   readiness: () => Promise<ReadinessReport>;
   /** Times GraphQL operations on HTTP and WebSocket, and serves GET /metrics (no token) when `config.metricsOnHttpPort`. */
-  metrics?: Pick<AppMetrics, 'registry' | 'graphql'>;
-  /** The chat page, GraphiQL and the development token endpoint (src/infra/http/web). */
+  metrics?: { registry: Registry; graphql: GraphqlMetrics };
+  /** The chat page, GraphiQL and the development token endpoint (src/server/web). */
   web?: WebPagesOptions;
   /** Spans for GraphQL operations on HTTP and WebSocket (the no-op tracer when tracing is off). */
   tracer?: AppTracer;

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLResponse } from '@apollo/server';
 import type { OperationDefinitionNode } from 'graphql';
-import type { AppTracer, OpenSpan } from './otel-tracer';
+import type { AppTracer, OpenSpan } from '../infra/tracing/otel-tracer';
 
 /**
  * Each operation's span rides on its GraphQL context under a private symbol: Apollo hands

@@ -1,11 +1,11 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Logger } from '../../domain/ports/logger';
-import type { Database } from '../db/create-database';
-import { createChatMetrics, type ChatMetrics } from './chat-metrics';
-import { createConsumerMetrics, type ConsumerMetrics } from './consumer-metrics';
-import { createGraphqlMetrics, type GraphqlMetrics } from './graphql-metrics';
-import { createOutboxSnapshotCache, registerOutboxGauges, type SqlQuery } from './outbox-gauges';
-import { createRelayMetrics, type RelayMetrics } from './relay-metrics';
+import type { Logger } from '../domain/ports/logger';
+import type { Database } from '../infra/db/create-database';
+import { createChatMetrics, type ChatMetrics } from '../infra/metrics/chat-metrics';
+import { createConsumerMetrics, type ConsumerMetrics } from '../infra/metrics/consumer-metrics';
+import { createGraphqlMetrics, type GraphqlMetrics } from '../server/metrics/graphql-metrics';
+import { createOutboxSnapshotCache, registerOutboxGauges, type SqlQuery } from '../infra/metrics/outbox-gauges';
+import { createRelayMetrics, type RelayMetrics } from '../infra/metrics/relay-metrics';
 
 export interface AppMetrics {
   /** This app's own registry: never prom-client's global one, so apps in one process don't collide. */

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../infra/logger';
 
 /**
  * Errors raised before GraphQL runs (body parsing) answered as GraphQL-shaped JSON with a code,
