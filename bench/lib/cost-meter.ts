@@ -78,7 +78,10 @@ export const startCostMeter = async (input: { sql: SqlRunner; redisUrl: string; 
       const relayConsumer = role('relayConsumer');
       const { machine: machineMs, mariadb, kafka, redis: redisMs } = load.cpuMs;
       const other = Math.max(0, machineMs - (writer ?? 0) - (relayConsumer ?? 0) - mariadb - kafka - redisMs);
-      const deltas = [...commands1.entries()].map(([command, calls]) => ({ command, calls: calls - (commands0.get(command) ?? 0) - (command === 'info' ? 1 : 0) })).filter((c) => c.calls > 0);
+      const all = [...commands1.entries()].map(([command, calls]) => ({ command, calls: calls - (commands0.get(command) ?? 0) - (command === 'info' ? 1 : 0) }));
+      // A counter that went down was reset (CONFIG RESETSTAT, a restart): the window's count is unknown.
+      const reset = all.some((c) => c.calls < 0) || [...commands0.keys()].some((command) => !commands1.has(command));
+      const deltas = all.filter((c) => c.calls > 0);
       const statements = Object.fromEntries(SERVER_COUNTERS.map((c) => [c, statements1[c] - statements0[c]])) as Record<ServerCounter, number>;
       // The second SHOW GLOBAL STATUS counts itself in Questions.
       statements.Questions -= 1;
@@ -86,7 +89,7 @@ export const startCostMeter = async (input: { sql: SqlRunner; redisUrl: string; 
         seconds: load.seconds,
         cpuMs: { writer, relayConsumer, mariadb, kafka, redis: redisMs, machine: machineMs, other },
         statements,
-        redisCommands: deltas.reduce((sum, c) => sum + c.calls, 0),
+        redisCommands: reset ? Number.NaN : deltas.reduce((sum, c) => sum + c.calls, 0),
         redisTop: deltas.sort((a, b) => b.calls - a.calls).slice(0, 5),
         load,
       };

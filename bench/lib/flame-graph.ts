@@ -16,6 +16,7 @@ const LEFT_OUT = new Set(['(idle)', '(program)']);
 
 interface Frame {
   name: string;
+  url: string;
   where: string;
   self: number;
   total: number;
@@ -26,9 +27,9 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 const colorOf = (url: string, name: string) => {
   if (name === '(garbage collector)') return 'hsl(200, 50%, 70%)';
-  if (!url || url.startsWith('node:')) return 'hsl(0, 0%, 78%)';
+  if (!url.startsWith('file://')) return 'hsl(0, 0%, 78%)';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
-  if (!pkg) return `hsl(${/\/src\//.test(url) ? 12 : 280}, 75%, 62%)`;
+  if (!pkg) return `hsl(${/\/src\//.test(url) ? 8 : 280}, 75%, 62%)`;
   let hash = 0;
   for (const ch of pkg) hash = (hash * 31 + ch.charCodeAt(0)) % 360;
   return `hsl(${30 + (hash % 40)}, 80%, ${55 + (hash % 15)}%)`;
@@ -52,7 +53,7 @@ export const renderFlameGraph = (profile: CpuProfile, hits: Map<number, number>,
     }
     const children = (node.children ?? []).map(build).filter((f): f is Frame => f !== undefined && f.total > 0);
     const { functionName, url, lineNumber } = node.callFrame;
-    return { name: functionName || '(anonymous)', where: whereOf(url, lineNumber), self, total: self + children.reduce((sum, c) => sum + c.total, 0), children: children.sort((a, b) => b.total - a.total) };
+    return { name: functionName || '(anonymous)', url, where: whereOf(url, lineNumber), self, total: self + children.reduce((sum, c) => sum + c.total, 0), children: children.sort((a, b) => b.total - a.total) };
   };
   const tree = root ? build(root.id) : undefined;
   const total = tree?.total ?? 0;
@@ -66,8 +67,7 @@ export const renderFlameGraph = (profile: CpuProfile, hits: Map<number, number>,
     const y = TOP + level * ROW;
     const pct = (n: number) => ((100 * n) / Math.max(total, 1)).toFixed(1);
     const label = width > 30 ? esc(frame.name.slice(0, Math.floor(width / 6.5))) : '';
-    const url = frame.where.replace(/:\d+$/, '');
-    boxes.push(`<g><title>${esc(`${frame.name} ${frame.where}\ntotal ${pct(frame.total)} % · self ${pct(frame.self)} % (${frame.total} samples)`)}</title><rect x="${x.toFixed(2)}" y="${y}" width="${width.toFixed(2)}" height="${ROW - 1}" fill="${colorOf(url, frame.name)}" rx="1"/>${label ? `<text x="${(x + 3).toFixed(1)}" y="${y + 12}" font-size="11">${label}</text>` : ''}</g>`);
+    boxes.push(`<g><title>${esc(`${frame.name} ${frame.where}\ntotal ${pct(frame.total)} % · self ${pct(frame.self)} % (${frame.total} samples)`)}</title><rect x="${x.toFixed(2)}" y="${y}" width="${width.toFixed(2)}" height="${ROW - 1}" fill="${colorOf(frame.url, frame.name)}" rx="1"/>${label ? `<text x="${(x + 3).toFixed(1)}" y="${y + 12}" font-size="11">${label}</text>` : ''}</g>`);
     let childX = x;
     for (const child of frame.children) {
       draw(child, childX, level + 1);

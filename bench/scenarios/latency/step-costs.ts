@@ -32,9 +32,9 @@ export const judgeSaturation = (run: OfferedLoad, nproc: number) => {
   return { saturated: true, text: `SATURATED (${where} fell behind): ${facts}; nearest bound: ${bounds.map((b) => b.what).join(', ')}` };
 };
 
-/** The per-message cost row of one offered-load step. */
+/** The per-message cost row of one offered-load step (a reference run, e.g. the writer with no relay, gets no saturation verdict). */
 export const stepCost = (run: OfferedLoad, label: string, nproc: number, kind: CostRow['kind'] = 'step'): CostRow =>
-  costRow({ scenario: 'latency', label, kind, offeredPerSec: run.rate, messages: run.load.completed, consumed: run.consumed, window: run.cost, saturation: judgeSaturation(run, nproc).text });
+  costRow({ scenario: 'latency', label, kind, offeredPerSec: run.rate, messages: run.load.completed, consumed: run.consumed, window: run.cost, ...(kind === 'step' ? { saturation: judgeSaturation(run, nproc).text } : {}) });
 
 /** Nothing offered: what the running roles cost per second while idle. */
 export const idleStep = async (input: { sql: SqlRunner; cost: CostTargets; windowMs: number }) => {
