@@ -6,10 +6,10 @@ import { benchEnv, provision } from '../../lib/env';
 import { machineInfo } from '../../lib/machine';
 import { describeCounts, openWriter, watchConsumed } from '../../lib/outbox';
 import { monotonicUs, startCpuProfile } from '../../lib/profiler';
+import { sleep } from '../../lib/stats';
 import { metric, type Scenario } from '../../lib/types';
 import { costTable, idleTable } from '../../report/cost-table';
 import { profileSection, statementSection } from '../../report/sections';
-import { sleep } from '../../lib/stats';
 import { idleQueries } from './idle-queries';
 import { CONVERSATIONS, describeLoad, offerAppends, type CostTargets, type OfferedLoad } from './load';
 import { idleStep, judgeSaturation, stepCost } from './step-costs';
@@ -113,7 +113,7 @@ export const latencyScenario: Scenario = async ({ quick, profile, outDir, progre
     costs,
     sections: [
       idleTable('latency, the writer (ROLES=api) and the app child (all roles) running, nothing offered', idleCost),
-      costTable('latency steps (writer in this process, relay + consumer = the app child)', costs),
+      costTable(`latency steps (writer in this process, relay + consumer = the app child)${profile ? '; profiled and logging every writer statement, so costlier' : ''}`, costs),
       ...(cpu ? [profileSection(`latency, writer side at ${rate} msg/s offered`, cpu)] : []),
       ...(childCpu ? [profileSection(`latency, app child (relay + consumer) at ${rate} msg/s offered`, childCpu)] : []),
       ...(profile ? [statementSection('latency, writer side (whole run)', log.statements())] : []),
