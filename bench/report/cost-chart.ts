@@ -41,6 +41,8 @@ export const renderCostChart = (input: { subtitle: string; rows: readonly CostRo
   ];
   const steps = rows.filter((r) => r.kind === 'step').sort((a, b) => rateOf(a) - rateOf(b));
   const drains = rows.filter((r) => r.kind === 'drain');
+  // The steps' own rates between the decades, so 250 and 500 can be read off the axis.
+  for (const rate of new Set(steps.map(rateOf).filter((v) => !x.ticks.includes(v)))) parts.push(text(x.at(rate), HEIGHT - PLOT.bottom + 16, formatNumber(rate), 'font-size="10" text-anchor="middle" fill="#999"'));
   SERIES.forEach(({ role, color }, i) => {
     const points = steps.filter((r) => (r.msPerMessage[role] ?? 0) > 0).map((r) => [x.at(rateOf(r)), y.at(r.msPerMessage[role] as number)] as const);
     if (points.length > 1) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="${role === 'machine' ? 3 : 2}" points="${points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ')}"/>`);
