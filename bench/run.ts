@@ -77,7 +77,7 @@ const main = async () => {
     scenarios,
   };
   writeResults(outDir, run);
-  process.stdout.write(`\n${consoleSummary(run)}\n\nwritten: ${path.relative(process.cwd(), outDir)}/{results.json,report.md,chart.svg}\n`);
+  process.stdout.write(`\n${consoleSummary(run)}\n\nwritten: ${path.relative(process.cwd(), outDir)}/{results.json,report.md,chart.svg${run.scenarios.some((s) => s.costs?.length) ? ',cost.svg' : ''}}\n`);
   return scenarios.some((s) => s.status === 'failed' || s.cleanupFailures.length > 0) ? 1 : 0;
 };
 

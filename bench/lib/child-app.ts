@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../test/support/free-port';
 import { createWarningTally, type LogLine } from './app-log';
@@ -68,10 +68,14 @@ export const spawnApp = async (scope: Scope, env: Env, log: (line: string) => vo
   const ready = await waitFor(async () => !exited && (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)), 90_000, 200);
   if (!ready) throw new Error(`app child did not become ready${exited ? ' (it exited)' : ''}:\n${tail.join('\n')}`);
   const pid = child.pid as number;
-  const cpuProfile = (window?: ProfileWindow): ProfileSummary | undefined => {
+  /** The main thread's profile (node names it CPU.<date>.<time>.<pid>.0.<seq>.cpuprofile), renamed to `<name>.cpuprofile` when named. */
+  const cpuProfile = (window?: ProfileWindow, name?: string): ProfileSummary | undefined => {
     const dir = options.profileDir;
-    const file = dir && readdirSync(dir).find((name) => name.endsWith('.cpuprofile') && name.includes(`.${pid}.`));
-    return dir && file ? summarizeProfile(JSON.parse(readFileSync(path.join(dir, file), 'utf8')), path.join(dir, file), window) : undefined;
+    const found = dir && readdirSync(dir).sort().find((file) => file.endsWith('.cpuprofile') && file.includes(`.${pid}.0.`));
+    if (!dir || !found) return undefined;
+    const file = path.join(dir, name ? `${name}.cpuprofile` : found);
+    if (name) renameSync(path.join(dir, found), file);
+    return summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), file, window);
   };
   return { pid, url: `${base}/graphql`, stop, warnings: tally.list, cpuProfile };
 };

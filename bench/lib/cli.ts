@@ -15,10 +15,11 @@ export const USAGE = `npm run bench -- [--scenario drain|latency|chat|fanout|abu
   --quick     small sizes for a CI smoke run
   --profile   CPU profiles: drain (a), the latency writer and app child, the chat service
               child; also logs every statement to sum database time per kind. The .cpuprofile
-              files and a summary of the hottest code land in the results directory
+              files, a flame graph picture of each (.flame.svg) and a summary of the hottest
+              code land in the results directory
   --set       a product setting for every app the bench starts, e.g. --set DATABASE_POOL_MAX=30
               (repeatable; scenario-specific settings such as ROLES still win)
-Results: bench/results/<timestamp>/{results.json,report.md,chart.svg}`;
+Results: bench/results/<timestamp>/{results.json,report.md,chart.svg,cost.svg}`;
 
 export const parseArgs = (argv: readonly string[]): BenchArgs => {
   const args: BenchArgs = { scenarios: [], quick: false, profile: false, help: false, settings: {} };

@@ -76,6 +76,9 @@ export interface LoadReport {
   cores: { machine: number; bench: number; infra: number; other: number };
   /** The stack's services one by one (MariaDB, the Kafka JVM, Redis). */
   infraCores: { mariadb: number; kafka: number; redis: number };
+  /** The same CPU time unrounded, in ms over `seconds` (cost per message needs more than 0.01 cores of resolution). */
+  cpuMs: { machine: number; bench: number; mariadb: number; kafka: number; redis: number; other: number };
+  seconds: number;
   topOther: { pid: number; name: string; cores: number }[];
   /** True when processes that are neither the bench nor the stack's MariaDB/Kafka/Redis used ≥ 0.25 cores. */
   concurrentLoad: boolean;
@@ -120,7 +123,9 @@ export const startLoadMonitor = () => {
       const other = Math.max(0, machine - bench - infra);
       const topOther = others.sort((a, b) => b.ticks - a.ticks).slice(0, 3).map((o) => ({ pid: o.pid, name: describeProcess(o.pid, o.name), cores: cores(o.ticks) }));
       const infraCores = { mariadb: cores(infraBy.mariadb), kafka: cores(infraBy.kafka), redis: cores(infraBy.redis) };
-      return { loadAvgBefore, loadAvgMax, cores: { machine: cores(machine), bench: cores(bench), infra: cores(infra), other: cores(other) }, infraCores, topOther, concurrentLoad: cores(other) >= 0.25 };
+      const ms = (ticks: number) => (ticks * 1000) / TICKS_PER_SECOND;
+      const cpuMs = { machine: ms(machine), bench: ms(bench), mariadb: ms(infraBy.mariadb), kafka: ms(infraBy.kafka), redis: ms(infraBy.redis), other: ms(other) };
+      return { loadAvgBefore, loadAvgMax, cores: { machine: cores(machine), bench: cores(bench), infra: cores(infra), other: cores(other) }, infraCores, cpuMs, seconds, topOther, concurrentLoad: cores(other) >= 0.25 };
     },
   };
 };

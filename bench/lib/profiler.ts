@@ -1,10 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import path from 'node:path';
+import { renderFlameGraph } from './flame-graph';
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 export interface CpuProfile {
@@ -24,7 +27,7 @@ export interface ProfileWindow {
 export const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Hits per node id: all of them, or only samples taken inside the window. */
-const hitsByNode = (profile: CpuProfile, window?: ProfileWindow) => {
+export const hitsByNode = (profile: CpuProfile, window?: ProfileWindow) => {
   const hits = new Map<number, number>();
   if (!window || !profile.samples || !profile.timeDeltas) {
     for (const node of profile.nodes) hits.set(node.id, node.hitCount ?? 0);
@@ -40,6 +43,8 @@ const hitsByNode = (profile: CpuProfile, window?: ProfileWindow) => {
 
 export interface ProfileSummary {
   file: string;
+  /** The flame graph picture drawn from the same samples (an SVG next to the .cpuprofile). */
+  flameGraph: string;
   durationMs: number;
   samples: number;
   /** Share of samples by where the code lives: a package, src/, node internals, idle/GC. */
@@ -60,8 +65,11 @@ const moduleOf = (url: string, fn: string) => {
 const share = (map: Map<string, number>, total: number, top: number) =>
   [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([key, hits]) => [key, Number(((100 * hits) / total).toFixed(1))] as const);
 
+/** Summarizes a profile (within the window, if given) and draws its flame graph next to `file` (`<name>.flame.svg`). */
 export const summarizeProfile = (profile: CpuProfile, file: string, window?: ProfileWindow): ProfileSummary => {
   const hitsOf = hitsByNode(profile, window);
+  const flameGraph = file.replace(/\.cpuprofile$/, '') + '.flame.svg';
+  writeFileSync(flameGraph, renderFlameGraph(profile, hitsOf, `CPU flame graph: ${path.basename(file)}${window ? ' (measured window only)' : ''}`));
   const byModule = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
@@ -77,6 +85,7 @@ export const summarizeProfile = (profile: CpuProfile, file: string, window?: Pro
   }
   return {
     file,
+    flameGraph,
     durationMs: Math.round(((window ? Math.min(window.toUs, profile.endTime) - Math.max(window.fromUs, profile.startTime) : profile.endTime - profile.startTime)) / 1000),
     samples: total,
     byModule: share(byModule, total, 12).map(([module, percent]) => ({ module, percent })),

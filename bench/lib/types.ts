@@ -1,3 +1,4 @@
+import type { CostRow } from './cost-meter';
 import type { Progress } from './progress';
 import type { Scope } from './scope';
 
@@ -44,6 +45,8 @@ export interface ScenarioOutput {
   latencies?: LatencyGroup[];
   /** Extra Markdown for the report (profiles, statement timings). */
   sections?: string[];
+  /** Cost per message rows, for the report's cost chart. */
+  costs?: CostRow[];
 }
 
 export interface ScenarioContext {

@@ -5,7 +5,9 @@ import type { ProfileSummary } from '../lib/profiler';
 /** Markdown for a CPU profile summary (by module and the hottest functions). */
 export const profileSection = (title: string, profile: ProfileSummary) =>
   [
-    `### CPU profile: ${title} (${profile.durationMs} ms, ${profile.samples} samples, \`${path.basename(profile.file)}\`)`,
+    `### CPU profile: ${title} (${profile.durationMs} ms, ${profile.samples} samples)`,
+    '',
+    `Files: [\`${path.basename(profile.file)}\`](${path.basename(profile.file)}) (open in Chrome DevTools → Performance, or speedscope) and the flame graph [\`${path.basename(profile.flameGraph)}\`](${path.basename(profile.flameGraph)}) (open in a browser; hover for details).`,
     '',
     `By module: ${profile.byModule.map((m) => `${m.module} ${m.percent} %`).join(', ')}`,
     '',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { LoadReport, machineInfo } from '../lib/machine';
 import type { Metric, ScenarioName, ScenarioOutput } from '../lib/types';
 import { renderChart } from './chart';
+import { renderCostChart } from './cost-chart';
 import { markdownTable, tableRows, textTable } from './table';
 
 export interface ScenarioRecord extends Partial<ScenarioOutput> {
@@ -31,6 +32,7 @@ const loadLine = (s: ScenarioRecord) => {
 };
 
 const allMetrics = (run: RunRecord): Metric[] => run.scenarios.flatMap((s) => s.metrics ?? []);
+const allCosts = (run: RunRecord) => run.scenarios.flatMap((s) => s.costs ?? []);
 const flagFor = (run: RunRecord) => (name: string) => (run.scenarios.find((s) => s.name === name)?.load.concurrentLoad ? ' *' : '');
 
 export const consoleSummary = (run: RunRecord) =>
@@ -53,6 +55,7 @@ const markdown = (run: RunRecord) => {
     '',
     markdownTable(tableRows(allMetrics(run), flagFor(run))),
     '',
+    ...(allCosts(run).length ? ['CPU per message against the rate, by role: [cost.svg](cost.svg) (the cost tables are under each scenario).', ''] : []),
     run.scenarios.some((s) => s.load.concurrentLoad) ? '\\* measured while processes other than the bench and the shared services used ≥ 0.25 cores (see load below).\n' : '',
   ];
   for (const s of run.scenarios) {
@@ -76,4 +79,6 @@ export const writeResults = (outDir: string, run: RunRecord) => {
     latencies: run.scenarios.flatMap((s) => s.latencies ?? []),
   });
   writeFileSync(path.join(outDir, 'chart.svg'), chart);
+  const costs = allCosts(run);
+  if (costs.length) writeFileSync(path.join(outDir, 'cost.svg'), renderCostChart({ subtitle: `${run.startedAt} · ${run.machine.cpuModel} × ${run.machine.nproc} · ${run.command}`, rows: costs }));
 };

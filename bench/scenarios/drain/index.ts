@@ -2,6 +2,8 @@ import path from 'node:path';
 import { provision } from '../../lib/env';
 import { machineInfo } from '../../lib/machine';
 import { metric, type Scenario } from '../../lib/types';
+import { costRow } from '../../lib/cost-meter';
+import { costTable } from '../../report/cost-table';
 import { profileSection, statementSection } from '../../report/sections';
 import { drainWithBaseline } from './baseline';
 import { describeClaim, explainClaim } from './claim-explain';
@@ -45,6 +47,7 @@ export const drainScenario: Scenario = async ({ quick, profile, outDir, progress
   const aOverB = product.msgPerSec / baseline.msgPerSec;
   const aOverC = product.msgPerSec / raw.msgPerSec;
   const scale = `N=${fmt(rows)}, ${fmt(conversations)} conversations`;
+  const costs = [costRow({ scenario: 'drain', kind: 'drain', label: `drain (a), ${fmt(product.msgPerSec)} msg/s`, offeredPerSec: null, messages: product.consumed, consumed: product.consumed, window: product.cost })];
   return {
     metrics: [
       metric('drain', `(a) agent-relay drain, ${scale}`, product.done ? product.msgPerSec : null, 'msg/s', { target: { op: '>=', value: 10_000 }, ...(product.done ? {} : { note: 'did not finish' }) }),
@@ -61,8 +64,10 @@ export const drainScenario: Scenario = async ({ quick, profile, outDir, progress
       `(c) sums three steps timed alone: insert ${fmt(raw.insertMs)} ms, produce ${fmt(raw.produceMs)} ms, consume ${fmt(raw.consumeMs)} ms (consume includes its group join). (a) overlaps the three stages, so it can in principle exceed c.`,
       describeClaim(claim),
     ],
-    details: { rows, conversations, seed, product, baseline, raw, claim },
+    details: { rows, conversations, seed, product, baseline, raw, claim, costs },
+    costs,
     sections: [
+      costTable(`drain (a), relay + consumer in this process (with the harness polling the counts every 100 ms)${profile ? '; profiled, so slower and costlier' : ''}`, costs),
       ...(product.profile ? [profileSection('drain (a), relay + consumer in this process', product.profile)] : []),
       ...(product.statements ? [statementSection('drain (a)', product.statements)] : []),
     ],

@@ -1,5 +1,5 @@
 import type { AppConfig } from '../../../src/config';
-import { startLoadMonitor } from '../../lib/machine';
+import { startCostMeter } from '../../lib/cost-meter';
 import { startApp } from '../../lib/app';
 import { describeWarnings } from '../../lib/app-log';
 import { describeCounts, watchConsumed } from '../../lib/outbox';
@@ -22,7 +22,8 @@ export const drainWithProduct = async (input: { scope: Scope; config: AppConfig;
   const profiler = input.profileFile ? await startCpuProfile() : undefined;
   const config = input.profileFile ? { ...input.config, db: { ...input.config.db, debug: true } } : input.config;
   const t0 = Date.now();
-  const machine = startLoadMonitor();
+  // CPU by role, statements and Redis commands while (a) runs: the relay + consumer are this process.
+  const meter = await startCostMeter({ sql: input.sql, redisUrl: input.config.redis.url, roles: { relayConsumer: 'self' } });
   const cpu0 = process.cpuUsage();
   const { app, log } = await startApp(input.scope, config);
   const startMs = Date.now() - t0;
@@ -32,7 +33,8 @@ export const drainWithProduct = async (input: { scope: Scope; config: AppConfig;
   const totalMs = Date.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   // Who used the two cores while (a) ran: the relay + consumer in this process, the stack's services.
-  const load = machine.stop();
+  const cost = await meter.stop();
+  const load = cost.load;
   const cores = { ...load.cores, ...load.infraCores, relayConsumer: Number(((cpu.user + cpu.system) / 1000 / totalMs).toFixed(2)) };
   let profile: ProfileSummary | undefined;
   if (profiler && input.profileFile) profile = await profiler.stop(input.profileFile);
@@ -53,6 +55,7 @@ export const drainWithProduct = async (input: { scope: Scope; config: AppConfig;
     firstPublishAfterStartMs: ms(span?.['first_pub']) - t0,
     counts: watch.counts,
     cores,
+    cost,
     profile,
     statements: input.profileFile ? log.statements() : undefined,
     warnings: describeWarnings(log),

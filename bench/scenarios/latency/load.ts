@@ -3,8 +3,9 @@ import type { AppendChatMessages } from '../../../src/application/append-chat-me
 import { openLoop, type OpenLoopResult } from '../../lib/open-loop';
 import { benchMessage } from '../../lib/outbox';
 import type { Progress } from '../../lib/progress';
-import { rowLockStatus, type SqlRunner } from '../../lib/sql';
-import { machineInfo, startLoadMonitor, type LoadReport } from '../../lib/machine';
+import { outboxCounts, rowLockStatus, type SqlRunner } from '../../lib/sql';
+import { machineInfo, type LoadReport } from '../../lib/machine';
+import { startCostMeter, type CostWindow, type RoleProcess } from '../../lib/cost-meter';
 import { startEventLoopMonitor } from '../../lib/stats';
 
 export const CONVERSATIONS = 200;
@@ -22,13 +23,30 @@ export interface OfferedLoad {
   cores: LoadReport['cores'] & LoadReport['infraCores'] & { writer: number };
   /** Server-wide InnoDB row-lock waits during the measured window (other sessions included). */
   rowLocks: { waits: number; waitMs: number; deadlocks: number };
+  /** CPU by role, statements and Redis commands over the measured window. */
+  cost: CostWindow;
+  /** Rows CONSUMED during the window, and rows not yet CONSUMED at its start and end. */
+  consumed: number;
+  backlog: { before: number; after: number };
 }
+
+/** Where the bench's roles run, for the cost meter. */
+export interface CostTargets {
+  redisUrl: string;
+  roles: Partial<Record<'writer' | 'relayConsumer', RoleProcess>>;
+}
+
+const pipelineCounts = async (sql: SqlRunner) => {
+  const counts = await outboxCounts(sql);
+  const consumed = counts['CONSUMED'] ?? 0;
+  return { consumed, backlog: Object.values(counts).reduce((sum, n) => sum + n, 0) - consumed };
+};
 
 /**
  * Open-loop appends through the writer use case, one message per call over 200 conversations:
  * an uncounted warm-up, then the measured window.
  */
-export const offerAppends = async (input: { append: AppendChatMessages; rate: number; durationMs: number; warmupMs: number; sql: SqlRunner; progress: Progress; label: string }): Promise<OfferedLoad> => {
+export const offerAppends = async (input: { append: AppendChatMessages; rate: number; durationMs: number; warmupMs: number; sql: SqlRunner; progress: Progress; label: string; cost: CostTargets }): Promise<OfferedLoad> => {
   const conversations = Array.from({ length: CONVERSATIONS }, (_, i) => ({ conversationId: randomUUID(), userId: `bench-user-${i}` }));
   const returnedAt = new Map<string, number>();
   const fire = async (i: number) => {
@@ -39,8 +57,9 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
   await openLoop({ rate: input.rate, durationMs: input.warmupMs, fire });
   const from = new Date();
   const locksBefore = await rowLockStatus(input.sql);
+  const pipelineBefore = await pipelineCounts(input.sql);
   const eventLoop = startEventLoopMonitor();
-  const machine = startLoadMonitor();
+  const meter = await startCostMeter({ sql: input.sql, ...input.cost });
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   let tick = { offered: 0, completed: 0, inFlight: 0 };
@@ -50,7 +69,9 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
   const until = new Date();
   const utilization = eventLoop.stop();
   const cpu = process.cpuUsage(cpu0);
-  const report = machine.stop();
+  const cost = await meter.stop();
+  const report = cost.load;
+  const pipelineAfter = await pipelineCounts(input.sql);
   const cores = { ...report.cores, ...report.infraCores, writer: Number(((cpu.user + cpu.system) / 1000 / (performance.now() - started)).toFixed(2)) };
   const locksAfter = await rowLockStatus(input.sql);
   return {
@@ -61,6 +82,9 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
     eventLoop: utilization,
     cores,
     rowLocks: { waits: locksAfter.waits - locksBefore.waits, waitMs: locksAfter.waitMs - locksBefore.waitMs, deadlocks: locksAfter.deadlocks - locksBefore.deadlocks },
+    cost,
+    consumed: pipelineAfter.consumed - pipelineBefore.consumed,
+    backlog: { before: pipelineBefore.backlog, after: pipelineAfter.backlog },
   };
 };
 
