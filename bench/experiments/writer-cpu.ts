@@ -19,7 +19,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { loadConfig } from '../../src/config';
 import { migrateUp } from '../../src/infra/db/migrator';
 import { ormOptions } from '../../src/infra/db/orm-options';
-import { withDatabaseName } from '../../test/support/test-config';
+import { runNames, withDatabaseName } from '../../tools/kit/run-names';
 
 const { values } = parseArgs({ options: { src: { type: 'string' }, rounds: { type: 'string' }, label: { type: 'string' } } });
 const src = path.resolve(values.src ?? path.join(__dirname, '../../src'));
@@ -27,7 +27,7 @@ const rounds = Number(values.rounds ?? 1500);
 const WARMUP_ROUNDS = 300;
 
 const main = async () => {
-  const dbName = `agent_relay_writer_cpu_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  const { dbName } = runNames('bench', 'writer_cpu');
   const loaded = loadConfig({
     NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_DEBUG: process.env['DATABASE_DEBUG'], JWT_SECRET: 'writer-cpu-0123456789abcdef0123456789',
     DATABASE_URL: withDatabaseName(process.env['DATABASE_URL'] || 'mariadb://root@127.0.0.1:3306/agent_relay', dbName),

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/infra/logger';
 import { SEND_MESSAGE, collectStream } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 
 const INTROSPECTION = '{ __schema { mutationType { fields { name } } } }';
 const TYPO = '{ conversationz(first: 1) { edges { node { id } } } }';

@@ -2,7 +2,7 @@ import type { Client } from 'graphql-ws';
 import { SEND_MESSAGE, collectStream } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
-import { defaultScript, startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { defaultScript, startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 
 /**
  * The memory attack of issue 13, scaled down: a conversation filled with messages of control

@@ -7,7 +7,7 @@ import { chatKeys } from '../../src/infra/redis/redis-keys';
 import { SEND_MESSAGE, collectStream, type StreamOutcome } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
-import { defaultScript, startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { defaultScript, startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 
 interface Sent {
   sendMessage: { conversation: { id: string }; replyId: string };

@@ -3,7 +3,7 @@ import { launchBrowser, type BrowserSession } from '../support/browser';
 import { SEND_MESSAGE } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
-import { defaultScript, startFakeOpenAi, type FakeOpenAi, type FakeReply } from '../support/fake-openai-server';
+import { defaultScript, startFakeOpenAi, type FakeOpenAi, type FakeReply } from '../../tools/kit/fake-openai-server';
 
 /**
  * The chat page and GraphiQL in real headless Chromium (Debian's), served by the app itself

@@ -5,8 +5,8 @@ import { mintToken } from '../../src/infra/auth/jwt';
 import { localReply } from '../../src/infra/llm/local-chat-model';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
-import { createTcpProxy } from '../support/tcp-proxy';
+import { startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
+import { createTcpProxy } from '../../tools/kit/tcp-proxy';
 
 const root = path.resolve(__dirname, '../..');
 const WAIT_MS = 20_000;

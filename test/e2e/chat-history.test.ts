@@ -4,7 +4,7 @@ import { createTiktokenCounter } from '../../src/infra/llm/tiktoken-counter';
 import { SEND_MESSAGE, collectStream } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 import { openSql, type Sql } from '../support/sql';
 
 const SYSTEM_PROMPT = 'Be brief.';

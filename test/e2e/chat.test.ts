@@ -2,7 +2,7 @@ import type { Client } from 'graphql-ws';
 import { collectStream, SEND_MESSAGE, textOf } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { defaultScript, startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { defaultScript, startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 import { openSql, type Sql } from '../support/sql';
 
 interface SendResult {

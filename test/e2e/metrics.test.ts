@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { CHAT_STREAM, SEND_MESSAGE } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 
 interface Sample {
   name: string;
@@ -133,7 +133,7 @@ describe('/metrics', () => {
       expect(valueOf(open, 'agent_relay_ws_connections_active')).toBe(1);
       expect(valueOf(open, 'agent_relay_subscriptions_active')).toBe(1);
       expect(valueOf(open, 'agent_relay_graphql_operation_seconds_count', { type: 'query', operation: 'WsMe' })).toBe(1);
-      expect(valueOf(open, 'agent_relay_graphql_operation_seconds_count', { type: 'subscription', operation: 'Stream' })).toBe(1);
+      expect(valueOf(open, 'agent_relay_graphql_operation_seconds_count', { type: 'subscription', operation: 'ChatCliStream' })).toBe(1);
     });
 
     unsubscribe();

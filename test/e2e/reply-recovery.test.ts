@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { collectStream, textOf } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 import { openSql, type Sql } from '../support/sql';
 
 /**
