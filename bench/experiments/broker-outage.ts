@@ -6,7 +6,7 @@
  * relay's state-change log lines.
  *
  * Needs a broker of its own (it is stopped and started), e.g.:
- *   STACK_STATE_DIR=.stack-relay KAFKA_BROKERS=127.0.0.1:39092 node scripts/stack.mjs up
+ *   STACK_STATE_DIR=.stack-relay KAFKA_BROKERS=127.0.0.1:39092 npx tsx scripts/stack.ts up
  *   STACK_STATE_DIR=.stack-relay KAFKA_BROKERS=127.0.0.1:39092 npx tsx bench/experiments/broker-outage.ts [outageSeconds=360] [writeEveryMs=2000]
  * MariaDB and Redis come from DATABASE_URL / REDIS_URL (a fresh database and Redis prefix are used and removed).
  */
@@ -23,12 +23,13 @@ import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { migrateUp } from '../../src/infra/db/migrator';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
+import { stackCommand } from '../../tools/kit/stack-cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 const [outageSeconds = 360, writeEveryMs = 2_000] = process.argv.slice(2).map(Number);
 const CONVERSATIONS = 5;
 
-const stack = (verb: 'kafka:stop' | 'kafka:start') => execFileSync(process.execPath, [path.join(ROOT, 'scripts/stack.mjs'), verb], { cwd: ROOT, env: process.env, stdio: 'pipe' });
+const stack = (verb: 'kafka:stop' | 'kafka:start') => execFileSync(...stackCommand(verb), { cwd: ROOT, env: process.env, stdio: 'pipe' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
