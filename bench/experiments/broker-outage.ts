@@ -21,7 +21,7 @@ import { createPool } from 'mariadb';
 import pino from 'pino';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { migrateUp } from '../../src/infra/db/migrator';
+import { migrateUp } from '../../src/tooling';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
 import { stackCommand } from '../../tools/kit/stack-cli';
 

@@ -17,8 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MikroORM } from '@mikro-orm/core';
 import { loadConfig } from '../../src/config';
-import { migrateUp } from '../../src/infra/db/migrator';
-import { ormOptions } from '../../src/infra/db/orm-options';
+import { migrateUp, ormOptions } from '../../src/tooling';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
 
 const { values } = parseArgs({ options: { src: { type: 'string' }, rounds: { type: 'string' }, label: { type: 'string' } } });
@@ -37,8 +36,8 @@ const main = async () => {
   const config = loaded.config;
   await migrateUp(config.db);
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { createDatabase } = require(path.join(src, 'infra/db/create-database')) as typeof import('../../src/infra/db/create-database');
-  const { createLogger } = require(path.join(src, 'infra/logger')) as typeof import('../../src/infra/logger');
+  const { createDatabase } = require(path.join(src, 'infra/db/create-database')) as Pick<typeof import('../../src/tooling'), 'createDatabase'>;
+  const { createLogger } = require(path.join(src, 'infra/logger')) as Pick<typeof import('../../src/tooling'), 'createLogger'>;
   const { createOutboxWriter } = require(path.join(src, 'wiring/writer.wiring')) as typeof import('../../src/wiring/writer.wiring');
   const logger = createLogger({ level: process.env['DATABASE_DEBUG'] ? 'debug' : 'warn' });
   const database = createDatabase(config.db, logger);

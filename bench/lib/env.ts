@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { migrateUp } from '../../src/infra/db/migrator';
+import { migrateUp } from '../../src/tooling';
 import { runNames, withDatabaseName, type RunNames } from '../../tools/kit/run-names';
 import { deleteTopicsAndGroups } from './kafka';
 import type { Scope } from './scope';

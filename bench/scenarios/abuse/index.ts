@@ -1,4 +1,4 @@
-import { mintToken } from '../../../src/infra/auth/jwt';
+import { mintToken } from '../../../src/tooling';
 import { SEND_MESSAGE } from '../../../src/cli/chat-client/operations';
 import { startFakeOpenAi } from '../../../tools/kit/fake-openai-server';
 import { readRss, spawnApp } from '../../lib/child-app';

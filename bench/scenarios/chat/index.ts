@@ -1,4 +1,4 @@
-import { mintToken } from '../../../src/infra/auth/jwt';
+import { mintToken } from '../../../src/tooling';
 import { startFakeOpenAi } from '../../../tools/kit/fake-openai-server';
 import { describeTally } from '../../lib/app-log';
 import { cpuSeconds, spawnApp } from '../../lib/child-app';

@@ -1,8 +1,7 @@
 import type { Consumer, Producer } from 'kafkajs';
 import type { AppConfig } from '../../../src/config';
 import { decodeEnvelope } from '../../../src/domain/chat-event';
-import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/infra/db/repositories/outbox-row.mapper';
-import { toKafkaMessage } from '../../../src/infra/kafka/kafka-publisher';
+import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow, toKafkaMessage } from '../../../src/tooling';
 import { benchKafka, createTopic } from '../../lib/kafka';
 import type { Progress } from '../../lib/progress';
 import type { Scope } from '../../lib/scope';

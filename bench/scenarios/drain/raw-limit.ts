@@ -1,8 +1,7 @@
 import { Partitioners } from 'kafkajs';
 import type { AppConfig } from '../../../src/config';
 import type { OutboxMessage } from '../../../src/domain/outbox-message';
-import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/infra/db/repositories/outbox-row.mapper';
-import { toKafkaMessage } from '../../../src/infra/kafka/kafka-publisher';
+import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow, toKafkaMessage } from '../../../src/tooling';
 import { benchKafka, createTopic, deleteTopicsAndGroups } from '../../lib/kafka';
 import type { Progress } from '../../lib/progress';
 import type { Scope } from '../../lib/scope';

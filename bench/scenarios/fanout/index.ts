@@ -1,4 +1,4 @@
-import { mintToken } from '../../../src/infra/auth/jwt';
+import { mintToken } from '../../../src/tooling';
 import { startFakeOpenAi, type FakeReply } from '../../../tools/kit/fake-openai-server';
 import { SEND_MESSAGE } from '../../../src/cli/chat-client/operations';
 import { benchEnv, provision } from '../../lib/env';
