@@ -2,7 +2,7 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  // test/faults stops shared services; it runs alone, after this suite (scripts/run-tests.mjs).
+  // test/faults stops a broker (its own); it runs alone, after this suite (scripts/run-tests.ts).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -1,6 +1,8 @@
 /**
- * Fault tests take shared infrastructure away (the Kafka broker), so they run after the
- * main suite, one file at a time, with nothing else running beside them.
+ * Fault tests take infrastructure away (the Kafka broker), so they run after the main suite, one
+ * file at a time, against a broker of their own (127.0.0.1:19092, FAULTS_KAFKA_PORT to change it;
+ * state in .stack-faults) that their global setup starts and their teardown stops: a broker on
+ * 9092, this checkout's or another's, is never stopped and never needed.
  */
 const main = require('./jest.config');
 
@@ -11,4 +13,6 @@ module.exports = {
   testPathIgnorePatterns: [],
   maxWorkers: 1,
   testTimeout: 120_000,
+  globalSetup: '<rootDir>/test/support/faults-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/faults-global-teardown.ts',
 };

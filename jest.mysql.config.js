@@ -1,6 +1,6 @@
 /**
  * The integration suite a second time, through the MySQL driver: global setup turns the run's
- * DATABASE_URL into mysql:// (TEST_DATABASE_DRIVER=mysql, set by scripts/run-tests.mjs), so every
+ * DATABASE_URL into mysql:// (TEST_DATABASE_DRIVER=mysql, set by scripts/run-tests.ts), so every
  * test that opens the database runs @mikro-orm/mysql and mysql2 against the MariaDB server.
  * @type {import('jest').Config}
  */

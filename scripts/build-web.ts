@@ -4,8 +4,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleWebPages } from '../src/server/web/web-bundle';
-import { builtPageFile } from '../src/server/web/web-files';
+import { bundleWebPages, builtPageFile } from '../src/tooling';
 
 const main = async () => {
   const out = path.resolve(__dirname, '../dist/public');

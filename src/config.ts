@@ -199,6 +199,18 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
+/** Where MariaDB, Redis and Kafka are: the stack script (scripts/stack.ts) reads these with the app's own rules and defaults. */
+const servicesSchema = envSchema.pick({ DATABASE_URL: true, REDIS_URL: true, KAFKA_BROKERS: true, KAFKA_TOPIC: true, KAFKA_PARTITIONS: true });
+export type ServicesEnv = z.infer<typeof servicesSchema>;
+
+const issuesOf = (error: z.ZodError) => error.issues.map((issue) => `${String(issue.path[0] ?? '(env)')}: ${issue.message}`);
+
+/** Only the services' variables, so a tool that starts them does not need the app's other settings to be valid. */
+export const loadServicesEnv = (env: Record<string, string | undefined> = process.env): { ok: true; env: ServicesEnv } | { ok: false; errors: string[] } => {
+  const parsed = servicesSchema.safeParse(env);
+  return parsed.success ? { ok: true, env: parsed.data } : { ok: false, errors: issuesOf(parsed.error) };
+};
+
 /** The traces URL: the per-signal variable as given, else the base endpoint + /v1/traces (OTLP/HTTP rules). */
 const tracesUrl = (env: Env) =>
   env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
@@ -330,7 +342,7 @@ export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors
 export const loadConfig = (env: Record<string, string | undefined> = process.env): ConfigResult => {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((issue) => `${String(issue.path[0] ?? '(env)')}: ${issue.message}`) };
+    return { ok: false, errors: issuesOf(parsed.error) };
   }
   const errors: string[] = [];
   if (parsed.data.NODE_ENV === 'production' && parsed.data.JWT_SECRET === undefined) {

@@ -6,7 +6,7 @@
  * relay's state-change log lines.
  *
  * Needs a broker of its own (it is stopped and started), e.g.:
- *   STACK_STATE_DIR=.stack-relay KAFKA_BROKERS=127.0.0.1:39092 node scripts/stack.mjs up
+ *   STACK_STATE_DIR=.stack-relay KAFKA_BROKERS=127.0.0.1:39092 npx tsx scripts/stack.ts up
  *   STACK_STATE_DIR=.stack-relay KAFKA_BROKERS=127.0.0.1:39092 npx tsx bench/experiments/broker-outage.ts [outageSeconds=360] [writeEveryMs=2000]
  * MariaDB and Redis come from DATABASE_URL / REDIS_URL (a fresh database and Redis prefix are used and removed).
  */
@@ -21,34 +21,35 @@ import { createPool } from 'mariadb';
 import pino from 'pino';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { migrateUp } from '../../src/infra/db/migrator';
+import { migrateUp } from '../../src/tooling';
+import { runNames, withDatabaseName } from '../../tools/kit/run-names';
+import { stackCommand } from '../../tools/kit/stack-cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 const [outageSeconds = 360, writeEveryMs = 2_000] = process.argv.slice(2).map(Number);
 const CONVERSATIONS = 5;
 
-const stack = (verb: 'kafka:stop' | 'kafka:start') => execFileSync(process.execPath, [path.join(ROOT, 'scripts/stack.mjs'), verb], { cwd: ROOT, env: process.env, stdio: 'pipe' });
+const stack = (verb: 'kafka:stop' | 'kafka:start') => execFileSync(...stackCommand(verb), { cwd: ROOT, env: process.env, stdio: 'pipe' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
 const main = async () => {
   if (!process.env.STACK_STATE_DIR || !process.env.KAFKA_BROKERS) throw new Error('set STACK_STATE_DIR and KAFKA_BROKERS to a broker of your own: this script stops it');
-  const suffix = randomUUID().slice(0, 8);
-  const dbUrl = new URL(process.env.DATABASE_URL ?? 'mariadb://root@127.0.0.1:3306/agent_relay');
-  dbUrl.pathname = `/agent_relay_outage_${suffix}`;
+  const names = runNames('bench', 'outage');
+  const dbUrl = new URL(withDatabaseName(process.env.DATABASE_URL ?? 'mariadb://root@127.0.0.1:3306/agent_relay', names.dbName));
   // Only names and roles are set: every RELAY_* and CONSUMER_* setting keeps its default.
   const loaded = loadConfig({
     ...process.env,
     DATABASE_URL: dbUrl.toString(),
-    REDIS_PREFIX: `outage-${suffix}`,
-    KAFKA_TOPIC: `outage-${suffix}`,
-    KAFKA_CONSUMER_GROUP: `outage-${suffix}`,
+    REDIS_PREFIX: names.prefix,
+    KAFKA_TOPIC: names.topic,
+    KAFKA_CONSUMER_GROUP: names.group,
     ROLES: 'relay,consumer',
     METRICS_PORT: '0',
   });
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const { config } = loaded;
-  const logFile = path.join(os.tmpdir(), `broker-outage-${suffix}.log`);
+  const logFile = path.join(os.tmpdir(), `broker-outage-${names.id}.log`);
   const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: true }));
   await migrateUp(config.db);
   const pool = createPool({ host: dbUrl.hostname, port: Number(dbUrl.port || 3306), user: decodeURIComponent(dbUrl.username || 'root'), database: config.db.dbName, connectionLimit: 2, bigIntAsNumber: true });

@@ -3,7 +3,7 @@
  * sendMessage paid on every send before history entries carried their token counts.
  * Usage: npx tsx bench/experiments/token-count-cost.ts
  */
-import { createTiktokenCounter } from '../../src/infra/llm/tiktoken-counter';
+import { createTiktokenCounter } from '../../src/tooling';
 
 const counter = createTiktokenCounter();
 const words = 'the relay claims due rows and publishes them to Kafka while the consumer persists history idempotently'.split(' ');

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config';
 import { NOOP_TRACER, type Tracer } from '../../src/domain/ports/tracer';
-import { createTracing } from '../../src/infra/tracing/create-tracing';
+import { createTracing } from '../../src/tooling';
 
 const N = 200_000;
 const work = async () => 1;

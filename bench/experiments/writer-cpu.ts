@@ -17,9 +17,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MikroORM } from '@mikro-orm/core';
 import { loadConfig } from '../../src/config';
-import { migrateUp } from '../../src/infra/db/migrator';
-import { ormOptions } from '../../src/infra/db/orm-options';
-import { withDatabaseName } from '../../test/support/test-config';
+import { migrateUp, ormOptions } from '../../src/tooling';
+import { runNames, withDatabaseName } from '../../tools/kit/run-names';
 
 const { values } = parseArgs({ options: { src: { type: 'string' }, rounds: { type: 'string' }, label: { type: 'string' } } });
 const src = path.resolve(values.src ?? path.join(__dirname, '../../src'));
@@ -27,7 +26,7 @@ const rounds = Number(values.rounds ?? 1500);
 const WARMUP_ROUNDS = 300;
 
 const main = async () => {
-  const dbName = `agent_relay_writer_cpu_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  const { dbName } = runNames('bench', 'writer_cpu');
   const loaded = loadConfig({
     NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_DEBUG: process.env['DATABASE_DEBUG'], JWT_SECRET: 'writer-cpu-0123456789abcdef0123456789',
     DATABASE_URL: withDatabaseName(process.env['DATABASE_URL'] || 'mariadb://root@127.0.0.1:3306/agent_relay', dbName),
@@ -37,8 +36,8 @@ const main = async () => {
   const config = loaded.config;
   await migrateUp(config.db);
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { createDatabase } = require(path.join(src, 'infra/db/create-database')) as typeof import('../../src/infra/db/create-database');
-  const { createLogger } = require(path.join(src, 'infra/logger')) as typeof import('../../src/infra/logger');
+  const { createDatabase } = require(path.join(src, 'infra/db/create-database')) as Pick<typeof import('../../src/tooling'), 'createDatabase'>;
+  const { createLogger } = require(path.join(src, 'infra/logger')) as Pick<typeof import('../../src/tooling'), 'createLogger'>;
   const { createOutboxWriter } = require(path.join(src, 'wiring/writer.wiring')) as typeof import('../../src/wiring/writer.wiring');
   const logger = createLogger({ level: process.env['DATABASE_DEBUG'] ? 'debug' : 'warn' });
   const database = createDatabase(config.db, logger);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../test/support/free-port';
+import { freePort } from '../../tools/kit/free-port';
 import { createWarningTally, type LogLine } from './app-log';
 import { summarizeProfile, type ProfileSummary, type ProfileWindow } from './profiler';
 import type { Env } from './env';

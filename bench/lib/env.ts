@@ -1,33 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { migrateUp } from '../../src/infra/db/migrator';
-import { withDatabaseName } from '../../test/support/test-config';
+import { migrateUp } from '../../src/tooling';
+import { runNames, withDatabaseName, type RunNames } from '../../tools/kit/run-names';
 import { deleteTopicsAndGroups } from './kafka';
 import type { Scope } from './scope';
 import { openSql, type Sql } from './sql';
 
 export type Env = Record<string, string | undefined>;
-
-/** One run's own names: database, topic, consumer group and Redis prefix. */
-export interface BenchNames {
-  readonly suffix: string;
-  readonly dbName: string;
-  readonly topic: string;
-  readonly group: string;
-  readonly prefix: string;
-}
-
-const benchNames = (label: string): BenchNames => {
-  const suffix = `${label}_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
-  return {
-    suffix,
-    dbName: `agent_relay_bench_${suffix}`,
-    topic: `agent-relay-bench-${suffix}`,
-    group: `agent-relay-bench-${suffix}`,
-    prefix: `agent-relay-bench-${suffix}`,
-  };
-};
 
 const DEFAULT_DATABASE_URL = 'mariadb://root@127.0.0.1:3306/agent_relay';
 
@@ -42,7 +21,7 @@ export const useSettings = (settings: Env) => {
  * DATABASE_URL / REDIS_URL / KAFKA_BROKERS (defaults otherwise), the run's own names,
  * warn-level logs, then --set settings, then the scenario's overrides.
  */
-export const benchEnv = (names: BenchNames, overrides: Env = {}): Env => ({
+export const benchEnv = (names: RunNames, overrides: Env = {}): Env => ({
   NODE_ENV: 'production',
   LOG_LEVEL: 'warn',
   HTTP_HOST: '127.0.0.1',
@@ -56,13 +35,13 @@ export const benchEnv = (names: BenchNames, overrides: Env = {}): Env => ({
   KAFKA_TOPIC: names.topic,
   KAFKA_CONSUMER_GROUP: names.group,
   KAFKA_CLIENT_ID: 'agent-relay-bench',
-  JWT_SECRET: `bench-secret-${names.suffix}-0123456789abcdef`,
+  JWT_SECRET: `bench-secret-${names.id}-0123456789abcdef`,
   SHUTDOWN_TIMEOUT_MS: '10000',
   ...userSettings,
   ...overrides,
 });
 
-const benchConfig = (names: BenchNames, overrides: Env = {}): AppConfig => {
+const benchConfig = (names: RunNames, overrides: Env = {}): AppConfig => {
   const result = loadConfig(benchEnv(names, overrides));
   if (!result.ok) throw new Error(`bench config invalid:\n${result.errors.join('\n')}`);
   return result.config;
@@ -84,7 +63,7 @@ const deleteRedisPrefix = async (url: string, prefix: string) => {
 };
 
 export interface Provisioned {
-  readonly names: BenchNames;
+  readonly names: RunNames;
   readonly config: (overrides?: Env) => AppConfig;
   /** A harness-side pool on the run's database. */
   readonly sql: Sql;
@@ -95,7 +74,7 @@ export interface Provisioned {
  * cover (database, topic, consumer group, Redis keys under the prefix) on the scope.
  */
 export const provision = async (scope: Scope, label: string): Promise<Provisioned> => {
-  const names = benchNames(label);
+  const names = runNames('bench', label);
   const config = (overrides: Env = {}) => benchConfig(names, overrides);
   const base = config();
   scope.defer(`drop database ${names.dbName}`, async () => {
@@ -106,7 +85,7 @@ export const provision = async (scope: Scope, label: string): Promise<Provisione
       await sql.close();
     }
   });
-  scope.defer(`delete Kafka topic/group of ${names.suffix}`, () => deleteTopicsAndGroups(base.kafka, [names.topic], [names.group]));
+  scope.defer(`delete Kafka topic/group of ${names.id}`, () => deleteTopicsAndGroups(base.kafka, [names.topic], [names.group]));
   scope.defer(`delete Redis keys ${names.prefix}*`, () => deleteRedisPrefix(base.redis.url, names.prefix));
   await migrateUp(base.db);
   const sql = await openSql(base.db);

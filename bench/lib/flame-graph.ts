@@ -1,4 +1,4 @@
-import type { CpuProfile } from './profiler';
+import type { CpuProfile } from './cpu-profile';
 
 /**
  * A flame graph picture (an icicle: callers on top, callees below, width = share of samples)

@@ -1,7 +1,6 @@
 import type { AppendChatMessages, NewChatMessage } from '../../src/application/append-chat-messages.use-case';
 import type { AppConfig } from '../../src/config';
-import { createDatabase } from '../../src/infra/db/create-database';
-import { createLogger } from '../../src/infra/logger';
+import { createDatabase, createLogger } from '../../src/tooling';
 import { createOutboxWriter } from '../../src/wiring/writer.wiring';
 import type { Scope } from './scope';
 import { outboxCounts, type SqlRunner } from './sql';

@@ -22,5 +22,5 @@ export const checkServices = async () => {
   ];
   const down = [];
   for (const e of endpoints) if (!(await reachable(e.url.hostname, Number(e.url.port || e.fallbackPort)))) down.push(`${e.name} at ${e.url.host}`);
-  if (down.length) throw new Error(`not reachable: ${down.join(', ')} (start the stack with: node scripts/stack.mjs up)`);
+  if (down.length) throw new Error(`not reachable: ${down.join(', ')} (start the stack with: npm run stack:up)`);
 };

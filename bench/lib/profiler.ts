@@ -1,22 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
+import type { CpuProfile } from './cpu-profile';
 import { renderFlameGraph } from './flame-graph';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-  children?: number[];
-}
-
-export interface CpuProfile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples?: number[];
-  timeDeltas?: number[];
-}
+export type { CpuProfile } from './cpu-profile';
 
 /** A time window in µs of the monotonic clock (process.hrtime), which V8's profile timestamps share. */
 export interface ProfileWindow {

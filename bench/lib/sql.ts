@@ -1,7 +1,7 @@
 import { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { AppConfig } from '../../src/config';
-import { ormOptions } from '../../src/infra/db/orm-options';
+import { ormOptions } from '../../src/tooling';
 
 export interface SqlRunner {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;

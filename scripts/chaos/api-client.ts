@@ -1,4 +1,4 @@
-import { mintToken } from '../../src/infra/auth/jwt';
+import { mintToken } from '../../src/tooling';
 import type { AppConfig } from '../../src/config';
 
 const SEND = `mutation Send($input: SendMessageInput!) {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppRole } from '../../src/config';
-import { freePort } from '../../test/support/free-port';
+import { freePort } from '../../tools/kit/free-port';
+import { runNames, withDatabaseName } from '../../tools/kit/run-names';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const STATE_DIR = '.stack-chaos';
@@ -60,10 +61,9 @@ export const QUICK_RELAY_SCHEDULE = { RELAY_MAX_ATTEMPTS: '3', RELAY_BACKOFF_BAS
 
 export const createChaosEnv = async (options: { redisDb: number; quick: boolean; proxyPorts: ProxyPorts }): Promise<ChaosEnv> => {
   const { redisDb } = options;
-  const id = randomBytes(4).toString('hex');
-  const dbUrl = new URL(process.env['DATABASE_URL']?.trim() || 'mariadb://root@127.0.0.1:3306/agent_relay');
-  const dbName = `agent_relay_chaos_${id}`;
-  dbUrl.pathname = `/${dbName}`;
+  const names = runNames('chaos');
+  const { id, dbName } = names;
+  const dbUrl = new URL(withDatabaseName(process.env['DATABASE_URL']?.trim() || 'mariadb://root@127.0.0.1:3306/agent_relay', dbName));
   const redisUrl = new URL(process.env['REDIS_URL']?.trim() || 'redis://127.0.0.1:6379');
   redisUrl.pathname = `/${redisDb}`;
   const stateDir = path.join(ROOT, STATE_DIR);
@@ -81,11 +81,11 @@ export const createChaosEnv = async (options: { redisDb: number; quick: boolean;
     db: { host: dbUrl.hostname || '127.0.0.1', port: Number(dbUrl.port || 3306), user: decodeURIComponent(dbUrl.username || 'root'), password: decodeURIComponent(dbUrl.password) },
     redisUrl: redisUrl.toString(),
     redisDb,
-    redisPrefix: `chaos-${id}`,
+    redisPrefix: names.prefix,
     brokers: `127.0.0.1:${KAFKA_PORT}`,
-    topic: `chaos-${id}`,
+    topic: names.topic,
     partitions: 6,
-    group: `chaos-history-${id}`,
+    group: names.group,
     jwtSecret: `chaos-${id}-${randomBytes(24).toString('hex')}`,
     httpPort: await freePort(),
     proxied: { databaseUrl: through(dbUrl, options.proxyPorts.database), redisUrl: through(redisUrl, options.proxyPorts.redis) },

@@ -3,21 +3,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createPool, type Pool } from 'mariadb';
+import { stackCommand } from '../../tools/kit/stack-cli';
 import { ROOT, stackEnv, type ChaosEnv } from './env';
 import { say, tailOf } from './log';
 
-const run = (args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) =>
+const run = ([command, args]: [string, string[]], env: NodeJS.ProcessEnv, timeoutMs: number) =>
   new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, args, { cwd: ROOT, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd: ROOT, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const output = `${stdout}${stderr}`;
       if (error) reject(new Error(`${args.join(' ')} failed: ${error.message}\n${tailOf(output, 40)}`));
       else resolve(output);
     });
   });
 
-/** `node scripts/stack.mjs <verb>` for the chaos stack (STACK_STATE_DIR=.stack-chaos, port 29092). */
+/** `scripts/stack.ts <verb>` for the chaos stack (STACK_STATE_DIR=.stack-chaos, port 29092). */
 export const chaosStack = (env: ChaosEnv, verb: 'up' | 'down' | 'kafka:stop' | 'kafka:start' | 'status') =>
-  run([path.join(ROOT, 'scripts/stack.mjs'), verb], stackEnv(env), 180_000);
+  run(stackCommand(verb), stackEnv(env), 180_000);
 
 /** Fails unless the broker on the chaos port is the one the chaos stack started (a foreign one can't be stopped). */
 export const assertOwnBroker = (env: ChaosEnv) => {

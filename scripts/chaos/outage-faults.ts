@@ -1,39 +1,17 @@
 import { RELAY_LEASE_MS, SWEEP_AFTER_MS } from './env';
-import type { FaultDeps, FaultRecord } from './faults';
+import type { FaultDeps, FaultRecord, OutageTimings, PublishedRow, StallWindow } from './fault-types';
 import { chaosStack, type Control } from './infra';
 import { sleep } from './log';
 import type { Proxy } from './proxies';
 import type { Service } from './services';
 
-export interface OutageTimings {
-  /** The broker stopped for longer than the relay's whole retry schedule. */
-  readonly brokerOutageMs: number;
-  /** The database, then Redis, cut off at the proxy. */
-  readonly serviceOutageMs: number;
-  /** The consumer frozen for longer than RELAY_SWEEP_AFTER_MS (plus sweeper rounds, every 5 s). */
-  readonly stallMs: number;
-}
+export type { OutageTimings, PublishedRow, StallWindow } from './fault-types';
 
 /** Quick: 20 s / 10 s / sweep threshold + 6 s. Long: 6 minutes / 60 s / sweep threshold + 20 s. */
 export const outageTimings = (quick: boolean): OutageTimings =>
   quick
     ? { brokerOutageMs: 20_000, serviceOutageMs: 10_000, stallMs: SWEEP_AFTER_MS + 6_000 }
     : { brokerOutageMs: 360_000, serviceOutageMs: 60_000, stallMs: SWEEP_AFTER_MS + 20_000 };
-
-/** A row the database called PUBLISHED during the stall, and when it was seen so. */
-export interface PublishedRow {
-  readonly eventId: string;
-  readonly seenAt: number;
-}
-
-export interface StallWindow {
-  readonly from: number;
-  readonly thawAt: number;
-  /** Every row created before the thaw reached CONSUMED (null: not within the bound). */
-  readonly caughtUpAt: number | null;
-  /** PUBLISHED rows at the freeze and at the thaw: their records must already be on the topic. */
-  readonly published: readonly PublishedRow[];
-}
 
 const CATCH_UP_MAX_MS = 180_000;
 /** Re-publishes the sweeper queued just before the catch-up still reach the topic within this. */

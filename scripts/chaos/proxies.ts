@@ -1,4 +1,4 @@
-import { createTcpProxy } from '../../test/support/tcp-proxy';
+import { createTcpProxy } from '../../tools/kit/tcp-proxy';
 
 export type Proxy = Awaited<ReturnType<typeof createTcpProxy>>;
 

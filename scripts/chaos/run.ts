@@ -19,7 +19,7 @@ import { outageTimings } from './outage-faults';
 import { openProxies } from './proxies';
 import { createSubscribers, type Subscribers } from './subscribers';
 import { printVerdictLines, verdictLines } from './verdict-lines';
-import { migrateUp } from '../../src/infra/db/migrator';
+import { migrateUp } from '../../src/tooling';
 import { acquireRunLock, assertOwnBroker, chaosStack, dropDatabase, openControl, openRedis, type Control } from './infra';
 import { createLedger } from './ledger';
 import { elapsed, say } from './log';

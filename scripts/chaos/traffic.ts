@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppendChatMessages } from '../../src/application/append-chat-messages.use-case';
-import { localReply } from '../../src/infra/llm/local-chat-model';
+import { localReply } from '../../src/tooling';
 import { isFinalSendError, SendError, type ApiClient, type Sent } from './api-client';
 import { messageText } from './content';
 import { sha256, type Ledger } from './ledger';

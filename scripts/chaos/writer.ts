@@ -3,8 +3,7 @@ import { createOutboxWriter } from '../../src/wiring/writer.wiring';
 import pino from 'pino';
 import type { AppendChatMessages } from '../../src/application/append-chat-messages.use-case';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { createDatabase } from '../../src/infra/db/create-database';
-import { createRedis } from '../../src/infra/redis/create-redis';
+import { createDatabase, createRedis } from '../../src/tooling';
 import { createBullRelayWaker } from '../../src/jobs/relay-waker';
 import { serviceEnv, type ChaosEnv } from './env';
 

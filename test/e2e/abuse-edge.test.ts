@@ -5,7 +5,7 @@ import { createLogger } from '../../src/infra/logger';
 import { SEND_MESSAGE, collectStream } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import type { FakeOpenAi } from '../../tools/kit/fake-openai-server';
 
 const INTROSPECTION = '{ __schema { mutationType { fields { name } } } }';
 const TYPO = '{ conversationz(first: 1) { edges { node { id } } } }';
@@ -34,15 +34,14 @@ describe('abuse: a production-safe edge', () => {
   );
 
   beforeAll(async () => {
-    model = await startFakeOpenAi();
-    testApp = await createTestApp({ NODE_ENV: 'production', METRICS_PORT: '0', OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key' }, { logger });
+    testApp = await createTestApp({ NODE_ENV: 'production', METRICS_PORT: '0' }, { logger, model: {} });
+    model = testApp.model;
     devApp = await createTestApp({ NODE_ENV: 'development' });
     token = await testApp.token('mallory');
   });
   afterAll(async () => {
     await testApp.close();
     await devApp.close();
-    await model.close();
   });
 
   it('refuses introspection in production over WebSocket as over HTTP', async () => {

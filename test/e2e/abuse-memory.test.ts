@@ -2,7 +2,7 @@ import type { Client } from 'graphql-ws';
 import { SEND_MESSAGE, collectStream } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
-import { defaultScript, startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { defaultScript, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 
 /**
  * The memory attack of issue 13, scaled down: a conversation filled with messages of control
@@ -44,16 +44,11 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
     (await testApp.graphql<{ conversation: { messageCount: number } }>(`{ conversation(id: "${id}") { messageCount } }`, {}, token)).body.data?.conversation.messageCount;
 
   beforeAll(async () => {
-    model = await startFakeOpenAi();
-    model.setScript(() => ({ tokens: ['ok'] }));
-    testApp = await createTestApp({
-      OPENAI_BASE_URL: model.baseUrl,
-      OPENAI_API_KEY: 'test-key',
-      RATE_LIMIT_SEND_PER_MINUTE: '1000',
-      CHAT_MAX_CONTENT_CHARS: String(CONTENT_CHARS),
-      GRAPHQL_MAX_RESPONSE_BYTES: '100000',
-      GRAPHQL_MAX_TOKENS: '500',
-    });
+    testApp = await createTestApp(
+      { RATE_LIMIT_SEND_PER_MINUTE: '1000', CHAT_MAX_CONTENT_CHARS: String(CONTENT_CHARS), GRAPHQL_MAX_RESPONSE_BYTES: '100000', GRAPHQL_MAX_TOKENS: '500' },
+      { model: { script: () => ({ tokens: ['ok'] }) } },
+    );
+    model = testApp.model;
     token = await testApp.token('mallory');
     ws = testApp.wsClient({ authorization: `Bearer ${token}` });
     conversationId = (await send(FILLER)).conversation.id;
@@ -62,7 +57,6 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
   });
   afterAll(async () => {
     await testApp.close();
-    await model.close();
   });
   afterEach(() => model.setScript(defaultScript));
 

@@ -7,7 +7,7 @@ import { chatKeys } from '../../src/infra/redis/redis-keys';
 import { SEND_MESSAGE, collectStream, type StreamOutcome } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
-import { defaultScript, startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { defaultScript, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 
 interface Sent {
   sendMessage: { conversation: { id: string }; replyId: string };
@@ -40,11 +40,8 @@ describe('abuse: subscriptions end, sockets survive, connections are bounded', (
   const logs = captureLogs();
 
   beforeAll(async () => {
-    model = await startFakeOpenAi();
-    testApp = await createTestApp(
-      { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', RATE_LIMIT_SEND_PER_MINUTE: '1000', CHAT_STREAM_IDLE_TIMEOUT_MS: '1500', CHAT_STREAM_START_GRACE_MS: '300', WS_MAX_CONNECTIONS_PER_USER: '2' },
-      { logger: logs.logger },
-    );
+    testApp = await createTestApp({ RATE_LIMIT_SEND_PER_MINUTE: '1000', CHAT_STREAM_IDLE_TIMEOUT_MS: '1500', CHAT_STREAM_START_GRACE_MS: '300', WS_MAX_CONNECTIONS_PER_USER: '2' }, { logger: logs.logger, model: {} });
+    model = testApp.model;
     redis = new Redis(testApp.config.redis.url);
     token = await testApp.token('mallory');
   });
@@ -52,7 +49,6 @@ describe('abuse: subscriptions end, sockets survive, connections are bounded', (
   afterAll(async () => {
     redis.disconnect();
     await testApp.close();
-    await model.close();
   });
 
   const send = async (content: string, bearer = token) => {

@@ -3,7 +3,7 @@ import { launchBrowser, type BrowserSession } from '../support/browser';
 import { SEND_MESSAGE } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
-import { defaultScript, startFakeOpenAi, type FakeOpenAi, type FakeReply } from '../support/fake-openai-server';
+import { defaultScript, type FakeOpenAi, type FakeReply } from '../../tools/kit/fake-openai-server';
 
 /**
  * The chat page and GraphiQL in real headless Chromium (Debian's), served by the app itself
@@ -28,9 +28,9 @@ describe('the chat page and GraphiQL in a browser', () => {
   const replyText = () => replyItem().locator('.text').textContent();
 
   beforeAll(async () => {
-    model = await startFakeOpenAi();
     // No JWT_SECRET: the development secret signs tokens, so the page may offer a development token.
-    testApp = await createTestApp({ OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', MODEL_PROVIDER: 'ark', JWT_SECRET: undefined });
+    testApp = await createTestApp({ MODEL_PROVIDER: 'ark', JWT_SECRET: undefined }, { model: {} });
+    model = testApp.model;
     browser = await launchBrowser('chat');
     page = browser.page;
   });
@@ -38,7 +38,6 @@ describe('the chat page and GraphiQL in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await testApp?.close();
-    await model?.close();
   });
 
   it('signs in with a development token, streams a reply token by token, then shows the stored message', async () => {

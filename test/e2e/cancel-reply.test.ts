@@ -3,7 +3,7 @@ import { GENERATE_QUEUE } from '../../src/jobs/queues';
 import { SEND_MESSAGE, collectStream, textOf } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 import { startMain } from '../support/main-process';
 import { openSql } from '../support/sql';
 import { testEnv } from '../support/test-config';

@@ -5,8 +5,8 @@ import { mintToken } from '../../src/infra/auth/jwt';
 import { localReply } from '../../src/infra/llm/local-chat-model';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
-import { createTcpProxy } from '../support/tcp-proxy';
+import type { FakeOpenAi } from '../../tools/kit/fake-openai-server';
+import { createTcpProxy } from '../../tools/kit/tcp-proxy';
 
 const root = path.resolve(__dirname, '../..');
 const WAIT_MS = 20_000;
@@ -169,13 +169,12 @@ describe('npm run chat, against an OpenAI-compatible model', () => {
   let token: string;
 
   beforeAll(async () => {
-    model = await startFakeOpenAi();
-    testApp = await createTestApp({ OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key' });
+    testApp = await createTestApp({}, { model: {} });
+    model = testApp.model;
     token = await testApp.token('chat-cli-user');
   });
   afterAll(async () => {
     await testApp.close();
-    await model.close();
   });
 
   it('prints the failure code and reason to stderr and exits 1 when the reply fails', async () => {

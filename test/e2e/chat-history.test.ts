@@ -4,8 +4,8 @@ import { createTiktokenCounter } from '../../src/infra/llm/tiktoken-counter';
 import { SEND_MESSAGE, collectStream } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
-import { openSql, type Sql } from '../support/sql';
+import type { FakeOpenAi } from '../../tools/kit/fake-openai-server';
+import type { Sql } from '../support/sql';
 
 const SYSTEM_PROMPT = 'Be brief.';
 const LIMITS = { contextTokens: 300, maxOutputTokens: 140 };
@@ -19,23 +19,19 @@ describe('chat history: token budget, cache and database fallback', () => {
   let token: string;
 
   beforeAll(async () => {
-    model = await startFakeOpenAi();
-    testApp = await createTestApp({
-      OPENAI_BASE_URL: model.baseUrl,
-      CHAT_SYSTEM_PROMPT: SYSTEM_PROMPT,
-      MODEL_WORKER_CONTEXT_TOKENS: String(LIMITS.contextTokens),
-      MODEL_WORKER_MAX_OUTPUT_TOKENS: String(LIMITS.maxOutputTokens),
-    });
-    sql = await openSql(testApp.config.db);
+    testApp = await createTestApp(
+      { CHAT_SYSTEM_PROMPT: SYSTEM_PROMPT, MODEL_WORKER_CONTEXT_TOKENS: String(LIMITS.contextTokens), MODEL_WORKER_MAX_OUTPUT_TOKENS: String(LIMITS.maxOutputTokens) },
+      { model: {} },
+    );
+    model = testApp.model;
+    sql = testApp.sql;
     redis = new Redis(testApp.config.redis.url);
     token = await testApp.token('carol');
   });
   afterAll(async () => {
     counter.free();
     redis.disconnect();
-    await sql.close();
     await testApp.close();
-    await model.close();
   });
 
   /** Sends one message and waits until its reply has completed. */

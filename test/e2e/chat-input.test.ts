@@ -2,25 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { SEND_MESSAGE, collectStream } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
-import { openSql, type Sql } from '../support/sql';
+import type { Sql } from '../support/sql';
 
 describe('chat input validation and isolation', () => {
-  let model: FakeOpenAi;
   let testApp: TestApp;
   let sql: Sql;
   let alice: string;
 
   beforeAll(async () => {
-    model = await startFakeOpenAi();
-    testApp = await createTestApp({ OPENAI_BASE_URL: model.baseUrl, CHAT_MAX_CONTENT_CHARS: '50' });
-    sql = await openSql(testApp.config.db);
+    testApp = await createTestApp({ CHAT_MAX_CONTENT_CHARS: '50' }, { model: {} });
+    sql = testApp.sql;
     alice = await testApp.token('alice');
   });
   afterAll(async () => {
-    await sql.close();
     await testApp.close();
-    await model.close();
   });
 
   const outboxCount = async () => Number((await sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox_messages'))[0]?.n);

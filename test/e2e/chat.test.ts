@@ -2,8 +2,8 @@ import type { Client } from 'graphql-ws';
 import { collectStream, SEND_MESSAGE, textOf } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { defaultScript, startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
-import { openSql, type Sql } from '../support/sql';
+import { defaultScript, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
+import type { Sql } from '../support/sql';
 
 interface SendResult {
   sendMessage: { conversation: { id: string }; userMessage: { id: string; seq: number }; replyId: string };
@@ -17,17 +17,15 @@ describe('chat over GraphQL: sendMessage + chatStream against an OpenAI-compatib
   let client: Client;
 
   beforeAll(async () => {
-    model = await startFakeOpenAi();
-    testApp = await createTestApp({ OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', MODEL_WORKER: 'worker-model', MODEL_STRATEGIST: 'strategist-model', MODEL_THINKING_STYLE: 'ark' });
-    sql = await openSql(testApp.config.db);
+    testApp = await createTestApp({ MODEL_WORKER: 'worker-model', MODEL_STRATEGIST: 'strategist-model', MODEL_THINKING_STYLE: 'ark' }, { model: {} });
+    model = testApp.model;
+    sql = testApp.sql;
     token = await testApp.token('alice');
     client = testApp.wsClient({ authorization: `Bearer ${token}` });
   });
   afterEach(() => model.setScript(defaultScript));
   afterAll(async () => {
-    await sql.close();
     await testApp.close();
-    await model.close();
   });
 
   const send = async (input: Record<string, unknown>, bearer = token) => {

@@ -1,4 +1,4 @@
-import { createTcpProxy } from '../support/tcp-proxy';
+import { createTcpProxy } from '../../tools/kit/tcp-proxy';
 import { eventually } from '../support/eventually';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 

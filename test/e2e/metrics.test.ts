@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { CHAT_STREAM, SEND_MESSAGE } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
 
 interface Sample {
   name: string;
@@ -56,15 +55,12 @@ describe('/metrics', () => {
     return parseMetrics(await response.text());
   };
 
-  let model: FakeOpenAi;
   beforeAll(async () => {
     // A model that sends one token and then holds the reply open: a subscription to it stays live.
-    model = await startFakeOpenAi({ script: () => ({ tokens: ['one', ' two'], stallAfter: 1 }) });
-    testApp = await createTestApp({ OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key' });
+    testApp = await createTestApp({}, { model: { script: () => ({ tokens: ['one', ' two'], stallAfter: 1 }) } });
   });
   afterAll(async () => {
     await testApp.close();
-    await model.close();
   });
 
   it('answers without a token in the Prometheus text format, with help and type for every series', async () => {
@@ -133,7 +129,7 @@ describe('/metrics', () => {
       expect(valueOf(open, 'agent_relay_ws_connections_active')).toBe(1);
       expect(valueOf(open, 'agent_relay_subscriptions_active')).toBe(1);
       expect(valueOf(open, 'agent_relay_graphql_operation_seconds_count', { type: 'query', operation: 'WsMe' })).toBe(1);
-      expect(valueOf(open, 'agent_relay_graphql_operation_seconds_count', { type: 'subscription', operation: 'Stream' })).toBe(1);
+      expect(valueOf(open, 'agent_relay_graphql_operation_seconds_count', { type: 'subscription', operation: 'ChatCliStream' })).toBe(1);
     });
 
     unsubscribe();

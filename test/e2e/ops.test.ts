@@ -1,7 +1,7 @@
 import { anEnvelope } from '../support/builders';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { openSql, type Sql } from '../support/sql';
+import type { Sql } from '../support/sql';
 
 const ROW = 'id status attempts lastError replayedBy replayReason discardedBy discardReason';
 
@@ -13,12 +13,11 @@ describe('ops API over the outbox', () => {
 
   beforeAll(async () => {
     testApp = await createTestApp();
-    sql = await openSql(testApp.config.db);
+    sql = testApp.sql;
     ops = await testApp.token('olga', ['user', 'ops']);
     user = await testApp.token('ursula');
   });
   afterAll(async () => {
-    await sql.close();
     await testApp.close();
   });
 

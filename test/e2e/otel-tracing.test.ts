@@ -53,7 +53,7 @@ describe('OpenTelemetry tracing on (an OTLP endpoint is set)', () => {
     }, { timeoutMs: 20_000 });
     const all = exporter.getFinishedSpans();
 
-    const operation = one(spans, 'mutation Send');
+    const operation = one(spans, 'mutation ChatCliSend');
     expect(operation).toMatchObject({ kind: SpanKind.SERVER, attributes: { 'graphql.operation.type': 'mutation', 'agent_relay.transport': 'http' } });
     expect(parentOf(operation)).toBe(clientSpanId);
 
@@ -105,7 +105,7 @@ describe('OpenTelemetry tracing on (an OTLP endpoint is set)', () => {
       return found!;
     }, { timeoutMs: 10_000 });
     const operation = exporter.getFinishedSpans().find((span) => idOf(span) === parentOf(write));
-    expect(operation).toMatchObject({ name: 'mutation Send', kind: SpanKind.SERVER, attributes: { 'agent_relay.transport': 'ws' } });
+    expect(operation).toMatchObject({ name: 'mutation ChatCliSend', kind: SpanKind.SERVER, attributes: { 'agent_relay.transport': 'ws' } });
   });
 });
 

@@ -50,7 +50,7 @@ describe('tracing in the real process (npm start with OTEL_EXPORTER_OTLP_ENDPOIN
       await eventually(() => {
         const names = spanNames(receiver.received.map((r) => r.body));
         expect(names.filter((name) => name === 'history persist')).toHaveLength(2);
-        expect(names).toEqual(expect.arrayContaining(['mutation Send', 'outbox write', 'generate reply', 'outbox relay', 'process ' + config.config.kafka.topic]));
+        expect(names).toEqual(expect.arrayContaining(['mutation ChatCliSend', 'outbox write', 'generate reply', 'outbox relay', 'process ' + config.config.kafka.topic]));
       }, { timeoutMs: 30_000 });
       expect(new Set(receiver.received.map((r) => [r.path, r.apiKey].join(' ')))).toEqual(new Set(['/v1/traces secret-key']));
       // The secret header value never reaches the log (the config dump redacts it).

@@ -2,17 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { aChatMessage } from '../support/builders';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { openSql, type Sql } from '../support/sql';
+import type { Sql } from '../support/sql';
 
 describe('outbox → relay → Kafka → history, through the real app', () => {
   let testApp: TestApp;
   let sql: Sql;
   beforeAll(async () => {
     testApp = await createTestApp();
-    sql = await openSql(testApp.config.db);
+    sql = testApp.sql;
   });
   afterAll(async () => {
-    await sql.close();
     await testApp.close();
   });
 

@@ -8,7 +8,7 @@ import { createLogger } from '../../src/infra/logger';
 import { aChatMessage } from '../support/builders';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { openSql, type Sql } from '../support/sql';
+import type { Sql } from '../support/sql';
 
 /** A Redis database index of this file's own, so FLUSHDB cannot touch other tests' queues. */
 const redisUrlWithDb = (db: number) => {
@@ -27,7 +27,7 @@ describe('relay with its Redis state flushed', () => {
 
   beforeAll(async () => {
     testApp = await createTestApp({ REDIS_URL: redisUrl, RELAY_POLL_INTERVAL_MS: '200', RELAY_SCHEDULER_REFRESH_MS: '300' });
-    sql = await openSql(testApp.config.db);
+    sql = testApp.sql;
     redis = new Redis(redisUrl);
     database = createDatabase(testApp.config.db, createLogger({ level: 'silent' }));
     await database.start();
@@ -42,7 +42,6 @@ describe('relay with its Redis state flushed', () => {
   afterAll(async () => {
     redis.disconnect();
     await database.stop();
-    await sql.close();
     await testApp.close();
   });
 

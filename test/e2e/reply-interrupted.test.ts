@@ -4,7 +4,7 @@ import { mintToken } from '../../src/infra/auth/jwt';
 import { SEND_MESSAGE, collectStream, textOf, type StreamEvent } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
+import { startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 import { startMain } from '../support/main-process';
 import { openSql } from '../support/sql';
 import { testConfig, testEnv } from '../support/test-config';

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { collectStream, textOf } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
-import { openSql, type Sql } from '../support/sql';
+import type { FakeOpenAi } from '../../tools/kit/fake-openai-server';
+import type { Sql } from '../support/sql';
 
 /**
  * A send whose turn committed but whose generate job was never added (Redis failed right after
@@ -16,14 +16,12 @@ describe('a reply whose send never reached the generate queue', () => {
   let sql: Sql;
 
   beforeAll(async () => {
-    model = await startFakeOpenAi();
-    testApp = await createTestApp({ OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', GENERATE_RECOVER_AFTER_MS: '300', GENERATE_RECOVER_INTERVAL_MS: '200' });
-    sql = await openSql(testApp.config.db);
+    testApp = await createTestApp({ GENERATE_RECOVER_AFTER_MS: '300', GENERATE_RECOVER_INTERVAL_MS: '200' }, { model: {} });
+    model = testApp.model;
+    sql = testApp.sql;
   });
   afterAll(async () => {
-    await sql.close();
     await testApp.close();
-    await model.close();
   });
 
   it('is recovered from the database: generated, streamed to its subscriber and stored once', async () => {

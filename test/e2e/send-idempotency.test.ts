@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { SEND_MESSAGE } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { openSql, type Sql } from '../support/sql';
+import type { Sql } from '../support/sql';
 
 interface Sent {
   sendMessage: { conversation: { id: string }; userMessage: { id: string; seq: number; createdAt: string }; replyId: string };
@@ -18,13 +18,12 @@ describe('sendMessage retried with the same clientMessageId', () => {
 
   beforeAll(async () => {
     testApp = await createTestApp();
-    sql = await openSql(testApp.config.db);
+    sql = testApp.sql;
     redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
     token = await testApp.token('alice');
   });
   afterAll(async () => {
     redis.disconnect();
-    await sql.close();
     await testApp.close();
   });
 

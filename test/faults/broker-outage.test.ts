@@ -3,7 +3,7 @@ import { aChatMessage } from '../support/builders';
 import { brokerControl } from '../support/broker-control';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
-import { openSql, type Sql } from '../support/sql';
+import type { Sql } from '../support/sql';
 
 interface Stats {
   outboxStats: { publishingBlockedSince: string | null; publishingBlockedReason: string | null; publishingBlockedRelays: number };
@@ -18,11 +18,10 @@ describe('Kafka broker outage', () => {
     // A retry schedule that would have spent every row's attempts in about a second: the
     // outage below lasts many times longer, so only a pause that spends none keeps rows alive.
     testApp = await createTestApp({ RELAY_POLL_INTERVAL_MS: '200', RELAY_MAX_ATTEMPTS: '3', RELAY_BACKOFF_BASE_MS: '100', RELAY_BACKOFF_CAP_MS: '200', RELAY_BLOCKED_PROBE_CAP_MS: '1000' });
-    sql = await openSql(testApp.config.db);
+    sql = testApp.sql;
   });
   afterAll(async () => {
     broker.start();
-    await sql.close();
     await testApp.close();
   });
 

@@ -10,7 +10,7 @@ import type { Component } from '../../src/infra/lifecycle';
 import { eventually } from '../support/eventually';
 import { deleteTopic, testKafka } from '../support/kafka-admin';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
-import { createTcpProxy } from '../support/tcp-proxy';
+import { createTcpProxy } from '../../tools/kit/tcp-proxy';
 
 const SESSION_TIMEOUT_MS = 6_000;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { classifyPublishError } from '../../src/infra/kafka/kafka-errors';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../tools/kit/free-port';
 import { testConfig } from '../support/test-config';
 
 /**

@@ -6,7 +6,7 @@ import { ModelError } from '../../src/domain/chat/model-error';
 import type { ChatModel } from '../../src/domain/chat/ports';
 import { createChatModel } from '../../src/infra/llm/create-chat-model';
 import { createOpenAiChatModel } from '../../src/infra/llm/openai-chat-model';
-import { type FakeOpenAi, startFakeOpenAi } from '../support/fake-openai-server';
+import { type FakeOpenAi, startFakeOpenAi } from '../../tools/kit/fake-openai-server';
 import { collectModelEvents, PROMPT } from '../support/model-stream';
 
 const llmConfig = (overrides: Partial<AppConfig['llm']> = {}): AppConfig['llm'] => ({

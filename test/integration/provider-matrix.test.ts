@@ -4,8 +4,8 @@ import { ModelError } from '../../src/domain/chat/model-error';
 import { createOpenAiChatModel } from '../../src/infra/llm/openai-chat-model';
 import type { ModelProvider } from '../../src/infra/llm/provider-profiles';
 import { collectModelEvents, PROMPT } from '../support/model-stream';
-import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai-server';
-import { arkDialect, ollamaDialect, openAiDialect, vllmDialect, type ProviderDialect } from '../support/provider-dialects';
+import { startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
+import { arkDialect, ollamaDialect, openAiDialect, vllmDialect, type ProviderDialect } from '../../tools/kit/provider-dialects';
 
 const messages = PROMPT;
 const collect = collectModelEvents;

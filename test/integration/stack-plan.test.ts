@@ -2,15 +2,16 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { chooseDatabaseUrl, type DatabaseUrlInput } from '../../scripts/stack/database-url';
+import { stackCommand } from '../../tools/kit/stack-cli';
 
 /**
  * The stack script's choice of DATABASE_URL (its scheme picks the driver) at the level of its
- * output: `stack.mjs plan` prints what `up` decides and hands the app, without starting anything.
+ * output: `scripts/stack.ts plan` prints what `up` decides and hands the app, without starting anything.
  * A Docker engine is simulated by a `docker` executable first on PATH that answers `docker info`
  * and `docker compose version` (exit 0) or does not (exit 1); the local case asks the real
  * MariaDB of this run for its VERSION().
  */
-const root = path.resolve(__dirname, '../..');
 const fakeDockerDir = (exitCode: number) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-docker-'));
   fs.writeFileSync(path.join(dir, 'docker'), `#!/bin/sh\nexit ${exitCode}\n`, { mode: 0o755 });
@@ -20,8 +21,8 @@ const fakeDockerDir = (exitCode: number) => {
 const plan = (docker: 'answers' | 'absent', databaseUrl?: string) => {
   const { DATABASE_URL: _unset, ...env } = process.env;
   const dbUrl = new URL(process.env['DATABASE_URL'] ?? 'mariadb://root@127.0.0.1:3306/agent_relay');
-  const out = execFileSync(process.execPath, [path.join(root, 'scripts/stack.mjs'), 'plan'], {
-    cwd: root,
+  const [command, args] = stackCommand('plan');
+  const out = execFileSync(command, args, {
     encoding: 'utf8',
     env: {
       ...env,
@@ -35,12 +36,8 @@ const plan = (docker: 'answers' | 'absent', databaseUrl?: string) => {
   return { ...lines, warned: /warning: DATABASE_URL says/.test(out), dbUrl };
 };
 
-/** The pure decision, through Node's ESM loader (the script is ESM; Jest here is CommonJS). */
-const choose = (input: Record<string, unknown>) =>
-  JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', `
-    const { chooseDatabaseUrl } = await import(${JSON.stringify(path.join(root, 'scripts/stack/database-url.mjs'))});
-    console.log(JSON.stringify(chooseDatabaseUrl(${JSON.stringify(input)})));
-  `], { encoding: 'utf8' })) as { url: string; server: string; warning: string | null };
+/** The pure decision. */
+const choose = (input: DatabaseUrlInput) => chooseDatabaseUrl(input);
 
 describe('stack script: DATABASE_URL for the server it brings up', () => {
   it('with a Docker engine: compose\'s mysql:8.4, so mysql:// (the MySQL driver)', () => {

@@ -1,20 +1,9 @@
 import type { Client } from 'graphql-ws';
+import { CHAT_STREAM } from '../../src/cli/chat-client/operations';
 import { deferred } from './eventually';
 
-export const SEND_MESSAGE = `mutation Send($input: SendMessageInput!) {
-  sendMessage(input: $input) { conversation { id messageCount } userMessage { id seq createdAt } replyId }
-}`;
-
-export const CHAT_STREAM = `subscription Stream($conversationId: ID!, $replyId: ID, $after: String) {
-  chatStream(conversationId: $conversationId, replyId: $replyId, after: $after) {
-    __typename cursor replyId
-    ... on TokenDelta { text }
-    ... on ReasoningDelta { text }
-    ... on ReplyRestarted { reason }
-    ... on ReplyCompleted { message { id seq role content reasoning model partial } usage { promptTokens completionTokens } }
-    ... on ReplyFailed { code reason partialMessageId }
-  }
-}`;
+/** The chat client's own operations (src/cli/chat-client/operations.ts): one definition for the CLI, tests and bench. */
+export { CHAT_STREAM, SEND_MESSAGE } from '../../src/cli/chat-client/operations';
 
 export interface StreamEvent {
   __typename: 'TokenDelta' | 'ReasoningDelta' | 'ReplyRestarted' | 'ReplyCompleted' | 'ReplyFailed';

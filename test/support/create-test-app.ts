@@ -3,7 +3,9 @@ import WebSocket from 'ws';
 import { buildApp } from '../../src/app';
 import type { Role } from '../../src/domain/identity';
 import { mintToken } from '../../src/infra/auth/jwt';
+import { startFakeOpenAi, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 import { deleteTopic } from './kafka-admin';
+import { openSql } from './sql';
 import { testConfig } from './test-config';
 import { createTestDatabase } from './test-database';
 
@@ -12,14 +14,29 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   body: { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
 }
 
+export type TestAppOptions = Parameters<typeof buildApp>[1] & {
+  /** A fake OpenAI-compatible model server for this app (OPENAI_BASE_URL and a key point at it), with these options. */
+  model?: Parameters<typeof startFakeOpenAi>[0];
+};
+
+/** The fake model when the app was given one; a test that asks for it without one fails at once. */
+const modelOrThrow = (model: FakeOpenAi | undefined) => {
+  if (!model) throw new Error('createTestApp(…, { model: {} }) starts the fake model this test uses');
+  return model;
+};
+
 /**
  * Boots the real app (buildApp) on an ephemeral port against the run's services, with
- * its own database, topic, group and Redis prefix. close() disposes all of it. A logger
- * of the test's own (e.g. one that captures lines) replaces the config's, a span exporter the OTLP one.
+ * its own database, topic, group and Redis prefix, and a SQL connection to that database. With
+ * `model`, a fake model server of its own answers the app's model calls. close() disposes all of it.
+ * A logger of the test's own (e.g. one that captures lines) replaces the config's, a span exporter the OTLP one.
+ * This is the e2e fixture: a test's beforeAll is this call, its afterAll `close()`.
  */
-export const createTestApp = async (overrides: Record<string, string | undefined> = {}, options: Parameters<typeof buildApp>[1] = {}) => {
-  const config = testConfig(overrides);
+export const createTestApp = async (overrides: Record<string, string | undefined> = {}, { model: modelOptions, ...options }: TestAppOptions = {}) => {
+  const model = modelOptions ? await startFakeOpenAi(modelOptions) : undefined;
+  const config = testConfig(model ? { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', ...overrides } : overrides);
   const database = await createTestDatabase(config.db);
+  const sql = await openSql(config.db);
   const app = buildApp(config, options);
   await app.start();
   const url = app.url() ?? '';
@@ -45,6 +62,10 @@ export const createTestApp = async (overrides: Record<string, string | undefined
   return {
     config,
     app,
+    sql,
+    get model() {
+      return modelOrThrow(model);
+    },
     url,
     baseUrl: url.replace(/\/graphql$/, ''),
     token,
@@ -53,8 +74,10 @@ export const createTestApp = async (overrides: Record<string, string | undefined
     async close() {
       await Promise.all(clients.map((client) => client.dispose()));
       await app.stop();
+      await sql.close();
       await database.drop();
       await deleteTopic(config.kafka);
+      await model?.close();
     },
   };
 };

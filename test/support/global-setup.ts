@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import path from 'node:path';
+import { REPO_ROOT, stackCommand } from '../../tools/kit/stack-cli';
 
 const DEFAULTS = {
   DATABASE_URL: 'mariadb://root@127.0.0.1:3306/agent_relay',
@@ -43,9 +43,8 @@ const services = async () => {
     Object.assign(process.env, await startContainers());
     return;
   }
-  const root = path.resolve(__dirname, '../..');
-  execFileSync(process.execPath, [path.join(root, 'scripts/stack.mjs'), 'up'], {
-    cwd: root,
+  execFileSync(...stackCommand('up'), {
+    cwd: REPO_ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, ...DEFAULTS },
   });

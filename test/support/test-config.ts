@@ -1,32 +1,25 @@
 import { loadConfig, type AppConfig } from '../../src/config';
-import { uniqueSuffix } from './unique';
-
-/** A database name of its own; createTestDatabase() creates and migrates it. */
-export const withDatabaseName = (url: string, dbName: string) => {
-  const parsed = new URL(url);
-  parsed.pathname = `/${dbName}`;
-  return parsed.toString();
-};
+import { runNames, withDatabaseName } from '../../tools/kit/run-names';
 
 /**
  * Config for one test file: the run's services, with its own database, Kafka topic,
  * consumer group and Redis prefix, an ephemeral HTTP port, and quiet logs.
  */
 export const testEnv = (overrides: Record<string, string | undefined> = {}) => {
-  const suffix = uniqueSuffix();
+  const names = runNames('test');
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
-    DATABASE_URL: withDatabaseName(process.env['DATABASE_URL'] ?? '', `agent_relay_test_${suffix}`),
+    DATABASE_URL: withDatabaseName(process.env['DATABASE_URL'] ?? '', names.dbName),
     REDIS_URL: process.env['REDIS_URL'],
-    REDIS_PREFIX: `test-${suffix}`,
+    REDIS_PREFIX: names.prefix,
     KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
-    KAFKA_TOPIC: `test-${suffix}`,
+    KAFKA_TOPIC: names.topic,
     KAFKA_PARTITIONS: '3',
-    KAFKA_CONSUMER_GROUP: `test-group-${suffix}`,
-    JWT_SECRET: `test-secret-${suffix}-0123456789abcdef`,
+    KAFKA_CONSUMER_GROUP: names.group,
+    JWT_SECRET: `test-secret-${names.id}-0123456789abcdef`,
     SHUTDOWN_TIMEOUT_MS: '5000',
     ...overrides,
   };

@@ -8,7 +8,7 @@ import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 type Payload = { query: string; variables?: Record<string, unknown> | null };
 
 const token = (n: number): ChatStreamEvent => ({ __typename: 'TokenDelta', cursor: `${n}-0`, replyId: 'r1', text: `t${n}` });
-const completed: ChatStreamEvent = { __typename: 'ReplyCompleted', cursor: '99-0', replyId: 'r1', message: { id: 'r1', seq: 2 } };
+const completed: ChatStreamEvent = { __typename: 'ReplyCompleted', cursor: '99-0', replyId: 'r1', message: { id: 'r1', seq: 2, role: 'ASSISTANT', content: 't1t2', reasoning: null, model: 'm', partial: false }, usage: { promptTokens: null, completionTokens: null } };
 
 /** Each subscription plays its script: the events it sends, then a dropped socket (1006) or the reply's end. */
 const scriptedStream = (subscriptions: { events: ChatStreamEvent[]; then: 'drop' | 'complete' }[]) => {

@@ -1,6 +1,6 @@
-import { mintToken } from '../../../src/infra/auth/jwt';
-import { SEND_MESSAGE } from '../../../test/support/chat-client';
-import { startFakeOpenAi } from '../../../test/support/fake-openai-server';
+import { mintToken } from '../../../src/tooling';
+import { SEND_MESSAGE } from '../../../src/cli/chat-client/operations';
+import { startFakeOpenAi } from '../../../tools/kit/fake-openai-server';
 import { readRss, spawnApp } from '../../lib/child-app';
 import { benchEnv, provision } from '../../lib/env';
 import { postGraphql } from '../../lib/graphql';

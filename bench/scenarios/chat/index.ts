@@ -1,5 +1,5 @@
-import { mintToken } from '../../../src/infra/auth/jwt';
-import { startFakeOpenAi } from '../../../test/support/fake-openai-server';
+import { mintToken } from '../../../src/tooling';
+import { startFakeOpenAi } from '../../../tools/kit/fake-openai-server';
 import { describeTally } from '../../lib/app-log';
 import { cpuSeconds, spawnApp } from '../../lib/child-app';
 import { benchEnv, provision } from '../../lib/env';

@@ -1,8 +1,7 @@
 import type { Consumer, Producer } from 'kafkajs';
 import type { AppConfig } from '../../../src/config';
 import { decodeEnvelope, encodeEnvelope } from '../../../src/domain/chat-message-envelope';
-import { CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues } from '../../../src/infra/db/tables/chat-messages.table';
-import { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/infra/db/tables/outbox-messages.table';
+import { CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues, toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/tooling';
 import { benchKafka, createTopic } from '../../lib/kafka';
 import type { Progress } from '../../lib/progress';
 import type { Scope } from '../../lib/scope';

@@ -1,4 +1,4 @@
-import { candidateParams, CANDIDATES_SQL } from '../../../src/infra/db/repositories/mikro-outbox-relay.store';
+import { candidateParams, CANDIDATES_SQL } from '../../../src/tooling';
 import type { SqlRunner } from '../../lib/sql';
 
 interface ExplainRow {

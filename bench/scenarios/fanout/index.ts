@@ -1,6 +1,6 @@
-import { mintToken } from '../../../src/infra/auth/jwt';
-import { startFakeOpenAi, type FakeReply } from '../../../test/support/fake-openai-server';
-import { SEND_MESSAGE } from '../../../test/support/chat-client';
+import { mintToken } from '../../../src/tooling';
+import { startFakeOpenAi, type FakeReply } from '../../../tools/kit/fake-openai-server';
+import { SEND_MESSAGE } from '../../../src/cli/chat-client/operations';
 import { benchEnv, provision } from '../../lib/env';
 import { openWs, postGraphql } from '../../lib/graphql';
 import { rounded, sleep, summarize, waitFor } from '../../lib/stats';

@@ -1,9 +1,13 @@
 import type { ModelChoice } from '../../domain/chat/chat-types';
 
-/** The operations the chat client needs, and the shapes it reads from their results. */
+/**
+ * The operations the chat client needs, and the shapes it reads from their results. The one
+ * definition of them: the tests, the bench and the chaos run send these same documents, so what
+ * they measure is what `npm run chat` sends (the selections carry the fields they check too).
+ */
 
 export const SEND_MESSAGE = `mutation ChatCliSend($input: SendMessageInput!) {
-  sendMessage(input: $input) { conversation { id } userMessage { id seq } replyId }
+  sendMessage(input: $input) { conversation { id messageCount } userMessage { id seq createdAt } replyId }
 }`;
 
 /** Ctrl-C during a reply: stops generating it (the text so far is saved as a partial message). */
@@ -17,11 +21,10 @@ export const CHAT_STREAM = `subscription ChatCliStream($conversationId: ID!, $re
     ... on TokenDelta { text }
     ... on ReasoningDelta { text }
     ... on ReplyRestarted { reason }
-    ... on ReplyCompleted { message { id seq } }
+    ... on ReplyCompleted { message { id seq role content reasoning model partial } usage { promptTokens completionTokens } }
     ... on ReplyFailed { code reason partialMessageId }
   }
 }`;
-
 
 export interface SendMessageInput {
   conversationId?: string;
@@ -33,13 +36,23 @@ export interface SendMessageInput {
 }
 
 export interface SendMessageData {
-  sendMessage: { conversation: { id: string }; userMessage: { id: string; seq: number }; replyId: string };
+  sendMessage: { conversation: { id: string; messageCount: number }; userMessage: { id: string; seq: number; createdAt: string }; replyId: string };
 }
 
 export interface StreamVariables {
   conversationId: string;
   replyId: string;
   after?: string;
+}
+
+interface CompletedMessage {
+  id: string;
+  seq: number;
+  role: string;
+  content: string;
+  reasoning: string | null;
+  model: string;
+  partial: boolean;
 }
 
 interface EventBase {
@@ -50,7 +63,7 @@ interface EventBase {
 export type ChatStreamEvent =
   | (EventBase & { __typename: 'TokenDelta' | 'ReasoningDelta'; text: string })
   | (EventBase & { __typename: 'ReplyRestarted'; reason: string })
-  | (EventBase & { __typename: 'ReplyCompleted'; message: { id: string; seq: number } })
+  | (EventBase & { __typename: 'ReplyCompleted'; message: CompletedMessage; usage: { promptTokens: number | null; completionTokens: number | null } })
   | (EventBase & { __typename: 'ReplyFailed'; code: string; reason: string; partialMessageId: string | null });
 
 export type ReplyFailedEvent = Extract<ChatStreamEvent, { __typename: 'ReplyFailed' }>;

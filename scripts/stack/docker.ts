@@ -1,8 +1,8 @@
 /** Docker mode: docker-compose.yml drives all three services. */
 import { spawnSync } from 'node:child_process';
-import { log, StackError } from './log.mjs';
-import { COMPOSE_FILE, ROOT } from './paths.mjs';
-import { run } from './proc.mjs';
+import { log, StackError } from './log';
+import { COMPOSE_FILE, ROOT } from './paths';
+import { run } from './proc';
 
 /** True when a Docker engine answers and the compose plugin is there to drive it. */
 export function dockerUsable() {
@@ -12,7 +12,7 @@ export function dockerUsable() {
   return false;
 }
 
-export function compose(args) {
+export function compose(args: readonly string[]) {
   const result = spawnSync('docker', ['compose', '-f', COMPOSE_FILE, ...args], { stdio: 'inherit', cwd: ROOT });
   if (result.status !== 0) {
     throw new StackError(

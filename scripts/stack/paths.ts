@@ -3,10 +3,9 @@
  * everything this script starts is recorded under it.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-/** The repository root (this file is scripts/stack/paths.mjs). */
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root (this file is scripts/stack/paths.ts). */
+export const ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_STATE_DIR = path.join(ROOT, '.stack');
 export const STATE_DIR = path.resolve(ROOT, process.env.STACK_STATE_DIR?.trim() || '.stack');
 /** A second stack beside the default one (STACK_STATE_DIR set to another dir): local mode only. */

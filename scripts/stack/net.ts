@@ -1,11 +1,11 @@
 /** Network helpers: is a port open, and who holds it. */
 import net from 'node:net';
-import { run, waitUntil } from './proc.mjs';
+import { run, waitUntil } from './proc';
 
-export function portOpen(host, port, timeoutMs = 1000) {
-  return new Promise((resolve) => {
+export function portOpen(host: string, port: number, timeoutMs = 1000) {
+  return new Promise<boolean>((resolve) => {
     const socket = net.connect({ host, port });
-    const done = (open) => {
+    const done = (open: boolean) => {
       socket.destroy();
       resolve(open);
     };
@@ -16,12 +16,12 @@ export function portOpen(host, port, timeoutMs = 1000) {
 }
 
 /** Polls until nothing listens on host:port any more (or the timeout passes). */
-export function waitPortClosed(label, timeoutMs, host, port) {
+export function waitPortClosed(label: string, timeoutMs: number, host: string, port: number) {
   return waitUntil(label, timeoutMs, async () => !(await portOpen(host, port)));
 }
 
 /** Best effort: names the process listening on a port, for "port is taken" messages. */
-export function whoListens(port) {
+export function whoListens(port: number): string {
   const result = run('ss', ['-Hltnp', `sport = :${port}`], { timeout: 5000 });
   const match = /users:\(\("([^"]+)",pid=(\d+)/.exec(result.output);
   return match ? `${match[1]} (pid ${match[2]})` : 'another process';

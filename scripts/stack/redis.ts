@@ -1,15 +1,15 @@
 /** Redis: reuse a running server, or start a scratch redis-server if it is down. */
 import fs from 'node:fs';
-import { isLocal } from './config.mjs';
-import { log, StackError } from './log.mjs';
-import { portOpen, waitPortClosed } from './net.mjs';
-import { REDIS_LOG, STATE_DIR } from './paths.mjs';
-import { run, tail, waitUntil, which } from './proc.mjs';
-import { recordService } from './state.mjs';
+import { isLocal, type RedisConfig, type StackConfig } from './config';
+import { log, StackError } from './log';
+import { portOpen, waitPortClosed } from './net';
+import { REDIS_LOG, STATE_DIR } from './paths';
+import { run, tail, waitUntil, which } from './proc';
+import { recordService } from './state';
 
 const REDIS_START_TIMEOUT_MS = 15_000;
 
-export async function ensureRedis(cfg) {
+export async function ensureRedis(cfg: StackConfig) {
   const { redis } = cfg;
   let startedNow = false;
   if (await portOpen(redis.host, redis.port)) {
@@ -24,7 +24,7 @@ export async function ensureRedis(cfg) {
   return { startedNow };
 }
 
-async function startRedis(redis) {
+async function startRedis(redis: RedisConfig) {
   log(`starting redis-server on port ${redis.port}…`);
   fs.mkdirSync(STATE_DIR, { recursive: true });
   // No persistence: this is a scratch instance, and BullMQ state is rebuilt by the app.
@@ -36,7 +36,7 @@ async function startRedis(redis) {
   log('Redis is up');
 }
 
-export async function stopRedis(redis) {
+export async function stopRedis(redis: RedisConfig) {
   log('stopping Redis (started by stack)…');
   const env = redis.password ? { ...process.env, REDISCLI_AUTH: redis.password } : process.env;
   run('redis-cli', ['-h', redis.host, '-p', String(redis.port), 'shutdown', 'nosave'], { env, timeout: 15_000 });

@@ -3,11 +3,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { probeKafka } from './kafka-admin.mjs';
-import { KAFKA_VERSION } from './kafka-jars.mjs';
-import { log, StackError } from './log.mjs';
-import { KAFKA_LOG, KAFKA_LOG4J, KAFKA_PID_FILE, KAFKA_PROPS, KAFKA_STDOUT, ROOT } from './paths.mjs';
-import { tail, waitUntil } from './proc.mjs';
+import { probeKafka } from './kafka-admin';
+import { KAFKA_VERSION } from './kafka-jars';
+import type { KafkaConfig } from './config';
+import { log, StackError } from './log';
+import { KAFKA_LOG, KAFKA_LOG4J, KAFKA_PID_FILE, KAFKA_PROPS, KAFKA_STDOUT, ROOT } from './paths';
+import { tail, waitUntil } from './proc';
 
 export const KAFKA_START_TIMEOUT_MS = 60_000;
 const KAFKA_STOP_TIMEOUT_MS = 20_000;
@@ -22,7 +23,7 @@ function readKafkaPid() {
 }
 
 /** True only for a live kafka.Kafka process: a recycled pid or a zombie must not count. */
-function isKafkaProcess(pid) {
+function isKafkaProcess(pid: number) {
   try {
     process.kill(pid, 0);
   } catch {
@@ -40,14 +41,14 @@ export function forgetKafkaPid() {
 }
 
 /** The pid of the broker this stack started, if it is still alive; clears a stale pid file. */
-export function ourKafkaPid() {
+export function ourKafkaPid(): number | null {
   const pid = readKafkaPid();
   if (pid && isKafkaProcess(pid)) return pid;
   forgetKafkaPid();
   return null;
 }
 
-export function kafkaFailure(message) {
+export function kafkaFailure(message: string) {
   const parts = [];
   const serverLog = tail(KAFKA_LOG);
   const stdout = tail(KAFKA_STDOUT, 15);
@@ -63,7 +64,7 @@ function rotateKafkaLogs() {
   }
 }
 
-function javaArgs(libs) {
+function javaArgs(libs: string) {
   return [
     '-Xms256m',
     '-Xmx512m',
@@ -79,7 +80,7 @@ function javaArgs(libs) {
 }
 
 /** Starts the broker detached and records its pid; `exited()` tells whether it has died. */
-function launchBroker(libs) {
+function launchBroker(libs: string) {
   const out = fs.openSync(KAFKA_STDOUT, 'a');
   // Detached + own log file: the broker outlives this script (and a test runner's process).
   const child = spawn('java', javaArgs(libs), { cwd: ROOT, detached: true, stdio: ['ignore', out, out] });
@@ -88,11 +89,13 @@ function launchBroker(libs) {
   child.once('exit', () => (exited = true));
   child.once('error', () => (exited = true));
   child.unref();
+  // No pid: java could not be spawned at all (the 'error' event follows).
+  if (child.pid === undefined) throw kafkaFailure('Kafka broker exited during startup (java could not be started)');
   fs.writeFileSync(KAFKA_PID_FILE, `${child.pid}\n`);
   return { pid: child.pid, exited: () => exited };
 }
 
-export async function spawnKafka(kafka, libs) {
+export async function spawnKafka(kafka: KafkaConfig, libs: string) {
   log(`starting Kafka ${KAFKA_VERSION} broker on 127.0.0.1:${kafka.port} (controller :${kafka.controllerPort})…`);
   rotateKafkaLogs();
   const child = launchBroker(libs);
@@ -113,7 +116,7 @@ export async function spawnKafka(kafka, libs) {
 }
 
 /** SIGTERM for a controlled shutdown, SIGKILL if it overstays. */
-export async function terminate(pid) {
+export async function terminate(pid: number) {
   try {
     process.kill(pid, 'SIGTERM');
   } catch {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProviderDialect } from './provider-dialects';
+import type { ProviderDialect, RecordedRequest } from './provider-dialects';
 
 /** What the fake answers to one request; every field is optional. */
 export interface FakeReply {
@@ -26,7 +26,7 @@ export interface FakeReply {
 }
 
 /** A request body as the fake received it (parsed JSON). */
-export type RecordedRequest = Record<string, unknown> & { model?: string; messages?: { role: string; content: string }[] };
+export type { RecordedRequest };
 export type FakeScript = (request: RecordedRequest) => FakeReply;
 
 export interface FakeOpenAi {

@@ -1,18 +1,21 @@
 /** Summary and status: what `up` prints at the end, and the `status` verb. */
-import { config, redact } from './config.mjs';
-import { probeKafka } from './kafka-admin.mjs';
-import { ourKafkaPid } from './kafka-process.mjs';
-import { log, print } from './log.mjs';
-import { portOpen } from './net.mjs';
-import { SEPARATE_STACK } from './paths.mjs';
-import { readState, startedByStack } from './state.mjs';
+import { config, redact, type KafkaConfig, type StackConfig } from './config';
+import { probeKafka } from './kafka-admin';
+import { ourKafkaPid } from './kafka-process';
+import { log, print } from './log';
+import { portOpen } from './net';
+import { SEPARATE_STACK } from './paths';
+import { readState, startedByStack, type ServiceName } from './state';
 
-export function describe(startedNow, service) {
+/** How each service came to be running, one word per service for the summary. */
+export type Results = Record<ServiceName, string>;
+
+export function describe(startedNow: boolean, service: ServiceName) {
   return startedNow || startedByStack(service) ? 'started by stack' : 'already running';
 }
 
-export function printSummary(cfg, results, mode) {
-  const rows = [
+export function printSummary(cfg: StackConfig, results: Results, mode?: 'docker') {
+  const rows: [string, string, string][] = [
     ['mysql', redact(cfg.db.url), results.mariadb],
     ['redis', redact(cfg.redis.url), results.redis],
     ['kafka', `${cfg.kafka.brokers.join(',')} topic=${cfg.kafka.topic} (${cfg.kafka.partitions} partitions)`, results.kafka],
@@ -23,7 +26,7 @@ export function printSummary(cfg, results, mode) {
 }
 
 /** The text after "kafka  " in the status output; probes the port only when no broker answers. */
-async function kafkaStatus(kafka, topics, pid, docker) {
+async function kafkaStatus(kafka: KafkaConfig, topics: string[] | null, pid: number | null, docker: boolean) {
   if (topics) {
     const topicNote = topics.includes(kafka.topic) ? `topic ${kafka.topic} present` : `topic ${kafka.topic} MISSING`;
     return `up    ${kafka.brokers.join(',')}  ${topicNote}  (${pid ? `pid ${pid}, started by stack` : docker ? 'docker compose' : 'not started by stack'})`;
@@ -38,7 +41,7 @@ export async function statusImpl() {
   const cfg = config();
   const state = readState();
   const docker = !SEPARATE_STACK && state.mode === 'docker';
-  const owner = (service) => (docker ? 'docker compose' : state[service]?.startedByStack ? 'started by stack' : 'not started by stack');
+  const owner = (service: ServiceName) => (docker ? 'docker compose' : state[service]?.startedByStack ? 'started by stack' : 'not started by stack');
 
   const dbUp = await portOpen(cfg.db.host, cfg.db.port);
   const redisUp = await portOpen(cfg.redis.host, cfg.redis.port);

@@ -1,10 +1,10 @@
 /** MariaDB / MySQL: reuse a running server, start the local one if it is down, create the database. */
 import fs from 'node:fs';
-import { isLocal } from './config.mjs';
-import { log, StackError } from './log.mjs';
-import { portOpen, waitPortClosed } from './net.mjs';
-import { run, waitUntil, which } from './proc.mjs';
-import { recordService } from './state.mjs';
+import { isLocal, type DbConfig, type StackConfig } from './config';
+import { log, StackError } from './log';
+import { portOpen, waitPortClosed } from './net';
+import { run, waitUntil, which } from './proc';
+import { recordService } from './state';
 
 const MARIADBD = '/usr/sbin/mariadbd';
 const MARIADB_START_TIMEOUT_MS = 30_000;
@@ -13,17 +13,17 @@ export function mysqlClient() {
   return which('mariadb') ?? which('mysql');
 }
 
-function mysqlArgs(db) {
+function mysqlArgs(db: DbConfig) {
   // --protocol=TCP: with host "localhost" the client would otherwise try the unix socket.
   return ['--protocol=TCP', `-h${db.host}`, `-P${db.port}`, `-u${db.user}`];
 }
 
-function mysqlEnv(db) {
+function mysqlEnv(db: DbConfig) {
   // MYSQL_PWD keeps the password out of `ps` output.
   return db.password ? { ...process.env, MYSQL_PWD: db.password } : process.env;
 }
 
-export async function ensureMariadb(cfg) {
+export async function ensureMariadb(cfg: StackConfig) {
   const { db } = cfg;
   let startedNow = false;
   if (await portOpen(db.host, db.port)) {
@@ -41,7 +41,7 @@ export async function ensureMariadb(cfg) {
   return { startedNow };
 }
 
-async function startMariadb(db) {
+async function startMariadb(db: DbConfig) {
   log(`starting MariaDB (${MARIADBD}) on port ${db.port}…`);
   // The socket directory lives on tmpfs; after a reboot it is gone and mariadbd refuses to start.
   if (!fs.existsSync('/run/mysqld') && process.getuid?.() === 0) {
@@ -56,7 +56,7 @@ async function startMariadb(db) {
   log('MariaDB is up');
 }
 
-export function ensureDatabase(db) {
+export function ensureDatabase(db: DbConfig) {
   const client = mysqlClient();
   if (!client) throw new StackError('neither the `mariadb` nor the `mysql` client is installed (needed to create the database) — install mariadb-client');
   const sql = `CREATE DATABASE IF NOT EXISTS \`${db.name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`;
@@ -65,7 +65,7 @@ export function ensureDatabase(db) {
   log(`database ${db.name} is present`);
 }
 
-export async function stopMariadb(db) {
+export async function stopMariadb(db: DbConfig) {
   log('stopping MariaDB (started by stack)…');
   const admin = which('mariadb-admin') ?? which('mysqladmin');
   // A clean SQL shutdown first; start-stop-daemon is the fallback if credentials don't work.

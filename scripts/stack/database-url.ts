@@ -5,11 +5,12 @@
  * server that really answers: docker compose starts mysql:8.4 → mysql://; the local path reuses or
  * starts MariaDB → mariadb:// (decided by the server's own VERSION(), in case a MySQL answers there).
  */
-import { run } from './proc.mjs';
-import { mysqlClient } from './mariadb.mjs';
+import type { DbConfig } from './config';
+import { run } from './proc';
+import { mysqlClient } from './mariadb';
 
 /** 'mariadb' or 'mysql' from `SELECT VERSION()` (MariaDB says so: 10.11.6-MariaDB-0+deb12u1). */
-export const flavourOf = (version) => (/mariadb/i.test(version) ? 'mariadb' : 'mysql');
+export const flavourOf = (version: string): 'mariadb' | 'mysql' => (/mariadb/i.test(version) ? 'mariadb' : 'mysql');
 
 /**
  * The decision, pure. mode: 'docker' | 'local'; configured: the URL from DATABASE_URL or the
@@ -19,7 +20,14 @@ export const flavourOf = (version) => (/mariadb/i.test(version) ? 'mariadb' : 'm
  * MariaDB, as the test suite's second run does), with a warning when its scheme names the other
  * server. Otherwise the scheme follows the server.
  */
-export function chooseDatabaseUrl({ mode, configured, explicit, serverVersion }) {
+export interface DatabaseUrlInput {
+  mode: 'docker' | 'local';
+  configured: URL | string;
+  explicit: boolean;
+  serverVersion: string | null;
+}
+
+export function chooseDatabaseUrl({ mode, configured, explicit, serverVersion }: DatabaseUrlInput) {
   const server = mode === 'docker' ? 'mysql' : serverVersion ? flavourOf(serverVersion) : 'mariadb';
   const url = new URL(configured);
   const scheme = url.protocol.replace(/:$/, '');
@@ -32,7 +40,7 @@ export function chooseDatabaseUrl({ mode, configured, explicit, serverVersion })
 }
 
 /** VERSION() of the server at db.host:db.port through the command-line client; null if it can't be asked. */
-export function serverVersion(db) {
+export function serverVersion(db: DbConfig): string | null {
   const client = mysqlClient();
   if (!client) return null;
   const env = db.password ? { ...process.env, MYSQL_PWD: db.password } : process.env;

@@ -1,19 +1,22 @@
 /** The top-level operations behind the CLI verbs (each picks Docker or the local stack). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { config, redact } from './config.mjs';
-import { chooseDatabaseUrl, serverVersion } from './database-url.mjs';
-import { compose, dockerUsable } from './docker.mjs';
-import { startKafkaImpl, stopKafkaImpl } from './kafka.mjs';
-import { ensureTopic, probeKafka } from './kafka-admin.mjs';
-import { KAFKA_START_TIMEOUT_MS, kafkaFailure } from './kafka-process.mjs';
-import { log, print } from './log.mjs';
-import { ensureDatabase, ensureMariadb, mysqlClient, stopMariadb } from './mariadb.mjs';
-import { APP_ENV_FILE, KAFKA_DATA, SEPARATE_STACK } from './paths.mjs';
-import { waitUntil } from './proc.mjs';
-import { ensureRedis, stopRedis } from './redis.mjs';
-import { describe, printSummary } from './report.mjs';
-import { readState, removeState, updateState } from './state.mjs';
+import { config, redact, type StackConfig } from './config';
+import { chooseDatabaseUrl, serverVersion } from './database-url';
+import { compose, dockerUsable } from './docker';
+import { startKafkaImpl, stopKafkaImpl } from './kafka';
+import { ensureTopic, probeKafka } from './kafka-admin';
+import { KAFKA_START_TIMEOUT_MS, kafkaFailure } from './kafka-process';
+import { log, print } from './log';
+import { ensureDatabase, ensureMariadb, mysqlClient, stopMariadb } from './mariadb';
+import { APP_ENV_FILE, KAFKA_DATA, SEPARATE_STACK } from './paths';
+import { waitUntil } from './proc';
+import { ensureRedis, stopRedis } from './redis';
+import { describe, printSummary } from './report';
+import { readState, removeState, updateState } from './state';
+
+/** What the app is handed: the servers this stack brought up. */
+export type AppEnv = Record<'DATABASE_URL' | 'REDIS_URL' | 'KAFKA_BROKERS', string>;
 
 /** True when docker compose owns the stack per the record `up` left (never for a second stack). */
 const dockerMode = () => !SEPARATE_STACK && readState().mode === 'docker';
@@ -22,7 +25,7 @@ const dockerMode = () => !SEPARATE_STACK && readState().mode === 'docker';
  * What the app should be given for this stack: DATABASE_URL for the server that answers (its
  * scheme picks the driver), REDIS_URL and KAFKA_BROKERS as configured.
  */
-function appEnv(cfg, mode) {
+function appEnv(cfg: StackConfig, mode: 'docker' | 'local'): AppEnv {
   const choice = chooseDatabaseUrl({ mode, configured: cfg.db.url, explicit: cfg.db.explicit, serverVersion: mode === 'local' ? serverVersion(cfg.db) : null });
   if (choice.warning) log(`warning: ${choice.warning}`);
   return { DATABASE_URL: choice.url, REDIS_URL: cfg.redis.url.toString(), KAFKA_BROKERS: cfg.kafka.brokers.join(',') };
@@ -30,10 +33,10 @@ function appEnv(cfg, mode) {
 
 /**
  * Prints the app's environment as KEY=value lines and writes them to <state dir>/app.env, so
- * `npm run dev` (scripts/dev.mjs) and anyone else (`node --env-file=.stack/app.env`) run the app
+ * `npm run dev` (scripts/dev.ts) and anyone else (`node --env-file=.stack/app.env`) run the app
  * against the server this stack brought up, with the driver that matches it.
  */
-function handOver(env) {
+function handOver(env: AppEnv) {
   fs.mkdirSync(path.dirname(APP_ENV_FILE), { recursive: true });
   fs.writeFileSync(APP_ENV_FILE, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
   for (const [k, v] of Object.entries(env)) print(`  ${k}=${k === 'DATABASE_URL' ? redact(v) : v}`);
@@ -50,7 +53,7 @@ export async function planImpl() {
   return { mode, env };
 }
 
-async function upDocker(cfg) {
+async function upDocker(cfg: StackConfig) {
   log('Docker engine found: docker compose up -d --wait mysql redis kafka');
   compose(['up', '-d', '--wait', 'mysql', 'redis', 'kafka']);
   updateState({ mode: 'docker' });

@@ -1,14 +1,23 @@
 /** Small process helpers: PATH lookup, running commands, polling, log tails. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { log } from './log.mjs';
+import { log } from './log';
 
 const LOG_TAIL_LINES = 40;
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function which(cmd) {
+/** A finished command: never thrown for a non-zero exit. */
+export interface RunResult {
+  ok: boolean;
+  status: number | null;
+  stdout: string;
+  output: string;
+  error?: (Error & { code?: string }) | undefined;
+}
+
+export function which(cmd: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, cmd);
     try {
@@ -22,8 +31,8 @@ export function which(cmd) {
 }
 
 /** Runs to completion, capturing output; never throws for a non-zero exit. */
-export function run(cmd, args, options = {}) {
-  const result = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...options });
+export function run(cmd: string, args: readonly string[], options: Omit<SpawnSyncOptionsWithStringEncoding, 'encoding'> = {}): RunResult {
+  const result = spawnSync(cmd, args, { timeout: 120_000, ...options, encoding: 'utf8' });
   return {
     ok: result.status === 0,
     status: result.status,
@@ -34,15 +43,15 @@ export function run(cmd, args, options = {}) {
 }
 
 /** Like run(), but async so long steps (Maven) can print progress while they work. */
-export function runWithProgress(cmd, args, label, options = {}) {
-  return new Promise((resolve) => {
+export function runWithProgress(cmd: string, args: readonly string[], label: string, options: SpawnOptions = {}) {
+  return new Promise<Omit<RunResult, 'stdout'>>((resolve) => {
     const started = Date.now();
     let output = '';
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
+    const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const ticker = setInterval(() => log(`${label}… ${Math.round((Date.now() - started) / 1000)}s`), 5000);
-    const finish = (status, error) => {
+    const finish = (status: number | null, error?: Error) => {
       clearInterval(ticker);
       resolve({ ok: status === 0, status, output, error });
     };
@@ -55,7 +64,7 @@ export function runWithProgress(cmd, args, label, options = {}) {
  * Polls `probe` until it returns truthy or the deadline passes, printing a progress line every
  * 5 s. `check` runs between polls and may throw to abort early (e.g. the process died).
  */
-export async function waitUntil(label, timeoutMs, probe, check = () => {}) {
+export async function waitUntil<T>(label: string, timeoutMs: number, probe: () => T | Promise<T>, check: () => void | Promise<void> = () => {}): Promise<T | null> {
   const started = Date.now();
   let lastReport = started;
   for (;;) {
@@ -72,11 +81,11 @@ export async function waitUntil(label, timeoutMs, probe, check = () => {}) {
 }
 
 /** The last `lines` lines of a text (a log file, a tool's output). */
-export function lastLines(text, lines = LOG_TAIL_LINES) {
+export function lastLines(text: string, lines = LOG_TAIL_LINES): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-export function tail(file, lines = LOG_TAIL_LINES) {
+export function tail(file: string, lines = LOG_TAIL_LINES): string {
   try {
     const text = fs.readFileSync(file, 'utf8').trimEnd();
     return text ? lastLines(text, lines) : '';

@@ -1,23 +1,11 @@
 /** Kafka: admin-client access through kafkajs (probe the broker, ensure the topic). */
-import { createRequire } from 'node:module';
-import { log, StackError } from './log.mjs';
-import { sleep } from './proc.mjs';
-
-let kafkajs;
-function loadKafkajs() {
-  if (!kafkajs) {
-    try {
-      kafkajs = createRequire(import.meta.url)('kafkajs');
-    } catch {
-      throw new StackError('kafkajs is not installed — run `npm install` first');
-    }
-  }
-  return kafkajs;
-}
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { KafkaConfig } from './config';
+import { log, StackError } from './log';
+import { sleep } from './proc';
 
 /** Runs `fn(admin)` against the brokers; kafkajs's own logging is silenced. */
-async function withAdmin(brokers, fn, { quick = false } = {}) {
-  const { Kafka, logLevel } = loadKafkajs();
+async function withAdmin<T>(brokers: string[], fn: (admin: Admin) => Promise<T>, { quick = false } = {}): Promise<T> {
   const kafka = new Kafka({
     clientId: 'agent-relay-stack',
     brokers,
@@ -37,14 +25,14 @@ async function withAdmin(brokers, fn, { quick = false } = {}) {
 }
 
 /** The topic list if a Kafka broker answers, otherwise null. */
-export async function probeKafka(brokers) {
+export async function probeKafka(brokers: string[]): Promise<string[] | null> {
   const deadline = sleep(6000).then(() => null);
   const attempt = withAdmin(brokers, (admin) => admin.listTopics(), { quick: true }).catch(() => null);
   return Promise.race([attempt, deadline]);
 }
 
 /** Creates the topic if missing (true), or warns about a partition mismatch (false). */
-async function createTopicIfMissing(admin, kafka) {
+async function createTopicIfMissing(admin: Admin, kafka: KafkaConfig): Promise<boolean> {
   if ((await admin.listTopics()).includes(kafka.topic)) {
     const meta = await admin.fetchTopicMetadata({ topics: [kafka.topic] });
     const count = meta.topics[0]?.partitions.length;
@@ -54,8 +42,8 @@ async function createTopicIfMissing(admin, kafka) {
   return admin.createTopics({ topics: [{ topic: kafka.topic, numPartitions: kafka.partitions, replicationFactor: 1 }], waitForLeaders: true });
 }
 
-export async function ensureTopic(kafka) {
-  const created = await withAdmin(kafka.brokers, (admin) => createTopicIfMissing(admin, kafka)).catch((error) => {
+export async function ensureTopic(kafka: KafkaConfig) {
+  const created = await withAdmin(kafka.brokers, (admin) => createTopicIfMissing(admin, kafka)).catch((error: Error) => {
     throw new StackError(`could not create Kafka topic ${kafka.topic}: ${error.message}`);
   });
   log(created ? `created topic ${kafka.topic} (${kafka.partitions} partitions)` : `topic ${kafka.topic} exists`);

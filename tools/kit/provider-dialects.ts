@@ -1,4 +1,5 @@
-import type { RecordedRequest } from './fake-openai-server';
+/** A request body as the fake model server received it. */
+export type RecordedRequest = Record<string, unknown> & { model?: string; messages?: { role: string; content: string }[] };
 
 /**
  * How one provider's Chat Completions endpoint treats a streaming request, as its documentation

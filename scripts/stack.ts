@@ -1,8 +1,7 @@
-#!/usr/bin/env node
 /**
  * Local infrastructure for agent-relay: MariaDB/MySQL, Redis and a single-node Kafka.
  *
- *   node scripts/stack.mjs up | plan | down | status | kafka:stop | kafka:start
+ *   tsx scripts/stack.ts up | plan | down | status | kafka:stop | kafka:start   (npm run stack:up, …)
  *
  * With a Docker engine it simply drives docker-compose.yml. Without one (CI boxes, sandboxes)
  * it reuses MariaDB/Redis already on the machine, starting them only if they are down, and
@@ -20,26 +19,24 @@
  * compose project and its ports are shared); MariaDB/Redis are handled as usual.
  *
  * This file is the entry point and public API; the parts live in scripts/stack/:
- *   log.mjs       StackError, progress output, the per-operation clock
- *   paths.mjs     repo root, STACK_STATE_DIR and the files under it
- *   state.mjs     the record of what this script started (state.json)
- *   config.mjs    DATABASE_URL / REDIS_URL / KAFKA_* parsing
- *   proc.mjs      running commands, polling, log tails;  net.mjs  port checks
- *   docker.mjs    docker compose mode;  mariadb.mjs, redis.mjs  reuse-or-start
- *   kafka-jars.mjs (Java + Maven jars), kafka-config.mjs (properties, KRaft format),
- *   kafka-admin.mjs (kafkajs probe/topic), kafka-process.mjs (pid, spawn, terminate),
- *   kafka.mjs     start/adopt/stop the broker
- *   database-url.mjs  which DATABASE_URL (scheme = driver) the app gets for the server that answers
- *   report.mjs    summary and `status`;  ops.mjs  the verbs' implementations
+ *   log.ts        StackError, progress output, the per-operation clock
+ *   paths.ts      repo root, STACK_STATE_DIR and the files under it
+ *   state.ts      the record of what this script started (state.json)
+ *   config.ts     DATABASE_URL / REDIS_URL / KAFKA_*, parsed by the app's own src/config.ts
+ *   proc.ts       running commands, polling, log tails;  net.ts  port checks
+ *   docker.ts     docker compose mode;  mariadb.ts, redis.ts  reuse-or-start
+ *   kafka-jars.ts (Java + Maven jars), kafka-config.ts (properties, KRaft format),
+ *   kafka-admin.ts (kafkajs probe/topic), kafka-process.ts (pid, spawn, terminate),
+ *   kafka.ts      start/adopt/stop the broker
+ *   database-url.ts  which DATABASE_URL (scheme = driver) the app gets for the server that answers
+ *   report.ts     summary and `status`;  ops.ts  the verbs' implementations
  */
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { StackError, timed } from './stack/log.mjs';
-import { downImpl, kafkaStartImpl, kafkaStopImpl, planImpl, upImpl } from './stack/ops.mjs';
-import { statusImpl } from './stack/report.mjs';
+import { StackError, timed } from './stack/log';
+import { downImpl, kafkaStartImpl, kafkaStopImpl, planImpl, upImpl } from './stack/ops';
+import { statusImpl } from './stack/report';
 
-export { config } from './stack/config.mjs';
-export { setLogger, StackError } from './stack/log.mjs';
+export { config } from './stack/config';
+export { setLogger, StackError } from './stack/log';
 
 /**
  * Brings up MariaDB/MySQL, Redis and Kafka (+ database and topic); idempotent. Resolves to
@@ -61,30 +58,32 @@ export const stopKafka = () => timed(kafkaStopImpl);
 // ---------------------------------------------------------------------------------------------
 // CLI.
 
-const VERBS = { up, plan, down, status, 'kafka:start': startKafka, 'kafka:stop': stopKafka };
+const VERBS = { up, plan, down, status, 'kafka:start': startKafka, 'kafka:stop': stopKafka } as const;
+type Verb = keyof typeof VERBS;
+const isVerb = (word: string | undefined): word is Verb => word !== undefined && Object.hasOwn(VERBS, word);
 
-async function main(argv) {
+async function main(argv: string[]) {
   const verb = argv[0];
-  if (!VERBS[verb]) {
-    console.error(`usage: node scripts/stack.mjs ${Object.keys(VERBS).join('|')}`);
+  if (!isVerb(verb)) {
+    console.error(`usage: tsx scripts/stack.ts ${Object.keys(VERBS).join('|')}`);
     return 2;
   }
   try {
-    const result = await VERBS[verb]();
-    return verb === 'status' && !result.ok ? 3 : 0;
+    if (verb === 'status') return (await status()).ok ? 0 : 3;
+    await VERBS[verb]();
+    return 0;
   } catch (error) {
     if (error instanceof StackError) {
       console.error(`stack ${verb}: ${error.message}`);
       if (error.detail) console.error(error.detail);
     } else {
-      console.error(`stack ${verb}: unexpected error: ${error?.stack ?? error}`);
+      console.error(`stack ${verb}: unexpected error: ${error instanceof Error ? error.stack : String(error)}`);
     }
     return 1;
   }
 }
 
-const invokedDirectly = process.argv[1] && fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url));
-if (invokedDirectly) {
+if (require.main === module) {
   // Exit explicitly: a lingering kafkajs socket or timer must not keep the CLI alive.
   main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -3,15 +3,21 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { env } from './config.mjs';
-import { log, StackError } from './log.mjs';
-import { KAFKA_POM } from './paths.mjs';
-import { lastLines, run, runWithProgress, which } from './proc.mjs';
+import { env } from './config';
+import { log, StackError } from './log';
+import { KAFKA_POM } from './paths';
+import { lastLines, run, runWithProgress, which, type RunResult } from './proc';
+
+interface KafkaCache {
+  dir: string;
+  libs: string;
+  marker: string;
+}
 
 export const KAFKA_VERSION = '3.9.1';
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
 
-function kafkaCache() {
+function kafkaCache(): KafkaCache {
   const base = env('XDG_CACHE_HOME', path.join(os.homedir(), '.cache'));
   const dir = path.join(base, 'agent-relay', `kafka-${KAFKA_VERSION}`);
   return { dir, libs: path.join(dir, 'libs'), marker: path.join(dir, 'complete.json') };
@@ -30,23 +36,23 @@ export function ensureJava() {
 }
 
 /** True when an earlier fetch for this exact pom completed. */
-function cacheComplete(cache, pomHash) {
+function cacheComplete(cache: KafkaCache, pomHash: string) {
   try {
-    const marker = JSON.parse(fs.readFileSync(cache.marker, 'utf8'));
+    const marker = JSON.parse(fs.readFileSync(cache.marker, 'utf8')) as { pomHash?: string };
     return marker.pomHash === pomHash && fs.readdirSync(cache.libs).some((f) => f.startsWith('kafka_2.13-'));
   } catch {
     return false; // no (valid) marker: fetch
   }
 }
 
-function fetchFailure(result) {
+function fetchFailure(result: Omit<RunResult, 'stdout'>) {
   const output = result.output.replace(/\x1b\[[0-9;]*m/g, '');
   const offline = /UnknownHost|Connection refused|timed out|Network is unreachable|Could not transfer|Could not resolve|could not be resolved|No plugin found|Connect to .* failed|proxy/i.test(output);
   const cause = offline ? 'Maven could not download from Maven Central (network/proxy? see ~/.m2/settings.xml)' : `mvn exited with ${result.status ?? result.error?.message}`;
   return new StackError(`fetching Kafka jars failed: ${cause}; fix it and rerun \`npm run stack:up\``, lastLines(output, 20));
 }
 
-async function fetchKafkaJars(cache, pomHash) {
+async function fetchKafkaJars(cache: KafkaCache, pomHash: string) {
   if (!which('mvn')) {
     throw new StackError(`Maven (mvn) not found — it is needed once to fetch the Kafka ${KAFKA_VERSION} jars from Maven Central; install it (apt-get install maven) or use Docker`);
   }

@@ -1,0 +1,21 @@
+/**
+ * The public entry for the tools beside the product (bench/, scripts/, tools/kit): the adapters
+ * and factories they may use, re-exported from one place. Tools never import a path under
+ * src/infra (a dependency-cruiser rule says so), so adapters can be moved or split without
+ * touching the bench, the chaos run or the build scripts, and this file lists what they rely on.
+ * Like src/app.ts and src/wiring, it only re-exports: no logic lives here.
+ */
+export { mintToken } from './infra/auth/jwt';
+export { createDatabase } from './infra/db/create-database';
+export { migrateUp } from './infra/db/migrator';
+export { ormOptions } from './infra/db/orm-options';
+export { candidateParams, CANDIDATES_SQL } from './infra/db/repositories/mikro-outbox-relay.store';
+export { CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues } from './infra/db/tables/chat-messages.table';
+export { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from './infra/db/tables/outbox-messages.table';
+export { bundleWebPages } from './server/web/web-bundle';
+export { builtPageFile } from './server/web/web-files';
+export { localReply } from './infra/llm/local-chat-model';
+export { createTiktokenCounter } from './infra/llm/tiktoken-counter';
+export { createLogger } from './infra/logger';
+export { createRedis } from './infra/redis/create-redis';
+export { createTracing } from './infra/tracing/create-tracing';
