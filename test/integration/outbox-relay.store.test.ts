@@ -211,6 +211,28 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     await expect(f.store.markPublished({ token: fresh.token, ids: fresh.messages.map((m) => m.id), now: new Date() })).resolves.toBe(2);
   });
 
+  it('marks each row of a 1,000-row batch with its own partition and offset, and only rows the claim still holds', async () => {
+    for (let i = 0; i < 10; i += 1) await f.write(100);
+    const batch = await claim('relay-a', new Date(), 1_000);
+    expect(batch.messages).toHaveLength(1_000);
+    const ids = batch.messages.map((m) => m.id);
+    // Offsets unrelated to id order, one row whose position is unknown, one row the consumer completed first.
+    const positions = new Map(ids.map((id, i) => [id, i === 7 ? null : { partition: (i * 7) % 3, offset: 1_000_000 - 13 * i }]));
+    await f.sql.run(`UPDATE outbox_messages SET status = 'CONSUMED' WHERE id = ?`, [ids[500]]);
+    await expect(f.store.markPublished({ token: batch.token, ids, now: new Date(), positions })).resolves.toBe(999);
+    const stored = await f.sql.query<{ id: string; status: string; kafka_partition: number | null; kafka_offset: number | null }>('SELECT id, status, kafka_partition, kafka_offset FROM outbox_messages');
+    const got = new Map(stored.map((r) => [String(r.id), r]));
+    ids.forEach((id, i) => {
+      const row = got.get(id);
+      const at = i === 500 ? null : positions.get(id);
+      expect([row?.status, row?.kafka_partition ?? null, row?.kafka_offset === null ? null : Number(row?.kafka_offset)]).toEqual([
+        i === 500 ? 'CONSUMED' : 'PUBLISHED',
+        at?.partition ?? null,
+        at?.offset ?? null,
+      ]);
+    });
+  });
+
   it('holds back later rows of a conversation while an earlier one backs off, and lets other conversations flow', async () => {
     const a = await f.write(2);
     const b = await f.write(1);
