@@ -113,11 +113,11 @@ describe('MikroORM outbox relay store on MariaDB', () => {
       seq: message.aggregateSeq, occurredAt: message.createdAt.toISOString(), payload: message.payload as never,
     };
     // The consumer wins the race: the copy is persisted before the relay records its ack.
-    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0 });
+    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0, insertedEventIds: new Set([message.eventId]) });
     await expect(f.store.markPublished({ token: batch.token, ids: [message.id], now: new Date() })).resolves.toBe(0);
     expect((await f.rowsOf(eventIds))[0]?.status).toBe('CONSUMED');
     // The redelivered copy (the relay will not resend a CONSUMED row, but Kafka may redeliver).
-    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 0, duplicates: 1 });
+    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 0, duplicates: 1, insertedEventIds: new Set() });
     const [count] = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE event_id = ?', [message.eventId]);
     expect(Number(count?.n)).toBe(1);
   });
@@ -164,8 +164,8 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const eventIds = [first.messages[0]!.eventId, retry.messages[0]!.eventId];
     const claimed = (await claim()).messages;
     const events = claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id }));
-    await expect(f.history.persist({ events: [events[0]!], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0 });
-    await expect(f.history.persist({ events: [events[1]!], now: new Date() })).resolves.toEqual({ inserted: 0, duplicates: 1 });
+    await expect(f.history.persist({ events: [events[0]!], now: new Date() })).resolves.toMatchObject({ inserted: 1, duplicates: 0 });
+    await expect(f.history.persist({ events: [events[1]!], now: new Date() })).resolves.toMatchObject({ inserted: 0, duplicates: 1 });
     expect((await f.rowsOf(eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED']);
     const rows = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE id = ?', [message.messageId]);
     expect(Number(rows[0]?.n)).toBe(1);
@@ -177,7 +177,7 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     await f.append({ conversationId, userId: 'user-1', messages: [message] });
     await f.append({ conversationId, userId: 'user-1', messages: [message] });
     const claimed = (await claim()).messages;
-    await expect(f.history.persist({ events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })), now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 1 });
+    await expect(f.history.persist({ events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })), now: new Date() })).resolves.toMatchObject({ inserted: 1, duplicates: 1 });
     const [stored] = await f.sql.query<{ seq: number }>('SELECT seq FROM chat_messages WHERE id = ?', [message.messageId]);
     expect(stored?.seq).toBe(1);
     const [conversation] = await f.sql.query<{ message_count: number }>('SELECT message_count FROM conversations WHERE id = ?', [conversationId]);
