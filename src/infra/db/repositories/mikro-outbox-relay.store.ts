@@ -71,8 +71,8 @@ const claimInTransaction = async (em: EntityManager, input: Parameters<OutboxRel
 /**
  * The acknowledged rows as a table of (row id, partition, offset), from one JSON parameter:
  * the mark joins it on the primary key, so each row costs one lookup, where a `CASE id WHEN …`
- * per column compared every row with every id (quadratic: 1,000-row batches spent most of the
- * drain's mark there). JSON_TABLE exists in MariaDB ≥ 10.6 and MySQL ≥ 8.0.4. A row whose
+ * per column compared every row with every id (quadratic: a 1,000-row mark took 2.2–2.4× the
+ * same UPDATE without positions, bench/experiments/mark-published-cost.ts). JSON_TABLE exists in MariaDB ≥ 10.6 and MySQL ≥ 8.0.4. A row whose
  * position is unknown has no second and third element, so both columns come out NULL (an absent
  * path is NULL ON EMPTY on both servers, where a JSON null's conversion is less uniform).
  */
@@ -84,7 +84,7 @@ const PUBLISHED_POSITIONS = `JSON_TABLE(?, '$[*]' COLUMNS (row_id BIGINT UNSIGNE
  * Ids are digit strings (BIGINT UNSIGNED): written into the JSON as numbers without going
  * through a double.
  */
-export const positionsJson = (ids: readonly string[], positions: ReadonlyMap<string, LogPosition | null> | undefined) => {
+const positionsJson = (ids: readonly string[], positions: ReadonlyMap<string, LogPosition | null> | undefined) => {
   const sorted = [...ids].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
   return `[${sorted
     .map((id) => {
