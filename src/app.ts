@@ -1,6 +1,7 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { AppendChatMessages } from './application/append-chat-messages.use-case';
+import { mergeConcurrentWrites } from './application/merge-history-writes';
 import { createPersistHistoryBatch } from './application/persist-history-batch.use-case';
 import { systemClock } from './domain/ports/clock';
 import type { AppConfig } from './config';
@@ -59,7 +60,7 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger; spanExpo
   const roleComponents: Component[] = [waker];
   if (config.roles.includes('relay')) roleComponents.push(...relayComponents(config, { database, redis, kafka, logger, metrics: metrics.relay, tracer }));
   if (config.roles.includes('consumer')) {
-    const persist = createPersistHistoryBatch({ store: createMikroHistoryStore(database), clock: systemClock, logger });
+    const persist = createPersistHistoryBatch({ store: mergeConcurrentWrites(createMikroHistoryStore(database)), clock: systemClock, logger });
     roleComponents.push(createHistoryConsumer({ kafka, config: { kafka: config.kafka, consumer: config.consumer }, persist, logger, metrics: metrics.consumer, tracer }));
   }
 

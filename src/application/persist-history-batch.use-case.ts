@@ -63,7 +63,7 @@ export const createPersistHistoryBatch =
     const now = deps.clock.now();
     const persisted = await deps.store.persist({ events, poison, now });
     logPersisted(deps.logger, events, traceparents, persisted.inserted);
-    return { ...persisted, poison: poison.length };
+    return { inserted: persisted.inserted, duplicates: persisted.duplicates, poison: poison.length };
   };
 
 export type PersistHistoryBatch = ReturnType<typeof createPersistHistoryBatch>;

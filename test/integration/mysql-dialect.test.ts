@@ -45,7 +45,7 @@ describe.each(['mysql', 'mariadb'] as const)('SQL the chat path sends through th
     await f.store.markPublished({ token: claim.token, ids: [first!.id, second!.id], now: new Date() });
     await f.store.recordFailures({ token: claim.token, failures: [{ id: third!.id, decision: { kind: 'retry', attempts: 1, nextAttemptAt: new Date(Date.now() + 60_000) }, error: 'broker said no' }], now: new Date() });
     const envelope = (m: typeof first) => envelopeOfRow(m!);
-    await expect(f.history.persist({ events: [{ envelope: envelope(first), outboxId: first!.id }, { envelope: envelope(second), outboxId: second!.id }], now: new Date() })).resolves.toEqual({ inserted: 2, duplicates: 0 });
+    await expect(f.history.persist({ events: [{ envelope: envelope(first), outboxId: first!.id }, { envelope: envelope(second), outboxId: second!.id }], now: new Date() })).resolves.toMatchObject({ inserted: 2, duplicates: 0 });
 
     // Each step reached the database: the capture holds the writer's, relay's and consumer's statements.
     expect(sent.filter((s) => /insert into `?outbox_messages/i.test(s))).toHaveLength(2);

@@ -119,11 +119,11 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const message = batch.messages[0]!;
     const envelope = envelopeOfRow(message);
     // The consumer wins the race: the copy is persisted before the relay records its ack.
-    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0 });
+    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0, insertedEventIds: new Set([message.eventId]) });
     await expect(f.store.markPublished({ token: batch.token, ids: [message.id], now: new Date() })).resolves.toBe(0);
     expect((await f.rowsOf(eventIds))[0]?.status).toBe('CONSUMED');
     // The redelivered copy (the relay will not resend a CONSUMED row, but Kafka may redeliver).
-    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 0, duplicates: 1 });
+    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 0, duplicates: 1, insertedEventIds: new Set() });
     const [count] = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE event_id = ?', [message.eventId]);
     expect(Number(count?.n)).toBe(1);
   });
@@ -169,8 +169,8 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const eventIds = [first.messages[0]!.eventId, retry.messages[0]!.eventId];
     const claimed = (await claim()).messages;
     const events = claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id }));
-    await expect(f.history.persist({ events: [events[0]!], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0 });
-    await expect(f.history.persist({ events: [events[1]!], now: new Date() })).resolves.toEqual({ inserted: 0, duplicates: 1 });
+    await expect(f.history.persist({ events: [events[0]!], now: new Date() })).resolves.toMatchObject({ inserted: 1, duplicates: 0 });
+    await expect(f.history.persist({ events: [events[1]!], now: new Date() })).resolves.toMatchObject({ inserted: 0, duplicates: 1 });
     expect((await f.rowsOf(eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED']);
     const rows = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE id = ?', [message.messageId]);
     expect(Number(rows[0]?.n)).toBe(1);
@@ -182,7 +182,7 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     await f.append({ conversationId, userId: 'user-1', messages: [message] });
     await f.append({ conversationId, userId: 'user-1', messages: [message] });
     const claimed = (await claim()).messages;
-    await expect(f.history.persist({ events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })), now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 1 });
+    await expect(f.history.persist({ events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })), now: new Date() })).resolves.toMatchObject({ inserted: 1, duplicates: 1 });
     const [stored] = await f.sql.query<{ seq: number }>('SELECT seq FROM chat_messages WHERE id = ?', [message.messageId]);
     expect(stored?.seq).toBe(1);
     const [conversation] = await f.sql.query<{ message_count: number }>('SELECT message_count FROM conversations WHERE id = ?', [conversationId]);
@@ -214,6 +214,28 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     expect(fresh.messages).toHaveLength(2);
     await expect(f.store.markPublished({ token: stale.token, ids: stale.messages.map((m) => m.id), now: new Date() })).resolves.toBe(0);
     await expect(f.store.markPublished({ token: fresh.token, ids: fresh.messages.map((m) => m.id), now: new Date() })).resolves.toBe(2);
+  });
+
+  it('marks each row of a 1,000-row batch with its own partition and offset, and only rows the claim still holds', async () => {
+    for (let i = 0; i < 10; i += 1) await f.write(100);
+    const batch = await claim('relay-a', new Date(), 1_000);
+    expect(batch.messages).toHaveLength(1_000);
+    const ids = batch.messages.map((m) => m.id);
+    // Offsets unrelated to id order, one row whose position is unknown, one row the consumer completed first.
+    const positions = new Map(ids.map((id, i) => [id, i === 7 ? null : { partition: (i * 7) % 3, offset: 1_000_000 - 13 * i }]));
+    await f.sql.run(`UPDATE outbox_messages SET status = 'CONSUMED' WHERE id = ?`, [ids[500]]);
+    await expect(f.store.markPublished({ token: batch.token, ids, now: new Date(), positions })).resolves.toBe(999);
+    const stored = await f.sql.query<{ id: string; status: string; kafka_partition: number | null; kafka_offset: number | null }>('SELECT id, status, kafka_partition, kafka_offset FROM outbox_messages');
+    const got = new Map(stored.map((r) => [String(r.id), r]));
+    ids.forEach((id, i) => {
+      const row = got.get(id);
+      const at = i === 500 ? null : positions.get(id);
+      expect([row?.status, row?.kafka_partition ?? null, row?.kafka_offset === null ? null : Number(row?.kafka_offset)]).toEqual([
+        i === 500 ? 'CONSUMED' : 'PUBLISHED',
+        at?.partition ?? null,
+        at?.offset ?? null,
+      ]);
+    });
   });
 
   it('holds back later rows of a conversation while an earlier one backs off, and lets other conversations flow', async () => {

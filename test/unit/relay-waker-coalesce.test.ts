@@ -62,4 +62,42 @@ describe('coalesced relay wake-ups', () => {
     runs.finish(2);
     await expect(third).resolves.toBeUndefined();
   });
+
+  describe('with a linger', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('wakes once for a burst of calls, after the linger', async () => {
+      const runs = controlledRuns();
+      const wake = coalesce(runs.run, { lingerMs: 2 });
+      const burst = Array.from({ length: 5 }, () => wake());
+      await jest.advanceTimersByTimeAsync(1);
+      expect(runs.started).toHaveLength(0);
+      burst.push(wake());
+      await jest.advanceTimersByTimeAsync(1);
+      expect(runs.started).toHaveLength(1);
+      runs.finish(0);
+      await Promise.all(burst);
+      expect(runs.started).toHaveLength(1);
+    });
+
+    it('still follows a call made during a run with one more run', async () => {
+      const runs = controlledRuns();
+      const wake = coalesce(runs.run, { lingerMs: 2 });
+      const first = wake();
+      await jest.advanceTimersByTimeAsync(2);
+      const during = [wake(), wake()];
+      runs.finish(0);
+      await first;
+      await jest.advanceTimersByTimeAsync(0);
+      expect(runs.started).toHaveLength(2);
+      runs.finish(1);
+      await Promise.all(during);
+      const later = wake();
+      await jest.advanceTimersByTimeAsync(2);
+      expect(runs.started).toHaveLength(3);
+      runs.finish(2);
+      await later;
+    });
+  });
 });

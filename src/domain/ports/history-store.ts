@@ -26,5 +26,12 @@ export interface HistoryStore {
     /** Records that could not be decoded: their identifiable outbox rows become DEAD with the reason. */
     poison?: readonly PoisonRecord[];
     now: Date;
-  }): Promise<{ inserted: number; duplicates: number }>;
+  }): Promise<PersistOutcome>;
+}
+
+export interface PersistOutcome {
+  inserted: number;
+  duplicates: number;
+  /** The event ids really inserted, when the store tells: lets a merged write be split back per batch. */
+  insertedEventIds?: ReadonlySet<string>;
 }

@@ -91,7 +91,7 @@ export const createMikroHistoryStore = (database: Database): HistoryStore => ({
   persist: ({ events, poison = [], now }) =>
     inTransaction(database, async (em) => {
       if (poison.length > 0) await markDead(em, poison, now);
-      if (events.length === 0) return { inserted: 0, duplicates: 0 };
+      if (events.length === 0) return { inserted: 0, duplicates: 0, insertedEventIds: new Set() };
       const unique = uniqueByEventId(events);
       const fresh = await freshEvents(em, unique);
       if (fresh.length > 0) {
@@ -99,6 +99,6 @@ export const createMikroHistoryStore = (database: Database): HistoryStore => ({
         await bumpConversations(em, fresh);
       }
       await markConsumed(em, unique, now);
-      return { inserted: fresh.length, duplicates: events.length - fresh.length };
+      return { inserted: fresh.length, duplicates: events.length - fresh.length, insertedEventIds: new Set(fresh.map((e) => e.envelope.eventId)) };
     }),
 });
