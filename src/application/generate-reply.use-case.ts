@@ -191,8 +191,9 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const ref = refOf(job);
     // A REPLIED turn's message is committed, so this finds it; an AWAITING one may still have
     // one whose commit the turn's read did not see yet, so it is looked up either way.
-    const stored = await deps.conversations.committedMessage(job.scope.conversationId, job.replyId);
-    const events = await deps.replies.events(ref);
+    // Two independent reads, in flight together: either order of the two is handled below (a
+    // message committed after its stream ended is found by persist's own look-up).
+    const [stored, events] = await Promise.all([deps.conversations.committedMessage(job.scope.conversationId, job.replyId), deps.replies.events(ref)]);
     const last = events.at(-1);
     if (stored) {
       // A partial message of a stopped reply whose worker died before ending the stream: still CANCELLED.
@@ -241,11 +242,16 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
 
   const run = async (turn: ChatTurn, { signal, fence }: RunOptions): Promise<ReplyOutcome> => {
     const { replyId } = turn;
+    // Read with resume's look-ups rather than after them (one round trip less before the first
+    // token); the job is tracked before it runs, so a stop requested after this read still
+    // reaches it as a notification.
+    const cancelled = deps.cancellations?.isRequested(replyId);
+    cancelled?.catch(() => undefined);
     const found = await resume(replyOf(turn));
     if (found === 'stored') return 'already-stored';
     // Stopped while its job waited, or by a notification this worker got before it tracked the
     // job: the flag is set before the notification is sent, so one of the two always stops it.
-    if (await deps.cancellations?.isRequested(replyId)) {
+    if (await cancelled) {
       await giveUp(replyId, CANCELLED_REPLY);
       return 'cancelled';
     }
