@@ -138,13 +138,22 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const persist = async (job: Reply, draft: Draft, partial: boolean): Promise<{ saved: AppendedMessage; theirs: CommittedMessage | null }> => {
     const message = { messageId: job.replyId, role: 'assistant' as const, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, partial };
     const { conversationId, userId } = job.scope;
-    // Looked up before every attempt: an earlier attempt of this run may have committed with only
-    // its answer lost, or another run stored the reply meanwhile; appending again would store a
-    // second event for the message under a new seq.
+    // The writer stores the message only while its turn awaits the reply (the turn's row lock
+    // orders two runs), so another run that stored it first, or an earlier attempt of this run
+    // that committed with only its answer lost, makes it write nothing; the message stored is
+    // then looked up. A retry looks first, sparing a transaction that would be rolled back.
+    let attempt = 0;
+    const stored = () => deps.conversations.committedMessage(conversationId, job.replyId);
     const saved = await persistently<AppendedMessage | CommittedMessage>(async () => {
-      const committed = await deps.conversations.committedMessage(conversationId, job.replyId);
-      if (committed) return committed;
+      attempt += 1;
+      const earlier = attempt > 1 ? await stored() : null;
+      if (earlier) return earlier;
       const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });
+      if (result.turnNotAwaiting) {
+        const committed = await stored();
+        if (committed) return committed;
+        throw new Error(`reply ${job.replyId}: its turn no longer awaits it, yet no message is stored under its id`);
+      }
       const first = result.messages[0];
       if (!first) throw new Error('writer returned no message');
       return first;
