@@ -16,7 +16,10 @@ export interface AppendChatMessagesInput {
   readonly traceparent?: string;
   /** A user send: recorded as an AWAITING turn with the first message, in the same transaction. */
   readonly turn?: NewTurn;
-  /** A reply's message: the same transaction marks this reply id's turn REPLIED. */
+  /**
+   * A reply's message: the same transaction marks this reply id's AWAITING turn REPLIED. When no
+   * turn with this id awaits (its reply is stored already), nothing is written: `turnNotAwaiting`.
+   */
   readonly completesTurn?: string;
 }
 
@@ -45,12 +48,17 @@ export interface AppendChatMessagesDeps {
 /** Rolls the transaction back when the turn's client message id was already used; never leaves the writer. */
 class DuplicateTurn extends Error {}
 
+/** Rolls the transaction back when the turn a reply completes is not awaiting it; never leaves the writer. */
+class TurnNotAwaiting extends Error {}
+
 export interface AppendResult {
   readonly conversationId: string;
   readonly created: boolean;
   readonly messages: AppendedMessage[];
   /** Only with a turn: the user already sent a message with this client message id, and nothing was written (no messages). */
   readonly duplicate?: true;
+  /** Only with completesTurn: no turn with that reply id was awaiting its reply, and nothing was written (no messages). */
+  readonly turnNotAwaiting?: true;
 }
 
 /**
@@ -79,14 +87,16 @@ export const createAppendChatMessages = (deps: AppendChatMessagesDeps) => async 
       const turn = { ...input.turn, userId: input.userId, conversationId: input.conversationId, userMessageId: first.messageId, userSeq: first.seq, traceparent: input.traceparent ?? null, createdAt: now };
       if ((await tx.recordTurn(turn)) === 'duplicate') throw new DuplicateTurn();
     }
-    if (input.completesTurn) await tx.completeTurn({ replyId: input.completesTurn, now });
+    if (input.completesTurn && (await tx.completeTurn({ replyId: input.completesTurn, now })) === 'not-awaiting') throw new TurnNotAwaiting();
     return { created: reserved.created, messages: appended.map(({ row: _row, ...rest }) => rest) };
   });
   const result = await write.catch((error: unknown) => {
-    if (error instanceof DuplicateTurn) return null;
+    if (error instanceof DuplicateTurn) return 'duplicate' as const;
+    if (error instanceof TurnNotAwaiting) return 'not-awaiting' as const;
     throw error;
   });
-  if (!result) return { conversationId: input.conversationId, created: false, messages: [], duplicate: true };
+  if (result === 'duplicate') return { conversationId: input.conversationId, created: false, messages: [], duplicate: true };
+  if (result === 'not-awaiting') return { conversationId: input.conversationId, created: false, messages: [], turnNotAwaiting: true };
   return { conversationId: input.conversationId, ...result };
 };
 

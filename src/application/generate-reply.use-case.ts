@@ -138,13 +138,22 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const persist = async (job: Reply, draft: Draft, partial: boolean): Promise<{ saved: AppendedMessage; theirs: CommittedMessage | null }> => {
     const message = { messageId: job.replyId, role: 'assistant' as const, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, partial };
     const { conversationId, userId } = job.scope;
-    // Looked up before every attempt: an earlier attempt of this run may have committed with only
-    // its answer lost, or another run stored the reply meanwhile; appending again would store a
-    // second event for the message under a new seq.
+    // The writer stores the message only while its turn awaits the reply (the turn's row lock
+    // orders two runs), so another run that stored it first, or an earlier attempt of this run
+    // that committed with only its answer lost, makes it write nothing; the message stored is
+    // then looked up. A retry looks first, sparing a transaction that would be rolled back.
+    let attempt = 0;
+    const stored = () => deps.conversations.committedMessage(conversationId, job.replyId);
     const saved = await persistently<AppendedMessage | CommittedMessage>(async () => {
-      const committed = await deps.conversations.committedMessage(conversationId, job.replyId);
-      if (committed) return committed;
+      attempt += 1;
+      const earlier = attempt > 1 ? await stored() : null;
+      if (earlier) return earlier;
       const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });
+      if (result.turnNotAwaiting) {
+        const committed = await stored();
+        if (committed) return committed;
+        throw new Error(`reply ${job.replyId}: its turn no longer awaits it, yet no message is stored under its id`);
+      }
       const first = result.messages[0];
       if (!first) throw new Error('writer returned no message');
       return first;
@@ -191,8 +200,9 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const ref = refOf(job);
     // A REPLIED turn's message is committed, so this finds it; an AWAITING one may still have
     // one whose commit the turn's read did not see yet, so it is looked up either way.
-    const stored = await deps.conversations.committedMessage(job.scope.conversationId, job.replyId);
-    const events = await deps.replies.events(ref);
+    // Two independent reads, in flight together: either order of the two is handled below (a
+    // message committed after its stream ended is found by persist's own look-up).
+    const [stored, events] = await Promise.all([deps.conversations.committedMessage(job.scope.conversationId, job.replyId), deps.replies.events(ref)]);
     const last = events.at(-1);
     if (stored) {
       // A partial message of a stopped reply whose worker died before ending the stream: still CANCELLED.
@@ -241,11 +251,16 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
 
   const run = async (turn: ChatTurn, { signal, fence }: RunOptions): Promise<ReplyOutcome> => {
     const { replyId } = turn;
+    // Read with resume's look-ups rather than after them (one round trip less before the first
+    // token); the job is tracked before it runs, so a stop requested after this read still
+    // reaches it as a notification.
+    const cancelled = deps.cancellations?.isRequested(replyId);
+    cancelled?.catch(() => undefined);
     const found = await resume(replyOf(turn));
     if (found === 'stored') return 'already-stored';
     // Stopped while its job waited, or by a notification this worker got before it tracked the
     // job: the flag is set before the notification is sent, so one of the two always stops it.
-    if (await deps.cancellations?.isRequested(replyId)) {
+    if (await cancelled) {
       await giveUp(replyId, CANCELLED_REPLY);
       return 'cancelled';
     }

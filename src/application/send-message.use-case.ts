@@ -12,7 +12,7 @@ import type { AppendChatMessages } from './append-chat-messages.use-case';
 export type SendSideEffect = 'history-cache' | 'owner-marker' | 'start-reply';
 
 export interface SendMessageDeps {
-  /** Per-user limit on sends, checked before anything is read or written. */
+  /** Per-user limit on sends, checked before anything is written or read from the database. */
   rateLimiter: RateLimiter;
   conversations: Pick<ConversationReader, 'ownerOf'>;
   cache: HistoryCache;
@@ -75,8 +75,8 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     }
   };
 
-  const checkOwner = async (scope: ConversationScope) => {
-    if (await deps.cache.isOwned(scope)) return;
+  const checkOwner = async (scope: ConversationScope, markedOwned: Promise<boolean>) => {
+    if (await markedOwned) return;
     const owner = await deps.conversations.ownerOf(scope.conversationId);
     if (owner !== null && owner !== scope.userId) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${scope.conversationId} not found`);
   };
@@ -85,6 +85,12 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     const command = toSendMessageCommand(input.raw, { maxContentChars: deps.chat.maxContentChars, newId: deps.ids.uuid });
     const contentSha256 = deps.hash(command.content);
     const given = !command.isNew;
+    const scope: ConversationScope = { userId: input.userId, conversationId: command.conversationId };
+    // The owner marker is read alongside the rate limit (one Redis round trip with auto-pipelining,
+    // not two in a row): both are reads of Redis, and nothing is written or read from the database
+    // before the limit allowed the send. A refused send never looks at the answer.
+    const markedOwned = given ? deps.cache.isOwned(scope) : undefined;
+    markedOwned?.catch(() => undefined);
     const quota = await deps.rateLimiter.consume(input.userId);
     if (!quota.allowed) {
       // A retry of a send that was stored is answered, not refused: it costs no new write.
@@ -92,10 +98,9 @@ export const createSendMessage = (deps: SendMessageDeps) => {
       if (earlier) return earlier;
       throw new AppError('RATE_LIMITED', `too many messages; retry in ${quota.retryAfterSeconds} s`);
     }
-    const scope: ConversationScope = { userId: input.userId, conversationId: command.conversationId };
     const contentTokens = deps.counter.count(command.content);
     if (historyBudget(deps.models[command.model], systemTokens, contentTokens) < 0) throw new AppError('BAD_USER_INPUT', `content does not fit the ${command.model} model's context window`);
-    if (given) await checkOwner(scope);
+    if (markedOwned) await checkOwner(scope, markedOwned);
 
     const replyId = deps.ids.uuid();
     const appended = await deps.append({

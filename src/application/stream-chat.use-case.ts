@@ -90,6 +90,15 @@ async function* endingOnFailure(source: AsyncIterable<CursoredReplyEvent>, ref: 
   }
 }
 
+/** The id normalised, or undefined when it is not one (the caller's own check reports that, in its turn). */
+const validId = (id: string) => {
+  try {
+    return normaliseId(id, 'replyId');
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * chatStream: the caller's own conversation only (others look missing); the given reply, or
  * the conversation's latest one; every event after `after`, once, in order.
@@ -99,12 +108,18 @@ export const createStreamChat =
   async (input: { userId: string; conversationId: string; replyId?: string | null; after?: string | null; signal?: AbortSignal }): Promise<AsyncIterable<ChatStreamItem>> => {
     const scope = { userId: input.userId, conversationId: normaliseId(input.conversationId, 'conversationId') };
     if (input.after && !isStreamCursor(input.after)) throw new AppError('BAD_USER_INPUT', 'after is not a cursor from this stream');
+    // With the reply named, whether its stream exists is asked alongside the owner marker (one
+    // Redis round trip before the first event, not two); the answer is used only once the
+    // conversation is known to be the caller's, and the keys are the caller's own anyway.
+    const named = input.replyId ? validId(input.replyId) : undefined;
+    const streamExists = named ? deps.replies.exists({ ...scope, replyId: named }) : undefined;
+    streamExists?.catch(() => undefined);
     const owned = (await deps.cache.isOwned(scope)) || (await deps.conversations.ownerOf(scope.conversationId)) === scope.userId;
     if (!owned) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${scope.conversationId} not found`);
     const replyId = input.replyId ? normaliseId(input.replyId, 'replyId') : await deps.replies.latestReply(scope);
     if (!replyId) throw new AppError('NOT_FOUND', 'this conversation has no reply to stream yet; pass the replyId from sendMessage');
     const ref = { ...scope, replyId };
-    if (!(await deps.replies.exists(ref))) await awaitStart(deps, ref);
+    if (!(await (replyId === named && streamExists ? streamExists : deps.replies.exists(ref)))) await awaitStart(deps, ref);
     const source = deps.replies.read(ref, { after: input.after ?? undefined, signal: input.signal, idleTimeoutMs: deps.idleTimeoutMs });
     return endingOnFailure(source, ref, deps.logger);
   };

@@ -84,6 +84,20 @@ describe('chat turns on the real database', () => {
     await expect(turns.awaiting({ createdBefore: new Date(Date.now() - 60_000), limit: 1000 })).resolves.toEqual([]);
   });
 
+  it('stores one reply message per turn: of concurrent stores of one reply, exactly one commits, the rest write nothing', async () => {
+    const conversationId = randomUUID();
+    const turn = aTurn();
+    await send(conversationId, turn);
+    const store = () => f.append({ conversationId, userId: 'u1', messages: [aChatMessage({ role: 'assistant', messageId: turn.replyId })], completesTurn: turn.replyId });
+    const results = await Promise.all(Array.from({ length: 4 }, store));
+    expect(results.filter((r) => !r.turnNotAwaiting)).toHaveLength(1);
+    expect(results.filter((r) => r.turnNotAwaiting).every((r) => r.messages.length === 0)).toBe(true);
+    // A later run finds it stored too; the conversation holds the user message and one reply.
+    await expect(store()).resolves.toMatchObject({ turnNotAwaiting: true, messages: [] });
+    expect(await lastSeq(conversationId)).toBe(2);
+    expect(await outboxRows(conversationId)).toBe(2);
+  });
+
   it('deletes replied turns past retention in bounded batches, never one still awaited', async () => {
     const conversationId = randomUUID();
     const replied = [aTurn(), aTurn(), aTurn()];

@@ -82,6 +82,18 @@ describe('append chat messages', () => {
     expect(outbox.conversation(conversationId)).toEqual({ id: conversationId, userId: 'owner', lastSeq: 1 });
   });
 
+  it('stores a reply only while its turn awaits it: a second store of the reply writes nothing', async () => {
+    const { append, outbox } = setup();
+    const conversationId = randomUUID();
+    const turn = { replyId: 'reply-1', clientMessageId: null, contentSha256: 'a'.repeat(64), model: 'WORKER' as const, thinking: false };
+    await append({ conversationId, userId: 'u1', messages: [aChatMessage()], turn });
+    const reply = () => append({ conversationId, userId: 'u1', messages: [aChatMessage({ role: 'assistant', messageId: 'reply-1' })], completesTurn: 'reply-1' });
+    await expect(reply()).resolves.not.toHaveProperty('turnNotAwaiting');
+    await expect(reply()).resolves.toEqual({ conversationId, created: false, messages: [], turnNotAwaiting: true });
+    expect(outbox.rows()).toHaveLength(2);
+    expect(outbox.conversation(conversationId)).toEqual({ id: conversationId, userId: 'u1', lastSeq: 2 });
+  });
+
   it('rejects an empty message list as BAD_USER_INPUT without opening a transaction', async () => {
     const { append, outbox } = setup();
     await expect(append({ conversationId: randomUUID(), userId: 'u1', messages: [] })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });

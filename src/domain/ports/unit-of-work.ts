@@ -23,8 +23,12 @@ export interface WriterTx {
    * message id: nothing was written, and the caller must abandon the transaction.
    */
   recordTurn(turn: Omit<ChatTurn, 'status'>): Promise<'recorded' | 'duplicate'>;
-  /** Marks the turn REPLIED; a turn that is unknown or already replied is left as it is. */
-  completeTurn(input: { replyId: string; now: Date }): Promise<void>;
+  /**
+   * Marks the AWAITING turn REPLIED. 'not-awaiting' when no turn with this reply id awaits its
+   * reply (it was replied, in the transaction that stored its message, or is unknown): nothing
+   * was changed, and the caller must abandon the transaction.
+   */
+  completeTurn(input: { replyId: string; now: Date }): Promise<'completed' | 'not-awaiting'>;
 }
 
 /**

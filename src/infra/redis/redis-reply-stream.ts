@@ -235,16 +235,18 @@ const latestReplyId = (value: string | null) => (value === null ? null : (/^\d+:
 
 /**
  * ioredis sends EVALSHA and falls back to EVAL once when the server lacks the script (e.g. after
- * a flush). Defined when the adapter is created, before the client sends anything: with
+ * a flush). Scripts are defined when the adapter is created, before the client sends anything: with
  * auto-pipelining, a command defined after a pipeline of the same tick exists is missing from it
  * and ioredis throws outside any promise (ioredis issue #1931), which kills the process.
  */
-const defineAppendScript = (client: Redis): AppendScript => {
-  const named = client as Redis & { agentRelayReplyAppend?: AppendScript };
-  if (!named.agentRelayReplyAppend) client.defineCommand('agentRelayReplyAppend', { numberOfKeys: 2, lua: APPEND_LUA });
-  const command = named.agentRelayReplyAppend as AppendScript;
-  return (...args) => command.apply(client, args);
+const defineScript = <F extends (...args: never[]) => Promise<unknown>>(client: Redis, name: string, numberOfKeys: number, lua: string): F => {
+  const named = client as Redis & Record<string, F | undefined>;
+  if (!named[name]) client.defineCommand(name, { numberOfKeys, lua });
+  const command = named[name] as F;
+  return ((...args: Parameters<F>) => command.apply(client, args)) as F;
 };
+
+type MarkLatestScript = (latestKey: string, seq: number, replyId: string, ttlSeconds: number) => Promise<number>;
 
 const openSubscriber = async (client: Redis, channel: string, notifications: Notifications, logger?: Logger): Promise<Redis> => {
   const connection = client.duplicate({ lazyConnect: true });
@@ -281,7 +283,9 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
   const { client, maxLen, ttlSeconds } = options;
   const keys = chatKeys(options.prefix);
   const notifications = createNotifications(options.pollIntervalMs ?? 1000);
-  const appendEvent = defineAppendScript(client);
+  const appendEvent = defineScript<AppendScript>(client, 'agentRelayReplyAppend', 2, APPEND_LUA);
+  // EVALSHA like the append: EVAL would send the script's text with every reply.
+  const markLatestScript = defineScript<MarkLatestScript>(client, 'agentRelayReplyMarkLatest', 1, MARK_LATEST_LUA);
   let subscriber: Redis | undefined;
   return {
     name: 'reply-stream',
@@ -299,7 +303,7 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
       return follow({ client, notifications }, { key, replyId: scope.replyId, after, signal, idleTimeoutMs });
     },
     async markLatest(scope, seq) {
-      await client.eval(MARK_LATEST_LUA, 1, keys.latest(scope), seq, scope.replyId, ttlSeconds);
+      await markLatestScript(keys.latest(scope), seq, scope.replyId, ttlSeconds);
     },
     latestReply: async (scope) => latestReplyId(await client.get(keys.latest(scope))),
     exists: async (scope) => (await client.exists(keys.reply(scope))) === 1,

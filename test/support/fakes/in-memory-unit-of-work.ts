@@ -33,7 +33,9 @@ const writerTx = (state: OutboxState, pending: Pending): WriterTx => {
     },
     async completeTurn({ replyId }) {
       const turn = pending.turns.get(replyId) ?? state.turns.get(replyId);
-      if (turn?.status === 'AWAITING') pending.turns.set(replyId, { ...turn, status: 'REPLIED' });
+      if (turn?.status !== 'AWAITING') return 'not-awaiting';
+      pending.turns.set(replyId, { ...turn, status: 'REPLIED' });
+      return 'completed';
     },
   };
 };

@@ -33,6 +33,9 @@ export const createReplyWriter = (options: { losesFirstAnswer?: boolean; commits
   const append: AppendChatMessages = async (input) => {
     calls.push(input);
     if (options.alwaysFails) throw new Error('database down');
+    // As the real writer's transaction: a reply whose turn no longer awaits it is not stored twice.
+    const completes = input.completesTurn ? turnMap.get(input.completesTurn) : undefined;
+    if (completes && completes.status !== 'AWAITING') return { conversationId: input.conversationId, created: false, messages: [], turnNotAwaiting: true };
     const message = input.messages[0]!;
     const stored: CommittedMessage = {
       messageId: message.messageId!,
