@@ -1,15 +1,12 @@
-import type { ChaosEnv } from './env';
-import { chaosStack, type Control } from './infra';
+import { chaosStack } from './infra';
 import { say, sleep } from './log';
-import { createOutageActions, type OutageTimings, type StallWindow } from './outage-faults';
-import type { ChaosProxies } from './proxies';
+import { createOutageActions } from './outage-faults';
 import type { Rng } from './rng';
 import type { Service } from './services';
-import type { Subscribers } from './subscribers';
 
 import { FAULT_KINDS, SHORT_FAULT_KINDS, type FaultDeps, type FaultKind, type FaultRecord } from './fault-types';
 
-export { FAULT_KINDS, LONG_FAULT_KINDS, SHORT_FAULT_KINDS, type FaultDeps, type FaultKind, type FaultRecord } from './fault-types';
+export { FAULT_KINDS, SHORT_FAULT_KINDS, type FaultDeps, type FaultRecord } from './fault-types';
 
 /**
  * Every kind once in random order (so even a quick run sees each), then for long runs one

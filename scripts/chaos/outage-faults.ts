@@ -1,5 +1,5 @@
 import { RELAY_LEASE_MS, SWEEP_AFTER_MS } from './env';
-import type { FaultDeps, FaultRecord, OutageTimings, PublishedRow, StallWindow } from './fault-types';
+import type { FaultDeps, FaultRecord, OutageTimings, PublishedRow } from './fault-types';
 import { chaosStack, type Control } from './infra';
 import { sleep } from './log';
 import type { Proxy } from './proxies';

@@ -3,7 +3,6 @@ import { createAppendChatMessages } from '../../src/application/append-chat-mess
 import { createSendMessage, type SendSideEffect } from '../../src/application/send-message.use-case';
 import type { ChatTurn } from '../../src/domain/chat/chat-types';
 import type { HistoryCache } from '../../src/domain/chat/ports';
-import { createCountingWaker } from '../support/fakes/counting-waker';
 import { createFakeClock } from '../support/fakes/fake-clock';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
 import { createInMemoryOutbox } from '../support/fakes/in-memory-outbox';

@@ -19,7 +19,7 @@ export type ProviderProfile = (model: ModelSettings, thinking: boolean) => Recor
  * only `max_completion_tokens` (which counts the hidden reasoning tokens too); they also reject
  * sampling parameters such as `temperature`, which this adapter never sends.
  */
-export const isOpenAiReasoningModel = (name: string) => /^(o\d|gpt-5)/i.test(name);
+const isOpenAiReasoningModel = (name: string) => /^(o\d|gpt-5)/i.test(name);
 
 const PROFILES: Record<ModelProvider, ProviderProfile> = {
   // OpenAI deprecated max_tokens for every model; reasoning is internal (only counted in usage), so

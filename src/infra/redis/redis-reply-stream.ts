@@ -214,7 +214,25 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('PUBLISH', ARGV[4], KEYS[1] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[3])
 return id`;
 
-type AppendScript = (stream: string, fenceKey: string, maxLen: number, ttlSeconds: number, event: string, channel: string, fence: number | '') => Promise<string | null>;
+/** One append: the keys and arguments of APPEND_LUA, by name (the script takes them in KEYS/ARGV order). */
+interface AppendInput {
+  readonly stream: string;
+  readonly fenceKey: string;
+  readonly maxLen: number;
+  readonly ttlSeconds: number;
+  /** The event's JSON. */
+  readonly event: string;
+  readonly channel: string;
+  /** The appending run's number, or '' for an append without a fence. */
+  readonly fence: number | '';
+}
+
+type AppendScript = (input: AppendInput) => Promise<string | null>;
+
+/** The script as ioredis defines it: the two keys, then ARGV in order. */
+type AppendCommand = (
+  ...args: [stream: string, fenceKey: string, maxLen: number, ttlSeconds: number, event: string, channel: string, fence: number | '']
+) => Promise<string | null>;
 
 /**
  * Names a reply the conversation's latest, stored as `<user message seq>:<reply id>`, unless the
@@ -240,10 +258,11 @@ const latestReplyId = (value: string | null) => (value === null ? null : (/^\d+:
  * and ioredis throws outside any promise (ioredis issue #1931), which kills the process.
  */
 const defineAppendScript = (client: Redis): AppendScript => {
-  const named = client as Redis & { agentRelayReplyAppend?: AppendScript };
+  const named = client as Redis & { agentRelayReplyAppend?: AppendCommand };
   if (!named.agentRelayReplyAppend) client.defineCommand('agentRelayReplyAppend', { numberOfKeys: 2, lua: APPEND_LUA });
-  const command = named.agentRelayReplyAppend as AppendScript;
-  return (...args) => command.apply(client, args);
+  const command = named.agentRelayReplyAppend as AppendCommand;
+  return ({ stream, fenceKey, maxLen, ttlSeconds, event, channel, fence }) =>
+    command.call(client, stream, fenceKey, maxLen, ttlSeconds, event, channel, fence);
 };
 
 const openSubscriber = async (client: Redis, channel: string, notifications: Notifications, logger?: Logger): Promise<Redis> => {
@@ -286,7 +305,15 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
   return {
     name: 'reply-stream',
     async append(scope, event, fence) {
-      const id = await appendEvent(keys.reply(scope), keys.replyFence(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), fence ?? '');
+      const id = await appendEvent({
+        stream: keys.reply(scope),
+        fenceKey: keys.replyFence(scope),
+        maxLen,
+        ttlSeconds,
+        event: JSON.stringify(event),
+        channel: keys.notifyChannel(),
+        fence: fence ?? '',
+      });
       return id === null ? null : String(id);
     },
     async events(scope) {
