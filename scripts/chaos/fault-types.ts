@@ -69,7 +69,7 @@ export interface OutageTimings {
 }
 
 
-export interface StallWindow {
+interface StallWindow {
   readonly from: number;
   readonly thawAt: number;
   /** Every row created before the thaw reached CONSUMED (null: not within the bound). */

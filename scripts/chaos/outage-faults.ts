@@ -5,7 +5,7 @@ import { sleep } from './log';
 import type { Proxy } from './proxies';
 import type { Service } from './services';
 
-export type { OutageTimings, PublishedRow, StallWindow } from './fault-types';
+export type { OutageTimings, PublishedRow } from './fault-types';
 
 /** Quick: 20 s / 10 s / sweep threshold + 6 s. Long: 6 minutes / 60 s / sweep threshold + 20 s. */
 export const outageTimings = (quick: boolean): OutageTimings =>

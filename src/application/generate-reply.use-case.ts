@@ -1,6 +1,13 @@
 import { isTerminal, streamedDraft, type ChatTurn, type ModelChoice, type PromptMessage, type ReplyEvent } from '../domain/chat/chat-types';
 import { ModelError } from '../domain/chat/model-error';
-import type { ChatModel, ChatTurns, CommittedMessage, ConversationReader, ConversationScope, HistoryCache, ReplyCancellations, ReplyRef, ReplyStream, TokenCounter } from '../domain/chat/ports';
+import type { ChatModel } from '../domain/ports/chat-model';
+import type { ChatTurns } from '../domain/ports/chat-turns';
+import type { CommittedMessage, ConversationReader } from '../domain/ports/conversation-reader';
+import type { ConversationScope, ReplyRef } from '../domain/ports/conversation-scope';
+import type { HistoryCache } from '../domain/ports/history-cache';
+import type { ReplyCancellations } from '../domain/ports/reply-cancellations';
+import type { ReplyStream } from '../domain/ports/reply-stream';
+import type { TokenCounter } from '../domain/ports/token-counter';
 import type { Logger } from '../domain/ports/logger';
 import type { Scheduler } from '../domain/ports/scheduler';
 import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createAppendChatMessages } from '../../src/application/append-chat-messages.use-case';
 import { createSendMessage, type SendSideEffect } from '../../src/application/send-message.use-case';
 import type { ChatTurn } from '../../src/domain/chat/chat-types';
-import type { HistoryCache } from '../../src/domain/chat/ports';
+import type { HistoryCache } from '../../src/domain/ports/history-cache';
 import { createFakeClock } from '../support/fakes/fake-clock';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
 import { createInMemoryOutbox } from '../support/fakes/in-memory-outbox';

@@ -1,6 +1,6 @@
 import { createStreamChat, replyStateFromTurns, type ChatStreamItem, type StreamChatDeps } from '../../src/application/stream-chat.use-case';
 import type { ChatTurn, CursoredReplyEvent } from '../../src/domain/chat/chat-types';
-import type { ReplyStream } from '../../src/domain/chat/ports';
+import type { ReplyStream } from '../../src/domain/ports/reply-stream';
 import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 import { createInMemoryChatTurns } from '../support/fakes/in-memory-chat-turns';
 import { createRecordingLogger } from '../support/fakes/recording-logger';

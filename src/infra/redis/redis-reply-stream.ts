@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { isTerminal, type CursoredReplyEvent, type ReplyEvent } from '../../domain/chat/chat-types';
-import type { ReplyStream } from '../../domain/chat/ports';
+import type { ReplyStream } from '../../domain/ports/reply-stream';
 import { isStreamCursor } from '../../domain/chat/stream-cursor';
 import { AppError } from '../../domain/errors';
 import { withTimeout, type Component } from '../lifecycle';
