@@ -227,6 +227,33 @@ const tracingOf = (env: Env) => {
   };
 };
 
+const llmOf = (env: Env) => ({
+  baseUrl: env.OPENAI_BASE_URL,
+  apiKey: env.OPENAI_API_KEY,
+  timeoutMs: env.MODEL_TIMEOUT_MS,
+  provider: env.MODEL_PROVIDER ?? (env.MODEL_THINKING_STYLE ? LEGACY_THINKING_STYLES[env.MODEL_THINKING_STYLE] : 'openai'),
+  models: {
+    WORKER: { name: env.MODEL_WORKER, contextTokens: env.MODEL_WORKER_CONTEXT_TOKENS, maxOutputTokens: env.MODEL_WORKER_MAX_OUTPUT_TOKENS, historyLimit: env.MODEL_WORKER_HISTORY_LIMIT },
+    STRATEGIST: { name: env.MODEL_STRATEGIST, contextTokens: env.MODEL_STRATEGIST_CONTEXT_TOKENS, maxOutputTokens: env.MODEL_STRATEGIST_MAX_OUTPUT_TOKENS, historyLimit: env.MODEL_STRATEGIST_HISTORY_LIMIT },
+  },
+});
+
+const relayOf = (env: Env) => ({
+  batchSize: env.RELAY_BATCH_SIZE,
+  concurrency: env.RELAY_CONCURRENCY,
+  pollIntervalMs: env.RELAY_POLL_INTERVAL_MS,
+  leaseMs: env.RELAY_LEASE_MS,
+  maxAttempts: env.RELAY_MAX_ATTEMPTS,
+  backoffBaseMs: env.RELAY_BACKOFF_BASE_MS,
+  backoffCapMs: env.RELAY_BACKOFF_CAP_MS,
+  blockedProbeCapMs: env.RELAY_BLOCKED_PROBE_CAP_MS,
+  sweepAfterMs: env.RELAY_SWEEP_AFTER_MS,
+  schedulerRefreshMs: env.RELAY_SCHEDULER_REFRESH_MS,
+  retentionMs: env.OUTBOX_RETENTION_MS,
+  turnRetentionMs: env.CHAT_TURN_RETENTION_MS,
+  retentionBatch: env.OUTBOX_RETENTION_BATCH,
+}) as const;
+
 const dbNameFrom = (url: URL) => decodeURIComponent(url.pathname.replace(/^\//, '')) || 'agent_relay';
 
 const shape = (env: Env) => {
@@ -273,16 +300,7 @@ const shape = (env: Env) => {
       partitions: env.KAFKA_PARTITIONS,
       groupId: env.KAFKA_CONSUMER_GROUP,
     },
-    llm: {
-      baseUrl: env.OPENAI_BASE_URL,
-      apiKey: env.OPENAI_API_KEY,
-      timeoutMs: env.MODEL_TIMEOUT_MS,
-      provider: env.MODEL_PROVIDER ?? (env.MODEL_THINKING_STYLE ? LEGACY_THINKING_STYLES[env.MODEL_THINKING_STYLE] : 'openai'),
-      models: {
-        WORKER: { name: env.MODEL_WORKER, contextTokens: env.MODEL_WORKER_CONTEXT_TOKENS, maxOutputTokens: env.MODEL_WORKER_MAX_OUTPUT_TOKENS, historyLimit: env.MODEL_WORKER_HISTORY_LIMIT },
-        STRATEGIST: { name: env.MODEL_STRATEGIST, contextTokens: env.MODEL_STRATEGIST_CONTEXT_TOKENS, maxOutputTokens: env.MODEL_STRATEGIST_MAX_OUTPUT_TOKENS, historyLimit: env.MODEL_STRATEGIST_HISTORY_LIMIT },
-      },
-    },
+    llm: llmOf(env),
     chat: {
       sendsPerMinute: env.RATE_LIMIT_SEND_PER_MINUTE,
       systemPrompt: env.CHAT_SYSTEM_PROMPT,
@@ -308,21 +326,7 @@ const shape = (env: Env) => {
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
     },
-    relay: {
-      batchSize: env.RELAY_BATCH_SIZE,
-      concurrency: env.RELAY_CONCURRENCY,
-      pollIntervalMs: env.RELAY_POLL_INTERVAL_MS,
-      leaseMs: env.RELAY_LEASE_MS,
-      maxAttempts: env.RELAY_MAX_ATTEMPTS,
-      backoffBaseMs: env.RELAY_BACKOFF_BASE_MS,
-      backoffCapMs: env.RELAY_BACKOFF_CAP_MS,
-      blockedProbeCapMs: env.RELAY_BLOCKED_PROBE_CAP_MS,
-      sweepAfterMs: env.RELAY_SWEEP_AFTER_MS,
-      schedulerRefreshMs: env.RELAY_SCHEDULER_REFRESH_MS,
-      retentionMs: env.OUTBOX_RETENTION_MS,
-      turnRetentionMs: env.CHAT_TURN_RETENTION_MS,
-      retentionBatch: env.OUTBOX_RETENTION_BATCH,
-    },
+    relay: relayOf(env),
     tracing: tracingOf(env),
     consumer: {
       retryBaseMs: env.CONSUMER_RETRY_BASE_MS,

@@ -13,7 +13,7 @@ const HINTS: [RegExp, (match: RegExpExecArray) => string][] = [
 ];
 
 /** A short name for a statement: verb, table and what distinguishes the product's statements. */
-export const statementKind = (sql: string) => {
+const statementKind = (sql: string) => {
   const verb = (/^\s*(\w+)/.exec(sql)?.[1] ?? '?').toUpperCase();
   const table = /\b(?:from|into|update)\s+`?(\w+)`?/i.exec(sql)?.[1];
   const hint = HINTS.map(([pattern, name]) => {

@@ -10,7 +10,7 @@ export const ROLE_LABELS: Record<CostRole, string> = { writer: 'writer', relayCo
 
 /** MariaDB's server-wide counters sampled around a window: all statements, and the kinds that matter here. */
 const SERVER_COUNTERS = ['Questions', 'Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_begin', 'Com_commit', 'Com_rollback'] as const;
-export type ServerCounter = (typeof SERVER_COUNTERS)[number];
+type ServerCounter = (typeof SERVER_COUNTERS)[number];
 
 export interface CostWindow {
   seconds: number;

@@ -1,5 +1,5 @@
 /** The shape of a V8 `.cpuprofile` (Profiler.stop), shared by the profiler and the flame graph. */
-export interface ProfileNode {
+interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;

@@ -47,9 +47,8 @@ export interface WatchResult {
  */
 export const watchConsumed = async (sql: SqlRunner, target: number, options: { timeoutMs: number; intervalMs?: number; onCounts?: (counts: Record<string, number>) => void }): Promise<WatchResult> => {
   const started = performance.now();
-  let counts: Record<string, number> = {};
   for (;;) {
-    counts = await outboxCounts(sql);
+    const counts = await outboxCounts(sql);
     options.onCounts?.(counts);
     const elapsedMs = performance.now() - started;
     if ((counts['CONSUMED'] ?? 0) >= target) return { done: true, elapsedMs, counts };

@@ -15,7 +15,7 @@ export interface ProfileWindow {
 export const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Hits per node id: all of them, or only samples taken inside the window. */
-export const hitsByNode = (profile: CpuProfile, window?: ProfileWindow) => {
+const hitsByNode = (profile: CpuProfile, window?: ProfileWindow) => {
   const hits = new Map<number, number>();
   if (!window || !profile.samples || !profile.timeDeltas) {
     for (const node of profile.nodes) hits.set(node.id, node.hitCount ?? 0);

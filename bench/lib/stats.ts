@@ -9,7 +9,7 @@ export interface Summary {
 }
 
 /** Nearest-rank percentile of an ascending array. */
-export const percentile = (sorted: readonly number[], p: number) => {
+const percentile = (sorted: readonly number[], p: number) => {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length) - 1;
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number;

@@ -49,7 +49,7 @@ export interface ScenarioOutput {
   costs?: CostRow[];
 }
 
-export interface ScenarioContext {
+interface ScenarioContext {
   readonly quick: boolean;
   readonly profile: boolean;
   readonly outDir: string;

@@ -41,7 +41,7 @@ export class SendError extends Error {
 const FINAL_CODES = new Set(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'IDEMPOTENCY_CONFLICT', 'FORBIDDEN', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONVERSATION_NOT_FOUND']);
 export const isFinalSendError = (error: unknown) => error instanceof SendError && error.code !== undefined && FINAL_CODES.has(error.code);
 
-export const SEND_TIMEOUT_MS = 20_000;
+const SEND_TIMEOUT_MS = 20_000;
 
 /** sendMessage over HTTP with a bearer token, as a client would call it. */
 export const createApiClient = (url: string, auth: AppConfig['auth']) => {

@@ -6,7 +6,7 @@ import { freePort } from '../../tools/kit/free-port';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
 
 export const ROOT = path.resolve(__dirname, '../..');
-export const STATE_DIR = '.stack-chaos';
+const STATE_DIR = '.stack-chaos';
 const KAFKA_PORT = 29092;
 /** The sweeper's threshold and the relay's claim lease in every chaos process (the stall fault outlasts the first). */
 export const SWEEP_AFTER_MS = 10_000;
@@ -57,7 +57,7 @@ const through = (url: URL, port: number) => {
   return proxied.toString();
 };
 
-export const QUICK_RELAY_SCHEDULE = { RELAY_MAX_ATTEMPTS: '3', RELAY_BACKOFF_BASE_MS: '100', RELAY_BACKOFF_CAP_MS: '2000' } as const;
+const QUICK_RELAY_SCHEDULE = { RELAY_MAX_ATTEMPTS: '3', RELAY_BACKOFF_BASE_MS: '100', RELAY_BACKOFF_CAP_MS: '2000' } as const;
 
 export const createChaosEnv = async (options: { redisDb: number; quick: boolean; proxyPorts: ProxyPorts }): Promise<ChaosEnv> => {
   const { redisDb } = options;

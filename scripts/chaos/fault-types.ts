@@ -12,7 +12,7 @@ import type { Subscribers } from './subscribers';
 /** Short faults: a moment's damage, recovered in seconds. The long run repeats them. */
 export const SHORT_FAULT_KINDS = ['relay-kill', 'relay-kill-claimed', 'consumer-kill', 'kafka-outage', 'db-kill', 'redis-flush'] as const;
 /** The faults production has every week (issue 12): outages longer than any retry schedule, a stalled consumer, a dead generator. */
-export const LONG_FAULT_KINDS = ['broker-outage', 'db-outage', 'redis-outage', 'consumer-stall', 'reply-kill'] as const;
+const LONG_FAULT_KINDS = ['broker-outage', 'db-outage', 'redis-outage', 'consumer-stall', 'reply-kill'] as const;
 export const FAULT_KINDS = [...SHORT_FAULT_KINDS, ...LONG_FAULT_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -69,7 +69,7 @@ export interface OutageTimings {
 }
 
 
-export interface StallWindow {
+interface StallWindow {
   readonly from: number;
   readonly thawAt: number;
   /** Every row created before the thaw reached CONSUMED (null: not within the bound). */

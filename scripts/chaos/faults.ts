@@ -1,15 +1,12 @@
-import type { ChaosEnv } from './env';
-import { chaosStack, type Control } from './infra';
+import { chaosStack } from './infra';
 import { say, sleep } from './log';
-import { createOutageActions, type OutageTimings, type StallWindow } from './outage-faults';
-import type { ChaosProxies } from './proxies';
+import { createOutageActions } from './outage-faults';
 import type { Rng } from './rng';
 import type { Service } from './services';
-import type { Subscribers } from './subscribers';
 
 import { FAULT_KINDS, SHORT_FAULT_KINDS, type FaultDeps, type FaultKind, type FaultRecord } from './fault-types';
 
-export { FAULT_KINDS, LONG_FAULT_KINDS, SHORT_FAULT_KINDS, type FaultDeps, type FaultKind, type FaultRecord } from './fault-types';
+export { FAULT_KINDS, SHORT_FAULT_KINDS, type FaultDeps, type FaultRecord } from './fault-types';
 
 /**
  * Every kind once in random order (so even a quick run sees each), then for long runs one
@@ -22,6 +19,32 @@ export const planFaults = (rng: Rng, durationMs: number, quick: boolean) => {
   const first = Math.min(3000, durationMs * 0.1);
   const slot = (durationMs * 0.8 - first) / kinds.length;
   return kinds.map((kind, i) => ({ kind, atMs: Math.round(first + slot * i + rng.between(0, slot * 0.5)) }));
+};
+
+/** Stops the broker for 3-6 s, then starts it again. */
+const stopBrokerAWhile = async (deps: FaultDeps, record: FaultRecord) => {
+  const asked = Date.now();
+  await chaosStack(deps.env, 'kafka:stop');
+  record.at = Date.now();
+  const downMs = Math.round(deps.rng.between(3000, 6000));
+  await sleep(downMs);
+  await chaosStack(deps.env, 'kafka:start');
+  record.endedAt = Date.now();
+  record.detail = `broker stopped (${record.at - asked} ms to stop), down ${(downMs / 1000).toFixed(1)} s, back after ${record.endedAt - record.at} ms`;
+};
+
+/** KILLs every connection to the run's database but the control connection's own. */
+const killDatabaseConnections = async (deps: FaultDeps, record: FaultRecord) => {
+  const { control } = deps;
+  const ids = await control.query<{ id: number }>('SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()', [deps.env.dbName]);
+  record.at = Date.now();
+  let killed = 0;
+  for (const { id } of ids) {
+    // A connection may close by itself meanwhile ("Unknown thread id"): not a failure.
+    await control.query(`KILL ${Number(id)}`).then(() => (killed += 1), () => undefined);
+  }
+  record.endedAt = Date.now();
+  record.detail = `killed ${killed} of ${ids.length} connection(s) to ${deps.env.dbName}`;
 };
 
 /**
@@ -118,27 +141,8 @@ const createFaultActions = (deps: FaultDeps) => {
       await killAndRestart(deps.consumer, record);
       record.detail = 'consumer SIGKILLed, restarting (its partitions wait for the old session to time out)';
     },
-    async 'kafka-outage'(record) {
-      const asked = Date.now();
-      await chaosStack(deps.env, 'kafka:stop');
-      record.at = Date.now();
-      const downMs = Math.round(deps.rng.between(3000, 6000));
-      await sleep(downMs);
-      await chaosStack(deps.env, 'kafka:start');
-      record.endedAt = Date.now();
-      record.detail = `broker stopped (${record.at - asked} ms to stop), down ${(downMs / 1000).toFixed(1)} s, back after ${record.endedAt - record.at} ms`;
-    },
-    async 'db-kill'(record) {
-      const ids = await control.query<{ id: number }>('SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()', [deps.env.dbName]);
-      record.at = Date.now();
-      let killed = 0;
-      for (const { id } of ids) {
-        // A connection may close by itself meanwhile ("Unknown thread id"): not a failure.
-        await control.query(`KILL ${Number(id)}`).then(() => (killed += 1), () => undefined);
-      }
-      record.endedAt = Date.now();
-      record.detail = `killed ${killed} of ${ids.length} connection(s) to ${deps.env.dbName}`;
-    },
+    'kafka-outage': (record) => stopBrokerAWhile(deps, record),
+    'db-kill': (record) => killDatabaseConnections(deps, record),
     async 'redis-flush'(record) {
       record.at = Date.now();
       await deps.flushRedis();

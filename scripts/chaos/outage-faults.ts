@@ -1,11 +1,11 @@
 import { RELAY_LEASE_MS, SWEEP_AFTER_MS } from './env';
-import type { FaultDeps, FaultRecord, OutageTimings, PublishedRow, StallWindow } from './fault-types';
+import type { FaultDeps, FaultRecord, OutageTimings, PublishedRow } from './fault-types';
 import { chaosStack, type Control } from './infra';
 import { sleep } from './log';
 import type { Proxy } from './proxies';
 import type { Service } from './services';
 
-export type { OutageTimings, PublishedRow, StallWindow } from './fault-types';
+export type { OutageTimings, PublishedRow } from './fault-types';
 
 /** Quick: 20 s / 10 s / sweep threshold + 6 s. Long: 6 minutes / 60 s / sweep threshold + 20 s. */
 export const outageTimings = (quick: boolean): OutageTimings =>

@@ -52,6 +52,31 @@ const readyz = async (url: string | undefined) => {
   }
 };
 
+/** The last lines of a log file, or '(no log)' before the first launch wrote one. */
+const fileTail = (file: string, lines: number) => {
+  try {
+    return tailOf(fs.readFileSync(file, 'utf8'), lines);
+  } catch {
+    return '(no log)';
+  }
+};
+
+/** Starts src/main.ts with the service's environment; stdout and stderr are appended to its log file. */
+const spawnMain = (options: ServiceOptions, logFile: string, launch: number): ChildProcess => {
+  const out = fs.openSync(logFile, 'a');
+  fs.writeSync(out, `=== ${options.name} launch #${launch} at ${new Date().toISOString()}\n`);
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    // Own process group: a Ctrl-C in the terminal reaches the runner, which stops these itself.
+    detached: true,
+    stdio: ['ignore', 'pipe', out],
+  });
+  fs.closeSync(out);
+  proc.stdout?.pipe(fs.createWriteStream(logFile, { flags: 'a' }));
+  return proc;
+};
+
 /**
  * One `node --import tsx src/main.ts` process (node itself, not the tsx wrapper, so the pid we
  * signal is the pid the relay writes into claim_owner). Output goes to <logDir>/<name>.log.
@@ -66,30 +91,14 @@ export const createService = (options: ServiceOptions) => {
   let crashes = 0;
   const dead = (proc: ChildProcess) => proc.exitCode !== null || proc.signalCode !== null;
 
-  const logTail = (lines = 12) => {
-    try {
-      return tailOf(fs.readFileSync(logFile, 'utf8'), lines);
-    } catch {
-      return '(no log)';
-    }
-  };
+  const logTail = (lines = 12) => fileTail(logFile, lines);
 
   /** Resolves when ready; rejects if the process exits first or takes too long (then it is killed). */
   const launch = async () => {
     launches += 1;
     expectingExit = false;
-    const out = fs.openSync(logFile, 'a');
-    fs.writeSync(out, `=== ${options.name} launch #${launches} at ${new Date().toISOString()}\n`);
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, ...options.env },
-      // Own process group: a Ctrl-C in the terminal reaches the runner, which stops these itself.
-      detached: true,
-      stdio: ['ignore', 'pipe', out],
-    });
-    fs.closeSync(out);
+    const proc = spawnMain(options, logFile, launches);
     child = proc;
-    proc.stdout?.pipe(fs.createWriteStream(logFile, { flags: 'a' }));
     const wanted = READY_LINE[options.role];
     let sawLine = false;
     let ready = false;

@@ -25,7 +25,7 @@ const inWindow = (at: number, from: number, to: number) => at >= from && at <= t
  * reply-kill line counts those). A reply that was written and then lost still counts here, as
  * the gap its seq leaves.
  */
-export const pipelineLost = (verdict: Pick<Verdict, 'lost'>) => verdict.lost.filter((line) => !line.includes('#reply-after-'));
+const pipelineLost = (verdict: Pick<Verdict, 'lost'>) => verdict.lost.filter((line) => !line.includes('#reply-after-'));
 
 /** Broker outage longer than the retry schedule: no DEAD row, nothing lost or reordered, history whole soon after. */
 export const brokerOutageLine = (fault: FaultRecord, verdict: Verdict): VerdictLine => {
@@ -151,7 +151,7 @@ export const stallLine = (fault: FaultRecord, records: readonly DeliveredEvent[]
 };
 
 /** The whole run's checks, each a line of its own. */
-export const overallLines = (verdict: Verdict, extra: { unexpectedExits: readonly UnexpectedExit[]; failedFaults: readonly FaultRecord[]; settled: boolean }): VerdictLine[] => {
+const overallLines = (verdict: Verdict, extra: { unexpectedExits: readonly UnexpectedExit[]; failedFaults: readonly FaultRecord[]; settled: boolean }): VerdictLine[] => {
   const crashes = extra.unexpectedExits.filter((e) => !e.graceful).length;
   const line = (figure: string, n: number): VerdictLine => ({ fault: 'all', figure: `${figure} ${n}`, pass: n === 0 });
   return [

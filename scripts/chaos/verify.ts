@@ -2,7 +2,7 @@ import type { Control } from './infra';
 import type { Ledger } from './ledger';
 import type { OrderReport } from './readback';
 
-export interface HistoryRow {
+interface HistoryRow {
   c: string;
   seq: number;
   role: string;

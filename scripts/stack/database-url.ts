@@ -10,7 +10,7 @@ import { run } from './proc';
 import { mysqlClient } from './mariadb';
 
 /** 'mariadb' or 'mysql' from `SELECT VERSION()` (MariaDB says so: 10.11.6-MariaDB-0+deb12u1). */
-export const flavourOf = (version: string): 'mariadb' | 'mysql' => (/mariadb/i.test(version) ? 'mariadb' : 'mysql');
+const flavourOf = (version: string): 'mariadb' | 'mysql' => (/mariadb/i.test(version) ? 'mariadb' : 'mysql');
 
 /**
  * The decision, pure. mode: 'docker' | 'local'; configured: the URL from DATABASE_URL or the

@@ -46,6 +46,7 @@ function cacheComplete(cache: KafkaCache, pomHash: string) {
 }
 
 function fetchFailure(result: Omit<RunResult, 'stdout'>) {
+  // eslint-disable-next-line no-control-regex -- strips ANSI colour codes (ESC [ ... m) from Maven's output
   const output = result.output.replace(/\x1b\[[0-9;]*m/g, '');
   const offline = /UnknownHost|Connection refused|timed out|Network is unreachable|Could not transfer|Could not resolve|could not be resolved|No plugin found|Connect to .* failed|proxy/i.test(output);
   const cause = offline ? 'Maven could not download from Maven Central (network/proxy? see ~/.m2/settings.xml)' : `mvn exited with ${result.status ?? result.error?.message}`;

@@ -1,5 +1,7 @@
 import type { ChatTurn, HistoryEntry, ModelChoice, PromptMessage } from '../domain/chat/chat-types';
-import type { ConversationReader, HistoryCache, TokenCounter } from '../domain/chat/ports';
+import type { ConversationReader } from '../domain/ports/conversation-reader';
+import type { HistoryCache } from '../domain/ports/history-cache';
+import type { TokenCounter } from '../domain/ports/token-counter';
 import { historyBudget, historyWindow, trimToBudget, type ModelLimits } from '../domain/chat/token-budget';
 import type { Logger } from '../domain/ports/logger';
 

@@ -1,4 +1,5 @@
-import type { ChatTurns, ReplyCancellations } from '../domain/chat/ports';
+import type { ChatTurns } from '../domain/ports/chat-turns';
+import type { ReplyCancellations } from '../domain/ports/reply-cancellations';
 import { AppError } from '../domain/errors';
 import type { Logger } from '../domain/ports/logger';
 

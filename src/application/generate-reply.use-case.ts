@@ -1,6 +1,13 @@
 import { isTerminal, streamedDraft, type ChatTurn, type ModelChoice, type PromptMessage, type ReplyEvent } from '../domain/chat/chat-types';
 import { ModelError } from '../domain/chat/model-error';
-import type { ChatModel, ChatTurns, CommittedMessage, ConversationReader, ConversationScope, HistoryCache, ReplyCancellations, ReplyRef, ReplyStream, TokenCounter } from '../domain/chat/ports';
+import type { ChatModel } from '../domain/ports/chat-model';
+import type { ChatTurns } from '../domain/ports/chat-turns';
+import type { CommittedMessage, ConversationReader } from '../domain/ports/conversation-reader';
+import type { ConversationScope, ReplyRef } from '../domain/ports/conversation-scope';
+import type { HistoryCache } from '../domain/ports/history-cache';
+import type { ReplyCancellations } from '../domain/ports/reply-cancellations';
+import type { ReplyStream } from '../domain/ports/reply-stream';
+import type { TokenCounter } from '../domain/ports/token-counter';
 import type { Logger } from '../domain/ports/logger';
 import type { Scheduler } from '../domain/ports/scheduler';
 import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';
@@ -114,6 +121,85 @@ const endOf = (stored: CommittedMessage, partialEnd: { code: string; message: st
   };
 };
 
+/** Database work of a reply: retried, whatever failed, until the writer attempts are spent. */
+const persistentlyFor =
+  (deps: GenerateReplyDeps) =>
+  <T>(work: () => Promise<T>) =>
+    retry(work, { policy: persistPolicy(deps.persistAttempts), scheduler: deps.scheduler });
+
+/** Appends as the job's run (its fence): nothing lands once a later run of the reply appended. */
+const appendEventTo = (deps: GenerateReplyDeps, job: Reply, event: ReplyEvent) => deps.replies.append(refOf(job), event, job.fence);
+
+/**
+ * Stores the draft as the reply's message, unless a message with the reply id is committed
+ * already: then that one is the reply's (`theirs` when another run stored it, e.g. a worker
+ * that had lost its job and finished anyway), and nothing is appended a second time.
+ */
+const persist = async (deps: GenerateReplyDeps, job: Reply, draft: Draft, partial: boolean): Promise<{ saved: AppendedMessage; theirs: CommittedMessage | null }> => {
+  const message = { messageId: job.replyId, role: 'assistant' as const, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, partial };
+  const { conversationId, userId } = job.scope;
+  // The writer stores the message only while its turn awaits the reply (the turn's row lock
+  // orders two runs), so another run that stored it first, or an earlier attempt of this run
+  // that committed with only its answer lost, makes it write nothing; the message stored is
+  // then looked up. A retry looks first, sparing a transaction that would be rolled back.
+  let attempt = 0;
+  const stored = () => deps.conversations.committedMessage(conversationId, job.replyId);
+  const saved = await persistentlyFor(deps)<AppendedMessage | CommittedMessage>(async () => {
+    attempt += 1;
+    const earlier = attempt > 1 ? await stored() : null;
+    if (earlier) return earlier;
+    const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });
+    if (result.turnNotAwaiting) {
+      const committed = await stored();
+      if (committed) return committed;
+      throw new Error(`reply ${job.replyId}: its turn no longer awaits it, yet no message is stored under its id`);
+    }
+    const first = result.messages[0];
+    if (!first) throw new Error('writer returned no message');
+    return first;
+  });
+  const theirs = 'payload' in saved && (saved.payload.content !== draft.content || saved.payload.partial !== partial) ? saved : null;
+  // The message is stored: a cache that missed it is refilled when the next prompt finds the gap.
+  // Without a built prompt (a give-up) the window is unknown, and that refill does the caching.
+  if (job.window !== undefined && !theirs) {
+    await deps.cache
+      .push(job.scope, { seq: saved.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window)
+      .catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached'));
+  }
+  return { saved, theirs };
+};
+
+/** Streams the model's reply into the draft and, as deltas, onto the reply stream. */
+const stream = async (deps: GenerateReplyDeps, job: Reply, prompt: readonly PromptMessage[], draft: Draft, signal?: AbortSignal) => {
+  const deltas = createReplyDeltaWriter((delta) => appendEventTo(deps, job, delta));
+  try {
+    for await (const event of deps.model.stream({ choice: job.choice, messages: prompt, thinking: job.thinking, signal })) {
+      if (event.type === 'token') {
+        draft.content += event.text;
+        deltas.push({ kind: 'TOKEN', text: event.text });
+      } else if (event.type === 'reasoning') {
+        draft.reasoning += event.text;
+        deltas.push({ kind: 'REASONING', text: event.text });
+      } else {
+        draft.promptTokens = event.promptTokens;
+        draft.completionTokens = event.completionTokens;
+      }
+    }
+  } catch (error) {
+    // Whatever was streamed reaches the stream before the FAILED event; the model's error wins.
+    await deltas.drain().catch(() => undefined);
+    throw error;
+  }
+  await deltas.drain();
+};
+
+/** Why a stream that threw ended: the user's stop, the model's own code, or a cut. */
+const failureOf = (error: unknown, signal?: AbortSignal): { code: string; message: string } => {
+  if (signal?.reason === REPLY_CANCELLED) return CANCELLED_REPLY;
+  if (error instanceof ModelError) return { code: error.code, message: error.message };
+  return { code: signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL', message: 'reply generation failed' };
+};
+
 /**
  * Generates one reply into its reply stream and stores it through the outbox as the assistant
  * message whose id is the reply id, whether or not anyone is listening. Every run ends with
@@ -126,71 +212,8 @@ const endOf = (stored: CommittedMessage, partialEnd: { code: string; message: st
  *   with the model's code.
  */
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
-  /** Database work of a reply: retried, whatever failed, until the writer attempts are spent. */
-  const persistently = <T>(work: () => Promise<T>) => retry(work, { policy: persistPolicy(deps.persistAttempts), scheduler: deps.scheduler });
-  const appendTo = (job: Reply, event: ReplyEvent) => deps.replies.append(refOf(job), event, job.fence);
-
-  /**
-   * Stores the draft as the reply's message, unless a message with the reply id is committed
-   * already: then that one is the reply's (`theirs` when another run stored it, e.g. a worker
-   * that had lost its job and finished anyway), and nothing is appended a second time.
-   */
-  const persist = async (job: Reply, draft: Draft, partial: boolean): Promise<{ saved: AppendedMessage; theirs: CommittedMessage | null }> => {
-    const message = { messageId: job.replyId, role: 'assistant' as const, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, partial };
-    const { conversationId, userId } = job.scope;
-    // The writer stores the message only while its turn awaits the reply (the turn's row lock
-    // orders two runs), so another run that stored it first, or an earlier attempt of this run
-    // that committed with only its answer lost, makes it write nothing; the message stored is
-    // then looked up. A retry looks first, sparing a transaction that would be rolled back.
-    let attempt = 0;
-    const stored = () => deps.conversations.committedMessage(conversationId, job.replyId);
-    const saved = await persistently<AppendedMessage | CommittedMessage>(async () => {
-      attempt += 1;
-      const earlier = attempt > 1 ? await stored() : null;
-      if (earlier) return earlier;
-      const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });
-      if (result.turnNotAwaiting) {
-        const committed = await stored();
-        if (committed) return committed;
-        throw new Error(`reply ${job.replyId}: its turn no longer awaits it, yet no message is stored under its id`);
-      }
-      const first = result.messages[0];
-      if (!first) throw new Error('writer returned no message');
-      return first;
-    });
-    const theirs = 'payload' in saved && (saved.payload.content !== draft.content || saved.payload.partial !== partial) ? saved : null;
-    // The message is stored: a cache that missed it is refilled when the next prompt finds the gap.
-    // Without a built prompt (a give-up) the window is unknown, and that refill does the caching.
-    if (job.window !== undefined && !theirs) {
-      await deps.cache
-        .push(job.scope, { seq: saved.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window)
-        .catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached'));
-    }
-    return { saved, theirs };
-  };
-
-  const stream = async (job: Reply, prompt: readonly PromptMessage[], draft: Draft, signal?: AbortSignal) => {
-    const deltas = createReplyDeltaWriter((delta) => appendTo(job, delta));
-    try {
-      for await (const event of deps.model.stream({ choice: job.choice, messages: prompt, thinking: job.thinking, signal })) {
-        if (event.type === 'token') {
-          draft.content += event.text;
-          deltas.push({ kind: 'TOKEN', text: event.text });
-        } else if (event.type === 'reasoning') {
-          draft.reasoning += event.text;
-          deltas.push({ kind: 'REASONING', text: event.text });
-        } else {
-          draft.promptTokens = event.promptTokens;
-          draft.completionTokens = event.completionTokens;
-        }
-      }
-    } catch (error) {
-      // Whatever was streamed reaches the stream before the FAILED event; the model's error wins.
-      await deltas.drain().catch(() => undefined);
-      throw error;
-    }
-    await deltas.drain();
-  };
+  const persistently = persistentlyFor(deps);
+  const appendTo = (job: Reply, event: ReplyEvent) => appendEventTo(deps, job, event);
 
   /**
    * Looks at what an earlier run left: 'stored' when the reply is stored (its stream now ended),
@@ -211,17 +234,10 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     }
     if (last && isTerminal(last)) {
       // Ended by a give-up that could not store anything: store what it streamed now.
-      await persist(job, { ...streamedDraft(events), promptTokens: null, completionTokens: null }, true);
+      await persist(deps, job, { ...streamedDraft(events), promptTokens: null, completionTokens: null }, true);
       return 'stored';
     }
     return events.length > 0 ? 'restart' : 'fresh';
-  };
-
-  /** Why a stream that threw ended: the user's stop, the model's own code, or a cut. */
-  const failureOf = (error: unknown, signal?: AbortSignal): { code: string; message: string } => {
-    if (signal?.reason === REPLY_CANCELLED) return CANCELLED_REPLY;
-    if (error instanceof ModelError) return { code: error.code, message: error.message };
-    return { code: signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL', message: 'reply generation failed' };
   };
 
   /**
@@ -232,13 +248,13 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const failure = failureOf(error, signal);
     if (failure === CANCELLED_REPLY) deps.logger.info({ replyId: job.replyId }, 'reply stopped at its user\'s request');
     else deps.logger.warn({ err: error, replyId: job.replyId, code: failure.code }, 'reply generation failed');
-    const { theirs } = await persist(job, draft, true);
+    const { theirs } = await persist(deps, job, draft, true);
     // The stream ends with what history holds, whichever run stored it.
     await appendTo(job, theirs ? endOf(theirs) : { kind: 'FAILED', ...failure, partialMessageId: job.replyId });
   };
 
   const complete = async (job: Reply, draft: Draft) => {
-    const { saved, theirs } = await persist(job, draft, false);
+    const { saved, theirs } = await persist(deps, job, draft, false);
     if (theirs) {
       await appendTo(job, endOf(theirs));
       return;
@@ -276,7 +292,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     }
     const draft: Draft = { content: '', reasoning: '', promptTokens: null, completionTokens: null };
     let failure: { error: unknown } | undefined;
-    await stream(job, prompt, draft, signal).catch((error: unknown) => (failure = { error }));
+    await stream(deps, job, prompt, draft, signal).catch((error: unknown) => (failure = { error }));
     // Another worker owns the reply now: whatever this run produced is not this run's to store.
     if (signal?.reason === REPLY_LOST) return 'lost';
     if (failure) {
@@ -320,7 +336,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
         await deps.replies.append(ref, endOf(stored, failure === CANCELLED_REPLY ? CANCELLED_REPLY : STOPPED_EARLY));
         return;
       }
-      await persist(job, { ...streamedDraft(await deps.replies.events(ref)), promptTokens: null, completionTokens: null }, true);
+      await persist(deps, job, { ...streamedDraft(await deps.replies.events(ref)), promptTokens: null, completionTokens: null }, true);
       partialMessageId = job.replyId;
     } catch (error) {
       deps.logger.error({ err: error, replyId: job.replyId }, 'reply given up and its partial text could not be stored');

@@ -1,4 +1,4 @@
-import type { ChatTurns } from '../domain/chat/ports';
+import type { ChatTurns } from '../domain/ports/chat-turns';
 import type { Clock } from '../domain/ports/clock';
 import type { Logger } from '../domain/ports/logger';
 

@@ -1,5 +1,9 @@
 import type { ChatTurn, HistoryEntry, ModelChoice } from '../domain/chat/chat-types';
-import type { ChatTurns, ConversationReader, ConversationScope, HistoryCache, TokenCounter } from '../domain/chat/ports';
+import type { ChatTurns } from '../domain/ports/chat-turns';
+import type { ConversationReader } from '../domain/ports/conversation-reader';
+import type { ConversationScope } from '../domain/ports/conversation-scope';
+import type { HistoryCache } from '../domain/ports/history-cache';
+import type { TokenCounter } from '../domain/ports/token-counter';
 import { toSendMessageCommand, type RawSendMessageInput, type SendMessageCommand } from '../domain/chat/send-message-input';
 import { HISTORY_WINDOW, historyBudget, type ModelLimits } from '../domain/chat/token-budget';
 import { AppError } from '../domain/errors';

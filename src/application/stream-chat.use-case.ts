@@ -1,5 +1,9 @@
 import type { CursoredReplyEvent } from '../domain/chat/chat-types';
-import type { ChatTurns, ConversationReader, HistoryCache, ReplyRef, ReplyStream } from '../domain/chat/ports';
+import type { ChatTurns } from '../domain/ports/chat-turns';
+import type { ConversationReader } from '../domain/ports/conversation-reader';
+import type { ReplyRef } from '../domain/ports/conversation-scope';
+import type { HistoryCache } from '../domain/ports/history-cache';
+import type { ReplyStream } from '../domain/ports/reply-stream';
 import { normaliseId } from '../domain/chat/send-message-input';
 import { isStreamCursor } from '../domain/chat/stream-cursor';
 import { AppError } from '../domain/errors';

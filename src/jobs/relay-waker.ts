@@ -41,7 +41,7 @@ export const coalesce = (run: () => Promise<void>, options: { lingerMs?: number 
 };
 
 /** How long a wake-up waits for more commits before it is sent: far below the latency goal (p50 15 ms). */
-export const WAKE_LINGER_MS = 2;
+const WAKE_LINGER_MS = 2;
 
 /**
  * Wakes the relay after a commit. Deduplicated with keepLastIfActive: while a drain runs,

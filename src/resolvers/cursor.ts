@@ -1,7 +1,7 @@
 import { AppError } from '../domain/errors';
 
 /** Opaque page cursors: clients pass them back unchanged; anything else is a typed input error. */
-export const encodeCursor = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+const encodeCursor = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 export const decodeCursor = <T>(cursor: string, isValid: (value: unknown) => value is T): T => {
   try {

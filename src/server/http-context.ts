@@ -14,7 +14,7 @@ import type { AppTracer } from '../infra/tracing/otel-tracer';
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** A client's W3C traceparent when well-formed, else a fresh one, so every write is traceable. */
-export const traceparentFrom = (header: unknown): string =>
+const traceparentFrom = (header: unknown): string =>
   typeof header === 'string' && TRACEPARENT.test(header) ? header : `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 
 /**

@@ -29,7 +29,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Close code for a user over WS_MAX_CONNECTIONS_PER_USER (private range 4000-4999; graphql-ws
  * clients retry unknown codes with their backoff, which is what a user should do once a tab closes).
  */
-export const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4029;
+const TOO_MANY_CONNECTIONS_CLOSE_CODE = 4029;
 
 type SocketExtra = {
   socket: WebSocket;

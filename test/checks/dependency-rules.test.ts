@@ -78,7 +78,7 @@ const cruisePlanted = async (): Promise<Violation[]> => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dependency-rules-'));
   try {
     const files = new Map<string, string>();
-    for (const { from, to } of [...VIOLATIONS, ...ALLOWED]) {
+    for (const { to } of [...VIOLATIONS, ...ALLOWED]) {
       if (!files.has(to) && !to.endsWith('nowhere.ts')) files.set(to, TARGET);
     }
     for (const { from, to, how } of [...VIOLATIONS, ...ALLOWED]) files.set(from, importOf(from, to, how));

@@ -29,6 +29,21 @@ describe('static checks', () => {
     expect(result).toEqual({ code: 0, output: expect.stringMatching(/no dependency violations/) });
   }, 120_000);
 
+  it('is formatted by Prettier (run npm run format when this fails)', async () => {
+    const result = await run(bin('prettier'), ['--check', '.', '--log-level', 'warn'], { cwd: root });
+    expect(result.code === 0 ? 'formatted' : result.output).toBe('formatted');
+  }, 120_000);
+
+  it('passes ESLint (typescript-eslint, parameter count, function length)', async () => {
+    const result = await run(bin('eslint'), ['src', 'test', 'bench', 'scripts', 'tools', 'web'], { cwd: root });
+    expect(result.code === 0 ? 'clean' : result.output).toBe('clean');
+  }, 180_000);
+
+  it('has no unused files, exports or dependencies (knip)', async () => {
+    const result = await run(bin('knip'), ['--no-progress'], { cwd: root });
+    expect(result.code === 0 ? 'clean' : result.output).toBe('clean');
+  }, 120_000);
+
   it('has generated GraphQL types that match the SDL (run npm run codegen when this fails)', async () => {
     // --check regenerates in memory and exits 1 when a committed file differs.
     const result = await run(bin('graphql-codegen'), ['--config', 'codegen.yml', '--check'], { cwd: root });

@@ -23,7 +23,7 @@ import { judge, type Evidence, type Verdict } from '../../scripts/chaos/verify';
 describe('chaos verdict', () => {
   const A = 'aaaaaaaa-0000-4000-8000-000000000001';
   const B = 'bbbbbbbb-0000-4000-8000-000000000002';
-  const row = (c: string, seq: number, content: string, e = `${c}-${seq}`, role = 'user', p = 0) => ({ c, seq, role, e, h: sha256(content), p });
+  const row = (c: string, seq: number, content: string, { e = `${c}-${seq}`, role = 'user', p = 0 } = {}) => ({ c, seq, role, e, h: sha256(content), p });
   const clean = () => {
     const ledger = createLedger();
     ledger.confirm({ conversationId: A, seq: 1, hash: sha256('one'), source: 'writer' });
@@ -31,7 +31,7 @@ describe('chaos verdict', () => {
     ledger.confirm({ conversationId: B, seq: 1, hash: sha256('hi'), source: 'api' });
     ledger.expectReply({ conversationId: B, afterSeq: 1, hash: sha256('reply to hi') });
     const evidence: { -readonly [K in keyof Evidence]: Evidence[K] } = {
-      history: [row(A, 1, 'one'), row(A, 2, 'two'), row(B, 1, 'hi'), row(B, 2, 'reply to hi', 'r', 'assistant')],
+      history: [row(A, 1, 'one'), row(A, 2, 'two'), row(B, 1, 'hi'), row(B, 2, 'reply to hi', { e: 'r', role: 'assistant' })],
       notConsumed: [],
       consumedWithoutHistory: [],
       conversations: [
@@ -52,7 +52,7 @@ describe('chaos verdict', () => {
 
   it('counts a missing message, changed content and a gap as lost', () => {
     const { ledger, evidence } = clean();
-    evidence.history = [row(A, 1, 'ONE'), row(B, 1, 'hi'), row(B, 2, 'reply to hi', 'r', 'assistant')];
+    evidence.history = [row(A, 1, 'ONE'), row(B, 1, 'hi'), row(B, 2, 'reply to hi', { e: 'r', role: 'assistant' })];
     const verdict = judge(ledger, evidence, inOrder);
     expect(verdict.lost).toHaveLength(2); // A#1 other content, A#2 missing (and a gap, counted once)
     expect(verdict.anomalies.length).toBeGreaterThan(0); // 'ONE' matches nothing written; counter drift
@@ -60,7 +60,7 @@ describe('chaos verdict', () => {
 
   it('counts a missing reply as lost and a reply before its message as an inversion', () => {
     const { ledger, evidence } = clean();
-    evidence.history = [row(A, 1, 'one'), row(A, 2, 'two'), row(B, 1, 'reply to hi', 'r', 'assistant'), row(B, 2, 'hi')];
+    evidence.history = [row(A, 1, 'one'), row(A, 2, 'two'), row(B, 1, 'reply to hi', { e: 'r', role: 'assistant' }), row(B, 2, 'hi')];
     expect(failures(judge(ledger, evidence, inOrder))).toMatchObject({ lost: 1, inversions: 1 }); // B#1 holds other content; the reply sits before it
     evidence.history = evidence.history.filter((r) => r.role !== 'assistant');
     expect(judge(ledger, evidence, inOrder).lost.some((l) => l.includes('reply'))).toBe(true);
@@ -68,7 +68,7 @@ describe('chaos verdict', () => {
 
   it('counts a message stored twice as duplicated', () => {
     const { ledger, evidence } = clean();
-    evidence.history.push(row(A, 3, 'two', 'copy'));
+    evidence.history.push(row(A, 3, 'two', { e: 'copy' }));
     evidence.conversations[0] = { id: A, last_seq: 3, message_count: 3 };
     expect(failures(judge(ledger, evidence, inOrder)).duplicated).toBe(1);
   });

@@ -5,7 +5,7 @@ import { CANCELLED_REPLY, createGenerateReply, INTERRUPTED_REPLY } from '../../s
 import { createRecoverAwaitingReplies } from '../../src/application/recover-awaiting-replies.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { streamedDraft, type ChatTurn, type ModelEvent } from '../../src/domain/chat/chat-types';
-import type { ChatModel } from '../../src/domain/chat/ports';
+import type { ChatModel } from '../../src/domain/ports/chat-model';
 import { ModelError } from '../../src/domain/chat/model-error';
 import type { AppConfig } from '../../src/config';
 import { createLogger } from '../../src/infra/logger';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../../src/config';
 import type { ModelEvent } from '../../src/domain/chat/chat-types';
 import { ModelError } from '../../src/domain/chat/model-error';
-import type { ChatModel } from '../../src/domain/chat/ports';
+import type { ChatModel } from '../../src/domain/ports/chat-model';
 import { createChatModel } from '../../src/infra/llm/create-chat-model';
 import { createOpenAiChatModel } from '../../src/infra/llm/openai-chat-model';
 import { type FakeOpenAi, startFakeOpenAi } from '../../tools/kit/fake-openai-server';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HistoryEntry } from '../../src/domain/chat/chat-types';
-import type { ConversationScope } from '../../src/domain/chat/ports';
+import type { ConversationScope } from '../../src/domain/ports/conversation-scope';
 import { createLogger } from '../../src/infra/logger';
 import { createRedis } from '../../src/infra/redis/create-redis';
 import { createRedisHistoryCache } from '../../src/infra/redis/redis-history-cache';

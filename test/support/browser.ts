@@ -9,7 +9,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
  * Flags for a machine without internet access: nothing phones home (background networking,
  * component updates, sync), no QUIC, no GPU, no first-run UI. --no-sandbox because CI runs as root.
  */
-export const CHROMIUM_FLAGS = [
+const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -21,7 +21,7 @@ export const CHROMIUM_FLAGS = [
 ];
 
 /** The system Chromium (Debian's package), never a browser a test tool downloads. Missing → the test fails, saying how to fix it. */
-export const findChromium = (): string => {
+const findChromium = (): string => {
   try {
     return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
   } catch {
@@ -30,7 +30,7 @@ export const findChromium = (): string => {
 };
 
 /** The repository's gitignored folder for screenshots of browser tests. */
-export const ARTIFACTS_DIR = path.resolve(__dirname, '../../artifacts/browser');
+const ARTIFACTS_DIR = path.resolve(__dirname, '../../artifacts/browser');
 
 export interface BrowserSession {
   readonly context: BrowserContext;

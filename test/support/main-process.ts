@@ -44,7 +44,11 @@ export const startMain = (env: Record<string, string | undefined>) => {
         continue;
       }
       lines.push(line);
-      for (const wait of [...waits]) if (wait.match(line)) (waits.splice(waits.indexOf(wait), 1), wait.found(line));
+      for (const wait of [...waits]) {
+        if (!wait.match(line)) continue;
+        waits.splice(waits.indexOf(wait), 1);
+        wait.found(line);
+      }
     }
   });
   /**

@@ -2,7 +2,7 @@ import { CANCELLED_REPLY, createGenerateReply, INTERRUPTED_REPLY, REPLY_CANCELLE
 import type { ChatMessagePayload } from '../../src/domain/chat-message-envelope';
 import { streamedDraft, type ModelEvent, type ReplyEvent } from '../../src/domain/chat/chat-types';
 import { ModelError } from '../../src/domain/chat/model-error';
-import type { ChatModel } from '../../src/domain/chat/ports';
+import type { ChatModel } from '../../src/domain/ports/chat-model';
 import { deferred, eventually } from '../support/eventually';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
 import { createInMemoryReplyCancellations } from '../support/fakes/in-memory-reply-cancellations';

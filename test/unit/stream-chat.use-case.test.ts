@@ -1,13 +1,12 @@
 import { createStreamChat, replyStateFromTurns, type ChatStreamItem, type StreamChatDeps } from '../../src/application/stream-chat.use-case';
 import type { ChatTurn, CursoredReplyEvent } from '../../src/domain/chat/chat-types';
-import type { ReplyRef, ReplyStream } from '../../src/domain/chat/ports';
+import type { ReplyStream } from '../../src/domain/ports/reply-stream';
 import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 import { createInMemoryChatTurns } from '../support/fakes/in-memory-chat-turns';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 
 const CONVERSATION = '00000000-0000-4000-8000-000000000001';
 const REPLY = '00000000-0000-4000-8000-000000000002';
-const ref: ReplyRef = { userId: 'u1', conversationId: CONVERSATION, replyId: REPLY };
 const token = (cursor: string): CursoredReplyEvent => ({ cursor, replyId: REPLY, event: { kind: 'TOKEN', text: cursor } });
 
 /** A reply stream whose presence and events the test sets; `read` yields the events, then throws `failure` if set. */

@@ -47,7 +47,7 @@ export const CHAT_STREAM = `subscription Stream($conversationId: ID!, $replyId: 
   }
 }`;
 
-export interface PageInfo {
+interface PageInfo {
   hasNextPage: boolean;
   endCursor: string | null;
 }

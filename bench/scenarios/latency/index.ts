@@ -21,6 +21,7 @@ import { outboxLags } from './outbox-lags';
  * and commit→consumed from the rows. The full run also steps through lower rates first to
  * show where the knee is. Then the top rate on the writer alone, and an idle app's queries/s.
  */
+// eslint-disable-next-line max-lines-per-function -- a scenario is a script of measured phases in order, each already a call; not yet split
 export const latencyScenario: Scenario = async ({ quick, profile, outDir, progress, scope }) => {
   const rate = quick ? 100 : 500;
   const steps = quick ? [] : [100, 250];

@@ -25,7 +25,7 @@ interface FormattedError {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 /** graphql-ws hands a CloseEvent (or its own look-alike) to the sink when the socket closes. */
-export const isCloseEvent = (value: unknown): value is { code: number; reason: string } =>
+const isCloseEvent = (value: unknown): value is { code: number; reason: string } =>
   isObject(value) && typeof value['code'] === 'number' && 'reason' in value;
 
 const isGraphQLErrors = (value: unknown): value is FormattedError[] =>

@@ -36,7 +36,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const WS_SCHEMES: Readonly<Record<string, string>> = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' };
 
 /** People paste the URL Sandbox shows (http) or leave off the path; both mean the same endpoint. */
-export const toWebSocketUrl = (raw: string): string => {
+const toWebSocketUrl = (raw: string): string => {
   let url: URL;
   try {
     url = new URL(raw);

@@ -70,7 +70,7 @@ export const streamedDraft = (events: readonly ReplyEvent[]) => {
   return { content, reasoning };
 };
 
-export type ChatTurnStatus = 'AWAITING' | 'REPLIED';
+type ChatTurnStatus = 'AWAITING' | 'REPLIED';
 
 /**
  * One acknowledged send: the user message and the reply it awaits, recorded in the user

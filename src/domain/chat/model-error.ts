@@ -1,4 +1,4 @@
-import type { ModelErrorCode } from './ports';
+import type { ModelErrorCode } from '../ports/chat-model';
 
 /** A model stream that ended badly; the code reaches the client in the FAILED reply event. */
 export class ModelError extends Error {

@@ -1,5 +1,5 @@
 /** Structured logging as the inner layers see it; pino satisfies it in infra. */
-export interface LogFn {
+interface LogFn {
   (fields: object, message?: string): void;
   (message: string): void;
 }

@@ -1,7 +1,7 @@
 import type { ChatTurn } from '../chat/chat-types';
 import type { NewOutboxMessage } from '../outbox-message';
 
-export interface ReservedSeqs {
+interface ReservedSeqs {
   /** The first of the `count` consecutive sequence numbers handed out. */
   readonly firstSeq: number;
   /** True when this call created the conversation. */

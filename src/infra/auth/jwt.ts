@@ -1,7 +1,7 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { AppConfig } from '../../config';
 import { AppError } from '../../domain/errors';
-import { isRole, USER_ID_PATTERN, type Principal, type Role } from '../../domain/identity';
+import { isRole, USER_ID_PATTERN, type Role } from '../../domain/identity';
 import type { TokenVerifier } from '../../domain/ports/token-verifier';
 
 const ALGORITHM = 'HS256';

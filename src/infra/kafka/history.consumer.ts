@@ -104,10 +104,7 @@ export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBa
   return 'committed';
 };
 
-/** Backoff between our own restarts of a consumer kafkajs gave up on. */
-const RESTART_POLICY = { baseMs: 1_000, capMs: 30_000 };
-
-export const createHistoryConsumer = (deps: {
+interface HistoryConsumerDeps {
   kafka: KafkaClient;
   config: { kafka: AppConfig['kafka']; consumer: AppConfig['consumer'] };
   persist: PersistHistoryBatch;
@@ -116,7 +113,42 @@ export const createHistoryConsumer = (deps: {
   tracer?: AppTracer;
   /** Waits between retries and restarts (default: the runtime's timers). */
   scheduler?: Scheduler;
-}): Component => {
+}
+
+/** Runs a connected, subscribed consumer's batch loop: offsets are committed by hand after each batch is stored. */
+const runHistoryBatches = (
+  c: Consumer,
+  deps: HistoryConsumerDeps,
+  timing: { heartbeatInterval: number; scheduler: Scheduler; tracer: AppTracer },
+) => {
+  const { kafka: kafkaConfig, consumer: tuning } = deps.config;
+  const { tracer } = timing;
+  const batchDeps: HistoryBatchDeps = {
+    persist: traceHistoryTransaction(tracer, deps.persist),
+    commit: (offsets) => c.commitOffsets(offsets),
+    logger: deps.logger,
+    // config.ts keeps the cap below the session timeout; the sliced wait heartbeats regardless.
+    retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs },
+    heartbeatEveryMs: timing.heartbeatInterval,
+    scheduler: timing.scheduler,
+    metrics: deps.metrics,
+  };
+  return c.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently,
+    eachBatch: async (payload) => {
+      const handle = () => handleHistoryBatch(batchDeps, payload);
+      // Off, the headers are not even read for spans.
+      await (tracer.enabled ? traceHistoryBatch(tracer, tracedBatch(payload, kafkaConfig.groupId), handle) : handle());
+    },
+  });
+};
+
+/** Backoff between our own restarts of a consumer kafkajs gave up on. */
+const RESTART_POLICY = { baseMs: 1_000, capMs: 30_000 };
+
+export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
   const status = createStatusTracker('history-consumer', deps.logger);
   const { kafka: kafkaConfig, consumer: tuning } = deps.config;
   const scheduler = deps.scheduler ?? systemScheduler;
@@ -159,26 +191,7 @@ export const createHistoryConsumer = (deps: {
     });
     await c.connect();
     await c.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
-    const batchDeps: HistoryBatchDeps = {
-      persist: traceHistoryTransaction(tracer, deps.persist),
-      commit: (offsets) => c.commitOffsets(offsets),
-      logger: deps.logger,
-      // config.ts keeps the cap below the session timeout; the sliced wait heartbeats regardless.
-      retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs },
-      heartbeatEveryMs: heartbeatInterval,
-      scheduler,
-      metrics: deps.metrics,
-    };
-    await c.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: tuning.partitionsConsumedConcurrently,
-      eachBatch: async (payload) => {
-        const handle = () => handleHistoryBatch(batchDeps, payload);
-        // Off, the headers are not even read for spans.
-        await (tracer.enabled ? traceHistoryBatch(tracer, tracedBatch(payload, kafkaConfig.groupId), handle) : handle());
-      },
-    });
+    await runHistoryBatches(c, deps, { heartbeatInterval, scheduler, tracer });
   };
 
   const scheduleRestart = () => {

@@ -41,7 +41,7 @@ interface Outgoing {
  * records of one partition in one request are appended in request order at consecutive offsets
  * (kafkajs keeps the input order per partition; the idempotent producer never splits or reorders).
  */
-export const positionsOf = (sent: readonly { topic: string; outgoing: readonly Outgoing[] }[], chosen: PartitionLog, metadata: readonly RecordMetadata[]) => {
+const positionsOf = (sent: readonly { topic: string; outgoing: readonly Outgoing[] }[], chosen: PartitionLog, metadata: readonly RecordMetadata[]) => {
   const base = new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, m.baseOffset ?? m.offset]));
   const next = new Map<string, number>();
   const positions = new Map<string, LogPosition | null>();

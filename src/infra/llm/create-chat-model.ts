@@ -1,5 +1,5 @@
 import type { AppConfig } from '../../config';
-import type { ChatModel } from '../../domain/chat/ports';
+import type { ChatModel } from '../../domain/ports/chat-model';
 import { createLocalChatModel, type LocalChatModelOptions } from './local-chat-model';
 import { createOpenAiChatModel } from './openai-chat-model';
 

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../../config';
 import type { ModelChoice, ModelEvent, PromptMessage } from '../../domain/chat/chat-types';
-import type { ChatModel } from '../../domain/chat/ports';
+import type { ChatModel } from '../../domain/ports/chat-model';
 import type { Scheduler } from '../../domain/ports/scheduler';
 import { systemScheduler } from '../system-scheduler';
 

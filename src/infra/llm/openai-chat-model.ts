@@ -4,7 +4,7 @@ import type { AppConfig } from '../../config';
 import type { ModelChoice, ModelEvent, PromptMessage } from '../../domain/chat/chat-types';
 import { ModelError } from '../../domain/chat/model-error';
 import { providerProfile } from './provider-profiles';
-import type { ChatModel } from '../../domain/chat/ports';
+import type { ChatModel } from '../../domain/ports/chat-model';
 
 type LlmConfig = AppConfig['llm'];
 type StreamInput = Parameters<ChatModel['stream']>[0];

@@ -14,13 +14,6 @@ interface ModelSettings {
 
 export type ProviderProfile = (model: ModelSettings, thinking: boolean) => Record<string, unknown>;
 
-/**
- * OpenAI's reasoning models (o1, o3, o4-mini, gpt-5…) reject `max_tokens` with a 400 and accept
- * only `max_completion_tokens` (which counts the hidden reasoning tokens too); they also reject
- * sampling parameters such as `temperature`, which this adapter never sends.
- */
-export const isOpenAiReasoningModel = (name: string) => /^(o\d|gpt-5)/i.test(name);
-
 const PROFILES: Record<ModelProvider, ProviderProfile> = {
   // OpenAI deprecated max_tokens for every model; reasoning is internal (only counted in usage), so
   // thinking has no request field. `reasoning_effort` stays at the model's default.

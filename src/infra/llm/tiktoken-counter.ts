@@ -1,5 +1,5 @@
 import { get_encoding, type TiktokenEncoding } from 'tiktoken';
-import type { TokenCounter } from '../../domain/chat/ports';
+import type { TokenCounter } from '../../domain/ports/token-counter';
 
 /**
  * A TokenCounter over tiktoken's WASM encoder. Counting uses `encode_ordinary`, because

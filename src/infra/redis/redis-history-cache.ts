@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { HistoryEntry } from '../../domain/chat/chat-types';
-import type { ConversationScope, HistoryCache } from '../../domain/chat/ports';
+import type { ConversationScope } from '../../domain/ports/conversation-scope';
+import type { HistoryCache } from '../../domain/ports/history-cache';
 import { chatKeys, execOrThrow } from './redis-keys';
 
 export interface RedisHistoryCacheOptions {

@@ -1,5 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
-import type { ConversationScope } from '../../domain/chat/ports';
+import type { ConversationScope } from '../../domain/ports/conversation-scope';
 import { AppError } from '../../domain/errors';
 
 // Ids become key segments: a ':' or whitespace could make one user's key spell another's.

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ReplyCancellations } from '../../domain/chat/ports';
+import type { ReplyCancellations } from '../../domain/ports/reply-cancellations';
 import { AppError } from '../../domain/errors';
 import { withTimeout, type Component } from '../lifecycle';
 import type { Logger } from '../logger';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { isTerminal, type CursoredReplyEvent, type ReplyEvent } from '../../domain/chat/chat-types';
-import type { ReplyStream } from '../../domain/chat/ports';
+import type { ReplyStream } from '../../domain/ports/reply-stream';
 import { isStreamCursor } from '../../domain/chat/stream-cursor';
 import { AppError } from '../../domain/errors';
 import { withTimeout, type Component } from '../lifecycle';
@@ -214,7 +214,25 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('PUBLISH', ARGV[4], KEYS[1] .. '\\n' .. prev .. '\\n' .. id .. '\\n' .. ARGV[3])
 return id`;
 
-type AppendScript = (stream: string, fenceKey: string, maxLen: number, ttlSeconds: number, event: string, channel: string, fence: number | '') => Promise<string | null>;
+/** One append: the keys and arguments of APPEND_LUA, by name (the script takes them in KEYS/ARGV order). */
+interface AppendInput {
+  readonly stream: string;
+  readonly fenceKey: string;
+  readonly maxLen: number;
+  readonly ttlSeconds: number;
+  /** The event's JSON. */
+  readonly event: string;
+  readonly channel: string;
+  /** The appending run's number, or '' for an append without a fence. */
+  readonly fence: number | '';
+}
+
+type AppendScript = (input: AppendInput) => Promise<string | null>;
+
+/** The script as ioredis defines it: the two keys, then ARGV in order. */
+type AppendCommand = (
+  ...args: [stream: string, fenceKey: string, maxLen: number, ttlSeconds: number, event: string, channel: string, fence: number | '']
+) => Promise<string | null>;
 
 /**
  * Names a reply the conversation's latest, stored as `<user message seq>:<reply id>`, unless the
@@ -283,14 +301,24 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
   const { client, maxLen, ttlSeconds } = options;
   const keys = chatKeys(options.prefix);
   const notifications = createNotifications(options.pollIntervalMs ?? 1000);
-  const appendEvent = defineScript<AppendScript>(client, 'agentRelayReplyAppend', 2, APPEND_LUA);
+  const appendCommand = defineScript<AppendCommand>(client, 'agentRelayReplyAppend', 2, APPEND_LUA);
+  const appendEvent: AppendScript = ({ stream, fenceKey, maxLen: max, ttlSeconds: ttl, event, channel, fence }) =>
+    appendCommand(stream, fenceKey, max, ttl, event, channel, fence);
   // EVALSHA like the append: EVAL would send the script's text with every reply.
   const markLatestScript = defineScript<MarkLatestScript>(client, 'agentRelayReplyMarkLatest', 1, MARK_LATEST_LUA);
   let subscriber: Redis | undefined;
   return {
     name: 'reply-stream',
     async append(scope, event, fence) {
-      const id = await appendEvent(keys.reply(scope), keys.replyFence(scope), maxLen, ttlSeconds, JSON.stringify(event), keys.notifyChannel(), fence ?? '');
+      const id = await appendEvent({
+        stream: keys.reply(scope),
+        fenceKey: keys.replyFence(scope),
+        maxLen,
+        ttlSeconds,
+        event: JSON.stringify(event),
+        channel: keys.notifyChannel(),
+        fence: fence ?? '',
+      });
       return id === null ? null : String(id);
     },
     async events(scope) {

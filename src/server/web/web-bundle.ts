@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /** The pages' sources (web/ at the repository root): the same relative path from src/ and from dist/. */
-export const WEB_SOURCE_DIR = path.resolve(__dirname, '../../../web');
+const WEB_SOURCE_DIR = path.resolve(__dirname, '../../../web');
 
 /** One file the API serves, keyed by its URL path. */
 export interface WebFile {

@@ -8,7 +8,7 @@ import { bundleWebPages, contentTypeOf, WEB_PAGES, type WebFile, type WebFiles }
  * same path (src/public) never exists, so tsx and Jest bundle from the sources instead and can
  * never serve a stale build.
  */
-export const BUILT_WEB_DIR = path.resolve(__dirname, '../../public');
+const BUILT_WEB_DIR = path.resolve(__dirname, '../../public');
 
 /** Built file name of each page (URL path → file under dist/public). */
 export const builtPageFile = (urlPath: string) => (urlPath === '/' ? 'index.html' : `${urlPath.slice(1)}.html`);

@@ -47,7 +47,7 @@ export const outOfOrderSequence = () => {
 
 const outboxIdOf = (message: Message) => message.headers?.['outbox-id']?.toString();
 
-export const FAKE_PARTITIONS = 3;
+const FAKE_PARTITIONS = 3;
 const partitionMetadata: PartitionMetadata[] = Array.from({ length: FAKE_PARTITIONS }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }));
 
 /**

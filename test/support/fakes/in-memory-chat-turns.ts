@@ -1,5 +1,5 @@
 import type { ChatTurn } from '../../../src/domain/chat/chat-types';
-import type { ChatTurns } from '../../../src/domain/chat/ports';
+import type { ChatTurns } from '../../../src/domain/ports/chat-turns';
 
 const byAge = (a: ChatTurn, b: ChatTurn) => a.createdAt.getTime() - b.createdAt.getTime();
 

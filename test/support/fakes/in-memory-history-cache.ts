@@ -1,5 +1,6 @@
 import type { HistoryEntry } from '../../../src/domain/chat/chat-types';
-import type { ConversationScope, HistoryCache } from '../../../src/domain/chat/ports';
+import type { ConversationScope } from '../../../src/domain/ports/conversation-scope';
+import type { HistoryCache } from '../../../src/domain/ports/history-cache';
 
 export interface InMemoryHistoryCache extends HistoryCache {
   /** The cached list of a conversation as stored (undefined when absent). */

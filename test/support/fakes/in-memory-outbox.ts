@@ -5,7 +5,7 @@ import type { Claim, OutboxRelayStore } from '../../../src/domain/ports/outbox-r
 import type { UnitOfWork } from '../../../src/domain/ports/unit-of-work';
 import { anOutboxMessage } from '../builders';
 import { createInMemoryUnitOfWork } from './in-memory-unit-of-work';
-import type { ChatTurns } from '../../../src/domain/chat/ports';
+import type { ChatTurns } from '../../../src/domain/ports/chat-turns';
 import { createInMemoryChatTurns } from './in-memory-chat-turns';
 import { clearClaim, copyRow, createOutboxState, ownedPending, rowsInIdOrder, toMessage, type ConversationRow, type OutboxRow, type OutboxState } from './outbox-state';
 import { sequentialUuid } from './sequential-ids';

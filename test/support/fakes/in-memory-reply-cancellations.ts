@@ -1,4 +1,4 @@
-import type { ReplyCancellations } from '../../../src/domain/chat/ports';
+import type { ReplyCancellations } from '../../../src/domain/ports/reply-cancellations';
 
 /** The ReplyCancellations port over a set of reply ids; `notified` lists each first request, as workers would be told. */
 export const createInMemoryReplyCancellations = (): ReplyCancellations & { readonly notified: string[] } => {

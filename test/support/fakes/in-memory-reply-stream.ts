@@ -1,5 +1,6 @@
 import { isTerminal, type CursoredReplyEvent, type ReplyEvent } from '../../../src/domain/chat/chat-types';
-import type { ReplyRef, ReplyStream } from '../../../src/domain/chat/ports';
+import type { ReplyRef } from '../../../src/domain/ports/conversation-scope';
+import type { ReplyStream } from '../../../src/domain/ports/reply-stream';
 
 export interface InMemoryReplyStream extends ReplyStream {
   /** A reply's events as stored. */

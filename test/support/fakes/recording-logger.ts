@@ -1,6 +1,6 @@
 import type { Logger } from '../../../src/domain/ports/logger';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface LogEntry {
   readonly level: LogLevel;

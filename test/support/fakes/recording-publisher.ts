@@ -20,7 +20,7 @@ export interface RecordingPublisher extends EventPublisher {
 }
 
 export const BROKER_DOWN_ERROR = 'KafkaJSNumberOfRetriesExceeded <- KafkaJSConnectionError: Connection error';
-export const HELD_BACK_ERROR = 'held back behind an earlier failure';
+const HELD_BACK_ERROR = 'held back behind an earlier failure';
 
 /**
  * Keeps the EventPublisher guarantee: one aggregate's rows go in the given order, and once a

@@ -1,7 +1,8 @@
 import { createInMemoryChatTurns } from './in-memory-chat-turns';
 import type { AppendChatMessages, AppendChatMessagesInput } from '../../../src/application/append-chat-messages.use-case';
 import type { ChatTurn } from '../../../src/domain/chat/chat-types';
-import type { ChatTurns, CommittedMessage } from '../../../src/domain/chat/ports';
+import type { ChatTurns } from '../../../src/domain/ports/chat-turns';
+import type { CommittedMessage } from '../../../src/domain/ports/conversation-reader';
 import { chatMessagePayload } from '../../../src/domain/chat-message-envelope';
 
 /** A turn as the writer records it for a send; AWAITING unless told otherwise. */

@@ -1,4 +1,4 @@
-import type { ChatTurns } from '../../../domain/chat/ports';
+import type { ChatTurns } from '../../../domain/ports/chat-turns';
 import type { Database } from '../create-database';
 import { runStatement } from '../transaction';
 import { CHAT_TURN_COLUMNS, toChatTurn, type ChatTurnRow } from '../tables/chat-turns.table';

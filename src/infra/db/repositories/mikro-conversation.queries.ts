@@ -1,6 +1,6 @@
 import { chatMessagePayload, type ChatMessagePayload, type ChatRole } from '../../../domain/chat-message-envelope';
 import type { HistoryEntry } from '../../../domain/chat/chat-types';
-import type { ConversationReader } from '../../../domain/chat/ports';
+import type { ConversationReader } from '../../../domain/ports/conversation-reader';
 import type { ConversationQueries } from '../../../domain/chat/views';
 import type { Database } from '../create-database';
 import { CHAT_MESSAGE_COLUMNS, toMessageView, type ChatMessageRow } from '../tables/chat-messages.table';
