@@ -17,11 +17,12 @@ module.exports = {
       comment: 'Use cases see ports, never adapters or libraries with I/O.',
       severity: 'error',
       from: { path: '^src/application' },
-      to: { pathNot: '^src/(domain|application)' , dependencyTypesNot: ['core'] },
+      to: { pathNot: '^src/(domain|application)', dependencyTypesNot: ['core'] },
     },
     {
       name: 'resolvers-stay-thin',
-      comment: 'Resolvers call use cases and throw AppErrors (src/server maps them for clients); they never reach into infra adapters.',
+      comment:
+        'Resolvers call use cases and throw AppErrors (src/server maps them for clients); they never reach into infra adapters.',
       severity: 'error',
       from: { path: '^src/resolvers' },
       to: { path: '^src/(infra|jobs)' },
@@ -29,7 +30,7 @@ module.exports = {
     {
       name: 'infra-holds-adapters-only',
       comment:
-        'src/infra implements the domain\'s ports (db, Kafka, Redis, LLM, auth, tracing, logging, metric families) and ' +
+        "src/infra implements the domain's ports (db, Kafka, Redis, LLM, auth, tracing, logging, metric families) and " +
         'knows nothing above them: not the GraphQL edge (src/server), the resolvers, the workers (src/jobs) or the ' +
         'wiring. Adapters are composed by src/wiring and src/app.ts, never the other way round.',
       severity: 'error',
@@ -50,7 +51,7 @@ module.exports = {
     {
       name: 'server-sees-only-infra-types',
       comment:
-        'The edge names the logger\'s and the app tracer\'s types (erased at compile time), but never calls pino or ' +
+        "The edge names the logger's and the app tracer's types (erased at compile time), but never calls pino or " +
         'OpenTelemetry itself: the instances come from the composition root.',
       severity: 'error',
       from: { path: '^src/server' },
@@ -68,7 +69,8 @@ module.exports = {
     },
     {
       name: 'only-the-root-wires',
-      comment: 'Nothing in src imports the composition root or the CLIs (tools and tests beside src may: they run the app).',
+      comment:
+        'Nothing in src imports the composition root or the CLIs (tools and tests beside src may: they run the app).',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(main|cli/)' },
       to: { path: '^src/(main|app)\\.ts$|^src/cli/' },

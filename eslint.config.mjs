@@ -5,7 +5,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['src/generated/**', 'dist/**', 'artifacts/**', 'bench/results/**', 'node_modules/**', '.stack*/**', 'coverage/**'],
+    ignores: [
+      'src/generated/**',
+      'dist/**',
+      'artifacts/**',
+      'bench/results/**',
+      'node_modules/**',
+      '.stack*/**',
+      'coverage/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -22,7 +30,10 @@ export default tseslint.config(
       // create-http-server, kafka-publisher, send-message) are the next to split, and the limit can
       // come down as they are.
       'max-lines-per-function': ['error', { max: 150, skipBlankLines: true, skipComments: true, IIFEs: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   {

@@ -14,7 +14,13 @@ import { drainScenario } from './scenarios/drain';
 import { fanoutScenario } from './scenarios/fanout';
 import { latencyScenario } from './scenarios/latency';
 
-const SCENARIO_RUNNERS: Record<ScenarioName, Scenario> = { drain: drainScenario, latency: latencyScenario, chat: chatScenario, fanout: fanoutScenario, abuse: abuseScenario };
+const SCENARIO_RUNNERS: Record<ScenarioName, Scenario> = {
+  drain: drainScenario,
+  latency: latencyScenario,
+  chat: chatScenario,
+  fanout: fanoutScenario,
+  abuse: abuseScenario,
+};
 
 let active: Scope | undefined;
 /** Rejections nobody awaited (e.g. a client failing while a broker is down): recorded, never fatal, so cleanup still runs. */
@@ -31,7 +37,10 @@ const onSignal = (signal: NodeJS.Signals) => {
   void (active?.close() ?? Promise.resolve([])).finally(() => process.exit(130));
 };
 
-const runScenario = async (name: ScenarioName, options: { quick: boolean; profile: boolean; outDir: string }): Promise<ScenarioRecord> => {
+const runScenario = async (
+  name: ScenarioName,
+  options: { quick: boolean; profile: boolean; outDir: string },
+): Promise<ScenarioRecord> => {
   process.stdout.write(`\n▶ ${name}${options.quick ? ' (quick)' : ''}\n`);
   const scope = createScope();
   active = scope;
@@ -50,8 +59,17 @@ const runScenario = async (name: ScenarioName, options: { quick: boolean; profil
   const cleanupFailures = await scope.close();
   active = undefined;
   const cleanupMs = Date.now() - started - durationMs;
-  process.stdout.write(`  ${name}: ${(durationMs / 1000).toFixed(1)} s, cleanup ${(cleanupMs / 1000).toFixed(1)} s${cleanupFailures.length ? ` (${cleanupFailures.length} problems)` : ''}\n`);
-  return { name, durationMs, cleanupMs, load, cleanupFailures: [...cleanupFailures, ...stray.map((m) => `unhandled rejection: ${m}`)], ...outcome };
+  process.stdout.write(
+    `  ${name}: ${(durationMs / 1000).toFixed(1)} s, cleanup ${(cleanupMs / 1000).toFixed(1)} s${cleanupFailures.length ? ` (${cleanupFailures.length} problems)` : ''}\n`,
+  );
+  return {
+    name,
+    durationMs,
+    cleanupMs,
+    load,
+    cleanupFailures: [...cleanupFailures, ...stray.map((m) => `unhandled rejection: ${m}`)],
+    ...outcome,
+  };
 };
 
 const main = async () => {
@@ -65,9 +83,12 @@ const main = async () => {
   const outDir = path.join(__dirname, 'results', startedAt.toISOString().replace(/[:.]/g, '-'));
   mkdirSync(outDir, { recursive: true });
   const machine = machineInfo();
-  process.stdout.write(`agent-relay bench · ${machine.cpuModel} × ${machine.nproc} · Node ${machine.node} · results in ${path.relative(process.cwd(), outDir)}\n`);
+  process.stdout.write(
+    `agent-relay bench · ${machine.cpuModel} × ${machine.nproc} · Node ${machine.node} · results in ${path.relative(process.cwd(), outDir)}\n`,
+  );
   const scenarios: ScenarioRecord[] = [];
-  for (const name of args.scenarios) scenarios.push(await runScenario(name, { quick: args.quick, profile: args.profile, outDir }));
+  for (const name of args.scenarios)
+    scenarios.push(await runScenario(name, { quick: args.quick, profile: args.profile, outDir }));
   const run: RunRecord = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -77,7 +98,9 @@ const main = async () => {
     scenarios,
   };
   writeResults(outDir, run);
-  process.stdout.write(`\n${consoleSummary(run)}\n\nwritten: ${path.relative(process.cwd(), outDir)}/{results.json,report.md,chart.svg${run.scenarios.some((s) => s.costs?.length) ? ',cost.svg' : ''}}\n`);
+  process.stdout.write(
+    `\n${consoleSummary(run)}\n\nwritten: ${path.relative(process.cwd(), outDir)}/{results.json,report.md,chart.svg${run.scenarios.some((s) => s.costs?.length) ? ',cost.svg' : ''}}\n`,
+  );
   return scenarios.some((s) => s.status === 'failed' || s.cleanupFailures.length > 0) ? 1 : 0;
 };
 

@@ -13,7 +13,11 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 const runTsx = (script: string, env: NodeJS.ProcessEnv) =>
   new Promise<number>((resolve) => {
-    const child = spawn(tsx, [script, ...(script.endsWith('migrate.cli.ts') ? ['up'] : [])], { cwd: ROOT, env, stdio: 'inherit' });
+    const child = spawn(tsx, [script, ...(script.endsWith('migrate.cli.ts') ? ['up'] : [])], {
+      cwd: ROOT,
+      env,
+      stdio: 'inherit',
+    });
     // Ctrl-C reaches the whole foreground group; a signal sent to this process alone is passed on
     // too (the server's shutdown ignores a repeated signal), so the server is never orphaned.
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
@@ -32,7 +36,9 @@ const main = async () => {
     const migrated = await runTsx('src/cli/migrate.cli.ts', appEnv);
     return migrated === 0 ? await runTsx('src/main.ts', appEnv) : migrated;
   } catch (error) {
-    console.error(error instanceof StackError ? `stack up: ${error.message}${error.detail ? `\n${error.detail}` : ''}` : error);
+    console.error(
+      error instanceof StackError ? `stack up: ${error.message}${error.detail ? `\n${error.detail}` : ''}` : error,
+    );
     return 1;
   }
 };

@@ -24,7 +24,11 @@ for (let i = 0; i < args.length; i += 1) {
 const run = (name: string, config: string, extra: string[], env: Record<string, string> = {}) => {
   const report = jsonDir ? ['--json', `--outputFile=${path.join(jsonDir, `${name}.json`)}`] : [];
   console.log(`\n== jest: ${name} suite`);
-  const result = spawnSync(jest, ['--config', config, ...extra, ...report, ...jestArgs], { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const result = spawnSync(jest, ['--config', config, ...extra, ...report, ...jestArgs], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
   return result.status ?? 1;
 };
 

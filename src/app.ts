@@ -58,14 +58,34 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger; spanExpo
   const waker = createBullRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
   const appendChatMessages = createOutboxWriter(config, { database, waker, logger, tracer });
   const roleComponents: Component[] = [waker];
-  if (config.roles.includes('relay')) roleComponents.push(...relayComponents(config, { database, redis, kafka, logger, metrics: metrics.relay, tracer }));
+  if (config.roles.includes('relay'))
+    roleComponents.push(...relayComponents(config, { database, redis, kafka, logger, metrics: metrics.relay, tracer }));
   if (config.roles.includes('consumer')) {
-    const persist = createPersistHistoryBatch({ store: mergeConcurrentWrites(createMikroHistoryStore(database)), clock: systemClock, logger });
-    roleComponents.push(createHistoryConsumer({ kafka, config: { kafka: config.kafka, consumer: config.consumer }, persist, logger, metrics: metrics.consumer, tracer }));
+    const persist = createPersistHistoryBatch({
+      store: mergeConcurrentWrites(createMikroHistoryStore(database)),
+      clock: systemClock,
+      logger,
+    });
+    roleComponents.push(
+      createHistoryConsumer({
+        kafka,
+        config: { kafka: config.kafka, consumer: config.consumer },
+        persist,
+        logger,
+        metrics: metrics.consumer,
+        tracer,
+      }),
+    );
   }
 
   const readiness = async (): Promise<ReadinessReport> => {
-    const results = await Promise.all([...dependencies, ...roleComponents].map(async (c) => ({ name: c.name, ok: await c.ready(), degraded: c.degraded?.() })));
+    const results = await Promise.all(
+      [...dependencies, ...roleComponents].map(async (c) => ({
+        name: c.name,
+        ok: await c.ready(),
+        degraded: c.degraded?.(),
+      })),
+    );
     return {
       ready: results.every((r) => r.ok),
       checks: Object.fromEntries(results.map((r) => [r.name, !r.ok ? 'failed' : r.degraded ? 'degraded' : 'ok'])),
@@ -82,20 +102,56 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger; spanExpo
     const adapters = chatAdapters(config, { database, redis, logger });
     roleComponents.push(adapters.queue);
     if (api) {
-      const chat = chatWiring(config, { database, redis, append: appendChatMessages, waker, logger, metrics: metrics.chat, adapters });
+      const chat = chatWiring(config, {
+        database,
+        redis,
+        append: appendChatMessages,
+        waker,
+        logger,
+        metrics: metrics.chat,
+        adapters,
+      });
       roleComponents.push(...chat.components);
       const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: createResolvers(chat.resolverDeps) });
-      http = createHttpServer({ config: config.http, schema, verifier: createJwtVerifier(config.auth), logger, readiness, metrics, web: webPagesOptions(config), tracer });
+      http = createHttpServer({
+        config: config.http,
+        schema,
+        verifier: createJwtVerifier(config.auth),
+        logger,
+        readiness,
+        metrics,
+        web: webPagesOptions(config),
+        tracer,
+      });
     }
     // Started last, stopped first after HTTP: running replies finish (or are cut) while the queue and Redis are up.
-    if (generates) roleComponents.push(...generateComponents(config, { adapters, append: appendChatMessages, redis, logger, metrics: metrics.chat, tracer }));
+    if (generates)
+      roleComponents.push(
+        ...generateComponents(config, {
+          adapters,
+          append: appendChatMessages,
+          redis,
+          logger,
+          metrics: metrics.chat,
+          tracer,
+        }),
+      );
   }
   // Without the api role there is no HTTP server to host /metrics, so a bare listener does; in
   // production it does anyway, so that /metrics stays off the public port (METRICS_ON_HTTP_PORT).
-  const metricsServer = http && config.http.metricsOnHttpPort ? undefined : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });
+  const metricsServer =
+    http && config.http.metricsOnHttpPort
+      ? undefined
+      : createMetricsServer({ registry: metrics.registry, ...config.metrics, logger });
   // Start order is dependency order; stop runs it backwards.
   // Tracing (when on) first, so it stops last and flushes the spans of everything stopping before it.
-  const components: Component[] = [...(tracer.enabled ? [tracing] : []), ...dependencies, ...roleComponents, ...(http ? [http] : []), ...(metricsServer ? [metricsServer] : [])];
+  const components: Component[] = [
+    ...(tracer.enabled ? [tracing] : []),
+    ...dependencies,
+    ...roleComponents,
+    ...(http ? [http] : []),
+    ...(metricsServer ? [metricsServer] : []),
+  ];
   const started: Component[] = [];
 
   const stop = async () => {
@@ -115,7 +171,8 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger; spanExpo
   return {
     async start() {
       logger.info({ config: redactConfig(config) }, `starting agent-relay (roles: ${config.roles.join(', ')})`);
-      if (config.auth.usingDevSecret) logger.warn('JWT_SECRET is not set: using the development secret; never do this in production');
+      if (config.auth.usingDevSecret)
+        logger.warn('JWT_SECRET is not set: using the development secret; never do this in production');
       try {
         for (const component of components) {
           await component.start();

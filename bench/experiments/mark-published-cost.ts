@@ -32,7 +32,13 @@ const variants: Record<string, (rows: Position[], token: string, now: Date) => {
     const when = rows.map(() => 'WHEN ? THEN ?').join(' ');
     return {
       sql: `UPDATE outbox_messages SET ${SET}, kafka_partition = CASE id ${when} END, kafka_offset = CASE id ${when} END WHERE id IN (${placeholders(rows)}) AND ${GUARD}`,
-      params: [now, ...rows.flatMap((r) => [r.id, r.partition]), ...rows.flatMap((r) => [r.id, r.offset]), ...rows.map((r) => r.id), token],
+      params: [
+        now,
+        ...rows.flatMap((r) => [r.id, r.partition]),
+        ...rows.flatMap((r) => [r.id, r.offset]),
+        ...rows.map((r) => r.id),
+        token,
+      ],
     };
   },
   'no positions (floor)': (rows, token, now) => ({
@@ -58,7 +64,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const main = async () => {
   const dbName = `agent_relay_mark_cost_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const loaded = loadConfig({
-    NODE_ENV: 'production', LOG_LEVEL: 'warn', JWT_SECRET: 'mark-cost-0123456789abcdef0123456789',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: 'mark-cost-0123456789abcdef0123456789',
     DATABASE_URL: withDatabaseName(process.env['DATABASE_URL'] || 'mariadb://root@127.0.0.1:3306/agent_relay', dbName),
   });
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
@@ -80,22 +88,42 @@ const main = async () => {
     for (let round = 0; round < rounds; round += 1) {
       for (const [name, build] of Object.entries(variants)) {
         const token = randomUUID();
-        const ids = (await em.execute<{ id: string }[]>(`SELECT id FROM outbox_messages WHERE status = 'PENDING' AND claim_token IS NULL ORDER BY id LIMIT ?`, [batch])).map((r) => String(r.id));
-        await em.execute(`UPDATE outbox_messages SET claim_owner = 'x', claim_token = ?, claim_expires_at = NOW(3) WHERE id IN (${placeholders(ids)})`, [token, ...ids], 'run');
+        const ids = (
+          await em.execute<{ id: string }[]>(
+            `SELECT id FROM outbox_messages WHERE status = 'PENDING' AND claim_token IS NULL ORDER BY id LIMIT ?`,
+            [batch],
+          )
+        ).map((r) => String(r.id));
+        await em.execute(
+          `UPDATE outbox_messages SET claim_owner = 'x', claim_token = ?, claim_expires_at = NOW(3) WHERE id IN (${placeholders(ids)})`,
+          [token, ...ids],
+          'run',
+        );
         const rows = ids.map((id, i) => ({ id, partition: i % 3, offset: 1_000_000 + i }));
         const { sql, params } = build(rows, token, new Date());
         const t0 = performance.now();
         const changed = await em.execute<{ affectedRows: number }>(sql, params, 'run');
         times[name]?.push(performance.now() - t0);
-        if (changed.affectedRows !== ids.length) throw new Error(`${name}: marked ${changed.affectedRows} of ${ids.length}`);
+        if (changed.affectedRows !== ids.length)
+          throw new Error(`${name}: marked ${changed.affectedRows} of ${ids.length}`);
         if (name.startsWith('no positions')) continue;
-        const stored = await em.execute<{ id: string; kafka_partition: number; kafka_offset: number }[]>(`SELECT id, kafka_partition, kafka_offset FROM outbox_messages WHERE id IN (${placeholders(ids)})`, ids);
+        const stored = await em.execute<{ id: string; kafka_partition: number; kafka_offset: number }[]>(
+          `SELECT id, kafka_partition, kafka_offset FROM outbox_messages WHERE id IN (${placeholders(ids)})`,
+          ids,
+        );
         const expected = new Map(rows.map((r) => [r.id, r]));
-        const wrong = stored.filter((s) => expected.get(String(s.id))?.partition !== Number(s.kafka_partition) || expected.get(String(s.id))?.offset !== Number(s.kafka_offset));
+        const wrong = stored.filter(
+          (s) =>
+            expected.get(String(s.id))?.partition !== Number(s.kafka_partition) ||
+            expected.get(String(s.id))?.offset !== Number(s.kafka_offset),
+        );
         if (wrong.length > 0) throw new Error(`${name}: ${wrong.length} rows got another row's position`);
       }
     }
-    for (const [name, xs] of Object.entries(times)) console.log(`${name.padEnd(24)} median ${median(xs).toFixed(1)} ms  min ${Math.min(...xs).toFixed(1)} ms  (${batch} rows, ${rounds} rounds)`);
+    for (const [name, xs] of Object.entries(times))
+      console.log(
+        `${name.padEnd(24)} median ${median(xs).toFixed(1)} ms  min ${Math.min(...xs).toFixed(1)} ms  (${batch} rows, ${rounds} rounds)`,
+      );
   } finally {
     await em.execute(`DROP DATABASE IF EXISTS \`${dbName}\``).catch(() => undefined);
     await orm.close(true);

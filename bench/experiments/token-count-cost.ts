@@ -6,7 +6,8 @@
 import { createTiktokenCounter } from '../../src/tooling';
 
 const counter = createTiktokenCounter();
-const words = 'the relay claims due rows and publishes them to Kafka while the consumer persists history idempotently'.split(' ');
+const words =
+  'the relay claims due rows and publishes them to Kafka while the consumer persists history idempotently'.split(' ');
 const text = (chars: number, salt: number) => {
   const out: string[] = [];
   for (let i = 0, length = 0; length < chars; i += 1) {
@@ -19,7 +20,11 @@ const text = (chars: number, salt: number) => {
 
 const ROUNDS = 20;
 console.log(`tiktoken o200k_base, ${ROUNDS} rounds each, Node ${process.version}`);
-for (const [entries, chars] of [[12, 100], [50, 1_500], [200, 1_500]] as const) {
+for (const [entries, chars] of [
+  [12, 100],
+  [50, 1_500],
+  [200, 1_500],
+] as const) {
   const history = Array.from({ length: entries }, (_, i) => text(chars, i));
   for (const entry of history) counter.count(entry); // warm-up
   const started = performance.now();

@@ -43,16 +43,24 @@ const main = async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const config = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}` });
+  const config = loadConfig({
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+  });
   if (!config.ok) throw new Error(config.errors.join());
   const warn = (...args: unknown[]) => process.stderr.write(`${JSON.stringify(args)}\n`);
-  const tracing = createTracing(config.config.tracing, { logger: { debug: () => undefined, info: () => undefined, warn, error: warn, child: () => undefined as never } });
+  const tracing = createTracing(config.config.tracing, {
+    logger: { debug: () => undefined, info: () => undefined, warn, error: warn, child: () => undefined as never },
+  });
   const on: Tracer = tracing.tracer;
   const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
   const bare = await nsPerCall('bare await', work);
   const off = await nsPerCall('off: NOOP_TRACER.inSpan', () => NOOP_TRACER.inSpan('x', { parent }, work));
-  const onNs = await nsPerCall('on: inSpan with remote parent (one span)', () => on.inSpan('x', { parent, attributes: { a: 1 } }, work));
-  process.stdout.write(`off adds ${(off - bare).toFixed(0)} ns per traced call; on adds ${((onNs - bare) / 1000).toFixed(1)} µs per span\n`);
+  const onNs = await nsPerCall('on: inSpan with remote parent (one span)', () =>
+    on.inSpan('x', { parent, attributes: { a: 1 } }, work),
+  );
+  process.stdout.write(
+    `off adds ${(off - bare).toFixed(0)} ns per traced call; on adds ${((onNs - bare) / 1000).toFixed(1)} µs per span\n`,
+  );
   await tracing.stop();
   process.stdout.write(`spans received by the stand-in receiver: ${received} of ${N + 20_000}\n`);
   receiver.close();

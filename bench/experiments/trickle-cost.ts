@@ -23,7 +23,9 @@ import { createScope } from '../lib/scope';
 import { offerAppends } from '../scenarios/latency/load';
 import { outboxLags } from '../scenarios/latency/outbox-lags';
 
-const { values } = parseArgs({ options: { rates: { type: 'string' }, seconds: { type: 'string' }, profile: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { rates: { type: 'string' }, seconds: { type: 'string' }, profile: { type: 'string' } },
+});
 const rates = (values.rates ?? '100,500').split(',').map(Number);
 const durationMs = 1000 * Number(values.seconds ?? 10);
 
@@ -32,13 +34,27 @@ const main = async () => {
   const progress = createProgress(() => undefined);
   try {
     const env = await provision(scope, 'trickle');
-    const child = await spawnApp(scope, benchEnv(env.names, { ROLES: 'api,relay,consumer' }), (line) => console.error(line), values.profile ? { profileDir: values.profile } : {});
+    const child = await spawnApp(
+      scope,
+      benchEnv(env.names, { ROLES: 'api,relay,consumer' }),
+      (line) => console.error(line),
+      values.profile ? { profileDir: values.profile } : {},
+    );
     const { app } = await startApp(scope, env.config({ ROLES: 'api' }), { untilReady: true });
     for (const rate of rates) {
       const from = new Date();
       const cpu0 = cpuSeconds(child.pid);
       const machine = startLoadMonitor();
-      const run = await offerAppends({ append: app.useCases.appendChatMessages, rate, durationMs, warmupMs: 2_000, sql: env.sql, progress, label: `${rate}`, cost: { redisUrl: env.config().redis.url, roles: { writer: 'self', relayConsumer: child.pid } } });
+      const run = await offerAppends({
+        append: app.useCases.appendChatMessages,
+        rate,
+        durationMs,
+        warmupMs: 2_000,
+        sql: env.sql,
+        progress,
+        label: `${rate}`,
+        cost: { redisUrl: env.config().redis.url, roles: { writer: 'self', relayConsumer: child.pid } },
+      });
       // Let the last rows of the window reach history before the clocks stop.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const childCpuMs = 1000 * (cpuSeconds(child.pid) - cpu0);
@@ -51,13 +67,20 @@ const main = async () => {
       // CPU and stamps from the start of the warm-up: every message the child handled meanwhile counts.
       const messages = Number(stamps?.n ?? 0);
       const seconds = (Date.now() - from.getTime()) / 1000;
-      console.log(JSON.stringify({
-        rate, messages, achieved: Number(run.load.achievedPerSec.toFixed(0)),
-        childMsPerMsg: Number((childCpuMs / messages).toFixed(3)),
-        mariadbMsPerMsg: Number(((load.infraCores.mariadb * seconds * 1000) / messages).toFixed(3)),
-        roundsPerMsg: Number((Number(stamps?.rounds) / messages).toFixed(3)), txsPerMsg: Number((Number(stamps?.txs) / messages).toFixed(3)),
-        consumedP50: lags.consumed.p50, consumedP99: lags.consumed.p99, otherCores: load.cores.other,
-      }));
+      console.log(
+        JSON.stringify({
+          rate,
+          messages,
+          achieved: Number(run.load.achievedPerSec.toFixed(0)),
+          childMsPerMsg: Number((childCpuMs / messages).toFixed(3)),
+          mariadbMsPerMsg: Number(((load.infraCores.mariadb * seconds * 1000) / messages).toFixed(3)),
+          roundsPerMsg: Number((Number(stamps?.rounds) / messages).toFixed(3)),
+          txsPerMsg: Number((Number(stamps?.txs) / messages).toFixed(3)),
+          consumedP50: lags.consumed.p50,
+          consumedP99: lags.consumed.p99,
+          otherCores: load.cores.other,
+        }),
+      );
     }
   } finally {
     const failures = await scope.close();

@@ -20,7 +20,9 @@ import { loadConfig } from '../../src/config';
 import { migrateUp, ormOptions } from '../../src/tooling';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
 
-const { values } = parseArgs({ options: { src: { type: 'string' }, rounds: { type: 'string' }, label: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { src: { type: 'string' }, rounds: { type: 'string' }, label: { type: 'string' } },
+});
 const src = path.resolve(values.src ?? path.join(__dirname, '../../src'));
 const rounds = Number(values.rounds ?? 1500);
 const WARMUP_ROUNDS = 300;
@@ -28,26 +30,50 @@ const WARMUP_ROUNDS = 300;
 const main = async () => {
   const { dbName } = runNames('bench', 'writer_cpu');
   const loaded = loadConfig({
-    NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_DEBUG: process.env['DATABASE_DEBUG'], JWT_SECRET: 'writer-cpu-0123456789abcdef0123456789',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_DEBUG: process.env['DATABASE_DEBUG'],
+    JWT_SECRET: 'writer-cpu-0123456789abcdef0123456789',
     DATABASE_URL: withDatabaseName(process.env['DATABASE_URL'] || 'mariadb://root@127.0.0.1:3306/agent_relay', dbName),
-    REDIS_URL: process.env['REDIS_URL'], KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
+    REDIS_URL: process.env['REDIS_URL'],
+    KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
   });
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const config = loaded.config;
   await migrateUp(config.db);
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { createDatabase } = require(path.join(src, 'infra/db/create-database')) as Pick<typeof import('../../src/tooling'), 'createDatabase'>;
-  const { createLogger } = require(path.join(src, 'infra/logger')) as Pick<typeof import('../../src/tooling'), 'createLogger'>;
-  const { createOutboxWriter } = require(path.join(src, 'wiring/writer.wiring')) as typeof import('../../src/wiring/writer.wiring');
+  const { createDatabase } = require(path.join(src, 'infra/db/create-database')) as Pick<
+    typeof import('../../src/tooling'),
+    'createDatabase'
+  >;
+  const { createLogger } = require(path.join(src, 'infra/logger')) as Pick<
+    typeof import('../../src/tooling'),
+    'createLogger'
+  >;
+  const { createOutboxWriter } = require(
+    path.join(src, 'wiring/writer.wiring'),
+  ) as typeof import('../../src/wiring/writer.wiring');
   const logger = createLogger({ level: process.env['DATABASE_DEBUG'] ? 'debug' : 'warn' });
   const database = createDatabase(config.db, logger);
   await database.start();
   const append = createOutboxWriter(config, { database, waker: { wake: async () => undefined }, logger });
-  const content = 'The quick brown fox jumps over the lazy dog while the relay keeps every message in order. '.repeat(3);
+  const content = 'The quick brown fox jumps over the lazy dog while the relay keeps every message in order. '.repeat(
+    3,
+  );
   const exchange = async (conversationId: string) => {
     const replyId = randomUUID();
-    await append({ conversationId, userId: 'u1', messages: [{ role: 'user', content }], turn: { replyId, clientMessageId: randomUUID(), contentSha256: 'a'.repeat(64), model: 'WORKER', thinking: false } });
-    await append({ conversationId, userId: 'u1', messages: [{ role: 'assistant', content, model: 'bench-model', promptTokens: 120, completionTokens: 48 }], completesTurn: replyId });
+    await append({
+      conversationId,
+      userId: 'u1',
+      messages: [{ role: 'user', content }],
+      turn: { replyId, clientMessageId: randomUUID(), contentSha256: 'a'.repeat(64), model: 'WORKER', thinking: false },
+    });
+    await append({
+      conversationId,
+      userId: 'u1',
+      messages: [{ role: 'assistant', content, model: 'bench-model', promptTokens: 120, completionTokens: 48 }],
+      completesTurn: replyId,
+    });
   };
   try {
     // Ten conversations, round robin: realistic row locks without one hot row.
@@ -60,7 +86,15 @@ const main = async () => {
     const wallMs = performance.now() - started;
     const appends = rounds * 2;
     const perAppendUs = (cpu.user + cpu.system) / appends;
-    console.log(JSON.stringify({ label: values.label ?? src, driver: config.db.driver, appends, cpuUsPerAppend: Number(perAppendUs.toFixed(1)), wallMsPerAppend: Number((wallMs / appends).toFixed(3)) }));
+    console.log(
+      JSON.stringify({
+        label: values.label ?? src,
+        driver: config.db.driver,
+        appends,
+        cpuUsPerAppend: Number(perAppendUs.toFixed(1)),
+        wallMsPerAppend: Number((wallMs / appends).toFixed(3)),
+      }),
+    );
   } finally {
     await database.stop();
     const orm = await MikroORM.init({ ...ormOptions(config.db), ensureDatabase: false, logger: () => undefined });
@@ -69,7 +103,10 @@ const main = async () => {
   }
 };
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -52,7 +52,10 @@ const BOILERPLATE = new Set(['level', 'time', 'service', 'bench', 'msg', 'pid', 
 const detailOf = (line: LogLine) => {
   const fields = Object.entries(line)
     .filter(([key]) => !BOILERPLATE.has(key))
-    .map(([key, value]) => [key, key === 'err' && typeof value === 'object' && value ? (value as { message?: string }).message : value]);
+    .map(([key, value]) => [
+      key,
+      key === 'err' && typeof value === 'object' && value ? (value as { message?: string }).message : value,
+    ]);
   return fields.length ? JSON.stringify(Object.fromEntries(fields)).slice(0, 200) : undefined;
 };
 
@@ -65,15 +68,26 @@ export const createWarningTally = (echo: (line: string) => void) => {
       const message = line.msg ?? '(no message)';
       const seen = counts.get(message)?.count ?? 0;
       counts.set(message, { count: seen + 1, first: counts.get(message)?.first ?? detailOf(line) });
-      if (seen === 0) echo(`${(line.level ?? 0) >= 50 ? 'error' : 'warn'}: ${message}${line.err ? ` (${typeof line.err === 'string' ? line.err : line.err.message})` : ''}`.slice(0, 240));
+      if (seen === 0)
+        echo(
+          `${(line.level ?? 0) >= 50 ? 'error' : 'warn'}: ${message}${line.err ? ` (${typeof line.err === 'string' ? line.err : line.err.message})` : ''}`.slice(
+            0,
+            240,
+          ),
+        );
     },
-    list: () => [...counts.entries()].map(([message, { count, first }]) => ({ message, count, ...(first ? { first } : {}) })).sort((a, b) => b.count - a.count),
+    list: () =>
+      [...counts.entries()]
+        .map(([message, { count, first }]) => ({ message, count, ...(first ? { first } : {}) }))
+        .sort((a, b) => b.count - a.count),
   };
 };
 
 /** "message ×count; …" for a report note. */
 export const describeTally = (tally: { message: string; count: number; first?: string }[]) =>
-  tally.map((w) => `"${w.message}" ×${w.count}${w.first && !w.first.startsWith('{"kafka"') ? ` (first: ${w.first})` : ''}`).join('; ') || 'none';
+  tally
+    .map((w) => `"${w.message}" ×${w.count}${w.first && !w.first.startsWith('{"kafka"') ? ` (first: ${w.first})` : ''}`)
+    .join('; ') || 'none';
 
 /**
  * The app's pino logger for a bench run. Warnings and errors are tallied by message (the first
@@ -90,7 +104,10 @@ export const createAppLog = (options: { queries?: boolean; echo?: (line: string)
     const sql = message.replace(ANSI, '').replace(/^\[query\]\s*/, '');
     const kind = statementKind(sql);
     const entry = byKind.get(kind) ?? { count: 0, totalMs: 0 };
-    byKind.set(kind, { count: entry.count + 1, totalMs: entry.totalMs + Number(/\[took (\d+) ms/.exec(sql)?.[1] ?? 0) });
+    byKind.set(kind, {
+      count: entry.count + 1,
+      totalMs: entry.totalMs + Number(/\[took (\d+) ms/.exec(sql)?.[1] ?? 0),
+    });
   };
   const logger = pino(
     { level: options.queries ? 'debug' : 'warn', base: { service: 'agent-relay', bench: true } },
@@ -107,7 +124,12 @@ export const createAppLog = (options: { queries?: boolean; echo?: (line: string)
     queries: () => queries,
     statements: () =>
       [...byKind.entries()]
-        .map(([statement, s]) => ({ statement, count: s.count, totalMs: s.totalMs, avgMs: Number((s.totalMs / s.count).toFixed(2)) }))
+        .map(([statement, s]) => ({
+          statement,
+          count: s.count,
+          totalMs: s.totalMs,
+          avgMs: Number((s.totalMs / s.count).toFixed(2)),
+        }))
         .sort((a, b) => b.totalMs - a.totalMs || b.count - a.count),
     warnings: tally.list,
   };

@@ -9,7 +9,11 @@ import { waitFor } from './stats';
  * app-log.ts) and registers its stop on the scope. Returns once start() resolved; `untilReady`
  * also waits for every component (e.g. the consumer's group join) to report ready.
  */
-export const startApp = async (scope: Scope, config: AppConfig, options: { log?: AppLog; untilReady?: boolean } = {}): Promise<{ app: App; log: AppLog }> => {
+export const startApp = async (
+  scope: Scope,
+  config: AppConfig,
+  options: { log?: AppLog; untilReady?: boolean } = {},
+): Promise<{ app: App; log: AppLog }> => {
   const log = options.log ?? createAppLog({ queries: config.db.debug });
   const app = buildApp(config, { logger: log.logger });
   scope.defer(`stop app (${config.roles.join(',')})`, () => app.stop());

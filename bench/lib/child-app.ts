@@ -39,10 +39,28 @@ const parse = (line: string): LogLine | undefined => {
  * SIGTERM, then SIGKILL after 15 s. With `profileDir` it runs under --cpu-prof, and after a
  * graceful stop cpuProfile() summarizes the profile the process wrote there.
  */
-export const spawnApp = async (scope: Scope, env: Env, log: (line: string) => void, options: { profileDir?: string } = {}) => {
+export const spawnApp = async (
+  scope: Scope,
+  env: Env,
+  log: (line: string) => void,
+  options: { profileDir?: string } = {},
+) => {
   const port = await freePort();
-  const childEnv = Object.fromEntries(Object.entries({ PATH: process.env['PATH'], HOME: process.env['HOME'], ...env, HTTP_PORT: String(port) }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
-  const child = spawn(process.execPath, [...(options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : []), '--import', 'tsx', 'src/main.ts'], { cwd: REPO, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const childEnv = Object.fromEntries(
+    Object.entries({ PATH: process.env['PATH'], HOME: process.env['HOME'], ...env, HTTP_PORT: String(port) }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  ) as NodeJS.ProcessEnv;
+  const child = spawn(
+    process.execPath,
+    [
+      ...(options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : []),
+      '--import',
+      'tsx',
+      'src/main.ts',
+    ],
+    { cwd: REPO, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const tail: string[] = [];
   const tally = createWarningTally((line) => log(`[child ${child.pid}] ${line}`));
   const onOutput = (chunk: Buffer) => {
@@ -65,13 +83,26 @@ export const spawnApp = async (scope: Scope, env: Env, log: (line: string) => vo
   };
   scope.defer(`stop app child ${child.pid}`, stop);
   const base = `http://127.0.0.1:${port}`;
-  const ready = await waitFor(async () => !exited && (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)), 90_000, 200);
+  const ready = await waitFor(
+    async () =>
+      !exited &&
+      (await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )),
+    90_000,
+    200,
+  );
   if (!ready) throw new Error(`app child did not become ready${exited ? ' (it exited)' : ''}:\n${tail.join('\n')}`);
   const pid = child.pid as number;
   /** The main thread's profile (node names it CPU.<date>.<time>.<pid>.0.<seq>.cpuprofile), renamed to `<name>.cpuprofile` when named. */
   const cpuProfile = (window?: ProfileWindow, name?: string): ProfileSummary | undefined => {
     const dir = options.profileDir;
-    const found = dir && readdirSync(dir).sort().find((file) => file.endsWith('.cpuprofile') && file.includes(`.${pid}.0.`));
+    const found =
+      dir &&
+      readdirSync(dir)
+        .sort()
+        .find((file) => file.endsWith('.cpuprofile') && file.includes(`.${pid}.0.`));
     if (!dir || !found) return undefined;
     const file = path.join(dir, name ? `${name}.cpuprofile` : found);
     if (name) renameSync(path.join(dir, found), file);

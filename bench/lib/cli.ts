@@ -37,7 +37,8 @@ export const parseArgs = (argv: readonly string[]): BenchArgs => {
     } else if (flag === '--scenario') {
       const value = inline ?? argv[(i += 1)];
       for (const name of (value ?? '').split(',').filter(Boolean)) {
-        if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`unknown scenario "${name}" (one of ${SCENARIOS.join(', ')})`);
+        if (!(SCENARIOS as readonly string[]).includes(name))
+          throw new Error(`unknown scenario "${name}" (one of ${SCENARIOS.join(', ')})`);
         if (!args.scenarios.includes(name as ScenarioName)) args.scenarios.push(name as ScenarioName);
       }
       if (!value) throw new Error('--scenario needs a name');

@@ -6,10 +6,27 @@ import type { SqlRunner } from './sql';
 /** Who spends the CPU: the bench's own processes by role, the stack's services, the whole machine. */
 export const COST_ROLES = ['writer', 'relayConsumer', 'mariadb', 'kafka', 'redis', 'machine', 'other'] as const;
 export type CostRole = (typeof COST_ROLES)[number];
-export const ROLE_LABELS: Record<CostRole, string> = { writer: 'writer', relayConsumer: 'relay + consumer', mariadb: 'MariaDB', kafka: 'Kafka', redis: 'Redis', machine: 'whole machine', other: 'other' };
+export const ROLE_LABELS: Record<CostRole, string> = {
+  writer: 'writer',
+  relayConsumer: 'relay + consumer',
+  mariadb: 'MariaDB',
+  kafka: 'Kafka',
+  redis: 'Redis',
+  machine: 'whole machine',
+  other: 'other',
+};
 
 /** MariaDB's server-wide counters sampled around a window: all statements, and the kinds that matter here. */
-const SERVER_COUNTERS = ['Questions', 'Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_begin', 'Com_commit', 'Com_rollback'] as const;
+const SERVER_COUNTERS = [
+  'Questions',
+  'Com_select',
+  'Com_insert',
+  'Com_update',
+  'Com_delete',
+  'Com_begin',
+  'Com_commit',
+  'Com_rollback',
+] as const;
 type ServerCounter = (typeof SERVER_COUNTERS)[number];
 
 export interface CostWindow {
@@ -41,8 +58,12 @@ const processCpuMs = (who: RoleProcess) => {
 };
 
 const serverCounters = async (sql: SqlRunner) => {
-  const rows = await sql.query<{ Variable_name: string; Value: string }>(`SHOW GLOBAL STATUS WHERE Variable_name IN (${SERVER_COUNTERS.map((c) => `'${c}'`).join(', ')})`);
-  return Object.fromEntries(SERVER_COUNTERS.map((c) => [c, Number(rows.find((r) => r.Variable_name === c)?.Value ?? Number.NaN)])) as Record<ServerCounter, number>;
+  const rows = await sql.query<{ Variable_name: string; Value: string }>(
+    `SHOW GLOBAL STATUS WHERE Variable_name IN (${SERVER_COUNTERS.map((c) => `'${c}'`).join(', ')})`,
+  );
+  return Object.fromEntries(
+    SERVER_COUNTERS.map((c) => [c, Number(rows.find((r) => r.Variable_name === c)?.Value ?? Number.NaN)]),
+  ) as Record<ServerCounter, number>;
 };
 
 /** calls per command from `INFO commandstats` ("cmdstat_evalsha:calls=12,usec=…"). */
@@ -58,10 +79,18 @@ export const parseCommandStats = (info: string) => {
  * servers executed. The server counters are server-wide: on a shared machine other sessions
  * add to them, so they are an upper bound for what the bench caused.
  */
-export const startCostMeter = async (input: { sql: SqlRunner; redisUrl: string; roles: Partial<Record<'writer' | 'relayConsumer', RoleProcess>> }) => {
+export const startCostMeter = async (input: {
+  sql: SqlRunner;
+  redisUrl: string;
+  roles: Partial<Record<'writer' | 'relayConsumer', RoleProcess>>;
+}) => {
   const redis = new Redis(input.redisUrl, { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 2 });
   await redis.connect();
-  const roleCpu = () => Object.fromEntries(Object.entries(input.roles).map(([role, who]) => [role, processCpuMs(who)])) as Record<string, number>;
+  const roleCpu = () =>
+    Object.fromEntries(Object.entries(input.roles).map(([role, who]) => [role, processCpuMs(who)])) as Record<
+      string,
+      number
+    >;
   const statements0 = await serverCounters(input.sql);
   const commands0 = parseCommandStats(await redis.info('commandstats'));
   const cpu0 = roleCpu();
@@ -73,16 +102,23 @@ export const startCostMeter = async (input: { sql: SqlRunner; redisUrl: string; 
       const commands1 = parseCommandStats(await redis.info('commandstats'));
       const statements1 = await serverCounters(input.sql);
       redis.disconnect();
-      const role = (name: 'writer' | 'relayConsumer') => (input.roles[name] === undefined ? null : (cpu1[name] ?? 0) - (cpu0[name] ?? 0));
+      const role = (name: 'writer' | 'relayConsumer') =>
+        input.roles[name] === undefined ? null : (cpu1[name] ?? 0) - (cpu0[name] ?? 0);
       const writer = role('writer');
       const relayConsumer = role('relayConsumer');
       const { machine: machineMs, mariadb, kafka, redis: redisMs } = load.cpuMs;
       const other = Math.max(0, machineMs - (writer ?? 0) - (relayConsumer ?? 0) - mariadb - kafka - redisMs);
-      const all = [...commands1.entries()].map(([command, calls]) => ({ command, calls: calls - (commands0.get(command) ?? 0) - (command === 'info' ? 1 : 0) }));
+      const all = [...commands1.entries()].map(([command, calls]) => ({
+        command,
+        calls: calls - (commands0.get(command) ?? 0) - (command === 'info' ? 1 : 0),
+      }));
       // A counter that went down was reset (CONFIG RESETSTAT, a restart): the window's count is unknown.
       const reset = all.some((c) => c.calls < 0) || [...commands0.keys()].some((command) => !commands1.has(command));
       const deltas = all.filter((c) => c.calls > 0);
-      const statements = Object.fromEntries(SERVER_COUNTERS.map((c) => [c, statements1[c] - statements0[c]])) as Record<ServerCounter, number>;
+      const statements = Object.fromEntries(SERVER_COUNTERS.map((c) => [c, statements1[c] - statements0[c]])) as Record<
+        ServerCounter,
+        number
+      >;
       // The second SHOW GLOBAL STATUS counts itself in Questions.
       statements.Questions -= 1;
       return {
@@ -126,7 +162,16 @@ export interface CostRow {
 const per = (value: number | null, by: number) => (value === null || by <= 0 ? null : value / by);
 
 /** CPU, statements and Redis commands of a window divided by the messages it carried. */
-export const costRow = (input: { scenario: string; label: string; kind: CostRow['kind']; offeredPerSec: number | null; messages: number; consumed: number; window: CostWindow; saturation?: string }): CostRow => {
+export const costRow = (input: {
+  scenario: string;
+  label: string;
+  kind: CostRow['kind'];
+  offeredPerSec: number | null;
+  messages: number;
+  consumed: number;
+  window: CostWindow;
+  saturation?: string;
+}): CostRow => {
   const { window: w, messages } = input;
   const perMessage = (n: number) => (messages > 0 ? n / messages : Number.NaN);
   return {
@@ -137,10 +182,22 @@ export const costRow = (input: { scenario: string; label: string; kind: CostRow[
     messages,
     seconds: w.seconds,
     consumedPerSec: input.consumed / w.seconds,
-    msPerMessage: Object.fromEntries(COST_ROLES.map((r) => [r, per(w.cpuMs[r], messages)])) as Record<CostRole, number | null>,
-    cores: Object.fromEntries(COST_ROLES.map((r) => [r, per(w.cpuMs[r], w.seconds * 1000)])) as Record<CostRole, number | null>,
+    msPerMessage: Object.fromEntries(COST_ROLES.map((r) => [r, per(w.cpuMs[r], messages)])) as Record<
+      CostRole,
+      number | null
+    >,
+    cores: Object.fromEntries(COST_ROLES.map((r) => [r, per(w.cpuMs[r], w.seconds * 1000)])) as Record<
+      CostRole,
+      number | null
+    >,
     statementsPerMessage: perMessage(w.statements.Questions),
-    comPerMessage: { select: perMessage(w.statements.Com_select), insert: perMessage(w.statements.Com_insert), update: perMessage(w.statements.Com_update), delete: perMessage(w.statements.Com_delete), commit: perMessage(w.statements.Com_commit) },
+    comPerMessage: {
+      select: perMessage(w.statements.Com_select),
+      insert: perMessage(w.statements.Com_insert),
+      update: perMessage(w.statements.Com_update),
+      delete: perMessage(w.statements.Com_delete),
+      commit: perMessage(w.statements.Com_commit),
+    },
     redisPerMessage: perMessage(w.redisCommands),
     redisTop: w.redisTop.map((c) => ({ command: c.command, perMessage: perMessage(c.calls) })),
     ...(input.saturation ? { saturation: input.saturation } : {}),
@@ -161,7 +218,10 @@ export interface IdleCost {
 }
 
 export const idleCost = (scenario: string, w: CostWindow): IdleCost => {
-  const corePercent = Object.fromEntries(COST_ROLES.map((r) => [r, per(w.cpuMs[r], w.seconds * 10)])) as Record<CostRole, number | null>;
+  const corePercent = Object.fromEntries(COST_ROLES.map((r) => [r, per(w.cpuMs[r], w.seconds * 10)])) as Record<
+    CostRole,
+    number | null
+  >;
   const roles: CostRole[] = ['writer', 'relayConsumer', 'mariadb', 'kafka', 'redis'];
   return {
     scenario,

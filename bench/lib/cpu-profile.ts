@@ -13,4 +13,3 @@ export interface CpuProfile {
   samples?: number[];
   timeDeltas?: number[];
 }
-

@@ -85,7 +85,9 @@ export const provision = async (scope: Scope, label: string): Promise<Provisione
       await sql.close();
     }
   });
-  scope.defer(`delete Kafka topic/group of ${names.id}`, () => deleteTopicsAndGroups(base.kafka, [names.topic], [names.group]));
+  scope.defer(`delete Kafka topic/group of ${names.id}`, () =>
+    deleteTopicsAndGroups(base.kafka, [names.topic], [names.group]),
+  );
   scope.defer(`delete Redis keys ${names.prefix}*`, () => deleteRedisPrefix(base.redis.url, names.prefix));
   await migrateUp(base.db);
   const sql = await openSql(base.db);

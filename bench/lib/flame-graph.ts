@@ -35,7 +35,8 @@ const colorOf = (url: string, name: string) => {
   return `hsl(${30 + (hash % 40)}, 80%, ${55 + (hash % 15)}%)`;
 };
 
-const whereOf = (url: string, line: number) => (url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench|test)\//, '$1/')}:${line + 1}` : '');
+const whereOf = (url: string, line: number) =>
+  url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench|test)\//, '$1/')}:${line + 1}` : '';
 
 export const renderFlameGraph = (profile: CpuProfile, hits: Map<number, number>, title: string) => {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -53,7 +54,14 @@ export const renderFlameGraph = (profile: CpuProfile, hits: Map<number, number>,
     }
     const children = (node.children ?? []).map(build).filter((f): f is Frame => f !== undefined && f.total > 0);
     const { functionName, url, lineNumber } = node.callFrame;
-    return { name: functionName || '(anonymous)', url, where: whereOf(url, lineNumber), self, total: self + children.reduce((sum, c) => sum + c.total, 0), children: children.sort((a, b) => b.total - a.total) };
+    return {
+      name: functionName || '(anonymous)',
+      url,
+      where: whereOf(url, lineNumber),
+      self,
+      total: self + children.reduce((sum, c) => sum + c.total, 0),
+      children: children.sort((a, b) => b.total - a.total),
+    };
   };
   const tree = root ? build(root.id) : undefined;
   const total = tree?.total ?? 0;
@@ -67,7 +75,9 @@ export const renderFlameGraph = (profile: CpuProfile, hits: Map<number, number>,
     const y = TOP + level * ROW;
     const pct = (n: number) => ((100 * n) / Math.max(total, 1)).toFixed(1);
     const label = width > 30 ? esc(frame.name.slice(0, Math.floor(width / 6.5))) : '';
-    boxes.push(`<g><title>${esc(`${frame.name} ${frame.where}\ntotal ${pct(frame.total)} % · self ${pct(frame.self)} % (${frame.total} samples)`)}</title><rect x="${x.toFixed(2)}" y="${y}" width="${width.toFixed(2)}" height="${ROW - 1}" fill="${colorOf(frame.url, frame.name)}" rx="1"/>${label ? `<text x="${(x + 3).toFixed(1)}" y="${y + 12}" font-size="11">${label}</text>` : ''}</g>`);
+    boxes.push(
+      `<g><title>${esc(`${frame.name} ${frame.where}\ntotal ${pct(frame.total)} % · self ${pct(frame.self)} % (${frame.total} samples)`)}</title><rect x="${x.toFixed(2)}" y="${y}" width="${width.toFixed(2)}" height="${ROW - 1}" fill="${colorOf(frame.url, frame.name)}" rx="1"/>${label ? `<text x="${(x + 3).toFixed(1)}" y="${y + 12}" font-size="11">${label}</text>` : ''}</g>`,
+    );
     let childX = x;
     for (const child of frame.children) {
       draw(child, childX, level + 1);

@@ -9,7 +9,12 @@ export interface GraphQLResult<T> {
 }
 
 /** One GraphQL operation over HTTP POST with a bearer token. */
-export const postGraphql = async <T>(url: string, query: string, variables: Record<string, unknown>, token: string): Promise<GraphQLResult<T>> => {
+export const postGraphql = async <T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  token: string,
+): Promise<GraphQLResult<T>> => {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -20,11 +25,24 @@ export const postGraphql = async <T>(url: string, query: string, variables: Reco
 
 /** A graphql-ws connection, acknowledged (connection_init accepted) before it is returned. */
 export const openWs = async (scope: Scope, url: string, token: string): Promise<Client> => {
-  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, lazy: false, retryAttempts: 0 });
+  const client = createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    lazy: false,
+    retryAttempts: 0,
+  });
   scope.defer('dispose graphql-ws client', () => client.dispose());
   await new Promise<void>((resolve, reject) => {
     const offConnected = client.on('connected', () => (offConnected(), offClosed(), resolve()));
-    const offClosed = client.on('closed', (event) => (offConnected(), offClosed(), reject(new Error(`websocket closed before ack: ${(event as { code?: number }).code}`))));
+    const offClosed = client.on(
+      'closed',
+      (event) => (
+        offConnected(),
+        offClosed(),
+        reject(new Error(`websocket closed before ack: ${(event as { code?: number }).code}`))
+      ),
+    );
   });
   return client;
 };
@@ -33,7 +51,13 @@ export const openWs = async (scope: Scope, url: string, token: string): Promise<
  * Subscribes and hands every payload to onData; settles when the server completes the
  * subscription, onData returns true (then it unsubscribes), an error arrives, or the timeout passes.
  */
-export const follow = <T>(client: Client, query: string, variables: Record<string, unknown>, onData: (data: T) => boolean | void, timeoutMs = 60_000) =>
+export const follow = <T>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  onData: (data: T) => boolean | void,
+  timeoutMs = 60_000,
+) =>
   new Promise<{ error?: string }>((resolve) => {
     let settled = false;
     const finish = (outcome: { error?: string }) => {
@@ -51,7 +75,12 @@ export const follow = <T>(client: Client, query: string, variables: Record<strin
           if (result.errors?.length) return finish({ error: result.errors.map((e) => e.message).join('; ') });
           if (result.data && onData(result.data as T)) finish({});
         },
-        error: (error) => finish({ error: Array.isArray(error) ? error.map((e: { message: string }) => e.message).join('; ') : String((error as Error).message ?? error) }),
+        error: (error) =>
+          finish({
+            error: Array.isArray(error)
+              ? error.map((e: { message: string }) => e.message).join('; ')
+              : String((error as Error).message ?? error),
+          }),
         complete: () => finish({}),
       },
     );

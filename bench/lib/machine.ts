@@ -21,7 +21,8 @@ export const machineInfo = () => ({
 const TICKS_PER_SECOND = 100;
 const INFRA = new Set(['mariadbd', 'mysqld', 'redis-server']);
 /** The stack's own broker; another JVM (e.g. a second Kafka someone else started) is "other". */
-const isInfra = (pid: number, comm: string) => INFRA.has(comm) || (comm === 'java' && read(`/proc/${pid}/cmdline`).includes('/.stack/kafka/'));
+const isInfra = (pid: number, comm: string) =>
+  INFRA.has(comm) || (comm === 'java' && read(`/proc/${pid}/cmdline`).includes('/.stack/kafka/'));
 
 interface ProcSample {
   comm: string;
@@ -40,7 +41,12 @@ const processTicks = () => {
     const close = stat.lastIndexOf(')');
     if (close < 0) continue;
     const fields = stat.slice(close + 2).split(' ');
-    sample.set(Number(entry), { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), reapedTicks: Number(fields[13]) + Number(fields[14]) });
+    sample.set(Number(entry), {
+      comm: stat.slice(stat.indexOf('(') + 1, close),
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+      reapedTicks: Number(fields[13]) + Number(fields[14]),
+    });
   }
   return sample;
 };
@@ -62,7 +68,11 @@ const describeProcess = (pid: number, comm: string) => {
 const loadAvg1 = () => Number(read('/proc/loadavg').split(' ')[0]);
 
 const isOurs = (pid: number, sample: Map<number, ProcSample>) => {
-  for (let current: number | undefined = pid, hops = 0; current && hops < 20; current = sample.get(current)?.ppid, hops += 1) {
+  for (
+    let current: number | undefined = pid, hops = 0;
+    current && hops < 20;
+    current = sample.get(current)?.ppid, hops += 1
+  ) {
     if (current === process.pid) return true;
   }
   return false;
@@ -116,16 +126,34 @@ export const startLoadMonitor = () => {
         else if (isInfra(pid, now.comm)) {
           infra += delta;
           infraBy[now.comm === 'java' ? 'kafka' : now.comm === 'redis-server' ? 'redis' : 'mariadb'] += delta;
-        }
-        else others.push({ pid, name: now.comm, ticks: delta });
+        } else others.push({ pid, name: now.comm, ticks: delta });
       }
       const machine = machineBusyTicks() - busy0;
       const other = Math.max(0, machine - bench - infra);
-      const topOther = others.sort((a, b) => b.ticks - a.ticks).slice(0, 3).map((o) => ({ pid: o.pid, name: describeProcess(o.pid, o.name), cores: cores(o.ticks) }));
+      const topOther = others
+        .sort((a, b) => b.ticks - a.ticks)
+        .slice(0, 3)
+        .map((o) => ({ pid: o.pid, name: describeProcess(o.pid, o.name), cores: cores(o.ticks) }));
       const infraCores = { mariadb: cores(infraBy.mariadb), kafka: cores(infraBy.kafka), redis: cores(infraBy.redis) };
       const ms = (ticks: number) => (ticks * 1000) / TICKS_PER_SECOND;
-      const cpuMs = { machine: ms(machine), bench: ms(bench), mariadb: ms(infraBy.mariadb), kafka: ms(infraBy.kafka), redis: ms(infraBy.redis), other: ms(other) };
-      return { loadAvgBefore, loadAvgMax, cores: { machine: cores(machine), bench: cores(bench), infra: cores(infra), other: cores(other) }, infraCores, cpuMs, seconds, topOther, concurrentLoad: cores(other) >= 0.25 };
+      const cpuMs = {
+        machine: ms(machine),
+        bench: ms(bench),
+        mariadb: ms(infraBy.mariadb),
+        kafka: ms(infraBy.kafka),
+        redis: ms(infraBy.redis),
+        other: ms(other),
+      };
+      return {
+        loadAvgBefore,
+        loadAvgMax,
+        cores: { machine: cores(machine), bench: cores(bench), infra: cores(infra), other: cores(other) },
+        infraCores,
+        cpuMs,
+        seconds,
+        topOther,
+        concurrentLoad: cores(other) >= 0.25,
+      };
     },
   };
 };

@@ -16,7 +16,13 @@ export interface OpenLoopResult {
  * Offered load: arrivals on a fixed schedule (rate per second) whether or not earlier calls
  * finished, so a slow system shows up as latency, not as a lower send rate.
  */
-export const openLoop = async (input: { rate: number; durationMs: number; fire: (index: number) => Promise<unknown>; maxInFlight?: number; onTick?: (state: { offered: number; completed: number; inFlight: number }) => void }): Promise<OpenLoopResult> => {
+export const openLoop = async (input: {
+  rate: number;
+  durationMs: number;
+  fire: (index: number) => Promise<unknown>;
+  maxInFlight?: number;
+  onTick?: (state: { offered: number; completed: number; inFlight: number }) => void;
+}): Promise<OpenLoopResult> => {
   const maxInFlight = input.maxInFlight ?? 2000;
   const durations: number[] = [];
   const running = new Set<Promise<unknown>>();
@@ -48,5 +54,14 @@ export const openLoop = async (input: { rate: number; durationMs: number; fire: 
   }
   const durationMs = performance.now() - started;
   await Promise.all(running);
-  return { offered, completed: durations.length, failed, shed, durationMs, achievedPerSec: durations.length / (durationMs / 1000), callMs: summarize(durations), ...(firstError ? { firstError } : {}) };
+  return {
+    offered,
+    completed: durations.length,
+    failed,
+    shed,
+    durationMs,
+    achievedPerSec: durations.length / (durationMs / 1000),
+    callMs: summarize(durations),
+    ...(firstError ? { firstError } : {}),
+  };
 };

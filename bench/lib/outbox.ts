@@ -12,7 +12,13 @@ const FILLER = 'The quick brown fox jumps over the lazy dog while the relay keep
 export const benchMessage = (index: number): NewChatMessage =>
   index % 2 === 0
     ? { role: 'user', content: `bench message ${index}: ${FILLER.repeat(2)}` }
-    : { role: 'assistant', content: `bench reply ${index}: ${FILLER.repeat(2)}`, model: 'bench-model', promptTokens: 120, completionTokens: 48 };
+    : {
+        role: 'assistant',
+        content: `bench reply ${index}: ${FILLER.repeat(2)}`,
+        model: 'bench-model',
+        promptTokens: 120,
+        completionTokens: 48,
+      };
 
 /**
  * The real outbox writer (createOutboxWriter: the MikroORM unit of work, as the app wires it) on its own
@@ -45,7 +51,11 @@ export interface WatchResult {
  * Polls the outbox until `target` rows are CONSUMED (or the timeout passes). `onCounts` sees
  * every poll, for progress lines.
  */
-export const watchConsumed = async (sql: SqlRunner, target: number, options: { timeoutMs: number; intervalMs?: number; onCounts?: (counts: Record<string, number>) => void }): Promise<WatchResult> => {
+export const watchConsumed = async (
+  sql: SqlRunner,
+  target: number,
+  options: { timeoutMs: number; intervalMs?: number; onCounts?: (counts: Record<string, number>) => void },
+): Promise<WatchResult> => {
   const started = performance.now();
   for (;;) {
     const counts = await outboxCounts(sql);

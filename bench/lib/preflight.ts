@@ -12,7 +12,11 @@ const reachable = (host: string, port: number, timeoutMs = 2000) =>
 
 /** Fails fast, naming the service, when MariaDB, Redis or Kafka does not accept connections. */
 export const checkServices = async () => {
-  const result = loadConfig({ DATABASE_URL: process.env['DATABASE_URL'], REDIS_URL: process.env['REDIS_URL'], KAFKA_BROKERS: process.env['KAFKA_BROKERS'] });
+  const result = loadConfig({
+    DATABASE_URL: process.env['DATABASE_URL'],
+    REDIS_URL: process.env['REDIS_URL'],
+    KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
+  });
   if (!result.ok) throw new Error(result.errors.join('\n'));
   const { db, redis, kafka } = result.config;
   const endpoints = [
@@ -21,6 +25,8 @@ export const checkServices = async () => {
     ...kafka.brokers.map((broker) => ({ name: 'Kafka', url: new URL(`kafka://${broker}`), fallbackPort: 9092 })),
   ];
   const down = [];
-  for (const e of endpoints) if (!(await reachable(e.url.hostname, Number(e.url.port || e.fallbackPort)))) down.push(`${e.name} at ${e.url.host}`);
+  for (const e of endpoints)
+    if (!(await reachable(e.url.hostname, Number(e.url.port || e.fallbackPort))))
+      down.push(`${e.name} at ${e.url.host}`);
   if (down.length) throw new Error(`not reachable: ${down.join(', ')} (start the stack with: npm run stack:up)`);
 };

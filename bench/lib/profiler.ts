@@ -51,13 +51,23 @@ const moduleOf = (url: string, fn: string) => {
 };
 
 const share = (map: Map<string, number>, total: number, top: number) =>
-  [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([key, hits]) => [key, Number(((100 * hits) / total).toFixed(1))] as const);
+  [...map.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([key, hits]) => [key, Number(((100 * hits) / total).toFixed(1))] as const);
 
 /** Summarizes a profile (within the window, if given) and draws its flame graph next to `file` (`<name>.flame.svg`). */
 export const summarizeProfile = (profile: CpuProfile, file: string, window?: ProfileWindow): ProfileSummary => {
   const hitsOf = hitsByNode(profile, window);
   const flameGraph = file.replace(/\.cpuprofile$/, '') + '.flame.svg';
-  writeFileSync(flameGraph, renderFlameGraph(profile, hitsOf, `CPU flame graph: ${path.basename(file)}${window ? ' (measured window only)' : ''}`));
+  writeFileSync(
+    flameGraph,
+    renderFlameGraph(
+      profile,
+      hitsOf,
+      `CPU flame graph: ${path.basename(file)}${window ? ' (measured window only)' : ''}`,
+    ),
+  );
   const byModule = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
@@ -74,7 +84,11 @@ export const summarizeProfile = (profile: CpuProfile, file: string, window?: Pro
   return {
     file,
     flameGraph,
-    durationMs: Math.round(((window ? Math.min(window.toUs, profile.endTime) - Math.max(window.fromUs, profile.startTime) : profile.endTime - profile.startTime)) / 1000),
+    durationMs: Math.round(
+      (window
+        ? Math.min(window.toUs, profile.endTime) - Math.max(window.fromUs, profile.startTime)
+        : profile.endTime - profile.startTime) / 1000,
+    ),
     samples: total,
     byModule: share(byModule, total, 12).map(([module, percent]) => ({ module, percent })),
     topFunctions: share(byFunction, total, 15).map(([key, percent]) => {

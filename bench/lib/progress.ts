@@ -7,10 +7,15 @@ export interface Progress {
   during<T>(label: string, describe: () => string, work: () => Promise<T>): Promise<T>;
 }
 
-export const createProgress = (write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Progress => {
+export const createProgress = (
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Progress => {
   const every = (label: string, describe: () => string, intervalMs = 2000) => {
     const started = Date.now();
-    const timer = setInterval(() => write(`    … ${label} +${((Date.now() - started) / 1000).toFixed(0)}s: ${describe()}`), intervalMs);
+    const timer = setInterval(
+      () => write(`    … ${label} +${((Date.now() - started) / 1000).toFixed(0)}s: ${describe()}`),
+      intervalMs,
+    );
     return () => clearInterval(timer);
   };
   return {

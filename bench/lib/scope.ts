@@ -11,7 +11,10 @@ const DISPOSE_TIMEOUT_MS = 20_000;
 
 const bounded = (name: string, work: Promise<unknown>) =>
   new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name}: cleanup timed out after ${DISPOSE_TIMEOUT_MS} ms`)), DISPOSE_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`${name}: cleanup timed out after ${DISPOSE_TIMEOUT_MS} ms`)),
+      DISPOSE_TIMEOUT_MS,
+    );
     work.then(
       () => (clearTimeout(timer), resolve()),
       (error: unknown) => (clearTimeout(timer), reject(error)),

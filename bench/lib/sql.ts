@@ -21,7 +21,11 @@ const runner = (execute: EntityManager['execute']): SqlRunner => ({
 
 /** A plain pool on one database for the harness's own SQL (baselines, counts, EXPLAIN). */
 export const openSql = async (db: AppConfig['db'], poolMax = 4): Promise<Sql> => {
-  const orm = await MikroORM.init({ ...ormOptions({ ...db, poolMax, debug: false }), ensureDatabase: false, logger: () => undefined });
+  const orm = await MikroORM.init({
+    ...ormOptions({ ...db, poolMax, debug: false }),
+    ensureDatabase: false,
+    logger: () => undefined,
+  });
   const em = () => orm.em.fork() as unknown as EntityManager;
   const root = em();
   return {
@@ -33,15 +37,23 @@ export const openSql = async (db: AppConfig['db'], poolMax = 4): Promise<Sql> =>
 
 /** Counts outbox rows per status. */
 export const outboxCounts = async (sql: SqlRunner) => {
-  const rows = await sql.query<{ status: string; n: number | bigint }>('SELECT status, COUNT(*) AS n FROM outbox_messages GROUP BY status');
+  const rows = await sql.query<{ status: string; n: number | bigint }>(
+    'SELECT status, COUNT(*) AS n FROM outbox_messages GROUP BY status',
+  );
   return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)])) as Record<string, number>;
 };
 
 /** InnoDB row-lock waits and time waited (ms) so far, server-wide. */
 export const rowLockStatus = async (sql: SqlRunner) => {
-  const rows = await sql.query<{ Variable_name: string; Value: string }>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits', 'Innodb_row_lock_time', 'Innodb_deadlocks')");
+  const rows = await sql.query<{ Variable_name: string; Value: string }>(
+    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits', 'Innodb_row_lock_time', 'Innodb_deadlocks')",
+  );
   const value = (name: string) => Number(rows.find((r) => r.Variable_name === name)?.Value ?? Number.NaN);
-  return { waits: value('Innodb_row_lock_waits'), waitMs: value('Innodb_row_lock_time'), deadlocks: value('Innodb_deadlocks') };
+  return {
+    waits: value('Innodb_row_lock_waits'),
+    waitMs: value('Innodb_row_lock_time'),
+    deadlocks: value('Innodb_deadlocks'),
+  };
 };
 
 /** MariaDB's global statement counter (all sessions on the server). */

@@ -31,7 +31,9 @@ export const summarize = (values: readonly number[]): Summary => {
 
 /** Rounded for JSON and tables: latencies to 0.1 ms. */
 export const rounded = (summary: Summary, digits = 1): Summary =>
-  Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, k === 'count' ? v : Number(v.toFixed(digits))])) as unknown as Summary;
+  Object.fromEntries(
+    Object.entries(summary).map(([k, v]) => [k, k === 'count' ? v : Number(v.toFixed(digits))]),
+  ) as unknown as Summary;
 
 /** Share of wall time this process's event loop was busy between start and stop (0..1). */
 export const startEventLoopMonitor = () => {

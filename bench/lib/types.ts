@@ -61,8 +61,27 @@ interface ScenarioContext {
 export type Scenario = (ctx: ScenarioContext) => Promise<ScenarioOutput>;
 
 /** A metric with its target verdict computed. */
-export const metric = (scenario: ScenarioName, name: string, value: number | null, unit: string, options: { target?: Target; note?: string } = {}): Metric => {
+export const metric = (
+  scenario: ScenarioName,
+  name: string,
+  value: number | null,
+  unit: string,
+  options: { target?: Target; note?: string } = {},
+): Metric => {
   const { target, note } = options;
-  const met = target && value !== null && Number.isFinite(value) ? (target.op === '>=' ? value >= target.value : value <= target.value) : undefined;
-  return { scenario, name, value, unit, ...(target ? { target } : {}), ...(met !== undefined ? { met } : {}), ...(note ? { note } : {}) };
+  const met =
+    target && value !== null && Number.isFinite(value)
+      ? target.op === '>='
+        ? value >= target.value
+        : value <= target.value
+      : undefined;
+  return {
+    scenario,
+    name,
+    value,
+    unit,
+    ...(target ? { target } : {}),
+    ...(met !== undefined ? { met } : {}),
+    ...(note ? { note } : {}),
+  };
 };

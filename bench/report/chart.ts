@@ -13,13 +13,15 @@ const PERCENTILES = [
 ] as const;
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-export const text = (x: number, y: number, body: string, attrs = '') => `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${esc(body)}</text>`;
+export const text = (x: number, y: number, body: string, attrs = '') =>
+  `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${esc(body)}</text>`;
 
 const logAxis = (values: readonly number[]) => {
   const positive = values.filter((v) => v > 0 && Number.isFinite(v));
   const lo = 10 ** Math.floor(Math.log10(Math.min(...positive, 1)));
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...positive, 10)));
-  const x = (v: number) => LABEL_W + (PLOT_W * (Math.log10(Math.max(v, lo)) - Math.log10(lo))) / (Math.log10(hi) - Math.log10(lo));
+  const x = (v: number) =>
+    LABEL_W + (PLOT_W * (Math.log10(Math.max(v, lo)) - Math.log10(lo))) / (Math.log10(hi) - Math.log10(lo));
   const ticks: number[] = [];
   for (let t = lo; t <= hi * 1.0001; t *= 10) ticks.push(t);
   return { x, ticks };
@@ -55,25 +57,43 @@ const latencyPanel = (top: number, groups: readonly LatencyGroup[]) => {
   let y = top + 40;
   const body = groups.flatMap((group) => {
     const present = PERCENTILES.filter((p) => group[p.key] !== undefined);
-    const parts = [text(LABEL_W - 8, y + (present.length * 13) / 2 + 4, group.label, 'font-size="13" text-anchor="end"')];
+    const parts = [
+      text(LABEL_W - 8, y + (present.length * 13) / 2 + 4, group.label, 'font-size="13" text-anchor="end"'),
+    ];
     for (const p of present) {
       const value = group[p.key] as number;
       const end = axis.x(value);
-      parts.push(`<rect x="${LABEL_W}" y="${y}" width="${Math.max(end - LABEL_W, 1).toFixed(1)}" height="11" fill="${p.color}"/>`);
+      parts.push(
+        `<rect x="${LABEL_W}" y="${y}" width="${Math.max(end - LABEL_W, 1).toFixed(1)}" height="11" fill="${p.color}"/>`,
+      );
       parts.push(text(end + 4, y + 9, `${p.key} ${formatNumber(value)} ms`, 'font-size="10"'));
       y += 13;
     }
     y += 14;
     return parts;
   });
-  const legend = PERCENTILES.map((p, i) => `<rect x="${WIDTH - 330 + i * 80}" y="${top + 8}" width="12" height="12" fill="${p.color}"/>${text(WIDTH - 314 + i * 80, top + 19, p.key, 'font-size="12"')}`);
+  const legend = PERCENTILES.map(
+    (p, i) =>
+      `<rect x="${WIDTH - 330 + i * 80}" y="${top + 8}" width="12" height="12" fill="${p.color}"/>${text(WIDTH - 314 + i * 80, top + 19, p.key, 'font-size="12"')}`,
+  );
   return { height, svg: [...panel(top, height, 'Latency percentiles, ms (log scale)', '', axis), ...legend, ...body] };
 };
 
-export const renderChart = (input: { title: string; subtitle: string; bars: readonly Bar[]; latencies: readonly LatencyGroup[] }) => {
+export const renderChart = (input: {
+  title: string;
+  subtitle: string;
+  bars: readonly Bar[];
+  latencies: readonly LatencyGroup[];
+}) => {
   let top = 56;
-  const parts: string[] = [text(16, 24, input.title, 'font-size="18" font-weight="bold"'), text(16, 44, input.subtitle, 'font-size="12" fill="#555"')];
-  for (const build of [input.bars.length ? () => throughputPanel(top, input.bars) : undefined, input.latencies.length ? () => latencyPanel(top, input.latencies) : undefined]) {
+  const parts: string[] = [
+    text(16, 24, input.title, 'font-size="18" font-weight="bold"'),
+    text(16, 44, input.subtitle, 'font-size="12" fill="#555"'),
+  ];
+  for (const build of [
+    input.bars.length ? () => throughputPanel(top, input.bars) : undefined,
+    input.latencies.length ? () => latencyPanel(top, input.latencies) : undefined,
+  ]) {
     if (!build) continue;
     const { height, svg } = build();
     parts.push(...svg);

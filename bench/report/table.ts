@@ -20,13 +20,23 @@ export const tableRows = (metrics: readonly Metric[], loadFlag: (scenario: strin
     note: m.note ?? '',
   }));
 
-const HEADERS: Row = { scenario: 'scenario', metric: 'metric', measured: 'measured', target: 'target', verdict: 'verdict', note: 'note' };
+const HEADERS: Row = {
+  scenario: 'scenario',
+  metric: 'metric',
+  measured: 'measured',
+  target: 'target',
+  verdict: 'verdict',
+  note: 'note',
+};
 const COLUMNS = Object.keys(HEADERS) as (keyof Row)[];
 
 /** A fixed-width table for the terminal. */
 export const textTable = (rows: readonly Row[]) => {
   const widths = COLUMNS.map((c) => Math.max(HEADERS[c].length, ...rows.map((r) => r[c].length)));
-  const line = (r: Row) => COLUMNS.map((c, i) => r[c].padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (r: Row) =>
+    COLUMNS.map((c, i) => r[c].padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 };
 

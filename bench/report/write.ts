@@ -27,13 +27,16 @@ export interface RunRecord {
 
 const loadLine = (s: ScenarioRecord) => {
   const { cores, loadAvgBefore, loadAvgMax, topOther } = s.load;
-  const others = topOther.length ? `; busiest other processes: ${topOther.map((o) => `${o.name} (pid ${o.pid}) ${o.cores}`).join(', ')}` : '';
+  const others = topOther.length
+    ? `; busiest other processes: ${topOther.map((o) => `${o.name} (pid ${o.pid}) ${o.cores}`).join(', ')}`
+    : '';
   return `load during ${s.name}: machine ${cores.machine} cores busy = bench ${cores.bench} + MariaDB/Kafka/Redis ${cores.infra} + other ${cores.other}; loadavg(1m) ${loadAvgBefore} at start, max ${loadAvgMax}${others}${s.load.concurrentLoad ? ' → UNDER CONCURRENT LOAD' : ''}`;
 };
 
 const allMetrics = (run: RunRecord): Metric[] => run.scenarios.flatMap((s) => s.metrics ?? []);
 const allCosts = (run: RunRecord) => run.scenarios.flatMap((s) => s.costs ?? []);
-const flagFor = (run: RunRecord) => (name: string) => (run.scenarios.find((s) => s.name === name)?.load.concurrentLoad ? ' *' : '');
+const flagFor = (run: RunRecord) => (name: string) =>
+  run.scenarios.find((s) => s.name === name)?.load.concurrentLoad ? ' *' : '';
 
 export const consoleSummary = (run: RunRecord) =>
   [
@@ -41,7 +44,9 @@ export const consoleSummary = (run: RunRecord) =>
     '',
     ...run.scenarios.map(loadLine),
     ...run.scenarios.filter((s) => s.status === 'failed').map((s) => `FAILED ${s.name}: ${s.error}`),
-    run.scenarios.some((s) => s.load.concurrentLoad) ? '* measured while processes other than the bench and the shared services used ≥ 0.25 cores' : '',
+    run.scenarios.some((s) => s.load.concurrentLoad)
+      ? '* measured while processes other than the bench and the shared services used ≥ 0.25 cores'
+      : '',
   ].join('\n');
 
 const markdown = (run: RunRecord) => {
@@ -55,11 +60,23 @@ const markdown = (run: RunRecord) => {
     '',
     markdownTable(tableRows(allMetrics(run), flagFor(run))),
     '',
-    ...(allCosts(run).length ? ['CPU per message against the rate, by role: [cost.svg](cost.svg) (the cost tables are under each scenario).', ''] : []),
-    run.scenarios.some((s) => s.load.concurrentLoad) ? '\\* measured while processes other than the bench and the shared services used ≥ 0.25 cores (see load below).\n' : '',
+    ...(allCosts(run).length
+      ? [
+          'CPU per message against the rate, by role: [cost.svg](cost.svg) (the cost tables are under each scenario).',
+          '',
+        ]
+      : []),
+    run.scenarios.some((s) => s.load.concurrentLoad)
+      ? '\\* measured while processes other than the bench and the shared services used ≥ 0.25 cores (see load below).\n'
+      : '',
   ];
   for (const s of run.scenarios) {
-    lines.push(`## ${s.name}${s.status === 'failed' ? ' — FAILED' : ''}`, '', `- ${loadLine(s)}`, `- took ${(s.durationMs / 1000).toFixed(1)} s (+ ${(s.cleanupMs / 1000).toFixed(1)} s cleanup)`);
+    lines.push(
+      `## ${s.name}${s.status === 'failed' ? ' — FAILED' : ''}`,
+      '',
+      `- ${loadLine(s)}`,
+      `- took ${(s.durationMs / 1000).toFixed(1)} s (+ ${(s.cleanupMs / 1000).toFixed(1)} s cleanup)`,
+    );
     if (s.error) lines.push(`- error: \`${s.error}\``);
     for (const failure of s.cleanupFailures) lines.push(`- cleanup problem: ${failure}`);
     for (const note of s.notes ?? []) lines.push(`- ${note}`);
@@ -80,5 +97,12 @@ export const writeResults = (outDir: string, run: RunRecord) => {
   });
   writeFileSync(path.join(outDir, 'chart.svg'), chart);
   const costs = allCosts(run);
-  if (costs.length) writeFileSync(path.join(outDir, 'cost.svg'), renderCostChart({ subtitle: `${run.startedAt} · ${run.machine.cpuModel} × ${run.machine.nproc} · ${run.command}`, rows: costs }));
+  if (costs.length)
+    writeFileSync(
+      path.join(outDir, 'cost.svg'),
+      renderCostChart({
+        subtitle: `${run.startedAt} · ${run.machine.cpuModel} × ${run.machine.nproc} · ${run.command}`,
+        rows: costs,
+      }),
+    );
 };

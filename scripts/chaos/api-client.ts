@@ -38,8 +38,17 @@ export class SendError extends Error {
  * Answers that say the send will never succeed as it is: retrying the same input is pointless.
  * Anything else (no answer, a timeout, a 5xx, INTERNAL_SERVER_ERROR) leaves the outcome unknown.
  */
-const FINAL_CODES = new Set(['BAD_USER_INPUT', 'GRAPHQL_VALIDATION_FAILED', 'IDEMPOTENCY_CONFLICT', 'FORBIDDEN', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONVERSATION_NOT_FOUND']);
-export const isFinalSendError = (error: unknown) => error instanceof SendError && error.code !== undefined && FINAL_CODES.has(error.code);
+const FINAL_CODES = new Set([
+  'BAD_USER_INPUT',
+  'GRAPHQL_VALIDATION_FAILED',
+  'IDEMPOTENCY_CONFLICT',
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'NOT_FOUND',
+  'CONVERSATION_NOT_FOUND',
+]);
+export const isFinalSendError = (error: unknown) =>
+  error instanceof SendError && error.code !== undefined && FINAL_CODES.has(error.code);
 
 const SEND_TIMEOUT_MS = 20_000;
 
@@ -67,7 +76,12 @@ export const createApiClient = (url: string, auth: AppConfig['auth']) => {
         const code = error?.extensions?.code;
         throw new SendError(`HTTP ${response.status} ${code ?? ''} ${error?.message ?? '(no data)'}`.trim(), code);
       }
-      return { conversationId: sent.conversation.id, messageId: sent.userMessage.id, seq: sent.userMessage.seq, replyId: sent.replyId };
+      return {
+        conversationId: sent.conversation.id,
+        messageId: sent.userMessage.id,
+        seq: sent.userMessage.seq,
+        replyId: sent.replyId,
+      };
     },
   };
 };

@@ -1,6 +1,21 @@
 import type { Rng } from './rng';
 
-const WORDS = ['outbox', 'relay', 'kafka', 'ledger', 'seq', 'order', 'chaos', 'broker', 'lease', 'fence', 'history', 'replay', 'batch', 'commit'];
+const WORDS = [
+  'outbox',
+  'relay',
+  'kafka',
+  'ledger',
+  'seq',
+  'order',
+  'chaos',
+  'broker',
+  'lease',
+  'fence',
+  'history',
+  'replay',
+  'batch',
+  'commit',
+];
 const EXOTIC = ['é', 'ß', 'ø', '漢字', 'かな', '한글', '🙂', '🚀', '👩‍💻', 'Ω', '∑', '—', '“quoted”', '\\', '"', '\t'];
 
 /**

@@ -46,7 +46,8 @@ export interface ProxyPorts {
 /** Keeps the newest `keep` run log folders (their names start with an ISO timestamp). */
 const pruneOldLogs = (dir: string, keep: number) => {
   const runs = fs.readdirSync(dir).sort();
-  for (const old of runs.slice(0, Math.max(0, runs.length - keep))) fs.rmSync(path.join(dir, old), { recursive: true, force: true });
+  for (const old of runs.slice(0, Math.max(0, runs.length - keep)))
+    fs.rmSync(path.join(dir, old), { recursive: true, force: true });
 };
 
 /** The same URL with its host and port replaced by a local proxy's. */
@@ -57,13 +58,23 @@ const through = (url: URL, port: number) => {
   return proxied.toString();
 };
 
-const QUICK_RELAY_SCHEDULE = { RELAY_MAX_ATTEMPTS: '3', RELAY_BACKOFF_BASE_MS: '100', RELAY_BACKOFF_CAP_MS: '2000' } as const;
+const QUICK_RELAY_SCHEDULE = {
+  RELAY_MAX_ATTEMPTS: '3',
+  RELAY_BACKOFF_BASE_MS: '100',
+  RELAY_BACKOFF_CAP_MS: '2000',
+} as const;
 
-export const createChaosEnv = async (options: { redisDb: number; quick: boolean; proxyPorts: ProxyPorts }): Promise<ChaosEnv> => {
+export const createChaosEnv = async (options: {
+  redisDb: number;
+  quick: boolean;
+  proxyPorts: ProxyPorts;
+}): Promise<ChaosEnv> => {
   const { redisDb } = options;
   const names = runNames('chaos');
   const { id, dbName } = names;
-  const dbUrl = new URL(withDatabaseName(process.env['DATABASE_URL']?.trim() || 'mariadb://root@127.0.0.1:3306/agent_relay', dbName));
+  const dbUrl = new URL(
+    withDatabaseName(process.env['DATABASE_URL']?.trim() || 'mariadb://root@127.0.0.1:3306/agent_relay', dbName),
+  );
   const redisUrl = new URL(process.env['REDIS_URL']?.trim() || 'redis://127.0.0.1:6379');
   redisUrl.pathname = `/${redisDb}`;
   const stateDir = path.join(ROOT, STATE_DIR);
@@ -78,7 +89,12 @@ export const createChaosEnv = async (options: { redisDb: number; quick: boolean;
     logDir,
     dbName,
     databaseUrl: dbUrl.toString(),
-    db: { host: dbUrl.hostname || '127.0.0.1', port: Number(dbUrl.port || 3306), user: decodeURIComponent(dbUrl.username || 'root'), password: decodeURIComponent(dbUrl.password) },
+    db: {
+      host: dbUrl.hostname || '127.0.0.1',
+      port: Number(dbUrl.port || 3306),
+      user: decodeURIComponent(dbUrl.username || 'root'),
+      password: decodeURIComponent(dbUrl.password),
+    },
     redisUrl: redisUrl.toString(),
     redisDb,
     redisPrefix: names.prefix,
@@ -88,7 +104,10 @@ export const createChaosEnv = async (options: { redisDb: number; quick: boolean;
     group: names.group,
     jwtSecret: `chaos-${id}-${randomBytes(24).toString('hex')}`,
     httpPort: await freePort(),
-    proxied: { databaseUrl: through(dbUrl, options.proxyPorts.database), redisUrl: through(redisUrl, options.proxyPorts.redis) },
+    proxied: {
+      databaseUrl: through(dbUrl, options.proxyPorts.database),
+      redisUrl: through(redisUrl, options.proxyPorts.redis),
+    },
     relaySchedule: options.quick ? QUICK_RELAY_SCHEDULE : {},
   };
 };

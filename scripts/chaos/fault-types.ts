@@ -10,7 +10,14 @@ import type { Service } from './services';
 import type { Subscribers } from './subscribers';
 
 /** Short faults: a moment's damage, recovered in seconds. The long run repeats them. */
-export const SHORT_FAULT_KINDS = ['relay-kill', 'relay-kill-claimed', 'consumer-kill', 'kafka-outage', 'db-kill', 'redis-flush'] as const;
+export const SHORT_FAULT_KINDS = [
+  'relay-kill',
+  'relay-kill-claimed',
+  'consumer-kill',
+  'kafka-outage',
+  'db-kill',
+  'redis-flush',
+] as const;
 /** The faults production has every week (issue 12): outages longer than any retry schedule, a stalled consumer, a dead generator. */
 const LONG_FAULT_KINDS = ['broker-outage', 'db-outage', 'redis-outage', 'consumer-stall', 'reply-kill'] as const;
 export const FAULT_KINDS = [...SHORT_FAULT_KINDS, ...LONG_FAULT_KINDS] as const;
@@ -68,7 +75,6 @@ export interface OutageTimings {
   readonly stallMs: number;
 }
 
-
 interface StallWindow {
   readonly from: number;
   readonly thawAt: number;
@@ -77,7 +83,6 @@ interface StallWindow {
   /** PUBLISHED rows at the freeze and at the thaw: their records must already be on the topic. */
   readonly published: readonly PublishedRow[];
 }
-
 
 /** A row the database called PUBLISHED during the stall, and when it was seen so. */
 export interface PublishedRow {

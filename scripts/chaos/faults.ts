@@ -15,7 +15,10 @@ export { FAULT_KINDS, SHORT_FAULT_KINDS, type FaultDeps, type FaultRecord } from
  */
 export const planFaults = (rng: Rng, durationMs: number, quick: boolean) => {
   const extra = quick ? 0 : Math.floor(durationMs / 60_000);
-  const kinds: FaultKind[] = [...rng.shuffle(FAULT_KINDS), ...Array.from({ length: extra }, () => rng.pick(SHORT_FAULT_KINDS))];
+  const kinds: FaultKind[] = [
+    ...rng.shuffle(FAULT_KINDS),
+    ...Array.from({ length: extra }, () => rng.pick(SHORT_FAULT_KINDS)),
+  ];
   const first = Math.min(3000, durationMs * 0.1);
   const slot = (durationMs * 0.8 - first) / kinds.length;
   return kinds.map((kind, i) => ({ kind, atMs: Math.round(first + slot * i + rng.between(0, slot * 0.5)) }));
@@ -36,12 +39,18 @@ const stopBrokerAWhile = async (deps: FaultDeps, record: FaultRecord) => {
 /** KILLs every connection to the run's database but the control connection's own. */
 const killDatabaseConnections = async (deps: FaultDeps, record: FaultRecord) => {
   const { control } = deps;
-  const ids = await control.query<{ id: number }>('SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()', [deps.env.dbName]);
+  const ids = await control.query<{ id: number }>(
+    'SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()',
+    [deps.env.dbName],
+  );
   record.at = Date.now();
   let killed = 0;
   for (const { id } of ids) {
     // A connection may close by itself meanwhile ("Unknown thread id"): not a failure.
-    await control.query(`KILL ${Number(id)}`).then(() => (killed += 1), () => undefined);
+    await control.query(`KILL ${Number(id)}`).then(
+      () => (killed += 1),
+      () => undefined,
+    );
   }
   record.endedAt = Date.now();
   record.detail = `killed ${killed} of ${ids.length} connection(s) to ${deps.env.dbName}`;
@@ -89,7 +98,10 @@ const createFaultActions = (deps: FaultDeps) => {
   };
 
   const claimedBy = (owner: string) =>
-    control.query<{ id: number }>(`SELECT id FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND claim_token IS NOT NULL AND claim_owner = ?`, [owner]);
+    control.query<{ id: number }>(
+      `SELECT id FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND claim_token IS NOT NULL AND claim_owner = ?`,
+      [owner],
+    );
 
   /**
    * SIGKILL a relay between claim and ack: when a relay holds claimed PENDING rows, freeze it
@@ -158,7 +170,12 @@ const createFaultActions = (deps: FaultDeps) => {
 const GAP_MS = 2_000;
 
 /** Runs the plan, one fault at a time, then waits for the last restarts. */
-export const runFaults = async (plan: ReturnType<typeof planFaults>, deps: FaultDeps, startedAt: number, records: FaultRecord[]) => {
+export const runFaults = async (
+  plan: ReturnType<typeof planFaults>,
+  deps: FaultDeps,
+  startedAt: number,
+  records: FaultRecord[],
+) => {
   const { actions, restarts } = createFaultActions(deps);
   let lastEnded = 0;
   for (const step of plan) {

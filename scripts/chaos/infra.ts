@@ -9,11 +9,16 @@ import { say, tailOf } from './log';
 
 const run = ([command, args]: [string, string[]], env: NodeJS.ProcessEnv, timeoutMs: number) =>
   new Promise<string>((resolve, reject) => {
-    execFile(command, args, { cwd: ROOT, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const output = `${stdout}${stderr}`;
-      if (error) reject(new Error(`${args.join(' ')} failed: ${error.message}\n${tailOf(output, 40)}`));
-      else resolve(output);
-    });
+    execFile(
+      command,
+      args,
+      { cwd: ROOT, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const output = `${stdout}${stderr}`;
+        if (error) reject(new Error(`${args.join(' ')} failed: ${error.message}\n${tailOf(output, 40)}`));
+        else resolve(output);
+      },
+    );
   });
 
 /** `scripts/stack.ts <verb>` for the chaos stack (STACK_STATE_DIR=.stack-chaos, port 29092). */
@@ -24,9 +29,13 @@ export const chaosStack = (env: ChaosEnv, verb: 'up' | 'down' | 'kafka:stop' | '
 export const assertOwnBroker = (env: ChaosEnv) => {
   const statePath = path.join(env.stateDir, 'state.json');
   const pidPath = path.join(env.stateDir, 'kafka', 'kafka.pid');
-  const state = fs.existsSync(statePath) ? (JSON.parse(fs.readFileSync(statePath, 'utf8')) as { kafka?: { startedByStack?: boolean } }) : {};
+  const state = fs.existsSync(statePath)
+    ? (JSON.parse(fs.readFileSync(statePath, 'utf8')) as { kafka?: { startedByStack?: boolean } })
+    : {};
   if (!state.kafka?.startedByStack || !fs.existsSync(pidPath)) {
-    throw new Error(`the broker on ${env.brokers} was not started by the chaos stack (${statePath}); stop whatever listens there`);
+    throw new Error(
+      `the broker on ${env.brokers} was not started by the chaos stack (${statePath}); stop whatever listens there`,
+    );
   }
   return Number(fs.readFileSync(pidPath, 'utf8').trim());
 };
@@ -50,7 +59,8 @@ export const openControl = (env: ChaosEnv) => {
   return {
     /** A table of the chaos database, qualified. */
     t,
-    query: async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)) as T[],
+    query: async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+      (await pool.query(sql, params)) as T[],
     close: () => pool.end(),
   };
 };
@@ -62,10 +72,15 @@ export const openRedis = (env: ChaosEnv) => {
   const redis = new Redis(env.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   return {
     async flushdb() {
-      if (redis.options.db !== env.redisDb || env.redisDb === 0) throw new Error(`refusing to FLUSHDB Redis index ${String(redis.options.db)}`);
+      if (redis.options.db !== env.redisDb || env.redisDb === 0)
+        throw new Error(`refusing to FLUSHDB Redis index ${String(redis.options.db)}`);
       await redis.flushdb();
     },
-    close: () => redis.quit().then(() => undefined, () => redis.disconnect()),
+    close: () =>
+      redis.quit().then(
+        () => undefined,
+        () => redis.disconnect(),
+      ),
   };
 };
 
@@ -81,7 +96,8 @@ export const acquireRunLock = (env: ChaosEnv) => {
     const holder = Number(fs.readFileSync(lock, 'utf8').trim());
     process.kill(holder, 0);
     // A recycled pid is not a chaos run.
-    if (fs.existsSync('/proc') && !fs.readFileSync(`/proc/${holder}/cmdline`, 'utf8').includes('chaos')) throw new Error('stale lock');
+    if (fs.existsSync('/proc') && !fs.readFileSync(`/proc/${holder}/cmdline`, 'utf8').includes('chaos'))
+      throw new Error('stale lock');
     throw new Error(`another chaos run (pid ${holder}) is in progress; wait for it or remove ${lock} if it is gone`);
   } catch (error) {
     if ((error as Error).message.startsWith('another chaos run')) throw error;

@@ -22,7 +22,9 @@ const FREEZE_CHECK_MS = 150;
 
 const publishedRows = async (control: Control): Promise<PublishedRow[]> => {
   const seenAt = Date.now();
-  const rows = await control.query<{ event_id: string }>(`SELECT event_id FROM ${control.t('outbox_messages')} WHERE status = 'PUBLISHED'`);
+  const rows = await control.query<{ event_id: string }>(
+    `SELECT event_id FROM ${control.t('outbox_messages')} WHERE status = 'PUBLISHED'`,
+  );
   return rows.map((r) => ({ eventId: r.event_id, seenAt }));
 };
 
@@ -59,7 +61,9 @@ export const createOutageActions = (deps: FaultDeps, helpers: Helpers) => {
    */
   const awaitCatchUp = async (record: FaultRecord) => {
     const caughtUpAt = await caughtUp(control, record.endedAt, deps.signal);
-    return caughtUpAt === null ? `; NOT caught up within ${CATCH_UP_MAX_MS / 1000} s` : `; caught up ${caughtUpAt - record.endedAt} ms after`;
+    return caughtUpAt === null
+      ? `; NOT caught up within ${CATCH_UP_MAX_MS / 1000} s`
+      : `; caught up ${caughtUpAt - record.endedAt} ms after`;
   };
 
   const cutProxy = async (proxy: Proxy, name: string, record: FaultRecord) => {
@@ -84,7 +88,10 @@ export const createOutageActions = (deps: FaultDeps, helpers: Helpers) => {
       await chaosStack(deps.env, 'kafka:start');
       record.endedAt = Date.now();
       record.downMs = record.endedAt - record.at;
-      const schedule = Object.entries(deps.env.relaySchedule).map(([k, v]) => `${k}=${v}`).join(' ') || 'the default relay schedule';
+      const schedule =
+        Object.entries(deps.env.relaySchedule)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || 'the default relay schedule';
       record.detail = `broker stopped (${record.at - asked} ms to stop) for ${(timings.brokerOutageMs / 1000).toFixed(0)} s with ${schedule}, back after ${record.endedAt - restart} ms more${await awaitCatchUp(record)}`;
     },
     'db-outage': (record: FaultRecord) => cutProxy(deps.proxies.database, 'MariaDB', record),
@@ -108,7 +115,12 @@ export const createOutageActions = (deps: FaultDeps, helpers: Helpers) => {
       const caughtUpAt = await caughtUp(control, thawAt, deps.signal);
       if (caughtUpAt !== null) await sleep(COPY_SETTLE_MS);
       record.endedAt = Date.now();
-      record.stall = { from: record.at, thawAt, caughtUpAt: caughtUpAt === null ? null : caughtUpAt + COPY_SETTLE_MS, published: [...before, ...during] };
+      record.stall = {
+        from: record.at,
+        thawAt,
+        caughtUpAt: caughtUpAt === null ? null : caughtUpAt + COPY_SETTLE_MS,
+        published: [...before, ...during],
+      };
       record.detail = `consumer SIGSTOPped ${(timings.stallMs / 1000).toFixed(0)} s (RELAY_SWEEP_AFTER_MS ${SWEEP_AFTER_MS / 1000} s), ${caughtUpAt === null ? 'did NOT catch up' : `caught up ${caughtUpAt - thawAt} ms after SIGCONT`}`;
     },
 

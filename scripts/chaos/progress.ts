@@ -12,9 +12,13 @@ export const startProgress = (control: Control, ledger: Ledger, faults: readonly
     busy = true;
     Promise.all([historyCount(control), outboxCounts(control)])
       .then(([persisted, counts]) => {
-        const outbox = Object.entries(counts).map(([status, n]) => `${status} ${n}`).join(', ');
+        const outbox = Object.entries(counts)
+          .map(([status, n]) => `${status} ${n}`)
+          .join(', ');
         const last = faults.at(-1);
-        say(`sent ${ledger.sent()}, persisted ${persisted}; outbox ${outbox || 'empty'}; faults ${faults.length}${last ? ` (last: ${last.kind})` : ''}`);
+        say(
+          `sent ${ledger.sent()}, persisted ${persisted}; outbox ${outbox || 'empty'}; faults ${faults.length}${last ? ` (last: ${last.kind})` : ''}`,
+        );
       })
       .catch((error: unknown) => say(`progress query failed: ${(error as Error).message}`))
       .finally(() => (busy = false));

@@ -20,7 +20,9 @@ const targetOf = (raw: string | undefined, fallback: string, defaultPort: number
  * The runner's own SQL and Redis connections go direct, so it can watch and clean up meanwhile.
  */
 export const openProxies = async (): Promise<ChaosProxies> => {
-  const database = await createTcpProxy(targetOf(process.env['DATABASE_URL'], 'mariadb://root@127.0.0.1:3306/agent_relay', 3306));
+  const database = await createTcpProxy(
+    targetOf(process.env['DATABASE_URL'], 'mariadb://root@127.0.0.1:3306/agent_relay', 3306),
+  );
   const redis = await createTcpProxy(targetOf(process.env['REDIS_URL'], 'redis://127.0.0.1:6379', 6379));
   return {
     database,

@@ -4,7 +4,9 @@ import { say, sleep } from './log';
 export type StatusCounts = Record<string, number>;
 
 export const outboxCounts = async (control: Control): Promise<StatusCounts> => {
-  const rows = await control.query<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM ${control.t('outbox_messages')} GROUP BY status`);
+  const rows = await control.query<{ status: string; n: number }>(
+    `SELECT status, COUNT(*) AS n FROM ${control.t('outbox_messages')} GROUP BY status`,
+  );
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 };
 
@@ -17,7 +19,10 @@ const FINAL = new Set(['CONSUMED', 'DEAD']);
  * Waits until every outbox row is CONSUMED or DEAD and nothing (statuses, row counts, history)
  * has changed for `stableMs`, or `maxMs` passed. Resolves to whether it settled, and how long it took.
  */
-export const waitForQuiescence = async (control: Control, options: { maxMs: number; stableMs: number; signal: AbortSignal }) => {
+export const waitForQuiescence = async (
+  control: Control,
+  options: { maxMs: number; stableMs: number; signal: AbortSignal },
+) => {
   const started = Date.now();
   let last = '';
   let stableSince = Date.now();
@@ -30,7 +35,8 @@ export const waitForQuiescence = async (control: Control, options: { maxMs: numb
       stableSince = Date.now();
     }
     const settled = Object.keys(counts).every((status) => FINAL.has(status));
-    if (settled && Date.now() - stableSince >= options.stableMs) return { settled: true, ms: Date.now() - started, counts };
+    if (settled && Date.now() - stableSince >= options.stableMs)
+      return { settled: true, ms: Date.now() - started, counts };
     if (Date.now() - started >= options.maxMs) return { settled: false, ms: Date.now() - started, counts };
     if (Date.now() - lastReport >= 5000) {
       lastReport = Date.now();
@@ -47,7 +53,11 @@ export const waitForQuiescence = async (control: Control, options: { maxMs: numb
  * once the service's recovery sweep finds its turn still awaited (GENERATE_RECOVER_AFTER_MS,
  * 30 s by default), so the pipeline can look settled while such a reply is still to come.
  */
-export const waitForReplies = async (control: Control, expected: readonly { conversationId: string; hash: string }[], options: { maxMs: number; signal: AbortSignal }) => {
+export const waitForReplies = async (
+  control: Control,
+  expected: readonly { conversationId: string; hash: string }[],
+  options: { maxMs: number; signal: AbortSignal },
+) => {
   const started = Date.now();
   const conversations = [...new Set(expected.map((e) => e.conversationId))];
   let lastReport = Date.now();

@@ -21,7 +21,11 @@ export const readTopic = async (env: ChaosEnv, timeoutMs = 90_000): Promise<Deli
   const events: DeliveredEvent[] = [];
   if (pending.size === 0) return events;
 
-  const consumer = kafka.consumer({ groupId: `chaos-verify-${env.id}-${Date.now()}`, sessionTimeout: 10_000, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: `chaos-verify-${env.id}-${Date.now()}`,
+    sessionTimeout: 10_000,
+    maxWaitTimeInMs: 200,
+  });
   let finish = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
   await consumer.connect();
@@ -31,16 +35,33 @@ export const readTopic = async (env: ChaosEnv, timeoutMs = 90_000): Promise<Deli
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
-          const value = JSON.parse(message.value?.toString('utf8') ?? '{}') as { conversationId?: string; seq?: number; eventId?: string };
-          events.push({ partition: batch.partition, offset: BigInt(message.offset), conversationId: String(value.conversationId), seq: Number(value.seq), eventId: String(value.eventId), timestamp: Number(message.timestamp) });
+          const value = JSON.parse(message.value?.toString('utf8') ?? '{}') as {
+            conversationId?: string;
+            seq?: number;
+            eventId?: string;
+          };
+          events.push({
+            partition: batch.partition,
+            offset: BigInt(message.offset),
+            conversationId: String(value.conversationId),
+            seq: Number(value.seq),
+            eventId: String(value.eventId),
+            timestamp: Number(message.timestamp),
+          });
           const end = pending.get(batch.partition);
           if (end !== undefined && BigInt(message.offset) + 1n >= end) pending.delete(batch.partition);
         }
         if (pending.size === 0) finish();
       },
     });
-    const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref())]);
-    if (timedOut) throw new Error(`reading ${env.topic} back timed out; partitions not read to the end: ${[...pending.keys()].join(', ')}`);
+    const timedOut = await Promise.race([
+      done.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
+    ]);
+    if (timedOut)
+      throw new Error(
+        `reading ${env.topic} back timed out; partitions not read to the end: ${[...pending.keys()].join(', ')}`,
+      );
   } finally {
     await consumer.disconnect().catch(() => undefined);
   }
@@ -79,11 +100,15 @@ export const checkDeliveryOrder = (events: readonly DeliveredEvent[]): OrderRepo
       const earlier = firstSeen.get(event.seq);
       if (earlier) {
         redeliveries += 1;
-        if (earlier.eventId !== event.eventId) conflicts.push(`${conversationId} seq ${event.seq}: event ${earlier.eventId} and ${event.eventId}`);
+        if (earlier.eventId !== event.eventId)
+          conflicts.push(`${conversationId} seq ${event.seq}: event ${earlier.eventId} and ${event.eventId}`);
         continue;
       }
       firstSeen.set(event.seq, event);
-      if (event.seq < highest) inversions.push(`${conversationId}: seq ${event.seq} first delivered at p${event.partition}@${event.offset}, after seq ${highest}`);
+      if (event.seq < highest)
+        inversions.push(
+          `${conversationId}: seq ${event.seq} first delivered at p${event.partition}@${event.offset}, after seq ${highest}`,
+        );
       highest = Math.max(highest, event.seq);
     }
   }

@@ -20,7 +20,15 @@ import { openProxies } from './proxies';
 import { createSubscribers, type Subscribers } from './subscribers';
 import { printVerdictLines, verdictLines } from './verdict-lines';
 import { migrateUp } from '../../src/tooling';
-import { acquireRunLock, assertOwnBroker, chaosStack, dropDatabase, openControl, openRedis, type Control } from './infra';
+import {
+  acquireRunLock,
+  assertOwnBroker,
+  chaosStack,
+  dropDatabase,
+  openControl,
+  openRedis,
+  type Control,
+} from './infra';
 import { createLedger } from './ledger';
 import { elapsed, say } from './log';
 import { parseOptions, USAGE, type ChaosOptions } from './options';
@@ -57,7 +65,15 @@ const startServices = async (env: ChaosEnv, features: ServiceFeatures, unexpecte
     );
   };
   const make = (name: string, role: AppRole) =>
-    createService({ name, role, env: serviceEnv(env, [role]), logDir: env.logDir, readyUrl: `http://127.0.0.1:${env.httpPort}/readyz`, onUnexpectedExit, onLogLine: (line) => noteGenerating(name, line) });
+    createService({
+      name,
+      role,
+      env: serviceEnv(env, [role]),
+      logDir: env.logDir,
+      readyUrl: `http://127.0.0.1:${env.httpPort}/readyz`,
+      onUnexpectedExit,
+      onLogLine: (line) => noteGenerating(name, line),
+    });
   const api = make('api', 'api');
   const relays = [make('relay-1', 'relay'), make('relay-2', 'relay')];
   const consumer = make('consumer', 'consumer');
@@ -73,9 +89,14 @@ const startServices = async (env: ChaosEnv, features: ServiceFeatures, unexpecte
 /** For a pipeline that never settled: each process's last warnings (a crashed consumer, a stuck relay). */
 const printLastWarnings = () => {
   for (const service of services) {
-    const lines = fs.readFileSync(service.logFile, 'utf8').split('\n').filter((l) => /"level":[4-6]0/.test(l));
+    const lines = fs
+      .readFileSync(service.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => /"level":[4-6]0/.test(l));
     const last = lines.slice(-3).map((l) => `  ${l.slice(0, 400)}`);
-    console.log(`${service.name} (pid ${service.pid()}, ${service.alive() ? 'alive' : 'not running'}), last warnings:\n${last.join('\n') || '  (none)'}`);
+    console.log(
+      `${service.name} (pid ${service.pid()}, ${service.alive() ? 'alive' : 'not running'}), last warnings:\n${last.join('\n') || '  (none)'}`,
+    );
   }
 };
 
@@ -114,12 +135,16 @@ const REPLY_WAIT_MS = 90_000;
 const OUTAGES = new Set<FaultRecord['kind']>(['broker-outage', 'db-outage', 'redis-outage', 'kafka-outage']);
 
 const verify = async ({ env, control, ledger, faults, unexpectedExits, subscribers, features }: VerifyInput) => {
-  say('traffic and faults over; waiting for the pipeline to settle (max 120 s) and every acknowledged send\'s reply (max 90 s)…');
+  say(
+    "traffic and faults over; waiting for the pipeline to settle (max 120 s) and every acknowledged send's reply (max 90 s)…",
+  );
   let quiet = await waitForQuiescence(control, { maxMs: 120_000, stableMs: 3000, signal: abort.signal });
   say(`${quiet.settled ? 'settled' : 'NOT settled'} after ${quiet.ms} ms: outbox ${JSON.stringify(quiet.counts)}`);
   const replies = await waitForReplies(control, ledger.replies, { maxMs: REPLY_WAIT_MS, signal: abort.signal });
   if (replies.ms > 1000) {
-    say(`${replies.missing === 0 ? 'every acknowledged send has its reply' : `${replies.missing} acknowledged send(s) still without a reply`} after ${replies.ms} ms more; settling again…`);
+    say(
+      `${replies.missing === 0 ? 'every acknowledged send has its reply' : `${replies.missing} acknowledged send(s) still without a reply`} after ${replies.ms} ms more; settling again…`,
+    );
     quiet = await waitForQuiescence(control, { maxMs: 60_000, stableMs: 3000, signal: abort.signal });
   }
   await subscribers.settle(30_000);
@@ -130,18 +155,33 @@ const verify = async ({ env, control, ledger, faults, unexpectedExits, subscribe
   const verdict = judge(ledger, evidence, order);
   for (const fault of faults) {
     fault.recoveryMs = await recoveryMs(control, fault.at);
-    if (OUTAGES.has(fault.kind) && fault.endedAt > 0) fault.historyCompleteMs = await historyCompleteAfterMs(control, fault.endedAt);
+    if (OUTAGES.has(fault.kind) && fault.endedAt > 0)
+      fault.historyCompleteMs = await historyCompleteAfterMs(control, fault.endedAt);
     if (fault.orphanIds?.length) {
       const ms = await consumedAfterMs(control, fault.orphanIds, fault.at);
-      fault.detail += ms === null ? '; orphaned rows NOT all consumed' : `; orphaned rows CONSUMED ${ms} ms after the kill`;
+      fault.detail +=
+        ms === null ? '; orphaned rows NOT all consumed' : `; orphaned rows CONSUMED ${ms} ms after the kill`;
     }
   }
   const latency = await latencyPercentiles(control);
   console.log(`\nfaults:\n${faultsTable(faults)}\n`);
-  console.log(`end-to-end latency (outbox insert → CONSUMED): p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms`);
+  console.log(
+    `end-to-end latency (outbox insert → CONSUMED): p50 ${latency.p50} ms, p99 ${latency.p99} ms, max ${latency.max} ms`,
+  );
   printVerdict(verdict, { unexpectedExits, failedFaults: faults.filter((f) => f.failed), settled: quiet.settled });
   if (!quiet.settled) printLastWarnings();
-  const lines = verdictLines({ verdict, ledger, evidence, records: events, faults, watches: subscribers.watches, clientMessageId: features.clientMessageId, unexpectedExits, settled: quiet.settled, at: (ms) => `+${elapsed(ms)}s` });
+  const lines = verdictLines({
+    verdict,
+    ledger,
+    evidence,
+    records: events,
+    faults,
+    watches: subscribers.watches,
+    clientMessageId: features.clientMessageId,
+    unexpectedExits,
+    settled: quiet.settled,
+    at: (ms) => `+${elapsed(ms)}s`,
+  });
   return printVerdictLines(lines);
 };
 
@@ -150,14 +190,26 @@ const chaos = async (options: ChaosOptions) => {
   const features = detectFeatures();
   const proxies = await openProxies();
   cleanup.add('close the proxies', () => proxies.close());
-  const env = await createChaosEnv({ redisDb: options.redisDb, quick: options.quick, proxyPorts: { database: proxies.database.port, redis: proxies.redis.port } });
+  const env = await createChaosEnv({
+    redisDb: options.redisDb,
+    quick: options.quick,
+    proxyPorts: { database: proxies.database.port, redis: proxies.redis.port },
+  });
   const timings = outageTimings(options.quick);
   const trafficPlan = planTraffic(options.messages, options.durationMs, options.quick);
   const faultPlan = planFaults(createRng(options.seed ^ 0x5bd1e995), options.durationMs, options.quick);
-  say(`run ${env.id}, seed ${options.seed}: ${options.messages} messages over ${options.durationMs / 1000} s (${trafficPlan.writerMessages} through the writer use case in ${trafficPlan.writerConversations} conversations, ${trafficPlan.apiSends} sendMessage calls → ${2 * trafficPlan.apiSends} messages)`);
+  say(
+    `run ${env.id}, seed ${options.seed}: ${options.messages} messages over ${options.durationMs / 1000} s (${trafficPlan.writerMessages} through the writer use case in ${trafficPlan.writerConversations} conversations, ${trafficPlan.apiSends} sendMessage calls → ${2 * trafficPlan.apiSends} messages)`,
+  );
   say(`fault plan: ${faultPlan.map((f) => `${f.kind}@${(f.atMs / 1000).toFixed(1)}s`).join(', ')}`);
-  say(`service features: ${Object.entries(features).map(([k, v]) => `${k} ${v ? 'yes' : 'NO'}`).join(', ')}; relay schedule: ${JSON.stringify(env.relaySchedule)} (unset = defaults)`);
-  say(`outages: broker ${timings.brokerOutageMs / 1000} s, database and Redis ${timings.serviceOutageMs / 1000} s each (proxies on ${proxies.database.port} and ${proxies.redis.port}), consumer stall ${timings.stallMs / 1000} s`);
+  say(
+    `service features: ${Object.entries(features)
+      .map(([k, v]) => `${k} ${v ? 'yes' : 'NO'}`)
+      .join(', ')}; relay schedule: ${JSON.stringify(env.relaySchedule)} (unset = defaults)`,
+  );
+  say(
+    `outages: broker ${timings.brokerOutageMs / 1000} s, database and Redis ${timings.serviceOutageMs / 1000} s each (proxies on ${proxies.database.port} and ${proxies.redis.port}), consumer stall ${timings.stallMs / 1000} s`,
+  );
   say(`logs: ${env.logDir}`);
 
   const { control, redis } = await setUp(env);
@@ -204,11 +256,15 @@ const chaos = async (options: ChaosOptions) => {
   });
   await faultRun;
   stopProgress();
-  say(`traffic done in ${(traffic.durationMs / 1000).toFixed(1)} s: ${ledger.sent()} messages handed over (${traffic.failedCalls} calls failed and are checked as all-or-nothing; ${traffic.retriedSends} sends retried), ${faults.length} faults`);
+  say(
+    `traffic done in ${(traffic.durationMs / 1000).toFixed(1)} s: ${ledger.sent()} messages handed over (${traffic.failedCalls} calls failed and are checked as all-or-nothing; ${traffic.retriedSends} sends retried), ${faults.length} faults`,
+  );
   if (abort.signal.aborted) throw new Error('interrupted');
 
   const passed = await verify({ env, control, ledger, faults, unexpectedExits, subscribers, features });
-  say(`chaos ${passed ? 'PASSED' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s (seed ${options.seed}; rerun with --seed ${options.seed})`);
+  say(
+    `chaos ${passed ? 'PASSED' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s (seed ${options.seed}; rerun with --seed ${options.seed})`,
+  );
   return passed;
 };
 

@@ -16,7 +16,11 @@ const STOP_GRACE_MS = 6_000;
 const MAX_RESTARTS_AFTER_CRASH = 3;
 
 /** The JSON log line (pino `msg`) that says a role is up; the api role answers GET /readyz instead. */
-const READY_LINE: Partial<Record<AppRole, string>> = { relay: 'relay-worker ready', consumer: 'history-consumer ready', ['generator' as AppRole]: 'generate-worker ready' };
+const READY_LINE: Partial<Record<AppRole, string>> = {
+  relay: 'relay-worker ready',
+  consumer: 'history-consumer ready',
+  ['generator' as AppRole]: 'generate-worker ready',
+};
 
 export interface UnexpectedExit {
   readonly service: string;
@@ -119,7 +123,15 @@ export const createService = (options: ServiceOptions) => {
     });
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      if (dead(proc)) throw new Error(`${options.name} exited during start (code ${proc.exitCode}, signal ${proc.signalCode}): ${logTail().split('\n').filter((l) => !l.startsWith('{')).at(-1) ?? ''}`);
+      if (dead(proc))
+        throw new Error(
+          `${options.name} exited during start (code ${proc.exitCode}, signal ${proc.signalCode}): ${
+            logTail()
+              .split('\n')
+              .filter((l) => !l.startsWith('{'))
+              .at(-1) ?? ''
+          }`,
+        );
       if (wanted ? sawLine : await readyz(options.readyUrl)) {
         await sleep(READY_SETTLE_MS);
         if (dead(proc)) continue;
@@ -141,7 +153,8 @@ export const createService = (options: ServiceOptions) => {
         await launch();
         return attempt;
       } catch (error) {
-        if (Date.now() + START_RETRY_MS > deadline || !/exited during start/.test((error as Error).message)) throw error;
+        if (Date.now() + START_RETRY_MS > deadline || !/exited during start/.test((error as Error).message))
+          throw error;
         await sleep(START_RETRY_MS);
       }
     }
@@ -150,7 +163,8 @@ export const createService = (options: ServiceOptions) => {
   const crashed = (exit: UnexpectedExit) => {
     crashes += 1;
     options.onUnexpectedExit(exit);
-    if (crashes > MAX_RESTARTS_AFTER_CRASH) return say(`${options.name} crashed ${crashes} times: not restarting it again`);
+    if (crashes > MAX_RESTARTS_AFTER_CRASH)
+      return say(`${options.name} crashed ${crashes} times: not restarting it again`);
     // Keep the pipeline whole for the verdict; the crash itself is reported as a failure.
     void sleep(500)
       .then(() => start())

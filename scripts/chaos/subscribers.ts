@@ -38,7 +38,9 @@ export const createSubscribers = (deps: { wsUrl: string; tokenFor: (userId: stri
   const connectionFor = (userId: string) => {
     let connection = connections.get(userId);
     if (!connection) {
-      connection = deps.tokenFor(userId).then((token) => openConnection({ url: deps.wsUrl, token, tokenHint: 'chaos token' }));
+      connection = deps
+        .tokenFor(userId)
+        .then((token) => openConnection({ url: deps.wsUrl, token, tokenHint: 'chaos token' }));
       connections.set(userId, connection);
     }
     return connection;
@@ -53,10 +55,24 @@ export const createSubscribers = (deps: { wsUrl: string; tokenFor: (userId: stri
     watches,
     /** Follows one reply in the background until it ends or the subscriber gives up. */
     watch(userId: string, conversationId: string, replyId: string) {
-      const watch: Watch = { conversationId, replyId, startedAt: Date.now(), tokens: 0, restarts: 0, resubscribes: 0, lastEventAt: 0 };
+      const watch: Watch = {
+        conversationId,
+        replyId,
+        startedAt: Date.now(),
+        tokens: 0,
+        restarts: 0,
+        resubscribes: 0,
+        lastEventAt: 0,
+      };
       watches.push(watch);
       const work = connectionFor(userId)
-        .then((connection) => streamReply(connection, { conversationId, replyId }, { onEvent: onEvent(watch), onReconnecting: () => (watch.resubscribes += 1), maxRetries: MAX_RESUBSCRIBES }))
+        .then((connection) =>
+          streamReply(
+            connection,
+            { conversationId, replyId },
+            { onEvent: onEvent(watch), onReconnecting: () => (watch.resubscribes += 1), maxRetries: MAX_RESUBSCRIBES },
+          ),
+        )
         .then(
           (outcome) => {
             if (outcome.kind === 'completed') watch.end = 'ReplyCompleted';
@@ -97,7 +113,9 @@ export const createSubscribers = (deps: { wsUrl: string; tokenFor: (userId: stri
     },
     async close() {
       const open = await Promise.allSettled([...connections.values()]);
-      await Promise.all(open.map((c) => (c.status === 'fulfilled' ? c.value.dispose().catch(() => undefined) : undefined)));
+      await Promise.all(
+        open.map((c) => (c.status === 'fulfilled' ? c.value.dispose().catch(() => undefined) : undefined)),
+      );
     },
   };
 };

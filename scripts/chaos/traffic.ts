@@ -51,7 +51,8 @@ export interface TrafficDeps {
   readonly signal: AbortSignal;
 }
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]?.slice(0, 200) ?? 'error';
+const describe = (error: unknown) =>
+  (error instanceof Error ? error.message : String(error)).split('\n')[0]?.slice(0, 200) ?? 'error';
 
 /**
  * Spreads the plan over its duration: writer batches (1–5 messages) for many conversations
@@ -60,8 +61,18 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  */
 export const runTraffic = async (deps: TrafficDeps) => {
   const { rng, ledger, plan } = deps;
-  const writerConversations = Array.from({ length: plan.writerConversations }, (_, i) => ({ id: randomUUID(), userId: `writer-${i % 20}`, index: i }));
-  const apiConversations = Array.from({ length: plan.apiConversations }, (_, i) => ({ id: undefined as string | undefined, userId: `api-user-${i % 5}`, index: i, busy: false, sends: 0 }));
+  const writerConversations = Array.from({ length: plan.writerConversations }, (_, i) => ({
+    id: randomUUID(),
+    userId: `writer-${i % 20}`,
+    index: i,
+  }));
+  const apiConversations = Array.from({ length: plan.apiConversations }, (_, i) => ({
+    id: undefined as string | undefined,
+    userId: `api-user-${i % 5}`,
+    index: i,
+    busy: false,
+    sends: 0,
+  }));
   const inFlight = new Set<Promise<void>>();
   const track = (work: Promise<void>) => {
     inFlight.add(work);
@@ -73,14 +84,32 @@ export const runTraffic = async (deps: TrafficDeps) => {
   const writeBatch = async (size: number) => {
     const conversation = rng.pick(writerConversations);
     batchNo += 1;
-    const contents = Array.from({ length: size }, (_, i) => messageText(rng, `w${conversation.index}.${batchNo}.${i}`, 10_000));
-    const messages = contents.map((content) => ({ role: rng.chance(0.5) ? ('user' as const) : ('assistant' as const), content }));
+    const contents = Array.from({ length: size }, (_, i) =>
+      messageText(rng, `w${conversation.index}.${batchNo}.${i}`, 10_000),
+    );
+    const messages = contents.map((content) => ({
+      role: rng.chance(0.5) ? ('user' as const) : ('assistant' as const),
+      content,
+    }));
     try {
       const result = await deps.append({ conversationId: conversation.id, userId: conversation.userId, messages });
-      result.messages.forEach((m, i) => ledger.confirm({ conversationId: conversation.id, seq: m.seq, hash: sha256(contents[i] ?? ''), source: 'writer' }));
+      result.messages.forEach((m, i) =>
+        ledger.confirm({
+          conversationId: conversation.id,
+          seq: m.seq,
+          hash: sha256(contents[i] ?? ''),
+          source: 'writer',
+        }),
+      );
     } catch (error) {
       stats.failedCalls += 1;
-      ledger.unsure({ conversationId: conversation.id, hashes: contents.map(sha256), optional: [], error: describe(error), at: Date.now() });
+      ledger.unsure({
+        conversationId: conversation.id,
+        hashes: contents.map(sha256),
+        optional: [],
+        error: describe(error),
+        at: Date.now(),
+      });
     }
   };
 
@@ -99,8 +128,10 @@ export const runTraffic = async (deps: TrafficDeps) => {
         const sent: Sent = await deps.api.send(userId, { ...input, ...(clientMessageId ? { clientMessageId } : {}) });
         return { sent, attempts, clientMessageId };
       } catch (error) {
-        const retry = clientMessageId !== undefined && !isFinalSendError(error) && Date.now() < deadline && !deps.signal.aborted;
-        if (!retry) throw Object.assign(error instanceof Error ? error : new Error(String(error)), { attempts, clientMessageId });
+        const retry =
+          clientMessageId !== undefined && !isFinalSendError(error) && Date.now() < deadline && !deps.signal.aborted;
+        if (!retry)
+          throw Object.assign(error instanceof Error ? error : new Error(String(error)), { attempts, clientMessageId });
         if (attempts === 1) stats.retriedSends += 1;
         await sleep(Math.min(250 * 2 ** (attempts - 1), 2_000) * rng.between(0.5, 1));
       }
@@ -114,18 +145,41 @@ export const runTraffic = async (deps: TrafficDeps) => {
     const hash = sha256(content);
     const replyHash = sha256(localReply([{ role: 'user', content }]));
     try {
-      const { sent, attempts, clientMessageId } = await sendWithRetries(conversation.userId, { ...(conversation.id ? { conversationId: conversation.id } : {}), content });
+      const { sent, attempts, clientMessageId } = await sendWithRetries(conversation.userId, {
+        ...(conversation.id ? { conversationId: conversation.id } : {}),
+        content,
+      });
       conversation.id = sent.conversationId;
-      ledger.recordSend({ clientMessageId: clientMessageId ?? null, conversationId: sent.conversationId, hash, attempts, acknowledged: true });
+      ledger.recordSend({
+        clientMessageId: clientMessageId ?? null,
+        conversationId: sent.conversationId,
+        hash,
+        attempts,
+        acknowledged: true,
+      });
       ledger.confirm({ conversationId: sent.conversationId, seq: sent.seq, hash, source: 'api' });
       ledger.expectReply({ conversationId: sent.conversationId, afterSeq: sent.seq, hash: replyHash });
-      if (conversation.index % WATCH_EVERY === 0) deps.subscribers.watch(conversation.userId, sent.conversationId, sent.replyId);
+      if (conversation.index % WATCH_EVERY === 0)
+        deps.subscribers.watch(conversation.userId, sent.conversationId, sent.replyId);
     } catch (error) {
       stats.failedCalls += 1;
       const { attempts = 1, clientMessageId = null } = error as { attempts?: number; clientMessageId?: string };
       const lastCode = error instanceof SendError ? error.code : undefined;
-      ledger.recordSend({ clientMessageId, conversationId: conversation.id ?? null, hash, attempts, acknowledged: false, ...(lastCode ? { lastCode } : {}) });
-      ledger.unsure({ conversationId: conversation.id ?? null, hashes: [hash], optional: [replyHash], error: describe(error), at: Date.now() });
+      ledger.recordSend({
+        clientMessageId,
+        conversationId: conversation.id ?? null,
+        hash,
+        attempts,
+        acknowledged: false,
+        ...(lastCode ? { lastCode } : {}),
+      });
+      ledger.unsure({
+        conversationId: conversation.id ?? null,
+        hashes: [hash],
+        optional: [replyHash],
+        error: describe(error),
+        at: Date.now(),
+      });
     } finally {
       conversation.busy = false;
     }

@@ -31,7 +31,12 @@ const pipelineLost = (verdict: Pick<Verdict, 'lost'>) => verdict.lost.filter((li
 export const brokerOutageLine = (fault: FaultRecord, verdict: Verdict): VerdictLine => {
   const complete = fault.historyCompleteMs;
   const lost = pipelineLost(verdict).length;
-  const pass = verdict.deadRows.length === 0 && lost === 0 && verdict.inversions.length === 0 && complete != null && complete <= BROKER_RETURN_BOUND_MS;
+  const pass =
+    verdict.deadRows.length === 0 &&
+    lost === 0 &&
+    verdict.inversions.length === 0 &&
+    complete != null &&
+    complete <= BROKER_RETURN_BOUND_MS;
   return {
     fault: `broker-outage ${seconds(fault.downMs)}`,
     figure: `DEAD rows ${verdict.deadRows.length}, lost ${lost}, reordered ${verdict.inversions.length}; history complete ${seconds(complete)} after the broker returned (bound ${BROKER_RETURN_BOUND_MS / 1000} s)`,
@@ -43,7 +48,12 @@ export const brokerOutageLine = (fault: FaultRecord, verdict: Verdict): VerdictL
  * Database or Redis cut at the proxy: calls fail or succeed as the service allows (the ledger
  * checks those as all-or-nothing), no process crashes, and history catches up after the restore.
  */
-export const serviceOutageLine = (fault: FaultRecord, ledger: Ledger, exits: readonly UnexpectedExit[], nextFaultAt = Number.POSITIVE_INFINITY): VerdictLine => {
+export const serviceOutageLine = (
+  fault: FaultRecord,
+  ledger: Ledger,
+  exits: readonly UnexpectedExit[],
+  nextFaultAt = Number.POSITIVE_INFINITY,
+): VerdictLine => {
   // The tail ends where the next fault begins: its failures are its own.
   const to = Math.min(fault.endedAt + OUTAGE_TAIL_MS, nextFaultAt);
   const failed = ledger.uncertain.filter((u) => u.at !== undefined && inWindow(u.at, fault.at, to)).length;
@@ -57,7 +67,11 @@ export const serviceOutageLine = (fault: FaultRecord, ledger: Ledger, exits: rea
 };
 
 /** Clients retrying unanswered sends with one clientMessageId: every send stored at most once. */
-export const clientRetriesLine = (ledger: Ledger, evidence: Pick<Evidence, 'history'>, supported: boolean): VerdictLine => {
+export const clientRetriesLine = (
+  ledger: Ledger,
+  evidence: Pick<Evidence, 'history'>,
+  supported: boolean,
+): VerdictLine => {
   const userCopies = new Map<string, number>();
   for (const row of evidence.history) if (row.role === 'user') userCopies.set(row.h, (userCopies.get(row.h) ?? 0) + 1);
   const retried = ledger.sends.filter((s) => s.attempts > 1);
@@ -65,7 +79,12 @@ export const clientRetriesLine = (ledger: Ledger, evidence: Pick<Evidence, 'hist
   const conflicts = ledger.sends.filter((s) => s.lastCode === 'IDEMPOTENCY_CONFLICT').length;
   const gaveUp = ledger.sends.filter((s) => !s.acknowledged).length;
   const figure = `${ledger.sends.length} sends, ${retried.length} retried (${retried.reduce((n, s) => n + s.attempts - 1, 0)} retries), ${gaveUp} never answered; duplicates ${duplicates}, IDEMPOTENCY_CONFLICT ${conflicts}`;
-  if (!supported) return { fault: 'client-retries', figure: `SendMessageInput has no clientMessageId: sends are not retried; ${figure}`, pass: false };
+  if (!supported)
+    return {
+      fault: 'client-retries',
+      figure: `SendMessageInput has no clientMessageId: sends are not retried; ${figure}`,
+      pass: false,
+    };
   return { fault: 'client-retries', figure, pass: duplicates === 0 && conflicts === 0 };
 };
 
@@ -75,20 +94,31 @@ export const clientRetriesLine = (ledger: Ledger, evidence: Pick<Evidence, 'hist
  * killed generator, a second attempt) count against it too, and at least one kill must have
  * caught a reply mid-stream, or nothing was rehearsed.
  */
-export const repliesLine = (ledger: Ledger, evidence: Pick<Evidence, 'history'>, kills: readonly FaultRecord[]): VerdictLine => {
+export const repliesLine = (
+  ledger: Ledger,
+  evidence: Pick<Evidence, 'history'>,
+  kills: readonly FaultRecord[],
+): VerdictLine => {
   const assistant = evidence.history.filter((r) => r.role !== 'user');
   const copies = new Map<string, number>();
   for (const row of assistant) copies.set(`${row.c}#${row.h}`, (copies.get(`${row.c}#${row.h}`) ?? 0) + 1);
   const counts = ledger.replies.map((r) => copies.get(`${r.conversationId}#${r.hash}`) ?? 0);
   const none = counts.filter((n) => n === 0).length;
   const many = counts.filter((n) => n > 1).length;
-  const apiConversations = new Set([...ledger.replies.map((r) => r.conversationId), ...ledger.sends.flatMap((s) => (s.conversationId ? [s.conversationId] : []))]);
+  const apiConversations = new Set([
+    ...ledger.replies.map((r) => r.conversationId),
+    ...ledger.sends.flatMap((s) => (s.conversationId ? [s.conversationId] : [])),
+  ]);
   const known = new Set([...ledger.replies.map((r) => r.hash), ...ledger.uncertain.flatMap((u) => u.optional)]);
   const strays = assistant.filter((r) => apiConversations.has(r.c) && !known.has(r.h));
   const partial = strays.filter((r) => r.p === 1).length;
   const caught = kills.filter((k) => k.midStream).length;
   const examples = [
-    ...ledger.replies.flatMap((r, i) => (counts[i] === 1 ? [] : [`reply to ${r.conversationId}#${r.afterSeq}: ${counts[i] === 0 ? 'none' : `${counts[i]} copies`}`])),
+    ...ledger.replies.flatMap((r, i) =>
+      counts[i] === 1
+        ? []
+        : [`reply to ${r.conversationId}#${r.afterSeq}: ${counts[i] === 0 ? 'none' : `${counts[i]} copies`}`],
+    ),
     ...strays.map((r) => `${r.c}#${r.seq}: assistant row answering nothing${r.p === 1 ? ' (partial)' : ''}`),
   ].slice(0, 5);
   return {
@@ -106,13 +136,21 @@ const describeWatch = (w: Watch, at: (ms: number) => string) =>
  * Every chatStream subscriber saw its reply end: ReplyCompleted or ReplyFailed, or the server's
  * REPLY_EXPIRED (the reply ended, its events are gone: a Redis flush), counted apart.
  */
-export const subscribersLine = (watches: readonly Watch[], at: (ms: number) => string = (ms) => new Date(ms).toISOString()): VerdictLine => {
-  const without = watches.filter((w) => w.end !== 'ReplyCompleted' && w.end !== 'ReplyFailed' && w.end !== 'REPLY_EXPIRED');
+export const subscribersLine = (
+  watches: readonly Watch[],
+  at: (ms: number) => string = (ms) => new Date(ms).toISOString(),
+): VerdictLine => {
+  const without = watches.filter(
+    (w) => w.end !== 'ReplyCompleted' && w.end !== 'ReplyFailed' && w.end !== 'REPLY_EXPIRED',
+  );
   const failed = watches.filter((w) => w.end === 'ReplyFailed').length;
   const expired = watches.filter((w) => w.end === 'REPLY_EXPIRED').length;
   const restarted = watches.filter((w) => w.restarts > 0).length;
   const resumed = watches.filter((w) => w.resubscribes > 0).length;
-  const listed = without.slice(0, 5).map((w) => `\n      ${describeWatch(w, at)}`).join('');
+  const listed = without
+    .slice(0, 5)
+    .map((w) => `\n      ${describeWatch(w, at)}`)
+    .join('');
   return {
     fault: 'reply-kill subscribers',
     figure: `${watches.length} chatStream subscribers (${resumed} resubscribed after a dropped socket): ${watches.length - without.length} saw an end (${failed} ReplyFailed, ${expired} told REPLY_EXPIRED, ${restarted} saw ReplyRestarted), ${without.length} never did${listed}`,
@@ -132,10 +170,18 @@ export const stallFigures = (stall: NonNullable<FaultRecord['stall']>, records: 
   for (const record of records) byEvent.set(record.eventId, [...(byEvent.get(record.eventId) ?? []), record]);
   let copies = 0;
   for (const list of byEvent.values()) {
-    const first = list.reduce((a, b) => (b.timestamp < a.timestamp || (b.timestamp === a.timestamp && b.partition === a.partition && b.offset < a.offset) ? b : a));
+    const first = list.reduce((a, b) =>
+      b.timestamp < a.timestamp || (b.timestamp === a.timestamp && b.partition === a.partition && b.offset < a.offset)
+        ? b
+        : a,
+    );
     copies += list.filter((r) => r !== first && inWindow(r.timestamp, stall.from, to)).length;
   }
-  const lost = new Set(stall.published.filter((p) => !(byEvent.get(p.eventId) ?? []).some((r) => r.timestamp <= p.seenAt)).map((p) => p.eventId));
+  const lost = new Set(
+    stall.published
+      .filter((p) => !(byEvent.get(p.eventId) ?? []).some((r) => r.timestamp <= p.seenAt))
+      .map((p) => p.eventId),
+  );
   return { copies, reallyLost: lost.size };
 };
 
@@ -151,7 +197,10 @@ export const stallLine = (fault: FaultRecord, records: readonly DeliveredEvent[]
 };
 
 /** The whole run's checks, each a line of its own. */
-const overallLines = (verdict: Verdict, extra: { unexpectedExits: readonly UnexpectedExit[]; failedFaults: readonly FaultRecord[]; settled: boolean }): VerdictLine[] => {
+const overallLines = (
+  verdict: Verdict,
+  extra: { unexpectedExits: readonly UnexpectedExit[]; failedFaults: readonly FaultRecord[]; settled: boolean },
+): VerdictLine[] => {
   const crashes = extra.unexpectedExits.filter((e) => !e.graceful).length;
   const line = (figure: string, n: number): VerdictLine => ({ fault: 'all', figure: `${figure} ${n}`, pass: n === 0 });
   return [
@@ -184,9 +233,14 @@ export interface LinesInput {
 /** Every verdict line of a run, the new faults' first, in a fixed order. */
 export const verdictLines = (input: LinesInput): VerdictLine[] => {
   const of = (kind: FaultRecord['kind']) => input.faults.filter((f) => f.kind === kind && !f.failed);
-  const missing = (kind: string): VerdictLine => ({ fault: kind, figure: 'the fault did not run (or its action failed)', pass: false });
+  const missing = (kind: string): VerdictLine => ({
+    fault: kind,
+    figure: 'the fault did not run (or its action failed)',
+    pass: false,
+  });
   const nextAt = (fault: FaultRecord) => Math.min(...input.faults.filter((f) => f.at > fault.at).map((f) => f.at));
-  const each = <T>(kind: FaultRecord['kind'], make: (f: FaultRecord) => T) => (of(kind).length ? of(kind).map(make) : [missing(kind)]);
+  const each = <T>(kind: FaultRecord['kind'], make: (f: FaultRecord) => T) =>
+    of(kind).length ? of(kind).map(make) : [missing(kind)];
   return [
     ...each('broker-outage', (f) => brokerOutageLine(f, input.verdict)),
     ...each('db-outage', (f) => serviceOutageLine(f, input.ledger, input.unexpectedExits, nextAt(f))),
@@ -195,13 +249,18 @@ export const verdictLines = (input: LinesInput): VerdictLine[] => {
     repliesLine(input.ledger, input.evidence, of('reply-kill')),
     subscribersLine(input.watches, input.at),
     ...each('consumer-stall', (f) => stallLine(f, input.records)),
-    ...overallLines(input.verdict, { unexpectedExits: input.unexpectedExits, failedFaults: input.faults.filter((f) => f.failed), settled: input.settled }),
+    ...overallLines(input.verdict, {
+      unexpectedExits: input.unexpectedExits,
+      failedFaults: input.faults.filter((f) => f.failed),
+      settled: input.settled,
+    }),
   ] as VerdictLine[];
 };
 
 export const printVerdictLines = (lines: readonly VerdictLine[]) => {
   const width = Math.max(...lines.map((l) => l.fault.length));
   console.log('\nVERDICT');
-  for (const line of lines) console.log(`  ${line.pass ? 'pass' : 'FAIL'}  ${line.fault.padEnd(width)}  ${line.figure}`);
+  for (const line of lines)
+    console.log(`  ${line.pass ? 'pass' : 'FAIL'}  ${line.fault.padEnd(width)}  ${line.figure}`);
   return lines.every((l) => l.pass);
 };

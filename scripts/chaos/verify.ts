@@ -32,8 +32,12 @@ export interface Evidence {
 export const loadEvidence = async (control: Control): Promise<Evidence> => {
   const { t } = control;
   return {
-    history: await control.query<HistoryRow>(`SELECT conversation_id AS c, seq, role, event_id AS e, SHA2(content, 256) AS h, partial AS p FROM ${t('chat_messages')}`),
-    notConsumed: await control.query<OutboxRow>(`SELECT id, aggregate_id, aggregate_seq, status, attempts, last_error FROM ${t('outbox_messages')} WHERE status <> 'CONSUMED' ORDER BY id`),
+    history: await control.query<HistoryRow>(
+      `SELECT conversation_id AS c, seq, role, event_id AS e, SHA2(content, 256) AS h, partial AS p FROM ${t('chat_messages')}`,
+    ),
+    notConsumed: await control.query<OutboxRow>(
+      `SELECT id, aggregate_id, aggregate_seq, status, attempts, last_error FROM ${t('outbox_messages')} WHERE status <> 'CONSUMED' ORDER BY id`,
+    ),
     consumedWithoutHistory: await control.query(
       `SELECT o.aggregate_id, o.aggregate_seq FROM ${t('outbox_messages')} o LEFT JOIN ${t('chat_messages')} m ON m.event_id = o.event_id WHERE o.status = 'CONSUMED' AND m.event_id IS NULL`,
     ),
@@ -51,7 +55,14 @@ export interface Verdict {
   readonly deadRows: string[];
   /** History rows nobody wrote, conversation counters that drifted, conflicting Kafka events. */
   readonly anomalies: string[];
-  readonly stats: { historyRows: number; confirmed: number; replies: number; unsure: number; unsureCommitted: number; redeliveries: number };
+  readonly stats: {
+    historyRows: number;
+    confirmed: number;
+    replies: number;
+    unsure: number;
+    unsureCommitted: number;
+    redeliveries: number;
+  };
 }
 
 const key = (conversationId: string, seq: number) => `${conversationId}#${seq}`;
@@ -66,7 +77,10 @@ const addTo = <V>(map: Map<string, V[]>, k: string, value: V) => {
 export const judge = (ledger: Ledger, evidence: Evidence, order: OrderReport): Verdict => {
   const lost = new Map<string, string>();
   const duplicated: string[] = [];
-  const inversions = [...order.inversions, ...order.splitConversations.map((c) => `${c}: events on more than one partition`)];
+  const inversions = [
+    ...order.inversions,
+    ...order.splitConversations.map((c) => `${c}: events on more than one partition`),
+  ];
   const anomalies = [...order.conflicts.map((c) => `conflicting events in Kafka: ${c}`)];
 
   const bySlot = new Map<string, HistoryRow[]>();
@@ -85,7 +99,11 @@ export const judge = (ledger: Ledger, evidence: Evidence, order: OrderReport): V
   const stuck = new Map(evidence.notConsumed.map((r) => [key(r.aggregate_id, r.aggregate_seq), r]));
   const dead = [...stuck.values()].filter((r) => r.status === 'DEAD');
   const why = (row: OutboxRow) =>
-    row.status === 'DEAD' ? `DEAD: ${row.last_error ?? 'no error recorded'}` : row.status === 'PUBLISHED' ? 'PUBLISHED, never consumed' : `${row.status}, never published`;
+    row.status === 'DEAD'
+      ? `DEAD: ${row.last_error ?? 'no error recorded'}`
+      : row.status === 'PUBLISHED'
+        ? 'PUBLISHED, never consumed'
+        : `${row.status}, never published`;
   /** Missing from history; the outbox row's state says where it stopped. */
   const lose = (slot: string, reason: string) => {
     const row = stuck.get(slot);
@@ -104,19 +122,35 @@ export const judge = (ledger: Ledger, evidence: Evidence, order: OrderReport): V
   // Replies: known content, once, after the message they answer.
   for (const reply of ledger.replies) {
     const rows = (byHash.get(reply.hash) ?? []).filter((r) => r.c === reply.conversationId);
-    if (rows.length === 0) lose(`${reply.conversationId}#reply-after-${reply.afterSeq}`, `assistant reply to seq ${reply.afterSeq} missing from history`);
-    if (rows.length > 1) duplicated.push(`assistant reply to ${key(reply.conversationId, reply.afterSeq)} stored ${rows.length} times`);
-    for (const row of rows) if (row.seq <= reply.afterSeq) inversions.push(`${reply.conversationId}: reply at seq ${row.seq} is not after its message at seq ${reply.afterSeq}`);
+    if (rows.length === 0)
+      lose(
+        `${reply.conversationId}#reply-after-${reply.afterSeq}`,
+        `assistant reply to seq ${reply.afterSeq} missing from history`,
+      );
+    if (rows.length > 1)
+      duplicated.push(`assistant reply to ${key(reply.conversationId, reply.afterSeq)} stored ${rows.length} times`);
+    for (const row of rows)
+      if (row.seq <= reply.afterSeq)
+        inversions.push(
+          `${reply.conversationId}: reply at seq ${row.seq} is not after its message at seq ${reply.afterSeq}`,
+        );
   }
   // Writes whose outcome we never saw: all of a transaction or none of it.
   let unsureCommitted = 0;
   for (const write of ledger.uncertain) {
     const present = write.hashes.filter((h) => (byHash.get(h)?.length ?? 0) > 0).length;
     if (present > 0) unsureCommitted += 1;
-    if (present > 0 && present < write.hashes.length) lose(`${write.conversationId ?? '?'}#unsure`, `only ${present} of ${write.hashes.length} messages of one transaction in history (${write.error})`);
+    if (present > 0 && present < write.hashes.length)
+      lose(
+        `${write.conversationId ?? '?'}#unsure`,
+        `only ${present} of ${write.hashes.length} messages of one transaction in history (${write.error})`,
+      );
     for (const h of [...write.hashes, ...write.optional]) {
       const copies = byHash.get(h)?.length ?? 0;
-      if (copies > 1) duplicated.push(`message of an unsure write stored ${copies} times (${write.conversationId ?? 'new conversation'})`);
+      if (copies > 1)
+        duplicated.push(
+          `message of an unsure write stored ${copies} times (${write.conversationId ?? 'new conversation'})`,
+        );
     }
   }
   // Sequence numbers handed out in committed transactions: 1..last_seq, no gaps.
@@ -127,22 +161,48 @@ export const judge = (ledger: Ledger, evidence: Evidence, order: OrderReport): V
       else lose(key(conversation.id, seq), 'gap: committed seq missing from history');
     }
     const beyond = (rowsOf.get(conversation.id) ?? []).filter((r) => r.seq > conversation.last_seq).length;
-    if (beyond > 0) anomalies.push(`${conversation.id}: ${beyond} history row(s) beyond last_seq ${conversation.last_seq}`);
-    if (conversation.message_count !== inHistory + beyond) anomalies.push(`${conversation.id}: message_count ${conversation.message_count}, history has ${inHistory + beyond}`);
+    if (beyond > 0)
+      anomalies.push(`${conversation.id}: ${beyond} history row(s) beyond last_seq ${conversation.last_seq}`);
+    if (conversation.message_count !== inHistory + beyond)
+      anomalies.push(
+        `${conversation.id}: message_count ${conversation.message_count}, history has ${inHistory + beyond}`,
+      );
   }
-  for (const row of evidence.consumedWithoutHistory) lose(key(row.aggregate_id, row.aggregate_seq), 'outbox row CONSUMED but no history row has its event id');
+  for (const row of evidence.consumedWithoutHistory)
+    lose(key(row.aggregate_id, row.aggregate_seq), 'outbox row CONSUMED but no history row has its event id');
 
-  const expected = new Set([...ledger.exact.map((e) => e.hash), ...ledger.replies.map((r) => r.hash), ...ledger.uncertain.flatMap((u) => [...u.hashes, ...u.optional])]);
-  for (const row of evidence.history) if (!expected.has(row.h)) anomalies.push(`history row ${key(row.c, row.seq)} (${row.role}) matches nothing the run wrote`);
+  const expected = new Set([
+    ...ledger.exact.map((e) => e.hash),
+    ...ledger.replies.map((r) => r.hash),
+    ...ledger.uncertain.flatMap((u) => [...u.hashes, ...u.optional]),
+  ]);
+  for (const row of evidence.history)
+    if (!expected.has(row.h))
+      anomalies.push(`history row ${key(row.c, row.seq)} (${row.role}) matches nothing the run wrote`);
 
   return {
     lost: [...lost.entries()].map(([slot, reason]) => `${slot}: ${reason}`),
     duplicated,
     inversions,
-    unexplainedRows: evidence.notConsumed.filter((r) => r.status !== 'DEAD').map((r) => `outbox ${r.id} (${key(r.aggregate_id, r.aggregate_seq)}) ${r.status} after ${r.attempts} attempt(s): ${r.last_error ?? 'no error recorded'}`),
-    deadRows: dead.map((r) => `outbox ${r.id} (${key(r.aggregate_id, r.aggregate_seq)}) DEAD after ${r.attempts} attempt(s): ${r.last_error ?? 'no error recorded'}`),
+    unexplainedRows: evidence.notConsumed
+      .filter((r) => r.status !== 'DEAD')
+      .map(
+        (r) =>
+          `outbox ${r.id} (${key(r.aggregate_id, r.aggregate_seq)}) ${r.status} after ${r.attempts} attempt(s): ${r.last_error ?? 'no error recorded'}`,
+      ),
+    deadRows: dead.map(
+      (r) =>
+        `outbox ${r.id} (${key(r.aggregate_id, r.aggregate_seq)}) DEAD after ${r.attempts} attempt(s): ${r.last_error ?? 'no error recorded'}`,
+    ),
     anomalies,
-    stats: { historyRows: evidence.history.length, confirmed: ledger.exact.length, replies: ledger.replies.length, unsure: ledger.uncertain.length, unsureCommitted, redeliveries: order.redeliveries },
+    stats: {
+      historyRows: evidence.history.length,
+      confirmed: ledger.exact.length,
+      replies: ledger.replies.length,
+      unsure: ledger.uncertain.length,
+      unsureCommitted,
+      redeliveries: order.redeliveries,
+    },
   };
 };
 

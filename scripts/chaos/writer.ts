@@ -19,12 +19,21 @@ export const chaosConfig = (env: ChaosEnv): AppConfig => {
  * unit of work and the BullMQ wake-up against the chaos database and Redis index. Its own
  * warnings (failed wake-ups, killed connections) go to <logDir>/writer.log.
  */
-export const openWriter = async (env: ChaosEnv): Promise<{ append: AppendChatMessages; close: () => Promise<void> }> => {
+export const openWriter = async (
+  env: ChaosEnv,
+): Promise<{ append: AppendChatMessages; close: () => Promise<void> }> => {
   const config = chaosConfig(env);
-  const logger = pino({ level: 'warn', base: { service: 'chaos-writer' } }, pino.destination({ dest: path.join(env.logDir, 'writer.log'), mkdir: true, sync: false }));
+  const logger = pino(
+    { level: 'warn', base: { service: 'chaos-writer' } },
+    pino.destination({ dest: path.join(env.logDir, 'writer.log'), mkdir: true, sync: false }),
+  );
   const database = createDatabase(config.db, logger);
   await database.start();
-  const waker = createBullRelayWaker({ connection: createRedis(config.redis, logger).workerConnection(), prefix: config.redis.prefix, logger });
+  const waker = createBullRelayWaker({
+    connection: createRedis(config.redis, logger).workerConnection(),
+    prefix: config.redis.prefix,
+    logger,
+  });
   await waker.start();
   const append = createOutboxWriter(config, { database, waker, logger });
   return {

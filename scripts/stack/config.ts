@@ -48,7 +48,8 @@ export function env(name: string, fallback: string): string {
 function dbConfig(db: URL, explicit: boolean): DbConfig {
   const name = decodeURIComponent(db.pathname.replace(/^\//, '')) || 'agent_relay';
   // The name goes into CREATE DATABASE unquoted by the client: a plain identifier only.
-  if (!/^[A-Za-z0-9_$-]{1,64}$/.test(name)) throw new StackError(`DATABASE_URL database name "${name}" is not a plain identifier`);
+  if (!/^[A-Za-z0-9_$-]{1,64}$/.test(name))
+    throw new StackError(`DATABASE_URL database name "${name}" is not a plain identifier`);
   return {
     url: db,
     host: db.hostname || '127.0.0.1',
@@ -76,12 +77,18 @@ function kafkaConfig(brokers: string[], topic: string, partitions: number): Kafk
 export function config(): StackConfig {
   const loaded = loadServicesEnv(process.env);
   // The first bad variable is reported, as the app would report it.
-  if (!loaded.ok) throw new StackError(loaded.errors[0] ?? 'invalid configuration', loaded.errors.slice(1).join('\n') || undefined);
+  if (!loaded.ok)
+    throw new StackError(loaded.errors[0] ?? 'invalid configuration', loaded.errors.slice(1).join('\n') || undefined);
   const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS, KAFKA_TOPIC, KAFKA_PARTITIONS } = loaded.env;
   const redis = new URL(REDIS_URL);
   return {
     db: dbConfig(new URL(DATABASE_URL), env('DATABASE_URL', '') !== ''),
-    redis: { url: redis, host: redis.hostname || '127.0.0.1', port: Number(redis.port || 6379), password: decodeURIComponent(redis.password) },
+    redis: {
+      url: redis,
+      host: redis.hostname || '127.0.0.1',
+      port: Number(redis.port || 6379),
+      password: decodeURIComponent(redis.password),
+    },
     kafka: kafkaConfig(KAFKA_BROKERS, KAFKA_TOPIC, KAFKA_PARTITIONS),
   };
 }

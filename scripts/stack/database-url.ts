@@ -32,7 +32,10 @@ export function chooseDatabaseUrl({ mode, configured, explicit, serverVersion }:
   const url = new URL(configured);
   const scheme = url.protocol.replace(/:$/, '');
   if (explicit) {
-    const warning = scheme === server ? null : `DATABASE_URL says ${scheme}:// but the server is ${server === 'mysql' ? 'MySQL' : 'MariaDB'}; keeping your URL (the ${scheme} driver)`;
+    const warning =
+      scheme === server
+        ? null
+        : `DATABASE_URL says ${scheme}:// but the server is ${server === 'mysql' ? 'MySQL' : 'MariaDB'}; keeping your URL (the ${scheme} driver)`;
     return { url: url.toString(), server, warning };
   }
   url.protocol = `${server}:`;
@@ -44,6 +47,10 @@ export function serverVersion(db: DbConfig): string | null {
   const client = mysqlClient();
   if (!client) return null;
   const env = db.password ? { ...process.env, MYSQL_PWD: db.password } : process.env;
-  const result = run(client, ['--protocol=TCP', `-h${db.host}`, `-P${db.port}`, `-u${db.user}`, '-N', '-B', '-e', 'SELECT VERSION()'], { env, timeout: 15_000 });
+  const result = run(
+    client,
+    ['--protocol=TCP', `-h${db.host}`, `-P${db.port}`, `-u${db.user}`, '-N', '-B', '-e', 'SELECT VERSION()'],
+    { env, timeout: 15_000 },
+  );
   return result.ok ? result.stdout.trim() || null : null;
 }

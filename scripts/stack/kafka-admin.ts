@@ -36,15 +36,23 @@ async function createTopicIfMissing(admin: Admin, kafka: KafkaConfig): Promise<b
   if ((await admin.listTopics()).includes(kafka.topic)) {
     const meta = await admin.fetchTopicMetadata({ topics: [kafka.topic] });
     const count = meta.topics[0]?.partitions.length;
-    if (count !== kafka.partitions) log(`warning: topic ${kafka.topic} has ${count} partitions, KAFKA_PARTITIONS is ${kafka.partitions} (not changed)`);
+    if (count !== kafka.partitions)
+      log(
+        `warning: topic ${kafka.topic} has ${count} partitions, KAFKA_PARTITIONS is ${kafka.partitions} (not changed)`,
+      );
     return false;
   }
-  return admin.createTopics({ topics: [{ topic: kafka.topic, numPartitions: kafka.partitions, replicationFactor: 1 }], waitForLeaders: true });
+  return admin.createTopics({
+    topics: [{ topic: kafka.topic, numPartitions: kafka.partitions, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
 }
 
 export async function ensureTopic(kafka: KafkaConfig) {
-  const created = await withAdmin(kafka.brokers, (admin) => createTopicIfMissing(admin, kafka)).catch((error: Error) => {
-    throw new StackError(`could not create Kafka topic ${kafka.topic}: ${error.message}`);
-  });
+  const created = await withAdmin(kafka.brokers, (admin) => createTopicIfMissing(admin, kafka)).catch(
+    (error: Error) => {
+      throw new StackError(`could not create Kafka topic ${kafka.topic}: ${error.message}`);
+    },
+  );
   log(created ? `created topic ${kafka.topic} (${kafka.partitions} partitions)` : `topic ${kafka.topic} exists`);
 }

@@ -76,7 +76,14 @@ export function writeKafkaConfig(kafka: KafkaConfig) {
 }
 
 function kafkaTool(libs: string, args: string[]) {
-  const javaArgs = ['-Xmx256m', `-Dlog4j.configuration=${pathToFileURL(KAFKA_TOOLS_LOG4J).href}`, '-cp', path.join(libs, '*'), 'kafka.tools.StorageTool', ...args];
+  const javaArgs = [
+    '-Xmx256m',
+    `-Dlog4j.configuration=${pathToFileURL(KAFKA_TOOLS_LOG4J).href}`,
+    '-cp',
+    path.join(libs, '*'),
+    'kafka.tools.StorageTool',
+    ...args,
+  ];
   const result = run('java', javaArgs, { cwd: ROOT, timeout: 60_000 });
   if (!result.ok) throw new StackError(`kafka.tools.StorageTool ${args[0]} failed`, lastLines(result.output));
   return result.stdout;
@@ -87,6 +94,7 @@ export function formatKafkaStorage(libs: string) {
   if (fs.existsSync(path.join(KAFKA_DATA, 'meta.properties'))) return;
   log('formatting Kafka storage (KRaft)…');
   const clusterId = (kafkaTool(libs, ['random-uuid']).trim().split('\n').pop() ?? '').trim();
-  if (!/^[A-Za-z0-9_-]{22}$/.test(clusterId)) throw new StackError(`StorageTool random-uuid printed an unexpected cluster id: "${clusterId}"`);
+  if (!/^[A-Za-z0-9_-]{22}$/.test(clusterId))
+    throw new StackError(`StorageTool random-uuid printed an unexpected cluster id: "${clusterId}"`);
   kafkaTool(libs, ['format', '-t', clusterId, '-c', KAFKA_PROPS, '--ignore-formatted']);
 }

@@ -99,12 +99,19 @@ export async function spawnKafka(kafka: KafkaConfig, libs: string) {
   log(`starting Kafka ${KAFKA_VERSION} broker on 127.0.0.1:${kafka.port} (controller :${kafka.controllerPort})…`);
   rotateKafkaLogs();
   const child = launchBroker(libs);
-  const ready = await waitUntil('waiting for Kafka broker', KAFKA_START_TIMEOUT_MS, () => probeKafka(kafka.brokers), () => {
-    if (child.exited() || !isKafkaProcess(child.pid)) {
-      forgetKafkaPid();
-      throw kafkaFailure('Kafka broker exited during startup (if its data dir is damaged, `npm run stack:down` wipes it)');
-    }
-  });
+  const ready = await waitUntil(
+    'waiting for Kafka broker',
+    KAFKA_START_TIMEOUT_MS,
+    () => probeKafka(kafka.brokers),
+    () => {
+      if (child.exited() || !isKafkaProcess(child.pid)) {
+        forgetKafkaPid();
+        throw kafkaFailure(
+          'Kafka broker exited during startup (if its data dir is damaged, `npm run stack:down` wipes it)',
+        );
+      }
+    },
+  );
   if (!ready) {
     // Don't leave a half-started broker behind for the next `up` to trip over.
     await terminate(child.pid);

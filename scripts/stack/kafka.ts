@@ -3,7 +3,14 @@ import { isLocal, type KafkaConfig, type StackConfig } from './config';
 import { ensureTopic, probeKafka } from './kafka-admin';
 import { formatKafkaStorage, writeKafkaConfig } from './kafka-config';
 import { ensureJava, ensureKafkaJars } from './kafka-jars';
-import { forgetKafkaPid, KAFKA_START_TIMEOUT_MS, kafkaFailure, ourKafkaPid, spawnKafka, terminate } from './kafka-process';
+import {
+  forgetKafkaPid,
+  KAFKA_START_TIMEOUT_MS,
+  kafkaFailure,
+  ourKafkaPid,
+  spawnKafka,
+  terminate,
+} from './kafka-process';
 import { log, StackError } from './log';
 import { portOpen, waitPortClosed, whoListens } from './net';
 import { waitUntil } from './proc';
@@ -25,21 +32,33 @@ async function useForeignBroker(kafka: KafkaConfig) {
     await ensureTopic(kafka);
     return { startedNow: false, pid: null };
   }
-  throw new StackError(`port ${kafka.port} is in use by ${whoListens(kafka.port)}, which is not a Kafka broker — stop it or set KAFKA_BROKERS to another port`);
+  throw new StackError(
+    `port ${kafka.port} is in use by ${whoListens(kafka.port)}, which is not a Kafka broker — stop it or set KAFKA_BROKERS to another port`,
+  );
 }
 
 /** Our process exists but doesn't answer: still starting (another `up` racing) or wedged. */
 async function awaitOurBroker(kafka: KafkaConfig, pid: number) {
-  const ready = await waitUntil('waiting for the running Kafka broker to answer', KAFKA_START_TIMEOUT_MS, () => probeKafka(kafka.brokers));
-  if (!ready) throw kafkaFailure(`Kafka (pid ${pid}) is running but not answering on ${kafka.host}:${kafka.port}; try \`npx tsx scripts/stack.ts kafka:stop\``);
+  const ready = await waitUntil('waiting for the running Kafka broker to answer', KAFKA_START_TIMEOUT_MS, () =>
+    probeKafka(kafka.brokers),
+  );
+  if (!ready)
+    throw kafkaFailure(
+      `Kafka (pid ${pid}) is running but not answering on ${kafka.host}:${kafka.port}; try \`npx tsx scripts/stack.ts kafka:stop\``,
+    );
   return keepOurBroker(kafka, pid);
 }
 
 /** Nothing runs: start a fresh broker from the cached jars. */
 async function launchLocalBroker(kafka: KafkaConfig) {
-  if (!isLocal(kafka.host)) throw new StackError(`no Kafka broker answers at ${kafka.host}:${kafka.port} (KAFKA_BROKERS) and it is not local, so it can't be started here`);
+  if (!isLocal(kafka.host))
+    throw new StackError(
+      `no Kafka broker answers at ${kafka.host}:${kafka.port} (KAFKA_BROKERS) and it is not local, so it can't be started here`,
+    );
   if (await portOpen('127.0.0.1', kafka.controllerPort)) {
-    throw new StackError(`port ${kafka.controllerPort} (Kafka controller = broker port + 1) is in use by ${whoListens(kafka.controllerPort)} — free it or set KAFKA_BROKERS to another port`);
+    throw new StackError(
+      `port ${kafka.controllerPort} (Kafka controller = broker port + 1) is in use by ${whoListens(kafka.controllerPort)} — free it or set KAFKA_BROKERS to another port`,
+    );
   }
   ensureJava();
   const libs = await ensureKafkaJars();

@@ -26,7 +26,12 @@ const dockerMode = () => !SEPARATE_STACK && readState().mode === 'docker';
  * scheme picks the driver), REDIS_URL and KAFKA_BROKERS as configured.
  */
 function appEnv(cfg: StackConfig, mode: 'docker' | 'local'): AppEnv {
-  const choice = chooseDatabaseUrl({ mode, configured: cfg.db.url, explicit: cfg.db.explicit, serverVersion: mode === 'local' ? serverVersion(cfg.db) : null });
+  const choice = chooseDatabaseUrl({
+    mode,
+    configured: cfg.db.url,
+    explicit: cfg.db.explicit,
+    serverVersion: mode === 'local' ? serverVersion(cfg.db) : null,
+  });
   if (choice.warning) log(`warning: ${choice.warning}`);
   return { DATABASE_URL: choice.url, REDIS_URL: cfg.redis.url.toString(), KAFKA_BROKERS: cfg.kafka.brokers.join(',') };
 }
@@ -38,7 +43,12 @@ function appEnv(cfg: StackConfig, mode: 'docker' | 'local'): AppEnv {
  */
 function handOver(env: AppEnv) {
   fs.mkdirSync(path.dirname(APP_ENV_FILE), { recursive: true });
-  fs.writeFileSync(APP_ENV_FILE, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
+  fs.writeFileSync(
+    APP_ENV_FILE,
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
   for (const [k, v] of Object.entries(env)) print(`  ${k}=${k === 'DATABASE_URL' ? redact(v) : v}`);
   return env;
 }

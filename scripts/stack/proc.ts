@@ -31,7 +31,11 @@ export function which(cmd: string): string | null {
 }
 
 /** Runs to completion, capturing output; never throws for a non-zero exit. */
-export function run(cmd: string, args: readonly string[], options: Omit<SpawnSyncOptionsWithStringEncoding, 'encoding'> = {}): RunResult {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  options: Omit<SpawnSyncOptionsWithStringEncoding, 'encoding'> = {},
+): RunResult {
   const result = spawnSync(cmd, args, { timeout: 120_000, ...options, encoding: 'utf8' });
   return {
     ok: result.status === 0,
@@ -64,7 +68,12 @@ export function runWithProgress(cmd: string, args: readonly string[], label: str
  * Polls `probe` until it returns truthy or the deadline passes, printing a progress line every
  * 5 s. `check` runs between polls and may throw to abort early (e.g. the process died).
  */
-export async function waitUntil<T>(label: string, timeoutMs: number, probe: () => T | Promise<T>, check: () => void | Promise<void> = () => {}): Promise<T | null> {
+export async function waitUntil<T>(
+  label: string,
+  timeoutMs: number,
+  probe: () => T | Promise<T>,
+  check: () => void | Promise<void> = () => {},
+): Promise<T | null> {
   const started = Date.now();
   let lastReport = started;
   for (;;) {

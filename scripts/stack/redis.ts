@@ -15,8 +15,14 @@ export async function ensureRedis(cfg: StackConfig) {
   if (await portOpen(redis.host, redis.port)) {
     log(`Redis answers on ${redis.host}:${redis.port}`);
   } else {
-    if (!isLocal(redis.host)) throw new StackError(`Redis at ${redis.host}:${redis.port} (REDIS_URL) is not reachable and is not local, so it can't be started here`);
-    if (!which('redis-server')) throw new StackError(`nothing listens on ${redis.host}:${redis.port} and redis-server is not installed — install redis-server or point REDIS_URL at a running server`);
+    if (!isLocal(redis.host))
+      throw new StackError(
+        `Redis at ${redis.host}:${redis.port} (REDIS_URL) is not reachable and is not local, so it can't be started here`,
+      );
+    if (!which('redis-server'))
+      throw new StackError(
+        `nothing listens on ${redis.host}:${redis.port} and redis-server is not installed — install redis-server or point REDIS_URL at a running server`,
+      );
     await startRedis(redis);
     startedNow = true;
   }
@@ -28,11 +34,29 @@ async function startRedis(redis: RedisConfig) {
   log(`starting redis-server on port ${redis.port}…`);
   fs.mkdirSync(STATE_DIR, { recursive: true });
   // No persistence: this is a scratch instance, and BullMQ state is rebuilt by the app.
-  const args = ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(redis.port), '--save', '', '--appendonly', 'no', '--logfile', REDIS_LOG];
+  const args = [
+    '--daemonize',
+    'yes',
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(redis.port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--logfile',
+    REDIS_LOG,
+  ];
   const started = run('redis-server', args);
-  if (!started.ok) throw new StackError(`redis-server failed to start: ${(started.error?.message ?? started.output).trim()}`);
+  if (!started.ok)
+    throw new StackError(`redis-server failed to start: ${(started.error?.message ?? started.output).trim()}`);
   const up = await waitUntil('waiting for Redis', REDIS_START_TIMEOUT_MS, () => portOpen(redis.host, redis.port));
-  if (!up) throw new StackError(`Redis did not open port ${redis.port} within ${REDIS_START_TIMEOUT_MS / 1000}s`, tail(REDIS_LOG));
+  if (!up)
+    throw new StackError(
+      `Redis did not open port ${redis.port} within ${REDIS_START_TIMEOUT_MS / 1000}s`,
+      tail(REDIS_LOG),
+    );
   log('Redis is up');
 }
 

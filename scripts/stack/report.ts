@@ -18,7 +18,11 @@ export function printSummary(cfg: StackConfig, results: Results, mode?: 'docker'
   const rows: [string, string, string][] = [
     ['mysql', redact(cfg.db.url), results.mariadb],
     ['redis', redact(cfg.redis.url), results.redis],
-    ['kafka', `${cfg.kafka.brokers.join(',')} topic=${cfg.kafka.topic} (${cfg.kafka.partitions} partitions)`, results.kafka],
+    [
+      'kafka',
+      `${cfg.kafka.brokers.join(',')} topic=${cfg.kafka.topic} (${cfg.kafka.partitions} partitions)`,
+      results.kafka,
+    ],
   ];
   log('stack is up:');
   for (const [name, url, how] of rows) print(`  ${name.padEnd(6)} ${url.padEnd(48)} ${how}`);
@@ -41,7 +45,8 @@ export async function statusImpl() {
   const cfg = config();
   const state = readState();
   const docker = !SEPARATE_STACK && state.mode === 'docker';
-  const owner = (service: ServiceName) => (docker ? 'docker compose' : state[service]?.startedByStack ? 'started by stack' : 'not started by stack');
+  const owner = (service: ServiceName) =>
+    docker ? 'docker compose' : state[service]?.startedByStack ? 'started by stack' : 'not started by stack';
 
   const dbUp = await portOpen(cfg.db.host, cfg.db.port);
   const redisUp = await portOpen(cfg.redis.host, cfg.redis.port);

@@ -66,38 +66,66 @@ export interface AppendResult {
  * the next sequence numbers, insert one outbox row per message. The unit of work wakes the relay
  * after the commit; the writer never talks to Kafka, so there is no dual write.
  */
-export const createAppendChatMessages = (deps: AppendChatMessagesDeps) => async (input: AppendChatMessagesInput): Promise<AppendResult> => {
-  if (input.messages.length === 0) throw new AppError('BAD_USER_INPUT', 'nothing to append: messages is empty');
-  const now = deps.clock.now();
-  const write = deps.uow.run(async (tx) => {
-    const reserved = await tx.reserveSeqs({ id: input.conversationId, userId: input.userId, count: input.messages.length, now });
-    // Another user's conversation looks exactly like a missing one.
-    if (!reserved) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${input.conversationId} not found`);
-    const appended = input.messages.map((message, index): AppendedMessage & { row: NewOutboxMessage } => {
-      const messageId = message.messageId ?? deps.ids.uuid();
-      const eventId = deps.ids.uuid();
-      const seq = reserved.firstSeq + index;
-      const headers: Record<string, string> = input.traceparent ? { traceparent: input.traceparent } : {};
-      const row = { eventId, aggregateId: input.conversationId, aggregateSeq: seq, eventType: CHAT_MESSAGE_CREATED, topic: deps.outbox.topic, payload: chatMessagePayload(messageId, message), headers, maxAttempts: deps.outbox.maxAttempts, createdAt: now };
-      return { messageId, eventId, seq, createdAt: now, row };
+export const createAppendChatMessages =
+  (deps: AppendChatMessagesDeps) =>
+  async (input: AppendChatMessagesInput): Promise<AppendResult> => {
+    if (input.messages.length === 0) throw new AppError('BAD_USER_INPUT', 'nothing to append: messages is empty');
+    const now = deps.clock.now();
+    const write = deps.uow.run(async (tx) => {
+      const reserved = await tx.reserveSeqs({
+        id: input.conversationId,
+        userId: input.userId,
+        count: input.messages.length,
+        now,
+      });
+      // Another user's conversation looks exactly like a missing one.
+      if (!reserved) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${input.conversationId} not found`);
+      const appended = input.messages.map((message, index): AppendedMessage & { row: NewOutboxMessage } => {
+        const messageId = message.messageId ?? deps.ids.uuid();
+        const eventId = deps.ids.uuid();
+        const seq = reserved.firstSeq + index;
+        const headers: Record<string, string> = input.traceparent ? { traceparent: input.traceparent } : {};
+        const row = {
+          eventId,
+          aggregateId: input.conversationId,
+          aggregateSeq: seq,
+          eventType: CHAT_MESSAGE_CREATED,
+          topic: deps.outbox.topic,
+          payload: chatMessagePayload(messageId, message),
+          headers,
+          maxAttempts: deps.outbox.maxAttempts,
+          createdAt: now,
+        };
+        return { messageId, eventId, seq, createdAt: now, row };
+      });
+      await tx.appendOutbox(appended.map((a) => a.row));
+      const first = appended[0];
+      if (input.turn && first) {
+        const turn = {
+          ...input.turn,
+          userId: input.userId,
+          conversationId: input.conversationId,
+          userMessageId: first.messageId,
+          userSeq: first.seq,
+          traceparent: input.traceparent ?? null,
+          createdAt: now,
+        };
+        if ((await tx.recordTurn(turn)) === 'duplicate') throw new DuplicateTurn();
+      }
+      if (input.completesTurn && (await tx.completeTurn({ replyId: input.completesTurn, now })) === 'not-awaiting')
+        throw new TurnNotAwaiting();
+      return { created: reserved.created, messages: appended.map(({ row: _row, ...rest }) => rest) };
     });
-    await tx.appendOutbox(appended.map((a) => a.row));
-    const first = appended[0];
-    if (input.turn && first) {
-      const turn = { ...input.turn, userId: input.userId, conversationId: input.conversationId, userMessageId: first.messageId, userSeq: first.seq, traceparent: input.traceparent ?? null, createdAt: now };
-      if ((await tx.recordTurn(turn)) === 'duplicate') throw new DuplicateTurn();
-    }
-    if (input.completesTurn && (await tx.completeTurn({ replyId: input.completesTurn, now })) === 'not-awaiting') throw new TurnNotAwaiting();
-    return { created: reserved.created, messages: appended.map(({ row: _row, ...rest }) => rest) };
-  });
-  const result = await write.catch((error: unknown) => {
-    if (error instanceof DuplicateTurn) return 'duplicate' as const;
-    if (error instanceof TurnNotAwaiting) return 'not-awaiting' as const;
-    throw error;
-  });
-  if (result === 'duplicate') return { conversationId: input.conversationId, created: false, messages: [], duplicate: true };
-  if (result === 'not-awaiting') return { conversationId: input.conversationId, created: false, messages: [], turnNotAwaiting: true };
-  return { conversationId: input.conversationId, ...result };
-};
+    const result = await write.catch((error: unknown) => {
+      if (error instanceof DuplicateTurn) return 'duplicate' as const;
+      if (error instanceof TurnNotAwaiting) return 'not-awaiting' as const;
+      throw error;
+    });
+    if (result === 'duplicate')
+      return { conversationId: input.conversationId, created: false, messages: [], duplicate: true };
+    if (result === 'not-awaiting')
+      return { conversationId: input.conversationId, created: false, messages: [], turnNotAwaiting: true };
+    return { conversationId: input.conversationId, ...result };
+  };
 
 export type AppendChatMessages = ReturnType<typeof createAppendChatMessages>;

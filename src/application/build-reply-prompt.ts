@@ -34,7 +34,9 @@ export const cachedUpTo = (entries: readonly HistoryEntry[] | null, seq: number)
   for (const entry of entries) if (entry.seq <= seq) bySeq.set(entry.seq, entry);
   const ordered = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   if (ordered.at(-1)?.seq !== seq) return null;
-  return ordered.every((entry, i) => i === 0 || entry.seq === (ordered[i - 1] as HistoryEntry).seq + 1) ? ordered : null;
+  return ordered.every((entry, i) => i === 0 || entry.seq === (ordered[i - 1] as HistoryEntry).seq + 1)
+    ? ordered
+    : null;
 };
 
 /**
@@ -50,7 +52,10 @@ export const createBuildReplyPrompt = (deps: BuildReplyPromptDeps) => {
     const scope = { userId: turn.userId, conversationId: turn.conversationId };
     const limits = deps.models[turn.model];
     const cached = await deps.cache.read(scope).catch((error: unknown) => {
-      deps.logger.warn({ err: error, conversationId: turn.conversationId }, 'history cache unreadable; reading history from the database');
+      deps.logger.warn(
+        { err: error, conversationId: turn.conversationId },
+        'history cache unreadable; reading history from the database',
+      );
       return null;
     });
     const fromCache = cachedUpTo(cached, turn.userSeq);
@@ -64,7 +69,8 @@ export const createBuildReplyPrompt = (deps: BuildReplyPromptDeps) => {
       return tokens;
     };
     const message = loaded.find((entry) => entry.seq === turn.userSeq);
-    if (!message) throw new Error(`user message ${turn.userSeq} of conversation ${turn.conversationId} is not committed`);
+    if (!message)
+      throw new Error(`user message ${turn.userSeq} of conversation ${turn.conversationId} is not committed`);
     const earlier = loaded.filter((entry) => entry.seq < turn.userSeq);
     const kept = trimToBudget(earlier, tokensOf, historyBudget(limits, systemTokens, tokensOf(message)));
     const later = loaded.length - earlier.length - 1;
@@ -72,13 +78,26 @@ export const createBuildReplyPrompt = (deps: BuildReplyPromptDeps) => {
     if (!fromCache) {
       if (cached) {
         deps.onCacheRepaired?.();
-        deps.logger.warn({ conversationId: turn.conversationId, seq: turn.userSeq }, 'history cache had lost a write; refilled from the database');
+        deps.logger.warn(
+          { conversationId: turn.conversationId, seq: turn.userSeq },
+          'history cache had lost a write; refilled from the database',
+        );
       }
       // Counts made here go into the cache; entries trimming never looked at stay uncounted.
-      const entries = loaded.map((entry) => (counted.has(entry.seq) ? { ...entry, tokens: counted.get(entry.seq) } : entry));
-      await deps.cache.fill(scope, entries, window).catch((error: unknown) => deps.logger.warn({ err: error, conversationId: turn.conversationId }, 'history cache not refilled'));
+      const entries = loaded.map((entry) =>
+        counted.has(entry.seq) ? { ...entry, tokens: counted.get(entry.seq) } : entry,
+      );
+      await deps.cache
+        .fill(scope, entries, window)
+        .catch((error: unknown) =>
+          deps.logger.warn({ err: error, conversationId: turn.conversationId }, 'history cache not refilled'),
+        );
     }
-    const prompt: PromptMessage[] = [{ role: 'system', content: deps.chat.systemPrompt }, ...kept.map(({ role, content }) => ({ role, content })), { role: 'user', content: message.content }];
+    const prompt: PromptMessage[] = [
+      { role: 'system', content: deps.chat.systemPrompt },
+      ...kept.map(({ role, content }) => ({ role, content })),
+      { role: 'user', content: message.content },
+    ];
     return { prompt, window };
   };
 };

@@ -39,22 +39,24 @@ export interface CancelledReply {
  *   started is taken out of the queue and ended here.
  * A reply that finishes before the stop reaches its worker stays completed; the stream tells which.
  */
-export const createCancelReply = (deps: CancelReplyDeps) => async (input: CancelReplyInput): Promise<CancelledReply> => {
-  const turn = await deps.turns.get(input.replyId);
-  if (!turn || turn.userId !== input.userId) throw new AppError('NOT_FOUND', 'reply not found');
-  const answer = { replyId: turn.replyId, conversationId: turn.conversationId };
-  if (turn.status === 'REPLIED') {
-    if (await deps.cancellations.isRequested(turn.replyId)) return answer;
-    throw new AppError('REPLY_FINISHED', 'the reply already ended; there is nothing to stop');
-  }
-  const requested = await deps.cancellations.request(turn.replyId);
-  // Asked again while the first request is still under way: nothing more to do.
-  if (requested === 'already') return answer;
-  if (await deps.dropUnstarted(turn.replyId)) {
-    deps.logger.info({ replyId: turn.replyId }, 'reply stopped before any worker started it');
-    await deps.endUnstarted(turn.replyId);
-  }
-  return answer;
-};
+export const createCancelReply =
+  (deps: CancelReplyDeps) =>
+  async (input: CancelReplyInput): Promise<CancelledReply> => {
+    const turn = await deps.turns.get(input.replyId);
+    if (!turn || turn.userId !== input.userId) throw new AppError('NOT_FOUND', 'reply not found');
+    const answer = { replyId: turn.replyId, conversationId: turn.conversationId };
+    if (turn.status === 'REPLIED') {
+      if (await deps.cancellations.isRequested(turn.replyId)) return answer;
+      throw new AppError('REPLY_FINISHED', 'the reply already ended; there is nothing to stop');
+    }
+    const requested = await deps.cancellations.request(turn.replyId);
+    // Asked again while the first request is still under way: nothing more to do.
+    if (requested === 'already') return answer;
+    if (await deps.dropUnstarted(turn.replyId)) {
+      deps.logger.info({ replyId: turn.replyId }, 'reply stopped before any worker started it');
+      await deps.endUnstarted(turn.replyId);
+    }
+    return answer;
+  };
 
 export type CancelReply = ReturnType<typeof createCancelReply>;

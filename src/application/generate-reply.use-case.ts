@@ -1,4 +1,11 @@
-import { isTerminal, streamedDraft, type ChatTurn, type ModelChoice, type PromptMessage, type ReplyEvent } from '../domain/chat/chat-types';
+import {
+  isTerminal,
+  streamedDraft,
+  type ChatTurn,
+  type ModelChoice,
+  type PromptMessage,
+  type ReplyEvent,
+} from '../domain/chat/chat-types';
 import { ModelError } from '../domain/chat/model-error';
 import type { ChatModel } from '../domain/ports/chat-model';
 import type { ChatTurns } from '../domain/ports/chat-turns';
@@ -85,10 +92,16 @@ export interface RunOptions {
 export type ReplyOutcome = 'completed' | 'failed' | 'cancelled' | 'already-stored' | 'lost' | 'no-turn';
 
 /** The end of a reply that kept losing its worker (BullMQ gave the job up after GENERATE_MAX_STALLS). */
-export const INTERRUPTED_REPLY = { code: 'INTERRUPTED', message: 'the processes generating this reply kept stopping before it finished; the text so far is stored as partial' } as const;
+export const INTERRUPTED_REPLY = {
+  code: 'INTERRUPTED',
+  message: 'the processes generating this reply kept stopping before it finished; the text so far is stored as partial',
+} as const;
 
 /** The end of a reply its user stopped (cancelReply). */
-export const CANCELLED_REPLY = { code: 'CANCELLED', message: 'the reply was stopped at its user\'s request; the text so far is stored as partial' } as const;
+export const CANCELLED_REPLY = {
+  code: 'CANCELLED',
+  message: "the reply was stopped at its user's request; the text so far is stored as partial",
+} as const;
 
 const RESTARTED_REASON = 'the process generating this reply stopped; it is generated again from the start';
 
@@ -102,11 +115,15 @@ interface Draft {
 const PERSIST_ATTEMPTS = 30;
 
 /** 200 ms doubling to a 5 s cap, without jitter: one worker waits on its own reply, there is no herd to spread. */
-const persistPolicy = (attempts = PERSIST_ATTEMPTS) => ({ baseMs: 200, capMs: 5_000, jitter: 'none', maxAttempts: attempts }) as const;
+const persistPolicy = (attempts = PERSIST_ATTEMPTS) =>
+  ({ baseMs: 200, capMs: 5_000, jitter: 'none', maxAttempts: attempts }) as const;
 
 const refOf = (job: Reply): ReplyRef => ({ ...job.scope, replyId: job.replyId });
 
-const STOPPED_EARLY = { code: INTERRUPTED_REPLY.code, message: 'the reply stopped before it finished; the text so far is stored as partial' };
+const STOPPED_EARLY = {
+  code: INTERRUPTED_REPLY.code,
+  message: 'the reply stopped before it finished; the text so far is stored as partial',
+};
 
 /**
  * The terminal event a stored message calls for: COMPLETED for a whole reply, FAILED for a
@@ -117,7 +134,16 @@ const endOf = (stored: CommittedMessage, partialEnd: { code: string; message: st
   if (payload.partial) return { kind: 'FAILED', ...partialEnd, partialMessageId: stored.messageId };
   return {
     kind: 'COMPLETED',
-    message: { id: stored.messageId, seq: stored.seq, content: payload.content, reasoning: payload.reasoning, model: payload.model ?? '', promptTokens: payload.promptTokens, completionTokens: payload.completionTokens, createdAt: stored.createdAt.toISOString() },
+    message: {
+      id: stored.messageId,
+      seq: stored.seq,
+      content: payload.content,
+      reasoning: payload.reasoning,
+      model: payload.model ?? '',
+      promptTokens: payload.promptTokens,
+      completionTokens: payload.completionTokens,
+      createdAt: stored.createdAt.toISOString(),
+    },
   };
 };
 
@@ -128,15 +154,30 @@ const persistentlyFor =
     retry(work, { policy: persistPolicy(deps.persistAttempts), scheduler: deps.scheduler });
 
 /** Appends as the job's run (its fence): nothing lands once a later run of the reply appended. */
-const appendEventTo = (deps: GenerateReplyDeps, job: Reply, event: ReplyEvent) => deps.replies.append(refOf(job), event, job.fence);
+const appendEventTo = (deps: GenerateReplyDeps, job: Reply, event: ReplyEvent) =>
+  deps.replies.append(refOf(job), event, job.fence);
 
 /**
  * Stores the draft as the reply's message, unless a message with the reply id is committed
  * already: then that one is the reply's (`theirs` when another run stored it, e.g. a worker
  * that had lost its job and finished anyway), and nothing is appended a second time.
  */
-const persist = async (deps: GenerateReplyDeps, job: Reply, draft: Draft, partial: boolean): Promise<{ saved: AppendedMessage; theirs: CommittedMessage | null }> => {
-  const message = { messageId: job.replyId, role: 'assistant' as const, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, partial };
+const persist = async (
+  deps: GenerateReplyDeps,
+  job: Reply,
+  draft: Draft,
+  partial: boolean,
+): Promise<{ saved: AppendedMessage; theirs: CommittedMessage | null }> => {
+  const message = {
+    messageId: job.replyId,
+    role: 'assistant' as const,
+    content: draft.content,
+    reasoning: draft.reasoning || null,
+    model: deps.model.modelName(job.choice),
+    promptTokens: draft.promptTokens,
+    completionTokens: draft.completionTokens,
+    partial,
+  };
   const { conversationId, userId } = job.scope;
   // The writer stores the message only while its turn awaits the reply (the turn's row lock
   // orders two runs), so another run that stored it first, or an earlier attempt of this run
@@ -148,7 +189,13 @@ const persist = async (deps: GenerateReplyDeps, job: Reply, draft: Draft, partia
     attempt += 1;
     const earlier = attempt > 1 ? await stored() : null;
     if (earlier) return earlier;
-    const result = await deps.append({ conversationId, userId, messages: [message], traceparent: job.traceparent, completesTurn: job.replyId });
+    const result = await deps.append({
+      conversationId,
+      userId,
+      messages: [message],
+      traceparent: job.traceparent,
+      completesTurn: job.replyId,
+    });
     if (result.turnNotAwaiting) {
       const committed = await stored();
       if (committed) return committed;
@@ -158,22 +205,38 @@ const persist = async (deps: GenerateReplyDeps, job: Reply, draft: Draft, partia
     if (!first) throw new Error('writer returned no message');
     return first;
   });
-  const theirs = 'payload' in saved && (saved.payload.content !== draft.content || saved.payload.partial !== partial) ? saved : null;
+  const theirs =
+    'payload' in saved && (saved.payload.content !== draft.content || saved.payload.partial !== partial) ? saved : null;
   // The message is stored: a cache that missed it is refilled when the next prompt finds the gap.
   // Without a built prompt (a give-up) the window is unknown, and that refill does the caching.
   if (job.window !== undefined && !theirs) {
     await deps.cache
-      .push(job.scope, { seq: saved.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) }, job.window)
+      .push(
+        job.scope,
+        { seq: saved.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) },
+        job.window,
+      )
       .catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached'));
   }
   return { saved, theirs };
 };
 
 /** Streams the model's reply into the draft and, as deltas, onto the reply stream. */
-const stream = async (deps: GenerateReplyDeps, job: Reply, prompt: readonly PromptMessage[], draft: Draft, signal?: AbortSignal) => {
+const stream = async (
+  deps: GenerateReplyDeps,
+  job: Reply,
+  prompt: readonly PromptMessage[],
+  draft: Draft,
+  signal?: AbortSignal,
+) => {
   const deltas = createReplyDeltaWriter((delta) => appendEventTo(deps, job, delta));
   try {
-    for await (const event of deps.model.stream({ choice: job.choice, messages: prompt, thinking: job.thinking, signal })) {
+    for await (const event of deps.model.stream({
+      choice: job.choice,
+      messages: prompt,
+      thinking: job.thinking,
+      signal,
+    })) {
       if (event.type === 'token') {
         draft.content += event.text;
         deltas.push({ kind: 'TOKEN', text: event.text });
@@ -225,11 +288,18 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     // one whose commit the turn's read did not see yet, so it is looked up either way.
     // Two independent reads, in flight together: either order of the two is handled below (a
     // message committed after its stream ended is found by persist's own look-up).
-    const [stored, events] = await Promise.all([deps.conversations.committedMessage(job.scope.conversationId, job.replyId), deps.replies.events(ref)]);
+    const [stored, events] = await Promise.all([
+      deps.conversations.committedMessage(job.scope.conversationId, job.replyId),
+      deps.replies.events(ref),
+    ]);
     const last = events.at(-1);
     if (stored) {
       // A partial message of a stopped reply whose worker died before ending the stream: still CANCELLED.
-      if (!last || !isTerminal(last)) await deps.replies.append(ref, endOf(stored, (await deps.cancellations?.isRequested(job.replyId)) ? CANCELLED_REPLY : STOPPED_EARLY));
+      if (!last || !isTerminal(last))
+        await deps.replies.append(
+          ref,
+          endOf(stored, (await deps.cancellations?.isRequested(job.replyId)) ? CANCELLED_REPLY : STOPPED_EARLY),
+        );
       return 'stored';
     }
     if (last && isTerminal(last)) {
@@ -246,7 +316,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    */
   const fail = async (job: Reply, draft: Draft, error: unknown, signal?: AbortSignal) => {
     const failure = failureOf(error, signal);
-    if (failure === CANCELLED_REPLY) deps.logger.info({ replyId: job.replyId }, 'reply stopped at its user\'s request');
+    if (failure === CANCELLED_REPLY) deps.logger.info({ replyId: job.replyId }, "reply stopped at its user's request");
     else deps.logger.warn({ err: error, replyId: job.replyId, code: failure.code }, 'reply generation failed');
     const { theirs } = await persist(deps, job, draft, true);
     // The stream ends with what history holds, whichever run stored it.
@@ -261,7 +331,16 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     }
     await appendTo(job, {
       kind: 'COMPLETED',
-      message: { id: job.replyId, seq: saved.seq, content: draft.content, reasoning: draft.reasoning || null, model: deps.model.modelName(job.choice), promptTokens: draft.promptTokens, completionTokens: draft.completionTokens, createdAt: saved.createdAt.toISOString() },
+      message: {
+        id: job.replyId,
+        seq: saved.seq,
+        content: draft.content,
+        reasoning: draft.reasoning || null,
+        model: deps.model.modelName(job.choice),
+        promptTokens: draft.promptTokens,
+        completionTokens: draft.completionTokens,
+        createdAt: saved.createdAt.toISOString(),
+      },
     });
   };
 
@@ -286,7 +365,10 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
     await deps.replies.markLatest(refOf(job), turn.userSeq);
     if (found === 'restart') {
-      deps.logger.warn({ replyId, conversationId: turn.conversationId }, 'reply taken over from a worker that stopped: generating it again');
+      deps.logger.warn(
+        { replyId, conversationId: turn.conversationId },
+        'reply taken over from a worker that stopped: generating it again',
+      );
       await appendTo(job, { kind: 'RESTARTED', reason: RESTARTED_REASON });
       deps.onRestarted?.();
     }
@@ -311,7 +393,12 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const turn = await persistently(() => deps.turns.get(replyId));
     if (!turn) return 'no-turn';
     const tracer = deps.tracer ?? NOOP_TRACER;
-    const attributes = { 'agent_relay.reply.id': replyId, 'agent_relay.conversation.id': turn.conversationId, 'agent_relay.model.choice': turn.model, 'agent_relay.reply.run': options.fence };
+    const attributes = {
+      'agent_relay.reply.id': replyId,
+      'agent_relay.conversation.id': turn.conversationId,
+      'agent_relay.model.choice': turn.model,
+      'agent_relay.reply.run': options.fence,
+    };
     return tracer.inSpan('generate reply', { parent: turn.traceparent, attributes }, async (span) => {
       const outcome = await run(span.traceparent ? { ...turn, traceparent: span.traceparent } : turn, options);
       span.setAttributes({ 'agent_relay.reply.outcome': outcome });
@@ -336,10 +423,18 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
         await deps.replies.append(ref, endOf(stored, failure === CANCELLED_REPLY ? CANCELLED_REPLY : STOPPED_EARLY));
         return;
       }
-      await persist(deps, job, { ...streamedDraft(await deps.replies.events(ref)), promptTokens: null, completionTokens: null }, true);
+      await persist(
+        deps,
+        job,
+        { ...streamedDraft(await deps.replies.events(ref)), promptTokens: null, completionTokens: null },
+        true,
+      );
       partialMessageId = job.replyId;
     } catch (error) {
-      deps.logger.error({ err: error, replyId: job.replyId }, 'reply given up and its partial text could not be stored');
+      deps.logger.error(
+        { err: error, replyId: job.replyId },
+        'reply given up and its partial text could not be stored',
+      );
     }
     await deps.replies.append(ref, { kind: 'FAILED', ...failure, partialMessageId });
   };

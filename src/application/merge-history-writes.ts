@@ -43,7 +43,11 @@ export const mergeConcurrentWrites = (store: HistoryStore): HistoryStore => {
   const runMerged = async (inputs: readonly PersistInput[]): Promise<PromiseSettledResult<PersistOutcome>[]> => {
     if (inputs.length > 1) {
       const merged = await store
-        .persist({ events: inputs.flatMap((i) => i.events), poison: inputs.flatMap((i) => i.poison ?? []), now: (inputs[0] as PersistInput).now })
+        .persist({
+          events: inputs.flatMap((i) => i.events),
+          poison: inputs.flatMap((i) => i.poison ?? []),
+          now: (inputs[0] as PersistInput).now,
+        })
         .catch(() => undefined);
       if (merged) return splitOutcome(inputs, merged).map((value) => ({ status: 'fulfilled', value }));
     }

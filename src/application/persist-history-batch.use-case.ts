@@ -18,20 +18,32 @@ export interface PersistHistorySummary {
 }
 
 /** The trace id (32 hex) of a W3C traceparent header, when there is a well-formed one. */
-const traceIdOf = (traceparent: string | undefined) => /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent ?? '')?.[1];
+const traceIdOf = (traceparent: string | undefined) =>
+  /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent ?? '')?.[1];
 
 /**
  * One debug line per message, so a request's trace id (from the writer's traceparent) leads
  * to the moment its messages reached history. The store reports counts, not ids: when a
  * batch mixes new messages with copies, its lines say the message may be a duplicate.
  */
-const logPersisted = (logger: Logger, events: readonly ConsumedEvent[], traceparents: readonly (string | undefined)[], inserted: number) => {
+const logPersisted = (
+  logger: Logger,
+  events: readonly ConsumedEvent[],
+  traceparents: readonly (string | undefined)[],
+  inserted: number,
+) => {
   if (inserted === 0) return;
   const possibleDuplicate = inserted < events.length;
   events.forEach(({ envelope }, index) => {
     const traceId = traceIdOf(traceparents[index]);
     logger.debug(
-      { traceId, eventId: envelope.eventId, conversationId: envelope.conversationId, seq: envelope.seq, ...(possibleDuplicate ? { possibleDuplicate } : {}) },
+      {
+        traceId,
+        eventId: envelope.eventId,
+        conversationId: envelope.conversationId,
+        seq: envelope.seq,
+        ...(possibleDuplicate ? { possibleDuplicate } : {}),
+      },
       'history message persisted',
     );
   });
@@ -57,7 +69,15 @@ export const createPersistHistoryBatch =
         traceparents.push(record.headers['traceparent']);
         continue;
       }
-      deps.logger.warn({ partition: record.partition, offset: record.offset, reason: decoded.reason, eventId: record.headers[ENVELOPE_HEADERS.eventId] }, 'poison record skipped');
+      deps.logger.warn(
+        {
+          partition: record.partition,
+          offset: record.offset,
+          reason: decoded.reason,
+          eventId: record.headers[ENVELOPE_HEADERS.eventId],
+        },
+        'poison record skipped',
+      );
       poison.push({ reason: `poison: ${decoded.reason}`, eventId: record.headers[ENVELOPE_HEADERS.eventId], outboxId });
     }
     const now = deps.clock.now();

@@ -1,6 +1,12 @@
 import type { Clock } from '../domain/ports/clock';
 import type { PublishingObserver } from '../domain/ports/publishing-status';
-import { FLOWING, mayPublish, onBrokerReachable, onBrokerUnavailable, type PublishingState } from '../domain/publishing-state';
+import {
+  FLOWING,
+  mayPublish,
+  onBrokerReachable,
+  onBrokerUnavailable,
+  type PublishingState,
+} from '../domain/publishing-state';
 import type { RetryPolicy } from '../domain/retry-policy';
 
 /** One relay process's publishing state, shared by its drain loops. */
@@ -18,7 +24,12 @@ export interface PublishingGate {
  * Holds the pure publishing state machine and tells the observer about each change once:
  * `blocked` and `resumed` on the transitions, `still-blocked` per failed probe (never per row).
  */
-export const createPublishingGate = (deps: { clock: Clock; policy: RetryPolicy; observe: PublishingObserver; random?: () => number }): PublishingGate => {
+export const createPublishingGate = (deps: {
+  clock: Clock;
+  policy: RetryPolicy;
+  observe: PublishingObserver;
+  random?: () => number;
+}): PublishingGate => {
   let state: PublishingState = FLOWING;
   return {
     state: () => state,

@@ -22,13 +22,19 @@ export interface RecoverAwaitingRepliesDeps {
  * a job that finds the reply stored only makes sure its stream ended. Returns the jobs added.
  */
 export const createRecoverAwaitingReplies = (deps: RecoverAwaitingRepliesDeps) => async (): Promise<number> => {
-  const turns = await deps.turns.awaiting({ createdBefore: new Date(deps.clock.now().getTime() - deps.graceMs), limit: deps.batch });
+  const turns = await deps.turns.awaiting({
+    createdBefore: new Date(deps.clock.now().getTime() - deps.graceMs),
+    limit: deps.batch,
+  });
   let added = 0;
   for (const turn of turns) {
     try {
       if (await deps.requeue(turn.replyId)) {
         added += 1;
-        deps.logger.warn({ replyId: turn.replyId, conversationId: turn.conversationId, createdAt: turn.createdAt.toISOString() }, 'reply still awaited and without a generate job: enqueued again');
+        deps.logger.warn(
+          { replyId: turn.replyId, conversationId: turn.conversationId, createdAt: turn.createdAt.toISOString() },
+          'reply still awaited and without a generate job: enqueued again',
+        );
       }
     } catch (error) {
       // One reply that cannot be enqueued (Redis hiccup) does not hold back the others; the next sweep retries it.

@@ -31,7 +31,15 @@ export interface RelayBatchSummary {
 }
 
 /** A round that claimed nothing; also the zero for adding rounds up. */
-export const NO_ROWS: RelayBatchSummary = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, unsent: 0, stale: 0 };
+export const NO_ROWS: RelayBatchSummary = {
+  claimed: 0,
+  published: 0,
+  retried: 0,
+  dead: 0,
+  heldBack: 0,
+  unsent: 0,
+  stale: 0,
+};
 
 /**
  * One relay round: claim a batch, publish it in one producer call, record the outcome with
@@ -42,7 +50,12 @@ export const NO_ROWS: RelayBatchSummary = { claimed: 0, published: 0, retried: 0
  */
 export const createRelayBatch = (deps: RelayBatchDeps) => async (): Promise<RelayBatchSummary> => {
   if (!deps.gate.mayPublish()) return NO_ROWS;
-  const claim = await deps.store.claim({ owner: deps.owner, batchSize: deps.batchSize, leaseMs: deps.leaseMs, now: deps.clock.now() });
+  const claim = await deps.store.claim({
+    owner: deps.owner,
+    batchSize: deps.batchSize,
+    leaseMs: deps.leaseMs,
+    now: deps.clock.now(),
+  });
   if (claim.messages.length === 0) {
     // A due probe with nothing to send (another relay delivered the rows): nothing shows the broker is still down.
     deps.gate.brokerReachable();
@@ -53,15 +66,32 @@ export const createRelayBatch = (deps: RelayBatchDeps) => async (): Promise<Rela
   else deps.gate.brokerUnavailable(result.unavailable);
   const now = deps.clock.now();
   const plan = planRelayOutcome(claim.messages, result, { policy: deps.policy, now });
-  const write = <T>(rows: readonly T[], apply: (rows: readonly T[]) => Promise<number>) => (rows.length ? apply(rows) : Promise.resolve(0));
+  const write = <T>(rows: readonly T[], apply: (rows: readonly T[]) => Promise<number>) =>
+    rows.length ? apply(rows) : Promise.resolve(0);
   // Counts are what the fenced updates really changed: a row another claim took over counts as stale only.
   const [published, retried, dead, heldBack, unsent] = await Promise.all([
-    write(plan.published, (ids) => deps.store.markPublished({ token: claim.token, ids, now, positions: result.acknowledged })),
-    write(plan.failures.filter((f) => f.decision.kind === 'retry'), (failures) => deps.store.recordFailures({ token: claim.token, failures, now })),
-    write(plan.failures.filter((f) => f.decision.kind === 'dead'), (failures) => deps.store.recordFailures({ token: claim.token, failures, now })),
+    write(plan.published, (ids) =>
+      deps.store.markPublished({ token: claim.token, ids, now, positions: result.acknowledged }),
+    ),
+    write(
+      plan.failures.filter((f) => f.decision.kind === 'retry'),
+      (failures) => deps.store.recordFailures({ token: claim.token, failures, now }),
+    ),
+    write(
+      plan.failures.filter((f) => f.decision.kind === 'dead'),
+      (failures) => deps.store.recordFailures({ token: claim.token, failures, now }),
+    ),
     write(plan.heldBack, (ids) => deps.store.release({ token: claim.token, ids })),
     write(plan.unsent, (ids) => deps.store.release({ token: claim.token, ids })),
   ]);
   const claimed = claim.messages.length;
-  return { claimed, published, retried, dead, heldBack, unsent, stale: claimed - published - retried - dead - heldBack - unsent };
+  return {
+    claimed,
+    published,
+    retried,
+    dead,
+    heldBack,
+    unsent,
+    stale: claimed - published - retried - dead - heldBack - unsent,
+  };
 };

@@ -4,7 +4,11 @@ import type { ConversationReader } from '../domain/ports/conversation-reader';
 import type { ConversationScope } from '../domain/ports/conversation-scope';
 import type { HistoryCache } from '../domain/ports/history-cache';
 import type { TokenCounter } from '../domain/ports/token-counter';
-import { toSendMessageCommand, type RawSendMessageInput, type SendMessageCommand } from '../domain/chat/send-message-input';
+import {
+  toSendMessageCommand,
+  type RawSendMessageInput,
+  type SendMessageCommand,
+} from '../domain/chat/send-message-input';
 import { HISTORY_WINDOW, historyBudget, type ModelLimits } from '../domain/chat/token-budget';
 import { AppError } from '../domain/errors';
 import type { IdGenerator } from '../domain/ports/id-generator';
@@ -59,7 +63,12 @@ const resultOf = (turn: ChatTurn): SendMessageResult => ({
 export const createSendMessage = (deps: SendMessageDeps) => {
   const systemTokens = deps.counter.count(deps.chat.systemPrompt);
 
-  const replay = async (userId: string, command: SendMessageCommand, contentSha256: string, given: boolean): Promise<SendMessageResult | null> => {
+  const replay = async (
+    userId: string,
+    command: SendMessageCommand,
+    contentSha256: string,
+    given: boolean,
+  ): Promise<SendMessageResult | null> => {
     const turn = command.clientMessageId ? await deps.turns.byClientMessageId(userId, command.clientMessageId) : null;
     if (!turn) return null;
     if (turn.contentSha256 !== contentSha256 || (given && turn.conversationId !== command.conversationId)) {
@@ -75,18 +84,29 @@ export const createSendMessage = (deps: SendMessageDeps) => {
       await work();
     } catch (error) {
       deps.onSideEffectFailed?.(step);
-      deps.logger.warn({ err: error, step, conversationId: turn.conversationId, replyId: turn.replyId }, `send committed, but ${step} failed; it is repaired later`);
+      deps.logger.warn(
+        { err: error, step, conversationId: turn.conversationId, replyId: turn.replyId },
+        `send committed, but ${step} failed; it is repaired later`,
+      );
     }
   };
 
   const checkOwner = async (scope: ConversationScope, markedOwned: Promise<boolean>) => {
     if (await markedOwned) return;
     const owner = await deps.conversations.ownerOf(scope.conversationId);
-    if (owner !== null && owner !== scope.userId) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${scope.conversationId} not found`);
+    if (owner !== null && owner !== scope.userId)
+      throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${scope.conversationId} not found`);
   };
 
-  return async (input: { userId: string; raw: RawSendMessageInput; traceparent?: string }): Promise<SendMessageResult> => {
-    const command = toSendMessageCommand(input.raw, { maxContentChars: deps.chat.maxContentChars, newId: deps.ids.uuid });
+  return async (input: {
+    userId: string;
+    raw: RawSendMessageInput;
+    traceparent?: string;
+  }): Promise<SendMessageResult> => {
+    const command = toSendMessageCommand(input.raw, {
+      maxContentChars: deps.chat.maxContentChars,
+      newId: deps.ids.uuid,
+    });
     const contentSha256 = deps.hash(command.content);
     const given = !command.isNew;
     const scope: ConversationScope = { userId: input.userId, conversationId: command.conversationId };
@@ -103,7 +123,8 @@ export const createSendMessage = (deps: SendMessageDeps) => {
       throw new AppError('RATE_LIMITED', `too many messages; retry in ${quota.retryAfterSeconds} s`);
     }
     const contentTokens = deps.counter.count(command.content);
-    if (historyBudget(deps.models[command.model], systemTokens, contentTokens) < 0) throw new AppError('BAD_USER_INPUT', `content does not fit the ${command.model} model's context window`);
+    if (historyBudget(deps.models[command.model], systemTokens, contentTokens) < 0)
+      throw new AppError('BAD_USER_INPUT', `content does not fit the ${command.model} model's context window`);
     if (markedOwned) await checkOwner(scope, markedOwned);
 
     const replyId = deps.ids.uuid();
@@ -112,7 +133,13 @@ export const createSendMessage = (deps: SendMessageDeps) => {
       userId: input.userId,
       messages: [{ role: 'user', content: command.content }],
       traceparent: input.traceparent,
-      turn: { replyId, clientMessageId: command.clientMessageId, contentSha256, model: command.model, thinking: command.thinking },
+      turn: {
+        replyId,
+        clientMessageId: command.clientMessageId,
+        contentSha256,
+        model: command.model,
+        thinking: command.thinking,
+      },
     });
     if (appended.duplicate) {
       const earlier = await replay(input.userId, command, contentSha256, given);
@@ -121,7 +148,20 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     }
     const message = appended.messages[0];
     if (!message) throw new Error('writer returned no message');
-    const turn: ChatTurn = { replyId, userId: input.userId, conversationId: command.conversationId, clientMessageId: command.clientMessageId, userMessageId: message.messageId, userSeq: message.seq, contentSha256, model: command.model, thinking: command.thinking, traceparent: input.traceparent ?? null, status: 'AWAITING', createdAt: message.createdAt };
+    const turn: ChatTurn = {
+      replyId,
+      userId: input.userId,
+      conversationId: command.conversationId,
+      clientMessageId: command.clientMessageId,
+      userMessageId: message.messageId,
+      userSeq: message.seq,
+      contentSha256,
+      model: command.model,
+      thinking: command.thinking,
+      traceparent: input.traceparent ?? null,
+      status: 'AWAITING',
+      createdAt: message.createdAt,
+    };
 
     // A new conversation's whole history is this message; otherwise append to a cached list that
     // exists (a missing one is rebuilt from the database when the reply's prompt is built).
@@ -129,12 +169,17 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     // The push never shortens the list: the window the reply's prompt needs is applied with the reply.
     const window = HISTORY_WINDOW.max;
     await Promise.all([
-      afterCommit('history-cache', turn, () => (appended.created ? deps.cache.fill(scope, [entry], window) : deps.cache.push(scope, entry, window))),
+      afterCommit('history-cache', turn, () =>
+        appended.created ? deps.cache.fill(scope, [entry], window) : deps.cache.push(scope, entry, window),
+      ),
       afterCommit('owner-marker', turn, () => deps.cache.markOwned(scope)),
     ]);
     // After the cache write, so the reply's prompt normally finds the message cached.
     await afterCommit('start-reply', turn, () => deps.startReply(turn));
-    return { ...resultOf(turn), conversation: { id: command.conversationId, createdAt: message.createdAt, created: appended.created } };
+    return {
+      ...resultOf(turn),
+      conversation: { id: command.conversationId, createdAt: message.createdAt, created: appended.created },
+    };
   };
 };
 

@@ -55,7 +55,8 @@ export const replyStateFromTurns =
   (deps: { turns: Pick<ChatTurns, 'get'>; conversations: Pick<ConversationReader, 'committedMessage'> }) =>
   async (reply: ReplyRef): Promise<ReplyState> => {
     const turn = await deps.turns.get(reply.replyId);
-    if (turn && turn.userId === reply.userId && turn.conversationId === reply.conversationId) return turn.status === 'REPLIED' ? 'ended' : 'pending';
+    if (turn && turn.userId === reply.userId && turn.conversationId === reply.conversationId)
+      return turn.status === 'REPLIED' ? 'ended' : 'pending';
     return (await deps.conversations.committedMessage(reply.conversationId, reply.replyId)) ? 'ended' : 'unknown';
   };
 
@@ -73,9 +74,13 @@ const awaitStart = async (deps: StreamChatDeps, ref: ReplyRef) => {
     if (state === 'pending' || (await deps.replies.exists(ref))) return;
     const waited = deps.scheduler.now().getTime() - start;
     if (state === 'ended' && waited >= (deps.endedSettleMs ?? ENDED_SETTLE_MS)) {
-      throw new AppError('REPLY_EXPIRED', `reply ${ref.replyId} has ended and its events are no longer kept; read it from the conversation's messages`);
+      throw new AppError(
+        'REPLY_EXPIRED',
+        `reply ${ref.replyId} has ended and its events are no longer kept; read it from the conversation's messages`,
+      );
     }
-    if (state === 'unknown' && waited >= (deps.startGraceMs ?? 0)) throw new AppError('NOT_FOUND', `reply ${ref.replyId} not found in this conversation`);
+    if (state === 'unknown' && waited >= (deps.startGraceMs ?? 0))
+      throw new AppError('NOT_FOUND', `reply ${ref.replyId} not found in this conversation`);
     await deps.scheduler.sleep(state === 'ended' ? Math.min(pollMs, 50) : pollMs);
   }
 };
@@ -85,12 +90,23 @@ const awaitStart = async (deps: StreamChatDeps, ref: ReplyRef) => {
  * SERVICE_UNAVAILABLE and a log line; thrown from the iterator instead, graphql-ws would close the
  * whole socket and every sibling subscription with it.
  */
-async function* endingOnFailure(source: AsyncIterable<CursoredReplyEvent>, ref: ReplyRef, logger: Logger): AsyncGenerator<ChatStreamItem> {
+async function* endingOnFailure(
+  source: AsyncIterable<CursoredReplyEvent>,
+  ref: ReplyRef,
+  logger: Logger,
+): AsyncGenerator<ChatStreamItem> {
   try {
     yield* source;
   } catch (error) {
-    logger.error({ err: error, replyId: ref.replyId, conversationId: ref.conversationId }, 'chatStream ended by a reply-stream failure');
-    yield { failure: new AppError('SERVICE_UNAVAILABLE', 'the reply stream is unavailable; resume from your last cursor', { cause: error }) };
+    logger.error(
+      { err: error, replyId: ref.replyId, conversationId: ref.conversationId },
+      'chatStream ended by a reply-stream failure',
+    );
+    yield {
+      failure: new AppError('SERVICE_UNAVAILABLE', 'the reply stream is unavailable; resume from your last cursor', {
+        cause: error,
+      }),
+    };
   }
 }
 
@@ -109,22 +125,39 @@ const validId = (id: string) => {
  */
 export const createStreamChat =
   (deps: StreamChatDeps) =>
-  async (input: { userId: string; conversationId: string; replyId?: string | null; after?: string | null; signal?: AbortSignal }): Promise<AsyncIterable<ChatStreamItem>> => {
+  async (input: {
+    userId: string;
+    conversationId: string;
+    replyId?: string | null;
+    after?: string | null;
+    signal?: AbortSignal;
+  }): Promise<AsyncIterable<ChatStreamItem>> => {
     const scope = { userId: input.userId, conversationId: normaliseId(input.conversationId, 'conversationId') };
-    if (input.after && !isStreamCursor(input.after)) throw new AppError('BAD_USER_INPUT', 'after is not a cursor from this stream');
+    if (input.after && !isStreamCursor(input.after))
+      throw new AppError('BAD_USER_INPUT', 'after is not a cursor from this stream');
     // With the reply named, whether its stream exists is asked alongside the owner marker (one
     // Redis round trip before the first event, not two); the answer is used only once the
     // conversation is known to be the caller's, and the keys are the caller's own anyway.
     const named = input.replyId ? validId(input.replyId) : undefined;
     const streamExists = named ? deps.replies.exists({ ...scope, replyId: named }) : undefined;
     streamExists?.catch(() => undefined);
-    const owned = (await deps.cache.isOwned(scope)) || (await deps.conversations.ownerOf(scope.conversationId)) === scope.userId;
+    const owned =
+      (await deps.cache.isOwned(scope)) || (await deps.conversations.ownerOf(scope.conversationId)) === scope.userId;
     if (!owned) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${scope.conversationId} not found`);
     const replyId = input.replyId ? normaliseId(input.replyId, 'replyId') : await deps.replies.latestReply(scope);
-    if (!replyId) throw new AppError('NOT_FOUND', 'this conversation has no reply to stream yet; pass the replyId from sendMessage');
+    if (!replyId)
+      throw new AppError(
+        'NOT_FOUND',
+        'this conversation has no reply to stream yet; pass the replyId from sendMessage',
+      );
     const ref = { ...scope, replyId };
-    if (!(await (replyId === named && streamExists ? streamExists : deps.replies.exists(ref)))) await awaitStart(deps, ref);
-    const source = deps.replies.read(ref, { after: input.after ?? undefined, signal: input.signal, idleTimeoutMs: deps.idleTimeoutMs });
+    if (!(await (replyId === named && streamExists ? streamExists : deps.replies.exists(ref))))
+      await awaitStart(deps, ref);
+    const source = deps.replies.read(ref, {
+      after: input.after ?? undefined,
+      signal: input.signal,
+      idleTimeoutMs: deps.idleTimeoutMs,
+    });
     return endingOnFailure(source, ref, deps.logger);
   };
 

@@ -23,7 +23,8 @@ export interface SweepSummary {
  * that died are cleared. One log-progress read per sweep, never one per row.
  */
 export const createSweepOutbox =
-  (deps: { store: OutboxRelayStore; progress: LogProgressReader; clock: Clock; sweepAfterMs: number; limit: number }) => async (): Promise<SweepSummary> => {
+  (deps: { store: OutboxRelayStore; progress: LogProgressReader; clock: Clock; sweepAfterMs: number; limit: number }) =>
+  async (): Promise<SweepSummary> => {
     const now = deps.clock.now();
     const publishedBefore = new Date(now.getTime() - deps.sweepAfterMs);
     const topics = await deps.store.sweepTopics(publishedBefore);
@@ -33,7 +34,10 @@ export const createSweepOutbox =
   };
 
 /** A broker that cannot answer cannot take copies either: keep positioned rows until it can. */
-const readLostRanges = async (reader: LogProgressReader, topics: readonly string[]): Promise<LostRange[] | undefined> => {
+const readLostRanges = async (
+  reader: LogProgressReader,
+  topics: readonly string[],
+): Promise<LostRange[] | undefined> => {
   try {
     return lostRanges(await reader.progress(topics));
   } catch {
@@ -43,7 +47,14 @@ const readLostRanges = async (reader: LogProgressReader, topics: readonly string
 
 /** Deletes rows past retention in bounded batches, so no statement holds long locks. */
 export const createPurge =
-  (deps: { deleteBatch: (before: Date, limit: number) => Promise<number>; clock: Clock; retentionMs: number; batchSize: number; maxBatches: number }) => async () => {
+  (deps: {
+    deleteBatch: (before: Date, limit: number) => Promise<number>;
+    clock: Clock;
+    retentionMs: number;
+    batchSize: number;
+    maxBatches: number;
+  }) =>
+  async () => {
     const before = new Date(deps.clock.now().getTime() - deps.retentionMs);
     let deleted = 0;
     for (let round = 0; round < deps.maxBatches; round += 1) {
@@ -55,5 +66,14 @@ export const createPurge =
   };
 
 /** CONSUMED outbox rows past retention. */
-export const createPurgeConsumed = (deps: { store: OutboxRelayStore; clock: Clock; retentionMs: number; batchSize: number; maxBatches: number }) =>
-  createPurge({ ...deps, deleteBatch: (consumedBefore, limit) => deps.store.deleteConsumed({ consumedBefore, limit }) });
+export const createPurgeConsumed = (deps: {
+  store: OutboxRelayStore;
+  clock: Clock;
+  retentionMs: number;
+  batchSize: number;
+  maxBatches: number;
+}) =>
+  createPurge({
+    ...deps,
+    deleteBatch: (consumedBefore, limit) => deps.store.deleteConsumed({ consumedBefore, limit }),
+  });

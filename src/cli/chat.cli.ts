@@ -47,7 +47,8 @@ const chat = async (connection: Connection, options: ChatOptions, terminal: Term
   const interrupts = handleInterrupts(session, terminal, () => watching.abort());
   try {
     const outcome = await session.send(options.message ?? '', watching.signal);
-    if (outcome.kind === 'interrupted') terminal.notice('[quit while the reply was stopping; its text so far is saved]');
+    if (outcome.kind === 'interrupted')
+      terminal.notice('[quit while the reply was stopping; its text so far is saved]');
     return outcome.kind === 'completed' ? 0 : 1;
   } finally {
     interrupts.dispose();
@@ -78,7 +79,9 @@ const main = async (): Promise<number> => {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`chat: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `chat: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -20,7 +20,9 @@ const main = async () => {
     case 'check': {
       await migrateUp(db);
       if (await migrationNeeded(db)) {
-        console.error(`migration:check failed: the entities differ from the migrated schema of ${target}; run npm run migration:create`);
+        console.error(
+          `migration:check failed: the entities differ from the migrated schema of ${target}; run npm run migration:create`,
+        );
         process.exitCode = 1;
         return;
       }
@@ -29,7 +31,9 @@ const main = async () => {
     }
     case 'create': {
       const result = await withMigrator(db, (m) => m.createMigration(undefined, false, false, name ?? 'change'));
-      console.log(result.fileName ? `wrote ${result.fileName}; add it to src/infra/db/migrations/index.ts` : 'no schema changes');
+      console.log(
+        result.fileName ? `wrote ${result.fileName}; add it to src/infra/db/migrations/index.ts` : 'no schema changes',
+      );
       return;
     }
     default:

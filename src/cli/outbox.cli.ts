@@ -39,20 +39,42 @@ const fail = (message: string): never => {
 };
 
 const filterFrom = (values: Values): OutboxFilter => {
-  if (values.status && !(OUTBOX_STATUSES as readonly string[]).includes(values.status)) fail(`unknown status ${values.status}; one of ${OUTBOX_STATUSES.join(', ')}`);
-  return { status: values.status as OutboxStatus | undefined, conversationId: values.conversation, eventType: values.type };
+  if (values.status && !(OUTBOX_STATUSES as readonly string[]).includes(values.status))
+    fail(`unknown status ${values.status}; one of ${OUTBOX_STATUSES.join(', ')}`);
+  return {
+    status: values.status as OutboxStatus | undefined,
+    conversationId: values.conversation,
+    eventType: values.type,
+  };
 };
 
 const line = (r: OutboxRecord) =>
-  [r.id.padStart(8), r.status.padEnd(9), `${r.attempts}/${r.maxAttempts}`.padEnd(6), r.createdAt.toISOString(), r.conversationId, `#${r.seq}`, r.lastError ?? r.discardReason ?? ''].join('  ');
+  [
+    r.id.padStart(8),
+    r.status.padEnd(9),
+    `${r.attempts}/${r.maxAttempts}`.padEnd(6),
+    r.createdAt.toISOString(),
+    r.conversationId,
+    `#${r.seq}`,
+    r.lastError ?? r.discardReason ?? '',
+  ].join('  ');
 
-const print = (value: unknown, asJson: boolean, text: () => string) => process.stdout.write(`${asJson ? JSON.stringify(value, null, 2) : text()}\n`);
+const print = (value: unknown, asJson: boolean, text: () => string) =>
+  process.stdout.write(`${asJson ? JSON.stringify(value, null, 2) : text()}\n`);
 
-const run = async (ops: OpsUseCases, principal: Principal, command: string | undefined, id: string | undefined, values: Values) => {
+const run = async (
+  ops: OpsUseCases,
+  principal: Principal,
+  command: string | undefined,
+  id: string | undefined,
+  values: Values,
+) => {
   switch (command) {
     case 'list': {
       const page = await ops.list({ principal, filter: filterFrom(values), first: Number(values.first) });
-      return print(page.items, values.json, () => (page.items.length ? page.items.map(line).join('\n') : 'no outbox messages match'));
+      return print(page.items, values.json, () =>
+        page.items.length ? page.items.map(line).join('\n') : 'no outbox messages match',
+      );
     }
     case 'show': {
       const row = await ops.get({ principal, id: id ?? fail('show needs an id') });
@@ -60,18 +82,36 @@ const run = async (ops: OpsUseCases, principal: Principal, command: string | und
     }
     case 'stats': {
       const stats = await ops.stats({ principal });
-      return print(stats, values.json, () => `${Object.entries(stats.counts).map(([s, n]) => `${s}: ${n}`).join('  ')}\noldest pending: ${stats.oldestPendingAgeSeconds ?? '-'} s  publish lag p50/max: ${stats.publishLagSecondsP50 ?? '-'} / ${stats.publishLagSecondsMax ?? '-'} s${stats.publishingBlockedSince ? `\npublishing blocked since ${stats.publishingBlockedSince.toISOString()} (${stats.publishingBlockedRelays} relay(s)): ${stats.publishingBlockedReason}` : ''}`);
+      return print(
+        stats,
+        values.json,
+        () =>
+          `${Object.entries(stats.counts)
+            .map(([s, n]) => `${s}: ${n}`)
+            .join(
+              '  ',
+            )}\noldest pending: ${stats.oldestPendingAgeSeconds ?? '-'} s  publish lag p50/max: ${stats.publishLagSecondsP50 ?? '-'} / ${stats.publishLagSecondsMax ?? '-'} s${stats.publishingBlockedSince ? `\npublishing blocked since ${stats.publishingBlockedSince.toISOString()} (${stats.publishingBlockedRelays} relay(s)): ${stats.publishingBlockedReason}` : ''}`,
+      );
     }
     case 'replay': {
       if (values.all) {
-        const result = await ops.replayMany({ principal, filter: { ...filterFrom(values), status: undefined }, limit: Number(values.limit ?? fail('replay --all needs --limit')), reason: values.reason });
+        const result = await ops.replayMany({
+          principal,
+          filter: { ...filterFrom(values), status: undefined },
+          limit: Number(values.limit ?? fail('replay --all needs --limit')),
+          reason: values.reason,
+        });
         return print(result, values.json, () => `replayed ${result.replayed} DEAD message(s)`);
       }
       const row = await ops.replay({ principal, id: id ?? fail('replay needs an id or --all'), reason: values.reason });
       return print(row, values.json, () => `replayed ${row?.id}: now ${row?.status}`);
     }
     case 'discard': {
-      const row = await ops.discard({ principal, id: id ?? fail('discard needs an id'), reason: values.reason ?? fail('discard needs --reason') });
+      const row = await ops.discard({
+        principal,
+        id: id ?? fail('discard needs an id'),
+        reason: values.reason ?? fail('discard needs --reason'),
+      });
       return print(row, values.json, () => `discarded ${row?.id}: ${row?.discardReason}`);
     }
     default:
@@ -90,10 +130,26 @@ const main = async () => {
   const waker = createBullRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
   await database.start();
   // Waking the relay only saves latency (its scan runs every second), so Redis is optional here.
-  const wakeable = await redis.start().then(() => waker.start()).then(() => true, () => false);
-  const principal: Principal = { userId: `cli-${userInfo().username}`.slice(0, 64), roles: ['user', 'ops'], expiresAt: Number.MAX_SAFE_INTEGER };
+  const wakeable = await redis
+    .start()
+    .then(() => waker.start())
+    .then(
+      () => true,
+      () => false,
+    );
+  const principal: Principal = {
+    userId: `cli-${userInfo().username}`.slice(0, 64),
+    roles: ['user', 'ops'],
+    expiresAt: Number.MAX_SAFE_INTEGER,
+  };
   try {
-    await run(opsUseCases({ database, waker, logger, redis, prefix: config.redis.prefix }), principal, positionals[0], positionals[1], values);
+    await run(
+      opsUseCases({ database, waker, logger, redis, prefix: config.redis.prefix }),
+      principal,
+      positionals[0],
+      positionals[1],
+      values,
+    );
   } finally {
     if (wakeable) await waker.stop().then(() => redis.stop());
     await database.stop();

@@ -21,7 +21,9 @@ const main = async () => {
     process.exit(1);
   }
   const { auth } = loadConfigOrExit();
-  process.stdout.write(`${await mintToken(auth, { userId: values.user, roles: ['user', ...roles.filter(isRole).filter((role) => role !== 'user')], ttlSeconds })}\n`);
+  process.stdout.write(
+    `${await mintToken(auth, { userId: values.user, roles: ['user', ...roles.filter(isRole).filter((role) => role !== 'user')], ttlSeconds })}\n`,
+  );
 };
 
 void main();

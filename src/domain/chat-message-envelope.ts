@@ -10,7 +10,12 @@ export const CHAT_MESSAGE_CREATED = 'chat.message.created';
 export const ENVELOPE_VERSION = 1;
 
 /** Record headers, readable without parsing the value (the consumer marks the outbox row by `outbox-id`). */
-export const ENVELOPE_HEADERS = { eventId: 'event-id', eventType: 'event-type', schemaVersion: 'schema-version', outboxId: 'outbox-id' } as const;
+export const ENVELOPE_HEADERS = {
+  eventId: 'event-id',
+  eventType: 'event-type',
+  schemaVersion: 'schema-version',
+  outboxId: 'outbox-id',
+} as const;
 
 export type ChatRole = 'user' | 'assistant';
 
@@ -38,7 +43,8 @@ export interface ChatMessageEnvelope {
 }
 
 /** A message as a writer describes it; what it leaves out takes the wire's default. */
-export type ChatMessageFields = Pick<ChatMessagePayload, 'role' | 'content'> & Partial<Omit<ChatMessagePayload, 'messageId' | 'role' | 'content'>>;
+export type ChatMessageFields = Pick<ChatMessagePayload, 'role' | 'content'> &
+  Partial<Omit<ChatMessagePayload, 'messageId' | 'role' | 'content'>>;
 
 /** The payload of one message. Its key order is the order of the bytes stored in the outbox and published. */
 export const chatMessagePayload = (messageId: string, message: ChatMessageFields): ChatMessagePayload => ({
@@ -53,7 +59,10 @@ export const chatMessagePayload = (messageId: string, message: ChatMessageFields
 });
 
 /** An outbox row as the relay publishes it: the payload is the JSON text the outbox stored. */
-export type EnvelopeSource = Pick<OutboxMessage, 'id' | 'eventId' | 'eventType' | 'aggregateId' | 'aggregateSeq' | 'createdAt' | 'headers' | 'payloadJson'>;
+export type EnvelopeSource = Pick<
+  OutboxMessage,
+  'id' | 'eventId' | 'eventType' | 'aggregateId' | 'aggregateSeq' | 'createdAt' | 'headers' | 'payloadJson'
+>;
 
 export interface EncodedRecord {
   /** The conversation id: one conversation stays on one partition, in order. */
@@ -96,22 +105,33 @@ export type DecodeResult = { ok: true; envelope: ChatMessageEnvelope } | { ok: f
 export const HISTORY_LIMITS = { textBytes: 16_777_215, modelLength: 100, tokenCount: 4_294_967_295 } as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isCount = (value: unknown) => value === null || (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= HISTORY_LIMITS.tokenCount);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown) =>
+  value === null ||
+  (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= HISTORY_LIMITS.tokenCount);
 const isNullableString = (value: unknown) => value === null || typeof value === 'string';
 const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
-const tooLong = (value: unknown) => typeof value === 'string' && value.length * 3 > HISTORY_LIMITS.textBytes && utf8Bytes(value) > HISTORY_LIMITS.textBytes;
+const tooLong = (value: unknown) =>
+  typeof value === 'string' &&
+  value.length * 3 > HISTORY_LIMITS.textBytes &&
+  utf8Bytes(value) > HISTORY_LIMITS.textBytes;
 
 const payloadProblem = (payload: unknown): string | undefined => {
   if (!isObject(payload)) return 'payload is not an object';
-  if (typeof payload['messageId'] !== 'string' || !UUID.test(payload['messageId'])) return 'payload.messageId is not a UUID';
+  if (typeof payload['messageId'] !== 'string' || !UUID.test(payload['messageId']))
+    return 'payload.messageId is not a UUID';
   if (payload['role'] !== 'user' && payload['role'] !== 'assistant') return 'payload.role is not user or assistant';
   if (typeof payload['content'] !== 'string') return 'payload.content is not a string';
-  if (!isNullableString(payload['reasoning']) || !isNullableString(payload['model'])) return 'payload.reasoning/model must be strings or null';
-  if (!isCount(payload['promptTokens']) || !isCount(payload['completionTokens'])) return 'payload token counts must be non-negative integers or null';
+  if (!isNullableString(payload['reasoning']) || !isNullableString(payload['model']))
+    return 'payload.reasoning/model must be strings or null';
+  if (!isCount(payload['promptTokens']) || !isCount(payload['completionTokens']))
+    return 'payload token counts must be non-negative integers or null';
   if (typeof payload['partial'] !== 'boolean') return 'payload.partial is not a boolean';
-  if (tooLong(payload['content']) || tooLong(payload['reasoning'])) return 'payload text exceeds the history column size';
-  if (typeof payload['model'] === 'string' && payload['model'].length > HISTORY_LIMITS.modelLength) return 'payload.model is too long';
+  if (tooLong(payload['content']) || tooLong(payload['reasoning']))
+    return 'payload text exceeds the history column size';
+  if (typeof payload['model'] === 'string' && payload['model'].length > HISTORY_LIMITS.modelLength)
+    return 'payload.model is too long';
   return undefined;
 };
 
@@ -120,9 +140,11 @@ const envelopeProblem = (value: unknown): string | undefined => {
   if (value['schemaVersion'] !== ENVELOPE_VERSION) return `unsupported schemaVersion ${String(value['schemaVersion'])}`;
   if (value['eventType'] !== CHAT_MESSAGE_CREATED) return `unknown eventType ${String(value['eventType'])}`;
   if (typeof value['eventId'] !== 'string' || !UUID.test(value['eventId'])) return 'eventId is not a UUID';
-  if (typeof value['conversationId'] !== 'string' || !UUID.test(value['conversationId'])) return 'conversationId is not a UUID';
+  if (typeof value['conversationId'] !== 'string' || !UUID.test(value['conversationId']))
+    return 'conversationId is not a UUID';
   if (!Number.isInteger(value['seq']) || (value['seq'] as number) < 1) return 'seq is not a positive integer';
-  if (typeof value['occurredAt'] !== 'string' || Number.isNaN(Date.parse(value['occurredAt']))) return 'occurredAt is not a timestamp';
+  if (typeof value['occurredAt'] !== 'string' || Number.isNaN(Date.parse(value['occurredAt'])))
+    return 'occurredAt is not a timestamp';
   return payloadProblem(value['payload']);
 };
 

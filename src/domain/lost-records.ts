@@ -31,8 +31,19 @@ export interface LostRange {
  * the high watermark is still waiting for a (slow) consumer and is left alone.
  */
 export const lostRanges = (progress: readonly PartitionProgress[]): LostRange[] =>
-  progress.map((p) => ({ topic: p.topic, partition: p.partition, below: Math.max(p.committed ?? 0, p.logStart), atOrAbove: p.highWatermark }));
+  progress.map((p) => ({
+    topic: p.topic,
+    partition: p.partition,
+    below: Math.max(p.committed ?? 0, p.logStart),
+    atOrAbove: p.highWatermark,
+  }));
 
 /** Whether a row published at `position` of `topic` is lost by these ranges; unknown partitions count as not lost. */
-export const isLost = (ranges: readonly LostRange[], row: { topic: string; partition: number; offset: number }): boolean =>
-  ranges.some((r) => r.topic === row.topic && r.partition === row.partition && (row.offset < r.below || row.offset >= r.atOrAbove));
+export const isLost = (
+  ranges: readonly LostRange[],
+  row: { topic: string; partition: number; offset: number },
+): boolean =>
+  ranges.some(
+    (r) =>
+      r.topic === row.topic && r.partition === row.partition && (row.offset < r.below || row.offset >= r.atOrAbove),
+  );

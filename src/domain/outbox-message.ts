@@ -31,4 +31,5 @@ export interface OutboxMessage extends Omit<NewOutboxMessage, 'payload'> {
 
 /** Errors are stored bounded so one huge broker message cannot bloat the table. */
 export const MAX_ERROR_LENGTH = 1000;
-export const boundError = (message: string) => (message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH - 1)}…` : message);
+export const boundError = (message: string) =>
+  message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH - 1)}…` : message;

@@ -7,7 +7,13 @@ import { backoffDelayMs, type RetryPolicy } from './retry-policy';
  */
 export type PublishingState =
   | { readonly status: 'flowing' }
-  | { readonly status: 'blocked'; readonly reason: string; readonly since: Date; readonly probes: number; readonly nextProbeAt: Date };
+  | {
+      readonly status: 'blocked';
+      readonly reason: string;
+      readonly since: Date;
+      readonly probes: number;
+      readonly nextProbeAt: Date;
+    };
 
 export type BlockedState = Extract<PublishingState, { status: 'blocked' }>;
 
@@ -24,11 +30,18 @@ export const onBrokerUnavailable = (
 ): BlockedState => {
   const probes = state.status === 'blocked' ? state.probes + 1 : 1;
   const since = state.status === 'blocked' ? state.since : input.now;
-  return { status: 'blocked', reason: input.reason, since, probes, nextProbeAt: new Date(input.now.getTime() + backoffDelayMs(input.policy, probes, random)) };
+  return {
+    status: 'blocked',
+    reason: input.reason,
+    since,
+    probes,
+    nextProbeAt: new Date(input.now.getTime() + backoffDelayMs(input.policy, probes, random)),
+  };
 };
 
 /** A send went through (or there was nothing left to send): publishing flows again. */
 export const onBrokerReachable = (): PublishingState => FLOWING;
 
 /** While blocked only a due probe may claim rows, so an outage costs no claim transactions. */
-export const mayPublish = (state: PublishingState, now: Date): boolean => state.status === 'flowing' || now.getTime() >= state.nextProbeAt.getTime();
+export const mayPublish = (state: PublishingState, now: Date): boolean =>
+  state.status === 'flowing' || now.getTime() >= state.nextProbeAt.getTime();

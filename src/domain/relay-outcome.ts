@@ -36,7 +36,12 @@ export const planRelayOutcome = (
       blocked.set(message.aggregateId, 'heldBack');
       const decision = decideFailure(
         context.policy,
-        { attemptsSoFar: message.attempts, maxAttempts: message.maxAttempts, permanent: failure.permanent, now: context.now },
+        {
+          attemptsSoFar: message.attempts,
+          maxAttempts: message.maxAttempts,
+          permanent: failure.permanent,
+          now: context.now,
+        },
         context.random,
       );
       plan.failures.push({ id: message.id, decision, error: failure.error });

@@ -14,7 +14,8 @@ export interface AttemptPolicy extends RetryPolicy {
   readonly maxAttempts: number;
 }
 
-export type FailureDecision = { kind: 'retry'; attempts: number; nextAttemptAt: Date } | { kind: 'dead'; attempts: number };
+export type FailureDecision =
+  { kind: 'retry'; attempts: number; nextAttemptAt: Date } | { kind: 'dead'; attempts: number };
 
 /**
  * Delay before attempt `attempt + 1`: the ceiling doubles per attempt up to the cap, and the
@@ -41,5 +42,9 @@ export const decideFailure = (
 ): FailureDecision => {
   const attempts = input.attemptsSoFar + 1;
   if (input.permanent || attempts >= input.maxAttempts) return { kind: 'dead', attempts };
-  return { kind: 'retry', attempts, nextAttemptAt: new Date(input.now.getTime() + backoffDelayMs(policy, attempts, random)) };
+  return {
+    kind: 'retry',
+    attempts,
+    nextAttemptAt: new Date(input.now.getTime() + backoffDelayMs(policy, attempts, random)),
+  };
 };

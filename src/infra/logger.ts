@@ -59,11 +59,13 @@ const serializeError = (error: unknown) => {
   if (typeof sqlMessage === 'string') {
     // A MikroORM error's message (and so its stack's first line) starts with the statement: keep the driver's sentence and the frames.
     clean['message'] = scrubUrlCredentials(sqlMessage);
-    const frames = typeof clean['stack'] === 'string' ? (/\n\s+at [\s\S]*$/.exec(clean['stack'] as string)?.[0] ?? '') : '';
+    const frames =
+      typeof clean['stack'] === 'string' ? (/\n\s+at [\s\S]*$/.exec(clean['stack'] as string)?.[0] ?? '') : '';
     clean['stack'] = `${String(serialized['type'] ?? 'Error')}: ${clean['message']}${frames}`;
   }
   for (const key of ['message', 'stack'] as const) {
-    if (typeof clean[key] === 'string') clean[key] = (clean[key] as string).replace(SQL_TAIL, ' [sql omitted]').replace(SQL_HEAD, '[sql omitted] - ');
+    if (typeof clean[key] === 'string')
+      clean[key] = (clean[key] as string).replace(SQL_TAIL, ' [sql omitted]').replace(SQL_HEAD, '[sql omitted] - ');
   }
   return clean;
 };
@@ -73,14 +75,18 @@ const serializeError = (error: unknown) => {
  * credential fields are censored wherever they appear, and errors are serialized without SQL
  * parameters or URL passwords.
  */
-export const createLogger = (log: AppConfig['log'], bindings: Record<string, unknown> = {}, destination?: pino.DestinationStream): Logger =>
+export const createLogger = (
+  log: AppConfig['log'],
+  bindings: Record<string, unknown> = {},
+  destination?: pino.DestinationStream,
+): Logger =>
   pino(
     {
-    level: log.level,
-    base: { service: 'agent-relay', ...bindings },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    serializers: { err: serializeError, error: serializeError },
+      level: log.level,
+      base: { service: 'agent-relay', ...bindings },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: serializeError, error: serializeError },
     },
     destination,
   );

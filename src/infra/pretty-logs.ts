@@ -8,7 +8,18 @@ import type { AppConfig } from '../config';
  * else (a pipe, a file, CI, production) the answer is undefined and pino writes JSON as always.
  * pino-pretty runs in this thread (sync), so a crash loses no line.
  */
-export const prettyLogStream = (env: AppConfig['env'], stdoutIsTty: boolean, output: NodeJS.WritableStream = process.stdout): DestinationStream | undefined =>
+export const prettyLogStream = (
+  env: AppConfig['env'],
+  stdoutIsTty: boolean,
+  output: NodeJS.WritableStream = process.stdout,
+): DestinationStream | undefined =>
   env === 'development' && stdoutIsTty
-    ? PinoPretty({ colorize: true, sync: true, singleLine: true, destination: output, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,config' })
+    ? PinoPretty({
+        colorize: true,
+        sync: true,
+        singleLine: true,
+        destination: output,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,service,config',
+      })
     : undefined;

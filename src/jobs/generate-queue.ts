@@ -27,18 +27,26 @@ export interface GenerateQueue extends Component {
 }
 
 /** The producer side of the generate queue (the api role, and the recovery of awaiting replies). */
-export const createGenerateQueue = (deps: { connection: WorkerConnection; prefix: string; logger: Logger }): GenerateQueue => {
+export const createGenerateQueue = (deps: {
+  connection: WorkerConnection;
+  prefix: string;
+  logger: Logger;
+}): GenerateQueue => {
   let queue: Queue<GenerateJobData> | undefined;
   const opened = () => {
     if (!queue) {
       // Fail fast: a send whose enqueue cannot reach Redis is recovered from the database later, not queued in memory.
-      queue = new Queue<GenerateJobData>(GENERATE_QUEUE, { connection: { ...deps.connection, maxRetriesPerRequest: 1, enableOfflineQueue: false }, prefix: deps.prefix });
+      queue = new Queue<GenerateJobData>(GENERATE_QUEUE, {
+        connection: { ...deps.connection, maxRetriesPerRequest: 1, enableOfflineQueue: false },
+        prefix: deps.prefix,
+      });
       queue.on('error', (error) => deps.logger.warn({ err: error }, 'generate queue error'));
     }
     return queue;
   };
   // attempts: 1 — the use case retries storing itself; a job that still throws is given up by the worker.
-  const add = (data: GenerateJobData) => opened().add(GENERATE_JOB, { replyId: data.replyId }, { jobId: data.replyId, attempts: 1, ...JOB_RETENTION });
+  const add = (data: GenerateJobData) =>
+    opened().add(GENERATE_JOB, { replyId: data.replyId }, { jobId: data.replyId, attempts: 1, ...JOB_RETENTION });
   return {
     name: 'generate-queue',
     async enqueue(data) {

@@ -1,5 +1,11 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST, type GenerateReply, type ReplyOutcome } from '../application/generate-reply.use-case';
+import {
+  INTERRUPTED_REPLY,
+  REPLY_CANCELLED,
+  REPLY_LOST,
+  type GenerateReply,
+  type ReplyOutcome,
+} from '../application/generate-reply.use-case';
 import type { AppConfig } from '../config';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../domain/ports/logger';
@@ -34,7 +40,8 @@ const SHUTTING_DOWN = 'shutting-down';
 const dataOf = (job: Pick<Job, 'data' | 'id'>): GenerateJobData => {
   const replyId = (job.data as Partial<GenerateJobData> | undefined)?.replyId;
   // Anything else is a producer bug that no retry will fix.
-  if (typeof replyId !== 'string' || replyId !== job.id) throw new UnrecoverableError(`generate job ${String(job.id)} carries no matching replyId`);
+  if (typeof replyId !== 'string' || replyId !== job.id)
+    throw new UnrecoverableError(`generate job ${String(job.id)} carries no matching replyId`);
   return { replyId };
 };
 
@@ -44,18 +51,26 @@ const dataOf = (job: Pick<Job, 'data' | 'id'>): GenerateJobData => {
  */
 export const processGenerateJob =
   (deps: Pick<GenerateWorkerDeps, 'replies' | 'logger' | 'metrics'>) =>
-  async (job: Pick<Job, 'data' | 'id' | 'attemptsStarted'>, _token?: string, signal?: AbortSignal): Promise<ReplyOutcome> => {
+  async (
+    job: Pick<Job, 'data' | 'id' | 'attemptsStarted'>,
+    _token?: string,
+    signal?: AbortSignal,
+  ): Promise<ReplyOutcome> => {
     const { replyId } = dataOf(job);
     // The line chaos and operators look for: which process generates which reply (start > 1: a takeover).
     deps.logger.info({ replyId, pid: process.pid, start: job.attemptsStarted }, 'generating reply');
     const outcome = await deps.replies.generate(replyId, { signal, fence: job.attemptsStarted });
-    if (outcome === 'no-turn') deps.logger.warn({ replyId }, 'generate job for a reply with no stored turn: nothing to do');
+    if (outcome === 'no-turn')
+      deps.logger.warn({ replyId }, 'generate job for a reply with no stored turn: nothing to do');
     if (outcome === 'cancelled') deps.metrics?.repliesCancelled.inc({ ended_by: 'worker' });
     return outcome;
   };
 
 /** A failed job that BullMQ will not run again: stalled too often (its deferred failure), or its one attempt threw. */
-const isFinal = (job: Job, error: Error) => error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+const isFinal = (job: Job, error: Error) =>
+  error instanceof UnrecoverableError ||
+  error.name === 'UnrecoverableError' ||
+  job.attemptsMade >= (job.opts.attempts ?? 1);
 
 /**
  * The generate worker: BullMQ's lock marks a reply as owned by a live worker (renewed every
@@ -75,7 +90,9 @@ export const createGenerateWorker = (deps: GenerateWorkerDeps): Component => {
     deps.logger.error({ err: error, replyId: job.id, attemptsStarted: job.attemptsStarted }, 'generate job failed');
     if (!isFinal(job, error)) return;
     // BullMQ's own reason for a job that stalled more than maxStalledCount times.
-    const failure = error.message.includes('stalled') ? INTERRUPTED_REPLY : { code: 'INTERNAL', message: 'the reply could not be stored' };
+    const failure = error.message.includes('stalled')
+      ? INTERRUPTED_REPLY
+      : { code: 'INTERNAL', message: 'the reply could not be stored' };
     deps.metrics?.repliesGivenUp.inc({ code: failure.code });
     await deps.replies.giveUp(String(job.id), failure);
   };
@@ -106,13 +123,25 @@ export const createGenerateWorker = (deps: GenerateWorkerDeps): Component => {
       });
       worker = w;
       w.on('error', (error) => deps.logger.warn({ err: error }, 'generate worker error'));
-      w.on('failed', (job, error) => void onFailed(job, error).catch((err: unknown) => deps.logger.error({ err, replyId: job?.id }, 'failed generate job not ended')));
+      w.on(
+        'failed',
+        (job, error) =>
+          void onFailed(job, error).catch((err: unknown) =>
+            deps.logger.error({ err, replyId: job?.id }, 'failed generate job not ended'),
+          ),
+      );
       w.on('lockRenewalFailed', (jobIds) => jobIds.forEach((id) => w.cancelJob(id, REPLY_LOST)));
       // A no-op unless this worker runs the reply (the job id is the reply id).
       deps.cancellations?.onRequested((replyId) => worker?.cancelJob(replyId, REPLY_CANCELLED));
       await w.waitUntilReady();
       if (deps.recover) {
-        stopRecovering = scheduler.every(config.recoverIntervalMs, () => void recoverNow().catch((error: unknown) => deps.logger.warn({ err: error }, 'recovery of awaiting replies failed')));
+        stopRecovering = scheduler.every(
+          config.recoverIntervalMs,
+          () =>
+            void recoverNow().catch((error: unknown) =>
+              deps.logger.warn({ err: error }, 'recovery of awaiting replies failed'),
+            ),
+        );
       }
       deps.logger.info({ component: 'generate-worker', pid: process.pid }, 'generate-worker ready');
     },

@@ -48,14 +48,21 @@ const WAKE_LINGER_MS = 2;
  * at most one more wake waits behind it, so a commit landing during the drain's final
  * empty claim is still picked up at once instead of at the next poll.
  */
-export const createBullRelayWaker = (deps: { connection: WorkerConnection; prefix: string; logger: Logger }): RelayWaker & Component => {
+export const createBullRelayWaker = (deps: {
+  connection: WorkerConnection;
+  prefix: string;
+  logger: Logger;
+}): RelayWaker & Component => {
   const status = createStatusTracker('relay-waker', deps.logger);
   let queue: Queue | undefined;
   return {
     name: 'relay-waker',
     async start() {
       // Fail fast: a wake-up that cannot reach Redis is dropped (the poll covers it), not queued in memory.
-      queue = new Queue(RELAY_QUEUE, { connection: { ...deps.connection, maxRetriesPerRequest: 1, enableOfflineQueue: false }, prefix: deps.prefix });
+      queue = new Queue(RELAY_QUEUE, {
+        connection: { ...deps.connection, maxRetriesPerRequest: 1, enableOfflineQueue: false },
+        prefix: deps.prefix,
+      });
       queue.on('error', (error) => status.set('unhealthy', error.message));
       await queue.waitUntilReady();
       status.set('ready');
@@ -68,7 +75,11 @@ export const createBullRelayWaker = (deps: { connection: WorkerConnection; prefi
     ready: async () => (queue ? pingQueue(queue) : false),
     wake: coalesce(
       async () => {
-        await queue?.add(RELAY_JOBS.wake, {}, { ...JOB_RETENTION, deduplication: { id: WAKE_DEDUPLICATION_ID, keepLastIfActive: true } });
+        await queue?.add(
+          RELAY_JOBS.wake,
+          {},
+          { ...JOB_RETENTION, deduplication: { id: WAKE_DEDUPLICATION_ID, keepLastIfActive: true } },
+        );
       },
       { lingerMs: WAKE_LINGER_MS },
     ),

@@ -78,14 +78,19 @@ export const drain = async (deps: Pick<RelayWorkerDeps, 'relayBatch' | 'config' 
   // Stale rows are normal under load (the consumer often completes a row before the relay's ack);
   // only failed attempts deserve a warning.
   if (total.retried + total.dead > 0) deps.logger.warn({ relay: total }, 'relay drained with failures');
-  else if (total.stale > 0) deps.logger.debug({ relay: total }, 'relay drained; some rows were completed before their ack');
+  else if (total.stale > 0)
+    deps.logger.debug({ relay: total }, 'relay drained; some rows were completed before their ack');
   return total;
 };
 
 /** One relay job; exported for unit tests (the Worker around it is BullMQ's). */
 export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 'name' | 'data'>) => {
   // Jobs carry no payload; anything else is a producer bug that no retry will fix.
-  if (job.data !== undefined && job.data !== null && (typeof job.data !== 'object' || Object.keys(job.data as object).length > 0)) {
+  if (
+    job.data !== undefined &&
+    job.data !== null &&
+    (typeof job.data !== 'object' || Object.keys(job.data as object).length > 0)
+  ) {
     throw new UnrecoverableError(`relay job ${job.name} carries unexpected data`);
   }
   switch (job.name) {
@@ -99,7 +104,10 @@ export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 
     case RELAY_JOBS.sweep: {
       const summary = await deps.sweep();
       // Debug only: the broker being down is already reported once by the relay's own state change.
-      if (summary.progressUnknown) deps.logger.debug('sweeper could not read the log and group offsets; published rows with a log position are kept as they are');
+      if (summary.progressUnknown)
+        deps.logger.debug(
+          'sweeper could not read the log and group offsets; published rows with a log position are kept as they are',
+        );
       if (summary.requeued > 0) deps.logger.info({ sweep: summary }, 'sweeper re-published lost rows');
       return summary;
     }
@@ -117,7 +125,13 @@ export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 
  * own retries only cover infrastructure hiccups.
  */
 export const createRelayWorker = (input: RelayWorkerDeps): Component => {
-  const deps: RelayWorkerDeps = input.metrics ? { ...input, relayBatch: measureRelayRound(input.metrics, input.relayBatch), sweep: measureSweep(input.metrics, input.sweep) } : input;
+  const deps: RelayWorkerDeps = input.metrics
+    ? {
+        ...input,
+        relayBatch: measureRelayRound(input.metrics, input.relayBatch),
+        sweep: measureSweep(input.metrics, input.sweep),
+      }
+    : input;
   const status = createStatusTracker('relay-worker', deps.logger);
   let queue: Queue | undefined;
   let worker: Worker | undefined;
@@ -139,9 +153,15 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
       // Schedulers live in Redis: if Redis loses them (FLUSHALL, failover to an empty replica)
       // the safety-net scan would silently stop. Upserting is idempotent, so re-assert them.
       stopRefreshing = (deps.scheduler ?? systemScheduler).every(deps.config.schedulerRefreshMs, () => {
-        upsertSchedulers(q).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not refresh relay schedulers'));
+        upsertSchedulers(q).catch((error: unknown) =>
+          deps.logger.warn({ err: error }, 'could not refresh relay schedulers'),
+        );
       });
-      worker = new Worker(RELAY_QUEUE, processRelayJob(deps), { connection: deps.connection, prefix: deps.prefix, concurrency: 1 });
+      worker = new Worker(RELAY_QUEUE, processRelayJob(deps), {
+        connection: deps.connection,
+        prefix: deps.prefix,
+        concurrency: 1,
+      });
       worker.on('error', (error) => status.set('unhealthy', error.message));
       worker.on('failed', (job, error) => deps.logger.error({ err: error, job: job?.name }, 'relay job failed'));
       await worker.waitUntilReady();
@@ -160,7 +180,9 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
     ready: async () => (queue && worker?.isRunning() ? pingQueue(queue) : false),
     degraded() {
       const state = deps.gate.state();
-      return state.status === 'blocked' ? `publishing blocked since ${state.since.toISOString()}: ${state.reason}` : undefined;
+      return state.status === 'blocked'
+        ? `publishing blocked since ${state.since.toISOString()}: ${state.reason}`
+        : undefined;
     },
   };
 };

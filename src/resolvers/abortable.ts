@@ -2,7 +2,9 @@
  * Wraps a subscription source so that a client going away (graphql-ws calls return()) aborts
  * the source's wait at once instead of after its next event or poll.
  */
-export const abortable = <T>(start: (signal: AbortSignal) => Promise<AsyncIterable<T>>): Promise<AsyncIterableIterator<T>> => {
+export const abortable = <T>(
+  start: (signal: AbortSignal) => Promise<AsyncIterable<T>>,
+): Promise<AsyncIterableIterator<T>> => {
   const controller = new AbortController();
   return start(controller.signal).then((source) => {
     const iterator = source[Symbol.asyncIterator]();

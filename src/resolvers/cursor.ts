@@ -22,6 +22,7 @@ export const toConnection = <T>(page: { items: readonly T[]; hasNextPage: boolea
 /** Page sizes are bounded so one query cannot ask for the whole table. */
 export const pageSize = (first: number | null | undefined, fallback: number, max = 100): number => {
   const size = first ?? fallback;
-  if (!Number.isInteger(size) || size < 1 || size > max) throw new AppError('BAD_USER_INPUT', `first must be between 1 and ${max}`);
+  if (!Number.isInteger(size) || size < 1 || size > max)
+    throw new AppError('BAD_USER_INPUT', `first must be between 1 and ${max}`);
   return size;
 };

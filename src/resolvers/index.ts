@@ -10,7 +10,14 @@ import { conversationResolver } from './query/conversation.resolver';
 import { conversationsResolver } from './query/conversations.resolver';
 import { me } from './query/me.resolver';
 import { chatStreamResolver } from './subscription/chat-stream.resolver';
-import { ChatStreamEvent, ReasoningDelta, ReplyCompleted, ReplyFailed, ReplyRestarted, TokenDelta } from './types/chat-stream-event.resolver';
+import {
+  ChatStreamEvent,
+  ReasoningDelta,
+  ReplyCompleted,
+  ReplyFailed,
+  ReplyRestarted,
+  TokenDelta,
+} from './types/chat-stream-event.resolver';
 import { ChatMessage, conversationResolvers } from './types/conversation.resolver';
 import { sendMessagePayloadResolvers } from './types/send-message-payload.resolver';
 import { Viewer } from './viewer.resolver';
@@ -25,7 +32,10 @@ import type { createDiscardOutboxMessage } from '../application/ops/discard-outb
 import type { createGetOutboxMessage } from '../application/ops/get-outbox-message.use-case';
 import type { createListOutboxMessages } from '../application/ops/list-outbox-messages.use-case';
 import type { createOutboxStats } from '../application/ops/outbox-stats.use-case';
-import type { createReplayOutboxMessage, createReplayOutboxMessages } from '../application/ops/replay-outbox-messages.use-case';
+import type {
+  createReplayOutboxMessage,
+  createReplayOutboxMessages,
+} from '../application/ops/replay-outbox-messages.use-case';
 
 export interface ResolverDeps {
   sendMessage: SendMessage;

@@ -16,7 +16,11 @@ export const createResponseBudget = (maxBytes: number): ResponseBudget => {
   return {
     charge(bytes) {
       used += bytes;
-      if (used > maxBytes) throw new AppError('RESPONSE_TOO_LARGE', `the response would hold more than ${maxBytes} bytes; ask for fewer rows or text fields`);
+      if (used > maxBytes)
+        throw new AppError(
+          'RESPONSE_TOO_LARGE',
+          `the response would hold more than ${maxBytes} bytes; ask for fewer rows or text fields`,
+        );
     },
   };
 };
@@ -30,7 +34,8 @@ export const jsonBytes = (text: string | null | undefined): number => {
   let bytes = 2;
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
-    bytes += c < 0x20 ? 6 : c === 0x22 || c === 0x5c ? 2 : c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 2 : 3;
+    bytes +=
+      c < 0x20 ? 6 : c === 0x22 || c === 0x5c ? 2 : c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 2 : 3;
   }
   return bytes;
 };

@@ -65,7 +65,16 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   const httpServer: Server = createServer(app);
   const { metrics } = deps;
   const inFlight = createInFlightBudget(config.maxResponseBytes);
-  const ws = createWsServer({ httpServer, schema, verifier: deps.verifier, logger, limits: config, inFlight, metrics: metrics && createWsMetrics(metrics.graphql), tracer: deps.tracer });
+  const ws = createWsServer({
+    httpServer,
+    schema,
+    verifier: deps.verifier,
+    logger,
+    limits: config,
+    inFlight,
+    metrics: metrics && createWsMetrics(metrics.graphql),
+    tracer: deps.tracer,
+  });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.sandbox,
@@ -79,16 +88,28 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     // barrier only on failure), which held every production shutdown to SHUTDOWN_TIMEOUT_MS.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted, error) => (config.sandbox ? toGraphQLError(formatted, error, logger) : withoutSuggestions(toGraphQLError(formatted, error, logger))),
+    formatError: (formatted, error) =>
+      config.sandbox
+        ? toGraphQLError(formatted, error, logger)
+        : withoutSuggestions(toGraphQLError(formatted, error, logger)),
     validationRules: queryLimitsRules(config),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       queryCostPlugin<GraphQLContext>(config, inFlight),
       ...(metrics ? [apolloMetricsPlugin<GraphQLContext>(metrics.graphql)] : []),
       ...(deps.tracer?.enabled ? [tracingPlugin<GraphQLContext>()] : []),
-      { serverWillStart: async () => ({ drainServer: async () => { await ws.dispose(); } }) },
+      {
+        serverWillStart: async () => ({
+          drainServer: async () => {
+            await ws.dispose();
+          },
+        }),
+      },
       config.sandbox
-        ? withOfflineLinks(ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false }), Boolean(deps.web?.pages))
+        ? withOfflineLinks(
+            ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false }),
+            Boolean(deps.web?.pages),
+          )
         : ApolloServerPluginLandingPageDisabled(),
     ],
   });
@@ -97,13 +118,16 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'alive' });
   });
-  if (metrics && config.metricsOnHttpPort) app.get('/metrics', (_req, res) => serveMetrics(metrics.registry, logger, res));
+  if (metrics && config.metricsOnHttpPort)
+    app.get('/metrics', (_req, res) => serveMetrics(metrics.registry, logger, res));
   const readiness = cachedReadiness(deps.readiness, config.readyzCacheMs);
   app.get('/readyz', async (_req, res) => {
     const report = await readiness();
     const degraded = Object.keys(report.degraded).length > 0;
     const status = !report.ready ? 'not ready' : degraded ? 'degraded' : 'ready';
-    res.status(report.ready ? 200 : 503).json({ status, checks: report.checks, ...(degraded ? { degraded: report.degraded } : {}) });
+    res
+      .status(report.ready ? 200 : 503)
+      .json({ status, checks: report.checks, ...(degraded ? { degraded: report.degraded } : {}) });
   });
   if (deps.web) mountWebPages(app, { ...deps.web, logger });
 
@@ -127,7 +151,14 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
       });
       status.set('ready');
       const site = this.url().replace(/graphql$/, '');
-      logger.info({ url: this.url() }, deps.web?.pages ? `Chat page at ${site} (GraphiQL at ${site}graphiql, Apollo Sandbox at ${this.url()})` : config.sandbox ? `GraphQL and Apollo Sandbox at ${this.url()}` : `GraphQL at ${this.url()}`);
+      logger.info(
+        { url: this.url() },
+        deps.web?.pages
+          ? `Chat page at ${site} (GraphiQL at ${site}graphiql, Apollo Sandbox at ${this.url()})`
+          : config.sandbox
+            ? `GraphQL and Apollo Sandbox at ${this.url()}`
+            : `GraphQL at ${this.url()}`,
+      );
     },
     async stop() {
       // Apollo's drain plugin stops accepting, lets in-flight requests finish, and
@@ -140,7 +171,8 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
     },
     url() {
       const address = httpServer.address() as AddressInfo | null;
-      const host = !address || address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+      const host =
+        !address || address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
       return `http://${host}:${address?.port ?? config.port}/graphql`;
     },
   };

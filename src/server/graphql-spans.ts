@@ -16,7 +16,11 @@ type WithSpan = { [OPERATION_SPAN]?: OpenSpan };
  * turns) carries this span. Named `graphql` until the operation is known.
  */
 export const startOperationSpan = (tracer: AppTracer, clientTraceparent: unknown, transport: 'http' | 'ws'): OpenSpan =>
-  tracer.startSpan('graphql', { kind: 'server', parent: typeof clientTraceparent === 'string' ? clientTraceparent : undefined, attributes: { 'agent_relay.transport': transport } });
+  tracer.startSpan('graphql', {
+    kind: 'server',
+    parent: typeof clientTraceparent === 'string' ? clientTraceparent : undefined,
+    attributes: { 'agent_relay.transport': transport },
+  });
 
 /** Remembers the span for the context it went into, for endOperationSpan. */
 export const trackOperationSpan = (context: object, span: OpenSpan) => {
@@ -28,7 +32,11 @@ export const trackOperationSpan = (context: object, span: OpenSpan) => {
  * conventions) and ends it; errors sent to the client are listed by code, and only
  * INTERNAL_SERVER_ERROR (a fault of ours, not of the request) marks the span failed.
  */
-export const endOperationSpan = (context: object, operation: OperationDefinitionNode | null | undefined, errors: readonly { message: string; extensions?: Record<string, unknown> }[] | undefined) => {
+export const endOperationSpan = (
+  context: object,
+  operation: OperationDefinitionNode | null | undefined,
+  errors: readonly { message: string; extensions?: Record<string, unknown> }[] | undefined,
+) => {
   const span = (context as WithSpan)[OPERATION_SPAN];
   if (!span) return;
   // Ended once, even if a copy of the context comes by again.
@@ -45,7 +53,8 @@ export const endOperationSpan = (context: object, operation: OperationDefinition
   span.end();
 };
 
-const formattedErrors = (response: GraphQLResponse) => (response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors);
+const formattedErrors = (response: GraphQLResponse) =>
+  response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors;
 
 /** Ends each HTTP operation's span once its response is formatted (the codes are the ones clients see). */
 export const tracingPlugin = <TContext extends BaseContext>(): ApolloServerPlugin<TContext> => ({

@@ -24,10 +24,16 @@ export interface MetricsServer extends Component {
  * A bare listener for processes without the api role (ROLES=relay, ROLES=consumer), which
  * have no HTTP server of their own but still need to be scraped.
  */
-export const createMetricsServer = (deps: { registry: Registry; host: string; port: number; logger: Logger }): MetricsServer => {
+export const createMetricsServer = (deps: {
+  registry: Registry;
+  host: string;
+  port: number;
+  logger: Logger;
+}): MetricsServer => {
   const status = createStatusTracker('metrics-http', deps.logger);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') void serveMetrics(deps.registry, deps.logger, res);
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics')
+      void serveMetrics(deps.registry, deps.logger, res);
     else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   return {
@@ -52,7 +58,8 @@ export const createMetricsServer = (deps: { registry: Registry; host: string; po
     ready: async () => status.get() === 'ready',
     url() {
       const address = server.address() as AddressInfo | null;
-      const host = !address || address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+      const host =
+        !address || address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
       return `http://${host}:${address?.port ?? deps.port}/metrics`;
     },
   };

@@ -20,7 +20,14 @@ import { inFlightError, measureRequest } from './limits/query-limits';
 import { createValidatedDocuments, type DocumentPolicy } from './limits/validated-documents';
 
 /** An execution error as the span lists it: the AppError's code, as clients will see it after formatting. */
-const spanError = (error: GraphQLError) => ({ message: error.message, extensions: { code: error.extensions['code'] ?? (isAppError(error.originalError) ? error.originalError.code : 'INTERNAL_SERVER_ERROR') } });
+const spanError = (error: GraphQLError) => ({
+  message: error.message,
+  extensions: {
+    code:
+      error.extensions['code'] ??
+      (isAppError(error.originalError) ? error.originalError.code : 'INTERNAL_SERVER_ERROR'),
+  },
+});
 
 /** setTimeout overflows past 2^31-1 ms; longer tokens are re-armed by reconnects anyway. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -79,7 +86,11 @@ export const createWsServer = (deps: {
   schema: GraphQLSchema;
   verifier: TokenVerifier;
   logger: Logger;
-  limits: DocumentPolicy & { maxSubscriptionsPerConnection: number; maxConnectionsPerUser: number; bodyLimitBytes: number };
+  limits: DocumentPolicy & {
+    maxSubscriptionsPerConnection: number;
+    maxConnectionsPerUser: number;
+    bodyLimitBytes: number;
+  };
   metrics?: WsMetrics;
   /** Shared with HTTP: a user's operations in flight on either transport count together. */
   inFlight: InFlightBudget;
@@ -88,12 +99,18 @@ export const createWsServer = (deps: {
   const connections = createConnectionCounter(deps.limits.maxConnectionsPerUser);
   const { logger, metrics } = deps;
   const formatErrors = (errors: readonly GraphQLError[]) => {
-    const formatted = errors.map((error) => toGraphQLError(error.toJSON(), error, logger)).map((error) => (deps.limits.sandbox ? error : withoutSuggestions(error)));
+    const formatted = errors
+      .map((error) => toGraphQLError(error.toJSON(), error, logger))
+      .map((error) => (deps.limits.sandbox ? error : withoutSuggestions(error)));
     metrics?.countErrors(codesOf(formatted));
     return formatted;
   };
   const validated = createValidatedDocuments(deps.schema, deps.limits);
-  const wsServer = new WebSocketServer({ server: deps.httpServer, path: '/graphql', maxPayload: deps.limits.bodyLimitBytes });
+  const wsServer = new WebSocketServer({
+    server: deps.httpServer,
+    path: '/graphql',
+    maxPayload: deps.limits.bodyLimitBytes,
+  });
   wsServer.on('error', (error) => logger.error({ err: error }, 'websocket server error'));
   const cleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
@@ -107,14 +124,20 @@ export const createWsServer = (deps: {
         try {
           const principal = await deps.verifier.verify(token);
           if (!connections.take(principal.userId)) {
-            logger.warn({ userId: principal.userId, limit: deps.limits.maxConnectionsPerUser }, 'websocket refused: too many connections for this user');
+            logger.warn(
+              { userId: principal.userId, limit: deps.limits.maxConnectionsPerUser },
+              'websocket refused: too many connections for this user',
+            );
             ctx.extra.socket.close(TOO_MANY_CONNECTIONS_CLOSE_CODE, 'Too many connections');
             return false;
           }
           ctx.extra.counted = true;
           ctx.extra.principal = principal;
           const msLeft = Math.min(principal.expiresAt * 1000 - Date.now(), MAX_TIMER_MS);
-          ctx.extra.expiryTimer = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(msLeft, 0));
+          ctx.extra.expiryTimer = setTimeout(
+            () => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'),
+            Math.max(msLeft, 0),
+          );
           metrics?.connected(ctx.extra);
           return true;
         } catch {
@@ -132,7 +155,11 @@ export const createWsServer = (deps: {
       // document, and the operation's variables are known for the cost of `first: $n`.
       onSubscribe: (ctx, id, payload) => {
         if (Object.keys(ctx.subscriptions).length > deps.limits.maxSubscriptionsPerConnection) {
-          return [new GraphQLError(`at most ${deps.limits.maxSubscriptionsPerConnection} operations per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } })];
+          return [
+            new GraphQLError(`at most ${deps.limits.maxSubscriptionsPerConnection} operations per connection`, {
+              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+            }),
+          ];
         }
         metrics?.subscribing(ctx.extra, id);
         const { document, errors } = validated(payload.query);
@@ -147,19 +174,34 @@ export const createWsServer = (deps: {
           if (!release) return [inFlightError(deps.limits, operation ?? undefined)];
           (ctx.extra.reserved ??= new Map()).set(id, release);
         }
-        return { schema: deps.schema, document, variableValues, operationName: payload.operationName, hideSuggestions: !deps.limits.sandbox };
+        return {
+          schema: deps.schema,
+          document,
+          variableValues,
+          operationName: payload.operationName,
+          hideSuggestions: !deps.limits.sandbox,
+        };
       },
       onOperation: (ctx, id, _payload, args, result) => {
         metrics?.executed(ctx.extra, id, args);
         // A subscription's span ends once it is set up (its events are not part of it), as its timing does.
         const settled = result as Awaited<typeof result>; // graphql-ws hands over the awaited result
-        endOperationSpan(args.contextValue as object, getOperationAST(args.document, args.operationName), 'errors' in settled ? settled.errors?.map(spanError) : undefined);
+        endOperationSpan(
+          args.contextValue as object,
+          getOperationAST(args.document, args.operationName),
+          'errors' in settled ? settled.errors?.map(spanError) : undefined,
+        );
       },
       context: (ctx) => {
         if (!ctx.extra.principal) throw new Error('unreachable: operation before acknowledged connection');
-        return contextFor(ctx.extra.principal, logger, { maxResponseBytes: deps.limits.maxResponseBytes, tracer: deps.tracer, transport: 'ws' });
+        return contextFor(ctx.extra.principal, logger, {
+          maxResponseBytes: deps.limits.maxResponseBytes,
+          tracer: deps.tracer,
+          transport: 'ws',
+        });
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: formatErrors(result.errors) } : undefined,
       onError: (ctx, id, _payload, errors) => {
         releaseReserved(ctx.extra, id);
         metrics?.failed(ctx.extra, id);

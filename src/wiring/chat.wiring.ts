@@ -18,11 +18,28 @@ import { replyGenerator, type ChatAdapters } from './generate.wiring';
 import { opsUseCases } from './ops.wiring';
 
 /** The chat side of the api role: use cases for the resolvers and the components they need running. */
-export const chatWiring = (config: AppConfig, deps: { database: Database; redis: RedisClients; append: AppendChatMessages; waker: RelayWaker; logger: Logger; metrics: ChatMetrics; adapters: ChatAdapters }) => {
+export const chatWiring = (
+  config: AppConfig,
+  deps: {
+    database: Database;
+    redis: RedisClients;
+    append: AppendChatMessages;
+    waker: RelayWaker;
+    logger: Logger;
+    metrics: ChatMetrics;
+    adapters: ChatAdapters;
+  },
+) => {
   const { chat, llm } = config;
   const { queries, cache, replies, counter, turns, queue } = deps.adapters;
   const sendMessage = createSendMessage({
-    rateLimiter: createRedisRateLimiter({ client: deps.redis.client(), prefix: config.redis.prefix, name: 'send', limit: chat.sendsPerMinute, windowMs: 60_000 }),
+    rateLimiter: createRedisRateLimiter({
+      client: deps.redis.client(),
+      prefix: config.redis.prefix,
+      name: 'send',
+      limit: chat.sendsPerMinute,
+      windowMs: 60_000,
+    }),
     conversations: queries,
     cache,
     append: deps.append,
@@ -62,7 +79,13 @@ export const chatWiring = (config: AppConfig, deps: { database: Database; redis:
       scheduler: systemScheduler,
     }),
     queries,
-    ops: opsUseCases({ database: deps.database, waker: deps.waker, logger: deps.logger, redis: deps.redis, prefix: config.redis.prefix }),
+    ops: opsUseCases({
+      database: deps.database,
+      waker: deps.waker,
+      logger: deps.logger,
+      redis: deps.redis,
+      prefix: config.redis.prefix,
+    }),
   };
   // The reply stream's start() opens the subscriber connection its readers wait on.
   const components: Component[] = [replies];

@@ -32,11 +32,22 @@ export const chatAdapters = (config: AppConfig, deps: { database: Database; redi
     queries: createMikroConversationQueries(deps.database),
     turns: createMikroChatTurns(deps.database),
     cache: createRedisHistoryCache({ client: deps.redis.client(), prefix, ttlSeconds: chat.historyCacheTtlSeconds }),
-    replies: createRedisReplyStream({ client: deps.redis.client(), prefix, maxLen: chat.replyStreamMaxLen, ttlSeconds: chat.replyStreamTtlSeconds, logger: deps.logger }),
+    replies: createRedisReplyStream({
+      client: deps.redis.client(),
+      prefix,
+      maxLen: chat.replyStreamMaxLen,
+      ttlSeconds: chat.replyStreamTtlSeconds,
+      logger: deps.logger,
+    }),
     // One encoder for the process: its tables are large and live outside the JS heap.
     counter: createTiktokenCounter(),
     queue: createGenerateQueue({ connection: deps.redis.workerConnection(), prefix, logger: deps.logger }),
-    cancellations: createRedisReplyCancellations({ client: deps.redis.client(), prefix, ttlSeconds: chat.replyStreamTtlSeconds, logger: deps.logger }),
+    cancellations: createRedisReplyCancellations({
+      client: deps.redis.client(),
+      prefix,
+      ttlSeconds: chat.replyStreamTtlSeconds,
+      logger: deps.logger,
+    }),
   };
 };
 
@@ -46,11 +57,22 @@ export type ChatAdapters = ReturnType<typeof chatAdapters>;
  * The reply generator use case: the worker runs replies with it, and the api ends with it the
  * replies stopped before any worker started them.
  */
-export const replyGenerator = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; logger: Logger; metrics: ChatMetrics; tracer?: Tracer }) => {
+export const replyGenerator = (
+  config: AppConfig,
+  deps: { adapters: ChatAdapters; append: AppendChatMessages; logger: Logger; metrics: ChatMetrics; tracer?: Tracer },
+) => {
   const { adapters, logger } = deps;
   const { llm, chat } = config;
   const { queries, turns, cache, counter } = adapters;
-  const buildPrompt = createBuildReplyPrompt({ conversations: queries, cache, counter, logger, chat, models: llm.models, onCacheRepaired: () => deps.metrics.historyCacheRepairs.inc() });
+  const buildPrompt = createBuildReplyPrompt({
+    conversations: queries,
+    cache,
+    counter,
+    logger,
+    chat,
+    models: llm.models,
+    onCacheRepaired: () => deps.metrics.historyCacheRepairs.inc(),
+  });
   return createGenerateReply({
     turns,
     buildPrompt,
@@ -73,9 +95,22 @@ export const replyGenerator = (config: AppConfig, deps: { adapters: ChatAdapters
  * generated with the configured model and stored through the outbox writer, plus the periodic
  * recovery of turns still awaiting their reply.
  */
-export const generateComponents = (config: AppConfig, deps: { adapters: ChatAdapters; append: AppendChatMessages; redis: RedisClients; logger: Logger; metrics: ChatMetrics; tracer?: Tracer }): Component[] => {
+export const generateComponents = (
+  config: AppConfig,
+  deps: {
+    adapters: ChatAdapters;
+    append: AppendChatMessages;
+    redis: RedisClients;
+    logger: Logger;
+    metrics: ChatMetrics;
+    tracer?: Tracer;
+  },
+): Component[] => {
   const { adapters, logger } = deps;
-  if (!config.llm.baseUrl) logger.warn('OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM');
+  if (!config.llm.baseUrl)
+    logger.warn(
+      'OPENAI_BASE_URL is not set: replies come from the built-in local model (deterministic echo), not a real LLM',
+    );
   const { turns } = adapters;
   const replies = replyGenerator(config, deps);
   const recover = createRecoverAwaitingReplies({

@@ -25,11 +25,24 @@ import { createRelayWorker } from '../jobs/relay.worker';
  * The relay's publishing state, told to the log (one line per change), the gauges and Redis
  * (so ops see it from any process). Probes back off from the row backoff's base to their own cap.
  */
-const publishingGate = (config: AppConfig, deps: { redis: RedisClients; logger: Logger; metrics?: RelayMetrics; owner: string }) => {
+const publishingGate = (
+  config: AppConfig,
+  deps: { redis: RedisClients; logger: Logger; metrics?: RelayMetrics; owner: string },
+) => {
   const { relay } = config;
   // Shared with ops (outboxStats) until well after the next probe would have refreshed it.
-  const shared = createRedisPublishingStatus({ client: deps.redis.client(), prefix: config.redis.prefix, owner: deps.owner, ttlMs: Math.max(60_000, 3 * relay.blockedProbeCapMs), logger: deps.logger });
-  const observers = [logPublishingChanges(deps.logger), shared.observe, ...(deps.metrics ? [publishingGauges(deps.metrics)] : [])];
+  const shared = createRedisPublishingStatus({
+    client: deps.redis.client(),
+    prefix: config.redis.prefix,
+    owner: deps.owner,
+    ttlMs: Math.max(60_000, 3 * relay.blockedProbeCapMs),
+    logger: deps.logger,
+  });
+  const observers = [
+    logPublishingChanges(deps.logger),
+    shared.observe,
+    ...(deps.metrics ? [publishingGauges(deps.metrics)] : []),
+  ];
   return createPublishingGate({
     clock: systemClock,
     policy: { baseMs: relay.backoffBaseMs, capMs: relay.blockedProbeCapMs },
@@ -38,7 +51,17 @@ const publishingGate = (config: AppConfig, deps: { redis: RedisClients; logger: 
 };
 
 /** The relay role: claim → publish → ack, plus the sweeper and retention, as components in start order. */
-export const relayComponents = (config: AppConfig, deps: { database: Database; redis: RedisClients; kafka: KafkaClient; logger: Logger; metrics?: RelayMetrics; tracer?: AppTracer }): Component[] => {
+export const relayComponents = (
+  config: AppConfig,
+  deps: {
+    database: Database;
+    redis: RedisClients;
+    kafka: KafkaClient;
+    logger: Logger;
+    metrics?: RelayMetrics;
+    tracer?: AppTracer;
+  },
+): Component[] => {
   const tracer = deps.tracer ?? NOOP_APP_TRACER;
   const store = createMikroOutboxRelayStore(deps.database);
   const publisher = createKafkaPublisher({ kafka: deps.kafka, logger: deps.logger });
@@ -49,7 +72,11 @@ export const relayComponents = (config: AppConfig, deps: { database: Database; r
   const purgeConsumed = createPurgeConsumed({ ...retention, store, retentionMs: relay.retentionMs });
   // Replied turns keep a client's idempotency key answerable for CHAT_TURN_RETENTION_MS; awaited ones are never deleted.
   const turns = createMikroChatTurns(deps.database);
-  const purgeTurns = createPurge({ ...retention, retentionMs: relay.turnRetentionMs, deleteBatch: (createdBefore, limit) => turns.deleteReplied({ createdBefore, limit }) });
+  const purgeTurns = createPurge({
+    ...retention,
+    retentionMs: relay.turnRetentionMs,
+    deleteBatch: (createdBefore, limit) => turns.deleteReplied({ createdBefore, limit }),
+  });
   const worker = createRelayWorker({
     connection: deps.redis.workerConnection(),
     prefix: config.redis.prefix,
@@ -57,17 +84,20 @@ export const relayComponents = (config: AppConfig, deps: { database: Database; r
     logger: deps.logger,
     metrics: deps.metrics,
     gate,
-    relayBatch: traceRelayRound(tracer, createRelayBatch({
-      store: traceRelayStore(tracer, store),
-      // The timed (and traced) view goes to the use case; the component list keeps the producer itself.
-      publisher: tracePublisher(tracer, deps.metrics ? measuredPublisher(deps.metrics, publisher) : publisher),
-      clock: systemClock,
-      policy: { baseMs: relay.backoffBaseMs, capMs: relay.backoffCapMs },
-      gate,
-      owner,
-      batchSize: relay.batchSize,
-      leaseMs: relay.leaseMs,
-    })),
+    relayBatch: traceRelayRound(
+      tracer,
+      createRelayBatch({
+        store: traceRelayStore(tracer, store),
+        // The timed (and traced) view goes to the use case; the component list keeps the producer itself.
+        publisher: tracePublisher(tracer, deps.metrics ? measuredPublisher(deps.metrics, publisher) : publisher),
+        clock: systemClock,
+        policy: { baseMs: relay.backoffBaseMs, capMs: relay.backoffCapMs },
+        gate,
+        owner,
+        batchSize: relay.batchSize,
+        leaseMs: relay.leaseMs,
+      }),
+    ),
     hasDue: () => store.hasDue(systemClock.now()),
     sweep: createSweepOutbox({
       store,

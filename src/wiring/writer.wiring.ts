@@ -14,7 +14,10 @@ import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';
  * attempts, traced when tracing is on; the unit of work's commit hook wakes the relay
  * (Database.wakeOnOutboxCommit).
  */
-export const createOutboxWriter = (config: AppConfig, deps: { database: Database; waker: RelayWaker; logger: Logger; tracer?: Tracer }): AppendChatMessages => {
+export const createOutboxWriter = (
+  config: AppConfig,
+  deps: { database: Database; waker: RelayWaker; logger: Logger; tracer?: Tracer },
+): AppendChatMessages => {
   deps.database.wakeOnOutboxCommit(deps.waker);
   return traceWriter(
     deps.tracer ?? NOOP_TRACER,

@@ -8,7 +8,10 @@ const execFileAsync = promisify(execFile);
 const root = path.resolve(__dirname, '../..');
 const depcruise = path.join(root, 'node_modules/.bin/depcruise');
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the config is CommonJS, as dependency-cruiser reads it
-const config = require(path.join(root, '.dependency-cruiser.cjs')) as { forbidden: { name: string }[]; options: Record<string, unknown> };
+const config = require(path.join(root, '.dependency-cruiser.cjs')) as {
+  forbidden: { name: string }[];
+  options: Record<string, unknown>;
+};
 
 /** Every module a planted import points at exports a value and a type, so both kinds of import resolve. */
 const TARGET = 'export const planted = 1;\nexport type Planted = number;\n';
@@ -27,9 +30,18 @@ const VIOLATIONS: { rule: string; from: string; to: string; how?: 'type' }[] = [
   { rule: 'infra-holds-adapters-only', from: 'src/infra/llm/planted-wiring.ts', to: 'src/wiring/target.ts' },
   { rule: 'server-reaches-infra-through-wiring', from: 'src/server/planted-adapter.ts', to: 'src/infra/db/target.ts' },
   // A type from an adapter is still an adapter: only the three modules the rule names are exempt.
-  { rule: 'server-reaches-infra-through-wiring', from: 'src/server/planted-adapter-type.ts', to: 'src/infra/auth/target.ts', how: 'type' },
+  {
+    rule: 'server-reaches-infra-through-wiring',
+    from: 'src/server/planted-adapter-type.ts',
+    to: 'src/infra/auth/target.ts',
+    how: 'type',
+  },
   { rule: 'server-sees-only-infra-types', from: 'src/server/planted-logger-value.ts', to: 'src/infra/logger.ts' },
-  { rule: 'server-sees-only-infra-types', from: 'src/server/planted-tracer-value.ts', to: 'src/infra/tracing/otel-tracer.ts' },
+  {
+    rule: 'server-sees-only-infra-types',
+    from: 'src/server/planted-tracer-value.ts',
+    to: 'src/infra/tracing/otel-tracer.ts',
+  },
   { rule: 'only-the-root-uses-the-edge', from: 'src/jobs/planted-edge.ts', to: 'src/server/target.ts' },
   { rule: 'only-the-root-uses-the-edge', from: 'src/cli/planted-edge.ts', to: 'src/server/target.ts' },
   { rule: 'only-the-root-wires', from: 'src/jobs/planted-root.ts', to: 'src/app.ts' },
@@ -38,7 +50,12 @@ const VIOLATIONS: { rule: string; from: string; to: string; how?: 'type' }[] = [
   { rule: 'tools-use-public-entries', from: 'bench/planted-infra.ts', to: 'src/infra/db/target.ts' },
   { rule: 'tools-use-public-entries', from: 'scripts/planted-infra.ts', to: 'src/infra/kafka/target.ts', how: 'type' },
   { rule: 'tools-use-public-entries', from: 'tools/kit/planted-infra.ts', to: 'src/infra/redis/target.ts' },
-  { rule: 'no-circular', from: 'scripts/chaos/planted-cycle-a.ts', to: 'scripts/chaos/planted-cycle-b.ts', how: 'type' },
+  {
+    rule: 'no-circular',
+    from: 'scripts/chaos/planted-cycle-a.ts',
+    to: 'scripts/chaos/planted-cycle-b.ts',
+    how: 'type',
+  },
 ];
 
 /** Imports the rules allow; none may be reported, so a rule that grows too wide fails here. */
@@ -83,17 +100,30 @@ const cruisePlanted = async (): Promise<Violation[]> => {
     }
     for (const { from, to, how } of [...VIOLATIONS, ...ALLOWED]) files.set(from, importOf(from, to, how));
     // The cycles' ways back (a cycle of type-only imports is still a cycle).
-    files.set('src/jobs/planted-cycle-b.ts', `${importOf('src/jobs/planted-cycle-b.ts', 'src/jobs/planted-cycle-a.ts')}export const planted = 1;\n`);
-    files.set('scripts/chaos/planted-cycle-b.ts', `${importOf('scripts/chaos/planted-cycle-b.ts', 'scripts/chaos/planted-cycle-a.ts', 'type')}${TARGET}`);
+    files.set(
+      'src/jobs/planted-cycle-b.ts',
+      `${importOf('src/jobs/planted-cycle-b.ts', 'src/jobs/planted-cycle-a.ts')}export const planted = 1;\n`,
+    );
+    files.set(
+      'scripts/chaos/planted-cycle-b.ts',
+      `${importOf('scripts/chaos/planted-cycle-b.ts', 'scripts/chaos/planted-cycle-a.ts', 'type')}${TARGET}`,
+    );
     for (const [file, text] of files) {
       await mkdir(path.join(dir, path.dirname(file)), { recursive: true });
       await writeFile(path.join(dir, file), text);
     }
     // The project's rules as they are; only its tsconfig (which names the real tree) is left out.
     const { tsConfig: _tsConfig, ...options } = config.options;
-    await writeFile(path.join(dir, 'rules.cjs'), `module.exports = ${JSON.stringify({ forbidden: config.forbidden, options })};\n`);
+    await writeFile(
+      path.join(dir, 'rules.cjs'),
+      `module.exports = ${JSON.stringify({ forbidden: config.forbidden, options })};\n`,
+    );
     // Exits non-zero when it finds errors, which is the point; the JSON report is on stdout either way.
-    const stdout = await execFileAsync(depcruise, ['src', 'bench', 'scripts', 'tools', 'test', '--config', 'rules.cjs', '--output-type', 'json'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 }).then(
+    const stdout = await execFileAsync(
+      depcruise,
+      ['src', 'bench', 'scripts', 'tools', 'test', '--config', 'rules.cjs', '--output-type', 'json'],
+      { cwd: dir, maxBuffer: 16 * 1024 * 1024 },
+    ).then(
       (result) => result.stdout,
       (error: { stdout?: string; stderr?: string }) => {
         if (!error.stdout) throw new Error(`depcruise failed: ${error.stderr ?? ''}`);
@@ -113,10 +143,13 @@ describe('dependency rules', () => {
     violations = await cruisePlanted();
   }, 120_000);
 
-  const reportedFor = (from: string) => violations.filter((violation) => violation.from === from).map((violation) => violation.rule.name);
+  const reportedFor = (from: string) =>
+    violations.filter((violation) => violation.from === from).map((violation) => violation.rule.name);
 
   it('has a planted violation for every rule in .dependency-cruiser.cjs', () => {
-    expect(new Set(VIOLATIONS.map((violation) => violation.rule))).toEqual(new Set(config.forbidden.map((rule) => rule.name)));
+    expect(new Set(VIOLATIONS.map((violation) => violation.rule))).toEqual(
+      new Set(config.forbidden.map((rule) => rule.name)),
+    );
   });
 
   it.each(VIOLATIONS)('$rule reports $from importing $to', ({ rule, from }) => {

@@ -8,7 +8,10 @@ const execFileAsync = promisify(execFile);
 const run = (file: string, args: string[], options: { cwd: string }) =>
   execFileAsync(file, args, options).then(
     ({ stdout }) => ({ code: 0, output: stdout }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code ?? 1, output: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: error.code ?? 1,
+      output: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+    }),
   );
 const root = path.resolve(__dirname, '../..');
 const bin = (name: string) => path.join(root, 'node_modules/.bin', name);
@@ -16,16 +19,26 @@ const bin = (name: string) => path.join(root, 'node_modules/.bin', name);
 /** Checks that keep the repository honest; each fails the run like any other test. */
 describe('static checks', () => {
   it('type-checks the whole project with tsc --noEmit', async () => {
-    await expect(run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'], { cwd: root })).resolves.toEqual({ code: 0, output: '' });
+    await expect(run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'], { cwd: root })).resolves.toEqual({
+      code: 0,
+      output: '',
+    });
   }, 180_000);
 
   it('type-checks the browser pages (web/, DOM types) with tsc --noEmit', async () => {
-    await expect(run(bin('tsc'), ['--noEmit', '-p', 'web/tsconfig.json'], { cwd: root })).resolves.toEqual({ code: 0, output: '' });
+    await expect(run(bin('tsc'), ['--noEmit', '-p', 'web/tsconfig.json'], { cwd: root })).resolves.toEqual({
+      code: 0,
+      output: '',
+    });
   }, 180_000);
 
   it('keeps the dependency rule (dependency-cruiser finds no violations)', async () => {
     // The tools beside src too: bench/, scripts/ and tools/ may not reach into src/infra (tools-use-public-entries).
-    const result = await run(bin('depcruise'), ['src', 'bench', 'scripts', 'tools', 'test', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: root });
+    const result = await run(
+      bin('depcruise'),
+      ['src', 'bench', 'scripts', 'tools', 'test', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'],
+      { cwd: root },
+    );
     expect(result).toEqual({ code: 0, output: expect.stringMatching(/no dependency violations/) });
   }, 120_000);
 

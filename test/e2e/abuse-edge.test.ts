@@ -48,13 +48,24 @@ describe('abuse: a production-safe edge', () => {
     const http = await testApp.graphql(INTROSPECTION, {}, token);
     expect(http.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     const ws = await overWs(testApp.wsClient({ authorization: `Bearer ${token}` }), INTROSPECTION);
-    expect((ws as unknown[])[0]).toEqual(expect.objectContaining({ message: expect.stringMatching(/introspection/i), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+    expect((ws as unknown[])[0]).toEqual(
+      expect.objectContaining({
+        message: expect.stringMatching(/introspection/i),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      }),
+    );
   });
 
   it("answers introspection in development on both transports, Sandbox's full query within the limits", async () => {
     const devToken = await devApp.token('dev');
     // The query Apollo Sandbox and codegen send: it must fit the token, depth, alias and cost limits.
-    const full = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true });
+    const full = getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+    });
     for (const query of [INTROSPECTION, full]) {
       expect((await devApp.graphql(query, {}, devToken)).body.errors).toBeUndefined();
       const ws = (await overWs(devApp.wsClient({ authorization: `Bearer ${devToken}` }), query)) as { data?: unknown };
@@ -73,7 +84,10 @@ describe('abuse: a production-safe edge', () => {
   });
 
   it('gives no suggestions for misspelt variable input fields or enum values in production', async () => {
-    for (const input of [{ content: 'x', modle: 'WORKER' }, { content: 'x', model: 'WORKR' }]) {
+    for (const input of [
+      { content: 'x', modle: 'WORKER' },
+      { content: 'x', model: 'WORKR' },
+    ]) {
       const http = await testApp.graphql(SEND_MESSAGE, { input }, token);
       expect(http.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(JSON.stringify(http.body)).not.toMatch(/Did you mean/);
@@ -93,7 +107,9 @@ describe('abuse: a production-safe edge', () => {
 
   it('answers a burst of /readyz from one check', async () => {
     const started = performance.now();
-    const answers = await Promise.all(Array.from({ length: 50 }, () => fetch(`${testApp.baseUrl}/readyz`).then((r) => r.json())));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => fetch(`${testApp.baseUrl}/readyz`).then((r) => r.json())),
+    );
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
     expect(answers[0]).toMatchObject({ status: 'ready' });
@@ -101,20 +117,39 @@ describe('abuse: a production-safe edge', () => {
 
   it("tells the user our own words in ReplyFailed.reason and keeps the provider's text for the log", async () => {
     model.setScript(() => ({ status: 400 }));
-    const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(SEND_MESSAGE, { input: { content: 'fail please' } }, token);
+    const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(
+      SEND_MESSAGE,
+      { input: { content: 'fail please' } },
+      token,
+    );
     const { conversation, replyId } = sent.body.data!.sendMessage;
-    const outcome = await collectStream(testApp.wsClient({ authorization: `Bearer ${token}` }), { conversationId: conversation.id, replyId });
+    const outcome = await collectStream(testApp.wsClient({ authorization: `Bearer ${token}` }), {
+      conversationId: conversation.id,
+      replyId,
+    });
     const failed = outcome.events.at(-1) as { __typename: string; code?: string; reason?: string };
-    expect(failed).toMatchObject({ __typename: 'ReplyFailed', code: 'MODEL_REJECTED', reason: 'The model refused the request.' });
+    expect(failed).toMatchObject({
+      __typename: 'ReplyFailed',
+      code: 'MODEL_REJECTED',
+      reason: 'The model refused the request.',
+    });
     expect(lines.join('')).toContain('fake error 400');
   });
 
   it('refuses an ops replay reason longer than its column with BAD_USER_INPUT, not a 500', async () => {
     const ops = await testApp.token('operator', ['user', 'ops']);
     const reason = 'r'.repeat(501);
-    const one = await testApp.graphql('mutation($r: String) { replayOutboxMessage(id: "1", reason: $r) { id } }', { r: reason }, ops);
+    const one = await testApp.graphql(
+      'mutation($r: String) { replayOutboxMessage(id: "1", reason: $r) { id } }',
+      { r: reason },
+      ops,
+    );
     expect(one.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const many = await testApp.graphql('mutation($r: String) { replayOutboxMessages(filter: {}, limit: 1, reason: $r) { replayed } }', { r: reason }, ops);
+    const many = await testApp.graphql(
+      'mutation($r: String) { replayOutboxMessages(filter: {}, limit: 1, reason: $r) { replayed } }',
+      { r: reason },
+      ops,
+    );
     expect(many.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 

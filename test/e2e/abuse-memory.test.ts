@@ -18,7 +18,8 @@ interface Sent {
 }
 
 const page = (n: number | string) => `messages(first: ${n}) { edges { node { content } } }`;
-const aliased = (count: number, id: string, first: number) => `{ ${Array.from({ length: count }, (_, i) => `a${i}: conversation(id: "${id}") { ${page(first)} }`).join(' ')} }`;
+const aliased = (count: number, id: string, first: number) =>
+  `{ ${Array.from({ length: count }, (_, i) => `a${i}: conversation(id: "${id}") { ${page(first)} }`).join(' ')} }`;
 
 describe('abuse: one user cannot make the API hold unbounded response data', () => {
   let model: FakeOpenAi;
@@ -34,18 +35,33 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
     return result.promise;
   };
   const send = async (content: string, conversation?: string) => {
-    const response = await testApp.graphql<Sent>(SEND_MESSAGE, { input: { content, ...(conversation ? { conversationId: conversation } : {}) } }, token);
+    const response = await testApp.graphql<Sent>(
+      SEND_MESSAGE,
+      { input: { content, ...(conversation ? { conversationId: conversation } : {}) } },
+      token,
+    );
     if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
     const sent = response.body.data.sendMessage;
     await collectStream(ws, { conversationId: sent.conversation.id, replyId: sent.replyId });
     return sent;
   };
   const messageCount = async (id: string) =>
-    (await testApp.graphql<{ conversation: { messageCount: number } }>(`{ conversation(id: "${id}") { messageCount } }`, {}, token)).body.data?.conversation.messageCount;
+    (
+      await testApp.graphql<{ conversation: { messageCount: number } }>(
+        `{ conversation(id: "${id}") { messageCount } }`,
+        {},
+        token,
+      )
+    ).body.data?.conversation.messageCount;
 
   beforeAll(async () => {
     testApp = await createTestApp(
-      { RATE_LIMIT_SEND_PER_MINUTE: '1000', CHAT_MAX_CONTENT_CHARS: String(CONTENT_CHARS), GRAPHQL_MAX_RESPONSE_BYTES: '100000', GRAPHQL_MAX_TOKENS: '500' },
+      {
+        RATE_LIMIT_SEND_PER_MINUTE: '1000',
+        CHAT_MAX_CONTENT_CHARS: String(CONTENT_CHARS),
+        GRAPHQL_MAX_RESPONSE_BYTES: '100000',
+        GRAPHQL_MAX_TOKENS: '500',
+      },
       { model: { script: () => ({ tokens: ['ok'] }) } },
     );
     model = testApp.model;
@@ -62,7 +78,11 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
 
   it('answers a page that fits the budget', async () => {
     // 5 rows × (12,000 + 4,000) = 80,000 bytes at worst.
-    const response = await testApp.graphql<{ conversation: { messages: { edges: { node: { content: string } }[] } } }>(`{ conversation(id: "${conversationId}") { ${page(5)} } }`, {}, token);
+    const response = await testApp.graphql<{ conversation: { messages: { edges: { node: { content: string } }[] } } }>(
+      `{ conversation(id: "${conversationId}") { ${page(5)} } }`,
+      {},
+      token,
+    );
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data?.conversation.messages.edges[0]?.node.content).toBe(FILLER);
   });
@@ -90,9 +110,13 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
   });
 
   it('applies the same budget over WebSocket, with and without variables', async () => {
-    expect(await overWs(aliased(6, conversationId, 10))).toEqual([expect.objectContaining({ extensions: { code: 'RESPONSE_TOO_LARGE' } })]);
+    expect(await overWs(aliased(6, conversationId, 10))).toEqual([
+      expect.objectContaining({ extensions: { code: 'RESPONSE_TOO_LARGE' } }),
+    ]);
     const query = `query($n: Int) { conversation(id: "${conversationId}") { ${page('$n')} } }`;
-    expect(await overWs(query, { n: 10 })).toEqual([expect.objectContaining({ extensions: { code: 'RESPONSE_TOO_LARGE' } })]);
+    expect(await overWs(query, { n: 10 })).toEqual([
+      expect.objectContaining({ extensions: { code: 'RESPONSE_TOO_LARGE' } }),
+    ]);
   });
 
   it('counts the text actually loaded: a reply longer than the content limit is refused while resolving', async () => {
@@ -100,7 +124,11 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
     const sent = await send('please answer at length');
     await eventually(async () => expect(await messageCount(sent.conversation.id)).toBe(2), { timeoutMs: 30_000 });
     // Estimated at 2 × 4,000 bytes, but the reply alone is 120,000 characters.
-    const response = await testApp.graphql(`{ conversation(id: "${sent.conversation.id}") { messages(first: 2) { edges { node { id } } } } }`, {}, token);
+    const response = await testApp.graphql(
+      `{ conversation(id: "${sent.conversation.id}") { messages(first: 2) { edges { node { id } } } } }`,
+      {},
+      token,
+    );
     expect(codeOf(response.body)).toBe('RESPONSE_TOO_LARGE');
     expect(response.body.data).toEqual({ conversation: null });
   });
@@ -109,7 +137,8 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
     // 5 rows: 80,000 of the 100,000 bytes a user may have in flight; two copies do not fit at once.
     const query = `{ conversation(id: "${conversationId}") { ${page(5)} } }`;
     const answers = await Promise.all(Array.from({ length: 10 }, () => testApp.graphql(query, {}, token)));
-    for (const { body } of answers) expect(body.errors === undefined ? 'data' : codeOf(body)).toMatch(/^(data|RATE_LIMITED)$/);
+    for (const { body } of answers)
+      expect(body.errors === undefined ? 'data' : codeOf(body)).toMatch(/^(data|RATE_LIMITED)$/);
     expect((await testApp.graphql(query, {}, token)).body.errors).toBeUndefined();
   });
 
@@ -124,7 +153,17 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
     const query = `{ ${Array.from({ length: 600 }, (_, i) => `nope${i}`).join(' ')} }`;
     const response = await testApp.graphql(query, {}, token);
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/more tha[nt] 500 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
-    expect(await overWs(query)).toEqual([expect.objectContaining({ message: expect.stringMatching(/more tha[nt] 500 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    expect(response.body.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/more tha[nt] 500 tokens/),
+        extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      }),
+    ]);
+    expect(await overWs(query)).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/more tha[nt] 500 tokens/),
+        extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      }),
+    ]);
   });
 });

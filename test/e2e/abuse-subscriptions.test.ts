@@ -18,7 +18,8 @@ const captureLogs = () => {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -40,7 +41,15 @@ describe('abuse: subscriptions end, sockets survive, connections are bounded', (
   const logs = captureLogs();
 
   beforeAll(async () => {
-    testApp = await createTestApp({ RATE_LIMIT_SEND_PER_MINUTE: '1000', CHAT_STREAM_IDLE_TIMEOUT_MS: '1500', CHAT_STREAM_START_GRACE_MS: '300', WS_MAX_CONNECTIONS_PER_USER: '2' }, { logger: logs.logger, model: {} });
+    testApp = await createTestApp(
+      {
+        RATE_LIMIT_SEND_PER_MINUTE: '1000',
+        CHAT_STREAM_IDLE_TIMEOUT_MS: '1500',
+        CHAT_STREAM_START_GRACE_MS: '300',
+        WS_MAX_CONNECTIONS_PER_USER: '2',
+      },
+      { logger: logs.logger, model: {} },
+    );
     model = testApp.model;
     redis = new Redis(testApp.config.redis.url);
     token = await testApp.token('mallory');
@@ -54,7 +63,10 @@ describe('abuse: subscriptions end, sockets survive, connections are bounded', (
   const send = async (content: string, bearer = token) => {
     const response = await testApp.graphql<Sent>(SEND_MESSAGE, { input: { content } }, bearer);
     if (!response.body.data) throw new Error(JSON.stringify(response.body.errors));
-    return { conversationId: response.body.data.sendMessage.conversation.id, replyId: response.body.data.sendMessage.replyId };
+    return {
+      conversationId: response.body.data.sendMessage.conversation.id,
+      replyId: response.body.data.sendMessage.replyId,
+    };
   };
   const codesOf = (outcome: StreamOutcome) => outcome.errors?.map((e) => e.extensions?.code);
   /** A reply that streams one token and then nothing, with its subscription open. */
@@ -65,8 +77,18 @@ describe('abuse: subscriptions end, sockets survive, connections are bounded', (
     const events: unknown[] = [];
     const outcome = new Promise<StreamOutcome>((resolve) => {
       client.subscribe(
-        { query: 'subscription($c: ID!, $r: ID) { chatStream(conversationId: $c, replyId: $r) { cursor } }', variables: { c: target.conversationId, r: target.replyId } },
-        { next: (r) => (r.errors ? resolve({ events: [], errors: r.errors as StreamOutcome['errors'] }) : (events.push(r.data), firstEvent.resolve())), error: (e) => resolve({ events: [], errors: [{ message: String(e) }] }), complete: () => resolve({ events: [] }) },
+        {
+          query: 'subscription($c: ID!, $r: ID) { chatStream(conversationId: $c, replyId: $r) { cursor } }',
+          variables: { c: target.conversationId, r: target.replyId },
+        },
+        {
+          next: (r) =>
+            r.errors
+              ? resolve({ events: [], errors: r.errors as StreamOutcome['errors'] })
+              : (events.push(r.data), firstEvent.resolve()),
+          error: (e) => resolve({ events: [], errors: [{ message: String(e) }] }),
+          complete: () => resolve({ events: [] }),
+        },
       );
     });
     await firstEvent.promise;
@@ -131,7 +153,9 @@ describe('abuse: subscriptions end, sockets survive, connections are bounded', (
     const key = chatKeys(testApp.config.redis.prefix).reply({ userId: 'mallory', ...target });
     await redis.multi().del(key).set(key, 'not a stream').exec();
     expect(codesOf(await outcome)).toEqual(['SERVICE_UNAVAILABLE']);
-    expect(logs.lines).toContainEqual(expect.objectContaining({ msg: 'chatStream ended by a reply-stream failure', replyId: target.replyId }));
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({ msg: 'chatStream ended by a reply-stream failure', replyId: target.replyId }),
+    );
     const still = await testApp.graphql<{ me: { userId: string } }>('{ me { userId } }', {}, token);
     expect(still.body.data?.me.userId).toBe('mallory');
     model.setScript(defaultScript);
@@ -143,7 +167,10 @@ describe('abuse: subscriptions end, sockets survive, connections are bounded', (
 
   it('closes connections over WS_MAX_CONNECTIONS_PER_USER with 4029, other users unaffected', async () => {
     const open = async (userId: string) => {
-      const client = testApp.wsClient({ authorization: `Bearer ${await testApp.token(userId)}` }, { lazy: false, onNonLazyError: () => undefined });
+      const client = testApp.wsClient(
+        { authorization: `Bearer ${await testApp.token(userId)}` },
+        { lazy: false, onNonLazyError: () => undefined },
+      );
       const outcome = await new Promise<'connected' | number>((resolve) => {
         client.on('connected', () => resolve('connected'));
         client.on('closed', (event) => resolve((event as { code: number }).code));

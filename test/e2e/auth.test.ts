@@ -27,7 +27,11 @@ describe('authentication over HTTP and graphql-ws', () => {
   });
   afterAll(() => testApp.close());
 
-  const forged = () => mintToken({ ...testApp.config.auth, jwtSecret: 'not-the-server-secret-0123456789abcdef' }, { userId: 'mallory', roles: ['ops'] });
+  const forged = () =>
+    mintToken(
+      { ...testApp.config.auth, jwtSecret: 'not-the-server-secret-0123456789abcdef' },
+      { userId: 'mallory', roles: ['ops'] },
+    );
 
   describe('HTTP', () => {
     it('accepts a valid token and puts its user and roles in the context', async () => {
@@ -68,7 +72,10 @@ describe('authentication over HTTP and graphql-ws', () => {
     it('closes an open socket with 4403 when its token expires', async () => {
       // Keep the socket open after the operation so only the expiry can close it. Tokens count
       // whole seconds (4–5 s left here): enough for the handshake and query on a loaded machine.
-      const client = testApp.wsClient({ authorization: `Bearer ${await testApp.token('7', ['user'], 5)}` }, { lazyCloseTimeout: 30_000 });
+      const client = testApp.wsClient(
+        { authorization: `Bearer ${await testApp.token('7', ['user'], 5)}` },
+        { lazyCloseTimeout: 30_000 },
+      );
       const closed = deferred<number>();
       client.on('closed', (event) => closed.resolve((event as { code: number }).code));
       await expect(runOverWs(client)).resolves.toMatchObject({ data: { me: { userId: '7' } } });

@@ -63,17 +63,26 @@ describe('the chat page and GraphiQL in a browser', () => {
     expect(await replyText()).toBe('Echo: hello browser world');
     await browser.screenshot('completed');
 
-    first = { conversationId: new URL(page.url()).searchParams.get('c') ?? '', replyId: (await replyItem().getAttribute('data-message-id')) ?? '' };
+    first = {
+      conversationId: new URL(page.url()).searchParams.get('c') ?? '',
+      replyId: (await replyItem().getAttribute('data-message-id')) ?? '',
+    };
     expect(first.conversationId).toMatch(/^[0-9a-f-]{36}$/);
     // The stored message: history (through outbox, relay, Kafka and the consumer) has it after a reload.
     await eventually(
       async () => {
         await page.reload();
         await page.getByText('Signed in as alice').waitFor();
-        expect(await page.locator('li.message').evaluateAll((items) => items.map((item) => `${item.getAttribute('data-role')}:${item.querySelector('.text')?.textContent}:${item.classList.contains('streaming')}`))).toEqual([
-          'USER:hello browser world:false',
-          'ASSISTANT:Echo: hello browser world:false',
-        ]);
+        expect(
+          await page
+            .locator('li.message')
+            .evaluateAll((items) =>
+              items.map(
+                (item) =>
+                  `${item.getAttribute('data-role')}:${item.querySelector('.text')?.textContent}:${item.classList.contains('streaming')}`,
+              ),
+            ),
+        ).toEqual(['USER:hello browser world:false', 'ASSISTANT:Echo: hello browser world:false']);
       },
       { timeoutMs: 30_000, intervalMs: 500 },
     );
@@ -93,7 +102,9 @@ describe('the chat page and GraphiQL in a browser', () => {
     await eventually(async () => expect(await replyText()).toBe('one two'));
     // The page subscribed again after the cursor it had reached, not from the start.
     const subscribe = await eventually(() => {
-      const frame = sent.map((payload) => JSON.parse(payload) as { type: string; payload?: { variables?: { after?: string | null } } }).find((message) => message.type === 'subscribe');
+      const frame = sent
+        .map((payload) => JSON.parse(payload) as { type: string; payload?: { variables?: { after?: string | null } } })
+        .find((message) => message.type === 'subscribe');
       expect(frame?.payload?.variables?.after).toMatch(/^\d+-\d+$/);
       return frame;
     });
@@ -145,7 +156,10 @@ describe('the chat page and GraphiQL in a browser', () => {
       sockets.push(socket);
       const server = socket.connectToServer();
       socket.onMessage((message) => {
-        const parsed = JSON.parse(String(message)) as { type: string; payload?: { variables?: { after?: string | null } } };
+        const parsed = JSON.parse(String(message)) as {
+          type: string;
+          payload?: { variables?: { after?: string | null } };
+        };
         if (parsed.type === 'subscribe') subscribes.push(parsed.payload?.variables?.after);
         server.send(message);
       });
@@ -191,13 +205,19 @@ describe('the chat page and GraphiQL in a browser', () => {
     } finally {
       await page.unrouteAll({ behavior: 'wait' });
     }
-    const ids = sends.map((body) => (JSON.parse(body) as { variables: { input: { clientMessageId: string } } }).variables.input.clientMessageId);
+    const ids = sends.map(
+      (body) =>
+        (JSON.parse(body) as { variables: { input: { clientMessageId: string } } }).variables.input.clientMessageId,
+    );
     expect(ids).toHaveLength(2);
     expect(ids[1]).toBe(ids[0]);
     await eventually(
       async () => {
         await page.reload();
-        expect(await page.locator('li.message:not(.streaming) .text').allTextContents()).toEqual(['say it once', 'Echo: say it once']);
+        expect(await page.locator('li.message:not(.streaming) .text').allTextContents()).toEqual([
+          'say it once',
+          'Echo: say it once',
+        ]);
       },
       { timeoutMs: 30_000, intervalMs: 500 },
     );
@@ -216,7 +236,11 @@ describe('the chat page and GraphiQL in a browser', () => {
   });
 
   it('says "not found" for another user\'s conversation id in the URL', async () => {
-    const bob = await testApp.graphql<{ sendMessage: { conversation: { id: string } } }>(SEND_MESSAGE, { input: { content: 'only for bob' } }, await testApp.token('bob'));
+    const bob = await testApp.graphql<{ sendMessage: { conversation: { id: string } } }>(
+      SEND_MESSAGE,
+      { input: { content: 'only for bob' } },
+      await testApp.token('bob'),
+    );
     const bobsConversation = bob.body.data?.sendMessage.conversation.id;
     expect(bobsConversation).toBeDefined();
     await page.goto(`${testApp.baseUrl}/?c=${bobsConversation}`);
@@ -244,10 +268,14 @@ describe('the chat page and GraphiQL in a browser', () => {
       await page.getByRole('button', { name: /Execute query/ }).click();
     };
     await run('{ me { userId } }');
-    await eventually(async () => expect(await page.locator('.result-window').textContent()).toContain('"userId": "alice"'));
+    await eventually(async () =>
+      expect(await page.locator('.result-window').textContent()).toContain('"userId": "alice"'),
+    );
     await browser.screenshot('graphiql-me');
 
-    await run(`subscription { chatStream(conversationId: "${first.conversationId}", replyId: "${first.replyId}") { __typename cursor ... on ReplyCompleted { message { content } } } }`);
+    await run(
+      `subscription { chatStream(conversationId: "${first.conversationId}", replyId: "${first.replyId}") { __typename cursor ... on ReplyCompleted { message { content } } } }`,
+    );
     await eventually(async () => {
       const result = (await page.locator('.result-window').textContent()) ?? '';
       expect(result).toContain('"__typename": "ReplyCompleted"');
@@ -260,7 +288,11 @@ describe('the chat page and GraphiQL in a browser', () => {
     const carol = await testApp.token('carol');
     const created: string[] = [];
     for (let i = 0; i < 21; i += 1) {
-      const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string } } }>(SEND_MESSAGE, { input: { content: `topic ${i}` } }, carol);
+      const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string } } }>(
+        SEND_MESSAGE,
+        { input: { content: `topic ${i}` } },
+        carol,
+      );
       created.push(sent.body.data?.sendMessage.conversation.id ?? '');
     }
     await page.goto(`${testApp.baseUrl}/`);
@@ -269,7 +301,10 @@ describe('the chat page and GraphiQL in a browser', () => {
     await page.getByLabel('Bearer token').fill(`Bearer ${carol}`);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText('Signed in as carol').waitFor();
-    const listed = () => page.locator('#conversation-list a').evaluateAll((links) => links.map((link) => link.getAttribute('data-conversation-id')));
+    const listed = () =>
+      page
+        .locator('#conversation-list a')
+        .evaluateAll((links) => links.map((link) => link.getAttribute('data-conversation-id')));
     await eventually(async () => expect(await listed()).toHaveLength(20));
     expect((await listed())[0]).toBe(created.at(-1));
     await page.getByRole('button', { name: 'Load more' }).click();

@@ -44,7 +44,13 @@ const runChat = (args: string[], env: Record<string, string> = {}) => {
     };
     waiters.push(check);
     check();
-    void exited.then((exit) => found.reject(new Error(`chat exited (${exit.code}) before ${stream} matched ${pattern}\nstdout: ${exit.stdout}\nstderr: ${exit.stderr}`)));
+    void exited.then((exit) =>
+      found.reject(
+        new Error(
+          `chat exited (${exit.code}) before ${stream} matched ${pattern}\nstdout: ${exit.stdout}\nstderr: ${exit.stderr}`,
+        ),
+      ),
+    );
     return found.promise;
   };
   return { child, exited, waitFor };
@@ -66,7 +72,11 @@ const HISTORY = `query History($id: ID!) {
 }`;
 
 interface HistoryData {
-  conversation: { id: string; messageCount: number; messages: { edges: { node: { role: string; content: string } }[] } } | null;
+  conversation: {
+    id: string;
+    messageCount: number;
+    messages: { edges: { node: { role: string; content: string } }[] };
+  } | null;
 }
 
 describe('npm run chat, against the built-in local model', () => {
@@ -103,20 +113,36 @@ describe('npm run chat, against the built-in local model', () => {
   }, 60_000);
 
   it('streams reasoning with a label before the reply when --thinking is on (plain text when piped)', async () => {
-    const { code, stdout } = await runChat(['--url', testApp.url, '--token', token, '--thinking', '--model', 'strategist', 'think']).exited;
+    const { code, stdout } = await runChat([
+      '--url',
+      testApp.url,
+      '--token',
+      token,
+      '--thinking',
+      '--model',
+      'strategist',
+      'think',
+    ]).exited;
     expect(code).toBe(0);
     expect(stdout).toBe(`thinking: Thinking about your message…\n${replyTo('think')}\n`);
   });
 
   it('exits 1 with one line when the server refuses the token', async () => {
-    const forged = await mintToken({ ...testApp.config.auth, jwtSecret: 'another-secret-of-at-least-32-characters' }, { userId: 'mallory' });
+    const forged = await mintToken(
+      { ...testApp.config.auth, jwtSecret: 'another-secret-of-at-least-32-characters' },
+      { userId: 'mallory' },
+    );
     const { code, stdout, stderr } = await runChat(['--url', testApp.url, '--token', forged, 'hello']).exited;
     expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
-    expect(stderr).toBe('chat: the server refused the token (4403 Forbidden); check --token (expired, or signed with another secret?)\n');
+    expect(stderr).toBe(
+      'chat: the server refused the token (4403 Forbidden); check --token (expired, or signed with another secret?)\n',
+    );
   });
 
   it('mints a development token with the configured JWT_SECRET when none is given', async () => {
-    const { code, stdout, stderr } = await runChat(['--url', testApp.url, '--user', 'dev-42', 'hello'], { JWT_SECRET: testApp.config.auth.jwtSecret }).exited;
+    const { code, stdout, stderr } = await runChat(['--url', testApp.url, '--user', 'dev-42', 'hello'], {
+      JWT_SECRET: testApp.config.auth.jwtSecret,
+    }).exited;
     expect({ code, stdout }).toEqual({ code: 0, stdout: `${replyTo('hello')}\n` });
     expect(stderr).toMatch(/development token for user "dev-42"/);
   });
@@ -125,17 +151,26 @@ describe('npm run chat, against the built-in local model', () => {
     const url = `http://127.0.0.1:${await closedPort()}/graphql`;
     const { code, stderr } = await runChat(['--url', url, '--token', token, 'hello']).exited;
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^chat: cannot reach the server at ws:\/\/127\.0\.0\.1:\d+\/graphql .*is `npm run dev` running\?\n$/);
+    expect(stderr).toMatch(
+      /^chat: cannot reach the server at ws:\/\/127\.0\.0\.1:\d+\/graphql .*is `npm run dev` running\?\n$/,
+    );
   });
 
   it('rejects an unknown --model before connecting', async () => {
-    const { code, stdout, stderr } = await runChat(['--url', testApp.url, '--token', token, '--model', 'NOPE', 'hello']).exited;
+    const { code, stdout, stderr } = await runChat(['--url', testApp.url, '--token', token, '--model', 'NOPE', 'hello'])
+      .exited;
     expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
     expect(stderr).toBe('chat: --model: unknown model "NOPE"; use WORKER or STRATEGIST\n');
   });
 
   it('prints GraphQL errors with their code and exits 1', async () => {
-    const { code, stderr } = await runChat(['--url', testApp.url, '--token', token, 'x'.repeat(testApp.config.chat.maxContentChars + 1)]).exited;
+    const { code, stderr } = await runChat([
+      '--url',
+      testApp.url,
+      '--token',
+      token,
+      'x'.repeat(testApp.config.chat.maxContentChars + 1),
+    ]).exited;
     expect(code).toBe(1);
     expect(stderr).toMatch(/^chat: error: .+ \(BAD_USER_INPUT\)\n$/);
   });
@@ -181,11 +216,15 @@ describe('npm run chat, against an OpenAI-compatible model', () => {
     model.setScript(() => ({ tokens: ['one', ' two', ' three'], cutAfter: 2 }));
     const { code, stdout, stderr } = await runChat(['--url', testApp.url, '--token', token, 'cut please']).exited;
     expect({ code, stdout }).toEqual({ code: 1, stdout: 'one two\n' });
-    expect(stderr).toMatch(/^reply failed: MODEL_STREAM_CUT: .+ \(the partial reply was saved as message [0-9a-f-]{36}\)$/m);
+    expect(stderr).toMatch(
+      /^reply failed: MODEL_STREAM_CUT: .+ \(the partial reply was saved as message [0-9a-f-]{36}\)$/m,
+    );
   });
 
   const storedAssistant = async (conversationId: string) => {
-    const { body } = await testApp.graphql<HistoryData & { conversation: { messages: { edges: { node: { partial: boolean } }[] } } }>(
+    const { body } = await testApp.graphql<
+      HistoryData & { conversation: { messages: { edges: { node: { partial: boolean } }[] } } }
+    >(
       `query Stored($id: ID!) { conversation(id: $id) { messages(first: 10) { edges { node { role content partial } } } } }`,
       { id: conversationId },
       token,
@@ -203,13 +242,22 @@ describe('npm run chat, against an OpenAI-compatible model', () => {
     await chat.waitFor('stdout', /bot> half a/);
     chat.child.kill('SIGINT');
     await chat.waitFor('stderr', /\[stopping the reply; press Ctrl-C again to quit\]/);
-    const [, messageId] = await chat.waitFor('stderr', /\[reply stopped; the text so far was saved as message ([0-9a-f-]{36})\]/);
+    const [, messageId] = await chat.waitFor(
+      'stderr',
+      /\[reply stopped; the text so far was saved as message ([0-9a-f-]{36})\]/,
+    );
     await eventually(() => expect(model.aborted.length).toBe(abortedBefore + 1));
     chat.child.stdin.write('/exit\n');
     const { code, stderr } = await chat.exited;
     expect(code).toBe(0);
     const conversationId = conversationIdIn(stderr)!;
-    await eventually(async () => expect(await storedAssistant(conversationId)).toEqual([{ role: 'ASSISTANT', content: 'half a', partial: true }]), { timeoutMs: 15_000 });
+    await eventually(
+      async () =>
+        expect(await storedAssistant(conversationId)).toEqual([
+          { role: 'ASSISTANT', content: 'half a', partial: true },
+        ]),
+      { timeoutMs: 15_000 },
+    );
     expect(messageId).toBeDefined();
   });
 
@@ -220,9 +268,15 @@ describe('npm run chat, against an OpenAI-compatible model', () => {
     chat.child.kill('SIGINT');
     const { code, stdout, stderr } = await chat.exited;
     expect({ code, stdout }).toEqual({ code: 1, stdout: 'held\n' });
-    expect(stderr).toMatch(/\[stopping the reply; press Ctrl-C again to quit\]\n\[reply stopped; the text so far was saved as message [0-9a-f-]{36}\]/);
+    expect(stderr).toMatch(
+      /\[stopping the reply; press Ctrl-C again to quit\]\n\[reply stopped; the text so far was saved as message [0-9a-f-]{36}\]/,
+    );
     const conversationId = conversationIdIn(stderr)!;
-    await eventually(async () => expect(await storedAssistant(conversationId)).toEqual([{ role: 'ASSISTANT', content: 'held', partial: true }]), { timeoutMs: 15_000 });
+    await eventually(
+      async () =>
+        expect(await storedAssistant(conversationId)).toEqual([{ role: 'ASSISTANT', content: 'held', partial: true }]),
+      { timeoutMs: 15_000 },
+    );
   });
 
   it('resumes after the last cursor when the connection drops mid-reply: nothing lost, nothing repeated', async () => {

@@ -20,7 +20,11 @@ describe('chat history: token budget, cache and database fallback', () => {
 
   beforeAll(async () => {
     testApp = await createTestApp(
-      { CHAT_SYSTEM_PROMPT: SYSTEM_PROMPT, MODEL_WORKER_CONTEXT_TOKENS: String(LIMITS.contextTokens), MODEL_WORKER_MAX_OUTPUT_TOKENS: String(LIMITS.maxOutputTokens) },
+      {
+        CHAT_SYSTEM_PROMPT: SYSTEM_PROMPT,
+        MODEL_WORKER_CONTEXT_TOKENS: String(LIMITS.contextTokens),
+        MODEL_WORKER_MAX_OUTPUT_TOKENS: String(LIMITS.maxOutputTokens),
+      },
       { model: {} },
     );
     model = testApp.model;
@@ -36,14 +40,25 @@ describe('chat history: token budget, cache and database fallback', () => {
 
   /** Sends one message and waits until its reply has completed. */
   const converse = async (content: string, conversationId?: string) => {
-    const response = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(SEND_MESSAGE, { input: { content, conversationId } }, token);
+    const response = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(
+      SEND_MESSAGE,
+      { input: { content, conversationId } },
+      token,
+    );
     const sent = response.body.data!.sendMessage;
-    await collectStream(testApp.wsClient({ authorization: `Bearer ${token}` }), { conversationId: sent.conversation.id, replyId: sent.replyId });
+    await collectStream(testApp.wsClient({ authorization: `Bearer ${token}` }), {
+      conversationId: sent.conversation.id,
+      replyId: sent.replyId,
+    });
     return sent.conversation.id;
   };
   const persisted = (conversationId: string) =>
-    sql.query<{ role: string; content: string }>('SELECT role, content FROM chat_messages WHERE conversation_id = ? ORDER BY seq', [conversationId]);
-  const historyOf = (request: { messages?: { role: string; content: string }[] } | undefined) => (request?.messages ?? []).slice(1, -1);
+    sql.query<{ role: string; content: string }>(
+      'SELECT role, content FROM chat_messages WHERE conversation_id = ? ORDER BY seq',
+      [conversationId],
+    );
+  const historyOf = (request: { messages?: { role: string; content: string }[] } | undefined) =>
+    (request?.messages ?? []).slice(1, -1);
 
   it('drops the oldest messages first so history fits the model budget counted with tiktoken', async () => {
     const words = (n: number) => Array.from({ length: 12 }, (_, i) => `word${n}x${i}`).join(' ');
@@ -56,7 +71,8 @@ describe('chat history: token budget, cache and database fallback', () => {
 
     const sent = historyOf(model.requests.at(-1));
     const budget = historyBudget(LIMITS, counter.count(SYSTEM_PROMPT), counter.count(current));
-    const cost = (messages: { content: string }[]) => messages.reduce((sum, m) => sum + counter.count(m.content) + MESSAGE_OVERHEAD_TOKENS, 0);
+    const cost = (messages: { content: string }[]) =>
+      messages.reduce((sum, m) => sum + counter.count(m.content) + MESSAGE_OVERHEAD_TOKENS, 0);
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.length).toBeLessThan(all.length);
     // A suffix of the conversation: the newest messages, oldest dropped first.
@@ -74,9 +90,23 @@ describe('chat history: token budget, cache and database fallback', () => {
     await redis.del(key);
 
     await converse('third question', conversationId);
-    expect(historyOf(model.requests.at(-1)).map((m) => m.content)).toEqual(['first question', 'Echo: first question', 'second question', 'Echo: second question']);
-    const cached = (await redis.lrange(key, 0, -1)).map((item) => JSON.parse(item) as { content: string; tokens?: number });
-    expect(cached.map((e) => e.content)).toEqual(['first question', 'Echo: first question', 'second question', 'Echo: second question', 'third question', 'Echo: third question']);
+    expect(historyOf(model.requests.at(-1)).map((m) => m.content)).toEqual([
+      'first question',
+      'Echo: first question',
+      'second question',
+      'Echo: second question',
+    ]);
+    const cached = (await redis.lrange(key, 0, -1)).map(
+      (item) => JSON.parse(item) as { content: string; tokens?: number },
+    );
+    expect(cached.map((e) => e.content)).toEqual([
+      'first question',
+      'Echo: first question',
+      'second question',
+      'Echo: second question',
+      'third question',
+      'Echo: third question',
+    ]);
     // Every entry carries its tiktoken count (backfilled, sent, and the reply), so no later send recounts it.
     expect(cached.map((e) => e.tokens)).toEqual(cached.map((e) => counter.count(e.content)));
   });

@@ -18,8 +18,14 @@ describe('chat input validation and isolation', () => {
     await testApp.close();
   });
 
-  const outboxCount = async () => Number((await sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox_messages'))[0]?.n);
-  const sendAs = (bearer: string, input: Record<string, unknown>) => testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(SEND_MESSAGE, { input }, bearer);
+  const outboxCount = async () =>
+    Number((await sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox_messages'))[0]?.n);
+  const sendAs = (bearer: string, input: Record<string, unknown>) =>
+    testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(
+      SEND_MESSAGE,
+      { input },
+      bearer,
+    );
 
   it.each([
     ['empty content', { content: '   ' }, 'BAD_USER_INPUT'],
@@ -34,11 +40,14 @@ describe('chat input validation and isolation', () => {
     expect(await outboxCount()).toBe(before);
   });
 
-  it('makes another user\'s conversation look missing: sending, reading and streaming all say NOT_FOUND / null', async () => {
+  it("makes another user's conversation look missing: sending, reading and streaming all say NOT_FOUND / null", async () => {
     const sent = await sendAs(alice, { content: 'private' });
     const conversationId = sent.body.data!.sendMessage.conversation.id;
     // Let alice's reply finish first: its outbox row must not be mistaken for a write by bob.
-    await collectStream(testApp.wsClient({ authorization: `Bearer ${alice}` }), { conversationId, replyId: sent.body.data!.sendMessage.replyId });
+    await collectStream(testApp.wsClient({ authorization: `Bearer ${alice}` }), {
+      conversationId,
+      replyId: sent.body.data!.sendMessage.replyId,
+    });
     const bob = await testApp.token('bob');
     const before = await outboxCount();
 
@@ -46,10 +55,17 @@ describe('chat input validation and isolation', () => {
     expect(send.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(await outboxCount()).toBe(before);
 
-    const read = await testApp.graphql<{ conversation: unknown }>('query($id: ID!) { conversation(id: $id) { id } }', { id: conversationId }, bob);
+    const read = await testApp.graphql<{ conversation: unknown }>(
+      'query($id: ID!) { conversation(id: $id) { id } }',
+      { id: conversationId },
+      bob,
+    );
     expect(read.body).toEqual({ data: { conversation: null } });
 
-    const stream = await collectStream(testApp.wsClient({ authorization: `Bearer ${bob}` }), { conversationId, replyId: sent.body.data!.sendMessage.replyId });
+    const stream = await collectStream(testApp.wsClient({ authorization: `Bearer ${bob}` }), {
+      conversationId,
+      replyId: sent.body.data!.sendMessage.replyId,
+    });
     expect(stream.events).toEqual([]);
     expect(stream.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
@@ -58,18 +74,37 @@ describe('chat input validation and isolation', () => {
     const conversationId = randomUUID();
     const sent = await sendAs(alice, { content: 'first words', conversationId });
     expect(sent.body.data?.sendMessage.conversation.id).toBe(conversationId);
-    const list = await testApp.graphql<{ conversations: { edges: { node: { id: string } }[] } }>('{ conversations(first: 50) { edges { node { id } } } }', {}, alice);
+    const list = await testApp.graphql<{ conversations: { edges: { node: { id: string } }[] } }>(
+      '{ conversations(first: 50) { edges { node { id } } } }',
+      {},
+      alice,
+    );
     expect(list.body.data?.conversations.edges.map((e) => e.node.id)).toContain(conversationId);
-    const bobs = await testApp.graphql<{ conversations: { edges: unknown[] } }>('{ conversations { edges { node { id } } } }', {}, await testApp.token('bob'));
+    const bobs = await testApp.graphql<{ conversations: { edges: unknown[] } }>(
+      '{ conversations { edges { node { id } } } }',
+      {},
+      await testApp.token('bob'),
+    );
     expect(bobs.body.data?.conversations.edges).toEqual([]);
   });
 
-  it('pages through a conversation\'s persisted history in seq order', async () => {
+  it("pages through a conversation's persisted history in seq order", async () => {
     const conversationId = randomUUID();
     const sent = await sendAs(alice, { content: 'page one', conversationId });
-    await collectStream(testApp.wsClient({ authorization: `Bearer ${alice}` }), { conversationId, replyId: sent.body.data!.sendMessage.replyId });
+    await collectStream(testApp.wsClient({ authorization: `Bearer ${alice}` }), {
+      conversationId,
+      replyId: sent.body.data!.sendMessage.replyId,
+    });
     const page = (after?: string) =>
-      testApp.graphql<{ conversation: { messageCount: number; messages: { edges: { cursor: string; node: { seq: number; role: string } }[]; pageInfo: { hasNextPage: boolean } } } }>(
+      testApp.graphql<{
+        conversation: {
+          messageCount: number;
+          messages: {
+            edges: { cursor: string; node: { seq: number; role: string } }[];
+            pageInfo: { hasNextPage: boolean };
+          };
+        };
+      }>(
         'query($id: ID!, $after: String) { conversation(id: $id) { messageCount messages(first: 1, after: $after) { edges { cursor node { seq role } } pageInfo { hasNextPage } } } }',
         { id: conversationId, after },
         alice,
@@ -86,7 +121,11 @@ describe('chat input validation and isolation', () => {
   it('rejects a chatStream cursor that did not come from the stream', async () => {
     const sent = await sendAs(alice, { content: 'cursor check' });
     const { conversation, replyId } = sent.body.data!.sendMessage;
-    const stream = await collectStream(testApp.wsClient({ authorization: `Bearer ${alice}` }), { conversationId: conversation.id, replyId, after: 'garbage' });
+    const stream = await collectStream(testApp.wsClient({ authorization: `Bearer ${alice}` }), {
+      conversationId: conversation.id,
+      replyId,
+      after: 'garbage',
+    });
     expect(stream.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

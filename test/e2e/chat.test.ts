@@ -17,7 +17,10 @@ describe('chat over GraphQL: sendMessage + chatStream against an OpenAI-compatib
   let client: Client;
 
   beforeAll(async () => {
-    testApp = await createTestApp({ MODEL_WORKER: 'worker-model', MODEL_STRATEGIST: 'strategist-model', MODEL_THINKING_STYLE: 'ark' }, { model: {} });
+    testApp = await createTestApp(
+      { MODEL_WORKER: 'worker-model', MODEL_STRATEGIST: 'strategist-model', MODEL_THINKING_STYLE: 'ark' },
+      { model: {} },
+    );
     model = testApp.model;
     sql = testApp.sql;
     token = await testApp.token('alice');
@@ -34,7 +37,10 @@ describe('chat over GraphQL: sendMessage + chatStream against an OpenAI-compatib
     return response.body.data.sendMessage;
   };
   const history = (conversationId: string) =>
-    sql.query<{ seq: number; role: string; content: string; reasoning: string | null; partial: number }>('SELECT seq, role, content, reasoning, `partial` FROM chat_messages WHERE conversation_id = ? ORDER BY seq', [conversationId]);
+    sql.query<{ seq: number; role: string; content: string; reasoning: string | null; partial: number }>(
+      'SELECT seq, role, content, reasoning, `partial` FROM chat_messages WHERE conversation_id = ? ORDER BY seq',
+      [conversationId],
+    );
 
   it('streams the reply token by token and persists both messages through the pipeline, in seq order', async () => {
     const sent = await send({ content: 'hello there world' });
@@ -43,9 +49,24 @@ describe('chat over GraphQL: sendMessage + chatStream against an OpenAI-compatib
     expect(outcome.errors).toBeUndefined();
     expect(textOf(outcome.events)).toBe('Echo: hello there world');
     const completed = outcome.events.at(-1);
-    expect(completed).toMatchObject({ __typename: 'ReplyCompleted', replyId: sent.replyId, message: { id: sent.replyId, seq: 2, role: 'ASSISTANT', content: 'Echo: hello there world', model: 'worker-model' } });
+    expect(completed).toMatchObject({
+      __typename: 'ReplyCompleted',
+      replyId: sent.replyId,
+      message: {
+        id: sent.replyId,
+        seq: 2,
+        role: 'ASSISTANT',
+        content: 'Echo: hello there world',
+        model: 'worker-model',
+      },
+    });
     expect(model.requests.at(-1)?.model).toBe('worker-model');
-    await eventually(async () => expect((await history(sent.conversation.id)).map((m) => `${m.seq}:${m.role}:${m.content}`)).toEqual(['1:user:hello there world', '2:assistant:Echo: hello there world']));
+    await eventually(async () =>
+      expect((await history(sent.conversation.id)).map((m) => `${m.seq}:${m.role}:${m.content}`)).toEqual([
+        '1:user:hello there world',
+        '2:assistant:Echo: hello there world',
+      ]),
+    );
   });
 
   it('streams reasoning first when thinking is on, and stores it with the reply', async () => {
@@ -54,21 +75,34 @@ describe('chat over GraphQL: sendMessage + chatStream against an OpenAI-compatib
     expect(outcome.events[0]?.__typename).toBe('ReasoningDelta');
     expect(textOf(outcome.events, 'ReasoningDelta')).toBe('Let me think.');
     expect(outcome.events.at(-1)?.message).toMatchObject({ reasoning: 'Let me think.', model: 'strategist-model' });
-    await eventually(async () => expect((await history(sent.conversation.id))[1]).toMatchObject({ reasoning: 'Let me think.' }));
+    await eventually(async () =>
+      expect((await history(sent.conversation.id))[1]).toMatchObject({ reasoning: 'Let me think.' }),
+    );
   });
 
   it('replays every event to a subscriber that arrives after the reply finished', async () => {
     const sent = await send({ content: 'late subscriber' });
     const first = await collectStream(client, { conversationId: sent.conversation.id, replyId: sent.replyId });
-    const late = await collectStream(testApp.wsClient({ authorization: `Bearer ${token}` }), { conversationId: sent.conversation.id, replyId: sent.replyId });
+    const late = await collectStream(testApp.wsClient({ authorization: `Bearer ${token}` }), {
+      conversationId: sent.conversation.id,
+      replyId: sent.replyId,
+    });
     expect(late.events).toEqual(first.events);
   });
 
   it('resumes after a cursor with every later event exactly once', async () => {
     model.setScript(() => ({ tokens: Array.from({ length: 12 }, (_, i) => ` t${i}`), tokenDelayMs: 20 }));
     const sent = await send({ content: 'resume me' });
-    const head = await collectStream(client, { conversationId: sent.conversation.id, replyId: sent.replyId }, { stopAfter: 4 });
-    const tail = await collectStream(client, { conversationId: sent.conversation.id, replyId: sent.replyId, after: head.events.at(-1)?.cursor });
+    const head = await collectStream(
+      client,
+      { conversationId: sent.conversation.id, replyId: sent.replyId },
+      { stopAfter: 4 },
+    );
+    const tail = await collectStream(client, {
+      conversationId: sent.conversation.id,
+      replyId: sent.replyId,
+      after: head.events.at(-1)?.cursor,
+    });
     const all = [...head.events, ...tail.events];
     expect(textOf(all)).toBe(Array.from({ length: 12 }, (_, i) => ` t${i}`).join(''));
     expect(new Set(all.map((e) => e.cursor)).size).toBe(all.length);
@@ -80,23 +114,37 @@ describe('chat over GraphQL: sendMessage + chatStream against an OpenAI-compatib
     const leaving = testApp.wsClient({ authorization: `Bearer ${token}` });
     await collectStream(leaving, { conversationId: sent.conversation.id, replyId: sent.replyId }, { stopAfter: 2 });
     await leaving.dispose();
-    await eventually(async () => expect((await history(sent.conversation.id))[1]).toMatchObject({ seq: 2, role: 'assistant', partial: 0 }));
-    expect((await history(sent.conversation.id))[1]?.content).toBe(Array.from({ length: 15 }, (_, i) => ` w${i}`).join(''));
+    await eventually(async () =>
+      expect((await history(sent.conversation.id))[1]).toMatchObject({ seq: 2, role: 'assistant', partial: 0 }),
+    );
+    expect((await history(sent.conversation.id))[1]?.content).toBe(
+      Array.from({ length: 15 }, (_, i) => ` w${i}`).join(''),
+    );
   });
 
   it('turns a model error into a ReplyFailed event with its code, and stores one (empty) partial message for the send', async () => {
     model.setScript(() => ({ status: 500 }));
     const sent = await send({ content: 'fail please' });
     const outcome = await collectStream(client, { conversationId: sent.conversation.id, replyId: sent.replyId });
-    expect(outcome.events).toEqual([expect.objectContaining({ __typename: 'ReplyFailed', code: 'MODEL_UNAVAILABLE', partialMessageId: sent.replyId })]);
-    await eventually(async () => expect((await history(sent.conversation.id))[1]).toMatchObject({ role: 'assistant', content: '', partial: 1 }));
+    expect(outcome.events).toEqual([
+      expect.objectContaining({ __typename: 'ReplyFailed', code: 'MODEL_UNAVAILABLE', partialMessageId: sent.replyId }),
+    ]);
+    await eventually(async () =>
+      expect((await history(sent.conversation.id))[1]).toMatchObject({ role: 'assistant', content: '', partial: 1 }),
+    );
   });
 
   it('stores the text produced before a cut stream as a partial message', async () => {
     model.setScript(() => ({ tokens: ['one', ' two', ' three', ' four'], cutAfter: 2 }));
     const sent = await send({ content: 'cut please' });
     const outcome = await collectStream(client, { conversationId: sent.conversation.id, replyId: sent.replyId });
-    expect(outcome.events.at(-1)).toMatchObject({ __typename: 'ReplyFailed', code: 'MODEL_STREAM_CUT', partialMessageId: sent.replyId });
-    await eventually(async () => expect((await history(sent.conversation.id))[1]).toMatchObject({ content: 'one two', partial: 1 }));
+    expect(outcome.events.at(-1)).toMatchObject({
+      __typename: 'ReplyFailed',
+      code: 'MODEL_STREAM_CUT',
+      partialMessageId: sent.replyId,
+    });
+    await eventually(async () =>
+      expect((await history(sent.conversation.id))[1]).toMatchObject({ content: 'one two', partial: 1 }),
+    );
   });
 });

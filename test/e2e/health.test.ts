@@ -28,12 +28,27 @@ describe('/healthz and /readyz', () => {
   });
 
   const allOk = {
-    database: 'ok', redis: 'ok', kafka: 'ok', 'relay-waker': 'ok', 'kafka-producer': 'ok', 'relay-worker': 'ok', 'history-consumer': 'ok', 'reply-stream': 'ok', 'generate-queue': 'ok', 'reply-cancellations': 'ok', 'generate-worker': 'ok',
+    database: 'ok',
+    redis: 'ok',
+    kafka: 'ok',
+    'relay-waker': 'ok',
+    'kafka-producer': 'ok',
+    'relay-worker': 'ok',
+    'history-consumer': 'ok',
+    'reply-stream': 'ok',
+    'generate-queue': 'ok',
+    'reply-cancellations': 'ok',
+    'generate-worker': 'ok',
   };
 
   it('answers /readyz 200 when database, Redis, Kafka and every role component are ready', async () => {
     // The consumer is ready once it has joined its group, which happens just after start.
-    await eventually(async () => expect(await getJson(`${testApp.baseUrl}/readyz`)).toEqual({ status: 200, body: { status: 'ready', checks: allOk } }));
+    await eventually(async () =>
+      expect(await getJson(`${testApp.baseUrl}/readyz`)).toEqual({
+        status: 200,
+        body: { status: 'ready', checks: allOk },
+      }),
+    );
   });
 
   it('answers /readyz 503 naming Redis while Redis is unreachable, and recovers', async () => {
@@ -41,11 +56,16 @@ describe('/healthz and /readyz', () => {
     await eventually(async () =>
       expect(await getJson(`${testApp.baseUrl}/readyz`)).toEqual({
         status: 503,
-        body: { status: 'not ready', checks: expect.objectContaining({ database: 'ok', redis: 'failed', kafka: 'ok' }) },
+        body: {
+          status: 'not ready',
+          checks: expect.objectContaining({ database: 'ok', redis: 'failed', kafka: 'ok' }),
+        },
       }),
     );
     redisProxy.restore();
-    await eventually(async () => expect((await getJson(`${testApp.baseUrl}/readyz`)).status).toBe(200), { timeoutMs: 20_000 });
+    await eventually(async () => expect((await getJson(`${testApp.baseUrl}/readyz`)).status).toBe(200), {
+      timeoutMs: 20_000,
+    });
   });
 
   it('serves the Apollo Sandbox landing page to a browser without a token', async () => {

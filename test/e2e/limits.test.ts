@@ -33,13 +33,21 @@ describe('limits answer with typed errors', () => {
   });
 
   it('rejects a query nested deeper than the limit with QUERY_TOO_DEEP', async () => {
-    const response = await testApp.graphql('{ conversations { edges { node { messages { edges { node { id } } } } } } }', {}, token);
+    const response = await testApp.graphql(
+      '{ conversations { edges { node { messages { edges { node { id } } } } } } }',
+      {},
+      token,
+    );
     expect(response.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_DEEP');
     expect(response.body.data).toBeUndefined();
   });
 
   it('rejects a query whose estimated cost exceeds the limit with QUERY_TOO_COSTLY', async () => {
-    const response = await testApp.graphql('{ conversations(first: 100) { edges { node { id createdAt messageCount lastMessageAt } } } }', {}, token);
+    const response = await testApp.graphql(
+      '{ conversations(first: 100) { edges { node { id createdAt messageCount lastMessageAt } } } }',
+      {},
+      token,
+    );
     expect(response.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
   });
 
@@ -49,14 +57,21 @@ describe('limits answer with typed errors', () => {
   it('costs a page size passed as a variable at its value, not at a guess', async () => {
     const costly = await testApp.graphql(PAGED, { n: 100 }, token);
     expect(costly.status).toBe(400);
-    expect(costly.body.errors?.[0]).toMatchObject({ message: 'query cost 401 exceeds the limit of 300', extensions: { code: 'QUERY_TOO_COSTLY' } });
+    expect(costly.body.errors?.[0]).toMatchObject({
+      message: 'query cost 401 exceeds the limit of 300',
+      extensions: { code: 'QUERY_TOO_COSTLY' },
+    });
     const cheap = await testApp.graphql(PAGED, { n: 5 }, token);
     expect(cheap.body.errors).toBeUndefined();
     expect(cheap.body.data).toEqual({ conversations: { edges: expect.any(Array) } });
   });
 
   it("costs a variable left unset at the operation's default value", async () => {
-    const response = await testApp.graphql('query Paged($n: Int = 100) { conversations(first: $n) { edges { node { id createdAt } } } }', {}, token);
+    const response = await testApp.graphql(
+      'query Paged($n: Int = 100) { conversations(first: $n) { edges { node { id createdAt } } } }',
+      {},
+      token,
+    );
     expect(response.body.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COSTLY');
   });
 
@@ -64,7 +79,10 @@ describe('limits answer with typed errors', () => {
     const client = testApp.wsClient({ authorization: `Bearer ${token}` });
     const outcome = (variables: Record<string, unknown>) => {
       const result = deferred<unknown>();
-      client.subscribe({ query: PAGED, variables }, { next: result.resolve, error: result.resolve, complete: () => undefined });
+      client.subscribe(
+        { query: PAGED, variables },
+        { next: result.resolve, error: result.resolve, complete: () => undefined },
+      );
       return result.promise;
     };
     expect(await outcome({ n: 100 })).toEqual([expect.objectContaining({ extensions: { code: 'QUERY_TOO_COSTLY' } })]);
@@ -74,7 +92,10 @@ describe('limits answer with typed errors', () => {
   it('applies the same query limits over WebSocket', async () => {
     const client = testApp.wsClient({ authorization: `Bearer ${token}` });
     const result = deferred<unknown>();
-    client.subscribe({ query: '{ conversations { edges { node { messages { edges { node { id } } } } } } }' }, { next: result.resolve, error: result.resolve, complete: () => undefined });
+    client.subscribe(
+      { query: '{ conversations { edges { node { messages { edges { node { id } } } } } } }' },
+      { next: result.resolve, error: result.resolve, complete: () => undefined },
+    );
     expect(await result.promise).toEqual([expect.objectContaining({ extensions: { code: 'QUERY_TOO_DEEP' } })]);
   });
 
@@ -85,10 +106,16 @@ describe('limits answer with typed errors', () => {
   });
 
   it('caps subscriptions per connection with TOO_MANY_SUBSCRIPTIONS', async () => {
-    const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(SEND_MESSAGE, { input: { content: 'sub cap' } }, await testApp.token('tom'));
+    const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(
+      SEND_MESSAGE,
+      { input: { content: 'sub cap' } },
+      await testApp.token('tom'),
+    );
     const { conversation, replyId } = sent.body.data!.sendMessage;
     const client = testApp.wsClient({ authorization: `Bearer ${await testApp.token('tom')}` });
-    const outcomes = await Promise.all([1, 2, 3].map(() => collectStream(client, { conversationId: conversation.id, replyId })));
+    const outcomes = await Promise.all(
+      [1, 2, 3].map(() => collectStream(client, { conversationId: conversation.id, replyId })),
+    );
     const refused = outcomes.filter((o) => o.errors?.[0]?.extensions?.code === 'TOO_MANY_SUBSCRIPTIONS');
     expect(refused).toHaveLength(1);
   });

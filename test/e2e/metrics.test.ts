@@ -18,13 +18,17 @@ const parseMetrics = (text: string): Sample[] =>
     .map((line) => {
       const match = /^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
       if (!match) throw new Error(`unparsable metrics line: ${line}`);
-      const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+      const labels = Object.fromEntries(
+        [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+      );
       return { name: match[1] ?? '', labels, value: Number(match[3]) };
     });
 
 /** Sum of the samples of `name` whose labels include `labels`. */
 const valueOf = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
-  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+  samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
 
 const SERIES = [
   ['agent_relay_outbox_rows', 'gauge'],
@@ -80,27 +84,41 @@ describe('/metrics', () => {
     const before = await scrape();
     const written = 4;
     for (let i = 0; i < written; i += 1) {
-      await testApp.app.useCases.appendChatMessages({ conversationId: randomUUID(), userId: 'u1', messages: [{ role: 'user', content: 'hi' }] });
+      await testApp.app.useCases.appendChatMessages({
+        conversationId: randomUUID(),
+        userId: 'u1',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
     }
     const me = await testApp.graphql('query Me { me { userId } }', {}, await testApp.token('u1'));
     expect(me.status).toBe(200);
 
-    await eventually(async () => {
-      const now = await scrape();
-      const grew = (name: string, labels: Record<string, string> = {}) => valueOf(now, name, labels) - valueOf(before, name, labels);
-      expect(grew('agent_relay_consumer_records_total', { outcome: 'inserted' })).toBeGreaterThanOrEqual(written);
-      // A row the consumer completes before the relay's ack lands is counted stale, not published
-      // (the guarded ack changes nothing): every written row is one or the other.
-      expect(grew('agent_relay_relay_published_total') + grew('agent_relay_relay_stale_total')).toBeGreaterThanOrEqual(written);
-      expect(valueOf(now, 'agent_relay_relay_claims_total')).toBeGreaterThan(0);
-      expect(valueOf(now, 'agent_relay_relay_batch_rows_count')).toBeGreaterThan(0);
-      expect(valueOf(now, 'agent_relay_relay_publish_seconds_count')).toBeGreaterThan(0);
-      expect(valueOf(now, 'agent_relay_commit_to_consumed_seconds_count')).toBeGreaterThan(0);
-      expect(valueOf(now, 'agent_relay_consumer_batch_seconds_count')).toBeGreaterThan(0);
-      expect(valueOf(now, 'agent_relay_graphql_operation_seconds_count', { type: 'query', operation: 'Me' })).toBeGreaterThan(0);
-      expect(valueOf(now, 'agent_relay_outbox_rows', { status: 'CONSUMED' })).toBeGreaterThanOrEqual(written);
-      expect(now.some((s) => s.name === 'agent_relay_consumer_lag_messages' && s.labels['partition'] !== undefined)).toBe(true);
-    }, { timeoutMs: 20_000 });
+    await eventually(
+      async () => {
+        const now = await scrape();
+        const grew = (name: string, labels: Record<string, string> = {}) =>
+          valueOf(now, name, labels) - valueOf(before, name, labels);
+        expect(grew('agent_relay_consumer_records_total', { outcome: 'inserted' })).toBeGreaterThanOrEqual(written);
+        // A row the consumer completes before the relay's ack lands is counted stale, not published
+        // (the guarded ack changes nothing): every written row is one or the other.
+        expect(
+          grew('agent_relay_relay_published_total') + grew('agent_relay_relay_stale_total'),
+        ).toBeGreaterThanOrEqual(written);
+        expect(valueOf(now, 'agent_relay_relay_claims_total')).toBeGreaterThan(0);
+        expect(valueOf(now, 'agent_relay_relay_batch_rows_count')).toBeGreaterThan(0);
+        expect(valueOf(now, 'agent_relay_relay_publish_seconds_count')).toBeGreaterThan(0);
+        expect(valueOf(now, 'agent_relay_commit_to_consumed_seconds_count')).toBeGreaterThan(0);
+        expect(valueOf(now, 'agent_relay_consumer_batch_seconds_count')).toBeGreaterThan(0);
+        expect(
+          valueOf(now, 'agent_relay_graphql_operation_seconds_count', { type: 'query', operation: 'Me' }),
+        ).toBeGreaterThan(0);
+        expect(valueOf(now, 'agent_relay_outbox_rows', { status: 'CONSUMED' })).toBeGreaterThanOrEqual(written);
+        expect(
+          now.some((s) => s.name === 'agent_relay_consumer_lag_messages' && s.labels['partition'] !== undefined),
+        ).toBe(true);
+      },
+      { timeoutMs: 20_000 },
+    );
   });
 
   it('counts GraphQL errors by the code the client received', async () => {
@@ -109,7 +127,9 @@ describe('/metrics', () => {
     await eventually(async () => {
       const now = await scrape();
       expect(valueOf(now, 'agent_relay_graphql_errors_total', { code: 'UNAUTHENTICATED' })).toBeGreaterThanOrEqual(1);
-      expect(valueOf(now, 'agent_relay_graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED' })).toBeGreaterThanOrEqual(1);
+      expect(
+        valueOf(now, 'agent_relay_graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED' }),
+      ).toBeGreaterThanOrEqual(1);
     });
   });
 
@@ -117,19 +137,36 @@ describe('/metrics', () => {
     const token = await testApp.token('ws-user');
     const client: Client = testApp.wsClient({ authorization: `Bearer ${token}` });
     await new Promise<void>((resolve, reject) =>
-      client.subscribe({ query: 'query WsMe { me { userId } }' }, { next: () => undefined, error: reject, complete: resolve }),
+      client.subscribe(
+        { query: 'query WsMe { me { userId } }' },
+        { next: () => undefined, error: reject, complete: resolve },
+      ),
     );
-    const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(SEND_MESSAGE, { input: { content: 'hello' } }, token);
+    const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(
+      SEND_MESSAGE,
+      { input: { content: 'hello' } },
+      token,
+    );
     const { conversation, replyId } = sent.body.data?.sendMessage ?? {};
     // The model holds the reply open: the subscription stays live until the client leaves.
-    const unsubscribe = client.subscribe({ query: CHAT_STREAM, variables: { conversationId: conversation?.id, replyId } }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+    const unsubscribe = client.subscribe(
+      { query: CHAT_STREAM, variables: { conversationId: conversation?.id, replyId } },
+      { next: () => undefined, error: () => undefined, complete: () => undefined },
+    );
 
     await eventually(async () => {
       const open = await scrape();
       expect(valueOf(open, 'agent_relay_ws_connections_active')).toBe(1);
       expect(valueOf(open, 'agent_relay_subscriptions_active')).toBe(1);
-      expect(valueOf(open, 'agent_relay_graphql_operation_seconds_count', { type: 'query', operation: 'WsMe' })).toBe(1);
-      expect(valueOf(open, 'agent_relay_graphql_operation_seconds_count', { type: 'subscription', operation: 'ChatCliStream' })).toBe(1);
+      expect(valueOf(open, 'agent_relay_graphql_operation_seconds_count', { type: 'query', operation: 'WsMe' })).toBe(
+        1,
+      );
+      expect(
+        valueOf(open, 'agent_relay_graphql_operation_seconds_count', {
+          type: 'subscription',
+          operation: 'ChatCliStream',
+        }),
+      ).toBe(1);
     });
 
     unsubscribe();
@@ -151,16 +188,27 @@ describe('metrics of a process without the api role', () => {
   it('serves /metrics on its own listener, with the relay and consumer series moving', async () => {
     const url = testApp.app.metricsUrl();
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
-    await testApp.app.useCases.appendChatMessages({ conversationId: randomUUID(), userId: 'u1', messages: [{ role: 'user', content: 'hi' }] });
-    await eventually(async () => {
-      const response = await fetch(url ?? '');
-      expect(response.status).toBe(200);
-      const samples = parseMetrics(await response.text());
-      // The consumer may complete the one row before the relay's ack lands: then it counts as stale.
-      expect(valueOf(samples, 'agent_relay_relay_published_total') + valueOf(samples, 'agent_relay_relay_stale_total')).toBeGreaterThanOrEqual(1);
-      expect(valueOf(samples, 'agent_relay_consumer_records_total', { outcome: 'inserted' })).toBeGreaterThanOrEqual(1);
-      expect(valueOf(samples, 'agent_relay_outbox_rows', { status: 'CONSUMED' })).toBe(1);
-    }, { timeoutMs: 20_000 });
+    await testApp.app.useCases.appendChatMessages({
+      conversationId: randomUUID(),
+      userId: 'u1',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    await eventually(
+      async () => {
+        const response = await fetch(url ?? '');
+        expect(response.status).toBe(200);
+        const samples = parseMetrics(await response.text());
+        // The consumer may complete the one row before the relay's ack lands: then it counts as stale.
+        expect(
+          valueOf(samples, 'agent_relay_relay_published_total') + valueOf(samples, 'agent_relay_relay_stale_total'),
+        ).toBeGreaterThanOrEqual(1);
+        expect(valueOf(samples, 'agent_relay_consumer_records_total', { outcome: 'inserted' })).toBeGreaterThanOrEqual(
+          1,
+        );
+        expect(valueOf(samples, 'agent_relay_outbox_rows', { status: 'CONSUMED' })).toBe(1);
+      },
+      { timeoutMs: 20_000 },
+    );
     expect((await fetch((url ?? '').replace(/\/metrics$/, '/graphql'))).status).toBe(404);
   });
 });

@@ -7,7 +7,8 @@ import { eventually } from '../support/eventually';
 
 const idOf = (span: ReadableSpan) => span.spanContext().spanId;
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
-const linkedTo = (span: ReadableSpan, target: ReadableSpan) => span.links.some((link) => link.context.spanId === idOf(target));
+const linkedTo = (span: ReadableSpan, target: ReadableSpan) =>
+  span.links.some((link) => link.context.spanId === idOf(target));
 
 /** Sends one message over HTTP with the given traceparent and answers its conversation id. */
 const sendMessage = async (testApp: TestApp, traceparent: string) => {
@@ -46,18 +47,25 @@ describe('OpenTelemetry tracing on (an OTLP endpoint is set)', () => {
       return found[0]!;
     };
     // Both messages persisted: the user's and the reply's `history persist` spans have ended.
-    const spans = await eventually(() => {
-      const all = inTrace();
-      expect(all.filter((span) => span.name === 'history persist')).toHaveLength(2);
-      return all;
-    }, { timeoutMs: 20_000 });
+    const spans = await eventually(
+      () => {
+        const all = inTrace();
+        expect(all.filter((span) => span.name === 'history persist')).toHaveLength(2);
+        return all;
+      },
+      { timeoutMs: 20_000 },
+    );
     const all = exporter.getFinishedSpans();
 
     const operation = one(spans, 'mutation ChatCliSend');
-    expect(operation).toMatchObject({ kind: SpanKind.SERVER, attributes: { 'graphql.operation.type': 'mutation', 'agent_relay.transport': 'http' } });
+    expect(operation).toMatchObject({
+      kind: SpanKind.SERVER,
+      attributes: { 'graphql.operation.type': 'mutation', 'agent_relay.transport': 'http' },
+    });
     expect(parentOf(operation)).toBe(clientSpanId);
 
-    const writeOf = (seq: number) => one(spans, 'outbox write', (span) => span.attributes['agent_relay.message.seq'] === seq);
+    const writeOf = (seq: number) =>
+      one(spans, 'outbox write', (span) => span.attributes['agent_relay.message.seq'] === seq);
     const userWrite = writeOf(1);
     expect(userWrite.attributes['agent_relay.conversation.id']).toBe(conversationId);
     expect(parentOf(userWrite)).toBe(idOf(operation));
@@ -94,18 +102,34 @@ describe('OpenTelemetry tracing on (an OTLP endpoint is set)', () => {
 
   it('traces an operation sent over the WebSocket like one over HTTP', async () => {
     const client = testApp.wsClient({ authorization: `Bearer ${await testApp.token()}` });
-    const result = await new Promise<{ data?: { sendMessage: { conversation: { id: string } } } | null }>((resolve, reject) => {
-      client.subscribe({ query: SEND_MESSAGE, variables: { input: { content: 'over the socket' } } }, { next: resolve as never, error: reject, complete: () => undefined });
-    });
+    const result = await new Promise<{ data?: { sendMessage: { conversation: { id: string } } } | null }>(
+      (resolve, reject) => {
+        client.subscribe(
+          { query: SEND_MESSAGE, variables: { input: { content: 'over the socket' } } },
+          { next: resolve as never, error: reject, complete: () => undefined },
+        );
+      },
+    );
     const conversationId = result.data?.sendMessage.conversation.id;
     expect(conversationId).toBeDefined();
-    const write = await eventually(() => {
-      const found = exporter.getFinishedSpans().find((span) => span.name === 'outbox write' && span.attributes['agent_relay.conversation.id'] === conversationId);
-      expect(found).toBeDefined();
-      return found!;
-    }, { timeoutMs: 10_000 });
+    const write = await eventually(
+      () => {
+        const found = exporter
+          .getFinishedSpans()
+          .find(
+            (span) => span.name === 'outbox write' && span.attributes['agent_relay.conversation.id'] === conversationId,
+          );
+        expect(found).toBeDefined();
+        return found!;
+      },
+      { timeoutMs: 10_000 },
+    );
     const operation = exporter.getFinishedSpans().find((span) => idOf(span) === parentOf(write));
-    expect(operation).toMatchObject({ name: 'mutation ChatCliSend', kind: SpanKind.SERVER, attributes: { 'agent_relay.transport': 'ws' } });
+    expect(operation).toMatchObject({
+      name: 'mutation ChatCliSend',
+      kind: SpanKind.SERVER,
+      attributes: { 'agent_relay.transport': 'ws' },
+    });
   });
 });
 
@@ -122,12 +146,22 @@ describe('OpenTelemetry tracing off (no OTLP endpoint)', () => {
   });
 
   it('records no span while a message and its reply go all the way to history', async () => {
-    const conversationId = await sendMessage(testApp, `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`);
+    const conversationId = await sendMessage(
+      testApp,
+      `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+    );
     const token = await testApp.token();
-    await eventually(async () => {
-      const { body } = await testApp.graphql<{ conversation: { messageCount: number } }>('query ($id: ID!) { conversation(id: $id) { messageCount } }', { id: conversationId }, token);
-      expect(body.data?.conversation.messageCount).toBe(2);
-    }, { timeoutMs: 20_000 });
+    await eventually(
+      async () => {
+        const { body } = await testApp.graphql<{ conversation: { messageCount: number } }>(
+          'query ($id: ID!) { conversation(id: $id) { messageCount } }',
+          { id: conversationId },
+          token,
+        );
+        expect(body.data?.conversation.messageCount).toBe(2);
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
 });

@@ -25,9 +25,16 @@ describe('npm run outbox (ops CLI)', () => {
   });
 
   const cli = (...args: string[]) =>
-    exec(path.join(root, 'node_modules/.bin/tsx'), ['src/cli/outbox.cli.ts', ...args], { cwd: root, env: { PATH: process.env['PATH'], ...env } as NodeJS.ProcessEnv }).then(
+    exec(path.join(root, 'node_modules/.bin/tsx'), ['src/cli/outbox.cli.ts', ...args], {
+      cwd: root,
+      env: { PATH: process.env['PATH'], ...env } as NodeJS.ProcessEnv,
+    }).then(
       ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({
+        code: error.code,
+        stdout: error.stdout,
+        stderr: error.stderr,
+      }),
     );
 
   const insertDead = async () => {
@@ -37,7 +44,9 @@ describe('npm run outbox (ops CLI)', () => {
        VALUES (?, ?, 1, ?, 't', ?, '{}', 'DEAD', 3, 3, NOW(3), 'broker said no', NOW(3))`,
       [envelope.eventId, envelope.conversationId, envelope.eventType, JSON.stringify(envelope.payload)],
     );
-    return String((await sql.query<{ id: number }>('SELECT id FROM outbox_messages WHERE event_id = ?', [envelope.eventId]))[0]!.id);
+    return String(
+      (await sql.query<{ id: number }>('SELECT id FROM outbox_messages WHERE event_id = ?', [envelope.eventId]))[0]!.id,
+    );
   };
 
   it('lists DEAD rows, replays one and discards another, recording the operator', async () => {
@@ -46,10 +55,18 @@ describe('npm run outbox (ops CLI)', () => {
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { id: string; lastError: string }[]).map((r) => r.id)).toEqual([b, a]);
 
-    expect(await cli('replay', a, '--reason', 'broker fixed')).toMatchObject({ code: 0, stdout: expect.stringContaining(`replayed ${a}: now PENDING`) });
+    expect(await cli('replay', a, '--reason', 'broker fixed')).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(`replayed ${a}: now PENDING`),
+    });
     expect(await cli('discard', b, '--reason', 'handled by hand')).toMatchObject({ code: 0 });
-    const rows = await sql.query<{ id: number; status: string; replayed_by: string; discarded_by: string }>('SELECT id, status, replayed_by, discarded_by FROM outbox_messages ORDER BY id');
-    expect(rows.map((r) => [String(r.id), r.status])).toEqual([[a, 'PENDING'], [b, 'DISCARDED']]);
+    const rows = await sql.query<{ id: number; status: string; replayed_by: string; discarded_by: string }>(
+      'SELECT id, status, replayed_by, discarded_by FROM outbox_messages ORDER BY id',
+    );
+    expect(rows.map((r) => [String(r.id), r.status])).toEqual([
+      [a, 'PENDING'],
+      [b, 'DISCARDED'],
+    ]);
     expect(rows[0]?.replayed_by).toMatch(/^cli-/);
 
     const stats = await cli('stats', '--json');
@@ -60,7 +77,10 @@ describe('npm run outbox (ops CLI)', () => {
     const id = await insertDead();
     await cli('replay', id);
     expect(await cli('replay', id)).toMatchObject({ code: 1, stderr: expect.stringContaining('ILLEGAL_TRANSITION') });
-    expect(await cli('list', '--status', 'NOPE')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown status NOPE') });
+    expect(await cli('list', '--status', 'NOPE')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown status NOPE'),
+    });
     expect(await cli('discard', id)).toMatchObject({ code: 2, stderr: expect.stringContaining('needs --reason') });
   }, 60_000);
 });

@@ -32,7 +32,9 @@ describe('the service process', () => {
   it('exits 1 naming the database when it does not exist', async () => {
     const { code, stderr } = await startMain(testEnv({ LOG_LEVEL: 'fatal' })).exited;
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^agent-relay: failed to start: database unreachable at .*Unknown database 'agent_relay_test_/m);
+    expect(stderr).toMatch(
+      /^agent-relay: failed to start: database unreachable at .*Unknown database 'agent_relay_test_/m,
+    );
   }, 30_000);
 
   it('serves, then on SIGTERM stops HTTP first and the database last, and exits 0', async () => {
@@ -55,7 +57,20 @@ describe('the service process', () => {
         .sort((a, b) => a.at - b.at || a.position - b.position)
         .map((s) => s.name);
       // Reverse start order: intake first (HTTP, the generate worker: running replies finish), then workers, then the clients they use.
-      expect(stops).toEqual(['http', 'generate-worker', 'reply-cancellations', 'reply-stream', 'generate-queue', 'history-consumer', 'relay-worker', 'kafka-producer', 'relay-waker', 'kafka', 'redis', 'database']);
+      expect(stops).toEqual([
+        'http',
+        'generate-worker',
+        'reply-cancellations',
+        'reply-stream',
+        'generate-queue',
+        'history-consumer',
+        'relay-worker',
+        'kafka-producer',
+        'relay-waker',
+        'kafka',
+        'redis',
+        'database',
+      ]);
     } finally {
       main.child.kill('SIGKILL');
       await database.drop();

@@ -26,7 +26,11 @@ describe('relay with its Redis state flushed', () => {
   let silentWriter: ReturnType<typeof createAppendChatMessages>;
 
   beforeAll(async () => {
-    testApp = await createTestApp({ REDIS_URL: redisUrl, RELAY_POLL_INTERVAL_MS: '200', RELAY_SCHEDULER_REFRESH_MS: '300' });
+    testApp = await createTestApp({
+      REDIS_URL: redisUrl,
+      RELAY_POLL_INTERVAL_MS: '200',
+      RELAY_SCHEDULER_REFRESH_MS: '300',
+    });
     sql = testApp.sql;
     redis = new Redis(redisUrl);
     database = createDatabase(testApp.config.db, createLogger({ level: 'silent' }));
@@ -45,10 +49,15 @@ describe('relay with its Redis state flushed', () => {
     await testApp.close();
   });
 
-  const statuses = async () => (await sql.query<{ status: string }>('SELECT status FROM outbox_messages')).map((r) => r.status);
+  const statuses = async () =>
+    (await sql.query<{ status: string }>('SELECT status FROM outbox_messages')).map((r) => r.status);
 
   it('recreates its Job Schedulers and still delivers rows that no wake-up announced', async () => {
-    await testApp.app.useCases.appendChatMessages({ conversationId: randomUUID(), userId: 'u1', messages: [aChatMessage()] });
+    await testApp.app.useCases.appendChatMessages({
+      conversationId: randomUUID(),
+      userId: 'u1',
+      messages: [aChatMessage()],
+    });
     await eventually(async () => expect(await statuses()).toEqual(['CONSUMED']));
     // FLUSHDB is atomic; what follows proves the app recovers from it (the scheduler comes back on its own).
     await redis.flushdb();

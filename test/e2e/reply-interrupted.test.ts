@@ -36,7 +36,9 @@ describe('a reply whose generating process was killed', () => {
     requests = 0;
     model.setScript(() => {
       requests += 1;
-      return requests === 1 ? { tokens: ['one', ' two', ' three'], stallAfter: 2 } : { tokens: ['one', ' two', ' three'] };
+      return requests === 1
+        ? { tokens: ['one', ' two', ' three'], stallAfter: 2 }
+        : { tokens: ['one', ' two', ' three'] };
     });
   });
   afterEach(async () => {
@@ -53,7 +55,8 @@ describe('a reply whose generating process was killed', () => {
     processes.push(main);
     return main;
   };
-  const isGenerating = (replyId: string) => (line: Record<string, unknown>) => line['msg'] === 'generating reply' && line['replyId'] === replyId;
+  const isGenerating = (replyId: string) => (line: Record<string, unknown>) =>
+    line['msg'] === 'generating reply' && line['replyId'] === replyId;
 
   const send = async (url: string, token: string) => {
     const response = await fetch(url, {
@@ -61,13 +64,19 @@ describe('a reply whose generating process was killed', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query: SEND_MESSAGE, variables: { input: { content: 'tell me three things' } } }),
     });
-    const body = (await response.json()) as { data?: { sendMessage: { conversation: { id: string }; replyId: string } } };
+    const body = (await response.json()) as {
+      data?: { sendMessage: { conversation: { id: string }; replyId: string } };
+    };
     expect(body).toMatchObject({ data: { sendMessage: { replyId: expect.any(String) } } });
     return { conversationId: body.data!.sendMessage.conversation.id, replyId: body.data!.sendMessage.replyId };
   };
 
   /** Waits until the doomed process has streamed part of the reply (and is now stalled on the model). */
-  const streamedByDoomed = async (doomed: Main, config: AppConfig, sent: { conversationId: string; replyId: string }) => {
+  const streamedByDoomed = async (
+    doomed: Main,
+    config: AppConfig,
+    sent: { conversationId: string; replyId: string },
+  ) => {
     const generating = await doomed.logLine(isGenerating(sent.replyId));
     expect(generating['pid']).toBe(doomed.child.pid);
     const client = new Redis(config.redis.url);
@@ -82,22 +91,33 @@ describe('a reply whose generating process was killed', () => {
     expect(restart).toBeGreaterThan(0);
     expect(textOf(events.slice(0, restart))).toBe('one two');
     expect(textOf(events.slice(restart))).toBe('one two three');
-    expect(events.at(-1)).toMatchObject({ __typename: 'ReplyCompleted', message: { id: replyId, content: 'one two three', partial: false } });
+    expect(events.at(-1)).toMatchObject({
+      __typename: 'ReplyCompleted',
+      message: { id: replyId, content: 'one two three', partial: false },
+    });
     expect(events.filter((e) => e.__typename === 'ReplyCompleted' || e.__typename === 'ReplyFailed')).toHaveLength(1);
   };
 
   const expectStoredOnce = async (config: AppConfig, sent: { conversationId: string; replyId: string }) => {
     const sql = await openSql(config.db);
     try {
-      await eventually(async () => {
-        const rows = await sql.query<{ id: string; role: string; content: string; partial: number }>('SELECT id, role, content, `partial` FROM chat_messages WHERE conversation_id = ? ORDER BY seq', [sent.conversationId]);
-        expect(rows.map((r) => [r.role, r.content, Number(r.partial)])).toEqual([
-          ['user', 'tell me three things', 0],
-          ['assistant', 'one two three', 0],
-        ]);
-        expect(rows[1]?.id).toBe(sent.replyId);
-      }, { timeoutMs: 30_000 });
-      const [turn] = await sql.query<{ status: string }>('SELECT status FROM chat_turns WHERE reply_id = ?', [sent.replyId]);
+      await eventually(
+        async () => {
+          const rows = await sql.query<{ id: string; role: string; content: string; partial: number }>(
+            'SELECT id, role, content, `partial` FROM chat_messages WHERE conversation_id = ? ORDER BY seq',
+            [sent.conversationId],
+          );
+          expect(rows.map((r) => [r.role, r.content, Number(r.partial)])).toEqual([
+            ['user', 'tell me three things', 0],
+            ['assistant', 'one two three', 0],
+          ]);
+          expect(rows[1]?.id).toBe(sent.replyId);
+        },
+        { timeoutMs: 30_000 },
+      );
+      const [turn] = await sql.query<{ status: string }>('SELECT status FROM chat_turns WHERE reply_id = ?', [
+        sent.replyId,
+      ]);
       expect(turn?.status).toBe('REPLIED');
     } finally {
       await sql.close();
@@ -128,11 +148,19 @@ describe('a reply whose generating process was killed', () => {
     // Lock 2 s + stalled check 0.5 s, plus the rerun; generous for a shared machine.
     expect(Date.now() - killedAt).toBeLessThan(15_000);
     await expectStoredOnce(config, sent);
-    expect((await survivor.app.metrics.registry.getSingleMetric('agent_relay_reply_restarts_total')?.get())?.values[0]?.value).toBe(1);
+    expect(
+      (await survivor.app.metrics.registry.getSingleMetric('agent_relay_reply_restarts_total')?.get())?.values[0]
+        ?.value,
+    ).toBe(1);
   }, 90_000);
 
   it('in a ROLES=generator process behind an api that does not generate: another generator takes it over', async () => {
-    const env = testEnv({ OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', GENERATE_IN_API: 'false', ...TAKEOVER });
+    const env = testEnv({
+      OPENAI_BASE_URL: model.baseUrl,
+      OPENAI_API_KEY: 'test-key',
+      GENERATE_IN_API: 'false',
+      ...TAKEOVER,
+    });
     const config = testConfig(env);
     // The api side (api, relay, consumer) takes the send and serves the stream; it never generates.
     const api = await createTestApp(env);

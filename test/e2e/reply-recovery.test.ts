@@ -16,7 +16,10 @@ describe('a reply whose send never reached the generate queue', () => {
   let sql: Sql;
 
   beforeAll(async () => {
-    testApp = await createTestApp({ GENERATE_RECOVER_AFTER_MS: '300', GENERATE_RECOVER_INTERVAL_MS: '200' }, { model: {} });
+    testApp = await createTestApp(
+      { GENERATE_RECOVER_AFTER_MS: '300', GENERATE_RECOVER_INTERVAL_MS: '200' },
+      { model: {} },
+    );
     model = testApp.model;
     sql = testApp.sql;
   });
@@ -36,19 +39,31 @@ describe('a reply whose send never reached the generate queue', () => {
       turn: { replyId, clientMessageId: null, contentSha256: '0'.repeat(64), model: 'WORKER', thinking: false },
     });
     const token = await testApp.token('lee');
-    const { events, errors } = await collectStream(testApp.wsClient({ authorization: `Bearer ${token}` }), { conversationId, replyId });
+    const { events, errors } = await collectStream(testApp.wsClient({ authorization: `Bearer ${token}` }), {
+      conversationId,
+      replyId,
+    });
     expect(errors).toBeUndefined();
     expect(textOf(events)).toBe('recovered reply');
     expect(events.at(-1)).toMatchObject({ __typename: 'ReplyCompleted', message: { id: replyId } });
 
-    await eventually(async () => {
-      const rows = await sql.query<{ id: string; role: string }>('SELECT id, role FROM chat_messages WHERE conversation_id = ? ORDER BY seq', [conversationId]);
-      expect(rows.map((r) => r.role)).toEqual(['user', 'assistant']);
-      expect(rows[1]?.id).toBe(replyId);
-    }, { timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        const rows = await sql.query<{ id: string; role: string }>(
+          'SELECT id, role FROM chat_messages WHERE conversation_id = ? ORDER BY seq',
+          [conversationId],
+        );
+        expect(rows.map((r) => r.role)).toEqual(['user', 'assistant']);
+        expect(rows[1]?.id).toBe(replyId);
+      },
+      { timeoutMs: 30_000 },
+    );
     const [turn] = await sql.query<{ status: string }>('SELECT status FROM chat_turns WHERE reply_id = ?', [replyId]);
     expect(turn?.status).toBe('REPLIED');
     expect(model.requests).toHaveLength(1);
-    expect((await testApp.app.metrics.registry.getSingleMetric('agent_relay_replies_recovered_total')?.get())?.values[0]?.value).toBe(1);
+    expect(
+      (await testApp.app.metrics.registry.getSingleMetric('agent_relay_replies_recovered_total')?.get())?.values[0]
+        ?.value,
+    ).toBe(1);
   }, 60_000);
 });

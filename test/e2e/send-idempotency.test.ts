@@ -6,7 +6,11 @@ import { eventually } from '../support/eventually';
 import type { Sql } from '../support/sql';
 
 interface Sent {
-  sendMessage: { conversation: { id: string }; userMessage: { id: string; seq: number; createdAt: string }; replyId: string };
+  sendMessage: {
+    conversation: { id: string };
+    userMessage: { id: string; seq: number; createdAt: string };
+    replyId: string;
+  };
 }
 
 /** sendMessage with a client message id, over HTTP against the real app, database, Redis and Kafka. */
@@ -32,9 +36,17 @@ describe('sendMessage retried with the same clientMessageId', () => {
     const p = sent.body.data?.sendMessage;
     return p && { conversationId: p.conversation.id, userMessage: p.userMessage, replyId: p.replyId };
   };
-  const send = (input: Record<string, unknown>, bearer = token) => testApp.graphql<Sent>(SEND_MESSAGE, { input }, bearer);
-  const userMessages = (conversationId: string) => sql.query<{ seq: number; content: string }>("SELECT seq, content FROM chat_messages WHERE conversation_id = ? AND role = 'user' ORDER BY seq", [conversationId]);
-  const assistantMessages = (conversationId: string) => sql.query<{ id: string }>("SELECT id FROM chat_messages WHERE conversation_id = ? AND role = 'assistant'", [conversationId]);
+  const send = (input: Record<string, unknown>, bearer = token) =>
+    testApp.graphql<Sent>(SEND_MESSAGE, { input }, bearer);
+  const userMessages = (conversationId: string) =>
+    sql.query<{ seq: number; content: string }>(
+      "SELECT seq, content FROM chat_messages WHERE conversation_id = ? AND role = 'user' ORDER BY seq",
+      [conversationId],
+    );
+  const assistantMessages = (conversationId: string) =>
+    sql.query<{ id: string }>("SELECT id FROM chat_messages WHERE conversation_id = ? AND role = 'assistant'", [
+      conversationId,
+    ]);
 
   it('returns the original payload for a repeat, and history holds the message and its reply once', async () => {
     const clientMessageId = randomUUID();
@@ -44,16 +56,26 @@ describe('sendMessage retried with the same clientMessageId', () => {
     expect(payloadOf(again)).toEqual(payloadOf(first));
     expect(payloadOf(first)?.userMessage.seq).toBe(1);
     const conversationId = first.body.data?.sendMessage.conversation.id as string;
-    await eventually(async () => expect(await assistantMessages(conversationId)).toEqual([{ id: first.body.data?.sendMessage.replyId }]), { timeoutMs: 20_000 });
+    await eventually(
+      async () =>
+        expect(await assistantMessages(conversationId)).toEqual([{ id: first.body.data?.sendMessage.replyId }]),
+      { timeoutMs: 20_000 },
+    );
     expect(await userMessages(conversationId)).toEqual([{ seq: 1, content: 'hello once' }]);
   });
 
   it('refuses the same id with other content as IDEMPOTENCY_CONFLICT', async () => {
     const clientMessageId = randomUUID();
     const first = await send({ content: 'original', clientMessageId });
-    const conflict = await send({ conversationId: first.body.data?.sendMessage.conversation.id, content: 'changed', clientMessageId });
+    const conflict = await send({
+      conversationId: first.body.data?.sendMessage.conversation.id,
+      content: 'changed',
+      clientMessageId,
+    });
     expect(conflict.body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
-    const [row] = await sql.query<{ last_seq: number }>('SELECT last_seq FROM conversations WHERE id = ?', [first.body.data?.sendMessage.conversation.id]);
+    const [row] = await sql.query<{ last_seq: number }>('SELECT last_seq FROM conversations WHERE id = ?', [
+      first.body.data?.sendMessage.conversation.id,
+    ]);
     expect(Number(row?.last_seq)).toBe(1);
   });
 
@@ -65,7 +87,9 @@ describe('sendMessage retried with the same clientMessageId', () => {
     const again = await send({ content: 'before the flush', clientMessageId });
     expect(payloadOf(again)).toEqual(payloadOf(first));
     expect(payloadOf(first)?.userMessage.seq).toBe(1);
-    const [row] = await sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_turns WHERE client_message_id = ?', [clientMessageId]);
+    const [row] = await sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_turns WHERE client_message_id = ?', [
+      clientMessageId,
+    ]);
     expect(Number(row?.n)).toBe(1);
   });
 

@@ -30,20 +30,28 @@ describe('trace context from the request to history', () => {
     const traceId = randomBytes(16).toString('hex');
     const response = await fetch(testApp.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await testApp.token()}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await testApp.token()}`,
+        traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+      },
       body: JSON.stringify({ query: SEND_MESSAGE, variables: { input: { content: 'trace me' } } }),
     });
     const body = (await response.json()) as { data?: { sendMessage: { conversation: { id: string } } } };
     const conversationId = body.data?.sendMessage.conversation.id;
     expect(conversationId).toBeDefined();
 
-    const persisted = (seq: number) => lines.find((l) => l.msg === 'history message persisted' && l.conversationId === conversationId && l.seq === seq);
+    const persisted = (seq: number) =>
+      lines.find((l) => l.msg === 'history message persisted' && l.conversationId === conversationId && l.seq === seq);
     // seq 1 is the user's message; seq 2 the assistant's reply, written later by the detached generation.
-    const [user, reply] = await eventually(() => {
-      const found = [persisted(1), persisted(2)];
-      expect(found).toEqual([expect.anything(), expect.anything()]);
-      return found;
-    }, { timeoutMs: 20_000 });
+    const [user, reply] = await eventually(
+      () => {
+        const found = [persisted(1), persisted(2)];
+        expect(found).toEqual([expect.anything(), expect.anything()]);
+        return found;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(user).toMatchObject({ traceId, level: 20, eventId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(reply).toMatchObject({ traceId });
   });

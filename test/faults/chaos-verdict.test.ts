@@ -23,7 +23,14 @@ import { judge, type Evidence, type Verdict } from '../../scripts/chaos/verify';
 describe('chaos verdict', () => {
   const A = 'aaaaaaaa-0000-4000-8000-000000000001';
   const B = 'bbbbbbbb-0000-4000-8000-000000000002';
-  const row = (c: string, seq: number, content: string, { e = `${c}-${seq}`, role = 'user', p = 0 } = {}) => ({ c, seq, role, e, h: sha256(content), p });
+  const row = (c: string, seq: number, content: string, { e = `${c}-${seq}`, role = 'user', p = 0 } = {}) => ({
+    c,
+    seq,
+    role,
+    e,
+    h: sha256(content),
+    p,
+  });
   const clean = () => {
     const ledger = createLedger();
     ledger.confirm({ conversationId: A, seq: 1, hash: sha256('one'), source: 'writer' });
@@ -31,7 +38,12 @@ describe('chaos verdict', () => {
     ledger.confirm({ conversationId: B, seq: 1, hash: sha256('hi'), source: 'api' });
     ledger.expectReply({ conversationId: B, afterSeq: 1, hash: sha256('reply to hi') });
     const evidence: { -readonly [K in keyof Evidence]: Evidence[K] } = {
-      history: [row(A, 1, 'one'), row(A, 2, 'two'), row(B, 1, 'hi'), row(B, 2, 'reply to hi', { e: 'r', role: 'assistant' })],
+      history: [
+        row(A, 1, 'one'),
+        row(A, 2, 'two'),
+        row(B, 1, 'hi'),
+        row(B, 2, 'reply to hi', { e: 'r', role: 'assistant' }),
+      ],
       notConsumed: [],
       consumedWithoutHistory: [],
       conversations: [
@@ -42,7 +54,13 @@ describe('chaos verdict', () => {
     return { ledger, evidence };
   };
   const inOrder = { inversions: [], redeliveries: 0, conflicts: [], splitConversations: [] };
-  const failures = (v: ReturnType<typeof judge>) => ({ lost: v.lost.length, duplicated: v.duplicated.length, inversions: v.inversions.length, unexplained: v.unexplainedRows.length, anomalies: v.anomalies.length });
+  const failures = (v: ReturnType<typeof judge>) => ({
+    lost: v.lost.length,
+    duplicated: v.duplicated.length,
+    inversions: v.inversions.length,
+    unexplained: v.unexplainedRows.length,
+    anomalies: v.anomalies.length,
+  });
   const none = { lost: 0, duplicated: 0, inversions: 0, unexplained: 0, anomalies: 0 };
 
   it('passes when history holds every ledgered message once, in place', () => {
@@ -60,7 +78,12 @@ describe('chaos verdict', () => {
 
   it('counts a missing reply as lost and a reply before its message as an inversion', () => {
     const { ledger, evidence } = clean();
-    evidence.history = [row(A, 1, 'one'), row(A, 2, 'two'), row(B, 1, 'reply to hi', { e: 'r', role: 'assistant' }), row(B, 2, 'hi')];
+    evidence.history = [
+      row(A, 1, 'one'),
+      row(A, 2, 'two'),
+      row(B, 1, 'reply to hi', { e: 'r', role: 'assistant' }),
+      row(B, 2, 'hi'),
+    ];
     expect(failures(judge(ledger, evidence, inOrder))).toMatchObject({ lost: 1, inversions: 1 }); // B#1 holds other content; the reply sits before it
     evidence.history = evidence.history.filter((r) => r.role !== 'assistant');
     expect(judge(ledger, evidence, inOrder).lost.some((l) => l.includes('reply'))).toBe(true);
@@ -85,7 +108,10 @@ describe('chaos verdict', () => {
   it('lists rows left PENDING or PUBLISHED as unexplained and DEAD rows with their error', () => {
     const { ledger, evidence } = clean();
     evidence.history = evidence.history.filter((r) => !(r.c === A && r.seq === 2));
-    evidence.notConsumed = [{ id: 7, aggregate_id: A, aggregate_seq: 2, status: 'DEAD', attempts: 3, last_error: 'poison' }, { id: 8, aggregate_id: B, aggregate_seq: 3, status: 'PENDING', attempts: 0, last_error: null }];
+    evidence.notConsumed = [
+      { id: 7, aggregate_id: A, aggregate_seq: 2, status: 'DEAD', attempts: 3, last_error: 'poison' },
+      { id: 8, aggregate_id: B, aggregate_seq: 3, status: 'PENDING', attempts: 0, last_error: null },
+    ];
     const verdict = judge(ledger, evidence, inOrder);
     expect(verdict.unexplainedRows).toHaveLength(1);
     expect(verdict.deadRows).toHaveLength(1);
@@ -93,10 +119,22 @@ describe('chaos verdict', () => {
   });
 
   describe('Kafka first-delivery order', () => {
-    const event = (seq: number, offset: number, eventId = `e${seq}`, partition = 0): DeliveredEvent => ({ partition, offset: BigInt(offset), conversationId: A, seq, eventId, timestamp: offset });
+    const event = (seq: number, offset: number, eventId = `e${seq}`, partition = 0): DeliveredEvent => ({
+      partition,
+      offset: BigInt(offset),
+      conversationId: A,
+      seq,
+      eventId,
+      timestamp: offset,
+    });
 
     it('accepts redeliveries of earlier events', () => {
-      expect(checkDeliveryOrder([event(1, 0), event(2, 1), event(1, 2), event(2, 3), event(3, 4)])).toEqual({ inversions: [], redeliveries: 2, conflicts: [], splitConversations: [] });
+      expect(checkDeliveryOrder([event(1, 0), event(2, 1), event(1, 2), event(2, 3), event(3, 4)])).toEqual({
+        inversions: [],
+        redeliveries: 2,
+        conflicts: [],
+        splitConversations: [],
+      });
     });
 
     it('counts a later seq delivered first as an inversion, by offset not by arrival', () => {
@@ -116,7 +154,14 @@ describe('chaos verdict lines for the long faults', () => {
   const C = 'cccccccc-0000-4000-8000-000000000003';
   const history = (rows: { seq: number; content: string; role?: string; p?: number }[]) =>
     rows.map((r) => ({ c: C, seq: r.seq, role: r.role ?? 'user', e: `e${r.seq}`, h: sha256(r.content), p: r.p ?? 0 }));
-  const fault = (over: Partial<FaultRecord>): FaultRecord => ({ kind: 'broker-outage', at: 1_000, endedAt: 21_000, detail: '', downMs: 20_000, ...over });
+  const fault = (over: Partial<FaultRecord>): FaultRecord => ({
+    kind: 'broker-outage',
+    at: 1_000,
+    endedAt: 21_000,
+    detail: '',
+    downMs: 20_000,
+    ...over,
+  });
   const verdictWith = (over: Partial<Verdict> = {}): Verdict => ({
     lost: [],
     duplicated: [],
@@ -128,7 +173,13 @@ describe('chaos verdict lines for the long faults', () => {
     ...over,
   });
   const ackedSend = (ledger: Ledger, seq: number, content: string, attempts = 1) => {
-    ledger.recordSend({ clientMessageId: `id-${seq}`, conversationId: C, hash: sha256(content), attempts, acknowledged: true });
+    ledger.recordSend({
+      clientMessageId: `id-${seq}`,
+      conversationId: C,
+      hash: sha256(content),
+      attempts,
+      acknowledged: true,
+    });
     ledger.confirm({ conversationId: C, seq, hash: sha256(content), source: 'api' });
     ledger.expectReply({ conversationId: C, afterSeq: seq, hash: sha256(`reply ${content}`) });
   };
@@ -139,7 +190,9 @@ describe('chaos verdict lines for the long faults', () => {
     });
 
     it('leaves a reply that was never generated to the reply-kill line', () => {
-      const neverGenerated = verdictWith({ lost: [`${C}#reply-after-37: assistant reply to seq 37 missing from history`] });
+      const neverGenerated = verdictWith({
+        lost: [`${C}#reply-after-37: assistant reply to seq 37 missing from history`],
+      });
       expect(brokerOutageLine(fault({ historyCompleteMs: 4_000 }), neverGenerated).pass).toBe(true);
     });
 
@@ -148,8 +201,12 @@ describe('chaos verdict lines for the long faults', () => {
       expect(brokerOutageLine(ok, verdictWith({ deadRows: ['outbox 1 DEAD'] })).pass).toBe(false);
       expect(brokerOutageLine(ok, verdictWith({ lost: ['x'] })).pass).toBe(false);
       expect(brokerOutageLine(ok, verdictWith({ inversions: ['x'] })).pass).toBe(false);
-      expect(brokerOutageLine(ok, verdictWith({ lost: [`${C}#3: gap: committed seq missing from history`] })).pass).toBe(false);
-      expect(brokerOutageLine(fault({ historyCompleteMs: BROKER_RETURN_BOUND_MS + 1 }), verdictWith()).pass).toBe(false);
+      expect(
+        brokerOutageLine(ok, verdictWith({ lost: [`${C}#3: gap: committed seq missing from history`] })).pass,
+      ).toBe(false);
+      expect(brokerOutageLine(fault({ historyCompleteMs: BROKER_RETURN_BOUND_MS + 1 }), verdictWith()).pass).toBe(
+        false,
+      );
       expect(brokerOutageLine(fault({ historyCompleteMs: null }), verdictWith()).figure).toContain('never');
     });
   });
@@ -184,18 +241,42 @@ describe('chaos verdict lines for the long faults', () => {
     it('fails on a send stored twice, on IDEMPOTENCY_CONFLICT, and when the schema has no key', () => {
       const ledger = createLedger();
       ackedSend(ledger, 1, 'hello', 2);
-      const twice = history([{ seq: 1, content: 'hello' }, { seq: 2, content: 'hello' }]);
-      expect(clientRetriesLine(ledger, { history: twice }, true)).toMatchObject({ pass: false, figure: expect.stringContaining('duplicates 1') });
+      const twice = history([
+        { seq: 1, content: 'hello' },
+        { seq: 2, content: 'hello' },
+      ]);
+      expect(clientRetriesLine(ledger, { history: twice }, true)).toMatchObject({
+        pass: false,
+        figure: expect.stringContaining('duplicates 1'),
+      });
       const once = history([{ seq: 1, content: 'hello' }]);
       expect(clientRetriesLine(ledger, { history: once }, false).pass).toBe(false);
-      ledger.recordSend({ clientMessageId: 'id-x', conversationId: C, hash: sha256('other'), attempts: 2, acknowledged: false, lastCode: 'IDEMPOTENCY_CONFLICT' });
+      ledger.recordSend({
+        clientMessageId: 'id-x',
+        conversationId: C,
+        hash: sha256('other'),
+        attempts: 2,
+        acknowledged: false,
+        lastCode: 'IDEMPOTENCY_CONFLICT',
+      });
       expect(clientRetriesLine(ledger, { history: once }, true).pass).toBe(false);
     });
 
     it('does not count an assistant reply quoting the same text as a duplicate send', () => {
       const ledger = createLedger();
       ackedSend(ledger, 1, 'hello');
-      expect(clientRetriesLine(ledger, { history: history([{ seq: 1, content: 'hello' }, { seq: 2, content: 'hello', role: 'assistant' }]) }, true).pass).toBe(true);
+      expect(
+        clientRetriesLine(
+          ledger,
+          {
+            history: history([
+              { seq: 1, content: 'hello' },
+              { seq: 2, content: 'hello', role: 'assistant' },
+            ]),
+          },
+          true,
+        ).pass,
+      ).toBe(true);
     });
   });
 
@@ -206,30 +287,62 @@ describe('chaos verdict lines for the long faults', () => {
       const ledger = createLedger();
       ackedSend(ledger, 1, 'one');
       ackedSend(ledger, 3, 'two');
-      const rows = history([{ seq: 1, content: 'one' }, { seq: 2, content: 'reply one', role: 'assistant' }, { seq: 3, content: 'two' }, { seq: 4, content: 'reply two', role: 'assistant' }]);
-      expect(repliesLine(ledger, { history: rows }, [kill])).toMatchObject({ pass: true, fault: 'reply-kill ×1 (1 mid-stream)' });
+      const rows = history([
+        { seq: 1, content: 'one' },
+        { seq: 2, content: 'reply one', role: 'assistant' },
+        { seq: 3, content: 'two' },
+        { seq: 4, content: 'reply two', role: 'assistant' },
+      ]);
+      expect(repliesLine(ledger, { history: rows }, [kill])).toMatchObject({
+        pass: true,
+        fault: 'reply-kill ×1 (1 mid-stream)',
+      });
     });
 
     it('fails on a missing reply, a reply stored twice, a partial left beside it, or no kill at all', () => {
       const ledger = createLedger();
       ackedSend(ledger, 1, 'one');
-      const base = history([{ seq: 1, content: 'one' }, { seq: 2, content: 'reply one', role: 'assistant' }]);
+      const base = history([
+        { seq: 1, content: 'one' },
+        { seq: 2, content: 'reply one', role: 'assistant' },
+      ]);
       expect(repliesLine(ledger, { history: base.slice(0, 1) }, [kill]).figure).toContain('1 with none');
       expect(repliesLine(ledger, { history: base.slice(0, 1) }, [kill]).figure).toContain(`reply to ${C}#1: none`);
-      expect(repliesLine(ledger, { history: [...base, ...history([{ seq: 3, content: 'reply one', role: 'assistant' }])] }, [kill]).figure).toContain('1 with more than one');
+      expect(
+        repliesLine(ledger, { history: [...base, ...history([{ seq: 3, content: 'reply one', role: 'assistant' }])] }, [
+          kill,
+        ]).figure,
+      ).toContain('1 with more than one');
       const partial = [...base, ...history([{ seq: 3, content: 'reply o', role: 'assistant', p: 1 }])];
-      expect(repliesLine(ledger, { history: partial }, [kill])).toMatchObject({ pass: false, figure: expect.stringContaining('(1 partial)') });
+      expect(repliesLine(ledger, { history: partial }, [kill])).toMatchObject({
+        pass: false,
+        figure: expect.stringContaining('(1 partial)'),
+      });
       expect(repliesLine(ledger, { history: base }, []).pass).toBe(false);
-      expect(repliesLine(ledger, { history: base }, [fault({ kind: 'reply-kill', midStream: false })]).pass).toBe(false);
+      expect(repliesLine(ledger, { history: base }, [fault({ kind: 'reply-kill', midStream: false })]).pass).toBe(
+        false,
+      );
     });
   });
 
   describe('subscribers', () => {
-    const watch = (end: Watch['end']): Watch => ({ conversationId: C, replyId: 'r', startedAt: 1, tokens: 3, restarts: 0, resubscribes: 0, lastEventAt: 2, ...(end ? { end } : {}) });
+    const watch = (end: Watch['end']): Watch => ({
+      conversationId: C,
+      replyId: 'r',
+      startedAt: 1,
+      tokens: 3,
+      restarts: 0,
+      resubscribes: 0,
+      lastEventAt: 2,
+      ...(end ? { end } : {}),
+    });
 
     it('passes when every subscriber saw ReplyCompleted or ReplyFailed', () => {
       expect(subscribersLine([watch('ReplyCompleted'), watch('ReplyFailed')]).pass).toBe(true);
-      expect(subscribersLine([watch('ReplyCompleted'), watch('REPLY_EXPIRED')])).toMatchObject({ pass: true, figure: expect.stringContaining('1 told REPLY_EXPIRED') });
+      expect(subscribersLine([watch('ReplyCompleted'), watch('REPLY_EXPIRED')])).toMatchObject({
+        pass: true,
+        figure: expect.stringContaining('1 told REPLY_EXPIRED'),
+      });
     });
 
     it('fails on a subscriber that never saw an end, and when nobody subscribed', () => {
@@ -240,12 +353,29 @@ describe('chaos verdict lines for the long faults', () => {
   });
 
   describe('consumer stall', () => {
-    const record = (eventId: string, timestamp: number, offset: number): DeliveredEvent => ({ partition: 0, offset: BigInt(offset), conversationId: C, seq: 1, eventId, timestamp });
-    const stall = { from: 100, thawAt: 200, caughtUpAt: 250, published: [{ eventId: 'a', seenAt: 120 }, { eventId: 'b', seenAt: 190 }] };
+    const record = (eventId: string, timestamp: number, offset: number): DeliveredEvent => ({
+      partition: 0,
+      offset: BigInt(offset),
+      conversationId: C,
+      seq: 1,
+      eventId,
+      timestamp,
+    });
+    const stall = {
+      from: 100,
+      thawAt: 200,
+      caughtUpAt: 250,
+      published: [
+        { eventId: 'a', seenAt: 120 },
+        { eventId: 'b', seenAt: 190 },
+      ],
+    };
 
     it('counts no copy and no loss when every record went out once before the stall', () => {
       expect(stallFigures(stall, [record('a', 90, 0), record('b', 150, 1)])).toEqual({ copies: 0, reallyLost: 0 });
-      expect(stallLine(fault({ kind: 'consumer-stall', stall }), [record('a', 90, 0), record('b', 150, 1)]).pass).toBe(true);
+      expect(stallLine(fault({ kind: 'consumer-stall', stall }), [record('a', 90, 0), record('b', 150, 1)]).pass).toBe(
+        true,
+      );
     });
 
     it('counts a copy re-published in the window and fails when nothing was really lost', () => {
@@ -259,7 +389,10 @@ describe('chaos verdict lines for the long faults', () => {
       const records = [record('a', 90, 0), record('b', 220, 1), record('a', 400, 2)];
       expect(stallFigures(stall, records)).toEqual({ copies: 0, reallyLost: 1 });
       const withCopy = [record('a', 90, 0), record('b', 195, 1), record('b', 230, 2)];
-      expect(stallFigures({ ...stall, published: [{ eventId: 'b', seenAt: 150 }] }, withCopy)).toEqual({ copies: 1, reallyLost: 1 });
+      expect(stallFigures({ ...stall, published: [{ eventId: 'b', seenAt: 150 }] }, withCopy)).toEqual({
+        copies: 1,
+        reallyLost: 1,
+      });
     });
 
     it('fails when the consumer never caught up or the stall was not measured', () => {
@@ -270,14 +403,31 @@ describe('chaos verdict lines for the long faults', () => {
 
   it('lists every fault line, and a line for a fault that did not run fails', () => {
     const ledger = createLedger();
-    const lines = verdictLines({ verdict: verdictWith(), ledger, evidence: { history: [] }, records: [], faults: [], watches: [], clientMessageId: true, unexpectedExits: [], settled: true });
-    expect(lines.filter((l) => !l.pass).map((l) => l.fault)).toEqual(['broker-outage', 'db-outage', 'redis-outage', 'reply-kill ×0 (0 mid-stream)', 'reply-kill subscribers', 'consumer-stall']);
+    const lines = verdictLines({
+      verdict: verdictWith(),
+      ledger,
+      evidence: { history: [] },
+      records: [],
+      faults: [],
+      watches: [],
+      clientMessageId: true,
+      unexpectedExits: [],
+      settled: true,
+    });
+    expect(lines.filter((l) => !l.pass).map((l) => l.fault)).toEqual([
+      'broker-outage',
+      'db-outage',
+      'redis-outage',
+      'reply-kill ×0 (0 mid-stream)',
+      'reply-kill subscribers',
+      'consumer-stall',
+    ]);
     expect(lines.filter((l) => l.fault === 'all').every((l) => l.pass)).toBe(true);
   });
 });
 
 describe('chaos fault plan', () => {
-  it('runs every kind once in a quick run, and only short kinds as the long run\'s extras', () => {
+  it("runs every kind once in a quick run, and only short kinds as the long run's extras", () => {
     const quick = planFaults(createRng(7), 60_000, true);
     expect(quick.map((f) => f.kind).sort()).toEqual([...FAULT_KINDS].sort());
     const long = planFaults(createRng(7), 600_000, false);

@@ -17,7 +17,10 @@ describe('BullMQ on the real Redis', () => {
     const connection = redis.workerConnection();
     queue = new Queue(queueName, { connection, prefix: config.redis.prefix });
     events = new QueueEvents(queueName, { connection, prefix: config.redis.prefix });
-    worker = new Worker(queueName, async (job) => ({ doubled: (job.data as { n: number }).n * 2 }), { connection, prefix: config.redis.prefix });
+    worker = new Worker(queueName, async (job) => ({ doubled: (job.data as { n: number }).n * 2 }), {
+      connection,
+      prefix: config.redis.prefix,
+    });
     await Promise.all([events.waitUntilReady(), worker.waitUntilReady()]);
   });
   afterAll(async () => {

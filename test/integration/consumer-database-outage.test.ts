@@ -66,7 +66,11 @@ describe('history consumer during a database outage', () => {
   it('keeps its group membership through the outage and then stores every record once, in order', async () => {
     let failures = 0;
     let firstFailureAt = 0;
-    const persist = createPersistHistoryBatch({ store: createMikroHistoryStore(proxied), clock: systemClock, logger: f.logger });
+    const persist = createPersistHistoryBatch({
+      store: createMikroHistoryStore(proxied),
+      clock: systemClock,
+      logger: f.logger,
+    });
     const consumer = createHistoryConsumer({
       kafka,
       // Retry delays longer than the session itself (config.ts refuses such a cap; the sliced,
@@ -88,7 +92,11 @@ describe('history consumer during a database outage', () => {
     running.push(consumer);
     const before = await f.write(3);
     await publish();
-    await eventually(async () => expect((await f.rowsOf(before.eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED', 'CONSUMED']), { timeoutMs: 30_000 });
+    await eventually(
+      async () =>
+        expect((await f.rowsOf(before.eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED', 'CONSUMED']),
+      { timeoutMs: 30_000 },
+    );
     const joined = await members();
     expect(joined).toMatchObject({ state: 'Stable', members: [expect.any(String)] });
 
@@ -96,13 +104,23 @@ describe('history consumer during a database outage', () => {
     const during = await f.write(3, before.conversationId);
     await publish();
     // The outage lasts until the consumer has been failing for 2.5 session timeouts.
-    await eventually(() => expect(failures > 0 && Date.now() - firstFailureAt).toBeGreaterThan(2.5 * SESSION_TIMEOUT_MS), { timeoutMs: 60_000, intervalMs: 500 });
+    await eventually(
+      () => expect(failures > 0 && Date.now() - firstFailureAt).toBeGreaterThan(2.5 * SESSION_TIMEOUT_MS),
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
     expect(await members()).toEqual(joined);
     expect((await f.rowsOf(during.eventIds)).some((r) => r.status === 'CONSUMED')).toBe(false);
 
     proxy.restore();
-    await eventually(async () => expect((await f.rowsOf(during.eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED', 'CONSUMED']), { timeoutMs: 30_000 });
-    const history = await f.sql.query<{ seq: number }>('SELECT seq FROM chat_messages WHERE conversation_id = ? ORDER BY seq', [before.conversationId]);
+    await eventually(
+      async () =>
+        expect((await f.rowsOf(during.eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED', 'CONSUMED']),
+      { timeoutMs: 30_000 },
+    );
+    const history = await f.sql.query<{ seq: number }>(
+      'SELECT seq FROM chat_messages WHERE conversation_id = ? ORDER BY seq',
+      [before.conversationId],
+    );
     expect(history.map((h) => h.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(await members()).toEqual(joined);
   });

@@ -24,7 +24,15 @@ import { testConfig } from '../support/test-config';
 import { systemScheduler } from '../../src/infra/system-scheduler';
 
 /** Short lock and stalled check, so a dead worker's job is taken over in about a second. */
-const FAST: AppConfig['generate'] = { inApi: true, concurrency: 4, lockMs: 800, stalledIntervalMs: 300, maxStalls: 2, recoverAfterMs: 100, recoverIntervalMs: 100 };
+const FAST: AppConfig['generate'] = {
+  inApi: true,
+  concurrency: 4,
+  lockMs: 800,
+  stalledIntervalMs: 300,
+  maxStalls: 2,
+  recoverAfterMs: 100,
+  recoverIntervalMs: 100,
+};
 
 /** Streams `tokens`; with `holdAfterFirst`, waits on it after the first token (a reply in progress). */
 const model = (tokens: string[], holdAfterFirst?: Promise<unknown>): ChatModel => ({
@@ -51,7 +59,12 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
   const config = testConfig();
   const logger = createLogger({ level: 'silent' });
   const redis = createRedis(config.redis, logger);
-  const replies = createRedisReplyStream({ client: redis.client(), prefix: config.redis.prefix, maxLen: 1000, ttlSeconds: 600 });
+  const replies = createRedisReplyStream({
+    client: redis.client(),
+    prefix: config.redis.prefix,
+    maxLen: 1000,
+    ttlSeconds: 600,
+  });
   const queue = createGenerateQueue({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
   const stopping: (() => Promise<unknown>)[] = [];
   const forever = deferred();
@@ -80,14 +93,26 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     return { turn, ref: { userId: turn.userId, conversationId: turn.conversationId, replyId: turn.replyId } };
   };
   /** A worker whose model streams one token and then waits to be aborted, running the reply: resolves once the token is in the stream. */
-  const startStreaming = async (writer: Writer, replyId: string, ref: { userId: string; conversationId: string; replyId: string }) => {
-    const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer), drainMs: 100, logger });
+  const startStreaming = async (
+    writer: Writer,
+    replyId: string,
+    ref: { userId: string; conversationId: string; replyId: string },
+  ) => {
+    const worker = createGenerateWorker({
+      connection: redis.workerConnection(),
+      prefix: config.redis.prefix,
+      config: FAST,
+      replies: generatorFor(untilAborted, writer),
+      drainMs: 100,
+      logger,
+    });
     await worker.start();
     stopping.push(() => worker.stop());
     await queue.enqueue({ replyId });
     await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
   };
-  const cancellations = () => createRedisReplyCancellations({ client: redis.client(), prefix: config.redis.prefix, ttlSeconds: 600 });
+  const cancellations = () =>
+    createRedisReplyCancellations({ client: redis.client(), prefix: config.redis.prefix, ttlSeconds: 600 });
   const generatorFor = (chatModel: ChatModel, writer: Writer, stops = cancellations()) =>
     createGenerateReply({
       cancellations: stops,
@@ -106,21 +131,40 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
 
   /** A worker process that dies mid-reply: it streamed one token, then its connections drop and its lock is never renewed. */
   const startDoomedWorker = async (turn: ChatTurn, writer: Writer) => {
-    const doomed = new Worker(GENERATE_QUEUE, processGenerateJob({ replies: generatorFor(model(['one', ' two'], forever.promise), writer), logger }), {
-      connection: redis.workerConnection(),
-      prefix: config.redis.prefix,
-      lockDuration: FAST.lockMs,
-      stalledInterval: FAST.stalledIntervalMs,
-      maxStalledCount: FAST.maxStalls,
-    });
+    const doomed = new Worker(
+      GENERATE_QUEUE,
+      processGenerateJob({ replies: generatorFor(model(['one', ' two'], forever.promise), writer), logger }),
+      {
+        connection: redis.workerConnection(),
+        prefix: config.redis.prefix,
+        lockDuration: FAST.lockMs,
+        stalledInterval: FAST.stalledIntervalMs,
+        maxStalledCount: FAST.maxStalls,
+      },
+    );
     await queue.enqueue({ replyId: turn.replyId });
-    await eventually(async () => expect(await replies.events({ userId: turn.userId, conversationId: turn.conversationId, replyId: turn.replyId })).toHaveLength(1));
+    await eventually(async () =>
+      expect(
+        await replies.events({ userId: turn.userId, conversationId: turn.conversationId, replyId: turn.replyId }),
+      ).toHaveLength(1),
+    );
     await doomed.close(true);
   };
 
-  const startSurvivor = async (writer: Writer, overrides: Partial<AppConfig['generate']> = {}, options: { recovers?: boolean } = {}) => {
+  const startSurvivor = async (
+    writer: Writer,
+    overrides: Partial<AppConfig['generate']> = {},
+    options: { recovers?: boolean } = {},
+  ) => {
     const survivorLogger = createRecordingLogger();
-    const recover = createRecoverAwaitingReplies({ turns: writer.turns, requeue: (replyId) => queue.requeue({ replyId }), clock: systemClock, graceMs: FAST.recoverAfterMs, batch: 10, logger: survivorLogger });
+    const recover = createRecoverAwaitingReplies({
+      turns: writer.turns,
+      requeue: (replyId) => queue.requeue({ replyId }),
+      clock: systemClock,
+      graceMs: FAST.recoverAfterMs,
+      batch: 10,
+      logger: survivorLogger,
+    });
     const metrics = createChatMetrics(new Registry());
     const survivor = createGenerateWorker({
       metrics,
@@ -153,9 +197,15 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     expect(events[0]).toEqual({ kind: 'TOKEN', text: 'one' });
     expect(events[1]?.kind).toBe('RESTARTED');
     expect(streamedDraft(events).content).toBe('one two three');
-    expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([[turn.replyId, 'one two three', false]]);
+    expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([
+      [turn.replyId, 'one two three', false],
+    ]);
     await expect(writer.turns.get(turn.replyId)).resolves.toMatchObject({ status: 'REPLIED' });
-    expect(survivorLog.at('info').find((e) => e.message === 'generating reply')?.fields).toMatchObject({ replyId: turn.replyId, pid: process.pid, start: 2 });
+    expect(survivorLog.at('info').find((e) => e.message === 'generating reply')?.fields).toMatchObject({
+      replyId: turn.replyId,
+      pid: process.pid,
+      start: 2,
+    });
     // Lock (800 ms) + at most two stalled checks (300 ms) + the rerun, with slack for a busy machine.
     expect(tookOverMs).toBeLessThan(5_000);
   }, 20_000);
@@ -166,8 +216,16 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     await startDoomedWorker(turn, writer);
     const { metrics } = await startSurvivor(writer, { maxStalls: 0 });
 
-    await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', ...INTERRUPTED_REPLY, partialMessageId: turn.replyId }));
-    expect((await metrics.repliesGivenUp.get()).values).toEqual([expect.objectContaining({ value: 1, labels: { code: 'INTERRUPTED' } })]);
+    await eventually(async () =>
+      expect((await replies.events(ref)).at(-1)).toEqual({
+        kind: 'FAILED',
+        ...INTERRUPTED_REPLY,
+        partialMessageId: turn.replyId,
+      }),
+    );
+    expect((await metrics.repliesGivenUp.get()).values).toEqual([
+      expect.objectContaining({ value: 1, labels: { code: 'INTERRUPTED' } }),
+    ]);
     expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['one', true]]);
   }, 20_000);
 
@@ -176,12 +234,23 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     const { turn, ref } = newReply(writer);
     await startSurvivor(writer);
     await queue.enqueue({ replyId: turn.replyId });
-    await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', code: 'INTERNAL', message: 'the reply could not be stored', partialMessageId: null }));
+    await eventually(async () =>
+      expect((await replies.events(ref)).at(-1)).toEqual({
+        kind: 'FAILED',
+        code: 'INTERNAL',
+        message: 'the reply could not be stored',
+        partialMessageId: null,
+      }),
+    );
   }, 20_000);
 
   it('recovers a turn left AWAITING without a job (the enqueue was lost): the reply is generated and stored once', async () => {
     const writer = createReplyWriter();
-    const turn = aChatTurn({ replyId: randomUUID(), conversationId: randomUUID(), createdAt: new Date(Date.now() - 60_000) });
+    const turn = aChatTurn({
+      replyId: randomUUID(),
+      conversationId: randomUUID(),
+      createdAt: new Date(Date.now() - 60_000),
+    });
     writer.turns.add(turn);
     const survivorLog = await startSurvivor(writer, {}, { recovers: true });
     const ref = { userId: turn.userId, conversationId: turn.conversationId, replyId: turn.replyId };
@@ -195,25 +264,38 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
     const writer = createReplyWriter();
     const { turn, ref } = newReply(writer);
     const drainMs = 400;
-    const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer), drainMs, logger });
+    const worker = createGenerateWorker({
+      connection: redis.workerConnection(),
+      prefix: config.redis.prefix,
+      config: FAST,
+      replies: generatorFor(untilAborted, writer),
+      drainMs,
+      logger,
+    });
     await worker.start();
     await queue.enqueue({ replyId: turn.replyId });
     await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
     const stopping = Date.now();
     await worker.stop();
     expect(Date.now() - stopping).toBeGreaterThanOrEqual(drainMs - 5);
-    expect((await replies.events(ref)).at(-1)).toMatchObject({ kind: 'FAILED', code: 'MODEL_STREAM_CUT', partialMessageId: turn.replyId });
+    expect((await replies.events(ref)).at(-1)).toMatchObject({
+      kind: 'FAILED',
+      code: 'MODEL_STREAM_CUT',
+      partialMessageId: turn.replyId,
+    });
     expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['one', true]]);
     await expect(writer.turns.get(turn.replyId)).resolves.toMatchObject({ status: 'REPLIED' });
   }, 20_000);
 
-  it('makes a worker that lost its job\'s lock stop the reply without storing anything; the job is taken over and restarted', async () => {
+  it("makes a worker that lost its job's lock stop the reply without storing anything; the job is taken over and restarted", async () => {
     const writer = createReplyWriter();
     const { turn, ref } = newReply(writer);
     await startStreaming(writer, turn.replyId, ref);
     // As if this worker had stalled past its lock: the lock is gone when it next renews it.
     await redis.client().del(`${config.redis.prefix}:${GENERATE_QUEUE}:${turn.replyId}:lock`);
-    await eventually(async () => expect((await replies.events(ref)).map((e) => e.kind)).toEqual(['TOKEN', 'RESTARTED', 'TOKEN']));
+    await eventually(async () =>
+      expect((await replies.events(ref)).map((e) => e.kind)).toEqual(['TOKEN', 'RESTARTED', 'TOKEN']),
+    );
     // The first run stopped without storing a partial message or ending the stream.
     expect(writer.calls).toHaveLength(0);
   }, 20_000);
@@ -255,13 +337,27 @@ describe('generate worker on the real Redis (BullMQ stalled-job takeover)', () =
       const listening = cancellations();
       await listening.start();
       stopping.push(() => listening.stop());
-      const worker = createGenerateWorker({ connection: redis.workerConnection(), prefix: config.redis.prefix, config: FAST, replies: generatorFor(untilAborted, writer, listening), drainMs: 100, cancellations: listening, logger });
+      const worker = createGenerateWorker({
+        connection: redis.workerConnection(),
+        prefix: config.redis.prefix,
+        config: FAST,
+        replies: generatorFor(untilAborted, writer, listening),
+        drainMs: 100,
+        cancellations: listening,
+        logger,
+      });
       await worker.start();
       stopping.push(() => worker.stop());
       await queue.enqueue({ replyId: turn.replyId });
       await eventually(async () => expect(await replies.events(ref)).toHaveLength(1));
       await cancellations().request(turn.replyId);
-      await eventually(async () => expect((await replies.events(ref)).at(-1)).toEqual({ kind: 'FAILED', ...CANCELLED_REPLY, partialMessageId: turn.replyId }));
+      await eventually(async () =>
+        expect((await replies.events(ref)).at(-1)).toEqual({
+          kind: 'FAILED',
+          ...CANCELLED_REPLY,
+          partialMessageId: turn.replyId,
+        }),
+      );
       expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['one', true]]);
     }, 20_000);
 

@@ -1,6 +1,9 @@
 import type { Admin, Producer } from 'kafkajs';
 import { encodeEnvelope } from '../../src/domain/chat-message-envelope';
-import { createPersistHistoryBatch, type PersistHistoryBatch } from '../../src/application/persist-history-batch.use-case';
+import {
+  createPersistHistoryBatch,
+  type PersistHistoryBatch,
+} from '../../src/application/persist-history-batch.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { createKafka, type KafkaClient } from '../../src/infra/kafka/create-kafka';
 import { createHistoryConsumer } from '../../src/infra/kafka/history.consumer';
@@ -34,15 +37,29 @@ describe('history consumer against the real broker and database', () => {
 
   const realPersist = () => createPersistHistoryBatch({ store: f.history, clock: systemClock, logger: f.logger });
   const startConsumer = async (persist: PersistHistoryBatch = realPersist()) => {
-    const consumer = createHistoryConsumer({ kafka, config: { kafka: f.config.kafka, consumer: f.config.consumer }, persist, logger: f.logger });
+    const consumer = createHistoryConsumer({
+      kafka,
+      config: { kafka: f.config.kafka, consumer: f.config.consumer },
+      persist,
+      logger: f.logger,
+    });
     await consumer.start();
     running.push(consumer);
     return consumer;
   };
   /** Claims the written rows and returns them as the relay would publish them. */
-  const recordsFor = async () => (await f.store.claim({ owner: 't', batchSize: 100, leaseMs: 60_000, now: new Date() })).messages.map(encodeEnvelope);
-  const historyCount = async (eventId: string) => Number((await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE event_id = ?', [eventId]))[0]?.n);
-  const committedOffset = async () => (await admin.fetchOffsets({ groupId: f.config.kafka.groupId, topics: [f.config.kafka.topic] }))[0]!.partitions.map((p) => Number(p.offset)).reduce((a, b) => Math.max(a, b), -1);
+  const recordsFor = async () =>
+    (await f.store.claim({ owner: 't', batchSize: 100, leaseMs: 60_000, now: new Date() })).messages.map(
+      encodeEnvelope,
+    );
+  const historyCount = async (eventId: string) =>
+    Number(
+      (await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE event_id = ?', [eventId]))[0]?.n,
+    );
+  const committedOffset = async () =>
+    (await admin.fetchOffsets({ groupId: f.config.kafka.groupId, topics: [f.config.kafka.topic] }))[0]!.partitions
+      .map((p) => Number(p.offset))
+      .reduce((a, b) => Math.max(a, b), -1);
 
   it('turns duplicate deliveries of one event into one history row and one counted message', async () => {
     const { conversationId, eventIds } = await f.write(1);
@@ -53,7 +70,10 @@ describe('history consumer against the real broker and database', () => {
     await producer.send({ topic: f.config.kafka.topic, messages: [record!] });
     await eventually(async () => expect(await committedOffset()).toBe(3));
     expect(await historyCount(eventIds[0]!)).toBe(1);
-    const [conversation] = await f.sql.query<{ message_count: number }>('SELECT message_count FROM conversations WHERE id = ?', [conversationId]);
+    const [conversation] = await f.sql.query<{ message_count: number }>(
+      'SELECT message_count FROM conversations WHERE id = ?',
+      [conversationId],
+    );
     expect(conversation?.message_count).toBe(1);
   });
 
@@ -70,7 +90,10 @@ describe('history consumer against the real broker and database', () => {
     await failing.stop();
     running.splice(running.indexOf(failing), 1);
     await startConsumer();
-    await eventually(async () => expect((await f.rowsOf(eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED']), { timeoutMs: 30_000 });
+    await eventually(
+      async () => expect((await f.rowsOf(eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED']),
+      { timeoutMs: 30_000 },
+    );
     for (const eventId of eventIds) expect(await historyCount(eventId)).toBe(1);
     await eventually(async () => expect(await committedOffset()).toBe(2));
   });
@@ -82,7 +105,10 @@ describe('history consumer against the real broker and database', () => {
     const key = 'same-partition';
     await producer.send({
       topic: f.config.kafka.topic,
-      messages: [{ ...poisonRecord!, key, value: '{not json' }, { ...goodRecord!, key }],
+      messages: [
+        { ...poisonRecord!, key, value: '{not json' },
+        { ...goodRecord!, key },
+      ],
     });
     await startConsumer();
     await eventually(async () => expect((await f.rowsOf(good.eventIds))[0]?.status).toBe('CONSUMED'));

@@ -13,8 +13,20 @@ describe('publish error classification against the real broker', () => {
   const config = testConfig();
   const producers: Producer[] = [];
   const producerFor = (brokers: string[]) => {
-    const kafka = new Kafka({ clientId: `classify-${randomUUID()}`, brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: 1 } });
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 } });
+    const kafka = new Kafka({
+      clientId: `classify-${randomUUID()}`,
+      brokers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 1_000,
+      retry: { retries: 1 },
+    });
+    const producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 500 },
+    });
     producers.push(producer);
     return producer;
   };
@@ -49,10 +61,14 @@ describe('publish error classification against the real broker', () => {
     expect(classifyPublishError(error)).toBe('unavailable');
   });
 
-  it('blames the record when it is above the broker\'s maximum message size', async () => {
+  it("blames the record when it is above the broker's maximum message size", async () => {
     const producer = producerFor([...config.kafka.brokers]);
     await producer.connect();
-    const admin = new Kafka({ clientId: `classify-admin-${randomUUID()}`, brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({
+      clientId: `classify-admin-${randomUUID()}`,
+      brokers: [...config.kafka.brokers],
+      logLevel: logLevel.NOTHING,
+    }).admin();
     const topic = `too-large-${randomUUID()}`;
     await admin.connect();
     try {

@@ -37,9 +37,17 @@ describe('Kafka round trip on the real broker', () => {
     await consumer.subscribe({ topic: config.kafka.topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) =>
-        received.resolve({ key: String(message.key), value: String(message.value), header: String(message.headers?.['event-id']) }),
+        received.resolve({
+          key: String(message.key),
+          value: String(message.value),
+          header: String(message.headers?.['event-id']),
+        }),
     });
-    await producer.send({ topic: config.kafka.topic, acks: -1, messages: [{ key: 'conv-1', value: 'hello', headers: { 'event-id': 'e-1' } }] });
+    await producer.send({
+      topic: config.kafka.topic,
+      acks: -1,
+      messages: [{ key: 'conv-1', value: 'hello', headers: { 'event-id': 'e-1' } }],
+    });
     await expect(received.promise).resolves.toEqual({ key: 'conv-1', value: 'hello', header: 'e-1' });
   });
 

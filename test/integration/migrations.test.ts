@@ -34,11 +34,19 @@ describe('migrations on the real database', () => {
   it('create the four tables from an empty database', async () => {
     const orm = await MikroORM.init({ ...ormOptions(db), logger: () => undefined });
     try {
-      const rows: { TABLE_NAME: string }[] = await orm.em.getConnection().execute(
-        'select table_name as TABLE_NAME from information_schema.tables where table_schema = ? order by table_name',
-        [db.dbName],
-      );
-      expect(rows.map((row) => row.TABLE_NAME)).toEqual(['chat_messages', 'chat_turns', 'conversations', 'mikro_orm_migrations', 'outbox_messages']);
+      const rows: { TABLE_NAME: string }[] = await orm.em
+        .getConnection()
+        .execute(
+          'select table_name as TABLE_NAME from information_schema.tables where table_schema = ? order by table_name',
+          [db.dbName],
+        );
+      expect(rows.map((row) => row.TABLE_NAME)).toEqual([
+        'chat_messages',
+        'chat_turns',
+        'conversations',
+        'mikro_orm_migrations',
+        'outbox_messages',
+      ]);
     } finally {
       await orm.close(true);
     }

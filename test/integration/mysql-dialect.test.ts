@@ -34,25 +34,74 @@ describe.each(['mysql', 'mariadb'] as const)('SQL the chat path sends through th
   });
   afterAll(() => f.close());
 
-  it(scheme === 'mysql' ? 'contains no RETURNING anywhere' : 'uses RETURNING for the seq reservation only', async () => {
-    expect(f.database.driver).toBe(scheme);
-    const conversationId = randomUUID();
-    const replyId = randomUUID();
-    await f.append({ conversationId, userId: 'u1', messages: [{ role: 'user', content: 'hi' }], turn: { replyId, clientMessageId: randomUUID(), contentSha256: 'a'.repeat(64), model: 'WORKER', thinking: false } });
-    await f.append({ conversationId, userId: 'u1', messages: [{ role: 'assistant', content: 'hello' }, { role: 'assistant', content: 'again' }], completesTurn: replyId });
-    const claim = await f.store.claim({ owner: 'dialect-test', batchSize: 10, leaseMs: 30_000, now: new Date(Date.now() + 1000) });
-    const [first, second, third] = claim.messages;
-    await f.store.markPublished({ token: claim.token, ids: [first!.id, second!.id], now: new Date() });
-    await f.store.recordFailures({ token: claim.token, failures: [{ id: third!.id, decision: { kind: 'retry', attempts: 1, nextAttemptAt: new Date(Date.now() + 60_000) }, error: 'broker said no' }], now: new Date() });
-    const envelope = (m: typeof first) => envelopeOfRow(m!);
-    await expect(f.history.persist({ events: [{ envelope: envelope(first), outboxId: first!.id }, { envelope: envelope(second), outboxId: second!.id }], now: new Date() })).resolves.toMatchObject({ inserted: 2, duplicates: 0 });
+  it(
+    scheme === 'mysql' ? 'contains no RETURNING anywhere' : 'uses RETURNING for the seq reservation only',
+    async () => {
+      expect(f.database.driver).toBe(scheme);
+      const conversationId = randomUUID();
+      const replyId = randomUUID();
+      await f.append({
+        conversationId,
+        userId: 'u1',
+        messages: [{ role: 'user', content: 'hi' }],
+        turn: {
+          replyId,
+          clientMessageId: randomUUID(),
+          contentSha256: 'a'.repeat(64),
+          model: 'WORKER',
+          thinking: false,
+        },
+      });
+      await f.append({
+        conversationId,
+        userId: 'u1',
+        messages: [
+          { role: 'assistant', content: 'hello' },
+          { role: 'assistant', content: 'again' },
+        ],
+        completesTurn: replyId,
+      });
+      const claim = await f.store.claim({
+        owner: 'dialect-test',
+        batchSize: 10,
+        leaseMs: 30_000,
+        now: new Date(Date.now() + 1000),
+      });
+      const [first, second, third] = claim.messages;
+      await f.store.markPublished({ token: claim.token, ids: [first!.id, second!.id], now: new Date() });
+      await f.store.recordFailures({
+        token: claim.token,
+        failures: [
+          {
+            id: third!.id,
+            decision: { kind: 'retry', attempts: 1, nextAttemptAt: new Date(Date.now() + 60_000) },
+            error: 'broker said no',
+          },
+        ],
+        now: new Date(),
+      });
+      const envelope = (m: typeof first) => envelopeOfRow(m!);
+      await expect(
+        f.history.persist({
+          events: [
+            { envelope: envelope(first), outboxId: first!.id },
+            { envelope: envelope(second), outboxId: second!.id },
+          ],
+          now: new Date(),
+        }),
+      ).resolves.toMatchObject({ inserted: 2, duplicates: 0 });
 
-    // Each step reached the database: the capture holds the writer's, relay's and consumer's statements.
-    expect(sent.filter((s) => /insert into `?outbox_messages/i.test(s))).toHaveLength(2);
-    expect(sent.some((s) => /FOR UPDATE SKIP LOCKED/i.test(s))).toBe(true);
-    expect(sent.some((s) => /insert (ignore )?into `?chat_messages/i.test(s))).toBe(true);
-    const returning = sent.filter((s) => /\bRETURNING\b/i.test(s));
-    if (scheme === 'mysql') expect(returning).toEqual([]);
-    else expect(returning.map((s) => s.split(' ').slice(0, 3).join(' '))).toEqual(['INSERT INTO conversations', 'INSERT INTO conversations']);
-  });
+      // Each step reached the database: the capture holds the writer's, relay's and consumer's statements.
+      expect(sent.filter((s) => /insert into `?outbox_messages/i.test(s))).toHaveLength(2);
+      expect(sent.some((s) => /FOR UPDATE SKIP LOCKED/i.test(s))).toBe(true);
+      expect(sent.some((s) => /insert (ignore )?into `?chat_messages/i.test(s))).toBe(true);
+      const returning = sent.filter((s) => /\bRETURNING\b/i.test(s));
+      if (scheme === 'mysql') expect(returning).toEqual([]);
+      else
+        expect(returning.map((s) => s.split(' ').slice(0, 3).join(' '))).toEqual([
+          'INSERT INTO conversations',
+          'INSERT INTO conversations',
+        ]);
+    },
+  );
 });

@@ -24,7 +24,8 @@ const llmConfig = (overrides: Partial<AppConfig['llm']> = {}): AppConfig['llm'] 
 const messages = PROMPT;
 const collect = collectModelEvents;
 
-const texts = (events: ModelEvent[], type: 'token' | 'reasoning') => events.flatMap((event) => (event.type === type ? [event.text] : []));
+const texts = (events: ModelEvent[], type: 'token' | 'reasoning') =>
+  events.flatMap((event) => (event.type === type ? [event.text] : []));
 
 const expectModelError = (error: unknown, code: ModelError['code']) => {
   expect(error).toBeInstanceOf(ModelError);
@@ -77,14 +78,21 @@ describe('OpenAI chat model against a real SSE server', () => {
     const off = await collect(model.stream({ choice: 'WORKER', messages, thinking: false }));
 
     expect(texts(on.events, 'reasoning')).toEqual(['Hmm', '…']);
-    expect(on.events.map((event) => event.type)).toEqual(['reasoning', 'reasoning', 'token', 'token', 'token', 'usage']);
+    expect(on.events.map((event) => event.type)).toEqual([
+      'reasoning',
+      'reasoning',
+      'token',
+      'token',
+      'token',
+      'usage',
+    ]);
     expect(texts(off.events, 'reasoning')).toEqual([]);
     expect(texts(off.events, 'token')).toEqual(['Hi', ' there', '!']);
     expect(server.requests[0]).toMatchObject(onBody);
     expect(server.requests[1]).toMatchObject(offBody);
   });
 
-  it("the generic profile sends no thinking fields", async () => {
+  it('the generic profile sends no thinking fields', async () => {
     model = createOpenAiChatModel(llmConfig({ baseUrl: server.baseUrl, provider: 'generic' }));
     await collect(model.stream({ choice: 'WORKER', messages, thinking: true }));
     expect(server.requests[0]).not.toHaveProperty('thinking');
@@ -154,7 +162,12 @@ describe('OpenAI chat model against a real SSE server', () => {
     const events: ModelEvent[] = [];
 
     const run = (async () => {
-      for await (const event of model.stream({ choice: 'WORKER', messages, thinking: false, signal: controller.signal })) {
+      for await (const event of model.stream({
+        choice: 'WORKER',
+        messages,
+        thinking: false,
+        signal: controller.signal,
+      })) {
         events.push(event);
         controller.abort(reason);
       }

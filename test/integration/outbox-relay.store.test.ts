@@ -16,13 +16,16 @@ describe('MikroORM outbox relay store on MariaDB', () => {
   });
   afterEach(() => f.close());
 
-  const claim = (owner = 'relay-a', now = new Date(), batchSize = 100) => f.store.claim({ owner, batchSize, leaseMs: LEASE_MS, now });
+  const claim = (owner = 'relay-a', now = new Date(), batchSize = 100) =>
+    f.store.claim({ owner, batchSize, leaseMs: LEASE_MS, now });
 
   it('claims due rows in id order and stamps owner, lease and token', async () => {
     const { eventIds } = await f.write(3);
     const batch = await claim();
     expect(batch.messages.map((m) => m.eventId)).toEqual(eventIds);
-    const [row] = await f.sql.query<{ claim_owner: string; claim_token: string; claim_expires_at: Date }>('SELECT claim_owner, claim_token, claim_expires_at FROM outbox_messages LIMIT 1');
+    const [row] = await f.sql.query<{ claim_owner: string; claim_token: string; claim_expires_at: Date }>(
+      'SELECT claim_owner, claim_token, claim_expires_at FROM outbox_messages LIMIT 1',
+    );
     expect(row).toMatchObject({ claim_owner: 'relay-a', claim_token: batch.token });
     expect(new Date(row!.claim_expires_at).getTime()).toBeGreaterThan(Date.now() + LEASE_MS - 5_000);
   });
@@ -42,7 +45,11 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     await expect(f.store.hasDue(new Date())).resolves.toBe(false);
     await expect(f.store.hasDue(new Date(Date.now() + LEASE_MS + 1_000))).resolves.toBe(true);
     const [row] = leased.messages;
-    await f.store.recordFailures({ token: leased.token, failures: [{ id: row!.id, error: 'boom', decision: { kind: 'retry', attempts: 1, nextAttemptAt: inAnHour() } }], now: new Date() });
+    await f.store.recordFailures({
+      token: leased.token,
+      failures: [{ id: row!.id, error: 'boom', decision: { kind: 'retry', attempts: 1, nextAttemptAt: inAnHour() } }],
+      now: new Date(),
+    });
     await expect(f.store.hasDue(new Date())).resolves.toBe(false);
     await expect(f.store.hasDue(new Date(Date.now() + 2 * 3_600_000))).resolves.toBe(true);
     const again = await claim('relay-a', new Date(Date.now() + 2 * 3_600_000));
@@ -62,7 +69,8 @@ describe('MikroORM outbox relay store on MariaDB', () => {
       await em.begin({ isolationLevel: 'read committed' as never });
       return em;
     };
-    const candidates = (em: EntityManager, sql: string, limit: number) => em.execute<{ id: string }[]>(sql, candidateParams(new Date(), limit));
+    const candidates = (em: EntityManager, sql: string, limit: number) =>
+      em.execute<{ id: string }[]>(sql, candidateParams(new Date(), limit));
 
     it('gives two open claimers disjoint, non-empty batches with the index-ordered query', async () => {
       await f.write(5);
@@ -81,8 +89,14 @@ describe('MikroORM outbox relay store on MariaDB', () => {
 
     it('starves the second claimer when the ORDER BY needs a filesort (why the claim index matters)', async () => {
       await f.write(10);
-      const filesort = CANDIDATES_SQL.replace('FORCE INDEX (outbox_claim_idx)', 'IGNORE INDEX (outbox_claim_idx)').replace('ORDER BY o.id', 'ORDER BY o.next_attempt_at, o.id');
-      const [plan] = await f.sql.query<{ Extra: string }>(`EXPLAIN ${filesort.replace('FOR UPDATE SKIP LOCKED', '')}`, candidateParams(new Date(), 4));
+      const filesort = CANDIDATES_SQL.replace(
+        'FORCE INDEX (outbox_claim_idx)',
+        'IGNORE INDEX (outbox_claim_idx)',
+      ).replace('ORDER BY o.id', 'ORDER BY o.next_attempt_at, o.id');
+      const [plan] = await f.sql.query<{ Extra: string }>(
+        `EXPLAIN ${filesort.replace('FOR UPDATE SKIP LOCKED', '')}`,
+        candidateParams(new Date(), 4),
+      );
       expect(plan?.Extra).toMatch(/filesort/);
       const [a, b] = [await openClaimer(), await openClaimer()];
       try {
@@ -98,7 +112,9 @@ describe('MikroORM outbox relay store on MariaDB', () => {
       const [a, b] = [await openClaimer(), await openClaimer()];
       try {
         // em.getConnection().execute() takes a pooled autocommit connection, not a's transaction.
-        const outside = await a.getConnection().execute<{ id: string }[]>(CANDIDATES_SQL, candidateParams(new Date(), 4));
+        const outside = await a
+          .getConnection()
+          .execute<{ id: string }[]>(CANDIDATES_SQL, candidateParams(new Date(), 4));
         const second = await candidates(b, CANDIDATES_SQL, 4);
         expect(second.map((r) => String(r.id))).toEqual(outside.map((r) => String(r.id)));
       } finally {
@@ -107,7 +123,10 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     });
 
     it('plans the real claim query without a filesort', async () => {
-      const rows = await f.sql.query<{ Extra: string | null; key: string | null }>(`EXPLAIN ${CANDIDATES_SQL.replace('FOR UPDATE SKIP LOCKED', '')}`, candidateParams(new Date(), 4));
+      const rows = await f.sql.query<{ Extra: string | null; key: string | null }>(
+        `EXPLAIN ${CANDIDATES_SQL.replace('FOR UPDATE SKIP LOCKED', '')}`,
+        candidateParams(new Date(), 4),
+      );
       expect(rows[0]?.key).toBe('outbox_claim_idx');
       expect(rows[0]?.Extra ?? '').not.toMatch(/filesort/);
     });
@@ -119,18 +138,31 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const message = batch.messages[0]!;
     const envelope = envelopeOfRow(message);
     // The consumer wins the race: the copy is persisted before the relay records its ack.
-    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 1, duplicates: 0, insertedEventIds: new Set([message.eventId]) });
+    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual(
+      { inserted: 1, duplicates: 0, insertedEventIds: new Set([message.eventId]) },
+    );
     await expect(f.store.markPublished({ token: batch.token, ids: [message.id], now: new Date() })).resolves.toBe(0);
     expect((await f.rowsOf(eventIds))[0]?.status).toBe('CONSUMED');
     // The redelivered copy (the relay will not resend a CONSUMED row, but Kafka may redeliver).
-    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual({ inserted: 0, duplicates: 1, insertedEventIds: new Set() });
-    const [count] = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE event_id = ?', [message.eventId]);
+    await expect(f.history.persist({ events: [{ envelope, outboxId: message.id }], now: new Date() })).resolves.toEqual(
+      { inserted: 0, duplicates: 1, insertedEventIds: new Set() },
+    );
+    const [count] = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE event_id = ?', [
+      message.eventId,
+    ]);
     expect(Number(count?.n)).toBe(1);
   });
 
-  const envelopeOf = (message: Awaited<ReturnType<typeof claim>>['messages'][number], overrides: { eventId?: string; messageId?: string } = {}) => {
+  const envelopeOf = (
+    message: Awaited<ReturnType<typeof claim>>['messages'][number],
+    overrides: { eventId?: string; messageId?: string } = {},
+  ) => {
     const envelope = envelopeOfRow(message);
-    return { ...envelope, eventId: overrides.eventId ?? envelope.eventId, payload: { ...envelope.payload, messageId: overrides.messageId ?? envelope.payload.messageId } };
+    return {
+      ...envelope,
+      eventId: overrides.eventId ?? envelope.eventId,
+      payload: { ...envelope.payload, messageId: overrides.messageId ?? envelope.payload.messageId },
+    };
   };
 
   it('marks poison rows DEAD, by outbox id or by event id, each with its own reason, in the transaction that persists the batch', async () => {
@@ -138,7 +170,10 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const [byId, byEventId, good] = (await claim()).messages;
     await f.history.persist({
       events: [{ envelope: envelopeOf(good!), outboxId: good!.id }],
-      poison: [{ outboxId: byId!.id, reason: 'poison: value is not JSON' }, { eventId: byEventId!.eventId, reason: 'poison: record has no value' }],
+      poison: [
+        { outboxId: byId!.id, reason: 'poison: value is not JSON' },
+        { eventId: byEventId!.eventId, reason: 'poison: record has no value' },
+      ],
       now: new Date(),
     });
     expect((await f.rowsOf(eventIds)).map((r) => [r.status, r.last_error])).toEqual([
@@ -155,12 +190,16 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const clash = envelopeOf(good!, { eventId: randomUUID(), messageId: randomUUID() });
     await f.history.persist({ events: [{ envelope: envelopeOf(good!), outboxId: good!.id }], now: new Date() });
     await expect(
-      f.history.persist({ events: [{ envelope: clash }], poison: [{ outboxId: poison!.id, reason: 'poison: value is not JSON' }], now: new Date() }),
+      f.history.persist({
+        events: [{ envelope: clash }],
+        poison: [{ outboxId: poison!.id, reason: 'poison: value is not JSON' }],
+        now: new Date(),
+      }),
     ).rejects.toThrow();
     expect((await f.rowsOf(eventIds)).map((r) => r.status)).toEqual(['PENDING', 'CONSUMED']);
   });
 
-  it("stores a message once when a writer retry appended it twice (same message id, two events), and consumes both rows", async () => {
+  it('stores a message once when a writer retry appended it twice (same message id, two events), and consumes both rows', async () => {
     // A writer whose commit succeeded but whose reply was lost retries the append: same message id, new event and seq.
     const conversationId = randomUUID();
     const message = { role: 'assistant' as const, content: 'the reply', messageId: randomUUID() };
@@ -169,10 +208,18 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const eventIds = [first.messages[0]!.eventId, retry.messages[0]!.eventId];
     const claimed = (await claim()).messages;
     const events = claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id }));
-    await expect(f.history.persist({ events: [events[0]!], now: new Date() })).resolves.toMatchObject({ inserted: 1, duplicates: 0 });
-    await expect(f.history.persist({ events: [events[1]!], now: new Date() })).resolves.toMatchObject({ inserted: 0, duplicates: 1 });
+    await expect(f.history.persist({ events: [events[0]!], now: new Date() })).resolves.toMatchObject({
+      inserted: 1,
+      duplicates: 0,
+    });
+    await expect(f.history.persist({ events: [events[1]!], now: new Date() })).resolves.toMatchObject({
+      inserted: 0,
+      duplicates: 1,
+    });
     expect((await f.rowsOf(eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED']);
-    const rows = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE id = ?', [message.messageId]);
+    const rows = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE id = ?', [
+      message.messageId,
+    ]);
     expect(Number(rows[0]?.n)).toBe(1);
   });
 
@@ -182,29 +229,69 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     await f.append({ conversationId, userId: 'user-1', messages: [message] });
     await f.append({ conversationId, userId: 'user-1', messages: [message] });
     const claimed = (await claim()).messages;
-    await expect(f.history.persist({ events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })), now: new Date() })).resolves.toMatchObject({ inserted: 1, duplicates: 1 });
-    const [stored] = await f.sql.query<{ seq: number }>('SELECT seq FROM chat_messages WHERE id = ?', [message.messageId]);
+    await expect(
+      f.history.persist({ events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })), now: new Date() }),
+    ).resolves.toMatchObject({ inserted: 1, duplicates: 1 });
+    const [stored] = await f.sql.query<{ seq: number }>('SELECT seq FROM chat_messages WHERE id = ?', [
+      message.messageId,
+    ]);
     expect(stored?.seq).toBe(1);
-    const [conversation] = await f.sql.query<{ message_count: number }>('SELECT message_count FROM conversations WHERE id = ?', [conversationId]);
+    const [conversation] = await f.sql.query<{ message_count: number }>(
+      'SELECT message_count FROM conversations WHERE id = ?',
+      [conversationId],
+    );
     expect(conversation?.message_count).toBe(1);
   });
 
   it('finds a committed message by its id for a writer retry: from its outbox row, else from history after retention', async () => {
     const queries = createMikroConversationQueries(f.database);
     const conversationId = randomUUID();
-    const message = { role: 'assistant' as const, content: 'the reply', messageId: randomUUID(), reasoning: 'why', model: 'm', promptTokens: 3, completionTokens: 4, partial: true };
+    const message = {
+      role: 'assistant' as const,
+      content: 'the reply',
+      messageId: randomUUID(),
+      reasoning: 'why',
+      model: 'm',
+      promptTokens: 3,
+      completionTokens: 4,
+      partial: true,
+    };
     // What a takeover ends the reply's stream from: the stored payload, whichever table holds it.
-    const payload = { messageId: message.messageId, role: 'assistant', content: 'the reply', reasoning: 'why', model: 'm', promptTokens: 3, completionTokens: 4, partial: true };
+    const payload = {
+      messageId: message.messageId,
+      role: 'assistant',
+      content: 'the reply',
+      reasoning: 'why',
+      model: 'm',
+      promptTokens: 3,
+      completionTokens: 4,
+      partial: true,
+    };
     await f.append({ conversationId, userId: 'user-1', messages: [{ role: 'user', content: 'q' }] });
-    const { messages: [appended] } = await f.append({ conversationId, userId: 'user-1', messages: [message] });
-    await expect(queries.committedMessage(conversationId, message.messageId)).resolves.toMatchObject({ messageId: message.messageId, eventId: appended!.eventId, seq: 2, payload });
+    const {
+      messages: [appended],
+    } = await f.append({ conversationId, userId: 'user-1', messages: [message] });
+    await expect(queries.committedMessage(conversationId, message.messageId)).resolves.toMatchObject({
+      messageId: message.messageId,
+      eventId: appended!.eventId,
+      seq: 2,
+      payload,
+    });
     await expect(queries.committedMessage(conversationId, randomUUID())).resolves.toBeNull();
     await expect(queries.committedMessage(randomUUID(), message.messageId)).resolves.toBeNull(); // another conversation's
 
     const claimed = (await claim()).messages;
-    await f.history.persist({ events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })), now: new Date() });
+    await f.history.persist({
+      events: claimed.map((m) => ({ envelope: envelopeOf(m), outboxId: m.id })),
+      now: new Date(),
+    });
     await f.sql.query('DELETE FROM outbox_messages WHERE aggregate_id = ?', [conversationId]);
-    await expect(queries.committedMessage(conversationId, message.messageId)).resolves.toMatchObject({ messageId: message.messageId, eventId: appended!.eventId, seq: 2, payload });
+    await expect(queries.committedMessage(conversationId, message.messageId)).resolves.toMatchObject({
+      messageId: message.messageId,
+      eventId: appended!.eventId,
+      seq: 2,
+      payload,
+    });
   });
 
   it('fences a relay whose lease expired: its ack changes nothing after another relay re-claims', async () => {
@@ -212,8 +299,12 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const stale = await claim('relay-a', new Date());
     const fresh = await claim('relay-b', new Date(Date.now() + LEASE_MS + 1_000));
     expect(fresh.messages).toHaveLength(2);
-    await expect(f.store.markPublished({ token: stale.token, ids: stale.messages.map((m) => m.id), now: new Date() })).resolves.toBe(0);
-    await expect(f.store.markPublished({ token: fresh.token, ids: fresh.messages.map((m) => m.id), now: new Date() })).resolves.toBe(2);
+    await expect(
+      f.store.markPublished({ token: stale.token, ids: stale.messages.map((m) => m.id), now: new Date() }),
+    ).resolves.toBe(0);
+    await expect(
+      f.store.markPublished({ token: fresh.token, ids: fresh.messages.map((m) => m.id), now: new Date() }),
+    ).resolves.toBe(2);
   });
 
   it('marks each row of a 1,000-row batch with its own partition and offset, and only rows the claim still holds', async () => {
@@ -222,19 +313,26 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     expect(batch.messages).toHaveLength(1_000);
     const ids = batch.messages.map((m) => m.id);
     // Offsets unrelated to id order, one row whose position is unknown, one row the consumer completed first.
-    const positions = new Map(ids.map((id, i) => [id, i === 7 ? null : { partition: (i * 7) % 3, offset: 1_000_000 - 13 * i }]));
+    const positions = new Map(
+      ids.map((id, i) => [id, i === 7 ? null : { partition: (i * 7) % 3, offset: 1_000_000 - 13 * i }]),
+    );
     await f.sql.run(`UPDATE outbox_messages SET status = 'CONSUMED' WHERE id = ?`, [ids[500]]);
     await expect(f.store.markPublished({ token: batch.token, ids, now: new Date(), positions })).resolves.toBe(999);
-    const stored = await f.sql.query<{ id: string; status: string; kafka_partition: number | null; kafka_offset: number | null }>('SELECT id, status, kafka_partition, kafka_offset FROM outbox_messages');
+    const stored = await f.sql.query<{
+      id: string;
+      status: string;
+      kafka_partition: number | null;
+      kafka_offset: number | null;
+    }>('SELECT id, status, kafka_partition, kafka_offset FROM outbox_messages');
     const got = new Map(stored.map((r) => [String(r.id), r]));
     ids.forEach((id, i) => {
       const row = got.get(id);
       const at = i === 500 ? null : positions.get(id);
-      expect([row?.status, row?.kafka_partition ?? null, row?.kafka_offset === null ? null : Number(row?.kafka_offset)]).toEqual([
-        i === 500 ? 'CONSUMED' : 'PUBLISHED',
-        at?.partition ?? null,
-        at?.offset ?? null,
-      ]);
+      expect([
+        row?.status,
+        row?.kafka_partition ?? null,
+        row?.kafka_offset === null ? null : Number(row?.kafka_offset),
+      ]).toEqual([i === 500 ? 'CONSUMED' : 'PUBLISHED', at?.partition ?? null, at?.offset ?? null]);
     });
   });
 
@@ -244,7 +342,11 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const batch = await claim();
     const [a1, a2] = batch.messages.filter((m) => m.aggregateId === a.conversationId);
     const [b1] = batch.messages.filter((m) => m.aggregateId === b.conversationId);
-    await f.store.recordFailures({ token: batch.token, failures: [{ id: a1!.id, error: 'boom', decision: { kind: 'retry', attempts: 1, nextAttemptAt: inAnHour() } }], now: new Date() });
+    await f.store.recordFailures({
+      token: batch.token,
+      failures: [{ id: a1!.id, error: 'boom', decision: { kind: 'retry', attempts: 1, nextAttemptAt: inAnHour() } }],
+      now: new Date(),
+    });
     await f.store.release({ token: batch.token, ids: [a2!.id] });
     await f.store.markPublished({ token: batch.token, ids: [b1!.id], now: new Date() });
     // a2 is due and unclaimed, but a1 (earlier, backing off) holds it back.
@@ -262,7 +364,17 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const b = await f.write(1);
     const first = await claim('relay-a', new Date(), 1);
     expect(first.messages.map((m) => m.eventId)).toEqual([a.eventIds[0]]);
-    await f.store.recordFailures({ token: first.token, failures: [{ id: first.messages[0]!.id, error: 'boom', decision: { kind: 'retry', attempts: 1, nextAttemptAt: inAnHour() } }], now: new Date() });
+    await f.store.recordFailures({
+      token: first.token,
+      failures: [
+        {
+          id: first.messages[0]!.id,
+          error: 'boom',
+          decision: { kind: 'retry', attempts: 1, nextAttemptAt: inAnHour() },
+        },
+      ],
+      now: new Date(),
+    });
     // a2 and a3 are due and have lower ids than b1, but sit behind a1: a batch of 2 must still reach b1.
     expect((await claim('relay-a', new Date(), 2)).messages.map((m) => m.eventId)).toEqual(b.eventIds);
   });
@@ -271,7 +383,11 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const { eventIds } = await f.write(1);
     const batch = await claim();
     const error = `broker said no ${'x'.repeat(2_000)}`;
-    await f.store.recordFailures({ token: batch.token, failures: [{ id: batch.messages[0]!.id, error, decision: { kind: 'dead', attempts: 10 } }], now: new Date() });
+    await f.store.recordFailures({
+      token: batch.token,
+      failures: [{ id: batch.messages[0]!.id, error, decision: { kind: 'dead', attempts: 10 } }],
+      now: new Date(),
+    });
     const [row] = await f.rowsOf(eventIds);
     expect(row).toMatchObject({ status: 'DEAD', attempts: 10, claim_token: null });
     expect(row?.last_error).toHaveLength(1000);
@@ -282,10 +398,19 @@ describe('MikroORM outbox relay store on MariaDB', () => {
     const published = await f.write(1);
     const leased = await f.write(1);
     const first = await claim('relay-a', new Date(), 1);
-    await f.store.markPublished({ token: first.token, ids: first.messages.map((m) => m.id), now: new Date(Date.now() - 60_000) });
+    await f.store.markPublished({
+      token: first.token,
+      ids: first.messages.map((m) => m.id),
+      now: new Date(Date.now() - 60_000),
+    });
     const expired = await claim('relay-b', new Date(), 1);
-    await f.sql.run('UPDATE outbox_messages SET claim_expires_at = ? WHERE claim_token = ?', [new Date(Date.now() - 1_000), expired.token]);
-    await expect(f.store.sweep({ publishedBefore: new Date(Date.now() - 30_000), now: new Date(), limit: 100, lost: [] })).resolves.toEqual({ unrecorded: 1, lost: 0, released: 1 });
+    await f.sql.run('UPDATE outbox_messages SET claim_expires_at = ? WHERE claim_token = ?', [
+      new Date(Date.now() - 1_000),
+      expired.token,
+    ]);
+    await expect(
+      f.store.sweep({ publishedBefore: new Date(Date.now() - 30_000), now: new Date(), limit: 100, lost: [] }),
+    ).resolves.toEqual({ unrecorded: 1, lost: 0, released: 1 });
     expect((await f.rowsOf(published.eventIds))[0]).toMatchObject({ status: 'PENDING' });
     expect((await f.rowsOf(leased.eventIds))[0]).toMatchObject({ status: 'PENDING', claim_token: null });
   });
@@ -293,8 +418,14 @@ describe('MikroORM outbox relay store on MariaDB', () => {
   it('deletes only CONSUMED rows past retention, in bounded batches', async () => {
     const old = await f.write(3);
     const recent = await f.write(1);
-    await f.sql.run(`UPDATE outbox_messages SET status = 'CONSUMED', consumed_at = ? WHERE event_id IN (?, ?, ?)`, [new Date(Date.now() - 86_400_000), ...old.eventIds]);
-    await f.sql.run(`UPDATE outbox_messages SET status = 'CONSUMED', consumed_at = ? WHERE event_id = ?`, [new Date(), recent.eventIds[0]]);
+    await f.sql.run(`UPDATE outbox_messages SET status = 'CONSUMED', consumed_at = ? WHERE event_id IN (?, ?, ?)`, [
+      new Date(Date.now() - 86_400_000),
+      ...old.eventIds,
+    ]);
+    await f.sql.run(`UPDATE outbox_messages SET status = 'CONSUMED', consumed_at = ? WHERE event_id = ?`, [
+      new Date(),
+      recent.eventIds[0],
+    ]);
     const cutoff = new Date(Date.now() - 3_600_000);
     await expect(f.store.deleteConsumed({ consumedBefore: cutoff, limit: 2 })).resolves.toBe(2);
     await expect(f.store.deleteConsumed({ consumedBefore: cutoff, limit: 2 })).resolves.toBe(1);

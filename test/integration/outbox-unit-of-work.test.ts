@@ -11,7 +11,7 @@ import { createPipelineFixture, type PipelineFixture } from '../support/pipeline
  * commits or rolls back with the caller's change, the commit hook wakes the relay only after a
  * commit that inserted outbox rows, and the relay claims the row like a writer's.
  */
-describe('outbox in the caller\'s unit of work (enqueueOutbox + commit hook)', () => {
+describe("outbox in the caller's unit of work (enqueueOutbox + commit hook)", () => {
   let f: PipelineFixture;
   let waker: CountingWaker;
   /** Outbox rows of the aggregate as another connection sees them at each wake-up (committed only). */
@@ -32,18 +32,48 @@ describe('outbox in the caller\'s unit of work (enqueueOutbox + commit hook)', (
   });
 
   const committedRows = async () =>
-    (await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox_messages WHERE aggregate_id = ?', [aggregateId])).map((r) => Number(r.n))[0] ?? 0;
+    (
+      await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM outbox_messages WHERE aggregate_id = ?', [
+        aggregateId,
+      ])
+    ).map((r) => Number(r.n))[0] ?? 0;
   const event = (seq: number) => ({
-    eventId: randomUUID(), aggregateId, aggregateSeq: seq, eventType: CHAT_MESSAGE_CREATED, topic: f.config.kafka.topic,
-    payload: { messageId: randomUUID(), role: 'user', content: `message ${seq}`, reasoning: null, model: null, promptTokens: null, completionTokens: null, partial: false },
-    headers: {}, maxAttempts: 5, createdAt: new Date(),
+    eventId: randomUUID(),
+    aggregateId,
+    aggregateSeq: seq,
+    eventType: CHAT_MESSAGE_CREATED,
+    topic: f.config.kafka.topic,
+    payload: {
+      messageId: randomUUID(),
+      role: 'user',
+      content: `message ${seq}`,
+      reasoning: null,
+      model: null,
+      promptTokens: null,
+      completionTokens: null,
+      partial: false,
+    },
+    headers: {},
+    maxAttempts: 5,
+    createdAt: new Date(),
   });
   const newConversation = (em: EntityManager) => {
     const now = new Date();
-    em.persist(Object.assign(new ConversationEntity(), { id: aggregateId, userId: 'u1', title: null, lastSeq: 2, messageCount: 0, lastMessageAt: null, createdAt: now, updatedAt: now }));
+    em.persist(
+      Object.assign(new ConversationEntity(), {
+        id: aggregateId,
+        userId: 'u1',
+        title: null,
+        lastSeq: 2,
+        messageCount: 0,
+        lastMessageAt: null,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
   };
 
-  it('commits the rows with the caller\'s own change in one transaction, then wakes the relay once', async () => {
+  it("commits the rows with the caller's own change in one transaction, then wakes the relay once", async () => {
     await f.database.fork().transactional(async (em) => {
       newConversation(em);
       enqueueOutbox(em, event(1));
@@ -55,15 +85,20 @@ describe('outbox in the caller\'s unit of work (enqueueOutbox + commit hook)', (
     });
     expect(waker.count).toBe(1);
     await expect(Promise.all(visibleAtWake)).resolves.toEqual([2]);
-    const rows = await f.sql.query('SELECT aggregate_seq, status, attempts, max_attempts FROM outbox_messages WHERE aggregate_id = ? ORDER BY aggregate_seq', [aggregateId]);
+    const rows = await f.sql.query(
+      'SELECT aggregate_seq, status, attempts, max_attempts FROM outbox_messages WHERE aggregate_id = ? ORDER BY aggregate_seq',
+      [aggregateId],
+    );
     expect(rows).toEqual([
       { aggregate_seq: 1, status: 'PENDING', attempts: 0, max_attempts: 5 },
       { aggregate_seq: 2, status: 'PENDING', attempts: 0, max_attempts: 5 },
     ]);
-    await expect(f.sql.query('SELECT last_seq FROM conversations WHERE id = ?', [aggregateId])).resolves.toEqual([{ last_seq: 2 }]);
+    await expect(f.sql.query('SELECT last_seq FROM conversations WHERE id = ?', [aggregateId])).resolves.toEqual([
+      { last_seq: 2 },
+    ]);
   });
 
-  it('rolls the rows back with the caller\'s change and wakes nothing', async () => {
+  it("rolls the rows back with the caller's change and wakes nothing", async () => {
     const failure = new Error('business rule broken after the flush');
     const attempt = f.database.fork().transactional(async (em) => {
       newConversation(em);
@@ -77,7 +112,7 @@ describe('outbox in the caller\'s unit of work (enqueueOutbox + commit hook)', (
     await expect(f.sql.query('SELECT id FROM conversations WHERE id = ?', [aggregateId])).resolves.toEqual([]);
   });
 
-  it('wakes after a plain flush (MikroORM\'s own transaction) too', async () => {
+  it("wakes after a plain flush (MikroORM's own transaction) too", async () => {
     const em = f.database.fork();
     newConversation(em);
     enqueueOutbox(em, event(1));
@@ -109,13 +144,18 @@ describe('outbox in the caller\'s unit of work (enqueueOutbox + commit hook)', (
     expect(waker.count).toBe(0);
   });
 
-  it('hands the rows to the same relay: claimed in seq order like the writer\'s', async () => {
+  it("hands the rows to the same relay: claimed in seq order like the writer's", async () => {
     await f.database.fork().transactional(async (em) => {
       newConversation(em);
       enqueueOutbox(em, event(1));
       enqueueOutbox(em, event(2));
     });
-    const claim = await f.store.claim({ owner: 'relay-test', batchSize: 1000, leaseMs: 30_000, now: new Date(Date.now() + 1000) });
+    const claim = await f.store.claim({
+      owner: 'relay-test',
+      batchSize: 1000,
+      leaseMs: 30_000,
+      now: new Date(Date.now() + 1000),
+    });
     const mine = claim.messages.filter((m) => m.aggregateId === aggregateId);
     expect(mine.map((m) => m.aggregateSeq)).toEqual([1, 2]);
     expect(mine[0]).toMatchObject({ eventType: CHAT_MESSAGE_CREATED, status: 'PENDING', attempts: 0, headers: {} });
@@ -123,26 +163,49 @@ describe('outbox in the caller\'s unit of work (enqueueOutbox + commit hook)', (
 
   describe('the chat writer on the same hook', () => {
     const send = (clientMessageId: string) =>
-      f.append({ conversationId: aggregateId, userId: 'u1', messages: [{ role: 'user', content: 'hi' }], turn: { replyId: randomUUID(), clientMessageId, contentSha256: 'a'.repeat(64), model: 'WORKER', thinking: false } });
+      f.append({
+        conversationId: aggregateId,
+        userId: 'u1',
+        messages: [{ role: 'user', content: 'hi' }],
+        turn: {
+          replyId: randomUUID(),
+          clientMessageId,
+          contentSha256: 'a'.repeat(64),
+          model: 'WORKER',
+          thinking: false,
+        },
+      });
 
     it('wakes the relay once per append, after its rows are committed', async () => {
-      await f.append({ conversationId: aggregateId, userId: 'u1', messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'assistant', content: 'c' }] });
+      await f.append({
+        conversationId: aggregateId,
+        userId: 'u1',
+        messages: [
+          { role: 'user', content: 'a' },
+          { role: 'assistant', content: 'b' },
+          { role: 'assistant', content: 'c' },
+        ],
+      });
       expect(waker.count).toBe(1);
       await expect(Promise.all(visibleAtWake)).resolves.toEqual([3]);
     });
 
-    it('wakes nothing when the append rolls back (a duplicate client message id, another user\'s conversation)', async () => {
+    it("wakes nothing when the append rolls back (a duplicate client message id, another user's conversation)", async () => {
       const clientMessageId = randomUUID();
       await send(clientMessageId);
       await expect(send(clientMessageId)).resolves.toMatchObject({ duplicate: true, messages: [] });
-      await expect(f.append({ conversationId: aggregateId, userId: 'intruder', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ code: 'CONVERSATION_NOT_FOUND' });
+      await expect(
+        f.append({ conversationId: aggregateId, userId: 'intruder', messages: [{ role: 'user', content: 'x' }] }),
+      ).rejects.toMatchObject({ code: 'CONVERSATION_NOT_FOUND' });
       expect(waker.count).toBe(1);
       await expect(committedRows()).resolves.toBe(1);
     });
 
-    it('commits even when the wake-up fails (the relay\'s scheduled scan publishes the row)', async () => {
+    it("commits even when the wake-up fails (the relay's scheduled scan publishes the row)", async () => {
       waker.failWith(new Error('redis down'));
-      await expect(f.append({ conversationId: aggregateId, userId: 'u1', messages: [{ role: 'user', content: 'a' }] })).resolves.toMatchObject({ messages: [{ seq: 1 }] });
+      await expect(
+        f.append({ conversationId: aggregateId, userId: 'u1', messages: [{ role: 'user', content: 'a' }] }),
+      ).resolves.toMatchObject({ messages: [{ seq: 1 }] });
       expect(waker.count).toBe(1);
       await expect(committedRows()).resolves.toBe(1);
     });

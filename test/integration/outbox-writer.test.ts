@@ -28,7 +28,10 @@ describe('outbox writer (MikroORM unit of work)', () => {
       const id = randomUUID();
       await expect(reserve({ id, userId: 'u1', count: 3 })).resolves.toEqual({ firstSeq: 1, created: true });
       await expect(reserve({ id, userId: 'u1', count: 2 })).resolves.toEqual({ firstSeq: 4, created: false });
-      const [row] = await f.sql.query<{ user_id: string; last_seq: number }>('SELECT user_id, last_seq FROM conversations WHERE id = ?', [id]);
+      const [row] = await f.sql.query<{ user_id: string; last_seq: number }>(
+        'SELECT user_id, last_seq FROM conversations WHERE id = ?',
+        [id],
+      );
       expect(row).toEqual({ user_id: 'u1', last_seq: 5 });
     });
 
@@ -45,12 +48,21 @@ describe('outbox writer (MikroORM unit of work)', () => {
   it('numbers concurrent appends to one conversation without gaps or repeats', async () => {
     const conversationId = randomUUID();
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => f.append({ conversationId, userId: 'u1', messages: [aChatMessage({ content: `a${i}` }), aChatMessage({ content: `b${i}` })] })),
+      Array.from({ length: 20 }, (_, i) =>
+        f.append({
+          conversationId,
+          userId: 'u1',
+          messages: [aChatMessage({ content: `a${i}` }), aChatMessage({ content: `b${i}` })],
+        }),
+      ),
     );
     const seqs = results.flatMap((r) => r.messages.map((m) => m.seq)).sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(results.filter((r) => r.created)).toHaveLength(1);
-    const rows = await f.sql.query<{ aggregate_seq: number }>('SELECT aggregate_seq FROM outbox_messages WHERE aggregate_id = ? ORDER BY aggregate_seq', [conversationId]);
+    const rows = await f.sql.query<{ aggregate_seq: number }>(
+      'SELECT aggregate_seq FROM outbox_messages WHERE aggregate_id = ? ORDER BY aggregate_seq',
+      [conversationId],
+    );
     expect(rows.map((r) => Number(r.aggregate_seq))).toEqual(seqs);
   });
 });

@@ -8,7 +8,11 @@ import { testConfig } from '../support/test-config';
 
 const TTL_SECONDS = 300;
 
-const entry = (seq: number): HistoryEntry => ({ seq, role: seq % 2 === 0 ? 'assistant' : 'user', content: `message ${seq}` });
+const entry = (seq: number): HistoryEntry => ({
+  seq,
+  role: seq % 2 === 0 ? 'assistant' : 'user',
+  content: `message ${seq}`,
+});
 const entries = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => entry(from + i));
 
 describe('Redis history cache', () => {
@@ -54,8 +58,20 @@ describe('Redis history cache', () => {
     const scope = newScope();
     await cache().fill(scope, [{ ...entry(1), tokens: 7 }, entry(2)], 10);
     await cache().push(scope, { ...entry(3), tokens: 0 }, 10);
-    await redis.client().rpush(historyKey(scope), JSON.stringify({ ...entry(4), tokens: -1 }), JSON.stringify({ ...entry(5), tokens: '9' }));
-    await expect(cache().read(scope)).resolves.toEqual([{ ...entry(1), tokens: 7 }, entry(2), { ...entry(3), tokens: 0 }, entry(4), entry(5)]);
+    await redis
+      .client()
+      .rpush(
+        historyKey(scope),
+        JSON.stringify({ ...entry(4), tokens: -1 }),
+        JSON.stringify({ ...entry(5), tokens: '9' }),
+      );
+    await expect(cache().read(scope)).resolves.toEqual([
+      { ...entry(1), tokens: 7 },
+      entry(2),
+      { ...entry(3), tokens: 0 },
+      entry(4),
+      entry(5),
+    ]);
   });
 
   it('push appends newest last and trims to the window', async () => {

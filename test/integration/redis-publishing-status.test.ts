@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { FLOWING, onBrokerUnavailable } from '../../src/domain/publishing-state';
 import { createLogger } from '../../src/infra/logger';
 import { createRedis } from '../../src/infra/redis/create-redis';
-import { createRedisPublishingStatus, createRedisPublishingStatusReader } from '../../src/infra/redis/redis-publishing-status';
+import {
+  createRedisPublishingStatus,
+  createRedisPublishingStatusReader,
+} from '../../src/infra/redis/redis-publishing-status';
 import { testConfig } from '../support/test-config';
 
 describe('relay publishing state shared through Redis', () => {
@@ -10,9 +13,11 @@ describe('relay publishing state shared through Redis', () => {
   const logger = createLogger({ level: 'silent' });
   const redis = createRedis(config.redis, logger);
   const prefix = `${config.redis.prefix}-${randomUUID().slice(0, 8)}`;
-  const relay = (owner: string, ttlMs = 60_000) => createRedisPublishingStatus({ client: redis.client(), prefix, owner, ttlMs, logger });
+  const relay = (owner: string, ttlMs = 60_000) =>
+    createRedisPublishingStatus({ client: redis.client(), prefix, owner, ttlMs, logger });
   const reader = () => createRedisPublishingStatusReader({ client: redis.client(), prefix });
-  const blockedAt = (at: string, reason: string) => onBrokerUnavailable(FLOWING, { reason, now: new Date(at), policy: { baseMs: 500, capMs: 10_000 } });
+  const blockedAt = (at: string, reason: string) =>
+    onBrokerUnavailable(FLOWING, { reason, now: new Date(at), policy: { baseMs: 500, capMs: 10_000 } });
 
   beforeAll(() => redis.start());
   afterEach(async () => {
@@ -30,9 +35,17 @@ describe('relay publishing state shared through Redis', () => {
     const late = blockedAt('2030-01-01T00:01:00.000Z', 'LEADER_NOT_AVAILABLE');
     await relay('relay-a').share({ kind: 'blocked', state: late });
     await relay('relay-b').share({ kind: 'blocked', state: early });
-    await expect(reader().blocked(new Date())).resolves.toEqual({ since: early.since, reason: 'ECONNREFUSED', relays: 2 });
+    await expect(reader().blocked(new Date())).resolves.toEqual({
+      since: early.since,
+      reason: 'ECONNREFUSED',
+      relays: 2,
+    });
     await relay('relay-b').share({ kind: 'resumed', blocked: early, now: new Date() });
-    await expect(reader().blocked(new Date())).resolves.toEqual({ since: late.since, reason: 'LEADER_NOT_AVAILABLE', relays: 1 });
+    await expect(reader().blocked(new Date())).resolves.toEqual({
+      since: late.since,
+      reason: 'LEADER_NOT_AVAILABLE',
+      relays: 1,
+    });
     await relay('relay-a').share({ kind: 'resumed', blocked: late, now: new Date() });
     await expect(reader().blocked(new Date())).resolves.toBeNull();
   });

@@ -12,7 +12,16 @@ const NO_POLL_MS = 60_000;
 const token = (text: string): ReplyEvent => ({ kind: 'TOKEN', text });
 const COMPLETED: ReplyEvent = {
   kind: 'COMPLETED',
-  message: { id: 'm1', seq: 2, content: 'abc', reasoning: null, model: 'test-model', promptTokens: 3, completionTokens: 3, createdAt: '2024-01-01T00:00:00.000Z' },
+  message: {
+    id: 'm1',
+    seq: 2,
+    content: 'abc',
+    reasoning: null,
+    model: 'test-model',
+    promptTokens: 3,
+    completionTokens: 3,
+    createdAt: '2024-01-01T00:00:00.000Z',
+  },
 };
 const FAILED: ReplyEvent = { kind: 'FAILED', code: 'MODEL_TIMEOUT', message: 'too slow', partialMessageId: null };
 
@@ -30,7 +39,13 @@ describe('Redis reply stream', () => {
   const prefix = config.redis.prefix;
   const connectionName = `reply-stream-${prefix}`;
   const client = new Redis(config.redis.url, { connectionName, lazyConnect: true });
-  const stream = createRedisReplyStream({ client, prefix, maxLen: 1000, ttlSeconds: TTL_SECONDS, pollIntervalMs: NO_POLL_MS });
+  const stream = createRedisReplyStream({
+    client,
+    prefix,
+    maxLen: 1000,
+    ttlSeconds: TTL_SECONDS,
+    pollIntervalMs: NO_POLL_MS,
+  });
   const newReply = () => ({ userId: randomUUID(), conversationId: randomUUID(), replyId: randomUUID() });
   const appendAll = async (scope: ReturnType<typeof newReply>, events: ReplyEvent[]) => {
     const ids: string[] = [];
@@ -42,7 +57,9 @@ describe('Redis reply stream', () => {
     return ids;
   };
   const connections = async () => {
-    const lines = String(await client.client('LIST')).trim().split('\n');
+    const lines = String(await client.client('LIST'))
+      .trim()
+      .split('\n');
     return { total: lines.length, ours: lines.filter((line) => line.includes(` name=${connectionName} `)).length };
   };
 
@@ -178,7 +195,11 @@ describe('Redis reply stream', () => {
       const own = createRedisReplyStream({ client: pipelining, prefix, maxLen: 100, ttlSeconds: TTL_SECONDS });
       const scope = newReply();
       // Same tick: the first command opens an auto-pipeline before the first append is queued.
-      const [, id] = await Promise.all([pipelining.get(`${prefix}:unrelated`), own.append(scope, token('a')), own.append(scope, COMPLETED)]);
+      const [, id] = await Promise.all([
+        pipelining.get(`${prefix}:unrelated`),
+        own.append(scope, token('a')),
+        own.append(scope, COMPLETED),
+      ]);
       expect(id).toMatch(/^\d+-\d+$/);
       const seen = await collect(stream.read(scope, {}));
       expect(seen.map((e) => e.event)).toEqual([token('a'), COMPLETED]);
@@ -208,7 +229,9 @@ describe('Redis reply stream', () => {
 
   it('rejects an invalid cursor as bad user input, from the call itself', async () => {
     for (const after of ['abc', '1-', '-', '+', '(1-0', '1-0 ', '0x1-0']) {
-      expect(() => stream.read(newReply(), { after })).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/invalid cursor/) }));
+      expect(() => stream.read(newReply(), { after })).toThrow(
+        expect.objectContaining({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/invalid cursor/) }),
+      );
     }
     // A caller iterating inside an async function sees the same error as a rejection.
     await expect((async () => collect(stream.read(newReply(), { after: 'nope' })))()).rejects.toThrow(/invalid cursor/);
@@ -245,7 +268,9 @@ describe('Redis reply stream', () => {
     await stream.markLatest(older, 1);
     await appendAll(older, [token('b'), COMPLETED]);
     await expect(stream.latestReply(older)).resolves.toBe(newer.replyId);
-    await expect(stream.latestReply({ userId: randomUUID(), conversationId: older.conversationId })).resolves.toBeNull();
+    await expect(
+      stream.latestReply({ userId: randomUUID(), conversationId: older.conversationId }),
+    ).resolves.toBeNull();
     const pointer = `${prefix}:chat:latest:${older.userId}:${older.conversationId}`;
     expect(await client.pttl(pointer)).toBeGreaterThan(0);
     expect(await client.pttl(pointer)).toBeLessThanOrEqual(TTL_SECONDS * 1000);
@@ -275,13 +300,18 @@ describe('Redis reply stream', () => {
     await expect(stream.append(scope, token('late old'), 1)).resolves.toBeNull();
     await expect(stream.append(scope, token('new'), 2)).resolves.not.toBeNull();
     await expect(stream.append(scope, FAILED)).resolves.not.toBeNull();
-    await expect(stream.events(scope)).resolves.toEqual([token('old'), { kind: 'RESTARTED', reason: 'taken over' }, token('new'), FAILED]);
+    await expect(stream.events(scope)).resolves.toEqual([
+      token('old'),
+      { kind: 'RESTARTED', reason: 'taken over' },
+      token('new'),
+      FAILED,
+    ]);
     const fence = `${prefix}:chat:reply-fence:${scope.userId}:${scope.conversationId}:${scope.replyId}`;
     expect(await client.get(fence)).toBe('2');
     expect(await client.pttl(fence)).toBeGreaterThan(0);
   });
 
-  it('lists a reply\'s events so far without waiting (none for an unknown reply)', async () => {
+  it("lists a reply's events so far without waiting (none for an unknown reply)", async () => {
     const scope = newReply();
     await expect(stream.events(scope)).resolves.toEqual([]);
     const restarted: ReplyEvent = { kind: 'RESTARTED', reason: 'worker lost' };
@@ -290,13 +320,23 @@ describe('Redis reply stream', () => {
   });
 
   it('falls back to polling when no notification arrives (no subscriber)', async () => {
-    const polling = createRedisReplyStream({ client, prefix, maxLen: 1000, ttlSeconds: TTL_SECONDS, pollIntervalMs: 20 });
+    const polling = createRedisReplyStream({
+      client,
+      prefix,
+      maxLen: 1000,
+      ttlSeconds: TTL_SECONDS,
+      pollIntervalMs: 20,
+    });
     const scope = newReply();
     const first = deferred();
     const reading = collect(polling.read(scope, {}), () => first.resolve());
     await stream.append(scope, token('a'));
     await first.promise;
     await appendAll(scope, [token('b'), COMPLETED]);
-    await expect(reading.then((seen) => seen.map((e) => e.event))).resolves.toEqual([token('a'), token('b'), COMPLETED]);
+    await expect(reading.then((seen) => seen.map((e) => e.event))).resolves.toEqual([
+      token('a'),
+      token('b'),
+      COMPLETED,
+    ]);
   });
 });

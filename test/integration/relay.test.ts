@@ -41,8 +41,21 @@ describe('relay against the real broker', () => {
   const relay = async (owner: string, policy = { baseMs: 20, capMs: 100, maxAttempts: 10 }) => {
     const publisher = createKafkaPublisher({ kafka, logger: f.logger });
     await publisher.start();
-    const gate = createPublishingGate({ clock: systemClock, policy: { baseMs: 20, capMs: 100 }, observe: () => undefined });
-    const run = createRelayBatch({ store: f.store, publisher, clock: systemClock, policy, gate, owner, batchSize: 50, leaseMs: 30_000 });
+    const gate = createPublishingGate({
+      clock: systemClock,
+      policy: { baseMs: 20, capMs: 100 },
+      observe: () => undefined,
+    });
+    const run = createRelayBatch({
+      store: f.store,
+      publisher,
+      clock: systemClock,
+      policy,
+      gate,
+      owner,
+      batchSize: 50,
+      leaseMs: 30_000,
+    });
     return { run, gate, stop: () => publisher.stop() };
   };
 
@@ -55,7 +68,13 @@ describe('relay against the real broker', () => {
     await consumer.run({
       eachMessage: async ({ message, partition }) => {
         const envelope = JSON.parse(String(message.value)) as { eventId: string; conversationId: string; seq: number };
-        received.push({ eventId: envelope.eventId, conversationId: envelope.conversationId, seq: envelope.seq, partition, offset: Number(message.offset) });
+        received.push({
+          eventId: envelope.eventId,
+          conversationId: envelope.conversationId,
+          seq: envelope.seq,
+          partition,
+          offset: Number(message.offset),
+        });
       },
     });
     try {
@@ -68,7 +87,7 @@ describe('relay against the real broker', () => {
 
   const drain = async (run: () => Promise<RelayBatchSummary>) => {
     const totals: RelayBatchSummary[] = [];
-    for (let idle = 0; idle < 2; ) {
+    for (let idle = 0; idle < 2;) {
       const summary = await run();
       totals.push(summary);
       idle = summary.claimed === 0 ? idle + 1 : 0;
@@ -104,27 +123,47 @@ describe('relay against the real broker', () => {
     const r = await relay('relay-a');
     try {
       await expect(r.run()).resolves.toMatchObject({ claimed: 3, unsent: 3, retried: 0, dead: 0 });
-      expect(r.gate.state()).toMatchObject({ status: 'blocked', reason: expect.stringContaining('UNKNOWN_TOPIC_OR_PARTITION') });
-      expect((await f.rowsOf(a.eventIds)).map((row) => [row.status, row.attempts, row.claim_token])).toEqual([['PENDING', 0, null], ['PENDING', 0, null], ['PENDING', 0, null]]);
+      expect(r.gate.state()).toMatchObject({
+        status: 'blocked',
+        reason: expect.stringContaining('UNKNOWN_TOPIC_OR_PARTITION'),
+      });
+      expect((await f.rowsOf(a.eventIds)).map((row) => [row.status, row.attempts, row.claim_token])).toEqual([
+        ['PENDING', 0, null],
+        ['PENDING', 0, null],
+        ['PENDING', 0, null],
+      ]);
       await admin.createTopics({ topics: [{ topic: missingTopic, numPartitions: 1 }], waitForLeaders: true });
-      await eventually(async () => {
-        await r.run();
-        expect((await f.rowsOf(a.eventIds)).map((row) => row.status)).toEqual(['PUBLISHED', 'PUBLISHED', 'PUBLISHED']);
-      }, { timeoutMs: 30_000, intervalMs: 100 });
+      await eventually(
+        async () => {
+          await r.run();
+          expect((await f.rowsOf(a.eventIds)).map((row) => row.status)).toEqual([
+            'PUBLISHED',
+            'PUBLISHED',
+            'PUBLISHED',
+          ]);
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
       expect(r.gate.state()).toEqual({ status: 'flowing' });
     } finally {
       await r.stop();
     }
-    const times = await f.sql.query<{ published_at: Date }>(`SELECT published_at FROM outbox_messages WHERE event_id IN (?, ?, ?) ORDER BY aggregate_seq`, [...a.eventIds]);
+    const times = await f.sql.query<{ published_at: Date }>(
+      `SELECT published_at FROM outbox_messages WHERE event_id IN (?, ?, ?) ORDER BY aggregate_seq`,
+      [...a.eventIds],
+    );
     const ms = times.map((t) => new Date(t.published_at).getTime());
     expect([...ms].sort((x, y) => x - y)).toEqual(ms);
   });
 
-  it('marks a record above the broker\'s size limit (MESSAGE_TOO_LARGE) DEAD at once, and delivers the rest of its conversation and the others', async () => {
+  it("marks a record above the broker's size limit (MESSAGE_TOO_LARGE) DEAD at once, and delivers the rest of its conversation and the others", async () => {
     const a = await f.write(2);
     const b = await f.write(1);
     // The broker's default message.max.bytes is about 1 MB.
-    await f.sql.run(`UPDATE outbox_messages SET payload = JSON_OBJECT('content', REPEAT('x', 1200000)) WHERE event_id = ?`, [a.eventIds[0]]);
+    await f.sql.run(
+      `UPDATE outbox_messages SET payload = JSON_OBJECT('content', REPEAT('x', 1200000)) WHERE event_id = ?`,
+      [a.eventIds[0]],
+    );
     const r = await relay('relay-a');
     try {
       await r.run();
@@ -133,7 +172,10 @@ describe('relay against the real broker', () => {
       expect(dead?.last_error).toContain('MESSAGE_TOO_LARGE');
       expect(r.gate.state()).toEqual({ status: 'flowing' });
       await r.run();
-      expect((await f.rowsOf([a.eventIds[1]!, b.eventIds[0]!])).map((row) => row.status)).toEqual(['PUBLISHED', 'PUBLISHED']);
+      expect((await f.rowsOf([a.eventIds[1]!, b.eventIds[0]!])).map((row) => row.status)).toEqual([
+        'PUBLISHED',
+        'PUBLISHED',
+      ]);
     } finally {
       await r.stop();
     }
@@ -148,9 +190,12 @@ describe('relay against the real broker', () => {
       await r.stop();
     }
     const received = await readTopic(24);
-    const stored = await f.sql.query<{ event_id: string; kafka_partition: number; kafka_offset: number }>('SELECT event_id, kafka_partition, kafka_offset FROM outbox_messages');
+    const stored = await f.sql.query<{ event_id: string; kafka_partition: number; kafka_offset: number }>(
+      'SELECT event_id, kafka_partition, kafka_offset FROM outbox_messages',
+    );
     expect(stored).toHaveLength(conversations.length * 4);
     const where = new Map(received.map((m) => [m.eventId, `${m.partition}:${m.offset}`]));
-    for (const row of stored) expect(`${row.kafka_partition}:${Number(row.kafka_offset)}`).toBe(where.get(row.event_id));
+    for (const row of stored)
+      expect(`${row.kafka_partition}:${Number(row.kafka_offset)}`).toBe(where.get(row.event_id));
   });
 });

@@ -32,7 +32,12 @@ const plan = (docker: 'answers' | 'absent', databaseUrl?: string) => {
       STACK_STATE_DIR: '',
     },
   });
-  const lines = Object.fromEntries(out.split('\n').filter((l) => /^[A-Za-z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const lines = Object.fromEntries(
+    out
+      .split('\n')
+      .filter((l) => /^[A-Za-z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
   return { ...lines, warned: /warning: DATABASE_URL says/.test(out), dbUrl };
 };
 
@@ -40,7 +45,7 @@ const plan = (docker: 'answers' | 'absent', databaseUrl?: string) => {
 const choose = (input: DatabaseUrlInput) => chooseDatabaseUrl(input);
 
 describe('stack script: DATABASE_URL for the server it brings up', () => {
-  it('with a Docker engine: compose\'s mysql:8.4, so mysql:// (the MySQL driver)', () => {
+  it("with a Docker engine: compose's mysql:8.4, so mysql:// (the MySQL driver)", () => {
     const out = plan('answers');
     expect(out).toMatchObject({ mode: 'docker', DATABASE_URL: 'mysql://root@127.0.0.1:3306/agent_relay' });
   });
@@ -58,13 +63,27 @@ describe('stack script: DATABASE_URL for the server it brings up', () => {
     expect(plan('absent', mariadbUrl)).toMatchObject({ DATABASE_URL: mariadbUrl, warned: false });
   });
 
-  it('decides from the server\'s version string, not from the mode alone', () => {
+  it("decides from the server's version string, not from the mode alone", () => {
     const configured = 'mariadb://app:pw@db.internal:3307/history';
-    expect(choose({ mode: 'local', configured, explicit: false, serverVersion: '8.4.3' })).toEqual({ url: 'mysql://app:pw@db.internal:3307/history', server: 'mysql', warning: null });
-    expect(choose({ mode: 'local', configured, explicit: false, serverVersion: '10.11.6-MariaDB-0+deb12u1' })).toMatchObject({ url: configured, server: 'mariadb' });
+    expect(choose({ mode: 'local', configured, explicit: false, serverVersion: '8.4.3' })).toEqual({
+      url: 'mysql://app:pw@db.internal:3307/history',
+      server: 'mysql',
+      warning: null,
+    });
+    expect(
+      choose({ mode: 'local', configured, explicit: false, serverVersion: '10.11.6-MariaDB-0+deb12u1' }),
+    ).toMatchObject({ url: configured, server: 'mariadb' });
     // Not reachable (nothing to ask): the local path only ever starts MariaDB.
-    expect(choose({ mode: 'local', configured, explicit: false, serverVersion: null })).toMatchObject({ url: configured, server: 'mariadb' });
-    expect(choose({ mode: 'docker', configured, explicit: false, serverVersion: null })).toMatchObject({ url: 'mysql://app:pw@db.internal:3307/history', server: 'mysql' });
-    expect(choose({ mode: 'docker', configured, explicit: true, serverVersion: null }).warning).toMatch(/says mariadb:\/\/ but the server is MySQL/);
+    expect(choose({ mode: 'local', configured, explicit: false, serverVersion: null })).toMatchObject({
+      url: configured,
+      server: 'mariadb',
+    });
+    expect(choose({ mode: 'docker', configured, explicit: false, serverVersion: null })).toMatchObject({
+      url: 'mysql://app:pw@db.internal:3307/history',
+      server: 'mysql',
+    });
+    expect(choose({ mode: 'docker', configured, explicit: true, serverVersion: null }).warning).toMatch(
+      /says mariadb:\/\/ but the server is MySQL/,
+    );
   });
 });

@@ -48,8 +48,21 @@ describe('sweeper re-publishes only lost rows', () => {
   const publishAll = async () => {
     const publisher = createKafkaPublisher({ kafka, logger: f.logger });
     await publisher.start();
-    const gate = createPublishingGate({ clock: systemClock, policy: { baseMs: 20, capMs: 100 }, observe: () => undefined });
-    const relay = createRelayBatch({ store: f.store, publisher, clock: systemClock, policy: { baseMs: 20, capMs: 100 }, gate, owner: 'relay-a', batchSize: 100, leaseMs: 30_000 });
+    const gate = createPublishingGate({
+      clock: systemClock,
+      policy: { baseMs: 20, capMs: 100 },
+      observe: () => undefined,
+    });
+    const relay = createRelayBatch({
+      store: f.store,
+      publisher,
+      clock: systemClock,
+      policy: { baseMs: 20, capMs: 100 },
+      gate,
+      owner: 'relay-a',
+      batchSize: 100,
+      leaseMs: 30_000,
+    });
     try {
       await expect(relay()).resolves.toMatchObject({ published: 4 });
     } finally {
@@ -57,18 +70,36 @@ describe('sweeper re-publishes only lost rows', () => {
     }
   };
   const rows = (eventIds: readonly string[]) =>
-    f.sql.query<Positioned>(`SELECT event_id, status, kafka_partition, kafka_offset FROM outbox_messages WHERE event_id IN (${eventIds.map(() => '?').join(', ')}) ORDER BY aggregate_seq`, [...eventIds]);
+    f.sql.query<Positioned>(
+      `SELECT event_id, status, kafka_partition, kafka_offset FROM outbox_messages WHERE event_id IN (${eventIds.map(() => '?').join(', ')}) ORDER BY aggregate_seq`,
+      [...eventIds],
+    );
   const sweep = () =>
-    createSweepOutbox({ store: f.store, progress: createKafkaLogProgress({ kafka, groupId: f.config.kafka.groupId }), clock: systemClock, sweepAfterMs: 60_000, limit: 100 })();
+    createSweepOutbox({
+      store: f.store,
+      progress: createKafkaLogProgress({ kafka, groupId: f.config.kafka.groupId }),
+      clock: systemClock,
+      sweepAfterMs: 60_000,
+      limit: 100,
+    })();
 
   it('leaves rows waiting behind a consumer that has not reached them, however long they wait', async () => {
     const { eventIds } = await f.write(4);
     await publishAll();
     await f.sql.run(`UPDATE outbox_messages SET published_at = NOW(3) - INTERVAL 1 HOUR`);
     // The group stands at the first record: every row is still ahead of it.
-    await admin.setOffsets({ groupId: f.config.kafka.groupId, topic: f.config.kafka.topic, partitions: [{ partition: 0, offset: '0' }] });
+    await admin.setOffsets({
+      groupId: f.config.kafka.groupId,
+      topic: f.config.kafka.topic,
+      partitions: [{ partition: 0, offset: '0' }],
+    });
     await expect(sweep()).resolves.toMatchObject({ requeued: 0, progressUnknown: false });
-    expect((await rows(eventIds)).map((r) => [r.status, Number(r.kafka_offset)])).toEqual([['PUBLISHED', 0], ['PUBLISHED', 1], ['PUBLISHED', 2], ['PUBLISHED', 3]]);
+    expect((await rows(eventIds)).map((r) => [r.status, Number(r.kafka_offset)])).toEqual([
+      ['PUBLISHED', 0],
+      ['PUBLISHED', 1],
+      ['PUBLISHED', 2],
+      ['PUBLISHED', 3],
+    ]);
   });
 
   it('sends no copy of rows held up by a live but stalled consumer, which then stores each once', async () => {
@@ -96,7 +127,11 @@ describe('sweeper re-publishes only lost rows', () => {
       await f.sql.run(`UPDATE outbox_messages SET published_at = NOW(3) - INTERVAL 1 HOUR`);
       await expect(sweep()).resolves.toMatchObject({ requeued: 0, progressUnknown: false });
       release();
-      await eventually(async () => expect((await rows(eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED', 'CONSUMED', 'CONSUMED']), { timeoutMs: 30_000 });
+      await eventually(
+        async () =>
+          expect((await rows(eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED', 'CONSUMED', 'CONSUMED']),
+        { timeoutMs: 30_000 },
+      );
       const [copies] = await f.sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages');
       expect(Number(copies?.n)).toBe(4);
     } finally {
@@ -109,9 +144,15 @@ describe('sweeper re-publishes only lost rows', () => {
     const { eventIds } = await f.write(4);
     await publishAll();
     await f.sql.run(`UPDATE outbox_messages SET published_at = NOW(3) - INTERVAL 1 HOUR`);
-    await admin.setOffsets({ groupId: f.config.kafka.groupId, topic: f.config.kafka.topic, partitions: [{ partition: 0, offset: '2' }] });
+    await admin.setOffsets({
+      groupId: f.config.kafka.groupId,
+      topic: f.config.kafka.topic,
+      partitions: [{ partition: 0, offset: '2' }],
+    });
     await expect(sweep()).resolves.toMatchObject({ requeued: 2, lost: 2, unrecorded: 0 });
-    expect((await rows(eventIds)).map((r) => [r.status, r.kafka_offset === null ? null : Number(r.kafka_offset)])).toEqual([
+    expect(
+      (await rows(eventIds)).map((r) => [r.status, r.kafka_offset === null ? null : Number(r.kafka_offset)]),
+    ).toEqual([
       ['PENDING', null],
       ['PENDING', null],
       ['PUBLISHED', 2],
@@ -122,7 +163,10 @@ describe('sweeper re-publishes only lost rows', () => {
   it('still re-publishes by age alone a row published before positions were recorded', async () => {
     const { eventIds } = await f.write(4);
     await publishAll();
-    await f.sql.run(`UPDATE outbox_messages SET published_at = NOW(3) - INTERVAL 1 HOUR, kafka_partition = NULL, kafka_offset = NULL WHERE event_id = ?`, [eventIds[0]]);
+    await f.sql.run(
+      `UPDATE outbox_messages SET published_at = NOW(3) - INTERVAL 1 HOUR, kafka_partition = NULL, kafka_offset = NULL WHERE event_id = ?`,
+      [eventIds[0]],
+    );
     await expect(sweep()).resolves.toMatchObject({ requeued: 1, unrecorded: 1, lost: 0 });
     expect((await rows(eventIds)).map((r) => r.status)).toEqual(['PENDING', 'PUBLISHED', 'PUBLISHED', 'PUBLISHED']);
   });

@@ -11,10 +11,15 @@ import { REPO_ROOT, stackCommand, type StackVerb } from '../../tools/kit/stack-c
  */
 export const brokerControl = () => {
   const statePath = path.join(REPO_ROOT, process.env['STACK_STATE_DIR']?.trim() || '.stack', 'state.json');
-  const state = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as { kafka?: { startedByStack?: boolean } }) : {};
+  const state = existsSync(statePath)
+    ? (JSON.parse(readFileSync(statePath, 'utf8')) as { kafka?: { startedByStack?: boolean } })
+    : {};
   if (!state.kafka?.startedByStack) {
-    throw new Error(`fault tests need a Kafka broker started by the stack script in ${statePath} (their global setup starts one; a broker from KAFKA_BROKERS or Docker cannot be stopped by the tests)`);
+    throw new Error(
+      `fault tests need a Kafka broker started by the stack script in ${statePath} (their global setup starts one; a broker from KAFKA_BROKERS or Docker cannot be stopped by the tests)`,
+    );
   }
-  const stack = (verb: StackVerb) => execFileSync(...stackCommand(verb), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stack = (verb: StackVerb) =>
+    execFileSync(...stackCommand(verb), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   return { stop: () => stack('kafka:stop'), start: () => stack('kafka:start') };
 };

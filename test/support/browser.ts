@@ -25,7 +25,9 @@ const findChromium = (): string => {
   try {
     return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error('Chromium is not installed: the browser tests need the system chromium (apt-get install -y chromium; .ci/run installs it). They fail rather than skip.');
+    throw new Error(
+      'Chromium is not installed: the browser tests need the system chromium (apt-get install -y chromium; .ci/run installs it). They fail rather than skip.',
+    );
   }
 };
 
@@ -56,7 +58,12 @@ const record = (page: Page, requests: string[], consoleErrors: string[]) => {
 export const launchBrowser = async (suite: string): Promise<BrowserSession> => {
   const executablePath = findChromium();
   const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'agent-relay-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1100, height: 760 } });
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1100, height: 760 },
+  });
   const requests: string[] = [];
   const consoleErrors: string[] = [];
   context.pages().forEach((page) => record(page, requests, consoleErrors));

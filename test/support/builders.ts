@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { NewChatMessage } from '../../src/application/append-chat-messages.use-case';
-import { CHAT_MESSAGE_CREATED, decodeEnvelope, encodeEnvelope, ENVELOPE_VERSION, type ChatMessageEnvelope } from '../../src/domain/chat-message-envelope';
+import {
+  CHAT_MESSAGE_CREATED,
+  decodeEnvelope,
+  encodeEnvelope,
+  ENVELOPE_VERSION,
+  type ChatMessageEnvelope,
+} from '../../src/domain/chat-message-envelope';
 import type { OutboxMessage } from '../../src/domain/outbox-message';
 
 /** Object mothers: valid random defaults, overridden only where a test cares. */
@@ -10,7 +16,10 @@ export const aChatMessage = (overrides: Partial<NewChatMessage> = {}): NewChatMe
   ...overrides,
 });
 
-export const anEnvelope = (overrides: Partial<ChatMessageEnvelope> = {}, payload: Partial<ChatMessageEnvelope['payload']> = {}): ChatMessageEnvelope => ({
+export const anEnvelope = (
+  overrides: Partial<ChatMessageEnvelope> = {},
+  payload: Partial<ChatMessageEnvelope['payload']> = {},
+): ChatMessageEnvelope => ({
   schemaVersion: ENVELOPE_VERSION,
   eventId: randomUUID(),
   eventType: CHAT_MESSAGE_CREATED,
@@ -18,7 +27,17 @@ export const anEnvelope = (overrides: Partial<ChatMessageEnvelope> = {}, payload
   seq: 1,
   occurredAt: new Date().toISOString(),
   ...overrides,
-  payload: { messageId: randomUUID(), role: 'user', content: 'hi', reasoning: null, model: null, promptTokens: null, completionTokens: null, partial: false, ...payload },
+  payload: {
+    messageId: randomUUID(),
+    role: 'user',
+    content: 'hi',
+    reasoning: null,
+    model: null,
+    promptTokens: null,
+    completionTokens: null,
+    partial: false,
+    ...payload,
+  },
 });
 
 let nextId = 1;

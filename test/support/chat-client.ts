@@ -10,7 +10,15 @@ export interface StreamEvent {
   cursor: string;
   replyId: string;
   text?: string;
-  message?: { id: string; seq: number; role: string; content: string; reasoning: string | null; model: string; partial: boolean };
+  message?: {
+    id: string;
+    seq: number;
+    role: string;
+    content: string;
+    reasoning: string | null;
+    model: string;
+    partial: boolean;
+  };
   usage?: { promptTokens: number | null; completionTokens: number | null };
   code?: string;
   reason?: string;
@@ -26,7 +34,11 @@ export interface StreamOutcome {
  * Subscribes to chatStream and collects events until the server completes it, an error
  * arrives, or `stopAfter` events were received (then it unsubscribes, like a client leaving).
  */
-export const collectStream = (client: Client, variables: { conversationId: string; replyId?: string; after?: string }, options: { stopAfter?: number } = {}) => {
+export const collectStream = (
+  client: Client,
+  variables: { conversationId: string; replyId?: string; after?: string },
+  options: { stopAfter?: number } = {},
+) => {
   const done = deferred<StreamOutcome>();
   const events: StreamEvent[] = [];
   const unsubscribe = client.subscribe<{ chatStream: StreamEvent }>(
@@ -49,4 +61,7 @@ export const collectStream = (client: Client, variables: { conversationId: strin
 
 /** The reply text as a subscriber assembles it from token events. */
 export const textOf = (events: readonly StreamEvent[], type: StreamEvent['__typename'] = 'TokenDelta') =>
-  events.filter((e) => e.__typename === type).map((e) => e.text).join('');
+  events
+    .filter((e) => e.__typename === type)
+    .map((e) => e.text)
+    .join('');

@@ -32,9 +32,14 @@ const modelOrThrow = (model: FakeOpenAi | undefined) => {
  * A logger of the test's own (e.g. one that captures lines) replaces the config's, a span exporter the OTLP one.
  * This is the e2e fixture: a test's beforeAll is this call, its afterAll `close()`.
  */
-export const createTestApp = async (overrides: Record<string, string | undefined> = {}, { model: modelOptions, ...options }: TestAppOptions = {}) => {
+export const createTestApp = async (
+  overrides: Record<string, string | undefined> = {},
+  { model: modelOptions, ...options }: TestAppOptions = {},
+) => {
   const model = modelOptions ? await startFakeOpenAi(modelOptions) : undefined;
-  const config = testConfig(model ? { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', ...overrides } : overrides);
+  const config = testConfig(
+    model ? { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: 'test-key', ...overrides } : overrides,
+  );
   const database = await createTestDatabase(config.db);
   const sql = await openSql(config.db);
   const app = buildApp(config, options);
@@ -42,9 +47,14 @@ export const createTestApp = async (overrides: Record<string, string | undefined
   const url = app.url() ?? '';
   const clients: Client[] = [];
 
-  const token = (userId = 'user-1', roles: Role[] = ['user'], ttlSeconds = 3600) => mintToken(config.auth, { userId, roles, ttlSeconds });
+  const token = (userId = 'user-1', roles: Role[] = ['user'], ttlSeconds = 3600) =>
+    mintToken(config.auth, { userId, roles, ttlSeconds });
 
-  const graphql = async <T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}, bearer?: string): Promise<GraphQLResponse<T>> => {
+  const graphql = async <T = Record<string, unknown>>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    bearer?: string,
+  ): Promise<GraphQLResponse<T>> => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
@@ -54,7 +64,14 @@ export const createTestApp = async (overrides: Record<string, string | undefined
   };
 
   const wsClient = (connectionParams: Record<string, unknown>, options: Partial<ClientOptions> = {}) => {
-    const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true, ...options });
+    const client = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams,
+      retryAttempts: 0,
+      lazy: true,
+      ...options,
+    });
     clients.push(client);
     return client;
   };

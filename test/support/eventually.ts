@@ -2,7 +2,10 @@
  * Polls until `check` stops throwing, then returns its value; on timeout rethrows
  * the last assertion error so the failure says what was still wrong.
  */
-export const eventually = async <T>(check: () => T | Promise<T>, { timeoutMs = 15_000, intervalMs = 50 } = {}): Promise<T> => {
+export const eventually = async <T>(
+  check: () => T | Promise<T>,
+  { timeoutMs = 15_000, intervalMs = 50 } = {},
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -15,7 +15,11 @@ export const FAULTS_STACK_ENV = {
 };
 
 export const faultsStack = (verb: 'up' | 'down') =>
-  execFileSync(...stackCommand(verb), { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...FAULTS_STACK_ENV } });
+  execFileSync(...stackCommand(verb), {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ...FAULTS_STACK_ENV },
+  });
 
 export default async function faultsGlobalSetup() {
   faultsStack('up');

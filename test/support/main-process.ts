@@ -15,9 +15,10 @@ export const startMain = (env: Record<string, string | undefined>) => {
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += String(chunk)));
   child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    // 'close', not 'exit': exit can fire before the pipes drain, losing the last log lines.
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) =>
+      // 'close', not 'exit': exit can fire before the pipes drain, losing the last log lines.
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   /** The GraphQL URL once the service logged it (needs LOG_LEVEL info or lower). */
   const listening = deferred<string>();
@@ -25,12 +26,15 @@ export const startMain = (env: Record<string, string | undefined>) => {
     const match = /at (http:\/\/[^"\s]+\/graphql)/.exec(stdout);
     if (match?.[1]) listening.resolve(match[1]);
   });
-  void exited.then(({ code, stderr: err }) => listening.reject(new Error(`service exited (${code}) before listening: ${err}`)));
+  void exited.then(({ code, stderr: err }) =>
+    listening.reject(new Error(`service exited (${code}) before listening: ${err}`)),
+  );
   listening.promise.catch(() => undefined); // tests that expect an exit never await it
 
   // JSON log lines seen so far, and the waits for one that matches.
   const lines: Record<string, unknown>[] = [];
-  const waits: { match: (line: Record<string, unknown>) => boolean; found: (line: Record<string, unknown>) => void }[] = [];
+  const waits: { match: (line: Record<string, unknown>) => boolean; found: (line: Record<string, unknown>) => void }[] =
+    [];
   let partial = '';
   child.stdout.on('data', (chunk) => {
     const text = partial + String(chunk);

@@ -25,11 +25,23 @@ export const createPipelineFixture = async (overrides: Record<string, string | u
   const append = createOutboxWriter(config, { database, waker: { wake: async () => void (wakes += 1) }, logger });
   /** Appends `count` messages to a conversation (new when not given); returns their event ids in seq order. */
   const write = async (count: number, conversationId: string = randomUUID()) => {
-    const result = await append({ conversationId, userId: 'user-1', messages: Array.from({ length: count }, (_, i) => aChatMessage({ content: `message ${i + 1}` })) });
+    const result = await append({
+      conversationId,
+      userId: 'user-1',
+      messages: Array.from({ length: count }, (_, i) => aChatMessage({ content: `message ${i + 1}` })),
+    });
     return { conversationId, eventIds: result.messages.map((m) => m.eventId) };
   };
   const rowsOf = (eventIds: readonly string[]) =>
-    sql.query<{ id: string; event_id: string; status: string; attempts: number; last_error: string | null; claim_token: string | null; next_attempt_at: Date }>(
+    sql.query<{
+      id: string;
+      event_id: string;
+      status: string;
+      attempts: number;
+      last_error: string | null;
+      claim_token: string | null;
+      next_attempt_at: Date;
+    }>(
       `SELECT id, event_id, status, attempts, last_error, claim_token, next_attempt_at FROM outbox_messages WHERE event_id IN (${eventIds.map(() => '?').join(', ')}) ORDER BY id`,
       [...eventIds],
     );

@@ -13,7 +13,12 @@ export const schemaDiff = (db: AppConfig['db']) =>
   withMigrator(db, async (_migrator, orm) => {
     const sql = await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false });
     const [row] = await orm.em.getConnection().execute<{ version: string }[]>('SELECT VERSION() AS version');
-    return { sql, clauses: splitClauses(sql), serverIsMariaDb: /mariadb/i.test(row?.version ?? ''), metadata: metadataOf(orm) };
+    return {
+      sql,
+      clauses: splitClauses(sql),
+      serverIsMariaDb: /mariadb/i.test(row?.version ?? ''),
+      metadata: metadataOf(orm),
+    };
   });
 
 const metadataOf = (orm: MikroORM) => orm.getMetadata().getAll() as Record<string, EntityMetadata>;
@@ -41,7 +46,10 @@ export const splitClauses = (sql: string): DiffClause[] =>
  * Anything else (a missing column or index, a changed type, length, nullability or default) is a
  * real difference between entities and migrations.
  */
-export const isMariaDbIntrospectionArtifact = (metadata: Record<string, EntityMetadata>, { table, clause }: DiffClause) => {
+export const isMariaDbIntrospectionArtifact = (
+  metadata: Record<string, EntityMetadata>,
+  { table, clause }: DiffClause,
+) => {
   const meta = Object.values(metadata).find((m) => m.tableName === table);
   if (!meta) return false;
   const props = Object.values(meta.properties);

@@ -7,8 +7,10 @@ export const openSql = async (db: AppConfig['db']) => {
   const orm = await MikroORM.init({ ...ormOptions(db), ensureDatabase: false, logger: () => undefined });
   const connection = orm.em.getConnection();
   return {
-    query: async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await connection.execute(sql, params)) as unknown as T[],
-    run: async (sql: string, params: unknown[] = []) => (await connection.execute<{ affectedRows: number }>(sql, params, 'run')).affectedRows,
+    query: async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+      (await connection.execute(sql, params)) as unknown as T[],
+    run: async (sql: string, params: unknown[] = []) =>
+      (await connection.execute<{ affectedRows: number }>(sql, params, 'run')).affectedRows,
     close: () => orm.close(true),
   };
 };

@@ -11,7 +11,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const setup = () => {
   const clock = createFakeClock();
   const outbox = createInMemoryOutbox({ clock });
-  const append = createAppendChatMessages({ uow: outbox.uow, clock, ids: createSequentialIds(), outbox: { topic: 'chat-topic', maxAttempts: 7 } });
+  const append = createAppendChatMessages({
+    uow: outbox.uow,
+    clock,
+    ids: createSequentialIds(),
+    outbox: { topic: 'chat-topic', maxAttempts: 7 },
+  });
   return { clock, outbox, append };
 };
 
@@ -19,7 +24,11 @@ describe('append chat messages', () => {
   it('creates the conversation on first use and numbers its messages from 1', async () => {
     const { append, outbox } = setup();
     const conversationId = randomUUID();
-    const result = await append({ conversationId, userId: 'u1', messages: [aChatMessage(), aChatMessage({ role: 'assistant' })] });
+    const result = await append({
+      conversationId,
+      userId: 'u1',
+      messages: [aChatMessage(), aChatMessage({ role: 'assistant' })],
+    });
     expect(result).toMatchObject({ conversationId, created: true });
     expect(result.messages.map((m) => m.seq)).toEqual([1, 2]);
     expect(outbox.conversation(conversationId)).toEqual({ id: conversationId, userId: 'u1', lastSeq: 2 });
@@ -44,12 +53,31 @@ describe('append chat messages', () => {
   it('writes one PENDING outbox row per message carrying the envelope fields', async () => {
     const { append, outbox, clock } = setup();
     const conversationId = randomUUID();
-    const [appended] = (await append({ conversationId, userId: 'u1', messages: [aChatMessage({ content: 'hello', model: 'gpt' })] })).messages;
+    const [appended] = (
+      await append({ conversationId, userId: 'u1', messages: [aChatMessage({ content: 'hello', model: 'gpt' })] })
+    ).messages;
     expect(outbox.rows()).toEqual([
       expect.objectContaining({
-        eventId: appended?.eventId, aggregateId: conversationId, aggregateSeq: 1, eventType: CHAT_MESSAGE_CREATED, topic: 'chat-topic',
-        status: 'PENDING', attempts: 0, maxAttempts: 7, nextAttemptAt: clock.now(), createdAt: clock.now(),
-        payloadJson: JSON.stringify({ messageId: appended?.messageId, role: 'user', content: 'hello', reasoning: null, model: 'gpt', promptTokens: null, completionTokens: null, partial: false }),
+        eventId: appended?.eventId,
+        aggregateId: conversationId,
+        aggregateSeq: 1,
+        eventType: CHAT_MESSAGE_CREATED,
+        topic: 'chat-topic',
+        status: 'PENDING',
+        attempts: 0,
+        maxAttempts: 7,
+        nextAttemptAt: clock.now(),
+        createdAt: clock.now(),
+        payloadJson: JSON.stringify({
+          messageId: appended?.messageId,
+          role: 'user',
+          content: 'hello',
+          reasoning: null,
+          model: 'gpt',
+          promptTokens: null,
+          completionTokens: null,
+          partial: false,
+        }),
       }),
     ]);
   });
@@ -57,7 +85,11 @@ describe('append chat messages', () => {
   it('keeps a caller-supplied message id and generates UUIDs for the rest', async () => {
     const { append } = setup();
     const given = randomUUID();
-    const result = await append({ conversationId: randomUUID(), userId: 'u1', messages: [aChatMessage({ messageId: given }), aChatMessage()] });
+    const result = await append({
+      conversationId: randomUUID(),
+      userId: 'u1',
+      messages: [aChatMessage({ messageId: given }), aChatMessage()],
+    });
     const [kept, generated] = result.messages;
     expect(kept?.messageId).toBe(given);
     expect(generated?.messageId).toMatch(UUID);
@@ -72,7 +104,7 @@ describe('append chat messages', () => {
     expect(outbox.rows()[0]?.headers).toEqual({ traceparent });
   });
 
-  it('refuses another user\'s conversation as CONVERSATION_NOT_FOUND and writes nothing', async () => {
+  it("refuses another user's conversation as CONVERSATION_NOT_FOUND and writes nothing", async () => {
     const { append, outbox } = setup();
     const conversationId = randomUUID();
     await append({ conversationId, userId: 'owner', messages: [aChatMessage()] });
@@ -85,9 +117,21 @@ describe('append chat messages', () => {
   it('stores a reply only while its turn awaits it: a second store of the reply writes nothing', async () => {
     const { append, outbox } = setup();
     const conversationId = randomUUID();
-    const turn = { replyId: 'reply-1', clientMessageId: null, contentSha256: 'a'.repeat(64), model: 'WORKER' as const, thinking: false };
+    const turn = {
+      replyId: 'reply-1',
+      clientMessageId: null,
+      contentSha256: 'a'.repeat(64),
+      model: 'WORKER' as const,
+      thinking: false,
+    };
     await append({ conversationId, userId: 'u1', messages: [aChatMessage()], turn });
-    const reply = () => append({ conversationId, userId: 'u1', messages: [aChatMessage({ role: 'assistant', messageId: 'reply-1' })], completesTurn: 'reply-1' });
+    const reply = () =>
+      append({
+        conversationId,
+        userId: 'u1',
+        messages: [aChatMessage({ role: 'assistant', messageId: 'reply-1' })],
+        completesTurn: 'reply-1',
+      });
     await expect(reply()).resolves.not.toHaveProperty('turnNotAwaiting');
     await expect(reply()).resolves.toEqual({ conversationId, created: false, messages: [], turnNotAwaiting: true });
     expect(outbox.rows()).toHaveLength(2);
@@ -96,7 +140,9 @@ describe('append chat messages', () => {
 
   it('rejects an empty message list as BAD_USER_INPUT without opening a transaction', async () => {
     const { append, outbox } = setup();
-    await expect(append({ conversationId: randomUUID(), userId: 'u1', messages: [] })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(append({ conversationId: randomUUID(), userId: 'u1', messages: [] })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+    });
     expect(outbox.rows()).toHaveLength(0);
   });
 });

@@ -14,8 +14,18 @@ const createWordCounter = () => {
 };
 
 const aTurn = (userSeq: number): ChatTurn => ({
-  replyId: '00000000-0000-4000-8000-0000000000ff', userId: 'u1', conversationId, clientMessageId: null, userMessageId: 'm', userSeq,
-  contentSha256: 'x', model: 'WORKER', thinking: false, traceparent: null, status: 'AWAITING', createdAt: new Date(),
+  replyId: '00000000-0000-4000-8000-0000000000ff',
+  userId: 'u1',
+  conversationId,
+  clientMessageId: null,
+  userMessageId: 'm',
+  userSeq,
+  contentSha256: 'x',
+  model: 'WORKER',
+  thinking: false,
+  traceparent: null,
+  status: 'AWAITING',
+  createdAt: new Date(),
 });
 
 const setup = (options: { committed: HistoryEntry[]; contextTokens?: number }) => {
@@ -47,14 +57,23 @@ describe('build reply prompt', () => {
   it('builds system prompt, history and the message from the database on a miss, and refills the cache with counts', async () => {
     const { build, cache, repairs } = setup({ committed });
     const { prompt } = await build(aTurn(3));
-    expect(prompt.map((m) => m.content)).toEqual([SYSTEM_PROMPT, 'first question here', 'first answer', 'second question']);
+    expect(prompt.map((m) => m.content)).toEqual([
+      SYSTEM_PROMPT,
+      'first question here',
+      'first answer',
+      'second question',
+    ]);
     expect(cache.entries(scope)?.map((e) => e.tokens)).toEqual([3, 2, 2]);
     expect(repairs()).toBe(0); // a plain miss is not a repair
   });
 
   it('uses a whole cache without reading the database, counting nothing again', async () => {
     const { build, cache, counter, reads } = setup({ committed });
-    await cache.fill(scope, committed.map((e) => ({ ...e, tokens: 1 })), 50);
+    await cache.fill(
+      scope,
+      committed.map((e) => ({ ...e, tokens: 1 })),
+      50,
+    );
     counter.counted.length = 0;
     await build(aTurn(3));
     expect(reads()).toBe(0);
@@ -72,7 +91,7 @@ describe('build reply prompt', () => {
     expect(logger.at('warn')).toHaveLength(1);
   });
 
-  it('treats a cache without the turn\'s own message as lost and rebuilds it', async () => {
+  it("treats a cache without the turn's own message as lost and rebuilds it", async () => {
     const { build, cache, repairs } = setup({ committed });
     await cache.fill(scope, committed.slice(0, 2), 50);
     const { prompt } = await build(aTurn(3));
@@ -90,13 +109,25 @@ describe('build reply prompt', () => {
   it('trims by the cached count, not by recounting the content', async () => {
     // Budget: 200 − 100 output − (3 + 4) system − (2 + 4) current = 87 tokens of history.
     const { build, cache } = setup({ committed: [], contextTokens: 200 });
-    await cache.fill(scope, [{ seq: 1, role: 'user', content: 'short', tokens: 500 }, { seq: 2, role: 'assistant', content: 'also short', tokens: 2 }, { seq: 3, role: 'user', content: 'next question', tokens: 2 }], 50);
+    await cache.fill(
+      scope,
+      [
+        { seq: 1, role: 'user', content: 'short', tokens: 500 },
+        { seq: 2, role: 'assistant', content: 'also short', tokens: 2 },
+        { seq: 3, role: 'user', content: 'next question', tokens: 2 },
+      ],
+      50,
+    );
     const { prompt } = await build(aTurn(3));
     expect(prompt.map((m) => m.content)).toEqual([SYSTEM_PROMPT, 'also short', 'next question']);
   });
 
   it('counts entries beyond the budget only as far as trimming looks', async () => {
-    const long: HistoryEntry[] = Array.from({ length: 41 }, (_, i) => ({ seq: i + 1, role: i % 2 ? 'assistant' : 'user', content: i === 40 ? 'q' : `word `.repeat(10) + i }));
+    const long: HistoryEntry[] = Array.from({ length: 41 }, (_, i) => ({
+      seq: i + 1,
+      role: i % 2 ? 'assistant' : 'user',
+      content: i === 40 ? 'q' : `word `.repeat(10) + i,
+    }));
     // Room for about two entries of 11 words (+4 framing each).
     const { build, counter } = setup({ committed: long, contextTokens: 100 + 7 + 5 + 4 + 31 });
     counter.counted.length = 0;

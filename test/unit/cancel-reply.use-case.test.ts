@@ -26,7 +26,10 @@ const setup = (turn: ChatTurn, options: { started?: boolean } = {}) => {
 };
 
 const rejection = async (promise: Promise<unknown>) => {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(AppError);
   return (error as AppError).code;
 };
@@ -36,7 +39,10 @@ describe('cancel reply', () => {
 
   it('notifies the workers of a reply a worker runs, and leaves its end to that worker', async () => {
     const { cancelReply, cancellations, ended } = setup(turn, { started: true });
-    await expect(cancelReply({ userId: 'ann', replyId: 'reply-1' })).resolves.toEqual({ replyId: 'reply-1', conversationId: 'conv-1' });
+    await expect(cancelReply({ userId: 'ann', replyId: 'reply-1' })).resolves.toEqual({
+      replyId: 'reply-1',
+      conversationId: 'conv-1',
+    });
     expect(cancellations.notified).toEqual(['reply-1']);
     await expect(cancellations.isRequested('reply-1')).resolves.toBe(true);
     expect(ended).toEqual([]);

@@ -20,7 +20,11 @@ const setup = () => {
   const notices: string[] = [];
   let quits = 0;
   const { session, end } = aSession();
-  const interrupts = handleInterrupts(session, { notice: (line) => notices.push(line), write: () => undefined, styled: false }, () => (quits += 1));
+  const interrupts = handleInterrupts(
+    session,
+    { notice: (line) => notices.push(line), write: () => undefined, styled: false },
+    () => (quits += 1),
+  );
   return { interrupts, notices, quits: () => quits, end };
 };
 

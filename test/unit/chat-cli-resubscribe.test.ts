@@ -7,8 +7,19 @@ import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 
 type Payload = { query: string; variables?: Record<string, unknown> | null };
 
-const token = (n: number): ChatStreamEvent => ({ __typename: 'TokenDelta', cursor: `${n}-0`, replyId: 'r1', text: `t${n}` });
-const completed: ChatStreamEvent = { __typename: 'ReplyCompleted', cursor: '99-0', replyId: 'r1', message: { id: 'r1', seq: 2, role: 'ASSISTANT', content: 't1t2', reasoning: null, model: 'm', partial: false }, usage: { promptTokens: null, completionTokens: null } };
+const token = (n: number): ChatStreamEvent => ({
+  __typename: 'TokenDelta',
+  cursor: `${n}-0`,
+  replyId: 'r1',
+  text: `t${n}`,
+});
+const completed: ChatStreamEvent = {
+  __typename: 'ReplyCompleted',
+  cursor: '99-0',
+  replyId: 'r1',
+  message: { id: 'r1', seq: 2, role: 'ASSISTANT', content: 't1t2', reasoning: null, model: 'm', partial: false },
+  usage: { promptTokens: null, completionTokens: null },
+};
 
 /** Each subscription plays its script: the events it sends, then a dropped socket (1006) or the reply's end. */
 const scriptedStream = (subscriptions: { events: ChatStreamEvent[]; then: 'drop' | 'complete' }[]) => {
@@ -23,7 +34,12 @@ const scriptedStream = (subscriptions: { events: ChatStreamEvent[]; then: 'drop'
       return () => undefined;
     },
   } as unknown as Client;
-  const connection: Connection = { client, url: 'ws://test', fail: (error) => toCliError(error, { url: 'ws://test' }), dispose: async () => undefined };
+  const connection: Connection = {
+    client,
+    url: 'ws://test',
+    fail: (error) => toCliError(error, { url: 'ws://test' }),
+    dispose: async () => undefined,
+  };
   return { connection, afters };
 };
 
@@ -38,7 +54,11 @@ describe('chat CLI: a reply stream that drops', () => {
     const scheduler = createFakeScheduler({ autoAdvance: true });
     const reconnects: number[] = [];
     const events: string[] = [];
-    const outcome = await streamReply(connection, { conversationId: 'c1', replyId: 'r1' }, { onEvent: (e) => events.push(e.cursor), onReconnecting: (n) => reconnects.push(n), scheduler });
+    const outcome = await streamReply(
+      connection,
+      { conversationId: 'c1', replyId: 'r1' },
+      { onEvent: (e) => events.push(e.cursor), onReconnecting: (n) => reconnects.push(n), scheduler },
+    );
     expect(outcome).toEqual({ kind: 'completed', messageId: 'r1' });
     expect(events).toEqual(['1-0', '2-0', '99-0']);
     expect(afters).toEqual([undefined, '1-0', '1-0', '2-0']);
@@ -49,7 +69,13 @@ describe('chat CLI: a reply stream that drops', () => {
   it('gives up with the connection error after maxRetries resubscriptions that brought nothing', async () => {
     const { connection, afters } = scriptedStream([]);
     const scheduler = createFakeScheduler({ autoAdvance: true });
-    await expect(streamReply(connection, { conversationId: 'c1', replyId: 'r1' }, { onEvent: () => undefined, maxRetries: 3, scheduler })).rejects.toThrow(/lost the connection/);
+    await expect(
+      streamReply(
+        connection,
+        { conversationId: 'c1', replyId: 'r1' },
+        { onEvent: () => undefined, maxRetries: 3, scheduler },
+      ),
+    ).rejects.toThrow(/lost the connection/);
     expect(afters).toHaveLength(4);
     expect(scheduler.sleeps).toEqual([250, 500, 1_000]);
   });
@@ -58,7 +84,11 @@ describe('chat CLI: a reply stream that drops', () => {
     const { connection, afters } = scriptedStream([]);
     const scheduler = createFakeScheduler();
     const controller = new AbortController();
-    const watching = streamReply(connection, { conversationId: 'c1', replyId: 'r1' }, { onEvent: () => undefined, signal: controller.signal, scheduler });
+    const watching = streamReply(
+      connection,
+      { conversationId: 'c1', replyId: 'r1' },
+      { onEvent: () => undefined, signal: controller.signal, scheduler },
+    );
     await scheduler.advance(0);
     expect(scheduler.pendingSleeps()).toBe(1);
     controller.abort();

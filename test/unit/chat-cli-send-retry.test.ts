@@ -25,17 +25,28 @@ const fakeConnection = (script: number | Outcome[]) => {
         if (outcome === 'drop') sink.error({ code: 1006, reason: '' });
         else if (outcome === 'refuse') sink.error(new Error('connect ECONNREFUSED'));
         else {
-          sink.next({ data: { sendMessage: { conversation: { id: 'c1' }, userMessage: { id: 'm1', seq: 1 }, replyId: 'r1' } } });
+          sink.next({
+            data: { sendMessage: { conversation: { id: 'c1' }, userMessage: { id: 'm1', seq: 1 }, replyId: 'r1' } },
+          });
           sink.complete();
         }
       } else {
-        sink.next({ data: { chatStream: { __typename: 'ReplyCompleted', cursor: '1-0', replyId: 'r1', message: { id: 'r1', seq: 2 } } } });
+        sink.next({
+          data: {
+            chatStream: { __typename: 'ReplyCompleted', cursor: '1-0', replyId: 'r1', message: { id: 'r1', seq: 2 } },
+          },
+        });
         sink.complete();
       }
       return () => undefined;
     },
   } as unknown as Client;
-  const connection: Connection = { client, url: 'ws://test', fail: (error) => toCliError(error, { url: 'ws://test' }), dispose: async () => undefined };
+  const connection: Connection = {
+    client,
+    url: 'ws://test',
+    fail: (error) => toCliError(error, { url: 'ws://test' }),
+    dispose: async () => undefined,
+  };
   return { connection, sends };
 };
 
@@ -70,16 +81,30 @@ describe('chat CLI: a send whose answer was lost', () => {
 
   it('says at once that a server it never reached is not running, but keeps trying one that went away mid-send', async () => {
     const first = fakeConnection(['refuse']);
-    await expect(createChatSession(first.connection, quietTerminal().terminal, { thinking: false, scheduler: createFakeScheduler({ autoAdvance: true }) }).send('hi')).rejects.toThrow(/cannot reach the server/);
+    await expect(
+      createChatSession(first.connection, quietTerminal().terminal, {
+        thinking: false,
+        scheduler: createFakeScheduler({ autoAdvance: true }),
+      }).send('hi'),
+    ).rejects.toThrow(/cannot reach the server/);
     expect(first.sends).toHaveLength(1);
     const restarting = fakeConnection(['drop', 'refuse', 'refuse']);
-    await expect(createChatSession(restarting.connection, quietTerminal().terminal, { thinking: false, scheduler: createFakeScheduler({ autoAdvance: true }) }).send('hi')).resolves.toMatchObject({ kind: 'completed' });
+    await expect(
+      createChatSession(restarting.connection, quietTerminal().terminal, {
+        thinking: false,
+        scheduler: createFakeScheduler({ autoAdvance: true }),
+      }).send('hi'),
+    ).resolves.toMatchObject({ kind: 'completed' });
     expect(restarting.sends).toHaveLength(4);
   });
 
   it('gives up after the configured attempts with the connection error', async () => {
     const { connection, sends } = fakeConnection(10);
-    const session = createChatSession(connection, quietTerminal().terminal, { thinking: false, sendAttempts: 3, scheduler: createFakeScheduler({ autoAdvance: true }) });
+    const session = createChatSession(connection, quietTerminal().terminal, {
+      thinking: false,
+      sendAttempts: 3,
+      scheduler: createFakeScheduler({ autoAdvance: true }),
+    });
     await expect(session.send('hello')).rejects.toThrow(/lost the connection/);
     expect(sends).toHaveLength(3);
   });

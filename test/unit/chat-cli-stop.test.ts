@@ -20,7 +20,9 @@ const fakeServer = () => {
     subscribe(payload: Payload, sink: Sink) {
       if (payload.query.includes('sendMessage')) {
         void sendAnswered.promise.then(() => {
-          sink.next({ data: { sendMessage: { conversation: { id: 'c1' }, userMessage: { id: 'm1', seq: 1 }, replyId: 'r1' } } });
+          sink.next({
+            data: { sendMessage: { conversation: { id: 'c1' }, userMessage: { id: 'm1', seq: 1 }, replyId: 'r1' } },
+          });
           sink.complete();
         });
       } else if (payload.query.includes('cancelReply')) {
@@ -32,7 +34,18 @@ const fakeServer = () => {
       } else {
         sink.next({ data: { chatStream: { __typename: 'TokenDelta', cursor: '1-0', replyId: 'r1', text: 'so far' } } });
         endStream = () => {
-          sink.next({ data: { chatStream: { __typename: 'ReplyFailed', cursor: '2-0', replyId: 'r1', code: 'CANCELLED', reason: 'stopped', partialMessageId: 'r1' } } });
+          sink.next({
+            data: {
+              chatStream: {
+                __typename: 'ReplyFailed',
+                cursor: '2-0',
+                replyId: 'r1',
+                code: 'CANCELLED',
+                reason: 'stopped',
+                partialMessageId: 'r1',
+              },
+            },
+          });
           sink.complete();
         };
         // Stopped before anyone subscribed: the stream already holds its end.
@@ -41,14 +54,23 @@ const fakeServer = () => {
       return () => undefined;
     },
   } as unknown as Client;
-  const connection: Connection = { client, url: 'ws://test', fail: (error) => toCliError(error, { url: 'ws://test' }), dispose: async () => undefined };
+  const connection: Connection = {
+    client,
+    url: 'ws://test',
+    fail: (error) => toCliError(error, { url: 'ws://test' }),
+    dispose: async () => undefined,
+  };
   return { connection, cancels, sendAnswered, streaming: () => endStream !== undefined };
 };
 
 const terminal = () => {
   const notices: string[] = [];
   const output: string[] = [];
-  const t: Terminal = { write: (text) => void output.push(text), notice: (line) => void notices.push(line), styled: false };
+  const t: Terminal = {
+    write: (text) => void output.push(text),
+    notice: (line) => void notices.push(line),
+    styled: false,
+  };
   return { terminal: t, notices, output };
 };
 

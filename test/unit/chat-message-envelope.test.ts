@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { CHAT_MESSAGE_CREATED, chatMessagePayload, decodeEnvelope, encodeEnvelope, ENVELOPE_VERSION } from '../../src/domain/chat-message-envelope';
+import {
+  CHAT_MESSAGE_CREATED,
+  chatMessagePayload,
+  decodeEnvelope,
+  encodeEnvelope,
+  ENVELOPE_VERSION,
+} from '../../src/domain/chat-message-envelope';
 import { anEnvelope, anOutboxMessage } from '../support/builders';
 
 /** A valid envelope as JSON, with top-level or payload fields replaced (undefined drops a field). */
@@ -16,7 +22,10 @@ const reasonFor = (raw: string | null) => {
 
 describe('decodeEnvelope', () => {
   it('accepts a valid envelope and returns it unchanged', () => {
-    const envelope = anEnvelope({ seq: 7 }, { role: 'assistant', model: 'gpt', promptTokens: 3, completionTokens: 0, reasoning: 'why', partial: true });
+    const envelope = anEnvelope(
+      { seq: 7 },
+      { role: 'assistant', model: 'gpt', promptTokens: 3, completionTokens: 0, reasoning: 'why', partial: true },
+    );
     expect(decodeEnvelope(JSON.stringify(envelope))).toEqual({ ok: true, envelope });
   });
 
@@ -79,7 +88,9 @@ describe('decodeEnvelope', () => {
 });
 
 describe('decodeEnvelope against history storage limits', () => {
-  const { decodeEnvelope } = jest.requireActual<typeof import('../../src/domain/chat-message-envelope')>('../../src/domain/chat-message-envelope');
+  const { decodeEnvelope } = jest.requireActual<typeof import('../../src/domain/chat-message-envelope')>(
+    '../../src/domain/chat-message-envelope',
+  );
   const { anEnvelope } = jest.requireActual<typeof import('../support/builders')>('../support/builders');
 
   it('treats a model name longer than its column as poison', () => {
@@ -99,43 +110,107 @@ describe('decodeEnvelope against history storage limits', () => {
 });
 
 describe('encodeEnvelope', () => {
-  const payload = chatMessagePayload(randomUUID(), { role: 'assistant', content: 'héllo "you"\n', model: 'gpt', promptTokens: 3, completionTokens: 0 });
-  const row = anOutboxMessage({ aggregateSeq: 4, createdAt: new Date('2026-11-28T13:00:00.123Z'), payloadJson: JSON.stringify(payload), headers: { traceparent: 't' } });
+  const payload = chatMessagePayload(randomUUID(), {
+    role: 'assistant',
+    content: 'héllo "you"\n',
+    model: 'gpt',
+    promptTokens: 3,
+    completionTokens: 0,
+  });
+  const row = anOutboxMessage({
+    aggregateSeq: 4,
+    createdAt: new Date('2026-11-28T13:00:00.123Z'),
+    payloadJson: JSON.stringify(payload),
+    headers: { traceparent: 't' },
+  });
 
   it('round-trips: the consumer decodes exactly the message the writer committed', () => {
-    const envelope = { schemaVersion: ENVELOPE_VERSION, eventId: row.eventId, eventType: CHAT_MESSAGE_CREATED, conversationId: row.aggregateId, seq: 4, occurredAt: '2026-11-28T13:00:00.123Z', payload };
+    const envelope = {
+      schemaVersion: ENVELOPE_VERSION,
+      eventId: row.eventId,
+      eventType: CHAT_MESSAGE_CREATED,
+      conversationId: row.aggregateId,
+      seq: 4,
+      occurredAt: '2026-11-28T13:00:00.123Z',
+      payload,
+    };
     expect(decodeEnvelope(encodeEnvelope(row).value)).toEqual({ ok: true, envelope });
   });
 
   it('writes the same bytes as serialising the whole envelope, with the stored payload text inside unchanged', () => {
     const { value } = encodeEnvelope(row);
-    expect(value).toBe(JSON.stringify({ schemaVersion: 1, eventId: row.eventId, eventType: CHAT_MESSAGE_CREATED, conversationId: row.aggregateId, seq: 4, occurredAt: '2026-11-28T13:00:00.123Z', payload }));
+    expect(value).toBe(
+      JSON.stringify({
+        schemaVersion: 1,
+        eventId: row.eventId,
+        eventType: CHAT_MESSAGE_CREATED,
+        conversationId: row.aggregateId,
+        seq: 4,
+        occurredAt: '2026-11-28T13:00:00.123Z',
+        payload,
+      }),
+    );
     const spaced = JSON.stringify(payload, null, 2);
     expect(encodeEnvelope({ ...row, payloadJson: spaced }).value.endsWith(`"payload":${spaced}}`)).toBe(true);
   });
 
   it('keys by conversation and names version, event and row in headers that the row headers cannot override', () => {
-    const record = encodeEnvelope({ ...row, headers: { traceparent: 't', 'outbox-id': 'spoofed', 'schema-version': '9' } });
+    const record = encodeEnvelope({
+      ...row,
+      headers: { traceparent: 't', 'outbox-id': 'spoofed', 'schema-version': '9' },
+    });
     expect(record.key).toBe(row.aggregateId);
-    expect(record.headers).toEqual({ traceparent: 't', 'event-id': row.eventId, 'event-type': CHAT_MESSAGE_CREATED, 'schema-version': String(ENVELOPE_VERSION), 'outbox-id': row.id });
+    expect(record.headers).toEqual({
+      traceparent: 't',
+      'event-id': row.eventId,
+      'event-type': CHAT_MESSAGE_CREATED,
+      'schema-version': String(ENVELOPE_VERSION),
+      'outbox-id': row.id,
+    });
   });
 
   it('leaves a stored payload that is not a chat message to the decoder, which rejects it with its usual reasons', () => {
-    expect(decodeEnvelope(encodeEnvelope({ ...row, payloadJson: '{"messageId":' }).value)).toEqual({ ok: false, reason: 'value is not JSON' });
-    expect(decodeEnvelope(encodeEnvelope({ ...row, payloadJson: '{}' }).value)).toEqual({ ok: false, reason: 'payload.messageId is not a UUID' });
-    expect(decodeEnvelope(encodeEnvelope({ ...row, eventType: 'order.created' }).value)).toEqual({ ok: false, reason: 'unknown eventType order.created' });
+    expect(decodeEnvelope(encodeEnvelope({ ...row, payloadJson: '{"messageId":' }).value)).toEqual({
+      ok: false,
+      reason: 'value is not JSON',
+    });
+    expect(decodeEnvelope(encodeEnvelope({ ...row, payloadJson: '{}' }).value)).toEqual({
+      ok: false,
+      reason: 'payload.messageId is not a UUID',
+    });
+    expect(decodeEnvelope(encodeEnvelope({ ...row, eventType: 'order.created' }).value)).toEqual({
+      ok: false,
+      reason: 'unknown eventType order.created',
+    });
   });
 });
 
 describe('chatMessagePayload', () => {
   it('fills what the writer left out with the wire defaults, in the stored key order', () => {
     const payload = chatMessagePayload('m-1', { role: 'user', content: 'hi' });
-    expect(JSON.stringify(payload)).toBe('{"messageId":"m-1","role":"user","content":"hi","reasoning":null,"model":null,"promptTokens":null,"completionTokens":null,"partial":false}');
+    expect(JSON.stringify(payload)).toBe(
+      '{"messageId":"m-1","role":"user","content":"hi","reasoning":null,"model":null,"promptTokens":null,"completionTokens":null,"partial":false}',
+    );
   });
 
   it('keeps only payload fields from a richer object', () => {
-    const payload = chatMessagePayload('m-1', { role: 'assistant', content: 'x', partial: true, seq: 3, id: 'other' } as never);
-    expect(Object.keys(payload)).toEqual(['messageId', 'role', 'content', 'reasoning', 'model', 'promptTokens', 'completionTokens', 'partial']);
+    const payload = chatMessagePayload('m-1', {
+      role: 'assistant',
+      content: 'x',
+      partial: true,
+      seq: 3,
+      id: 'other',
+    } as never);
+    expect(Object.keys(payload)).toEqual([
+      'messageId',
+      'role',
+      'content',
+      'reasoning',
+      'model',
+      'promptTokens',
+      'completionTokens',
+      'partial',
+    ]);
     expect(payload).toMatchObject({ messageId: 'm-1', partial: true });
   });
 });

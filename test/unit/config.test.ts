@@ -13,18 +13,38 @@ describe('loadConfig', () => {
     expect(result.config.roles).toEqual(['api', 'relay', 'consumer']);
     expect(result.config.http.port).toBe(4000);
     expect(result.config.db).toMatchObject({ driver: 'mariadb', dbName: 'agent_relay' });
-    expect(result.config.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], topic: 'agent-relay.chat-messages', partitions: 6 });
+    expect(result.config.kafka).toMatchObject({
+      brokers: ['127.0.0.1:9092'],
+      topic: 'agent-relay.chat-messages',
+      partitions: 6,
+    });
     expect(result.config.auth.usingDevSecret).toBe(true);
     expect(result.config.http.sandbox).toBe(true);
   });
 
   it('configures reply generation: defaults, the generator role, and bounds', () => {
     const defaults = loadConfig({});
-    expect(defaults.ok && defaults.config.generate).toEqual({ inApi: true, concurrency: 50, lockMs: 10_000, stalledIntervalMs: 5_000, maxStalls: 2, recoverAfterMs: 30_000, recoverIntervalMs: 10_000 });
-    const generator = loadConfig({ ROLES: 'generator', GENERATE_CONCURRENCY: '8', GENERATE_LOCK_MS: '4000', GENERATE_IN_API: 'false' });
+    expect(defaults.ok && defaults.config.generate).toEqual({
+      inApi: true,
+      concurrency: 50,
+      lockMs: 10_000,
+      stalledIntervalMs: 5_000,
+      maxStalls: 2,
+      recoverAfterMs: 30_000,
+      recoverIntervalMs: 10_000,
+    });
+    const generator = loadConfig({
+      ROLES: 'generator',
+      GENERATE_CONCURRENCY: '8',
+      GENERATE_LOCK_MS: '4000',
+      GENERATE_IN_API: 'false',
+    });
     expect(generator.ok && generator.config.roles).toEqual(['generator']);
     expect(generator.ok && generator.config.generate).toMatchObject({ inApi: false, concurrency: 8, lockMs: 4_000 });
-    expect(errorsOf({ GENERATE_CONCURRENCY: '0', GENERATE_LOCK_MS: '10' })).toEqual([expect.stringMatching(/^GENERATE_CONCURRENCY:/), expect.stringMatching(/^GENERATE_LOCK_MS:/)]);
+    expect(errorsOf({ GENERATE_CONCURRENCY: '0', GENERATE_LOCK_MS: '10' })).toEqual([
+      expect.stringMatching(/^GENERATE_CONCURRENCY:/),
+      expect.stringMatching(/^GENERATE_LOCK_MS:/),
+    ]);
   });
 
   it('picks the provider profile from MODEL_PROVIDER, else the deprecated MODEL_THINKING_STYLE, else openai', () => {
@@ -41,11 +61,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ MODEL_PROVIDER: 'bard' }).ok).toBe(false);
   });
 
-  it('keeps the consumer\'s database retry below its group session and gives the relay\'s outage probes a short cap', () => {
+  it("keeps the consumer's database retry below its group session and gives the relay's outage probes a short cap", () => {
     const result = loadConfig({});
     expect(result.ok && result.config.consumer).toMatchObject({ retryCapMs: 5_000, sessionTimeoutMs: 10_000 });
     expect(result.ok && result.config.relay.blockedProbeCapMs).toBe(10_000);
-    expect(errorsOf({ CONSUMER_RETRY_CAP_MS: '10000', CONSUMER_SESSION_TIMEOUT_MS: '10000' })).toEqual([expect.stringMatching(/^CONSUMER_RETRY_CAP_MS: must be below CONSUMER_SESSION_TIMEOUT_MS/)]);
+    expect(errorsOf({ CONSUMER_RETRY_CAP_MS: '10000', CONSUMER_SESSION_TIMEOUT_MS: '10000' })).toEqual([
+      expect.stringMatching(/^CONSUMER_RETRY_CAP_MS: must be below CONSUMER_SESSION_TIMEOUT_MS/),
+    ]);
   });
 
   it('treats empty strings as unset', () => {
@@ -60,7 +82,13 @@ describe('loadConfig', () => {
   });
 
   it('reports every problem at once, each naming its variable', () => {
-    const errors = errorsOf({ ROLES: 'api,bogus', DATABASE_URL: 'postgres://x/y', HTTP_PORT: 'eighty', KAFKA_BROKERS: 'nohost', REDIS_URL: 'not a url' });
+    const errors = errorsOf({
+      ROLES: 'api,bogus',
+      DATABASE_URL: 'postgres://x/y',
+      HTTP_PORT: 'eighty',
+      KAFKA_BROKERS: 'nohost',
+      REDIS_URL: 'not a url',
+    });
     expect(errors).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^ROLES: unknown role "bogus"/),
@@ -79,12 +107,16 @@ describe('loadConfig', () => {
   });
 
   it('refuses the public development secret in production, even set explicitly', () => {
-    expect(errorsOf({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET })).toEqual(['JWT_SECRET: the public development secret is refused when NODE_ENV=production']);
+    expect(errorsOf({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET })).toEqual([
+      'JWT_SECRET: the public development secret is refused when NODE_ENV=production',
+    ]);
     expect(loadConfig({ JWT_SECRET: DEV_JWT_SECRET }).ok).toBe(true);
   });
 
   it('counts the secret in bytes: 31 bytes are refused, 32 accepted', () => {
-    expect(errorsOf({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })[0]).toMatch(/^JWT_SECRET: must be at least 32 bytes/);
+    expect(errorsOf({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })[0]).toMatch(
+      /^JWT_SECRET: must be at least 32 bytes/,
+    );
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).ok).toBe(true);
   });
 
@@ -103,7 +135,11 @@ describe('loadConfig', () => {
     const off = loadConfig(prod);
     const on = loadConfig({ ...prod, METRICS_ON_HTTP_PORT: 'true' });
     const dev = loadConfig({});
-    expect([off.ok && off.config.http.metricsOnHttpPort, on.ok && on.config.http.metricsOnHttpPort, dev.ok && dev.config.http.metricsOnHttpPort]).toEqual([false, true, true]);
+    expect([
+      off.ok && off.config.http.metricsOnHttpPort,
+      on.ok && on.config.http.metricsOnHttpPort,
+      dev.ok && dev.config.http.metricsOnHttpPort,
+    ]).toEqual([false, true, true]);
   });
 
   it('turns the Sandbox off in production unless asked for', () => {
@@ -115,7 +151,13 @@ describe('loadConfig', () => {
   });
 
   it('redacts secrets and passwords for logging', () => {
-    const result = loadConfig({ DATABASE_URL: 'mariadb://root:hunter2@db/app', REDIS_URL: 'redis://:redispw@r:6379', JWT_SECRET: 's'.repeat(40), OPENAI_API_KEY: 'sk-123', OPENAI_BASE_URL: 'https://acct:basepw@llm.example.com/v1?api-key=qk-9' });
+    const result = loadConfig({
+      DATABASE_URL: 'mariadb://root:hunter2@db/app',
+      REDIS_URL: 'redis://:redispw@r:6379',
+      JWT_SECRET: 's'.repeat(40),
+      OPENAI_API_KEY: 'sk-123',
+      OPENAI_BASE_URL: 'https://acct:basepw@llm.example.com/v1?api-key=qk-9',
+    });
     if (!result.ok) throw new Error('invalid');
     const text = JSON.stringify(redactConfig(result.config));
     expect(text).not.toMatch(/hunter2|redispw|sk-123|ssss|basepw|qk-9/);

@@ -4,15 +4,29 @@ import { ChatMessageSchema } from '../../src/infra/db/entities/chat-message.enti
 import { ChatTurnSchema } from '../../src/infra/db/entities/chat-turn.entity';
 import { ConversationSchema } from '../../src/infra/db/entities/conversation.entity';
 import { OutboxMessageSchema } from '../../src/infra/db/entities/outbox-message.entity';
-import { CHAT_MESSAGE_COLUMNS, CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues, toMessageView, type ChatMessageRow } from '../../src/infra/db/tables/chat-messages.table';
+import {
+  CHAT_MESSAGE_COLUMNS,
+  CHAT_MESSAGE_INSERT_COLUMNS,
+  toChatMessageValues,
+  toMessageView,
+  type ChatMessageRow,
+} from '../../src/infra/db/tables/chat-messages.table';
 import { CHAT_TURN_COLUMNS, toChatTurn } from '../../src/infra/db/tables/chat-turns.table';
 import { CONVERSATION_COLUMNS, toConversationView } from '../../src/infra/db/tables/conversations.table';
-import { OUTBOX_COLUMNS, OUTBOX_RECORD_COLUMNS, toOutboxMessage, toOutboxRecord, type OutboxRecordRow } from '../../src/infra/db/tables/outbox-messages.table';
+import {
+  OUTBOX_COLUMNS,
+  OUTBOX_RECORD_COLUMNS,
+  toOutboxMessage,
+  toOutboxRecord,
+  type OutboxRecordRow,
+} from '../../src/infra/db/tables/outbox-messages.table';
 import { anEnvelope } from '../support/builders';
 
 /** Column names in a select list: `expr AS alias` names its alias; backticks are quoting. */
 const columnsOf = (list: string | readonly string[]) =>
-  (typeof list === 'string' ? list.split(/,(?![^(]*\))/) : list).map((column) => column.trim().split(/\s+/).pop()!.replace(/`/g, ''));
+  (typeof list === 'string' ? list.split(/,(?![^(]*\))/) : list).map((column) =>
+    column.trim().split(/\s+/).pop()!.replace(/`/g, ''),
+  );
 
 const schemaColumns = (schema: EntitySchema) => {
   const naming = new UnderscoreNamingStrategy();
@@ -40,53 +54,148 @@ describe('table modules', () => {
 
 describe('outbox_messages rows', () => {
   const row: OutboxRecordRow = {
-    id: 42n, event_id: randomUUID(), aggregate_id: randomUUID(), aggregate_seq: 3, event_type: 'chat.message.created', topic: 't',
-    payload: '{"content": "as stored"}', headers: '{"traceparent":"tp"}', status: 'PUBLISHED', attempts: 1, max_attempts: 5,
-    next_attempt_at: new Date('2026-01-01T00:00:00Z'), last_error: null, created_at: new Date('2026-01-01T00:00:01Z'),
-    published_at: new Date('2026-01-01T00:00:02Z'), consumed_at: null, dead_at: null, replayed_by: 'ops', replayed_at: new Date('2026-01-01T00:00:03Z'),
-    replay_reason: null, discarded_by: null, discarded_at: null, discard_reason: null, kafka_partition: 2, kafka_offset: 9007199254740993n,
+    id: 42n,
+    event_id: randomUUID(),
+    aggregate_id: randomUUID(),
+    aggregate_seq: 3,
+    event_type: 'chat.message.created',
+    topic: 't',
+    payload: '{"content": "as stored"}',
+    headers: '{"traceparent":"tp"}',
+    status: 'PUBLISHED',
+    attempts: 1,
+    max_attempts: 5,
+    next_attempt_at: new Date('2026-01-01T00:00:00Z'),
+    last_error: null,
+    created_at: new Date('2026-01-01T00:00:01Z'),
+    published_at: new Date('2026-01-01T00:00:02Z'),
+    consumed_at: null,
+    dead_at: null,
+    replayed_by: 'ops',
+    replayed_at: new Date('2026-01-01T00:00:03Z'),
+    replay_reason: null,
+    discarded_by: null,
+    discarded_at: null,
+    discard_reason: null,
+    kafka_partition: 2,
+    kafka_offset: 9007199254740993n,
   };
 
   it('map to the relay message with the payload text untouched and JSON headers parsed', () => {
     expect(toOutboxMessage(row)).toEqual({
-      id: '42', eventId: row.event_id, aggregateId: row.aggregate_id, aggregateSeq: 3, eventType: 'chat.message.created', topic: 't',
-      payloadJson: '{"content": "as stored"}', headers: { traceparent: 'tp' }, status: 'PUBLISHED', attempts: 1, maxAttempts: 5,
-      nextAttemptAt: row.next_attempt_at, lastError: null, createdAt: row.created_at,
+      id: '42',
+      eventId: row.event_id,
+      aggregateId: row.aggregate_id,
+      aggregateSeq: 3,
+      eventType: 'chat.message.created',
+      topic: 't',
+      payloadJson: '{"content": "as stored"}',
+      headers: { traceparent: 'tp' },
+      status: 'PUBLISHED',
+      attempts: 1,
+      maxAttempts: 5,
+      nextAttemptAt: row.next_attempt_at,
+      lastError: null,
+      createdAt: row.created_at,
     });
   });
 
   it('map to the ops record under the names ops use, with the payload parsed and 64-bit offsets as text', () => {
-    expect(toOutboxRecord(row)).toEqual(expect.objectContaining({
-      id: '42', conversationId: row.aggregate_id, seq: 3, payload: { content: 'as stored' }, headers: { traceparent: 'tp' },
-      publishedAt: row.published_at, consumedAt: null, replayedBy: 'ops', replayedAt: row.replayed_at, kafkaPartition: 2, kafkaOffset: '9007199254740993',
-    }));
-    expect(toOutboxRecord({ ...row, kafka_partition: null, kafka_offset: null })).toMatchObject({ kafkaPartition: null, kafkaOffset: null });
+    expect(toOutboxRecord(row)).toEqual(
+      expect.objectContaining({
+        id: '42',
+        conversationId: row.aggregate_id,
+        seq: 3,
+        payload: { content: 'as stored' },
+        headers: { traceparent: 'tp' },
+        publishedAt: row.published_at,
+        consumedAt: null,
+        replayedBy: 'ops',
+        replayedAt: row.replayed_at,
+        kafkaPartition: 2,
+        kafkaOffset: '9007199254740993',
+      }),
+    );
+    expect(toOutboxRecord({ ...row, kafka_partition: null, kafka_offset: null })).toMatchObject({
+      kafkaPartition: null,
+      kafkaOffset: null,
+    });
   });
 });
 
 describe('chat_messages rows', () => {
   it('store an envelope so that reading the row back shows the same message', () => {
-    const envelope = anEnvelope({ seq: 5, occurredAt: '2026-11-28T13:00:00.123Z' }, { role: 'assistant', reasoning: 'why', model: 'm', promptTokens: 1, completionTokens: 2, partial: true });
+    const envelope = anEnvelope(
+      { seq: 5, occurredAt: '2026-11-28T13:00:00.123Z' },
+      { role: 'assistant', reasoning: 'why', model: 'm', promptTokens: 1, completionTokens: 2, partial: true },
+    );
     const values = toChatMessageValues(envelope, new Date());
-    const stored = Object.fromEntries(columnsOf(CHAT_MESSAGE_INSERT_COLUMNS).map((column, i) => [column, values[i]])) as unknown as ChatMessageRow & { event_id: string; conversation_id: string };
+    const stored = Object.fromEntries(
+      columnsOf(CHAT_MESSAGE_INSERT_COLUMNS).map((column, i) => [column, values[i]]),
+    ) as unknown as ChatMessageRow & { event_id: string; conversation_id: string };
     expect(values).toHaveLength(CHAT_MESSAGE_INSERT_COLUMNS.length);
     expect(stored).toMatchObject({ event_id: envelope.eventId, conversation_id: envelope.conversationId });
     const { messageId, ...payload } = envelope.payload;
-    expect(toMessageView(stored)).toEqual({ id: messageId, seq: 5, createdAt: new Date(envelope.occurredAt), ...payload });
+    expect(toMessageView(stored)).toEqual({
+      id: messageId,
+      seq: 5,
+      createdAt: new Date(envelope.occurredAt),
+      ...payload,
+    });
   });
 
   it('read driver types back as the domain expects them', () => {
-    const row = { id: 'm', seq: '7', role: 'user', content: 'c', reasoning: null, model: null, prompt_tokens: '4', completion_tokens: null, partial: 0, created_at: '2026-01-01T00:00:00Z' };
-    expect(toMessageView(row as unknown as ChatMessageRow)).toEqual({ id: 'm', seq: 7, role: 'user', content: 'c', reasoning: null, model: null, promptTokens: 4, completionTokens: null, partial: false, createdAt: new Date('2026-01-01T00:00:00Z') });
+    const row = {
+      id: 'm',
+      seq: '7',
+      role: 'user',
+      content: 'c',
+      reasoning: null,
+      model: null,
+      prompt_tokens: '4',
+      completion_tokens: null,
+      partial: 0,
+      created_at: '2026-01-01T00:00:00Z',
+    };
+    expect(toMessageView(row as unknown as ChatMessageRow)).toEqual({
+      id: 'm',
+      seq: 7,
+      role: 'user',
+      content: 'c',
+      reasoning: null,
+      model: null,
+      promptTokens: 4,
+      completionTokens: null,
+      partial: false,
+      createdAt: new Date('2026-01-01T00:00:00Z'),
+    });
   });
 });
 
 describe('conversations and chat_turns rows', () => {
   it('map counters and flags from their driver types', () => {
-    expect(toConversationView({ id: 'c', user_id: 'u', created_at: new Date(0), message_count: '3' as never, last_message_at: null })).toEqual({ id: 'c', userId: 'u', createdAt: new Date(0), messageCount: 3, lastMessageAt: null });
+    expect(
+      toConversationView({
+        id: 'c',
+        user_id: 'u',
+        created_at: new Date(0),
+        message_count: '3' as never,
+        last_message_at: null,
+      }),
+    ).toEqual({ id: 'c', userId: 'u', createdAt: new Date(0), messageCount: 3, lastMessageAt: null });
     const row = {
-      reply_id: 'r', user_id: 'u', conversation_id: 'c', client_message_id: null, user_message_id: 'm', user_seq: '2', content_sha256: 'h',
-      model: 'WORKER', thinking: 1, traceparent: null, status: 'REPLIED', created_at: new Date(0),
+      reply_id: 'r',
+      user_id: 'u',
+      conversation_id: 'c',
+      client_message_id: null,
+      user_message_id: 'm',
+      user_seq: '2',
+      content_sha256: 'h',
+      model: 'WORKER',
+      thinking: 1,
+      traceparent: null,
+      status: 'REPLIED',
+      created_at: new Date(0),
     };
     expect(toChatTurn(row)).toMatchObject({ replyId: 'r', userSeq: 2, thinking: true, status: 'REPLIED' });
     expect(toChatTurn({ ...row, status: 'ANYTHING' }).status).toBe('AWAITING');

@@ -1,4 +1,10 @@
-import { CANCELLED_REPLY, createGenerateReply, INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST } from '../../src/application/generate-reply.use-case';
+import {
+  CANCELLED_REPLY,
+  createGenerateReply,
+  INTERRUPTED_REPLY,
+  REPLY_CANCELLED,
+  REPLY_LOST,
+} from '../../src/application/generate-reply.use-case';
 import type { ChatMessagePayload } from '../../src/domain/chat-message-envelope';
 import { streamedDraft, type ModelEvent, type ReplyEvent } from '../../src/domain/chat/chat-types';
 import { ModelError } from '../../src/domain/chat/model-error';
@@ -42,23 +48,48 @@ const setup = (model: ChatModel, writer = createWriter(), cancellations = create
   // Writer retries wait on this clock, in no real time; `scheduler.sleeps` shows the waits.
   const scheduler = createFakeScheduler({ autoAdvance: true });
   const buildPrompt = async (asked: typeof turn) => (prompts.push(asked.replyId), { prompt: PROMPT, window: 32 });
-  const generator = createGenerateReply({ turns: writer.turns, buildPrompt, model, replies, append: writer.append, conversations: writer, cache, counter: { count: () => 1 }, logger, scheduler, persistAttempts: 2, cancellations });
+  const generator = createGenerateReply({
+    turns: writer.turns,
+    buildPrompt,
+    model,
+    replies,
+    append: writer.append,
+    conversations: writer,
+    cache,
+    counter: { count: () => 1 },
+    logger,
+    scheduler,
+    persistAttempts: 2,
+    cancellations,
+  });
   return { ...generator, replies, cache, writer, logger, prompts, scheduler, events: () => replies.stored(ref) };
 };
 
-const storedPayload = (content: string, partial: boolean): ChatMessagePayload => ({ messageId: turn.replyId, role: 'assistant', content, reasoning: null, model: 'test-model', promptTokens: 1, completionTokens: 2, partial });
+const storedPayload = (content: string, partial: boolean): ChatMessagePayload => ({
+  messageId: turn.replyId,
+  role: 'assistant',
+  content,
+  reasoning: null,
+  model: 'test-model',
+  promptTokens: 1,
+  completionTokens: 2,
+  partial,
+});
 
 describe('generate reply', () => {
   it('streams a reply, stores it once as the message with the reply id, and ends with COMPLETED', async () => {
     const { generate, events, writer } = setup(scriptedModel(['hel', 'lo']));
     await expect(generate(job)).resolves.toBe('completed');
     expect(writer.calls).toHaveLength(1);
-    expect(writer.calls[0]).toMatchObject({ completesTurn: 'reply-1', messages: [{ messageId: 'reply-1', role: 'assistant', content: 'hello', partial: false }] });
+    expect(writer.calls[0]).toMatchObject({
+      completesTurn: 'reply-1',
+      messages: [{ messageId: 'reply-1', role: 'assistant', content: 'hello', partial: false }],
+    });
     await expect(writer.turns.get('reply-1')).resolves.toMatchObject({ status: 'REPLIED' });
     expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { id: 'reply-1', seq: 41, content: 'hello' } });
   });
 
-  it('names its reply the latest of the conversation, unless a newer turn\'s reply already is', async () => {
+  it("names its reply the latest of the conversation, unless a newer turn's reply already is", async () => {
     const first = setup(scriptedModel(['hi']));
     await first.generate(job);
     await expect(first.replies.latestReply(scope)).resolves.toBe(turn.replyId);
@@ -99,7 +130,13 @@ describe('generate reply', () => {
 
     it('never stores a second message for a reply already stored: it only ends the stream from what was stored', async () => {
       const writer = createWriter();
-      writer.committed.push({ messageId: turn.replyId, eventId: 'e1', seq: 7, createdAt: new Date('2026-01-01T00:00:00Z'), payload: storedPayload('stored text', false) });
+      writer.committed.push({
+        messageId: turn.replyId,
+        eventId: 'e1',
+        seq: 7,
+        createdAt: new Date('2026-01-01T00:00:00Z'),
+        payload: storedPayload('stored text', false),
+      });
       const model = scriptedModel(['never']);
       const streamed = jest.spyOn(model, 'stream');
       const { generate, replies, events, prompts } = setup(model, writer);
@@ -110,7 +147,16 @@ describe('generate reply', () => {
       expect(writer.calls).toHaveLength(0);
       expect(events().at(-1)).toEqual({
         kind: 'COMPLETED',
-        message: { id: turn.replyId, seq: 7, content: 'stored text', reasoning: null, model: 'test-model', promptTokens: 1, completionTokens: 2, createdAt: '2026-01-01T00:00:00.000Z' },
+        message: {
+          id: turn.replyId,
+          seq: 7,
+          content: 'stored text',
+          reasoning: null,
+          model: 'test-model',
+          promptTokens: 1,
+          completionTokens: 2,
+          createdAt: '2026-01-01T00:00:00.000Z',
+        },
       });
       // A second run adds nothing at all.
       await generate(job);
@@ -119,7 +165,13 @@ describe('generate reply', () => {
 
     it('ends a stored partial message with FAILED naming it', async () => {
       const writer = createWriter();
-      writer.committed.push({ messageId: turn.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('half', true) });
+      writer.committed.push({
+        messageId: turn.replyId,
+        eventId: 'e1',
+        seq: 7,
+        createdAt: new Date(),
+        payload: storedPayload('half', true),
+      });
       const { generate, events } = setup(scriptedModel(['never']), writer);
       await generate(job);
       expect(events()).toEqual([expect.objectContaining({ kind: 'FAILED', partialMessageId: turn.replyId })]);
@@ -141,7 +193,18 @@ describe('generate reply', () => {
       const old = setup(scriptedModel(['old-1', 'old-2'], { hold: release.promise }), writer);
       const oldRun = old.generate(job, { fence: 1 });
       await eventually(() => expect(old.events()).toHaveLength(1));
-      const next = createGenerateReply({ turns: writer.turns, buildPrompt: async () => ({ prompt: PROMPT, window: 32 }), model: scriptedModel(['new']), replies: old.replies, append: writer.append, conversations: writer, cache: createInMemoryHistoryCache(), counter: { count: () => 1 }, logger: createRecordingLogger(), scheduler: createFakeScheduler({ autoAdvance: true }) });
+      const next = createGenerateReply({
+        turns: writer.turns,
+        buildPrompt: async () => ({ prompt: PROMPT, window: 32 }),
+        model: scriptedModel(['new']),
+        replies: old.replies,
+        append: writer.append,
+        conversations: writer,
+        cache: createInMemoryHistoryCache(),
+        counter: { count: () => 1 },
+        logger: createRecordingLogger(),
+        scheduler: createFakeScheduler({ autoAdvance: true }),
+      });
       await expect(next.generate(job, { fence: 2 })).resolves.toBe('completed');
       release.resolve();
       await oldRun; // finishes its model stream; its appends are refused, and it stores nothing over the new run's message
@@ -183,17 +246,30 @@ describe('generate reply', () => {
 
   describe('when the model fails', () => {
     it('stores exactly one partial message with the text so far and ends FAILED with the model code', async () => {
-      const { generate, events, writer } = setup(scriptedModel(['par', 'tial'], { failWith: new ModelError('MODEL_UNAVAILABLE', 'provider said 503') }));
+      const { generate, events, writer } = setup(
+        scriptedModel(['par', 'tial'], { failWith: new ModelError('MODEL_UNAVAILABLE', 'provider said 503') }),
+      );
       await expect(generate(job)).resolves.toBe('failed');
-      expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([['reply-1', 'partial', true]]);
-      expect(events().at(-1)).toEqual({ kind: 'FAILED', code: 'MODEL_UNAVAILABLE', message: 'provider said 503', partialMessageId: 'reply-1' });
+      expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([
+        ['reply-1', 'partial', true],
+      ]);
+      expect(events().at(-1)).toEqual({
+        kind: 'FAILED',
+        code: 'MODEL_UNAVAILABLE',
+        message: 'provider said 503',
+        partialMessageId: 'reply-1',
+      });
     });
 
     it('stores an empty partial message when the model failed before any text', async () => {
-      const { generate, events, writer } = setup(scriptedModel([], { failWith: new ModelError('MODEL_REJECTED', 'bad request') }));
+      const { generate, events, writer } = setup(
+        scriptedModel([], { failWith: new ModelError('MODEL_REJECTED', 'bad request') }),
+      );
       await generate(job);
       expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['', true]]);
-      expect(events()).toEqual([{ kind: 'FAILED', code: 'MODEL_REJECTED', message: 'bad request', partialMessageId: 'reply-1' }]);
+      expect(events()).toEqual([
+        { kind: 'FAILED', code: 'MODEL_REJECTED', message: 'bad request', partialMessageId: 'reply-1' },
+      ]);
     });
 
     it('is cut by a graceful stop: stored as partial, MODEL_STREAM_CUT', async () => {
@@ -215,7 +291,10 @@ describe('generate reply', () => {
       const release = deferred();
       let modelSignal: AbortSignal | undefined;
       const model = scriptedModel(['so', ' far', ' never'], { hold: release.promise });
-      const { generate, events, writer } = setup({ ...model, stream: (input) => ((modelSignal = input.signal), model.stream(input)) });
+      const { generate, events, writer } = setup({
+        ...model,
+        stream: (input) => ((modelSignal = input.signal), model.stream(input)),
+      });
       const abort = new AbortController();
       const running = generate(job, { signal: abort.signal });
       await eventually(() => expect(events()).toEqual([token('so')]));
@@ -223,7 +302,9 @@ describe('generate reply', () => {
       release.resolve();
       await expect(running).resolves.toBe('cancelled');
       expect(modelSignal?.aborted).toBe(true);
-      expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([['reply-1', 'so', true]]);
+      expect(writer.committed.map((m) => [m.messageId, m.payload.content, m.payload.partial])).toEqual([
+        ['reply-1', 'so', true],
+      ]);
       await expect(writer.turns.get('reply-1')).resolves.toMatchObject({ status: 'REPLIED' });
       expect(events().at(-1)).toEqual({ kind: 'FAILED', ...CANCELLED_REPLY, partialMessageId: 'reply-1' });
     });
@@ -242,7 +323,13 @@ describe('generate reply', () => {
       const cancellations = createInMemoryReplyCancellations();
       await cancellations.request(turn.replyId);
       const writer = createWriter();
-      writer.committed.push({ messageId: turn.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('so', true) });
+      writer.committed.push({
+        messageId: turn.replyId,
+        eventId: 'e1',
+        seq: 7,
+        createdAt: new Date(),
+        payload: storedPayload('so', true),
+      });
       const { generate, replies, events } = setup(scriptedModel(['never']), writer, cancellations);
       await replies.append(ref, token('so'));
       await expect(generate(job)).resolves.toBe('already-stored');
@@ -253,7 +340,13 @@ describe('generate reply', () => {
       const cancellations = createInMemoryReplyCancellations();
       await cancellations.request(turn.replyId);
       const writer = createWriter();
-      writer.committed.push({ messageId: turn.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('done', false) });
+      writer.committed.push({
+        messageId: turn.replyId,
+        eventId: 'e1',
+        seq: 7,
+        createdAt: new Date(),
+        payload: storedPayload('done', false),
+      });
       const { generate, events } = setup(scriptedModel(['never']), writer, cancellations);
       await expect(generate(job)).resolves.toBe('already-stored');
       expect(writer.calls).toHaveLength(0);
@@ -275,14 +368,22 @@ describe('generate reply', () => {
     it('still ends the stream when nothing can be stored, naming no message', async () => {
       const { giveUp, events, scheduler } = setup(scriptedModel([]), createWriter({ alwaysFails: true }));
       await giveUp(job, { code: 'INTERNAL', message: 'the reply could not be stored' });
-      expect(events()).toEqual([{ kind: 'FAILED', code: 'INTERNAL', message: 'the reply could not be stored', partialMessageId: null }]);
+      expect(events()).toEqual([
+        { kind: 'FAILED', code: 'INTERNAL', message: 'the reply could not be stored', partialMessageId: null },
+      ]);
       // Its two writer attempts, 200 ms apart (the first step of the writer's backoff).
       expect(scheduler.sleeps).toEqual([200]);
     });
 
     it('ends a reply that was stored after all from its stored message', async () => {
       const writer = createWriter();
-      writer.committed.push({ messageId: turn.replyId, eventId: 'e1', seq: 7, createdAt: new Date(), payload: storedPayload('done', false) });
+      writer.committed.push({
+        messageId: turn.replyId,
+        eventId: 'e1',
+        seq: 7,
+        createdAt: new Date(),
+        payload: storedPayload('done', false),
+      });
       const { giveUp, events } = setup(scriptedModel([]), writer);
       await giveUp(job, INTERRUPTED_REPLY);
       expect(writer.calls).toHaveLength(0);
@@ -292,7 +393,10 @@ describe('generate reply', () => {
 
   describe('storing through a writer that can lose its answer', () => {
     it('does not append again when the failed attempt had committed: the reply keeps its one seq', async () => {
-      const { generate, events, writer, cache } = setup(scriptedModel(['hello']), createWriter({ losesFirstAnswer: true, commitsBeforeFailing: true }));
+      const { generate, events, writer, cache } = setup(
+        scriptedModel(['hello']),
+        createWriter({ losesFirstAnswer: true, commitsBeforeFailing: true }),
+      );
       await cache.fill(scope, [{ seq: 40, role: 'user', content: 'hi' }], 32);
       await generate(job);
       expect(writer.calls).toHaveLength(1);
@@ -301,7 +405,10 @@ describe('generate reply', () => {
     });
 
     it('appends again when the failed attempt had not committed', async () => {
-      const { generate, events, writer, scheduler } = setup(scriptedModel(['hello']), createWriter({ losesFirstAnswer: true, commitsBeforeFailing: false }));
+      const { generate, events, writer, scheduler } = setup(
+        scriptedModel(['hello']),
+        createWriter({ losesFirstAnswer: true, commitsBeforeFailing: false }),
+      );
       await generate(job);
       expect(scheduler.sleeps).toEqual([200]);
       expect(writer.calls).toHaveLength(2);

@@ -11,8 +11,10 @@ const fakeConsumer = () => {
   return {
     calls,
     events: { CRASH: 'consumer.crash', GROUP_JOIN: 'consumer.group_join' },
-    on: (event: string, listener: (event: { payload: Record<string, unknown> }) => void) => listeners.set(event, [...(listeners.get(event) ?? []), listener]),
-    emit: (event: string, payload: Record<string, unknown>) => listeners.get(event)?.forEach((listener) => listener({ payload })),
+    on: (event: string, listener: (event: { payload: Record<string, unknown> }) => void) =>
+      listeners.set(event, [...(listeners.get(event) ?? []), listener]),
+    emit: (event: string, payload: Record<string, unknown>) =>
+      listeners.get(event)?.forEach((listener) => listener({ payload })),
     connect: record('connect'),
     subscribe: record('subscribe'),
     run: record('run'),
@@ -24,7 +26,12 @@ const fakeConsumer = () => {
 
 const config = {
   kafka: { topic: 't', groupId: 'g' } as AppConfig['kafka'],
-  consumer: { retryBaseMs: 1, retryCapMs: 1, partitionsConsumedConcurrently: 1, sessionTimeoutMs: 6000 } as AppConfig['consumer'],
+  consumer: {
+    retryBaseMs: 1,
+    retryCapMs: 1,
+    partitionsConsumedConcurrently: 1,
+    sessionTimeoutMs: 6000,
+  } as AppConfig['consumer'],
 };
 
 describe('history consumer supervision', () => {
@@ -33,8 +40,15 @@ describe('history consumer supervision', () => {
 
   const setup = () => {
     const consumers: ReturnType<typeof fakeConsumer>[] = [];
-    const kafka = { kafka: () => ({ consumer: () => consumers[consumers.push(fakeConsumer()) - 1] }) } as unknown as KafkaClient;
-    const component = createHistoryConsumer({ kafka, config, persist: async () => ({ inserted: 0, duplicates: 0, poison: 0 }), logger: createLogger({ level: 'silent' }) });
+    const kafka = {
+      kafka: () => ({ consumer: () => consumers[consumers.push(fakeConsumer()) - 1] }),
+    } as unknown as KafkaClient;
+    const component = createHistoryConsumer({
+      kafka,
+      config,
+      persist: async () => ({ inserted: 0, duplicates: 0, poison: 0 }),
+      logger: createLogger({ level: 'silent' }),
+    });
     return { consumers, component };
   };
 
@@ -44,7 +58,10 @@ describe('history consumer supervision', () => {
     consumers[0]!.emit('consumer.group_join', {});
     await expect(component.ready()).resolves.toBe(true);
 
-    consumers[0]!.emit('consumer.crash', { error: new Error('This is not the correct coordinator for this group'), restart: false });
+    consumers[0]!.emit('consumer.crash', {
+      error: new Error('This is not the correct coordinator for this group'),
+      restart: false,
+    });
     await expect(component.ready()).resolves.toBe(true);
     expect(component.degraded?.()).toMatch(/consumer not running: .*not the correct coordinator/);
     await jest.advanceTimersByTimeAsync(1_000);

@@ -17,7 +17,11 @@ const setup = () => {
   // Waits take no real time; `sleeps` lists them.
   const scheduler = createFakeScheduler({ autoAdvance: true });
   const { sleeps } = scheduler;
-  const persist = createPersistHistoryBatch({ store, clock: createFakeClock(), logger: createLogger({ level: 'silent' }) });
+  const persist = createPersistHistoryBatch({
+    store,
+    clock: createFakeClock(),
+    logger: createLogger({ level: 'silent' }),
+  });
   const deps: HistoryBatchDeps = {
     persist: async (records) => {
       steps.push('persist');
@@ -35,7 +39,8 @@ const setup = () => {
   return { store, steps, commits, sleeps, deps };
 };
 
-const envelopeRecords = (...offsets: string[]): FakeRecord[] => offsets.map((offset) => ({ offset, value: JSON.stringify(anEnvelope()) }));
+const envelopeRecords = (...offsets: string[]): FakeRecord[] =>
+  offsets.map((offset) => ({ offset, value: JSON.stringify(anEnvelope()) }));
 
 describe('handleHistoryBatch', () => {
   it('commits offset last + 1 after persisting, and resolves the last offset', async () => {

@@ -23,10 +23,19 @@ describe('response data in flight per user', () => {
   });
 
   it('refuses a second copy of a large query with RATE_LIMITED while the first is in flight (Apollo plugin)', async () => {
-    const plugin = queryCostPlugin<{ principal: { userId: string } }>(LIMITS, createInFlightBudget(LIMITS.maxResponseBytes));
+    const plugin = queryCostPlugin<{ principal: { userId: string } }>(
+      LIMITS,
+      createInFlightBudget(LIMITS.maxResponseBytes),
+    );
     const start = async (userId: string) => {
       const hooks = (await plugin.requestDidStart!({} as never))!;
-      const resolve = () => hooks.didResolveOperation!({ document: PAGE, operation: getOperationAST(PAGE), request: {}, contextValue: { principal: { userId } } } as never);
+      const resolve = () =>
+        hooks.didResolveOperation!({
+          document: PAGE,
+          operation: getOperationAST(PAGE),
+          request: {},
+          contextValue: { principal: { userId } },
+        } as never);
       return { resolve, done: () => hooks.willSendResponse!({} as never) };
     };
     const first = await start('u');

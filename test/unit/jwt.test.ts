@@ -2,7 +2,12 @@ import { SignJWT } from 'jose';
 import { createJwtVerifier, mintToken } from '../../src/infra/auth/jwt';
 import { bearerToken } from '../../src/server/bearer-token';
 
-const auth = { jwtSecret: 'unit-test-secret-0123456789abcdefghij', usingDevSecret: false, issuer: 'agent-relay', audience: 'agent-relay' };
+const auth = {
+  jwtSecret: 'unit-test-secret-0123456789abcdefghij',
+  usingDevSecret: false,
+  issuer: 'agent-relay',
+  audience: 'agent-relay',
+};
 const verifier = createJwtVerifier(auth);
 
 describe('JWT verifier', () => {
@@ -18,7 +23,10 @@ describe('JWT verifier', () => {
   });
 
   it('rejects a token signed with another secret', async () => {
-    const forged = await mintToken({ ...auth, jwtSecret: 'another-secret-0123456789abcdefghijkl' }, { userId: '42', roles: ['ops'] });
+    const forged = await mintToken(
+      { ...auth, jwtSecret: 'another-secret-0123456789abcdefghijkl' },
+      { userId: '42', roles: ['ops'] },
+    );
     await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'invalid token' });
   });
 
@@ -31,15 +39,32 @@ describe('JWT verifier', () => {
 
   it('rejects a token for another audience or without expiry', async () => {
     const key = new TextEncoder().encode(auth.jwtSecret);
-    const otherAudience = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setIssuer('agent-relay').setAudience('x').setExpirationTime('1h').sign(key);
-    const noExpiry = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setIssuer('agent-relay').setAudience('agent-relay').sign(key);
+    const otherAudience = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('1')
+      .setIssuer('agent-relay')
+      .setAudience('x')
+      .setExpirationTime('1h')
+      .sign(key);
+    const noExpiry = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('1')
+      .setIssuer('agent-relay')
+      .setAudience('agent-relay')
+      .sign(key);
     await expect(verifier.verify(otherAudience)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     await expect(verifier.verify(noExpiry)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
   it('ignores unknown roles and always grants user', async () => {
     const key = new TextEncoder().encode(auth.jwtSecret);
-    const token = await new SignJWT({ roles: ['admin', 'ops'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('7').setIssuer('agent-relay').setAudience('agent-relay').setExpirationTime('1h').sign(key);
+    const token = await new SignJWT({ roles: ['admin', 'ops'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('7')
+      .setIssuer('agent-relay')
+      .setAudience('agent-relay')
+      .setExpirationTime('1h')
+      .sign(key);
     expect((await verifier.verify(token)).roles).toEqual(['user', 'ops']);
   });
 

@@ -1,9 +1,19 @@
-import { classifyPublishError, describeError, isBrokerUnavailable, isPermanentPublishError, needsNewProducer } from '../../src/infra/kafka/kafka-errors';
+import {
+  classifyPublishError,
+  describeError,
+  isBrokerUnavailable,
+  isPermanentPublishError,
+  needsNewProducer,
+} from '../../src/infra/kafka/kafka-errors';
 import { connectionRefused, messageTooLarge, outOfOrderSequence } from '../support/fakes/fake-kafka-producer';
 
 /** Error objects shaped like kafkajs's: a name, sometimes a protocol type, and a wrapped cause. */
 const connectionError = { name: 'KafkaJSConnectionError', message: 'Connection error: ECONNREFUSED' };
-const retriesExceeded = (originalError: object) => ({ name: 'KafkaJSNumberOfRetriesExceeded', message: 'retries exceeded', originalError });
+const retriesExceeded = (originalError: object) => ({
+  name: 'KafkaJSNumberOfRetriesExceeded',
+  message: 'retries exceeded',
+  originalError,
+});
 const protocolError = (type: string) => ({ name: 'KafkaJSProtocolError', type, message: `protocol error ${type}` });
 
 describe('isBrokerUnavailable', () => {
@@ -11,12 +21,15 @@ describe('isBrokerUnavailable', () => {
     expect(isBrokerUnavailable(retriesExceeded(connectionError))).toBe(true);
   });
 
-  it.each(['KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSMetadataNotLoaded', 'KafkaJSLockTimeout'])(
-    'treats %s as the broker being unavailable',
-    (name) => {
-      expect(isBrokerUnavailable({ name })).toBe(true);
-    },
-  );
+  it.each([
+    'KafkaJSConnectionClosedError',
+    'KafkaJSRequestTimeoutError',
+    'KafkaJSBrokerNotFound',
+    'KafkaJSMetadataNotLoaded',
+    'KafkaJSLockTimeout',
+  ])('treats %s as the broker being unavailable', (name) => {
+    expect(isBrokerUnavailable({ name })).toBe(true);
+  });
 
   it('follows a standard `cause` as well as `originalError`', () => {
     expect(isBrokerUnavailable(new Error('send failed', { cause: connectionError }))).toBe(true);
@@ -32,18 +45,21 @@ describe('isBrokerUnavailable', () => {
 });
 
 describe('isPermanentPublishError', () => {
-  it.each(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_TOPIC_EXCEPTION', 'INVALID_RECORD', 'CORRUPT_MESSAGE'])(
-    'treats protocol error %s as permanent',
-    (type) => {
-      expect(isPermanentPublishError(protocolError(type))).toBe(true);
-    },
-  );
+  it.each([
+    'MESSAGE_TOO_LARGE',
+    'RECORD_LIST_TOO_LARGE',
+    'INVALID_TOPIC_EXCEPTION',
+    'INVALID_RECORD',
+    'CORRUPT_MESSAGE',
+  ])('treats protocol error %s as permanent', (type) => {
+    expect(isPermanentPublishError(protocolError(type))).toBe(true);
+  });
 
   it('finds a permanent protocol error wrapped in retries-exceeded', () => {
     expect(isPermanentPublishError(retriesExceeded(protocolError('MESSAGE_TOO_LARGE')))).toBe(true);
   });
 
-  it('treats availability protocol errors as not the record\'s fault', () => {
+  it("treats availability protocol errors as not the record's fault", () => {
     expect(isPermanentPublishError(protocolError('LEADER_NOT_AVAILABLE'))).toBe(false);
   });
 
@@ -85,9 +101,12 @@ describe('classifyPublishError', () => {
     expect(classifyPublishError(retriesExceeded(protocolError(type)))).toBe('unavailable');
   });
 
-  it.each(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE'])('blames the record for %s', (type) => {
-    expect(classifyPublishError(protocolError(type))).toBe('record');
-  });
+  it.each(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE'])(
+    'blames the record for %s',
+    (type) => {
+      expect(classifyPublishError(protocolError(type))).toBe('record');
+    },
+  );
 
   it('blames the record when it cannot be serialised', () => {
     let error: unknown;
@@ -121,7 +140,9 @@ describe('describeError', () => {
   });
 
   it('mentions a repeated link only once', () => {
-    expect(describeError(retriesExceeded(retriesExceeded(connectionError)))).toBe('KafkaJSNumberOfRetriesExceeded: retries exceeded <- KafkaJSConnectionError: Connection error: ECONNREFUSED');
+    expect(describeError(retriesExceeded(retriesExceeded(connectionError)))).toBe(
+      'KafkaJSNumberOfRetriesExceeded: retries exceeded <- KafkaJSConnectionError: Connection error: ECONNREFUSED',
+    );
   });
 
   it('stops on a cyclic chain instead of looping', () => {
@@ -131,7 +152,7 @@ describe('describeError', () => {
   });
 });
 
-describe('classification of errors built with kafkajs\'s own classes', () => {
+describe("classification of errors built with kafkajs's own classes", () => {
   it('sees an unavailable broker behind KafkaJSNumberOfRetriesExceeded, which chains through `cause`', () => {
     const error = connectionRefused();
     expect(isBrokerUnavailable(error)).toBe(true);
@@ -146,10 +167,13 @@ describe('classification of errors built with kafkajs\'s own classes', () => {
 });
 
 describe('stale idempotent-producer state (after a broker restart)', () => {
-  it.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'])('%s pauses the relay without blaming a record, and asks for a new producer', (type) => {
-    expect(classifyPublishError(retriesExceeded(protocolError(type)))).toBe('unavailable');
-    expect(needsNewProducer(retriesExceeded(protocolError(type)))).toBe(true);
-  });
+  it.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'])(
+    '%s pauses the relay without blaming a record, and asks for a new producer',
+    (type) => {
+      expect(classifyPublishError(retriesExceeded(protocolError(type)))).toBe('unavailable');
+      expect(needsNewProducer(retriesExceeded(protocolError(type)))).toBe(true);
+    },
+  );
 
   it('is recognised as kafkajs wraps it, and not confused with an outage', () => {
     expect(needsNewProducer(outOfOrderSequence())).toBe(true);

@@ -8,7 +8,9 @@ import { createFakeKafkaProducer } from '../support/fakes/fake-kafka-producer';
 
 const conversation = (n: number) => {
   const aggregateId = randomUUID();
-  return Array.from({ length: n }, (_, i) => anOutboxMessage({ aggregateId, aggregateSeq: i + 1, payloadJson: JSON.stringify(anEnvelope().payload) }));
+  return Array.from({ length: n }, (_, i) =>
+    anOutboxMessage({ aggregateId, aggregateSeq: i + 1, payloadJson: JSON.stringify(anEnvelope().payload) }),
+  );
 };
 
 const started = async () => {
@@ -17,21 +19,35 @@ const started = async () => {
   await publisher.start();
   return { fake, publisher };
 };
-const acceptedIds = (fake: ReturnType<typeof createFakeKafkaProducer>) => fake.accepted.map(({ message }) => message.headers?.['outbox-id']?.toString());
+const acceptedIds = (fake: ReturnType<typeof createFakeKafkaProducer>) =>
+  fake.accepted.map(({ message }) => message.headers?.['outbox-id']?.toString());
 const ids = (rows: readonly OutboxMessage[]) => rows.map((r) => r.id);
 
 describe('encodeEnvelope', () => {
   it('builds an envelope the consumer decodes back to the row', () => {
     const [row] = conversation(1);
     const decoded = decodeEnvelope(encodeEnvelope(row!).value?.toString() ?? null);
-    expect(decoded).toEqual({ ok: true, envelope: expect.objectContaining({ eventId: row!.eventId, conversationId: row!.aggregateId, seq: 1, occurredAt: row!.createdAt.toISOString() }) });
+    expect(decoded).toEqual({
+      ok: true,
+      envelope: expect.objectContaining({
+        eventId: row!.eventId,
+        conversationId: row!.aggregateId,
+        seq: 1,
+        occurredAt: row!.createdAt.toISOString(),
+      }),
+    });
   });
 
   it('keys by conversation and names the row in headers that row headers cannot override', () => {
     const [row] = conversation(1);
     const message = encodeEnvelope({ ...row!, headers: { traceparent: 't', 'outbox-id': 'spoofed' } });
     expect(message.key).toBe(row!.aggregateId);
-    expect(message.headers).toMatchObject({ traceparent: 't', 'outbox-id': row!.id, 'event-id': row!.eventId, 'schema-version': '1' });
+    expect(message.headers).toMatchObject({
+      traceparent: 't',
+      'outbox-id': row!.id,
+      'event-id': row!.eventId,
+      'schema-version': '1',
+    });
   });
 });
 
@@ -52,8 +68,15 @@ describe('kafka publisher', () => {
     await publisher.publish(conversation(2));
     const rows = [...conversation(3), ...conversation(2), ...conversation(4)];
     const { acknowledged } = await publisher.publish(rows);
-    const broker = new Map(fake.accepted.map((a) => [a.message.headers?.['outbox-id']?.toString(), { partition: a.partition, offset: a.offset }]));
-    expect(new Map(ids(rows).map((id) => [id, acknowledged.get(id)]))).toEqual(new Map(ids(rows).map((id) => [id, broker.get(id)])));
+    const broker = new Map(
+      fake.accepted.map((a) => [
+        a.message.headers?.['outbox-id']?.toString(),
+        { partition: a.partition, offset: a.offset },
+      ]),
+    );
+    expect(new Map(ids(rows).map((id) => [id, acknowledged.get(id)]))).toEqual(
+      new Map(ids(rows).map((id) => [id, broker.get(id)])),
+    );
   });
 
   it('blames no row and reports the broker unavailable, without isolating, when it is down', async () => {
@@ -73,7 +96,10 @@ describe('kafka publisher', () => {
     fake.rejectAsTooLarge(tooLarge!.id);
     const { failures, acknowledged } = await publisher.publish([first!, tooLarge!, after!]);
     expect(acknowledged.has(first!.id)).toBe(true);
-    expect(failures.get(tooLarge!.id)).toEqual({ permanent: true, error: expect.stringContaining('MESSAGE_TOO_LARGE') });
+    expect(failures.get(tooLarge!.id)).toEqual({
+      permanent: true,
+      error: expect.stringContaining('MESSAGE_TOO_LARGE'),
+    });
     expect(failures.get(after!.id)).toEqual({ permanent: false, error: 'held back behind an earlier failure' });
     expect(failures.has(first!.id)).toBe(false);
   });

@@ -8,7 +8,8 @@ const collect = async (stream: AsyncIterable<ModelEvent>) => {
   for await (const event of stream) events.push(event);
   return events;
 };
-const texts = (events: ModelEvent[], type: 'token' | 'reasoning') => events.flatMap((event) => (event.type === type ? [event.text] : []));
+const texts = (events: ModelEvent[], type: 'token' | 'reasoning') =>
+  events.flatMap((event) => (event.type === type ? [event.text] : []));
 
 const messages: PromptMessage[] = [
   { role: 'system', content: 'Be brief.' },
@@ -62,7 +63,12 @@ describe('local chat model', () => {
     const events: ModelEvent[] = [];
 
     const run = (async () => {
-      for await (const event of slow.stream({ choice: 'WORKER', messages, thinking: false, signal: controller.signal })) {
+      for await (const event of slow.stream({
+        choice: 'WORKER',
+        messages,
+        thinking: false,
+        signal: controller.signal,
+      })) {
         events.push(event);
         if (events.length === 2) controller.abort(reason);
       }
@@ -77,7 +83,9 @@ describe('local chat model', () => {
   it('does not start when the signal is already aborted', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(collect(model.stream({ choice: 'WORKER', messages, thinking: false, signal: controller.signal }))).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(
+      collect(model.stream({ choice: 'WORKER', messages, thinking: false, signal: controller.signal })),
+    ).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('names its models after the choice', () => {

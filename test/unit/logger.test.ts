@@ -15,14 +15,29 @@ const capture = () => {
 /** What the mariadb driver and MikroORM throw for a failed statement (fields as observed on a real TableNotFoundException). */
 const ormError = () => {
   const statement = "insert into chat_messages (content) values ('SECRET CHAT CONTENT')";
-  const error = new Error(`${statement} - (conn:449, no: 1146, SQLState: 42S02) Table 'x' doesn't exist\nsql: ${statement} - parameters:['SECRET CHAT CONTENT']`);
-  return Object.assign(error, { name: 'TableNotFoundException', sqlMessage: "Table 'x' doesn't exist", sql: `${statement} - parameters:[]`, code: 'ER_NO_SUCH_TABLE' });
+  const error = new Error(
+    `${statement} - (conn:449, no: 1146, SQLState: 42S02) Table 'x' doesn't exist\nsql: ${statement} - parameters:['SECRET CHAT CONTENT']`,
+  );
+  return Object.assign(error, {
+    name: 'TableNotFoundException',
+    sqlMessage: "Table 'x' doesn't exist",
+    sql: `${statement} - parameters:[]`,
+    code: 'ER_NO_SUCH_TABLE',
+  });
 };
 
 describe('logger redaction', () => {
   it('censors authorization headers, connection params, tokens and API keys wherever they sit', () => {
     const { logger, text } = capture();
-    logger.info({ req: { headers: { authorization: 'Bearer eyJSECRET' } }, connectionParams: { authorization: 'Bearer eyJWS' }, token: 'tok-SECRET', llm: { apiKey: 'sk-SECRET' } }, 'request');
+    logger.info(
+      {
+        req: { headers: { authorization: 'Bearer eyJSECRET' } },
+        connectionParams: { authorization: 'Bearer eyJWS' },
+        token: 'tok-SECRET',
+        llm: { apiKey: 'sk-SECRET' },
+      },
+      'request',
+    );
     expect(text()).not.toMatch(/SECRET|eyJWS/);
     expect(text()).toContain('[redacted]');
   });
@@ -44,6 +59,8 @@ describe('logger redaction', () => {
     const { logger, text } = capture();
     logger.error({ err: new Error('connect failed to https://org:sk-PASSWORD@llm.example.com/v1') }, 'model down');
     expect(text()).not.toContain('sk-PASSWORD');
-    expect(scrubUrlCredentials('redis://:hunter2@h:6379 and mariadb://u:p4ss@db/x')).toBe('redis://:***@h:6379 and mariadb://u:***@db/x');
+    expect(scrubUrlCredentials('redis://:hunter2@h:6379 and mariadb://u:p4ss@db/x')).toBe(
+      'redis://:***@h:6379 and mariadb://u:***@db/x',
+    );
   });
 });

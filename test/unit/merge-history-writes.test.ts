@@ -12,7 +12,10 @@ describe('merged history writes', () => {
     const merged = mergeConcurrentWrites(store);
     const [a, b, c] = [events(2), events(3), events(1)];
     await merged.persist({ events: a, now });
-    const outcomes = await Promise.all([merged.persist({ events: b, now }), merged.persist({ events: [...c, ...a], now })]);
+    const outcomes = await Promise.all([
+      merged.persist({ events: b, now }),
+      merged.persist({ events: [...c, ...a], now }),
+    ]);
     // The first write ran alone; the two handed over together shared one persist call.
     expect(store.persistCalls.map((call) => call.length)).toEqual([2, 6]);
     expect(outcomes.map(({ inserted, duplicates }) => ({ inserted, duplicates }))).toEqual([
@@ -25,10 +28,19 @@ describe('merged history writes', () => {
   it('splits exactly by the event ids the store reports as inserted', async () => {
     const [a, b] = [events(2), events(2)];
     const shared = a[0] as ConsumedEvent;
-    const store = { persist: jest.fn(async () => ({ inserted: 4, duplicates: 1, insertedEventIds: new Set([...a, ...b].map((e) => e.envelope.eventId)) })) };
+    const store = {
+      persist: jest.fn(async () => ({
+        inserted: 4,
+        duplicates: 1,
+        insertedEventIds: new Set([...a, ...b].map((e) => e.envelope.eventId)),
+      })),
+    };
     const merged = mergeConcurrentWrites(store);
     // The same event in both batches counts as inserted for the first caller only.
-    const outcomes = await Promise.all([merged.persist({ events: a, now }), merged.persist({ events: [shared, ...b], now })]);
+    const outcomes = await Promise.all([
+      merged.persist({ events: a, now }),
+      merged.persist({ events: [shared, ...b], now }),
+    ]);
     expect(store.persist).toHaveBeenCalledTimes(1);
     expect(outcomes).toEqual([
       { inserted: 2, duplicates: 0 },
@@ -48,13 +60,16 @@ describe('merged history writes', () => {
       }),
     };
     const merged = mergeConcurrentWrites(store);
-    const [first, second] = await Promise.allSettled([merged.persist({ events: good, now }), merged.persist({ events: bad, now })]);
+    const [first, second] = await Promise.allSettled([
+      merged.persist({ events: good, now }),
+      merged.persist({ events: bad, now }),
+    ]);
     expect(calls).toEqual([3, 2, 1]);
     expect(first).toEqual({ status: 'fulfilled', value: { inserted: 2, duplicates: 0 } });
     expect(second).toMatchObject({ status: 'rejected', reason: new Error('data too long') });
   });
 
-  it('carries every batch\'s poison records into the merged write', async () => {
+  it("carries every batch's poison records into the merged write", async () => {
     const store = createInMemoryHistoryStore();
     const merged = mergeConcurrentWrites(store);
     await Promise.all([

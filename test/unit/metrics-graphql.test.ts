@@ -42,7 +42,10 @@ describe('GraphQL metric labels', () => {
     expect(errorCodeLabel(undefined)).toBe('OTHER');
     const { graphql, json } = setup();
     graphql.countErrors(['RATE_LIMITED', 'RATE_LIMITED', 42]);
-    expect((await json('agent_relay_graphql_errors_total')).map((v) => [v.labels['code'], v.value])).toEqual([['RATE_LIMITED', 2], ['OTHER', 1]]);
+    expect((await json('agent_relay_graphql_errors_total')).map((v) => [v.labels['code'], v.value])).toEqual([
+      ['RATE_LIMITED', 2],
+      ['OTHER', 1],
+    ]);
   });
 });
 
@@ -61,7 +64,10 @@ describe('graphql-ws metrics', () => {
     expect(await gauge('agent_relay_ws_connections_active')).toBe(1);
     ws.completed(socket, '2');
     expect(await gauge('agent_relay_subscriptions_active')).toBe(0);
-    expect(await operationCounts()).toEqual([['query', 'Me', 1], ['subscription', 'Stream', 1]]);
+    expect(await operationCounts()).toEqual([
+      ['query', 'Me', 1],
+      ['subscription', 'Stream', 1],
+    ]);
   });
 
   it('takes a subscription out once, whether complete or close comes first', async () => {

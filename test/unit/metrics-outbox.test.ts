@@ -22,16 +22,34 @@ const setup = (db: ReturnType<typeof fakeDatabase>) => {
   const cache = createOutboxSnapshotCache({ query: db.query, logger, ttlMs: 1000, now: () => clock.now });
   const registry = new Registry();
   registerOutboxGauges(registry, cache);
-  const read = async () => Object.fromEntries((await registry.getMetricsAsJSON()).map((m) => [m.name, m.values.map((v) => [v.labels['status'] ?? '', v.value])]));
+  const read = async () =>
+    Object.fromEntries(
+      (await registry.getMetricsAsJSON()).map((m) => [
+        m.name,
+        m.values.map((v) => [v.labels['status'] ?? '', v.value]),
+      ]),
+    );
   return { clock, logger, cache, read };
 };
 
 describe('outbox gauges', () => {
   it('reports every status (absent ones as 0) and the age of the oldest PENDING row', async () => {
-    const db = fakeDatabase([{ status: 'PENDING', n: 2 }, { status: 'CONSUMED', n: 10n }], new Date(T0 - 4_500));
+    const db = fakeDatabase(
+      [
+        { status: 'PENDING', n: 2 },
+        { status: 'CONSUMED', n: 10n },
+      ],
+      new Date(T0 - 4_500),
+    );
     const { read } = setup(db);
     expect(await read()).toEqual({
-      agent_relay_outbox_rows: [['PENDING', 2], ['PUBLISHED', 0], ['CONSUMED', 10], ['DEAD', 0], ['DISCARDED', 0]],
+      agent_relay_outbox_rows: [
+        ['PENDING', 2],
+        ['PUBLISHED', 0],
+        ['CONSUMED', 10],
+        ['DEAD', 0],
+        ['DISCARDED', 0],
+      ],
       agent_relay_outbox_oldest_pending_age_seconds: [['', 4.5]],
     });
   });
@@ -62,7 +80,9 @@ describe('outbox gauges', () => {
     clock.now += 1000;
     const values = await read();
     expect(values['agent_relay_outbox_rows']).toContainEqual(['DEAD', 3]);
-    expect(logger.at('warn')).toEqual([expect.objectContaining({ message: 'outbox metrics query failed; keeping the last values' })]);
+    expect(logger.at('warn')).toEqual([
+      expect.objectContaining({ message: 'outbox metrics query failed; keeping the last values' }),
+    ]);
     // A failure counts as a refresh: an outage does not turn every scrape into a query.
     const calls = db.state.calls;
     await read();
@@ -73,7 +93,10 @@ describe('outbox gauges', () => {
     const db = fakeDatabase([], null);
     db.state.fail = true;
     const { read } = setup(db);
-    expect(await read()).toEqual({ agent_relay_outbox_rows: [], agent_relay_outbox_oldest_pending_age_seconds: [['', 0]] });
+    expect(await read()).toEqual({
+      agent_relay_outbox_rows: [],
+      agent_relay_outbox_oldest_pending_age_seconds: [['', 0]],
+    });
   });
 
   it('waits for a slow query instead of starting a second one', async () => {

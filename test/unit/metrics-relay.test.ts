@@ -3,20 +3,37 @@ import type { RelayBatchSummary } from '../../src/application/relay-batch.use-ca
 import { createRelayMetrics, measuredPublisher, measureRelayRound } from '../../src/infra/metrics/relay-metrics';
 import { anOutboxMessage } from '../support/builders';
 
-const summary = (overrides: Partial<RelayBatchSummary> = {}): RelayBatchSummary => ({ claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, unsent: 0, stale: 0, ...overrides });
+const summary = (overrides: Partial<RelayBatchSummary> = {}): RelayBatchSummary => ({
+  claimed: 0,
+  published: 0,
+  retried: 0,
+  dead: 0,
+  heldBack: 0,
+  unsent: 0,
+  stale: 0,
+  ...overrides,
+});
 
 const setup = () => {
   const registry = new Registry();
   const metrics = createRelayMetrics(registry);
   const values = async () =>
-    Object.fromEntries((await registry.getMetricsAsJSON()).flatMap((m) => m.values.map((v) => [(v as { metricName?: string }).metricName ?? m.name, v.value] as const)));
+    Object.fromEntries(
+      (await registry.getMetricsAsJSON()).flatMap((m) =>
+        m.values.map((v) => [(v as { metricName?: string }).metricName ?? m.name, v.value] as const),
+      ),
+    );
   return { metrics, values };
 };
 
 describe('relay metrics', () => {
   it('counts every claim round and the rows of each outcome, and passes the summary through', async () => {
     const { metrics, values } = setup();
-    const rounds = [summary({ claimed: 5, published: 3, retried: 1, dead: 1 }), summary({ claimed: 2, stale: 2 }), summary()];
+    const rounds = [
+      summary({ claimed: 5, published: 3, retried: 1, dead: 1 }),
+      summary({ claimed: 2, stale: 2 }),
+      summary(),
+    ];
     const relayBatch = measureRelayRound(metrics, async () => rounds.shift() ?? summary());
     await expect(relayBatch()).resolves.toEqual(summary({ claimed: 5, published: 3, retried: 1, dead: 1 }));
     await relayBatch();

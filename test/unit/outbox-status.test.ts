@@ -13,7 +13,16 @@ const allowed: [OutboxStatus, OutboxEvent, OutboxStatus][] = [
   ['DEAD', 'CONSUME', 'CONSUMED'],
   ['DEAD', 'DISCARD', 'DISCARDED'],
 ];
-const events: OutboxEvent[] = ['PUBLISH_ACK', 'PUBLISH_FAILED', 'GIVE_UP', 'CONSUME', 'POISON', 'SWEEP', 'REPLAY', 'DISCARD'];
+const events: OutboxEvent[] = [
+  'PUBLISH_ACK',
+  'PUBLISH_FAILED',
+  'GIVE_UP',
+  'CONSUME',
+  'POISON',
+  'SWEEP',
+  'REPLAY',
+  'DISCARD',
+];
 
 describe('outbox state machine', () => {
   it.each(allowed)('%s --%s--> %s', (from, event, to) => {

@@ -6,7 +6,12 @@ import { createInMemoryHistoryStore } from '../support/fakes/in-memory-history-s
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 
 let offset = 0;
-const aRecord = (value: string | null, headers: Record<string, string> = {}): RawRecord => ({ value, headers, partition: 3, offset: String(offset++) });
+const aRecord = (value: string | null, headers: Record<string, string> = {}): RawRecord => ({
+  value,
+  headers,
+  partition: 3,
+  offset: String(offset++),
+});
 const recordOf = (envelope: ChatMessageEnvelope, outboxId?: string) =>
   aRecord(JSON.stringify(envelope), { 'event-id': envelope.eventId, ...(outboxId ? { 'outbox-id': outboxId } : {}) });
 
@@ -48,7 +53,11 @@ describe('persist history batch', () => {
     const { logger, persist } = setup();
     const poison = aRecord(null, { 'outbox-id': '7' });
     await persist([poison]);
-    expect(logger.at('warn')).toEqual([expect.objectContaining({ fields: expect.objectContaining({ partition: 3, offset: poison.offset, reason: 'record has no value' }) })]);
+    expect(logger.at('warn')).toEqual([
+      expect.objectContaining({
+        fields: expect.objectContaining({ partition: 3, offset: poison.offset, reason: 'record has no value' }),
+      }),
+    ]);
   });
 
   it('marks a batch of only poison records without history events', async () => {
@@ -67,7 +76,9 @@ describe('persist history batch', () => {
   it('propagates a persist failure so the batch is not committed, poison marks included', async () => {
     const { store, persist } = setup();
     store.failNextPersists(1, new Error('deadlock'));
-    await expect(persist([recordOf(anEnvelope()), aRecord('{not json', { 'outbox-id': '9' })])).rejects.toThrow('deadlock');
+    await expect(persist([recordOf(anEnvelope()), aRecord('{not json', { 'outbox-id': '9' })])).rejects.toThrow(
+      'deadlock',
+    );
     expect(store.poison).toEqual([]);
   });
 });

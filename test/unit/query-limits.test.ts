@@ -7,7 +7,10 @@ const schema = buildSchema(`
 `);
 // Text fields at 1,000 characters: 6,000 bytes each as JSON at worst, 2,000 held per loaded row.
 const LIMITS = { maxDepth: 6, maxCost: 1_000, maxAliases: 3, maxResponseBytes: 100_000, maxContentChars: 1_000 };
-const codesOf = (query: string) => validate(schema, parse(query), [...specifiedRules, ...queryLimitsRules(LIMITS)]).map((e) => e.extensions['code'] ?? e.message);
+const codesOf = (query: string) =>
+  validate(schema, parse(query), [...specifiedRules, ...queryLimitsRules(LIMITS)]).map(
+    (e) => e.extensions['code'] ?? e.message,
+  );
 const variableCost = (query: string, variables: Record<string, unknown>) => {
   const document = parse(query);
   return measureRequest(LIMITS, document, getOperationAST(document), variables).error?.extensions['code'];
@@ -22,7 +25,9 @@ describe('query limits', () => {
   });
 
   it('does not let a negative literal page size cancel the cost of the rest', () => {
-    expect(codesOf(`{ a: ${COSTLY} b: items(first: -2000000000) { items(first: 100) { id } } }`)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(codesOf(`{ a: ${COSTLY} b: items(first: -2000000000) { items(first: 100) { id } } }`)).toEqual([
+      'QUERY_TOO_COSTLY',
+    ]);
   });
 
   it('does not let a negative variable page size cancel the cost of the rest', () => {
@@ -32,7 +37,10 @@ describe('query limits', () => {
   });
 
   it('measures a document of fragments spread twice in 40 levels in linear time, and still counts every spread', () => {
-    const fragments = ['fragment F0 on Query { item { id } }', ...Array.from({ length: 40 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`)];
+    const fragments = [
+      'fragment F0 on Query { item { id } }',
+      ...Array.from({ length: 40 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`),
+    ];
     // Each level doubles the cost: 2^40 × 2 is far over the limit, and must be found without walking 2^40 spreads.
     expect(codesOf(`{ ...F40 } ${fragments.join(' ')}`)).toEqual(['QUERY_TOO_COSTLY']);
     // Three levels: 2^3 × (item 1 + id 1) = 16, well under it.
@@ -54,7 +62,8 @@ describe('query limits', () => {
   it('counts aliases and fragments of a text field like the field itself', () => {
     const aliased = '{ a: items(first: 9) { content } b: items(first: 9) { content } }';
     expect(codesOf(aliased)).toEqual(['RESPONSE_TOO_LARGE']);
-    const fragments = '{ items(first: 9) { ...T ...U } } fragment T on Item { content } fragment U on Item { again: content }';
+    const fragments =
+      '{ items(first: 9) { ...T ...U } } fragment T on Item { content } fragment U on Item { again: content }';
     expect(codesOf(fragments)).toEqual(['RESPONSE_TOO_LARGE']);
   });
 
@@ -68,7 +77,9 @@ describe('query limits', () => {
   it('refuses more aliases than the limit with TOO_MANY_ALIASES (graphql-armor), in fragments too', () => {
     expect(codesOf('{ a: item { id } b: item { id } c: item { id } }')).toEqual([]);
     expect(codesOf('{ a: item { id } b: item { id } c: item { id } d: item { id } }')).toEqual(['TOO_MANY_ALIASES']);
-    expect(codesOf('{ a: item { ...F } b: item { id } } fragment F on Item { x: id y: id }')).toEqual(['TOO_MANY_ALIASES']);
+    expect(codesOf('{ a: item { ...F } b: item { id } } fragment F on Item { x: id y: id }')).toEqual([
+      'TOO_MANY_ALIASES',
+    ]);
   });
 
   it('refuses depth over the limit with QUERY_TOO_DEEP, fragments not counted as levels', () => {

@@ -8,7 +8,14 @@ describe('recover awaiting replies', () => {
     const clock = createFakeClock(new Date('2030-01-01T00:10:00.000Z'));
     const { turns } = createReplyWriter();
     const asked: string[] = [];
-    const recover = createRecoverAwaitingReplies({ turns, requeue: (id) => (asked.push(id), requeue(id)), clock, graceMs: 30_000, batch: 10, logger: createRecordingLogger() });
+    const recover = createRecoverAwaitingReplies({
+      turns,
+      requeue: (id) => (asked.push(id), requeue(id)),
+      clock,
+      graceMs: 30_000,
+      batch: 10,
+      logger: createRecordingLogger(),
+    });
     const at = (secondsAgo: number) => new Date(clock.now().getTime() - secondsAgo * 1000);
     return { turns, recover, asked, at };
   };

@@ -7,7 +7,12 @@ const takeOverMidPublish = (harness: ReturnType<typeof createRelayHarness>) => {
   harness.publisher.onPublish(async () => {
     if (takeover.claim) return;
     harness.clock.advance(LEASE_MS + 1);
-    takeover.claim = await harness.outbox.store.claim({ owner: 'relay-2', batchSize: 10, leaseMs: LEASE_MS, now: harness.clock.now() });
+    takeover.claim = await harness.outbox.store.claim({
+      owner: 'relay-2',
+      batchSize: 10,
+      leaseMs: LEASE_MS,
+      now: harness.clock.now(),
+    });
   });
   return takeover;
 };
@@ -19,7 +24,11 @@ describe('relay batch fencing', () => {
     const takeover = takeOverMidPublish(harness);
     await expect(harness.relay()).resolves.toEqual({ ...NOTHING_DONE, claimed: 2, published: 0, stale: 2 });
     for (const row of rows) {
-      expect(harness.outbox.row(row.id)).toMatchObject({ status: 'PENDING', claimOwner: 'relay-2', claimToken: takeover.claim?.token });
+      expect(harness.outbox.row(row.id)).toMatchObject({
+        status: 'PENDING',
+        claimOwner: 'relay-2',
+        claimToken: takeover.claim?.token,
+      });
     }
   });
 
@@ -29,7 +38,9 @@ describe('relay batch fencing', () => {
     const takeover = takeOverMidPublish(harness);
     await harness.relay();
     const { token } = takeover.claim ?? { token: 'missing' };
-    await expect(harness.outbox.store.markPublished({ token, ids: rows.map((r) => r.id), now: harness.clock.now() })).resolves.toBe(2);
+    await expect(
+      harness.outbox.store.markPublished({ token, ids: rows.map((r) => r.id), now: harness.clock.now() }),
+    ).resolves.toBe(2);
   });
 
   it('does not record a failed attempt on a row whose claim was taken over', async () => {
@@ -38,7 +49,12 @@ describe('relay batch fencing', () => {
     harness.publisher.fail(row!.eventId);
     takeOverMidPublish(harness);
     await expect(harness.relay()).resolves.toMatchObject({ claimed: 1, stale: 1 });
-    expect(harness.outbox.row(row!.id)).toMatchObject({ status: 'PENDING', attempts: 0, lastError: null, claimOwner: 'relay-2' });
+    expect(harness.outbox.row(row!.id)).toMatchObject({
+      status: 'PENDING',
+      attempts: 0,
+      lastError: null,
+      claimOwner: 'relay-2',
+    });
   });
 
   it('counts a failure fenced out by a newer claim as stale only, not also as retried', async () => {

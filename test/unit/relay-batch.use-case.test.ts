@@ -14,7 +14,13 @@ describe('relay batch', () => {
     await expect(relay()).resolves.toEqual({ ...NOTHING_DONE, claimed: 3, published: 3 });
     expect(publisher.calls).toHaveLength(1);
     for (const row of rows) {
-      expect(outbox.row(row.id)).toMatchObject({ status: 'PUBLISHED', publishedAt: clock.now(), claimToken: null, claimOwner: null, claimExpiresAt: null });
+      expect(outbox.row(row.id)).toMatchObject({
+        status: 'PUBLISHED',
+        publishedAt: clock.now(),
+        claimToken: null,
+        claimOwner: null,
+        claimExpiresAt: null,
+      });
     }
   });
 
@@ -47,7 +53,12 @@ describe('relay batch', () => {
     await expect(relay()).resolves.toEqual({ ...NOTHING_DONE, claimed: 3, published: 1, retried: 1, heldBack: 1 });
     expect(statusOf(healthy!)).toBe('PUBLISHED');
     const retried = outbox.row(failing!.id);
-    expect(retried).toMatchObject({ status: 'PENDING', attempts: 1, lastError: 'leader not available', claimToken: null });
+    expect(retried).toMatchObject({
+      status: 'PENDING',
+      attempts: 1,
+      lastError: 'leader not available',
+      claimToken: null,
+    });
     const delay = retried.nextAttemptAt.getTime() - clock.now().getTime();
     expect(delay).toBeGreaterThanOrEqual(RELAY_POLICY.baseMs / 2);
     expect(delay).toBeLessThanOrEqual(RELAY_POLICY.baseMs);
@@ -63,8 +74,17 @@ describe('relay batch', () => {
       summaries.push(await relay());
       clock.advance(RELAY_POLICY.capMs);
     }
-    expect(summaries.map((s) => [s.retried, s.dead])).toEqual([[1, 0], [1, 0], [0, 1]]);
-    expect(outbox.row(row!.id)).toMatchObject({ status: 'DEAD', attempts: 3, lastError: 'request timed out', claimToken: null });
+    expect(summaries.map((s) => [s.retried, s.dead])).toEqual([
+      [1, 0],
+      [1, 0],
+      [0, 1],
+    ]);
+    expect(outbox.row(row!.id)).toMatchObject({
+      status: 'DEAD',
+      attempts: 3,
+      lastError: 'request timed out',
+      claimToken: null,
+    });
     await expect(relay()).resolves.toEqual(NOTHING_DONE);
   });
 

@@ -20,23 +20,38 @@ const failing =
   (...entries: [OutboxMessage, PublishFailure][]) =>
   (rows: readonly OutboxMessage[]) => {
     const failures = new Map(entries.map(([m, f]) => [m.id, f]));
-    return { failures, acknowledged: new Map(rows.filter((r) => !failures.has(r.id)).map((r, i) => [r.id, { partition: 0, offset: i }])) };
+    return {
+      failures,
+      acknowledged: new Map(rows.filter((r) => !failures.has(r.id)).map((r, i) => [r.id, { partition: 0, offset: i }])),
+    };
   };
-const plan = (rows: readonly OutboxMessage[], answer: ReturnType<typeof failing>) => planRelayOutcome(rows, answer(rows), context);
+const plan = (rows: readonly OutboxMessage[], answer: ReturnType<typeof failing>) =>
+  planRelayOutcome(rows, answer(rows), context);
 const ids = (messages: readonly OutboxMessage[]) => messages.map((m) => m.id);
 
 describe('planRelayOutcome', () => {
   it('marks every acknowledged row published', () => {
     const rows = [...conversation(2), ...conversation(1)];
     const outcome = plan(rows, failing());
-    expect({ ...outcome, published: [...outcome.published].sort() }).toEqual({ published: ids(rows).sort(), failures: [], heldBack: [], unsent: [] });
+    expect({ ...outcome, published: [...outcome.published].sort() }).toEqual({
+      published: ids(rows).sort(),
+      failures: [],
+      heldBack: [],
+      unsent: [],
+    });
   });
 
   it('charges the failed attempt to the first failed row of a conversation', () => {
     const [first, second, third] = conversation(3);
     const outcome = plan([first!, second!, third!], failing([second!, transient], [third!, transient]));
     expect(outcome.published).toEqual([first!.id]);
-    expect(outcome.failures).toEqual([{ id: second!.id, error: 'request timed out', decision: { kind: 'retry', attempts: 1, nextAttemptAt: new Date(now.getTime() + 1_000) } }]);
+    expect(outcome.failures).toEqual([
+      {
+        id: second!.id,
+        error: 'request timed out',
+        decision: { kind: 'retry', attempts: 1, nextAttemptAt: new Date(now.getTime() + 1_000) },
+      },
+    ]);
   });
 
   it('holds back later rows of a failed conversation without counting an attempt, even if acknowledged', () => {
@@ -46,7 +61,7 @@ describe('planRelayOutcome', () => {
     expect(outcome.published).toEqual([]);
   });
 
-  it('leaves other conversations unaffected by one conversation\'s failure', () => {
+  it("leaves other conversations unaffected by one conversation's failure", () => {
     const broken = conversation(2);
     const healthy = conversation(2);
     const outcome = plan([...broken, ...healthy], failing([broken[0]!, transient], [broken[1]!, transient]));
@@ -65,7 +80,9 @@ describe('planRelayOutcome', () => {
   it('decides DEAD for a permanent failure and keeps its error', () => {
     const [row] = conversation(1);
     const outcome = plan([row!], failing([row!, { error: 'MESSAGE_TOO_LARGE', permanent: true }]));
-    expect(outcome.failures).toEqual([{ id: row!.id, error: 'MESSAGE_TOO_LARGE', decision: { kind: 'dead', attempts: 1 } }]);
+    expect(outcome.failures).toEqual([
+      { id: row!.id, error: 'MESSAGE_TOO_LARGE', decision: { kind: 'dead', attempts: 1 } },
+    ]);
   });
 
   it('decides DEAD when the row has spent its attempts', () => {
@@ -78,7 +95,16 @@ describe('planRelayOutcome', () => {
     const [taken, notTaken, after] = conversation(3);
     const other = conversation(1);
     const rows = [taken!, notTaken!, after!, ...other];
-    const outcome = planRelayOutcome(rows, { acknowledged: new Map([[taken!.id, { partition: 1, offset: 7 }]]), failures: new Map() }, context);
-    expect({ ...outcome, unsent: [...outcome.unsent].sort() }).toEqual({ published: [taken!.id], failures: [], heldBack: [], unsent: [notTaken!.id, after!.id, other[0]!.id].sort() });
+    const outcome = planRelayOutcome(
+      rows,
+      { acknowledged: new Map([[taken!.id, { partition: 1, offset: 7 }]]), failures: new Map() },
+      context,
+    );
+    expect({ ...outcome, unsent: [...outcome.unsent].sort() }).toEqual({
+      published: [taken!.id],
+      failures: [],
+      heldBack: [],
+      unsent: [notTaken!.id, after!.id, other[0]!.id].sort(),
+    });
   });
 });

@@ -14,9 +14,25 @@ describe('publishing state', () => {
 
   it('blocks at the first broker failure and keeps that moment as `since` across later probes', () => {
     const first = onBrokerUnavailable(FLOWING, { reason: 'ECONNREFUSED', now, policy: PROBE_POLICY }, () => 1);
-    const later = onBrokerUnavailable(first, { reason: 'LEADER_NOT_AVAILABLE', now: at(SECOND), policy: PROBE_POLICY }, () => 1);
-    expect(first).toEqual({ status: 'blocked', reason: 'ECONNREFUSED', since: now, probes: 1, nextProbeAt: at(SECOND) });
-    expect(later).toEqual({ status: 'blocked', reason: 'LEADER_NOT_AVAILABLE', since: now, probes: 2, nextProbeAt: at(3 * SECOND) });
+    const later = onBrokerUnavailable(
+      first,
+      { reason: 'LEADER_NOT_AVAILABLE', now: at(SECOND), policy: PROBE_POLICY },
+      () => 1,
+    );
+    expect(first).toEqual({
+      status: 'blocked',
+      reason: 'ECONNREFUSED',
+      since: now,
+      probes: 1,
+      nextProbeAt: at(SECOND),
+    });
+    expect(later).toEqual({
+      status: 'blocked',
+      reason: 'LEADER_NOT_AVAILABLE',
+      since: now,
+      probes: 2,
+      nextProbeAt: at(3 * SECOND),
+    });
   });
 
   it('backs probes off exponentially with jitter in the upper half, up to the cap', () => {
@@ -45,7 +61,13 @@ describe('relay paused by an unavailable broker', () => {
     publisher.brokerDown();
     await expect(relay()).resolves.toEqual({ ...NOTHING_DONE, claimed: 3, unsent: 3 });
     for (const row of rows) {
-      expect(outbox.row(row.id)).toMatchObject({ status: 'PENDING', attempts: 0, nextAttemptAt: dueAt, lastError: null, claimToken: null });
+      expect(outbox.row(row.id)).toMatchObject({
+        status: 'PENDING',
+        attempts: 0,
+        nextAttemptAt: dueAt,
+        lastError: null,
+        claimToken: null,
+      });
     }
   });
 
@@ -63,7 +85,7 @@ describe('relay paused by an unavailable broker', () => {
     expect(publisher.calls).toHaveLength(2);
   });
 
-  it('survives an outage far longer than every row\'s retry schedule without a DEAD row, then delivers all in order', async () => {
+  it("survives an outage far longer than every row's retry schedule without a DEAD row, then delivers all in order", async () => {
     const { relay, outbox, publisher, seedConversation, clock, acknowledgedEventIds } = createRelayHarness();
     const rows = seedConversation(5, { maxAttempts: 3 });
     publisher.brokerDown();
@@ -91,7 +113,14 @@ describe('relay paused by an unavailable broker', () => {
     publisher.brokerDown(false);
     await relay();
     await relay();
-    expect(changes.map((c) => c.kind)).toEqual(['blocked', 'still-blocked', 'still-blocked', 'still-blocked', 'still-blocked', 'resumed']);
+    expect(changes.map((c) => c.kind)).toEqual([
+      'blocked',
+      'still-blocked',
+      'still-blocked',
+      'still-blocked',
+      'still-blocked',
+      'resumed',
+    ]);
     expect(changes[0]).toMatchObject({ state: { reason: BROKER_DOWN_ERROR, since } });
     expect(changes.at(-1)).toMatchObject({ blocked: { since, probes: 5 }, now: clock.now() });
   });
@@ -118,7 +147,11 @@ describe('relay paused by an unavailable broker', () => {
 });
 
 describe('publishing change observers', () => {
-  const blocked = onBrokerUnavailable(FLOWING, { reason: 'ECONNREFUSED', now: new Date('2030-01-01T00:00:00.000Z'), policy: PROBE_POLICY }, () => 1);
+  const blocked = onBrokerUnavailable(
+    FLOWING,
+    { reason: 'ECONNREFUSED', now: new Date('2030-01-01T00:00:00.000Z'), policy: PROBE_POLICY },
+    () => 1,
+  );
 
   it('logs a warning with the reason when blocked, nothing above debug per probe, and the outage length when resumed', () => {
     const logger = createRecordingLogger();
@@ -128,7 +161,10 @@ describe('publishing change observers', () => {
     log({ kind: 'resumed', blocked, now: new Date('2030-01-01T00:06:30.000Z') });
     expect(logger.entries.map((e) => e.level)).toEqual(['warn', 'debug', 'info']);
     expect(logger.at('warn')[0]?.fields).toMatchObject({ reason: 'ECONNREFUSED' });
-    expect(logger.at('info')[0]).toMatchObject({ fields: { blockedSeconds: 390 }, message: 'relay publishing resumed after 390 s' });
+    expect(logger.at('info')[0]).toMatchObject({
+      fields: { blockedSeconds: 390 },
+      message: 'relay publishing resumed after 390 s',
+    });
   });
 
   it('sets the blocked gauge and its since timestamp, and clears both on resume', async () => {
@@ -137,8 +173,14 @@ describe('publishing change observers', () => {
     const gauges = publishingGauges(metrics);
     const value = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value;
     gauges({ kind: 'blocked', state: blocked });
-    expect([await value('agent_relay_relay_publishing_blocked'), await value('agent_relay_relay_publishing_blocked_since_seconds')]).toEqual([1, blocked.since.getTime() / 1000]);
+    expect([
+      await value('agent_relay_relay_publishing_blocked'),
+      await value('agent_relay_relay_publishing_blocked_since_seconds'),
+    ]).toEqual([1, blocked.since.getTime() / 1000]);
     gauges({ kind: 'resumed', blocked, now: new Date() });
-    expect([await value('agent_relay_relay_publishing_blocked'), await value('agent_relay_relay_publishing_blocked_since_seconds')]).toEqual([0, 0]);
+    expect([
+      await value('agent_relay_relay_publishing_blocked'),
+      await value('agent_relay_relay_publishing_blocked_since_seconds'),
+    ]).toEqual([0, 0]);
   });
 });

@@ -10,7 +10,12 @@ const controlledRuns = () => {
       started.push(clock);
       finishers.push((error) => (error ? reject(error) : resolve()));
     });
-  return { run, started, finish: (index: number, error?: Error) => finishers[index]?.(error), tick: () => (clock += 1) };
+  return {
+    run,
+    started,
+    finish: (index: number, error?: Error) => finishers[index]?.(error),
+    tick: () => (clock += 1),
+  };
 };
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));

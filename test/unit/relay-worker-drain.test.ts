@@ -4,7 +4,15 @@ import { drain, processRelayJob, type RelayWorkerDeps } from '../../src/jobs/rel
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 import { testConfig } from '../support/test-config';
 
-const summary = (claimed: number): RelayBatchSummary => ({ claimed, published: claimed, retried: 0, dead: 0, heldBack: 0, unsent: 0, stale: 0 });
+const summary = (claimed: number): RelayBatchSummary => ({
+  claimed,
+  published: claimed,
+  retried: 0,
+  dead: 0,
+  heldBack: 0,
+  unsent: 0,
+  stale: 0,
+});
 
 /** A relayBatch that claims the given sizes in turn (0 once they run out), tracking overlap. */
 const scriptedBatches = (sizes: number[]) => {
@@ -60,7 +68,13 @@ describe('relay drain', () => {
 });
 
 describe('relay jobs', () => {
-  const BLOCKED: PublishingState = { status: 'blocked', reason: 'KafkaJSConnectionError', since: new Date(0), probes: 1, nextProbeAt: new Date(0) };
+  const BLOCKED: PublishingState = {
+    status: 'blocked',
+    reason: 'KafkaJSConnectionError',
+    since: new Date(0),
+    probes: 1,
+    nextProbeAt: new Date(0),
+  };
   const jobDeps = (hasDue: boolean, state: PublishingState = FLOWING) => {
     const batches = scriptedBatches([2]);
     const deps = {

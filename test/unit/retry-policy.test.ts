@@ -11,7 +11,9 @@ describe('backoffDelayMs', () => {
   });
 
   it('never waits longer than the cap', () => {
-    expect([5, 6, 20, 2_000].map((attempt) => backoffDelayMs(policy, attempt, highest))).toEqual([1_000, 1_000, 1_000, 1_000]);
+    expect([5, 6, 20, 2_000].map((attempt) => backoffDelayMs(policy, attempt, highest))).toEqual([
+      1_000, 1_000, 1_000, 1_000,
+    ]);
   });
 
   it('waits half the ceiling when the jitter draws 0', () => {
@@ -41,7 +43,9 @@ describe('backoffDelayMs', () => {
 
   it('waits exactly the ceiling without jitter, whatever the draw', () => {
     const none: RetryPolicy = { ...policy, jitter: 'none' };
-    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelayMs(none, attempt, lowest))).toEqual([100, 200, 400, 800, 1_000]);
+    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelayMs(none, attempt, lowest))).toEqual([
+      100, 200, 400, 800, 1_000,
+    ]);
   });
 });
 
@@ -49,7 +53,11 @@ describe('decideFailure', () => {
   const input = { maxAttempts: 4, permanent: false, now };
 
   it('retries the first failure after the first backoff step, counting one attempt', () => {
-    expect(decideFailure(policy, { ...input, attemptsSoFar: 0 }, highest)).toEqual({ kind: 'retry', attempts: 1, nextAttemptAt: new Date(now.getTime() + 100) });
+    expect(decideFailure(policy, { ...input, attemptsSoFar: 0 }, highest)).toEqual({
+      kind: 'retry',
+      attempts: 1,
+      nextAttemptAt: new Date(now.getTime() + 100),
+    });
   });
 
   it('backs off further as attempts accumulate', () => {
@@ -62,10 +70,16 @@ describe('decideFailure', () => {
   });
 
   it('gives up at once on a permanent failure, counting that attempt', () => {
-    expect(decideFailure(policy, { ...input, attemptsSoFar: 0, permanent: true }, highest)).toEqual({ kind: 'dead', attempts: 1 });
+    expect(decideFailure(policy, { ...input, attemptsSoFar: 0, permanent: true }, highest)).toEqual({
+      kind: 'dead',
+      attempts: 1,
+    });
   });
 
-  it('decides by the row\'s own maxAttempts', () => {
-    expect(decideFailure(policy, { ...input, attemptsSoFar: 0, maxAttempts: 1 }, highest)).toEqual({ kind: 'dead', attempts: 1 });
+  it("decides by the row's own maxAttempts", () => {
+    expect(decideFailure(policy, { ...input, attemptsSoFar: 0, maxAttempts: 1 }, highest)).toEqual({
+      kind: 'dead',
+      attempts: 1,
+    });
   });
 });

@@ -19,7 +19,12 @@ const setup = (policy: AttemptPolicy = POLICY) => {
   const scheduler = createFakeScheduler({ autoAdvance: true });
   const retried: RetryFailure[] = [];
   // The jitter's draw pinned at its top: each delay is the policy's ceiling.
-  const options = { policy, scheduler, random: () => 1, onRetry: (failure: RetryFailure) => void retried.push(failure) };
+  const options = {
+    policy,
+    scheduler,
+    random: () => 1,
+    onRetry: (failure: RetryFailure) => void retried.push(failure),
+  };
   return { scheduler, retried, options };
 };
 
@@ -32,16 +37,21 @@ describe('retry', () => {
     expect(scheduler.sleeps).toEqual([]);
   });
 
-  it('waits the policy\'s backoff between attempts, doubling to its cap', async () => {
+  it("waits the policy's backoff between attempts, doubling to its cap", async () => {
     const { scheduler, options, retried } = setup();
     const op = failing(4);
     await expect(retry(op.operation, options)).resolves.toBe('done');
     expect(op.calls()).toBe(5);
     expect(scheduler.sleeps).toEqual([100, 200, 400, 400]);
-    expect(retried.map((r) => [r.attempt, r.delayMs])).toEqual([[1, 100], [2, 200], [3, 400], [4, 400]]);
+    expect(retried.map((r) => [r.attempt, r.delayMs])).toEqual([
+      [1, 100],
+      [2, 200],
+      [3, 400],
+      [4, 400],
+    ]);
   });
 
-  it('draws each delay below its ceiling as the policy\'s jitter says', async () => {
+  it("draws each delay below its ceiling as the policy's jitter says", async () => {
     const half = setup();
     await retry(failing(2).operation, { ...half.options, random: () => 0 });
     expect(half.scheduler.sleeps).toEqual([50, 100]);
@@ -53,7 +63,7 @@ describe('retry', () => {
     expect(none.scheduler.sleeps).toEqual([100, 200]);
   });
 
-  it('gives up after the policy\'s last attempt with that attempt\'s error', async () => {
+  it("gives up after the policy's last attempt with that attempt's error", async () => {
     const { scheduler, options } = setup({ ...POLICY, maxAttempts: 3 });
     let calls = 0;
     const operation = async () => {
@@ -70,7 +80,9 @@ describe('retry', () => {
     const fatal = new Error('syntax error');
     const asked: [unknown, number][] = [];
     const op = failing(2, fatal);
-    await expect(retry(op.operation, { ...options, isRetryable: (error, attempt) => (asked.push([error, attempt]), false) })).rejects.toBe(fatal);
+    await expect(
+      retry(op.operation, { ...options, isRetryable: (error, attempt) => (asked.push([error, attempt]), false) }),
+    ).rejects.toBe(fatal);
     expect(op.calls()).toBe(1);
     expect(asked).toEqual([[fatal, 1]]);
     expect(scheduler.sleeps).toEqual([]);

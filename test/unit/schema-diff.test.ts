@@ -11,7 +11,11 @@ import { testConfig } from '../support/test-config';
 describe('MariaDB introspection artifacts under the MySQL driver', () => {
   let metadata: Parameters<typeof isMariaDbIntrospectionArtifact>[0];
   beforeAll(async () => {
-    const orm = await MikroORM.init({ ...ormOptions(testConfig({ DATABASE_URL: 'mysql://root@127.0.0.1:1/x' }).db), connect: false, logger: () => undefined });
+    const orm = await MikroORM.init({
+      ...ormOptions(testConfig({ DATABASE_URL: 'mysql://root@127.0.0.1:1/x' }).db),
+      connect: false,
+      logger: () => undefined,
+    });
     metadata = orm.getMetadata().getAll();
     await orm.close(true);
   });

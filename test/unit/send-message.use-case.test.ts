@@ -12,7 +12,9 @@ import { createSequentialIds, sequentialUuid } from '../support/fakes/sequential
 const USER = 'u1';
 const clientMessageId = sequentialUuid(1, 0xc11e);
 
-const setup = (options: { cache?: HistoryCache; startReply?: (turn: ChatTurn) => Promise<void>; allowed?: () => boolean } = {}) => {
+const setup = (
+  options: { cache?: HistoryCache; startReply?: (turn: ChatTurn) => Promise<void>; allowed?: () => boolean } = {},
+) => {
   const clock = createFakeClock();
   const outbox = createInMemoryOutbox({ clock });
   const logger = createRecordingLogger();
@@ -34,7 +36,10 @@ const setup = (options: { cache?: HistoryCache; startReply?: (turn: ChatTurn) =>
     logger,
     onSideEffectFailed: (step) => failed.push(step),
     chat: { systemPrompt: 'sys', maxContentChars: 1_000 },
-    models: { WORKER: { contextTokens: 10_000, maxOutputTokens: 100 }, STRATEGIST: { contextTokens: 10_000, maxOutputTokens: 100 } },
+    models: {
+      WORKER: { contextTokens: 10_000, maxOutputTokens: 100 },
+      STRATEGIST: { contextTokens: 10_000, maxOutputTokens: 100 },
+    },
   });
   return { outbox, send, started, failed, logger, cache };
 };
@@ -54,7 +59,9 @@ describe('send message: idempotency by client message id', () => {
   it('refuses the same id with other content as IDEMPOTENCY_CONFLICT, writing nothing', async () => {
     const { outbox, send } = setup();
     await send({ userId: USER, raw: { content: 'hello', clientMessageId } });
-    await expect(send({ userId: USER, raw: { content: 'something else', clientMessageId } })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+    await expect(send({ userId: USER, raw: { content: 'something else', clientMessageId } })).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_CONFLICT',
+    });
     expect(outbox.rows()).toHaveLength(1);
   });
 
@@ -62,7 +69,9 @@ describe('send message: idempotency by client message id', () => {
     const { send } = setup();
     await send({ userId: USER, raw: { content: 'hello', clientMessageId } });
     const other = await send({ userId: USER, raw: { content: 'elsewhere' } });
-    await expect(send({ userId: USER, raw: { conversationId: other.conversation.id, content: 'hello', clientMessageId } })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+    await expect(
+      send({ userId: USER, raw: { conversationId: other.conversation.id, content: 'hello', clientMessageId } }),
+    ).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
   });
 
   it('keeps ids of different users apart', async () => {
@@ -89,13 +98,19 @@ describe('send message: idempotency by client message id', () => {
     const { send } = setup({ allowed: () => allowed });
     const first = await send({ userId: USER, raw: { content: 'hello', clientMessageId } });
     allowed = false;
-    await expect(send({ userId: USER, raw: { content: 'hello', clientMessageId } })).resolves.toMatchObject({ replyId: first.replyId });
-    await expect(send({ userId: USER, raw: { content: 'new', clientMessageId: sequentialUuid(2, 0xc11e) } })).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await expect(send({ userId: USER, raw: { content: 'hello', clientMessageId } })).resolves.toMatchObject({
+      replyId: first.replyId,
+    });
+    await expect(
+      send({ userId: USER, raw: { content: 'new', clientMessageId: sequentialUuid(2, 0xc11e) } }),
+    ).rejects.toMatchObject({ code: 'RATE_LIMITED' });
   });
 
   it('rejects a client message id that is not a UUID as BAD_USER_INPUT before writing', async () => {
     const { outbox, send } = setup();
-    await expect(send({ userId: USER, raw: { content: 'hello', clientMessageId: 'retry-1' } })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(send({ userId: USER, raw: { content: 'hello', clientMessageId: 'retry-1' } })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+    });
     expect(outbox.rows()).toHaveLength(0);
   });
 });
@@ -121,7 +136,9 @@ describe('send message: after the commit', () => {
   });
 
   it('succeeds when the reply cannot be started, leaving the turn AWAITING for recovery', async () => {
-    const { send, failed, outbox, logger } = setup({ startReply: async () => Promise.reject(new Error('queue unreachable')) });
+    const { send, failed, outbox, logger } = setup({
+      startReply: async () => Promise.reject(new Error('queue unreachable')),
+    });
     const result = await send({ userId: USER, raw: { content: 'hello' } });
     expect(failed).toEqual(['start-reply']);
     await expect(outbox.turns.get(result.replyId)).resolves.toMatchObject({ status: 'AWAITING', userSeq: 1 });
@@ -130,9 +147,19 @@ describe('send message: after the commit', () => {
 
   it('records the turn with the message it answers', async () => {
     const { send, outbox } = setup();
-    const result = await send({ userId: USER, raw: { content: 'hello', model: 'STRATEGIST', thinking: true, clientMessageId } });
+    const result = await send({
+      userId: USER,
+      raw: { content: 'hello', model: 'STRATEGIST', thinking: true, clientMessageId },
+    });
     await expect(outbox.turns.get(result.replyId)).resolves.toMatchObject({
-      userId: USER, conversationId: result.conversation.id, clientMessageId, userMessageId: result.userMessage.id, userSeq: 1, model: 'STRATEGIST', thinking: true, status: 'AWAITING',
+      userId: USER,
+      conversationId: result.conversation.id,
+      clientMessageId,
+      userMessageId: result.userMessage.id,
+      userSeq: 1,
+      model: 'STRATEGIST',
+      thinking: true,
+      status: 'AWAITING',
       contentSha256: createHash('sha256').update('hello').digest('hex'),
     });
   });

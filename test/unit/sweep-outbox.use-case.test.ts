@@ -35,10 +35,22 @@ const setup = () => {
   const outbox = createInMemoryOutbox({ clock });
   const progress = fakeProgress();
   const ago = (ms: number) => new Date(clock.now().getTime() - ms);
-  const sweep = createSweepOutbox({ store: outbox.store, progress: progress.reader, clock, sweepAfterMs: 5 * MINUTE, limit: 100 });
+  const sweep = createSweepOutbox({
+    store: outbox.store,
+    progress: progress.reader,
+    clock,
+    sweepAfterMs: 5 * MINUTE,
+    limit: 100,
+  });
   /** A row published `age` ago at `offset` of partition 0 (no position: offset null). */
   const published = (age: number, offset: number | null) =>
-    outbox.seed({ topic: TOPIC, status: 'PUBLISHED', publishedAt: ago(age), nextAttemptAt: ago(age + MINUTE), position: offset === null ? null : { partition: 0, offset } });
+    outbox.seed({
+      topic: TOPIC,
+      status: 'PUBLISHED',
+      publishedAt: ago(age),
+      nextAttemptAt: ago(age + MINUTE),
+      position: offset === null ? null : { partition: 0, offset },
+    });
   return { clock, outbox, progress, ago, sweep, published };
 };
 
@@ -85,7 +97,11 @@ describe('sweep outbox', () => {
     const truncated = published(10 * MINUTE, 9);
     progress.set({ partition: 0, committed: null, logStart: 3, highWatermark: 9 });
     await expect(sweep()).resolves.toEqual({ ...NOTHING, requeued: 2, lost: 2 });
-    expect([deleted, waiting, truncated].map((r) => outbox.row(r.id).status)).toEqual(['PENDING', 'PUBLISHED', 'PENDING']);
+    expect([deleted, waiting, truncated].map((r) => outbox.row(r.id).status)).toEqual([
+      'PENDING',
+      'PUBLISHED',
+      'PENDING',
+    ]);
   });
 
   it('keeps positioned rows when the broker cannot tell where the log stands, but still sweeps rows without a position', async () => {
@@ -121,7 +137,13 @@ describe('purge consumed', () => {
     const { clock, outbox, ago } = setup();
     seedConsumed(outbox, 5, ago(2 * MINUTE));
     const recent = seedConsumed(outbox, 1, ago(1));
-    const purge = createPurgeConsumed({ store: outbox.store, clock, retentionMs: MINUTE, batchSize: 2, maxBatches: 10 });
+    const purge = createPurgeConsumed({
+      store: outbox.store,
+      clock,
+      retentionMs: MINUTE,
+      batchSize: 2,
+      maxBatches: 10,
+    });
     await expect(purge()).resolves.toEqual({ deleted: 5 });
     expect(outbox.rows().map((r) => r.id)).toEqual(recent.map((r) => r.id));
   });
@@ -138,7 +160,9 @@ describe('purge consumed', () => {
     const { clock, outbox, ago } = setup();
     outbox.seed({ status: 'DEAD', consumedAt: ago(2 * MINUTE) });
     outbox.seed({ status: 'PUBLISHED', publishedAt: ago(2 * MINUTE) });
-    await expect(createPurgeConsumed({ store: outbox.store, clock, retentionMs: MINUTE, batchSize: 10, maxBatches: 1 })()).resolves.toEqual({ deleted: 0 });
+    await expect(
+      createPurgeConsumed({ store: outbox.store, clock, retentionMs: MINUTE, batchSize: 10, maxBatches: 1 })(),
+    ).resolves.toEqual({ deleted: 0 });
     expect(outbox.rows()).toHaveLength(2);
   });
 });

@@ -34,12 +34,18 @@ describe('the Kafka produce spans', () => {
     const publishes = exporter.getFinishedSpans().filter((span) => span.name.startsWith('publish '));
     expect(publishes.map((span) => span.parentSpanContext?.spanId)).toEqual(['00f067aa0ba902b7', '00f067aa0ba902b7']);
     expect(publishes.every((span) => span.links.some((link) => link.context.spanId === idOf(batch!)))).toBe(true);
-    const statusOf = (eventId: string) => publishes.find((span) => span.attributes['messaging.message.id'] === eventId)?.status;
+    const statusOf = (eventId: string) =>
+      publishes.find((span) => span.attributes['messaging.message.id'] === eventId)?.status;
     expect(statusOf(sent.eventId)?.code).toBe(SpanStatusCode.UNSET);
-    expect(statusOf(refused.eventId)).toMatchObject({ code: SpanStatusCode.ERROR, message: 'Error: MESSAGE_TOO_LARGE' });
+    expect(statusOf(refused.eventId)).toMatchObject({
+      code: SpanStatusCode.ERROR,
+      message: 'Error: MESSAGE_TOO_LARGE',
+    });
     // The record carries the publish span, the row (the store's copy) still its writer's.
     const header = publisher.calls[0]?.[0]?.headers['traceparent'];
-    expect(header).toBe(`00-4bf92f3577b34da6a3ce929d0e0e4736-${idOf(publishes.find((span) => span.attributes['messaging.message.id'] === sent.eventId)!)}-01`);
+    expect(header).toBe(
+      `00-4bf92f3577b34da6a3ce929d0e0e4736-${idOf(publishes.find((span) => span.attributes['messaging.message.id'] === sent.eventId)!)}-01`,
+    );
     expect(sent.headers['traceparent']).toBe(WRITER);
   });
 
@@ -47,12 +53,19 @@ describe('the Kafka produce spans', () => {
     const publisher = createRecordingPublisher();
     publisher.brokerDown();
     await tracePublisher(tracer, publisher).publish([anOutboxMessage({ headers: { traceparent: WRITER } })]);
-    expect(exporter.getFinishedSpans().find((span) => span.name.startsWith('publish '))?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(exporter.getFinishedSpans().find((span) => span.name.startsWith('publish '))?.status.code).toBe(
+      SpanStatusCode.ERROR,
+    );
   });
 });
 
 describe('the consumer spans', () => {
-  const batch = { topic: 't', partition: 0, groupId: 'g', messages: [{ offset: '7', traceparent: WRITER, eventId: 'e-1' }] };
+  const batch = {
+    topic: 't',
+    partition: 0,
+    groupId: 'g',
+    messages: [{ offset: '7', traceparent: WRITER, eventId: 'e-1' }],
+  };
 
   it("persists each message under the span its header names, linked to the batch's span", async () => {
     await traceHistoryBatch(tracer, batch, async () => 'committed' as const);
@@ -66,25 +79,41 @@ describe('the consumer spans', () => {
 
   it('fails the message spans of a batch given up (it is delivered again)', async () => {
     await traceHistoryBatch(tracer, batch, async () => 'abandoned' as const);
-    expect(named('history persist')[0]?.status).toMatchObject({ code: SpanStatusCode.ERROR, message: 'Error: batch abandoned: it is delivered again' });
+    expect(named('history persist')[0]?.status).toMatchObject({
+      code: SpanStatusCode.ERROR,
+      message: 'Error: batch abandoned: it is delivered again',
+    });
   });
 });
 
 describe('the GraphQL operation span', () => {
-  const operationOf = (source: string) => parse(source).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operationOf = (source: string) =>
+    parse(source).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
 
   it('is named after the operation and lists the error codes clients got; only INTERNAL_SERVER_ERROR fails it', () => {
     const context = {};
     trackOperationSpan(context, startOperationSpan(tracer, WRITER, 'http'));
-    endOperationSpan(context, operationOf('mutation Send { a }'), [{ message: 'slow down', extensions: { code: 'RATE_LIMITED' } }]);
+    endOperationSpan(context, operationOf('mutation Send { a }'), [
+      { message: 'slow down', extensions: { code: 'RATE_LIMITED' } },
+    ]);
     const failing = {};
     trackOperationSpan(failing, startOperationSpan(tracer, undefined, 'ws'));
-    endOperationSpan(failing, operationOf('{ a }'), [{ message: 'boom', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    endOperationSpan(failing, operationOf('{ a }'), [
+      { message: 'boom', extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    ]);
 
     const [send, anonymous] = exporter.getFinishedSpans();
-    expect(send).toMatchObject({ name: 'mutation Send', attributes: { 'graphql.operation.name': 'Send', 'agent_relay.graphql.error_codes': 'RATE_LIMITED' }, status: { code: SpanStatusCode.UNSET } });
+    expect(send).toMatchObject({
+      name: 'mutation Send',
+      attributes: { 'graphql.operation.name': 'Send', 'agent_relay.graphql.error_codes': 'RATE_LIMITED' },
+      status: { code: SpanStatusCode.UNSET },
+    });
     expect(send?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
-    expect(anonymous).toMatchObject({ name: 'query', attributes: { 'agent_relay.transport': 'ws' }, status: { code: SpanStatusCode.ERROR } });
+    expect(anonymous).toMatchObject({
+      name: 'query',
+      attributes: { 'agent_relay.transport': 'ws' },
+      status: { code: SpanStatusCode.ERROR },
+    });
   });
 
   it('ends once, even when a copy of the context comes by again', () => {

@@ -22,8 +22,13 @@ describe('tracing configuration (standard OTel variables)', () => {
   });
 
   it('sends to <endpoint>/v1/traces, or to the per-signal endpoint as given', () => {
-    expect(tracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318/' })).toMatchObject({ enabled: true, url: 'http://jaeger:4318/v1/traces' });
-    expect(tracingConfig({ ...ON, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://vendor.example/otlp/traces' }).url).toBe('https://vendor.example/otlp/traces');
+    expect(tracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318/' })).toMatchObject({
+      enabled: true,
+      url: 'http://jaeger:4318/v1/traces',
+    });
+    expect(tracingConfig({ ...ON, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://vendor.example/otlp/traces' }).url).toBe(
+      'https://vendor.example/otlp/traces',
+    );
   });
 
   it('stays off when OTEL_SDK_DISABLED is true, endpoint or not', () => {
@@ -38,8 +43,18 @@ describe('tracing configuration (standard OTel variables)', () => {
   });
 
   it('reports every bad tracing variable by name', () => {
-    const result = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318', OTEL_EXPORTER_OTLP_HEADERS: 'secret', OTEL_TRACES_SAMPLER: 'sometimes', OTEL_TRACES_SAMPLER_ARG: '2' });
-    expect(result.ok ? [] : result.errors.map((error) => error.split(':')[0])).toEqual(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG']);
+    const result = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
+      OTEL_EXPORTER_OTLP_HEADERS: 'secret',
+      OTEL_TRACES_SAMPLER: 'sometimes',
+      OTEL_TRACES_SAMPLER_ARG: '2',
+    });
+    expect(result.ok ? [] : result.errors.map((error) => error.split(':')[0])).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+      'OTEL_TRACES_SAMPLER',
+      'OTEL_TRACES_SAMPLER_ARG',
+    ]);
   });
 });
 
@@ -68,7 +83,11 @@ describe('createTracing', () => {
     afterAll(() => tracing.stop());
 
     it('continues a remote traceparent, and hands out its own span as the next traceparent', async () => {
-      const traceparent = await tracer.inSpan('write', { parent: CLIENT, kind: 'server' }, async (span) => span.traceparent);
+      const traceparent = await tracer.inSpan(
+        'write',
+        { parent: CLIENT, kind: 'server' },
+        async (span) => span.traceparent,
+      );
       const [span] = exporter.getFinishedSpans();
       expect(span?.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
       expect(span?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
@@ -86,7 +105,9 @@ describe('createTracing', () => {
     });
 
     it('starts a trace of its own for root spans, linked once per distinct context', async () => {
-      await tracer.inSpan('outer', { parent: CLIENT }, () => tracer.inSpan('batch', { root: true, links: [CLIENT, CLIENT, undefined, 'garbage'] }, async () => undefined));
+      await tracer.inSpan('outer', { parent: CLIENT }, () =>
+        tracer.inSpan('batch', { root: true, links: [CLIENT, CLIENT, undefined, 'garbage'] }, async () => undefined),
+      );
       const [batch] = exporter.getFinishedSpans();
       expect(batch?.parentSpanContext).toBeUndefined();
       expect(batch?.spanContext().traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
@@ -94,7 +115,9 @@ describe('createTracing', () => {
     });
 
     it('marks a span failed when its work throws, and rethrows', async () => {
-      await expect(tracer.inSpan('boom', {}, async () => Promise.reject(new Error('database down')))).rejects.toThrow('database down');
+      await expect(tracer.inSpan('boom', {}, async () => Promise.reject(new Error('database down')))).rejects.toThrow(
+        'database down',
+      );
       const [span] = exporter.getFinishedSpans();
       expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'Error: database down' });
     });
@@ -111,7 +134,11 @@ describe('export failures', () => {
   it('are logged once when they start and once when export recovers, not per batch', () => {
     const results = [1, 1, 0, 1] as const; // FAILED, FAILED, SUCCESS, FAILED (ExportResultCode)
     let call = 0;
-    const inner = { export: (_spans: unknown[], done: (result: { code: number; error?: Error }) => void) => done({ code: results[call++]!, error: new Error('503') }), shutdown: async () => undefined };
+    const inner = {
+      export: (_spans: unknown[], done: (result: { code: number; error?: Error }) => void) =>
+        done({ code: results[call++]!, error: new Error('503') }),
+      shutdown: async () => undefined,
+    };
     const logger = createRecordingLogger();
     const exporter = loggingExporter(inner as never, logger);
     const codes: number[] = [];

@@ -5,7 +5,15 @@ const schema = buildSchema(`
   type Item { id: ID! items(first: Int): [Item!]! }
   type Query { items(first: Int): [Item!]! }
 `);
-const LIMITS = { maxDepth: 3, maxCost: 100, maxAliases: 5, maxResponseBytes: 1_000_000, maxContentChars: 1_000, maxTokens: 40, sandbox: false };
+const LIMITS = {
+  maxDepth: 3,
+  maxCost: 100,
+  maxAliases: 5,
+  maxResponseBytes: 1_000_000,
+  maxContentChars: 1_000,
+  maxTokens: 40,
+  sandbox: false,
+};
 
 describe('validated documents (WebSocket parse + validate, remembered per query text)', () => {
   it('hands back the same parsed document for the same text instead of parsing it again', () => {
@@ -27,13 +35,18 @@ describe('validated documents (WebSocket parse + validate, remembered per query 
   it('counts a variable page size as 1 here, leaving the exact cost to the per-request check', () => {
     const validated = createValidatedDocuments(schema, LIMITS);
     expect(validated('query($n: Int) { items(first: $n) { id } }').errors).toBeUndefined();
-    expect(validated('{ items(first: 500) { id } }').errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COSTLY' });
+    expect(validated('{ items(first: 500) { id } }').errors?.[0]?.extensions).toMatchObject({
+      code: 'QUERY_TOO_COSTLY',
+    });
   });
 
   it('forgets the least recently used documents beyond 128 KiB of text, and never keeps one over 8 KiB', () => {
     const validated = createValidatedDocuments(schema, LIMITS);
     // 4 KiB each: 32 of them fill the budget.
-    const text = (i: number) => { const head = `query Q${i} { items { id } } #`; return head + 'x'.repeat(4_096 - head.length); };
+    const text = (i: number) => {
+      const head = `query Q${i} { items { id } } #`;
+      return head + 'x'.repeat(4_096 - head.length);
+    };
     const documents = [validated(text(0)).document];
     for (let i = 1; i <= 32; i += 1) {
       documents.push(validated(text(i)).document);

@@ -22,7 +22,10 @@ const configFor = (env: Record<string, string>) => {
 };
 const files: WebFiles = new Map([
   ['/', { contents: Buffer.from('<!doctype html><title>chat</title>'), contentType: 'text/html; charset=utf-8' }],
-  ['/graphiql', { contents: Buffer.from('<!doctype html><title>graphiql</title>'), contentType: 'text/html; charset=utf-8' }],
+  [
+    '/graphiql',
+    { contents: Buffer.from('<!doctype html><title>graphiql</title>'), contentType: 'text/html; charset=utf-8' },
+  ],
   ['/assets/chat.js', { contents: Buffer.from('console.log(1)'), contentType: 'text/javascript; charset=utf-8' }],
 ]);
 
@@ -44,7 +47,9 @@ describe('web pages and the development token endpoint', () => {
   it('are on with Sandbox outside production and off in production unless SANDBOX_ENABLED', () => {
     expect(webPagesOptions(configFor({ NODE_ENV: 'development' })).pages).toBe(true);
     expect(webPagesOptions(configFor({ NODE_ENV: 'production', JWT_SECRET: SECRET })).pages).toBe(false);
-    expect(webPagesOptions(configFor({ NODE_ENV: 'production', JWT_SECRET: SECRET, SANDBOX_ENABLED: 'true' })).pages).toBe(true);
+    expect(
+      webPagesOptions(configFor({ NODE_ENV: 'production', JWT_SECRET: SECRET, SANDBOX_ENABLED: 'true' })).pages,
+    ).toBe(true);
     expect(webPagesOptions(configFor({ NODE_ENV: 'development', SANDBOX_ENABLED: 'false' })).pages).toBe(false);
   });
 
@@ -52,7 +57,9 @@ describe('web pages and the development token endpoint', () => {
     expect(webPagesOptions(configFor({ NODE_ENV: 'development' })).devToken).toBeDefined();
     expect(webPagesOptions(configFor({ NODE_ENV: 'test' })).devToken).toBeDefined();
     expect(webPagesOptions(configFor({ NODE_ENV: 'development', JWT_SECRET: SECRET })).devToken).toBeUndefined();
-    expect(webPagesOptions(configFor({ NODE_ENV: 'production', JWT_SECRET: SECRET, SANDBOX_ENABLED: 'true' })).devToken).toBeUndefined();
+    expect(
+      webPagesOptions(configFor({ NODE_ENV: 'production', JWT_SECRET: SECRET, SANDBOX_ENABLED: 'true' })).devToken,
+    ).toBeUndefined();
   });
 
   it('serve the pages with a same-origin Content Security Policy, and their assets with their types', async () => {
@@ -70,16 +77,25 @@ describe('web pages and the development token endpoint', () => {
 
   it('serve nothing when switched off', async () => {
     const base = await serve({ pages: false });
-    for (const urlPath of ['/', '/graphiql', '/assets/chat.js', '/dev/token']) expect((await fetch(`${base}${urlPath}`)).status).toBe(404);
+    for (const urlPath of ['/', '/graphiql', '/assets/chat.js', '/dev/token'])
+      expect((await fetch(`${base}${urlPath}`)).status).toBe(404);
   });
 
   it('mint a working user token for a valid user id, and refuse anything else', async () => {
     const config = configFor({ NODE_ENV: 'development' });
     const base = await serve({ ...webPagesOptions(config), pages: false });
     expect(await (await fetch(`${base}/dev/token`)).json()).toMatchObject({ available: true });
-    const mint = (body: unknown) => fetch(`${base}/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const mint = (body: unknown) =>
+      fetch(`${base}/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const ok = (await (await mint({ userId: 'alice' })).json()) as { token: string };
-    await expect(createJwtVerifier(config.auth).verify(ok.token)).resolves.toMatchObject({ userId: 'alice', roles: ['user'] });
+    await expect(createJwtVerifier(config.auth).verify(ok.token)).resolves.toMatchObject({
+      userId: 'alice',
+      roles: ['user'],
+    });
     for (const userId of ['', 'a b', 'x'.repeat(65), 42]) expect((await mint({ userId })).status).toBe(400);
   });
 
@@ -120,7 +136,10 @@ const lazyFailingOnce = (count: () => number) => async () => {
 
 describe('Apollo Sandbox offline', () => {
   const render = async (enabled: boolean) => {
-    const plugin = withOfflineLinks(ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }), enabled);
+    const plugin = withOfflineLinks(
+      ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      enabled,
+    );
     const listener = await plugin.serverWillStart?.({} as never);
     const page = await listener?.renderLandingPage?.();
     return typeof page?.html === 'string' ? page.html : await page?.html();
@@ -128,7 +147,9 @@ describe('Apollo Sandbox offline', () => {
 
   it('links to GraphiQL and the chat page next to its offline notice when the pages are on', async () => {
     const html = await render(true);
-    expect(html).toMatch(/you might be offline\.<\/p>\s*<p>This server has an explorer that works offline: <a href="\/graphiql">GraphiQL<\/a>, and a <a href="\/">chat page<\/a>\.<\/p>/);
+    expect(html).toMatch(
+      /you might be offline\.<\/p>\s*<p>This server has an explorer that works offline: <a href="\/graphiql">GraphiQL<\/a>, and a <a href="\/">chat page<\/a>\.<\/p>/,
+    );
     expect(await render(false)).not.toContain('/graphiql');
   });
 });

@@ -49,7 +49,13 @@ export const thinkingRequested = (body: RecordedRequest) => {
 
 const echoTokens = (body: RecordedRequest) => {
   const lastUser = [...(body.messages ?? [])].reverse().find((message) => message.role === 'user')?.content ?? '';
-  return ['Echo:', ...lastUser.split(/\s+/).filter(Boolean).map((word) => ` ${word}`)];
+  return [
+    'Echo:',
+    ...lastUser
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((word) => ` ${word}`),
+  ];
 };
 
 /** The default: deterministic echo tokens and a short reasoning line. */
@@ -64,7 +70,9 @@ const chunk = (model: string, delta: Record<string, unknown>, finishReason: stri
 });
 
 const write = (res: http.ServerResponse, data: unknown) =>
-  new Promise<void>((resolve) => res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`, () => resolve()));
+  new Promise<void>((resolve) =>
+    res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`, () => resolve()),
+  );
 
 const sendError = (res: http.ServerResponse, status: number, message = `fake error ${status}`) => {
   const type = status >= 500 ? 'server_error' : 'invalid_request_error';
@@ -76,14 +84,22 @@ const sendError = (res: http.ServerResponse, status: number, message = `fake err
 const cutByFake = new WeakSet<http.ServerResponse>();
 
 /** Streams one scripted reply; the failure modes stop it partway on purpose. */
-const streamReply = async (res: http.ServerResponse, body: RecordedRequest, reply: FakeReply, dialect?: ProviderDialect) => {
+const streamReply = async (
+  res: http.ServerResponse,
+  body: RecordedRequest,
+  reply: FakeReply,
+  dialect?: ProviderDialect,
+) => {
   const model = body.model ?? 'fake-model';
   const reasoning = (dialect ? dialect.thinkingOn(body) : thinkingRequested(body)) ? (reply.reasoning ?? []) : [];
   const tokens = reply.tokens ?? echoTokens(body);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   res.flushHeaders();
   const reasoningField = dialect?.reasoningField ?? 'reasoning_content';
-  const deltas: Record<string, string>[] = [...reasoning.map((text) => ({ [reasoningField]: text })), ...tokens.map((text) => ({ content: text }))];
+  const deltas: Record<string, string>[] = [
+    ...reasoning.map((text) => ({ [reasoningField]: text })),
+    ...tokens.map((text) => ({ content: text })),
+  ];
   const started = Date.now();
   let sentTokens = 0;
   for (const [index, delta] of deltas.entries()) {
@@ -103,11 +119,20 @@ const streamReply = async (res: http.ServerResponse, body: RecordedRequest, repl
   await write(res, chunk(model, {}, 'stop'));
   const streamOptions = body['stream_options'] as { include_usage?: boolean } | undefined;
   if (streamOptions?.include_usage) {
-    const promptTokens = (body.messages ?? []).reduce((sum, message) => sum + message.content.split(/\s+/).filter(Boolean).length, 0);
+    const promptTokens = (body.messages ?? []).reduce(
+      (sum, message) => sum + message.content.split(/\s+/).filter(Boolean).length,
+      0,
+    );
     const hidden = dialect?.reasoningTokensInUsage ?? 0;
     const completion = deltas.length + hidden;
-    const details = dialect?.reasoningTokensInUsage === undefined ? {} : { completion_tokens_details: { reasoning_tokens: hidden } };
-    const usage = { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion, ...details };
+    const details =
+      dialect?.reasoningTokensInUsage === undefined ? {} : { completion_tokens_details: { reasoning_tokens: hidden } };
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completion,
+      total_tokens: promptTokens + completion,
+      ...details,
+    };
     await write(res, { ...chunk(model, {}), choices: [], usage });
   }
   await write(res, '[DONE]');
@@ -119,7 +144,15 @@ const sendCompletion = (res: http.ServerResponse, body: RecordedRequest, reply: 
   const content = (reply.tokens ?? echoTokens(body)).join('');
   res.writeHead(200, { 'content-type': 'application/json' });
   const message = { role: 'assistant', content };
-  res.end(JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion', created: 0, model: body.model, choices: [{ index: 0, message, finish_reason: 'stop' }] }));
+  res.end(
+    JSON.stringify({
+      id: 'chatcmpl-fake',
+      object: 'chat.completion',
+      created: 0,
+      model: body.model,
+      choices: [{ index: 0, message, finish_reason: 'stop' }],
+    }),
+  );
 };
 
 const readJson = async (req: http.IncomingMessage): Promise<RecordedRequest> => {
@@ -132,26 +165,32 @@ const readJson = async (req: http.IncomingMessage): Promise<RecordedRequest> => 
  * Starts a real OpenAI-compatible server on 127.0.0.1 (a free port) that streams Server-Sent
  * Events like the Chat Completions API, so adapter tests exercise the SDK's real HTTP path.
  */
-export const startFakeOpenAi = async (options: { script?: FakeScript; dialect?: ProviderDialect } = {}): Promise<FakeOpenAi> => {
+export const startFakeOpenAi = async (
+  options: { script?: FakeScript; dialect?: ProviderDialect } = {},
+): Promise<FakeOpenAi> => {
   let script = options.script ?? defaultScript;
   const requests: RecordedRequest[] = [];
   const aborted: RecordedRequest[] = [];
   let closing = false;
   const server = http.createServer((req, res) => {
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return void res.writeHead(404).end();
-    void readJson(req).then((body) => {
-      requests.push(body);
-      // Closed before the end was written, and not by the fake itself (cutAfter, close()).
-      res.on('close', () => {
-        if (!res.writableEnded && !closing && !cutByFake.has(res)) aborted.push(body);
-      });
-      const reply = script(body);
-      if (reply.stallBeforeHeaders) return;
-      if (reply.status !== undefined) return sendError(res, reply.status);
-      const refusal = options.dialect?.refuse(body);
-      if (refusal) return sendError(res, 400, refusal);
-      return body['stream'] === true ? streamReply(res, body, reply, options.dialect) : sendCompletion(res, body, reply);
-    }).catch(() => res.destroy());
+    void readJson(req)
+      .then((body) => {
+        requests.push(body);
+        // Closed before the end was written, and not by the fake itself (cutAfter, close()).
+        res.on('close', () => {
+          if (!res.writableEnded && !closing && !cutByFake.has(res)) aborted.push(body);
+        });
+        const reply = script(body);
+        if (reply.stallBeforeHeaders) return;
+        if (reply.status !== undefined) return sendError(res, reply.status);
+        const refusal = options.dialect?.refuse(body);
+        if (refusal) return sendError(res, 400, refusal);
+        return body['stream'] === true
+          ? streamReply(res, body, reply, options.dialect)
+          : sendCompletion(res, body, reply);
+      })
+      .catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

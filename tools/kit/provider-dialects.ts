@@ -1,5 +1,8 @@
 /** A request body as the fake model server received it. */
-export type RecordedRequest = Record<string, unknown> & { model?: string; messages?: { role: string; content: string }[] };
+export type RecordedRequest = Record<string, unknown> & {
+  model?: string;
+  messages?: { role: string; content: string }[];
+};
 
 /**
  * How one provider's Chat Completions endpoint treats a streaming request, as its documentation
@@ -29,11 +32,12 @@ export const openAiDialect: ProviderDialect = {
     const unknown = unknownFields(body, ['thinking', 'chat_template_kwargs']);
     if (unknown) return `Unrecognized request argument supplied: ${unknown}`;
     if (isReasoningModel(body.model)) {
-      if (has(body, 'max_tokens')) return "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.";
+      if (has(body, 'max_tokens'))
+        return "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.";
       const sampling = unknownFields(body, ['temperature', 'top_p']);
       if (sampling) return `Unsupported parameter: '${sampling}' is not supported with this model.`;
     } else if (has(body, 'reasoning_effort')) {
-      return "Unrecognized request argument supplied: reasoning_effort";
+      return 'Unrecognized request argument supplied: reasoning_effort';
     }
     return null;
   },
@@ -48,7 +52,8 @@ export const arkDialect: ProviderDialect = {
   name: 'ark',
   refuse(body) {
     const thinking = body['thinking'] as { type?: unknown } | undefined;
-    if (thinking && !['enabled', 'disabled', 'auto'].includes(String(thinking.type))) return `invalid thinking.type ${String(thinking.type)}`;
+    if (thinking && !['enabled', 'disabled', 'auto'].includes(String(thinking.type)))
+      return `invalid thinking.type ${String(thinking.type)}`;
     return null;
   },
   thinkingOn: (body) => (body['thinking'] as { type?: string } | undefined)?.type === 'enabled',
@@ -60,10 +65,12 @@ export const vllmDialect: ProviderDialect = {
   name: 'vllm',
   refuse(body) {
     const kwargs = body['chat_template_kwargs'] as { enable_thinking?: unknown } | undefined;
-    if (kwargs && kwargs.enable_thinking !== undefined && typeof kwargs.enable_thinking !== 'boolean') return 'enable_thinking must be a boolean';
+    if (kwargs && kwargs.enable_thinking !== undefined && typeof kwargs.enable_thinking !== 'boolean')
+      return 'enable_thinking must be a boolean';
     return null;
   },
-  thinkingOn: (body) => (body['chat_template_kwargs'] as { enable_thinking?: boolean } | undefined)?.enable_thinking !== false,
+  thinkingOn: (body) =>
+    (body['chat_template_kwargs'] as { enable_thinking?: boolean } | undefined)?.enable_thinking !== false,
   reasoningField: 'reasoning_content',
 };
 
@@ -72,7 +79,8 @@ export const ollamaDialect: ProviderDialect = {
   name: 'ollama',
   refuse(body) {
     const effort = body['reasoning_effort'];
-    if (effort !== undefined && !['high', 'medium', 'low', 'none'].includes(String(effort))) return `invalid reasoning_effort ${String(effort)}`;
+    if (effort !== undefined && !['high', 'medium', 'low', 'none'].includes(String(effort)))
+      return `invalid reasoning_effort ${String(effort)}`;
     return null;
   },
   thinkingOn: (body) => body['reasoning_effort'] !== 'none',

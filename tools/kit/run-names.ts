@@ -18,7 +18,13 @@ export interface RunNames {
 export const runNames = (kind: RunKind, label?: string): RunNames => {
   const random = randomUUID().replace(/-/g, '').slice(0, 12);
   const id = label ? `${label}_${random}` : random;
-  return { id, dbName: `agent_relay_${kind}_${id}`, topic: `${kind}-${id}`, group: `${kind}-group-${id}`, prefix: `${kind}-${id}` };
+  return {
+    id,
+    dbName: `agent_relay_${kind}_${id}`,
+    topic: `${kind}-${id}`,
+    group: `${kind}-group-${id}`,
+    prefix: `${kind}-${id}`,
+  };
 };
 
 /** The same database URL naming another database (the run's own). */

@@ -9,4 +9,7 @@ export type StackVerb = 'up' | 'plan' | 'down' | 'status' | 'kafka:start' | 'kaf
  * The command line for `scripts/stack.ts <verb>` with the running node and tsx's loader (what
  * `npm run stack:up` runs), for tests, bench and chaos to pass to execFile/spawn: no shell, no npm.
  */
-export const stackCommand = (verb: StackVerb): [string, string[]] => [process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'stack.ts'), verb]];
+export const stackCommand = (verb: StackVerb): [string, string[]] => [
+  process.execPath,
+  ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'stack.ts'), verb],
+];

@@ -16,7 +16,8 @@ interface GraphQLResponse<T> {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-const firstError = (errors: GraphQLResponse<unknown>['errors']) => new ApiError(errors?.[0]?.message ?? 'request failed', errors?.[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+const firstError = (errors: GraphQLResponse<unknown>['errors']) =>
+  new ApiError(errors?.[0]?.message ?? 'request failed', errors?.[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
 
 /** Retrying a send is safe only because it carries its clientMessageId; other requests are not retried. */
 const SEND_ATTEMPTS = 5;
@@ -29,12 +30,20 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export interface Api {
   request<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
   /** Like request, but sent again (same body) when the network fails before an answer, up to 5 times. */
-  requestWithRetry<T>(query: string, variables: Record<string, unknown>, onRetry: (attempt: number) => void): Promise<T>;
+  requestWithRetry<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    onRetry: (attempt: number) => void,
+  ): Promise<T>;
   /**
    * A subscription over graphql-ws. `variables` is the object graphql-ws sends again when it
    * re-subscribes after a reconnect, so a caller that updates it (the resume cursor) resumes there.
    */
-  subscribe<T>(query: string, variables: Record<string, unknown>, sink: Sink<{ data?: T | null; errors?: readonly unknown[] }>): () => void;
+  subscribe<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    sink: Sink<{ data?: T | null; errors?: readonly unknown[] }>,
+  ): () => void;
   dispose(): void;
 }
 
@@ -56,7 +65,9 @@ export const createApi = (token: string): Api => {
       headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify({ query, variables }),
     });
-    const body = (await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}`, extensions: { code: 'BAD_RESPONSE' } }] }))) as GraphQLResponse<T>;
+    const body = (await response.json().catch(() => ({
+      errors: [{ message: `HTTP ${response.status}`, extensions: { code: 'BAD_RESPONSE' } }],
+    }))) as GraphQLResponse<T>;
     if (body.errors?.length || !body.data) throw firstError(body.errors);
     return body.data;
   };
@@ -85,5 +96,8 @@ export const describeStreamError = (error: unknown): ApiError => {
   if (Array.isArray(error)) return firstError(error as GraphQLResponse<unknown>['errors']);
   if (error instanceof Error) return new ApiError(error.message, 'NETWORK');
   const close = error as { code?: number; reason?: string };
-  return new ApiError(`connection closed (${close.code ?? '?'}${close.reason ? `: ${close.reason}` : ''})`, close.code === 4403 || close.code === 4401 ? 'UNAUTHENTICATED' : 'NETWORK');
+  return new ApiError(
+    `connection closed (${close.code ?? '?'}${close.reason ? `: ${close.reason}` : ''})`,
+    close.code === 4403 || close.code === 4401 ? 'UNAUTHENTICATED' : 'NETWORK',
+  );
 };

@@ -55,7 +55,12 @@ const requireApi = () => {
   if (!api) throw new Error('not signed in');
   return api;
 };
-const messageOf = (error: unknown) => (error instanceof ApiError ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error));
+const messageOf = (error: unknown) =>
+  error instanceof ApiError
+    ? `${error.message} (${error.code})`
+    : error instanceof Error
+      ? error.message
+      : String(error);
 const announce = (text: string) => void (ui.announcer.textContent = text);
 const showNotice = (text: string) => void (ui.notice.textContent = text);
 const scrollToEnd = () => ui.messages.lastElementChild?.scrollIntoView({ block: 'end' });
@@ -85,7 +90,8 @@ const stopReply = async () => {
     await requireApi().request(CANCEL_REPLY, { replyId });
   } catch (error) {
     // REPLY_FINISHED: the reply ended before the stop arrived; the stream shows it whole.
-    if (!(error instanceof ApiError && error.code === 'REPLY_FINISHED')) showNotice(`Could not stop the reply: ${messageOf(error)}`);
+    if (!(error instanceof ApiError && error.code === 'REPLY_FINISHED'))
+      showNotice(`Could not stop the reply: ${messageOf(error)}`);
     setStopping(false);
   }
 };
@@ -104,7 +110,9 @@ const markCurrentInList = () => {
 };
 
 const loadConversations = async (reset: boolean) => {
-  const { conversations } = await requireApi().request<ConversationsResult>(CONVERSATIONS, { after: reset ? null : conversationsAfter });
+  const { conversations } = await requireApi().request<ConversationsResult>(CONVERSATIONS, {
+    after: reset ? null : conversationsAfter,
+  });
   if (reset) ui.list.replaceChildren();
   ui.list.append(...conversations.edges.map(({ node }) => conversationItem(node, node.id === current.conversationId)));
   conversationsAfter = conversations.pageInfo.endCursor;
@@ -116,7 +124,10 @@ const loadHistory = async (conversationId: string): Promise<StoredMessage[] | nu
   const messages: StoredMessage[] = [];
   let after: string | null = null;
   for (;;) {
-    const { conversation }: ConversationResult = await requireApi().request<ConversationResult>(CONVERSATION, { id: conversationId, after });
+    const { conversation }: ConversationResult = await requireApi().request<ConversationResult>(CONVERSATION, {
+      id: conversationId,
+      after,
+    });
     if (!conversation) return null;
     messages.push(...conversation.messages.edges.map((edge) => edge.node));
     if (!conversation.messages.pageInfo.hasNextPage) return messages;
@@ -142,7 +153,8 @@ const followReply = (initial: ReplyState) => {
     updateReplyItem(item, reply);
     scrollToEnd();
     if (reply.status === 'completed') announce('Reply complete');
-    if (reply.status === 'failed') announce(reply.failure?.code === 'CANCELLED' ? 'Reply stopped' : `Reply failed: ${reply.failure?.code ?? ''}`);
+    if (reply.status === 'failed')
+      announce(reply.failure?.code === 'CANCELLED' ? 'Reply stopped' : `Reply failed: ${reply.failure?.code ?? ''}`);
   };
   // The subscription failed, not the reply: unless the reply is gone for good, the saved state stays, so a reload resumes.
   const streamFailed = (error: ApiError) => {
@@ -151,7 +163,9 @@ const followReply = (initial: ReplyState) => {
     setSending(false);
     const gone = GONE_FOR_GOOD.has(error.code);
     if (gone) sessionStore.dropReply(reply.conversationId);
-    showNotice(`The reply stream stopped: ${error.message} (${error.code}).${gone ? '' : ' Reload the page to resume it.'}`);
+    showNotice(
+      `The reply stream stopped: ${error.message} (${error.code}).${gone ? '' : ' Reload the page to resume it.'}`,
+    );
   };
   const stop = requireApi().subscribe<{ chatStream: StreamEvent }>(CHAT_STREAM, variables, {
     next: (result) => {
@@ -162,7 +176,8 @@ const followReply = (initial: ReplyState) => {
     complete: () => {
       current.replyId = undefined;
       setSending(false);
-      if (reply.status === 'streaming') showNotice('The reply stream ended before the reply did; reload the page to resume it.');
+      if (reply.status === 'streaming')
+        showNotice('The reply stream ended before the reply did; reload the page to resume it.');
       void loadConversations(true).catch(() => undefined);
     },
   });
@@ -211,13 +226,21 @@ const openConversation = async (conversationId: string | undefined) => {
 const deliver = async (pending: PendingSend) => {
   setSending(true);
   showNotice('');
-  const optimistic = messageItem({ id: pending.clientMessageId, role: 'USER', content: pending.content, reasoning: null, partial: false });
+  const optimistic = messageItem({
+    id: pending.clientMessageId,
+    role: 'USER',
+    content: pending.content,
+    reasoning: null,
+    partial: false,
+  });
   ui.messages.append(optimistic);
   scrollToEnd();
   try {
     const { conversationId, content, model, thinking, clientMessageId } = pending;
-    const { sendMessage } = await requireApi().requestWithRetry<SendResult>(SEND_MESSAGE, { input: { conversationId, content, model, thinking, clientMessageId } }, (attempt) =>
-      showNotice(`No answer from the server; sending again (attempt ${attempt + 1})…`),
+    const { sendMessage } = await requireApi().requestWithRetry<SendResult>(
+      SEND_MESSAGE,
+      { input: { conversationId, content, model, thinking, clientMessageId } },
+      (attempt) => showNotice(`No answer from the server; sending again (attempt ${attempt + 1})…`),
     );
     sessionStore.dropPendingSend();
     showNotice('');
@@ -229,7 +252,11 @@ const deliver = async (pending: PendingSend) => {
       ui.title.textContent = `Conversation ${id}`;
       void loadConversations(true).then(markCurrentInList, () => undefined);
     }
-    const reply = startReply({ conversationId: id, replyId: sendMessage.replyId, userMessage: { id: sendMessage.userMessage.id, content: pending.content } });
+    const reply = startReply({
+      conversationId: id,
+      replyId: sendMessage.replyId,
+      userMessage: { id: sendMessage.userMessage.id, content: pending.content },
+    });
     sessionStore.saveReply(reply);
     followReply(reply);
   } catch (error) {
@@ -250,7 +277,13 @@ const onSubmit = (event: SubmitEvent) => {
   const pending: PendingSend =
     earlier && earlier.content === content && earlier.conversationId === current.conversationId
       ? earlier
-      : { clientMessageId: newUuid(), conversationId: current.conversationId, content, model: ui.model.value as ModelChoice, thinking: ui.thinking.checked };
+      : {
+          clientMessageId: newUuid(),
+          conversationId: current.conversationId,
+          content,
+          model: ui.model.value as ModelChoice,
+          thinking: ui.thinking.checked,
+        };
   sessionStore.savePendingSend(pending);
   ui.content.value = '';
   void deliver(pending);
@@ -276,7 +309,9 @@ const signIn = async (token: string) => {
   ui.whoami.textContent = `Signed in as ${userId}`;
   ui.signOut.hidden = false;
   await openConversation(conversationFromUrl());
-  await loadConversations(true).catch((error: unknown) => showNotice(`Could not list conversations: ${messageOf(error)}`));
+  await loadConversations(true).catch((error: unknown) =>
+    showNotice(`Could not list conversations: ${messageOf(error)}`),
+  );
   const pending = sessionStore.pendingSend();
   if (pending && pending.conversationId === current.conversationId) void deliver(pending);
   ui.content.focus();
@@ -289,7 +324,11 @@ const offerDevToken = async () => {
 
 const useDevToken = async (event: SubmitEvent) => {
   event.preventDefault();
-  const response = await fetch('/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: ui.devUser.value.trim() }) });
+  const response = await fetch('/dev/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: ui.devUser.value.trim() }),
+  });
   const body = (await response.json()) as { token?: string; error?: string };
   if (!body.token) return void (ui.signInError.textContent = `No development token: ${body.error ?? response.status}`);
   await signIn(body.token);
@@ -318,7 +357,10 @@ const wire = () => {
       ui.composer.requestSubmit();
     }
   });
-  ui.more.addEventListener('click', () => void loadConversations(false).catch((error: unknown) => showNotice(messageOf(error))));
+  ui.more.addEventListener(
+    'click',
+    () => void loadConversations(false).catch((error: unknown) => showNotice(messageOf(error))),
+  );
   const navigate = (event: MouseEvent, conversationId: string | undefined) => {
     if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return; // let the browser open a new tab
     event.preventDefault();

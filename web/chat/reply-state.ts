@@ -42,7 +42,12 @@ export const compareCursors = (a: string, b: string): number => {
   return 0;
 };
 
-export const startReply = (init: Pick<ReplyState, 'conversationId' | 'replyId' | 'userMessage'>): ReplyState => ({ ...init, text: '', reasoning: '', status: 'streaming' });
+export const startReply = (init: Pick<ReplyState, 'conversationId' | 'replyId' | 'userMessage'>): ReplyState => ({
+  ...init,
+  text: '',
+  reasoning: '',
+  status: 'streaming',
+});
 
 /** The state after one event; the same state when the event was seen already or belongs to another reply. */
 export const applyEvent = (state: ReplyState, event: StreamEvent): ReplyState => {
@@ -58,7 +63,13 @@ export const applyEvent = (state: ReplyState, event: StreamEvent): ReplyState =>
       // Another process generates the reply again from the start: what came so far is void.
       return { ...next, text: '', reasoning: '' };
     case 'ReplyCompleted':
-      return { ...next, status: 'completed', text: event.message?.content ?? state.text, reasoning: event.message?.reasoning ?? state.reasoning, messageId: event.message?.id };
+      return {
+        ...next,
+        status: 'completed',
+        text: event.message?.content ?? state.text,
+        reasoning: event.message?.reasoning ?? state.reasoning,
+        messageId: event.message?.id,
+      };
     case 'ReplyFailed':
       return { ...next, status: 'failed', failure: { code: event.code ?? 'INTERNAL', reason: event.reason ?? '' } };
     default:

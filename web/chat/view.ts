@@ -8,7 +8,11 @@ export const byId = <T extends HTMLElement>(id: string): T => {
   return element as T;
 };
 
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, children: (Node | string)[] = []) => {
+const el = <K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  children: (Node | string)[] = [],
+) => {
   const element = Object.assign(document.createElement(tag), props);
   element.append(...children);
   return element;
@@ -19,7 +23,9 @@ const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '')
 export const conversationItem = (conversation: ConversationSummary, current: boolean) => {
   const link = el('a', { href: `/?c=${encodeURIComponent(conversation.id)}` }, [
     `Conversation ${conversation.id.slice(0, 8)}`,
-    el('small', {}, [`${conversation.messageCount} message${conversation.messageCount === 1 ? '' : 's'} · ${when(conversation.lastMessageAt ?? conversation.createdAt)}`]),
+    el('small', {}, [
+      `${conversation.messageCount} message${conversation.messageCount === 1 ? '' : 's'} · ${when(conversation.lastMessageAt ?? conversation.createdAt)}`,
+    ]),
   ]);
   link.dataset['conversationId'] = conversation.id;
   if (current) link.setAttribute('aria-current', 'page');
@@ -27,7 +33,10 @@ export const conversationItem = (conversation: ConversationSummary, current: boo
 };
 
 const reasoningBlock = (reasoning: string, streaming: boolean) => {
-  const block = el('details', {}, [el('summary', {}, [streaming ? 'Reasoning (thinking…)' : 'Reasoning']), el('div', {}, [reasoning])]);
+  const block = el('details', {}, [
+    el('summary', {}, [streaming ? 'Reasoning (thinking…)' : 'Reasoning']),
+    el('div', {}, [reasoning]),
+  ]);
   block.hidden = reasoning === '';
   return block;
 };
@@ -60,11 +69,19 @@ export const updateReplyItem = (item: HTMLElement, reply: ReplyState) => {
   const details = item.querySelector('details');
   if (details) {
     details.hidden = reply.reasoning === '';
-    details.querySelector('summary')!.textContent = streaming && reply.text === '' ? 'Reasoning (thinking…)' : 'Reasoning';
+    details.querySelector('summary')!.textContent =
+      streaming && reply.text === '' ? 'Reasoning (thinking…)' : 'Reasoning';
     details.querySelector('div')!.textContent = reply.reasoning;
   }
   item.querySelector('.text')!.textContent = reply.text;
   item.querySelector('.failure')?.remove();
   const { failure } = reply;
-  if (failure) item.append(el('p', { className: 'failure' }, [failure.code === 'CANCELLED' ? 'Reply stopped; the text so far is saved.' : `Reply failed (${failure.code}): ${failure.reason}`]));
+  if (failure)
+    item.append(
+      el('p', { className: 'failure' }, [
+        failure.code === 'CANCELLED'
+          ? 'Reply stopped; the text so far is saved.'
+          : `Reply failed (${failure.code}): ${failure.reason}`,
+      ]),
+    );
 };

@@ -16,7 +16,10 @@ const DEFAULT_QUERY = `# Every operation needs a token: edit the Authorization h
 
 const origin = window.location.origin;
 // graphql-ws gets the headers editor's content as its connectionParams, Authorization included.
-const fetcher = createGraphiQLFetcher({ url: `${origin}/graphql`, subscriptionUrl: `${origin.replace(/^http/, 'ws')}/graphql` });
+const fetcher = createGraphiQLFetcher({
+  url: `${origin}/graphql`,
+  subscriptionUrl: `${origin.replace(/^http/, 'ws')}/graphql`,
+});
 
 const params = new URLSearchParams(window.location.search);
 const chatToken = sessionStorage.getItem(CHAT_TOKEN_KEY);

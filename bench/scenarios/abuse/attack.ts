@@ -16,7 +16,10 @@ export const seedConversation = async (sql: SqlRunner, input: { userId: string; 
   const id = randomUUID();
   const now = new Date();
   const content = '\u0001'.repeat(input.chars);
-  await sql.run('INSERT INTO conversations (id, user_id, last_seq, message_count, last_message_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [id, input.userId, input.messages, input.messages, now, now, now]);
+  await sql.run(
+    'INSERT INTO conversations (id, user_id, last_seq, message_count, last_message_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    [id, input.userId, input.messages, input.messages, now, now, now],
+  );
   for (let seq = 1; seq <= input.messages; seq += 1) {
     await sql.run(
       'INSERT INTO chat_messages (id, event_id, conversation_id, seq, role, content, `partial`, created_at, persisted_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)',
@@ -50,7 +53,11 @@ interface Target {
 }
 
 const post = async (url: string, query: string, token: string) => {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query }),
+  });
   const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
   return body.errors?.[0]?.extensions?.code ?? `HTTP ${response.status}`;
 };
@@ -62,7 +69,10 @@ export type AttackMode = 'burst' | 'flood';
  * `copies` attackers for `windowMs` (see AttackMode); meanwhile /healthz (20/s) and another
  * user's sendMessage (10/s) on fixed schedules, and the API's RSS sampled every 50 ms.
  */
-export const runAttack = async (target: Target, input: { label: string; copies: number; mode: AttackMode; windowMs: number }): Promise<AttackPhase> => {
+export const runAttack = async (
+  target: Target,
+  input: { label: string; copies: number; mode: AttackMode; windowMs: number },
+): Promise<AttackPhase> => {
   const answers: number[] = [];
   const codes: Record<string, number> = {};
   let rssPeakMb = readRss(target.pid).rssMb;
@@ -70,7 +80,9 @@ export const runAttack = async (target: Target, input: { label: string; copies: 
   const until = performance.now() + input.windowMs;
   const attack = async () => {
     const started = performance.now();
-    const code = await post(target.url, target.query, target.attackerToken).catch((error: Error) => `failed: ${error.message}`);
+    const code = await post(target.url, target.query, target.attackerToken).catch(
+      (error: Error) => `failed: ${error.message}`,
+    );
     answers.push(performance.now() - started);
     codes[code] = (codes[code] ?? 0) + 1;
   };

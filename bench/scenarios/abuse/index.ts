@@ -11,13 +11,34 @@ const CONTENT_CHARS = 32_000;
 const ALIASES = 66;
 
 const phaseMetrics = (phase: AttackPhase, attackTargets: boolean): Metric[] => {
-  const codes = Object.entries(phase.codes).map(([code, n]) => `${code} ×${n}`).join(', ') || 'no attack';
+  const codes =
+    Object.entries(phase.codes)
+      .map(([code, n]) => `${code} ×${n}`)
+      .join(', ') || 'no attack';
   const name = (what: string) => `${phase.label}: ${what}`;
   return [
-    metric('abuse', name('API RSS peak'), phase.rssPeakMb, 'MB', attackTargets ? { target: { op: '<=', value: 600 }, note: codes } : { note: codes }),
-    ...(phase.copies > 0 ? [metric('abuse', name('attacking request answered, max'), phase.answerMs.max, 'ms', { ...(attackTargets ? { target: { op: '<=' as const, value: 1000 } } : {}), note: `p50 ${phase.answerMs.p50} / p99 ${phase.answerMs.p99} ms over ${phase.requests} requests` })] : []),
-    metric('abuse', name('/healthz p99'), phase.healthzMs.p99, 'ms', { note: `p50 ${phase.healthzMs.p50}, max ${phase.healthzMs.max} ms, ${phase.healthzMs.count} probes` }),
-    metric('abuse', name("other user's sendMessage p99"), phase.sendMessageMs.p99, 'ms', { ...(attackTargets ? { target: { op: '<=' as const, value: 100 } } : {}), note: `p50 ${phase.sendMessageMs.p50}, max ${phase.sendMessageMs.max} ms, ${phase.sendMessageMs.count} sends, ${phase.sendErrors} errors` }),
+    metric(
+      'abuse',
+      name('API RSS peak'),
+      phase.rssPeakMb,
+      'MB',
+      attackTargets ? { target: { op: '<=', value: 600 }, note: codes } : { note: codes },
+    ),
+    ...(phase.copies > 0
+      ? [
+          metric('abuse', name('attacking request answered, max'), phase.answerMs.max, 'ms', {
+            ...(attackTargets ? { target: { op: '<=' as const, value: 1000 } } : {}),
+            note: `p50 ${phase.answerMs.p50} / p99 ${phase.answerMs.p99} ms over ${phase.requests} requests`,
+          }),
+        ]
+      : []),
+    metric('abuse', name('/healthz p99'), phase.healthzMs.p99, 'ms', {
+      note: `p50 ${phase.healthzMs.p50}, max ${phase.healthzMs.max} ms, ${phase.healthzMs.count} probes`,
+    }),
+    metric('abuse', name("other user's sendMessage p99"), phase.sendMessageMs.p99, 'ms', {
+      ...(attackTargets ? { target: { op: '<=' as const, value: 100 } } : {}),
+      note: `p50 ${phase.sendMessageMs.p50}, max ${phase.sendMessageMs.max} ms, ${phase.sendMessageMs.count} sends, ${phase.sendErrors} errors`,
+    }),
   ];
 };
 
@@ -36,7 +57,13 @@ export const abuseScenario: Scenario = async ({ quick, progress, scope }) => {
   const fake = await startFakeOpenAi({ script: () => ({ tokens: ['ok'] }) });
   scope.defer('close fake OpenAI server', () => fake.close());
   const env = await provision(scope, 'abuse');
-  const overrides = { ROLES: 'api', OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'bench', RATE_LIMIT_SEND_PER_MINUTE: '1000000', CHAT_MAX_CONTENT_CHARS: String(CONTENT_CHARS) };
+  const overrides = {
+    ROLES: 'api',
+    OPENAI_BASE_URL: fake.baseUrl,
+    OPENAI_API_KEY: 'bench',
+    RATE_LIMIT_SEND_PER_MINUTE: '1000000',
+    CHAT_MAX_CONTENT_CHARS: String(CONTENT_CHARS),
+  };
   const config = env.config(overrides);
   progress.log(`seeding one conversation: ${messages} messages of ${CONTENT_CHARS} × U+0001`);
   const conversationId = await seedConversation(env.sql, { userId: 'bench-attacker', messages, chars: CONTENT_CHARS });
@@ -46,18 +73,41 @@ export const abuseScenario: Scenario = async ({ quick, progress, scope }) => {
   const attackerToken = await mintToken(config.auth, { userId: 'bench-attacker', ttlSeconds: 3600 });
   const victimToken = await mintToken(config.auth, { userId: 'bench-victim', ttlSeconds: 3600 });
   const send = async () => {
-    const result = await postGraphql(api.url, SEND_MESSAGE, { input: { content: 'hello while under attack' } }, victimToken);
+    const result = await postGraphql(
+      api.url,
+      SEND_MESSAGE,
+      { input: { content: 'hello while under attack' } },
+      victimToken,
+    );
     if (!result.data) throw new Error(JSON.stringify(result.errors));
   };
   const variants = [
-    { name: `${ALIASES} aliases × messages(first: 100) { content }`, query: aliasedQuery(conversationId, ALIASES), targets: true },
+    {
+      name: `${ALIASES} aliases × messages(first: 100) { content }`,
+      query: aliasedQuery(conversationId, ALIASES),
+      targets: true,
+    },
     { name: '15 aliases × messages(first: 100) { content }', query: aliasedQuery(conversationId, 15), targets: true },
-    { name: 'largest allowed: 1 × messages(first: 100) { content }', query: aliasedQuery(conversationId, 1), targets: false },
+    {
+      name: 'largest allowed: 1 × messages(first: 100) { content }',
+      query: aliasedQuery(conversationId, 1),
+      targets: false,
+    },
   ];
   const phases: AttackPhase[] = [];
   const run = async (label: string, query: string, copies: number, mode: AttackMode) => {
-    const phase = await progress.during(label, () => `RSS ${readRss(api.pid).rssMb.toFixed(0)} MB`, () => runAttack({ url: api.url, pid: api.pid, attackerToken, query, send }, { label, copies, mode, windowMs }));
-    progress.log(`${label}: ${phase.requests} answers (${Object.entries(phase.codes).map(([c, n]) => `${c} ×${n}`).join(', ') || '—'}), max ${phase.answerMs.max} ms, RSS peak ${phase.rssPeakMb} MB, healthz p99 ${phase.healthzMs.p99} ms, sendMessage p99 ${phase.sendMessageMs.p99} ms`);
+    const phase = await progress.during(
+      label,
+      () => `RSS ${readRss(api.pid).rssMb.toFixed(0)} MB`,
+      () => runAttack({ url: api.url, pid: api.pid, attackerToken, query, send }, { label, copies, mode, windowMs }),
+    );
+    progress.log(
+      `${label}: ${phase.requests} answers (${
+        Object.entries(phase.codes)
+          .map(([c, n]) => `${c} ×${n}`)
+          .join(', ') || '—'
+      }), max ${phase.answerMs.max} ms, RSS peak ${phase.rssPeakMb} MB, healthz p99 ${phase.healthzMs.p99} ms, sendMessage p99 ${phase.sendMessageMs.p99} ms`,
+    );
     phases.push(phase);
     return phase;
   };
@@ -69,7 +119,13 @@ export const abuseScenario: Scenario = async ({ quick, progress, scope }) => {
     { copies: 10, mode: 'flood', label: '10 back to back (flood)' },
   ];
   for (const variant of variants) {
-    for (const shape of shapes) metrics.push(...phaseMetrics(await run(`${variant.name}, ${shape.label}`, variant.query, shape.copies, shape.mode), variant.targets));
+    for (const shape of shapes)
+      metrics.push(
+        ...phaseMetrics(
+          await run(`${variant.name}, ${shape.label}`, variant.query, shape.copies, shape.mode),
+          variant.targets,
+        ),
+      );
   }
   const hwm = readRss(api.pid).hwmMb;
   return {

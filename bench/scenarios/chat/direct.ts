@@ -7,7 +7,11 @@ import OpenAI from 'openai';
 export const directFirstTokenMs = async (baseUrl: string, content: string) => {
   const openai = new OpenAI({ baseURL: baseUrl, apiKey: 'bench', maxRetries: 0 });
   const started = performance.now();
-  const stream = await openai.chat.completions.create({ model: 'bench-model', messages: [{ role: 'user', content }], stream: true });
+  const stream = await openai.chat.completions.create({
+    model: 'bench-model',
+    messages: [{ role: 'user', content }],
+    stream: true,
+  });
   let first: number | undefined;
   for await (const chunk of stream) {
     if (first === undefined && chunk.choices[0]?.delta?.content) first = performance.now() - started;

@@ -21,7 +21,13 @@ interface Analyzed {
   query_block?: {
     r_total_time_ms?: number;
     nested_loop?: { table?: AnalyzedTable }[];
-    subqueries?: { expression_cache?: { r_loops?: number; r_hit_ratio?: number; query_block?: { r_loops?: number; r_total_time_ms?: number } } }[];
+    subqueries?: {
+      expression_cache?: {
+        r_loops?: number;
+        r_hit_ratio?: number;
+        query_block?: { r_loops?: number; r_total_time_ms?: number };
+      };
+    }[];
   };
 }
 
@@ -35,7 +41,13 @@ const round = (value: number | undefined) => (value === undefined ? null : Numbe
 export const explainClaim = async (sql: SqlRunner, batchSize: number) => {
   const params = candidateParams(new Date(), batchSize);
   const plan = (await sql.query<ExplainRow>(`EXPLAIN ${CANDIDATES_SQL}`, params)).map((r) => ({
-    id: r.id, selectType: r.select_type, table: r.table, type: r.type, key: r.key, rows: Number(r.rows), extra: r.Extra,
+    id: r.id,
+    selectType: r.select_type,
+    table: r.table,
+    type: r.type,
+    key: r.key,
+    rows: Number(r.rows),
+    extra: r.Extra,
   }));
   const started = performance.now();
   await sql.query(CANDIDATES_SQL, params);

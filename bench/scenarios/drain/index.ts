@@ -26,32 +26,62 @@ export const drainScenario: Scenario = async ({ quick, profile, outDir, progress
 
   progress.log(`seeding ${fmt(rows)} rows over ${fmt(conversations)} conversations through the writer use case`);
   const seed = await seedOutbox({ scope, config: productConfig, rows, conversations, progress });
-  progress.log(`seeded in ${(seed.durationMs / 1000).toFixed(1)} s (${fmt(seed.rows / (seed.durationMs / 1000))} rows/s); copying to ${b.names.dbName}`);
+  progress.log(
+    `seeded in ${(seed.durationMs / 1000).toFixed(1)} s (${fmt(seed.rows / (seed.durationMs / 1000))} rows/s); copying to ${b.names.dbName}`,
+  );
   await copyOutbox(a.sql, a.names.dbName, b.names.dbName);
   const claim = await explainClaim(a.sql, productConfig.relay.batchSize);
 
   progress.log('(a) agent-relay: buildApp(ROLES=relay,consumer)');
   const product = await drainWithProduct({
-    scope, config: productConfig, sql: a.sql, rows, timeoutMs: quick ? 60_000 : 600_000, progress,
+    scope,
+    config: productConfig,
+    sql: a.sql,
+    rows,
+    timeoutMs: quick ? 60_000 : 600_000,
+    progress,
     ...(profile ? { profileFile: path.join(outDir, 'drain-a.cpuprofile') } : {}),
   });
-  progress.log(`(a) ${fmt(product.consumed)} consumed in ${(product.totalMs / 1000).toFixed(2)} s → ${fmt(product.msgPerSec)} msg/s`);
+  progress.log(
+    `(a) ${fmt(product.consumed)} consumed in ${(product.totalMs / 1000).toFixed(2)} s → ${fmt(product.msgPerSec)} msg/s`,
+  );
 
-  progress.log(`(b) baseline: poll 100 rows/s, one send and one UPDATE per row, one transaction per record; cap ${capMs / 1000} s`);
+  progress.log(
+    `(b) baseline: poll 100 rows/s, one send and one UPDATE per row, one transaction per record; cap ${capMs / 1000} s`,
+  );
   const baseline = await drainWithBaseline({ scope, config: b.config(), sql: b.sql, rows, capMs, progress });
-  progress.log(`(b) ${fmt(baseline.consumed)} consumed in ${(baseline.elapsedMs / 1000).toFixed(1)} s → ${baseline.msgPerSec.toFixed(1)} msg/s (extrapolated)`);
+  progress.log(
+    `(b) ${fmt(baseline.consumed)} consumed in ${(baseline.elapsedMs / 1000).toFixed(1)} s → ${baseline.msgPerSec.toFixed(1)} msg/s (extrapolated)`,
+  );
 
   const raw = await rawLimit({ scope, config: productConfig, sql: a.sql, progress });
-  progress.log(`(c) insert ${fmt(raw.insertMs)} ms + produce ${fmt(raw.produceMs)} ms + consume ${fmt(raw.consumeMs)} ms → ${fmt(raw.msgPerSec)} msg/s`);
+  progress.log(
+    `(c) insert ${fmt(raw.insertMs)} ms + produce ${fmt(raw.produceMs)} ms + consume ${fmt(raw.consumeMs)} ms → ${fmt(raw.msgPerSec)} msg/s`,
+  );
 
   const aOverB = product.msgPerSec / baseline.msgPerSec;
   const aOverC = product.msgPerSec / raw.msgPerSec;
   const scale = `N=${fmt(rows)}, ${fmt(conversations)} conversations`;
-  const costs = [costRow({ scenario: 'drain', kind: 'drain', label: `drain (a), ${fmt(product.msgPerSec)} msg/s`, offeredPerSec: null, messages: product.consumed, consumed: product.consumed, window: product.cost })];
+  const costs = [
+    costRow({
+      scenario: 'drain',
+      kind: 'drain',
+      label: `drain (a), ${fmt(product.msgPerSec)} msg/s`,
+      offeredPerSec: null,
+      messages: product.consumed,
+      consumed: product.consumed,
+      window: product.cost,
+    }),
+  ];
   return {
     metrics: [
-      metric('drain', `(a) agent-relay drain, ${scale}`, product.done ? product.msgPerSec : null, 'msg/s', { target: { op: '>=', value: 10_000 }, ...(product.done ? {} : { note: 'did not finish' }) }),
-      metric('drain', '(b) seed-style baseline (extrapolated)', baseline.msgPerSec, 'msg/s', { note: `${fmt(baseline.consumed)} of ${fmt(rows)} in ${(baseline.elapsedMs / 1000).toFixed(0)} s cap` }),
+      metric('drain', `(a) agent-relay drain, ${scale}`, product.done ? product.msgPerSec : null, 'msg/s', {
+        target: { op: '>=', value: 10_000 },
+        ...(product.done ? {} : { note: 'did not finish' }),
+      }),
+      metric('drain', '(b) seed-style baseline (extrapolated)', baseline.msgPerSec, 'msg/s', {
+        note: `${fmt(baseline.consumed)} of ${fmt(rows)} in ${(baseline.elapsedMs / 1000).toFixed(0)} s cap`,
+      }),
       metric('drain', '(c) raw limit (insert + produce + consume)', raw.msgPerSec, 'msg/s'),
       metric('drain', 'a / b', aOverB, '×', { target: { op: '>=', value: 20 } }),
       metric('drain', 'a / c', 100 * aOverC, '%', { target: { op: '>=', value: 50 } }),
@@ -67,7 +97,10 @@ export const drainScenario: Scenario = async ({ quick, profile, outDir, progress
     details: { rows, conversations, seed, product, baseline, raw, claim, costs },
     costs,
     sections: [
-      costTable(`drain (a), relay + consumer in this process (with the harness polling the counts every 100 ms)${profile ? '; profiled, so slower and costlier' : ''}`, costs),
+      costTable(
+        `drain (a), relay + consumer in this process (with the harness polling the counts every 100 ms)${profile ? '; profiled, so slower and costlier' : ''}`,
+        costs,
+      ),
       ...(product.profile ? [profileSection('drain (a), relay + consumer in this process', product.profile)] : []),
       ...(product.statements ? [statementSection('drain (a)', product.statements)] : []),
     ],

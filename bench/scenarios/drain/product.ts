@@ -17,25 +17,48 @@ const ms = (value: unknown) => (value ? new Date(value as string).getTime() : Nu
  * With a profile file it also samples the CPU and logs every statement (DATABASE_DEBUG) to sum
  * database time per kind of statement; both slow it down, so profiled runs are for diagnosis.
  */
-export const drainWithProduct = async (input: { scope: Scope; config: AppConfig; sql: SqlRunner; rows: number; timeoutMs: number; progress: Progress; profileFile?: string }) => {
+export const drainWithProduct = async (input: {
+  scope: Scope;
+  config: AppConfig;
+  sql: SqlRunner;
+  rows: number;
+  timeoutMs: number;
+  progress: Progress;
+  profileFile?: string;
+}) => {
   let counts: Record<string, number> = {};
   const profiler = input.profileFile ? await startCpuProfile() : undefined;
   const config = input.profileFile ? { ...input.config, db: { ...input.config.db, debug: true } } : input.config;
   const t0 = Date.now();
   // CPU by role, statements and Redis commands while (a) runs: the relay + consumer are this process.
-  const meter = await startCostMeter({ sql: input.sql, redisUrl: input.config.redis.url, roles: { relayConsumer: 'self' } });
+  const meter = await startCostMeter({
+    sql: input.sql,
+    redisUrl: input.config.redis.url,
+    roles: { relayConsumer: 'self' },
+  });
   const cpu0 = process.cpuUsage();
   const { app, log } = await startApp(input.scope, config);
   const startMs = Date.now() - t0;
-  const watch = await input.progress.during('drain (a) agent-relay', () => describeCounts(counts), () =>
-    watchConsumed(input.sql, input.rows, { timeoutMs: input.timeoutMs, intervalMs: 100, onCounts: (c) => (counts = c) }),
+  const watch = await input.progress.during(
+    'drain (a) agent-relay',
+    () => describeCounts(counts),
+    () =>
+      watchConsumed(input.sql, input.rows, {
+        timeoutMs: input.timeoutMs,
+        intervalMs: 100,
+        onCounts: (c) => (counts = c),
+      }),
   );
   const totalMs = Date.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   // Who used the two cores while (a) ran: the relay + consumer in this process, the stack's services.
   const cost = await meter.stop();
   const load = cost.load;
-  const cores = { ...load.cores, ...load.infraCores, relayConsumer: Number(((cpu.user + cpu.system) / 1000 / totalMs).toFixed(2)) };
+  const cores = {
+    ...load.cores,
+    ...load.infraCores,
+    relayConsumer: Number(((cpu.user + cpu.system) / 1000 / totalMs).toFixed(2)),
+  };
   let profile: ProfileSummary | undefined;
   if (profiler && input.profileFile) profile = await profiler.stop(input.profileFile);
   await app.stop();

@@ -2,7 +2,13 @@ import { Partitioners } from 'kafkajs';
 import type { AppConfig } from '../../../src/config';
 import { decodeEnvelope, encodeEnvelope, type ChatMessageEnvelope } from '../../../src/domain/chat-message-envelope';
 import type { OutboxMessage } from '../../../src/domain/outbox-message';
-import { CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues, toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from '../../../src/tooling';
+import {
+  CHAT_MESSAGE_INSERT_COLUMNS,
+  toChatMessageValues,
+  toOutboxMessage,
+  OUTBOX_COLUMNS,
+  type OutboxRow,
+} from '../../../src/tooling';
 import { benchKafka, createTopic, deleteTopicsAndGroups } from '../../lib/kafka';
 import type { Progress } from '../../lib/progress';
 import type { Scope } from '../../lib/scope';
@@ -22,7 +28,8 @@ const envelopeOf = (m: OutboxMessage) => {
   return decoded.envelope;
 };
 
-const chunks = <T>(items: readonly T[], size: number) => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+const chunks = <T>(items: readonly T[], size: number) =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 const timeInserts = async (sql: Sql, envelopes: readonly ChatMessageEnvelope[]) => {
   await sql.run('DROP TABLE IF EXISTS bench_raw_history');
@@ -31,7 +38,10 @@ const timeInserts = async (sql: Sql, envelopes: readonly ChatMessageEnvelope[]) 
   const row = `(${CHAT_MESSAGE_INSERT_COLUMNS.map(() => '?').join(', ')})`;
   for (const batch of chunks(envelopes, BATCH)) {
     const values = batch.map(() => row).join(', ');
-    await sql.run(`INSERT INTO bench_raw_history (${CHAT_MESSAGE_INSERT_COLUMNS.join(', ')}) VALUES ${values}`, batch.flatMap((e) => toChatMessageValues(e, new Date())));
+    await sql.run(
+      `INSERT INTO bench_raw_history (${CHAT_MESSAGE_INSERT_COLUMNS.join(', ')}) VALUES ${values}`,
+      batch.flatMap((e) => toChatMessageValues(e, new Date())),
+    );
   }
   const ms = performance.now() - started;
   await sql.run('DROP TABLE bench_raw_history');
@@ -52,13 +62,19 @@ export const rawLimit = async (input: { scope: Scope; config: AppConfig; sql: Sq
 
   await createTopic(kafkaConfig, topic);
   const kafka = benchKafka(kafkaConfig, 'agent-relay-bench-raw');
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   input.scope.defer('disconnect raw producer', () => producer.disconnect());
   await producer.connect();
   const envelopes = messages.map(encodeEnvelope);
   input.progress.log(`(c) raw limit: producing ${n} envelopes`);
   const produceStarted = performance.now();
-  for (const batch of chunks(envelopes, BATCH)) await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: batch }] });
+  for (const batch of chunks(envelopes, BATCH))
+    await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: batch }] });
   const produceMs = performance.now() - produceStarted;
   await producer.disconnect();
 
@@ -69,9 +85,13 @@ export const rawLimit = async (input: { scope: Scope; config: AppConfig; sql: Sq
   let read = 0;
   const consumeStarted = performance.now();
   await consumer.run({ eachBatch: async ({ batch }) => void (read += batch.messages.length) });
-  await input.progress.during('(c) raw consumer', () => `${read}/${n} read`, async () => {
-    while (read < n && performance.now() - consumeStarted < 120_000) await sleep(5);
-  });
+  await input.progress.during(
+    '(c) raw consumer',
+    () => `${read}/${n} read`,
+    async () => {
+      while (read < n && performance.now() - consumeStarted < 120_000) await sleep(5);
+    },
+  );
   const consumeMs = performance.now() - consumeStarted;
   await consumer.disconnect();
   const totalMs = insertMs + produceMs + consumeMs;

@@ -30,21 +30,40 @@ export const fanoutScenario: Scenario = async ({ quick, profile, outDir, progres
   const fake = await startFakeOpenAi({ script: () => reply });
   scope.defer('close fake OpenAI server', () => fake.close());
   const env = await provision(scope, 'fanout');
-  const overrides = { ROLES: 'api', OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'bench', RATE_LIMIT_SEND_PER_MINUTE: '1000000', WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(SUBS_PER_CONNECTION + 10), SHUTDOWN_TIMEOUT_MS: '3000' };
+  const overrides = {
+    ROLES: 'api',
+    OPENAI_BASE_URL: fake.baseUrl,
+    OPENAI_API_KEY: 'bench',
+    RATE_LIMIT_SEND_PER_MINUTE: '1000000',
+    WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(SUBS_PER_CONNECTION + 10),
+    SHUTDOWN_TIMEOUT_MS: '3000',
+  };
   const config = env.config(overrides);
   progress.log('starting the API as a child process (node --import tsx src/main.ts, ROLES=api)');
-  const api = await spawnApp(scope, benchEnv(env.names, overrides), progress.log, profile ? { profileDir: outDir } : {});
+  const api = await spawnApp(
+    scope,
+    benchEnv(env.names, overrides),
+    progress.log,
+    profile ? { profileDir: outDir } : {},
+  );
   const rssBoot = readRss(api.pid);
 
   const send = async (token: string, conversationId?: string) => {
-    const sent = await postGraphql<SendData>(api.url, SEND_MESSAGE, { input: { content: 'stream please', ...(conversationId ? { conversationId } : {}) } }, token);
+    const sent = await postGraphql<SendData>(
+      api.url,
+      SEND_MESSAGE,
+      { input: { content: 'stream please', ...(conversationId ? { conversationId } : {}) } },
+      token,
+    );
     if (!sent.data) throw new Error(`sendMessage failed: ${JSON.stringify(sent.errors)}`);
     return { conversationId: sent.data.sendMessage.conversation.id, replyId: sent.data.sendMessage.replyId };
   };
-  const users = await Promise.all(Array.from({ length: connections }, async (_, i) => {
-    const token = await mintToken(config.auth, { userId: `bench-fan-${i}`, ttlSeconds: 3600 });
-    return { token, ws: await openWs(scope, api.url, token), conversationId: (await send(token)).conversationId };
-  }));
+  const users = await Promise.all(
+    Array.from({ length: connections }, async (_, i) => {
+      const token = await mintToken(config.auth, { userId: `bench-fan-${i}`, ttlSeconds: 3600 });
+      return { token, ws: await openWs(scope, api.url, token), conversationId: (await send(token)).conversationId };
+    }),
+  );
   const rssConnected = readRss(api.pid);
 
   reply = { tokens: Array.from({ length: quick ? 10 : 20 }, (_, i) => ` t${i}`), tokenDelayMs: 100 };
@@ -60,10 +79,14 @@ export const fanoutScenario: Scenario = async ({ quick, profile, outDir, progres
   const openedAt = performance.now();
   for (const user of users) {
     const target = await send(user.token, user.conversationId);
-    for (let s = 0; s < SUBS_PER_CONNECTION && fanout.opened() < subscriptions; s += 1) fanout.subscribe(user.ws, target);
+    for (let s = 0; s < SUBS_PER_CONNECTION && fanout.opened() < subscriptions; s += 1)
+      fanout.subscribe(user.ws, target);
   }
-  const describe = () => `${fanout.live()}/${subscriptions} live, ${fanout.deliveries()} deliveries, ${fanout.samples()} live samples, RSS ${readRss(api.pid).rssMb.toFixed(0)} MB`;
-  const allLive = await progress.during('opening subscriptions', describe, () => waitFor(() => fanout.live() >= subscriptions, 120_000, 50));
+  const describe = () =>
+    `${fanout.live()}/${subscriptions} live, ${fanout.deliveries()} deliveries, ${fanout.samples()} live samples, RSS ${readRss(api.pid).rssMb.toFixed(0)} MB`;
+  const allLive = await progress.during('opening subscriptions', describe, () =>
+    waitFor(() => fanout.live() >= subscriptions, 120_000, 50),
+  );
   const liveAfterMs = performance.now() - openedAt;
   const rssLive = readRss(api.pid);
   const deliveredBefore = fanout.deliveries();
@@ -80,19 +103,51 @@ export const fanoutScenario: Scenario = async ({ quick, profile, outDir, progres
   const scale = `S=${subscriptions}`;
   return {
     metrics: [
-      metric('fanout', `API RSS peak with ${scale} open`, Math.max(rssPeak, rssWithSubs.rssMb), 'MB', { target: { op: '<=', value: 500 }, note: `boot ${rssBoot.rssMb.toFixed(0)} MB, ${connections} sockets ${rssConnected.rssMb.toFixed(0)} MB, all live ${rssLive.rssMb.toFixed(0)} MB, VmHWM ${rssWithSubs.hwmMb.toFixed(0)} MB` }),
+      metric('fanout', `API RSS peak with ${scale} open`, Math.max(rssPeak, rssWithSubs.rssMb), 'MB', {
+        target: { op: '<=', value: 500 },
+        note: `boot ${rssBoot.rssMb.toFixed(0)} MB, ${connections} sockets ${rssConnected.rssMb.toFixed(0)} MB, all live ${rssLive.rssMb.toFixed(0)} MB, VmHWM ${rssWithSubs.hwmMb.toFixed(0)} MB`,
+      }),
       metric('fanout', `delivery append→receive p50, ${scale}`, delivery.p50, 'ms'),
-      metric('fanout', `delivery append→receive p99, ${scale}`, delivery.p99, 'ms', { note: `max ${delivery.max} ms over ${delivery.count} deliveries, ${deliveriesPerSec.toFixed(0)}/s` }),
-      metric('fanout', 'delivery p50 / p99, one subscriber alone (no fan-out)', lone.p50, 'ms', { note: `p99 ${lone.p99} ms over ${lone.count} events, same API process` }),
-      metric('fanout', 'subscriptions live / errors', fanout.live(), '', { note: `of ${subscriptions}; ${errors.length} errors${errors[0] ? `: ${errors[0]}` : ''}` }),
+      metric('fanout', `delivery append→receive p99, ${scale}`, delivery.p99, 'ms', {
+        note: `max ${delivery.max} ms over ${delivery.count} deliveries, ${deliveriesPerSec.toFixed(0)}/s`,
+      }),
+      metric('fanout', 'delivery p50 / p99, one subscriber alone (no fan-out)', lone.p50, 'ms', {
+        note: `p99 ${lone.p99} ms over ${lone.count} events, same API process`,
+      }),
+      metric('fanout', 'subscriptions live / errors', fanout.live(), '', {
+        note: `of ${subscriptions}; ${errors.length} errors${errors[0] ? `: ${errors[0]}` : ''}`,
+      }),
     ],
     notes: [
       `${subscriptions} chatStream subscriptions over ${connections} graphql-ws connections (${SUBS_PER_CONNECTION} each, WS_MAX_SUBSCRIPTIONS_PER_CONNECTION=${SUBS_PER_CONNECTION + 10}); each connection's user follows its own reply, which the fake model streams at one token per ${TOKEN_DELAY_MS} ms: ${connections} replies, ~${deliveriesPerSec.toFixed(0)} deliveries/s to the harness.`,
       `All subscriptions live ${allLive ? `${(liveAfterMs / 1000).toFixed(1)} s after the first was opened` : 'NOT reached'}; latency then sampled for ${measureMs / 1000} s. Append time = the Redis Stream entry id (Redis server clock, same host); only events appended after a subscription's first delivery count.`,
       `RSS of the API child process (pid ${api.pid}) from /proc/<pid>/status, sampled every 250 ms.`,
     ],
-    details: { lone, subscriptions, connections, perConnection: SUBS_PER_CONNECTION, tokenDelayMs: TOKEN_DELAY_MS, measureMs, liveAfterMs, allLive, rss: { boot: rssBoot, connected: rssConnected, allLive: rssLive, peakMb: rssPeak, withSubs: rssWithSubs }, delivery, deliveriesPerSec, errors: errors.slice(0, 10) },
-    sections: apiProfile ? [profileSection(`fanout API child process while ${subscriptions} subscriptions received events`, apiProfile)] : [],
-    latencies: [{ label: `fanout delivery (${scale})`, p50: delivery.p50, p95: delivery.p95, p99: delivery.p99, max: delivery.max }],
+    details: {
+      lone,
+      subscriptions,
+      connections,
+      perConnection: SUBS_PER_CONNECTION,
+      tokenDelayMs: TOKEN_DELAY_MS,
+      measureMs,
+      liveAfterMs,
+      allLive,
+      rss: { boot: rssBoot, connected: rssConnected, allLive: rssLive, peakMb: rssPeak, withSubs: rssWithSubs },
+      delivery,
+      deliveriesPerSec,
+      errors: errors.slice(0, 10),
+    },
+    sections: apiProfile
+      ? [profileSection(`fanout API child process while ${subscriptions} subscriptions received events`, apiProfile)]
+      : [],
+    latencies: [
+      {
+        label: `fanout delivery (${scale})`,
+        p50: delivery.p50,
+        p95: delivery.p95,
+        p99: delivery.p99,
+        max: delivery.max,
+      },
+    ],
   };
 };

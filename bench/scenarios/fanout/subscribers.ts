@@ -18,16 +18,22 @@ export const createFanout = () => {
 
   const subscribe = (ws: Client, variables: { conversationId: string; replyId: string }) => {
     const index = firstSeen.push(undefined) - 1;
-    const done = follow<{ chatStream: StreamEvent }>(ws, CHAT_STREAM, variables, ({ chatStream: event }) => {
-      if (stopped) return true;
-      const receivedAt = Date.now();
-      deliveries += 1;
-      const appendedAt = Number(event.cursor.split('-')[0]);
-      const first = firstSeen[index];
-      if (first === undefined) firstSeen[index] = receivedAt;
-      else if (appendedAt >= first) latencies.push(receivedAt - appendedAt);
-      return event.__typename === 'ReplyCompleted' || event.__typename === 'ReplyFailed';
-    }, 300_000).then((outcome) => void (outcome.error && !stopped && errors.push(outcome.error)));
+    const done = follow<{ chatStream: StreamEvent }>(
+      ws,
+      CHAT_STREAM,
+      variables,
+      ({ chatStream: event }) => {
+        if (stopped) return true;
+        const receivedAt = Date.now();
+        deliveries += 1;
+        const appendedAt = Number(event.cursor.split('-')[0]);
+        const first = firstSeen[index];
+        if (first === undefined) firstSeen[index] = receivedAt;
+        else if (appendedAt >= first) latencies.push(receivedAt - appendedAt);
+        return event.__typename === 'ReplyCompleted' || event.__typename === 'ReplyFailed';
+      },
+      300_000,
+    ).then((outcome) => void (outcome.error && !stopped && errors.push(outcome.error)));
     running.push(done);
   };
 

@@ -46,11 +46,26 @@ const pipelineCounts = async (sql: SqlRunner) => {
  * Open-loop appends through the writer use case, one message per call over 200 conversations:
  * an uncounted warm-up, then the measured window.
  */
-export const offerAppends = async (input: { append: AppendChatMessages; rate: number; durationMs: number; warmupMs: number; sql: SqlRunner; progress: Progress; label: string; cost: CostTargets }): Promise<OfferedLoad> => {
-  const conversations = Array.from({ length: CONVERSATIONS }, (_, i) => ({ conversationId: randomUUID(), userId: `bench-user-${i}` }));
+export const offerAppends = async (input: {
+  append: AppendChatMessages;
+  rate: number;
+  durationMs: number;
+  warmupMs: number;
+  sql: SqlRunner;
+  progress: Progress;
+  label: string;
+  cost: CostTargets;
+}): Promise<OfferedLoad> => {
+  const conversations = Array.from({ length: CONVERSATIONS }, (_, i) => ({
+    conversationId: randomUUID(),
+    userId: `bench-user-${i}`,
+  }));
   const returnedAt = new Map<string, number>();
   const fire = async (i: number) => {
-    const result = await input.append({ ...(conversations[i % CONVERSATIONS] as (typeof conversations)[number]), messages: [benchMessage(i)] });
+    const result = await input.append({
+      ...(conversations[i % CONVERSATIONS] as (typeof conversations)[number]),
+      messages: [benchMessage(i)],
+    });
     const now = Date.now();
     for (const message of result.messages) returnedAt.set(message.eventId, now);
   };
@@ -63,8 +78,16 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   let tick = { offered: 0, completed: 0, inFlight: 0 };
-  const load = await input.progress.during(input.label, () => `${tick.offered} offered, ${tick.completed} committed, ${tick.inFlight} in flight`, () =>
-    openLoop({ rate: input.rate, durationMs: input.durationMs, fire: (i) => fire(i + 1_000_000), onTick: (t) => (tick = t) }),
+  const load = await input.progress.during(
+    input.label,
+    () => `${tick.offered} offered, ${tick.completed} committed, ${tick.inFlight} in flight`,
+    () =>
+      openLoop({
+        rate: input.rate,
+        durationMs: input.durationMs,
+        fire: (i) => fire(i + 1_000_000),
+        onTick: (t) => (tick = t),
+      }),
   );
   const until = new Date();
   const utilization = eventLoop.stop();
@@ -72,7 +95,11 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
   const cost = await meter.stop();
   const report = cost.load;
   const pipelineAfter = await pipelineCounts(input.sql);
-  const cores = { ...report.cores, ...report.infraCores, writer: Number(((cpu.user + cpu.system) / 1000 / (performance.now() - started)).toFixed(2)) };
+  const cores = {
+    ...report.cores,
+    ...report.infraCores,
+    writer: Number(((cpu.user + cpu.system) / 1000 / (performance.now() - started)).toFixed(2)),
+  };
   const locksAfter = await rowLockStatus(input.sql);
   return {
     rate: input.rate,
@@ -81,7 +108,11 @@ export const offerAppends = async (input: { append: AppendChatMessages; rate: nu
     returnedAt,
     eventLoop: utilization,
     cores,
-    rowLocks: { waits: locksAfter.waits - locksBefore.waits, waitMs: locksAfter.waitMs - locksBefore.waitMs, deadlocks: locksAfter.deadlocks - locksBefore.deadlocks },
+    rowLocks: {
+      waits: locksAfter.waits - locksBefore.waits,
+      waitMs: locksAfter.waitMs - locksBefore.waitMs,
+      deadlocks: locksAfter.deadlocks - locksBefore.deadlocks,
+    },
     cost,
     consumed: pipelineAfter.consumed - pipelineBefore.consumed,
     backlog: { before: pipelineBefore.backlog, after: pipelineAfter.backlog },

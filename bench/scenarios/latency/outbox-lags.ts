@@ -18,7 +18,11 @@ const epochMs = (column: string) => `TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:0
  * epoch ms when the append call returned, i.e. after commit and wake-up) gives the same lags
  * from the moment the writer was done, which leaves out time queued in the writer itself.
  */
-export const outboxLags = async (sql: SqlRunner, window: { from: Date; until: Date }, returnedAt: ReadonlyMap<string, number>) => {
+export const outboxLags = async (
+  sql: SqlRunner,
+  window: { from: Date; until: Date },
+  returnedAt: ReadonlyMap<string, number>,
+) => {
   const rows = await sql.query<LagRow>(
     `SELECT event_id, ${epochMs('created_at')} AS created, ${epochMs('published_at')} AS published, ${epochMs('consumed_at')} AS consumed
      FROM outbox_messages WHERE status = 'CONSUMED' AND created_at >= ? AND created_at < ?`,

@@ -27,14 +27,29 @@ export const judgeSaturation = (run: OfferedLoad, nproc: number) => {
     { what: `machine ${machineCores.toFixed(2)} of ${nproc} cores`, ratio: machineCores / nproc },
   ].sort((a, b) => b.ratio - a.ratio);
   const facts = `committed ${Math.round(committedPerSec)}/s of ${run.rate} offered${load.shed ? ` (${load.shed} shed)` : ''}, consumed ${Math.round(run.consumed / seconds)}/s, backlog ${backlog.before} → ${backlog.after} rows`;
-  if (!committedShort && !pipelineShort) return { saturated: false, text: `keeps up: ${facts}; busiest: ${bounds[0]?.what}` };
-  const where = [committedShort ? 'the writer' : '', pipelineShort ? 'the relay → consumer pipeline' : ''].filter(Boolean).join(' and ');
-  return { saturated: true, text: `SATURATED (${where} fell behind): ${facts}; nearest bound: ${bounds.map((b) => b.what).join(', ')}` };
+  if (!committedShort && !pipelineShort)
+    return { saturated: false, text: `keeps up: ${facts}; busiest: ${bounds[0]?.what}` };
+  const where = [committedShort ? 'the writer' : '', pipelineShort ? 'the relay → consumer pipeline' : '']
+    .filter(Boolean)
+    .join(' and ');
+  return {
+    saturated: true,
+    text: `SATURATED (${where} fell behind): ${facts}; nearest bound: ${bounds.map((b) => b.what).join(', ')}`,
+  };
 };
 
 /** The per-message cost row of one offered-load step (a reference run, e.g. the writer with no relay, gets no saturation verdict). */
 export const stepCost = (run: OfferedLoad, label: string, nproc: number, kind: CostRow['kind'] = 'step'): CostRow =>
-  costRow({ scenario: 'latency', label, kind, offeredPerSec: run.rate, messages: run.load.completed, consumed: run.consumed, window: run.cost, ...(kind === 'step' ? { saturation: judgeSaturation(run, nproc).text } : {}) });
+  costRow({
+    scenario: 'latency',
+    label,
+    kind,
+    offeredPerSec: run.rate,
+    messages: run.load.completed,
+    consumed: run.consumed,
+    window: run.cost,
+    ...(kind === 'step' ? { saturation: judgeSaturation(run, nproc).text } : {}),
+  });
 
 /** Nothing offered: what the running roles cost per second while idle. */
 export const idleStep = async (input: { sql: SqlRunner; cost: CostTargets; windowMs: number }) => {

@@ -11,5 +11,10 @@ export const createOutboxStats =
     requireOps(input.principal);
     const now = deps.clock.now();
     const [stats, blocked] = await Promise.all([deps.store.stats(now), deps.publishing.blocked(now)]);
-    return { ...stats, publishingBlockedSince: blocked?.since ?? null, publishingBlockedReason: blocked?.reason ?? null, publishingBlockedRelays: blocked?.relays ?? 0 };
+    return {
+      ...stats,
+      publishingBlockedSince: blocked?.since ?? null,
+      publishingBlockedReason: blocked?.reason ?? null,
+      publishingBlockedRelays: blocked?.relays ?? 0,
+    };
   };

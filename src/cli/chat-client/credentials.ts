@@ -26,7 +26,9 @@ const devToken = async (sources: CredentialSources) => {
   const { auth } = sources.loadConfig();
   const token = await mintToken(auth, { userId: sources.user, roles: ['user'], ttlSeconds: DEV_TOKEN_TTL_SECONDS });
   const secret = auth.usingDevSecret ? 'the built-in development JWT secret' : 'JWT_SECRET';
-  sources.notice(`no --token or AGENT_RELAY_TOKEN: using a development token for user "${sources.user}" signed with ${secret}`);
+  sources.notice(
+    `no --token or AGENT_RELAY_TOKEN: using a development token for user "${sources.user}" signed with ${secret}`,
+  );
   return { token, tokenHint: 'the token was minted locally: does JWT_SECRET match the server\u2019s?' };
 };
 
@@ -34,7 +36,9 @@ const devToken = async (sources: CredentialSources) => {
 export const resolveCredentials = async (sources: CredentialSources): Promise<Credentials> => {
   const url = sources.url ?? `ws://127.0.0.1:${sources.loadConfig().http.port}/graphql`;
   const envToken = sources.env['AGENT_RELAY_TOKEN']?.trim();
-  if (sources.token) return { url, token: sources.token, tokenHint: 'check --token (expired, or signed with another secret?)' };
-  if (envToken) return { url, token: envToken, tokenHint: 'check AGENT_RELAY_TOKEN (expired, or signed with another secret?)' };
+  if (sources.token)
+    return { url, token: sources.token, tokenHint: 'check --token (expired, or signed with another secret?)' };
+  if (envToken)
+    return { url, token: envToken, tokenHint: 'check AGENT_RELAY_TOKEN (expired, or signed with another secret?)' };
   return { url, ...(await devToken(sources)) };
 };

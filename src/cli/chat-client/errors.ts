@@ -41,18 +41,29 @@ const REFUSED_CODES: readonly number[] = [CloseCode.Unauthorized, CloseCode.Forb
  */
 export const isTransient = (error: unknown): boolean => {
   // The server could not reach Redis or its database for this subscription: the reply goes on, resubscribe.
-  if (isGraphQLErrors(error)) return error.length > 0 && error.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
+  if (isGraphQLErrors(error))
+    return error.length > 0 && error.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE');
   if (error instanceof ChatCliError) return false;
   if (isCloseEvent(error)) return error.code < 4000 || error.code === 4499;
   return true;
 };
 
 export const graphqlErrorLines = (errors: readonly FormattedError[]) =>
-  errors.map((error) => `error: ${error.message}${typeof error.extensions?.code === 'string' ? ` (${error.extensions.code})` : ''}`).join('\n');
+  errors
+    .map(
+      (error) =>
+        `error: ${error.message}${typeof error.extensions?.code === 'string' ? ` (${error.extensions.code})` : ''}`,
+    )
+    .join('\n');
 
 const unreachable = (url: string, error: unknown) => {
-  const detail = isObject(error) && typeof error['message'] === 'string' && error['message'] ? ` (${error['message']})` : '';
-  return new ChatCliError(`cannot reach the server at ${url}${detail}; is \`npm run dev\` running?`, true, 'unreachable');
+  const detail =
+    isObject(error) && typeof error['message'] === 'string' && error['message'] ? ` (${error['message']})` : '';
+  return new ChatCliError(
+    `cannot reach the server at ${url}${detail}; is \`npm run dev\` running?`,
+    true,
+    'unreachable',
+  );
 };
 
 /** Maps whatever graphql-ws rejected with to a ChatCliError; `tokenHint` explains a refusal. */
@@ -62,10 +73,18 @@ export const toCliError = (error: unknown, context: { url: string; tokenHint?: s
   if (isCloseEvent(error)) {
     if (REFUSED_CODES.includes(error.code)) {
       const hint = context.tokenHint ? `; ${context.tokenHint}` : '';
-      return new ChatCliError(`the server refused the token (${error.code} ${error.reason || 'Forbidden'})${hint}`, true);
+      return new ChatCliError(
+        `the server refused the token (${error.code} ${error.reason || 'Forbidden'})${hint}`,
+        true,
+      );
     }
-    if (error.code >= 4000 && error.code !== 4499) return new ChatCliError(`the server closed the connection: ${error.code} ${error.reason}`, true);
-    return new ChatCliError(`lost the connection to ${context.url} (${error.code}${error.reason ? ` ${error.reason}` : ''})`, true, 'dropped');
+    if (error.code >= 4000 && error.code !== 4499)
+      return new ChatCliError(`the server closed the connection: ${error.code} ${error.reason}`, true);
+    return new ChatCliError(
+      `lost the connection to ${context.url} (${error.code}${error.reason ? ` ${error.reason}` : ''})`,
+      true,
+      'dropped',
+    );
   }
   return unreachable(context.url, error);
 };

@@ -5,7 +5,8 @@ import type { ChatSession } from './session';
 import type { Terminal } from './terminal';
 
 const PROMPT = 'you> ';
-const HELP = 'commands: /new starts a new conversation, /id prints its id, /exit (or Ctrl-D) quits; Ctrl-C stops a reply';
+const HELP =
+  'commands: /new starts a new conversation, /id prints its id, /exit (or Ctrl-D) quits; Ctrl-C stops a reply';
 
 type LineResult = 'continue' | 'exit';
 
@@ -33,7 +34,8 @@ const runCommand = (command: string, session: ChatSession, terminal: Terminal): 
 const sendLine = async (line: string, session: ChatSession, terminal: Terminal, controller: AbortController) => {
   try {
     const outcome = await session.send(line, controller.signal);
-    if (outcome.kind === 'interrupted') terminal.notice('[quit while the reply was stopping; its text so far is saved]');
+    if (outcome.kind === 'interrupted')
+      terminal.notice('[quit while the reply was stopping; its text so far is saved]');
   } catch (error) {
     if (!(error instanceof ChatCliError) || error.fatal) throw error;
     terminal.notice(error.message);
@@ -41,7 +43,12 @@ const sendLine = async (line: string, session: ChatSession, terminal: Terminal, 
 };
 
 /** The read-send-stream loop; resolves when the user quits, rejects on a fatal ChatCliError. */
-export const runInteractive = async (session: ChatSession, terminal: Terminal, input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout) => {
+export const runInteractive = async (
+  session: ChatSession,
+  terminal: Terminal,
+  input: NodeJS.ReadableStream = process.stdin,
+  output: NodeJS.WritableStream = process.stdout,
+) => {
   const rl = createInterface({ input, output, prompt: PROMPT });
   let streaming: AbortController | undefined;
   let closed = false;

@@ -36,7 +36,11 @@ export interface SendMessageInput {
 }
 
 export interface SendMessageData {
-  sendMessage: { conversation: { id: string; messageCount: number }; userMessage: { id: string; seq: number; createdAt: string }; replyId: string };
+  sendMessage: {
+    conversation: { id: string; messageCount: number };
+    userMessage: { id: string; seq: number; createdAt: string };
+    replyId: string;
+  };
 }
 
 export interface StreamVariables {
@@ -63,7 +67,11 @@ interface EventBase {
 export type ChatStreamEvent =
   | (EventBase & { __typename: 'TokenDelta' | 'ReasoningDelta'; text: string })
   | (EventBase & { __typename: 'ReplyRestarted'; reason: string })
-  | (EventBase & { __typename: 'ReplyCompleted'; message: CompletedMessage; usage: { promptTokens: number | null; completionTokens: number | null } })
+  | (EventBase & {
+      __typename: 'ReplyCompleted';
+      message: CompletedMessage;
+      usage: { promptTokens: number | null; completionTokens: number | null };
+    })
   | (EventBase & { __typename: 'ReplyFailed'; code: string; reason: string; partialMessageId: string | null });
 
 export type ReplyFailedEvent = Extract<ChatStreamEvent, { __typename: 'ReplyFailed' }>;

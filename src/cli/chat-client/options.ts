@@ -58,7 +58,8 @@ const parseModel = (raw: string | undefined): ModelChoice | undefined => {
 };
 
 const parseConversation = (raw: string | undefined) => {
-  if (raw !== undefined && !UUID.test(raw)) throw new ChatCliError(`--conversation: "${raw}" is not a conversation id (a UUID)`, true);
+  if (raw !== undefined && !UUID.test(raw))
+    throw new ChatCliError(`--conversation: "${raw}" is not a conversation id (a UUID)`, true);
   return raw;
 };
 
@@ -78,7 +79,10 @@ const readArgs = (argv: readonly string[]) => {
       },
     });
   } catch (error) {
-    throw new ChatCliError(`${error instanceof Error ? error.message : String(error)}\nsee npm run chat -- --help`, true);
+    throw new ChatCliError(
+      `${error instanceof Error ? error.message : String(error)}\nsee npm run chat -- --help`,
+      true,
+    );
   }
 };
 

@@ -3,9 +3,16 @@ import type { Scheduler } from '../../domain/ports/scheduler';
 import { systemScheduler } from '../../infra/system-scheduler';
 import type { Connection } from './connection';
 import { ChatCliError, isTransient } from './errors';
-import { CHAT_STREAM, type ChatStreamData, type ChatStreamEvent, type ReplyFailedEvent, type StreamVariables } from './operations';
+import {
+  CHAT_STREAM,
+  type ChatStreamData,
+  type ChatStreamEvent,
+  type ReplyFailedEvent,
+  type StreamVariables,
+} from './operations';
 
-export type ReplyOutcome = { kind: 'completed'; messageId: string } | { kind: 'failed'; event: ReplyFailedEvent } | { kind: 'interrupted' };
+export type ReplyOutcome =
+  { kind: 'completed'; messageId: string } | { kind: 'failed'; event: ReplyFailedEvent } | { kind: 'interrupted' };
 
 export interface StreamReplyOptions {
   onEvent: (event: ChatStreamEvent) => void;
@@ -25,7 +32,8 @@ class StreamEndedEarly extends Error {}
 
 type Subscription = { kind: 'done'; outcome: ReplyOutcome } | { kind: 'dropped'; error: unknown };
 
-const isTerminal = (event: ChatStreamEvent) => event.__typename === 'ReplyCompleted' || event.__typename === 'ReplyFailed';
+const isTerminal = (event: ChatStreamEvent) =>
+  event.__typename === 'ReplyCompleted' || event.__typename === 'ReplyFailed';
 
 const outcomeOf = (event: ChatStreamEvent | undefined): ReplyOutcome | undefined => {
   if (event?.__typename === 'ReplyCompleted') return { kind: 'completed', messageId: event.message.id };
@@ -34,7 +42,12 @@ const outcomeOf = (event: ChatStreamEvent | undefined): ReplyOutcome | undefined
 };
 
 /** One subscription, until it completes, fails or is aborted. */
-const subscribeOnce = (connection: Connection, variables: StreamVariables, onEvent: (event: ChatStreamEvent) => void, signal?: AbortSignal) =>
+const subscribeOnce = (
+  connection: Connection,
+  variables: StreamVariables,
+  onEvent: (event: ChatStreamEvent) => void,
+  signal?: AbortSignal,
+) =>
   new Promise<Subscription>((resolve) => {
     let terminal: ChatStreamEvent | undefined;
     let settled = false;
@@ -78,7 +91,11 @@ const subscribeOnce = (connection: Connection, variables: StreamVariables, onEve
  * skipped as well, so a token is never printed twice. Retries are bounded and reset
  * whenever an event arrives, so a long reply survives several short outages.
  */
-export const streamReply = async (connection: Connection, variables: StreamVariables, options: StreamReplyOptions): Promise<ReplyOutcome> => {
+export const streamReply = async (
+  connection: Connection,
+  variables: StreamVariables,
+  options: StreamReplyOptions,
+): Promise<ReplyOutcome> => {
   const { maxRetries = 5, backoffMs = 250 } = options;
   const seen = new Set<string>();
   let after = variables.after;
@@ -90,7 +107,12 @@ export const streamReply = async (connection: Connection, variables: StreamVaria
       attempt.progressed();
       options.onEvent(event);
     };
-    const result = await subscribeOnce(connection, { ...variables, ...(after === undefined ? {} : { after }) }, onEvent, options.signal);
+    const result = await subscribeOnce(
+      connection,
+      { ...variables, ...(after === undefined ? {} : { after }) },
+      onEvent,
+      options.signal,
+    );
     if (result.kind === 'done') return result.outcome;
     throw result.error;
   };

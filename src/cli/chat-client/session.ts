@@ -39,7 +39,8 @@ export interface ChatSession {
 
 const describeFailure = (outcome: Extract<ReplyOutcome, { kind: 'failed' }>) => {
   const { code, reason, partialMessageId } = outcome.event;
-  if (code === 'CANCELLED') return `[reply stopped${partialMessageId ? `; the text so far was saved as message ${partialMessageId}` : ''}]`;
+  if (code === 'CANCELLED')
+    return `[reply stopped${partialMessageId ? `; the text so far was saved as message ${partialMessageId}` : ''}]`;
   const partial = partialMessageId ? ` (the partial reply was saved as message ${partialMessageId})` : '';
   return `reply failed: ${code}: ${reason}${partial}`;
 };
@@ -53,7 +54,11 @@ interface InFlight {
 }
 
 /** A conversation as the terminal sees it: the id is announced on stderr once, when it is first known. */
-export const createChatSession = (connection: Connection, terminal: Terminal, settings: SessionSettings): ChatSession => {
+export const createChatSession = (
+  connection: Connection,
+  terminal: Terminal,
+  settings: SessionSettings,
+): ChatSession => {
   let conversationId = settings.conversationId;
   let announced: string | undefined;
   const announce = (id: string) => {
@@ -61,7 +66,12 @@ export const createChatSession = (connection: Connection, terminal: Terminal, se
     announced = id;
     terminal.notice(`conversation ${id} (resume with --conversation ${id})`);
   };
-  const policy = { baseMs: 500, capMs: Number.POSITIVE_INFINITY, jitter: 'none', maxAttempts: settings.sendAttempts ?? 5 } as const;
+  const policy = {
+    baseMs: 500,
+    capMs: Number.POSITIVE_INFINITY,
+    jitter: 'none',
+    maxAttempts: settings.sendAttempts ?? 5,
+  } as const;
   /**
    * A dropped connection leaves us not knowing whether the server stored the message: send it
    * again under the same id (the server stores it once). A server that cannot be reached at the
@@ -75,10 +85,19 @@ export const createChatSession = (connection: Connection, terminal: Terminal, se
       scheduler: settings.scheduler ?? systemScheduler,
       signal,
       isRetryable: retryable,
-      onRetry: ({ error, attempt }) => terminal.notice(`[${(error as Error).message}; sending again (attempt ${attempt + 1} of ${policy.maxAttempts})]`),
+      onRetry: ({ error, attempt }) =>
+        terminal.notice(
+          `[${(error as Error).message}; sending again (attempt ${attempt + 1} of ${policy.maxAttempts})]`,
+        ),
     });
   const sendMessage = async (content: string, signal?: AbortSignal) => {
-    const input: SendMessageInput = { content, thinking: settings.thinking, clientMessageId: randomUUID(), ...(conversationId ? { conversationId } : {}), ...(settings.model ? { model: settings.model } : {}) };
+    const input: SendMessageInput = {
+      content,
+      thinking: settings.thinking,
+      clientMessageId: randomUUID(),
+      ...(conversationId ? { conversationId } : {}),
+      ...(settings.model ? { model: settings.model } : {}),
+    };
     const { sendMessage: sent } = await sendOnce(input, signal);
     conversationId = sent.conversation.id;
     announce(conversationId);
@@ -96,9 +115,14 @@ export const createChatSession = (connection: Connection, terminal: Terminal, se
     flight.replyId = sent.replyId;
     if (flight.stopping) cancel(flight, sent.replyId);
     const renderer = createReplyRenderer(terminal, settings.replyPrefix);
-    const onReconnecting = (attempt: number) => terminal.notice(`[connection lost; resuming the reply (attempt ${attempt})]`);
+    const onReconnecting = (attempt: number) =>
+      terminal.notice(`[connection lost; resuming the reply (attempt ${attempt})]`);
     try {
-      const outcome = await streamReply(connection, { conversationId: sent.conversation.id, replyId: sent.replyId }, { onEvent: (e) => renderer.event(e), onReconnecting, signal });
+      const outcome = await streamReply(
+        connection,
+        { conversationId: sent.conversation.id, replyId: sent.replyId },
+        { onEvent: (e) => renderer.event(e), onReconnecting, signal },
+      );
       renderer.end();
       if (outcome.kind === 'failed') terminal.notice(describeFailure(outcome));
       return outcome;

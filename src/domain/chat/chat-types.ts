@@ -47,7 +47,12 @@ export type ReplyEvent =
         readonly createdAt: string;
       };
     }
-  | { readonly kind: 'FAILED'; readonly code: string; readonly message: string; readonly partialMessageId: string | null };
+  | {
+      readonly kind: 'FAILED';
+      readonly code: string;
+      readonly message: string;
+      readonly partialMessageId: string | null;
+    };
 
 /** A reply event with its position in the reply's stream: resuming after a cursor yields every later event once. */
 export interface CursoredReplyEvent {

@@ -28,12 +28,17 @@ export const normaliseId = (value: string, field: string): string => {
 };
 
 /** Validates and normalises a send before anything is read or written. */
-export const toSendMessageCommand = (raw: RawSendMessageInput, limits: { maxContentChars: number; newId: () => string }): SendMessageCommand => {
+export const toSendMessageCommand = (
+  raw: RawSendMessageInput,
+  limits: { maxContentChars: number; newId: () => string },
+): SendMessageCommand => {
   const content = raw.content.trim();
   if (content.length === 0) throw new AppError('BAD_USER_INPUT', 'content must not be empty');
-  if (content.length > limits.maxContentChars) throw new AppError('BAD_USER_INPUT', `content is longer than ${limits.maxContentChars} characters`);
+  if (content.length > limits.maxContentChars)
+    throw new AppError('BAD_USER_INPUT', `content is longer than ${limits.maxContentChars} characters`);
   const model = raw.model ?? 'WORKER';
-  if (!(MODEL_CHOICES as readonly string[]).includes(model)) throw new AppError('BAD_USER_INPUT', `unknown model ${model}`);
+  if (!(MODEL_CHOICES as readonly string[]).includes(model))
+    throw new AppError('BAD_USER_INPUT', `unknown model ${model}`);
   const given = raw.conversationId?.trim();
   return {
     conversationId: given ? normaliseId(given, 'conversationId') : limits.newId(),

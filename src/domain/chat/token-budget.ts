@@ -8,7 +8,10 @@ export interface ModelLimits {
 
 /** Tokens left for history: context window − reserved output − system prompt − current message. */
 export const historyBudget = (limits: ModelLimits, systemTokens: number, currentTokens: number): number =>
-  limits.contextTokens - limits.maxOutputTokens - (systemTokens + MESSAGE_OVERHEAD_TOKENS) - (currentTokens + MESSAGE_OVERHEAD_TOKENS);
+  limits.contextTokens -
+  limits.maxOutputTokens -
+  (systemTokens + MESSAGE_OVERHEAD_TOKENS) -
+  (currentTokens + MESSAGE_OVERHEAD_TOKENS);
 
 /**
  * Keeps the newest entries whose tokens fit the budget and drops the oldest first, so the model
@@ -30,4 +33,5 @@ export const trimToBudget = <T>(entries: readonly T[], tokensOf: (entry: T) => n
 export const HISTORY_WINDOW = { min: 32, max: 4096 } as const;
 
 /** The cached history length to keep after a send: what fitted plus the two new messages, clamped. */
-export const historyWindow = (kept: number): number => Math.min(HISTORY_WINDOW.max, Math.max(HISTORY_WINDOW.min, kept + 2));
+export const historyWindow = (kept: number): number =>
+  Math.min(HISTORY_WINDOW.max, Math.max(HISTORY_WINDOW.min, kept + 2));

@@ -24,7 +24,11 @@ export interface Page<T> {
 /** Read queries over conversations and persisted history, always scoped to one user. */
 export interface ConversationQueries {
   /** Newest first; `after` is the last item of the previous page. */
-  listForUser(input: { userId: string; first: number; after?: { createdAt: Date; id: string } }): Promise<Page<ConversationView>>;
+  listForUser(input: {
+    userId: string;
+    first: number;
+    after?: { createdAt: Date; id: string };
+  }): Promise<Page<ConversationView>>;
   findForUser(input: { userId: string; conversationId: string }): Promise<ConversationView | null>;
   /** Oldest first, by seq. */
   messages(input: { conversationId: string; first: number; afterSeq?: number }): Promise<Page<MessageView>>;

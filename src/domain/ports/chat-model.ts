@@ -9,7 +9,12 @@ export type ModelErrorCode = 'MODEL_TIMEOUT' | 'MODEL_REJECTED' | 'MODEL_UNAVAIL
  * provider finished the reply; any failure is thrown as a ModelError with its code.
  */
 export interface ChatModel {
-  stream(input: { choice: ModelChoice; messages: readonly PromptMessage[]; thinking: boolean; signal?: AbortSignal }): AsyncIterable<ModelEvent>;
+  stream(input: {
+    choice: ModelChoice;
+    messages: readonly PromptMessage[];
+    thinking: boolean;
+    signal?: AbortSignal;
+  }): AsyncIterable<ModelEvent>;
   /** The provider's model name for a choice (recorded with the assistant message). */
   modelName(choice: ModelChoice): string;
 }

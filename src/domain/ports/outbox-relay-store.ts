@@ -30,7 +30,12 @@ export interface OutboxRelayStore {
   /** Whether any PENDING row is due and unleased: one cheap read, no transaction, no locks. */
   hasDue(now: Date): Promise<boolean>;
   /** PENDING → PUBLISHED for rows this claim still owns, recording where the broker put each (null when not known); returns the count changed. */
-  markPublished(input: { token: string; ids: readonly string[]; now: Date; positions?: ReadonlyMap<string, LogPosition | null> }): Promise<number>;
+  markPublished(input: {
+    token: string;
+    ids: readonly string[];
+    now: Date;
+    positions?: ReadonlyMap<string, LogPosition | null>;
+  }): Promise<number>;
   /** Records failed attempts (retry with backoff, or DEAD) for rows this claim still owns. */
   recordFailures(input: { token: string; failures: readonly RowFailure[]; now: Date }): Promise<number>;
   /** Drops the claim on rows without counting an attempt (held back behind an earlier failure). */
@@ -43,7 +48,12 @@ export interface OutboxRelayStore {
    * only when it falls in `lost` (`lost`; undefined = the log's state is unknown, keep them all).
    * Expired claims are cleared (`released`). At most `limit` rows per step.
    */
-  sweep(input: { publishedBefore: Date; now: Date; limit: number; lost: readonly LostRange[] | undefined }): Promise<{ unrecorded: number; lost: number; released: number }>;
+  sweep(input: {
+    publishedBefore: Date;
+    now: Date;
+    limit: number;
+    lost: readonly LostRange[] | undefined;
+  }): Promise<{ unrecorded: number; lost: number; released: number }>;
   /** Deletes up to `limit` CONSUMED rows consumed before `consumedBefore`. */
   deleteConsumed(input: { consumedBefore: Date; limit: number }): Promise<number>;
 }

@@ -17,7 +17,10 @@ export interface ReplyStream {
    * run appended, an earlier run's appends return null too.
    */
   append(scope: ReplyRef, event: ReplyEvent, fence?: number): Promise<string | null>;
-  read(scope: ReplyRef, options: { after?: string; signal?: AbortSignal; idleTimeoutMs?: number }): AsyncIterable<CursoredReplyEvent>;
+  read(
+    scope: ReplyRef,
+    options: { after?: string; signal?: AbortSignal; idleTimeoutMs?: number },
+  ): AsyncIterable<CursoredReplyEvent>;
   /** Every event the reply has so far, oldest first, without waiting (bounded by the stream's cap). */
   events(scope: ReplyRef): Promise<ReplyEvent[]>;
   /**

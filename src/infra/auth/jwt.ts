@@ -26,7 +26,8 @@ export const createJwtVerifier = (auth: AppConfig['auth']): TokenVerifier => {
           requiredClaims: ['sub', 'exp'],
         });
         // User ids become parts of cache keys: a conservative alphabet keeps one user's keys from spelling another's.
-        if (!payload.sub || !USER_ID_PATTERN.test(payload.sub)) throw new AppError('UNAUTHENTICATED', 'token subject must be 1-64 characters of A-Z a-z 0-9 . _ @ -');
+        if (!payload.sub || !USER_ID_PATTERN.test(payload.sub))
+          throw new AppError('UNAUTHENTICATED', 'token subject must be 1-64 characters of A-Z a-z 0-9 . _ @ -');
         return { userId: payload.sub, roles: rolesFrom(payload['roles']), expiresAt: payload.exp as number };
       } catch (error) {
         if (error instanceof AppError) throw error;

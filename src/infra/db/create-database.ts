@@ -30,7 +30,12 @@ export const createDatabase = (db: AppConfig['db'], logger: Logger): Database =>
   // Not awaited: a commit's latency should not include a Redis round trip, and a lost wake-up
   // costs latency only, since the relay's scheduled scan publishes the rows anyway.
   const outboxCommitted = createOutboxCommitSubscriber(() => {
-    for (const waker of wakers) waker.wake().catch((error: unknown) => logger.warn({ err: error }, 'relay wake-up failed; the scheduled scan will publish'));
+    for (const waker of wakers)
+      waker
+        .wake()
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, 'relay wake-up failed; the scheduled scan will publish'),
+        );
   });
   const orm = () => {
     if (!instance) throw new AppError('SERVICE_UNAVAILABLE', 'database not started');
@@ -45,13 +50,22 @@ export const createDatabase = (db: AppConfig['db'], logger: Logger): Database =>
     async start() {
       status.set('starting');
       try {
-        instance = await MikroORM.init({ ...ormOptions(db), ensureDatabase: false, logger: (message) => logger.debug(message), subscribers: [outboxCommitted] });
+        instance = await MikroORM.init({
+          ...ormOptions(db),
+          ensureDatabase: false,
+          logger: (message) => logger.debug(message),
+          subscribers: [outboxCommitted],
+        });
         const check = await instance.checkConnection();
         if (!check.ok) throw new Error(check.reason);
       } catch (error) {
         await instance?.close(true);
         instance = undefined;
-        throw new AppError('SERVICE_UNAVAILABLE', `database unreachable at ${new URL(db.url).host}: ${(error as Error).message}`, { cause: error });
+        throw new AppError(
+          'SERVICE_UNAVAILABLE',
+          `database unreachable at ${new URL(db.url).host}: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       // Refuse to run against a schema older than the code: the failure would otherwise surface
       // later as "unknown column" in the middle of a request.
@@ -59,7 +73,10 @@ export const createDatabase = (db: AppConfig['db'], logger: Logger): Database =>
       if (pending.length > 0) {
         await instance.close(true);
         instance = undefined;
-        throw new AppError('SERVICE_UNAVAILABLE', `database ${db.dbName} is missing ${pending.length} migration(s) (${pending.map((m) => m.name).join(', ')}); run npm run migrate`);
+        throw new AppError(
+          'SERVICE_UNAVAILABLE',
+          `database ${db.dbName} is missing ${pending.length} migration(s) (${pending.map((m) => m.name).join(', ')}); run npm run migrate`,
+        );
       }
       status.set('ready');
     },

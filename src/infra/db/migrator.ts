@@ -4,7 +4,10 @@ import type { AppConfig } from '../../config';
 import { ormOptions } from './orm-options';
 
 /** Opens a short-lived ORM for schema work (creating the database when missing) and closes it. */
-export const withMigrator = async <T>(db: AppConfig['db'], work: (migrator: Migrator, orm: MikroORM) => Promise<T>): Promise<T> => {
+export const withMigrator = async <T>(
+  db: AppConfig['db'],
+  work: (migrator: Migrator, orm: MikroORM) => Promise<T>,
+): Promise<T> => {
   const orm = await MikroORM.init({ ...ormOptions(db), ensureDatabase: true, logger: () => undefined });
   try {
     return await work(orm.getMigrator() as Migrator, orm);
@@ -13,7 +16,8 @@ export const withMigrator = async <T>(db: AppConfig['db'], work: (migrator: Migr
   }
 };
 
-export const migrateUp = (db: AppConfig['db']) => withMigrator(db, async (migrator) => (await migrator.up()).map((m) => m.name));
+export const migrateUp = (db: AppConfig['db']) =>
+  withMigrator(db, async (migrator) => (await migrator.up()).map((m) => m.name));
 
 /** True when the entities describe a schema the applied migrations do not produce. */
 export const migrationNeeded = (db: AppConfig['db']) => withMigrator(db, (migrator) => migrator.checkMigrationNeeded());

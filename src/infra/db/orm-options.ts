@@ -14,7 +14,10 @@ import { migrationsList } from './migrations/index';
  * but did not match, so a claim never holds locks on rows it skipped. Both drivers' raw
  * connections (mariadb/callback, mysql2) take `query(sql, callback)`.
  */
-const readCommittedSession = (connection: { query: (sql: string, done: (error: Error | null) => void) => void }, done: (error: Error | null, connection: unknown) => void) => {
+const readCommittedSession = (
+  connection: { query: (sql: string, done: (error: Error | null) => void) => void },
+  done: (error: Error | null, connection: unknown) => void,
+) => {
   connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (error) => done(error, connection));
 };
 

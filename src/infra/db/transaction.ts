@@ -8,7 +8,8 @@ import type { Database } from './create-database';
 /** Five tries, a few tens of milliseconds apart at random, so the two victims of one deadlock do not meet again. */
 const LOCK_RETRY: AttemptPolicy = { baseMs: 20, capMs: 80, jitter: 'full', maxAttempts: 5 };
 
-const isTransientLockError = (error: unknown) => error instanceof DeadlockException || error instanceof LockWaitTimeoutException;
+const isTransientLockError = (error: unknown) =>
+  error instanceof DeadlockException || error instanceof LockWaitTimeoutException;
 
 /**
  * One transaction on a fresh fork, retried when InnoDB picks it as a deadlock victim or a
@@ -24,7 +25,9 @@ export const inTransaction = <T>(database: Database, work: (em: EntityManager) =
 
 /** One autocommit statement (a single UPDATE or DELETE is atomic on its own); returns rows changed. */
 export const runStatement = (database: Database, sql: string, params: readonly unknown[]): Promise<number> =>
-  retryTransient(async () => (await database.fork().execute<{ affectedRows: number }>(sql, [...params], 'run')).affectedRows);
+  retryTransient(
+    async () => (await database.fork().execute<{ affectedRows: number }>(sql, [...params], 'run')).affectedRows,
+  );
 
 /** `?, ?, ?` for an IN list or a VALUES tuple: one per value, or `count` of them. */
 export const placeholders = (values: readonly unknown[] | number) =>

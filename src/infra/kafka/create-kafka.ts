@@ -20,7 +20,8 @@ export interface KafkaClient extends Component {
  * while a broker is down). The outage is reported once by our own code (the relay's "publishing
  * blocked" line, the consumer's status change), so these per-attempt lines go to debug.
  */
-const PER_ATTEMPT_CONNECTION_NOISE = /Connection error|Connection timeout|Closed connection|ECONNREFUSED|ECONNRESET|Failed to connect to seed broker/;
+const PER_ATTEMPT_CONNECTION_NOISE =
+  /Connection error|Connection timeout|Closed connection|ECONNREFUSED|ECONNRESET|Failed to connect to seed broker/;
 
 const pinoLogCreator =
   (logger: Logger): logCreator =>
@@ -28,7 +29,8 @@ const pinoLogCreator =
   ({ level, log }) => {
     const { message, ...extra } = log;
     if (level !== logLevel.ERROR && level !== logLevel.WARN) return;
-    if (PER_ATTEMPT_CONNECTION_NOISE.test(`${message} ${String(extra['error'] ?? '')}`)) logger.debug({ kafka: extra }, message);
+    if (PER_ATTEMPT_CONNECTION_NOISE.test(`${message} ${String(extra['error'] ?? '')}`))
+      logger.debug({ kafka: extra }, message);
     else logger.warn({ kafka: extra }, message);
   };
 
@@ -71,7 +73,11 @@ export const createKafka = (config: AppConfig['kafka'], logger: Logger): KafkaCl
       } catch (error) {
         await admin.disconnect().catch(() => undefined);
         admin = undefined;
-        throw new AppError('SERVICE_UNAVAILABLE', `kafka unreachable at ${config.brokers.join(',')}: ${(error as Error).message}`, { cause: error });
+        throw new AppError(
+          'SERVICE_UNAVAILABLE',
+          `kafka unreachable at ${config.brokers.join(',')}: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       status.set('ready');
     },

@@ -25,10 +25,20 @@ export interface HistoryBatchDeps {
 }
 
 const headerText = (headers: IHeaders | undefined): Record<string, string | undefined> =>
-  Object.fromEntries(Object.entries(headers ?? {}).map(([key, value]) => [key, Array.isArray(value) ? value[0]?.toString() : value?.toString()]));
+  Object.fromEntries(
+    Object.entries(headers ?? {}).map(([key, value]) => [
+      key,
+      Array.isArray(value) ? value[0]?.toString() : value?.toString(),
+    ]),
+  );
 
 const toRecords = (payload: EachBatchPayload): RawRecord[] =>
-  payload.batch.messages.map((m) => ({ value: m.value?.toString('utf8') ?? null, headers: headerText(m.headers), partition: payload.batch.partition, offset: m.offset }));
+  payload.batch.messages.map((m) => ({
+    value: m.value?.toString('utf8') ?? null,
+    headers: headerText(m.headers),
+    partition: payload.batch.partition,
+    offset: m.offset,
+  }));
 
 /** The batch as its spans see it: offsets, and the trace context and event id from each record's headers. */
 const tracedBatch = (payload: EachBatchPayload, groupId: string) => ({
@@ -43,7 +53,12 @@ const tracedBatch = (payload: EachBatchPayload, groupId: string) => ({
 
 const isRebalancing = (error: unknown) => {
   const type = (error as { type?: string } | undefined)?.type;
-  return type === 'REBALANCE_IN_PROGRESS' || type === 'ILLEGAL_GENERATION' || type === 'UNKNOWN_MEMBER_ID' || type === 'NOT_COORDINATOR_FOR_GROUP';
+  return (
+    type === 'REBALANCE_IN_PROGRESS' ||
+    type === 'ILLEGAL_GENERATION' ||
+    type === 'UNKNOWN_MEMBER_ID' ||
+    type === 'NOT_COORDINATOR_FOR_GROUP'
+  );
 };
 
 /**
@@ -73,7 +88,10 @@ const waitKeepingMembership = async (deps: HistoryBatchDeps, payload: EachBatchP
  * when it stops or loses the partition it returns without committing, so the batch is
  * delivered again — never skipped or reordered, and applied once thanks to the event-id dedup.
  */
-export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBatchPayload): Promise<'committed' | 'abandoned'> => {
+export const handleHistoryBatch = async (
+  deps: HistoryBatchDeps,
+  payload: EachBatchPayload,
+): Promise<'committed' | 'abandoned'> => {
   const { batch } = payload;
   const last = batch.messages[batch.messages.length - 1];
   if (!last) return 'committed';
@@ -87,7 +105,16 @@ export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBa
       policy: { ...deps.retry, maxAttempts: Number.POSITIVE_INFINITY },
       scheduler: deps.scheduler,
       onRetry: ({ error, attempt, delayMs }) =>
-        deps.logger.warn({ err: describeError(error), partition: batch.partition, firstOffset: batch.firstOffset(), attempt, retryInMs: delayMs }, 'history batch failed; retrying'),
+        deps.logger.warn(
+          {
+            err: describeError(error),
+            partition: batch.partition,
+            firstOffset: batch.firstOffset(),
+            attempt,
+            retryInMs: delayMs,
+          },
+          'history batch failed; retrying',
+        ),
       wait: async (delayMs) => (await waitKeepingMembership(deps, payload, delayMs)) && !abandoned(),
     });
   } catch {
@@ -95,7 +122,12 @@ export const handleHistoryBatch = async (deps: HistoryBatchDeps, payload: EachBa
     return 'abandoned';
   }
   deps.logger.debug({ partition: batch.partition, records: records.length, ...summary }, 'history batch persisted');
-  if (deps.metrics) recordConsumedBatch(deps.metrics, records.map((r) => r.value), summary);
+  if (deps.metrics)
+    recordConsumedBatch(
+      deps.metrics,
+      records.map((r) => r.value),
+      summary,
+    );
   const next = (BigInt(last.offset) + 1n).toString();
   await deps.commit([{ topic: batch.topic, partition: batch.partition, offset: next }]);
   payload.resolveOffset(last.offset);
@@ -198,7 +230,10 @@ export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
     if (stopping || pendingRestart) return;
     restarts += 1;
     const delay = backoffDelayMs(RESTART_POLICY, restarts);
-    deps.logger.warn({ attempt: restarts, inMs: delay }, 'history consumer crashed and kafkajs will not restart it; restarting');
+    deps.logger.warn(
+      { attempt: restarts, inMs: delay },
+      'history consumer crashed and kafkajs will not restart it; restarting',
+    );
     const pending = new AbortController();
     pendingRestart = pending;
     const restart = async () => {

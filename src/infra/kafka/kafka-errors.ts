@@ -43,10 +43,16 @@ const UNAVAILABLE_MESSAGES = /^(The producer is disconnected|Not connected|Inval
  * recovers the producer by itself). Nothing is wrong with the records: the relay pauses as for an
  * outage, and the publisher replaces its producer (a new producer id starts fresh sequences).
  */
-const PRODUCER_STATE_TYPES = ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING'];
+const PRODUCER_STATE_TYPES = [
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+];
 
 /** The send failed because the producer's sequence state is stale: it must be replaced. */
-export const needsNewProducer = (error: unknown) => chain(error).some((e) => e.type !== undefined && PRODUCER_STATE_TYPES.includes(e.type));
+export const needsNewProducer = (error: unknown) =>
+  chain(error).some((e) => e.type !== undefined && PRODUCER_STATE_TYPES.includes(e.type));
 
 /**
  * Broker protocol errors (kafkajs src/protocol/error.js `type`) that are about the cluster, not the
@@ -83,7 +89,14 @@ const UNAVAILABLE_TYPES = new Set([
 ]);
 
 /** Protocol errors about the record itself: no retry can fix it, the row goes DEAD at once. */
-const RECORD_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TOPIC_EXCEPTION', 'INVALID_TIMESTAMP']);
+const RECORD_TYPES = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'INVALID_TIMESTAMP',
+]);
 
 /**
  * How a failed send is handled:

@@ -10,7 +10,11 @@ const offset = (value: string) => Number(value);
  * high watermark (one ListOffsets per topic; the relay writes one topic). Bounded in time: a
  * sweep must not hang on a broker that does not answer.
  */
-export const createKafkaLogProgress = (deps: { kafka: KafkaClient; groupId: string; timeoutMs?: number }): LogProgressReader => ({
+export const createKafkaLogProgress = (deps: {
+  kafka: KafkaClient;
+  groupId: string;
+  timeoutMs?: number;
+}): LogProgressReader => ({
   async progress(topics) {
     const admin = deps.kafka.admin();
     const read = async () => {
@@ -18,11 +22,19 @@ export const createKafkaLogProgress = (deps: { kafka: KafkaClient; groupId: stri
         admin.fetchOffsets({ groupId: deps.groupId, topics: [...topics] }),
         Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) }))),
       ]);
-      const committedAt = new Map(committed.flatMap((t) => t.partitions.map((p) => [`${t.topic}:${p.partition}`, offset(p.offset)] as const)));
+      const committedAt = new Map(
+        committed.flatMap((t) => t.partitions.map((p) => [`${t.topic}:${p.partition}`, offset(p.offset)] as const)),
+      );
       return ends.flatMap(({ topic, partitions }) =>
         partitions.map((p): PartitionProgress => {
           const group = committedAt.get(`${topic}:${p.partition}`);
-          return { topic, partition: p.partition, committed: group === undefined || group < 0 ? null : group, logStart: offset(p.low), highWatermark: offset(p.high) };
+          return {
+            topic,
+            partition: p.partition,
+            committed: group === undefined || group < 0 ? null : group,
+            logStart: offset(p.low),
+            highWatermark: offset(p.high),
+          };
         }),
       );
     };

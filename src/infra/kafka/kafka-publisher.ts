@@ -22,14 +22,16 @@ const groupBy = <T>(items: readonly T[], key: (item: T) => string): Map<string, 
 type PartitionLog = WeakMap<Message, number>;
 
 /** kafkajs's default partitioner, reporting its choice so acknowledged records can be placed in the log. */
-const recordingPartitioner = (chosen: PartitionLog): ICustomPartitioner => () => {
-  const partition = Partitioners.DefaultPartitioner();
-  return (args) => {
-    const choice = partition(args);
-    chosen.set(args.message, choice);
-    return choice;
+const recordingPartitioner =
+  (chosen: PartitionLog): ICustomPartitioner =>
+  () => {
+    const partition = Partitioners.DefaultPartitioner();
+    return (args) => {
+      const choice = partition(args);
+      chosen.set(args.message, choice);
+      return choice;
+    };
   };
-};
 
 interface Outgoing {
   readonly row: OutboxMessage;
@@ -41,7 +43,11 @@ interface Outgoing {
  * records of one partition in one request are appended in request order at consecutive offsets
  * (kafkajs keeps the input order per partition; the idempotent producer never splits or reorders).
  */
-const positionsOf = (sent: readonly { topic: string; outgoing: readonly Outgoing[] }[], chosen: PartitionLog, metadata: readonly RecordMetadata[]) => {
+const positionsOf = (
+  sent: readonly { topic: string; outgoing: readonly Outgoing[] }[],
+  chosen: PartitionLog,
+  metadata: readonly RecordMetadata[],
+) => {
   const base = new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, m.baseOffset ?? m.offset]));
   const next = new Map<string, number>();
   const positions = new Map<string, LogPosition | null>();
@@ -73,12 +79,21 @@ export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger 
   // purpose so an outage surfaces as a failed send (the relay pauses as a whole) instead of
   // a send that never returns; the consumer's event-id dedup covers any resulting copy.
   const newProducer = () =>
-    deps.kafka.kafka().producer({ createPartitioner: recordingPartitioner(chosen), idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 } });
+    deps.kafka.kafka().producer({
+      createPartitioner: recordingPartitioner(chosen),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
+    });
   let renewing: Promise<void> | undefined;
   /** One replacement at a time, however many sends saw the stale state; the next send uses the new producer. */
   const renewProducer = (error: unknown) => {
     renewing ??= (async () => {
-      deps.logger.warn({ err: describeError(error) }, 'kafka producer state is stale (broker restarted?): replacing the producer');
+      deps.logger.warn(
+        { err: describeError(error) },
+        'kafka producer state is stale (broker restarted?): replacing the producer',
+      );
       const old = producer;
       const fresh = newProducer();
       await fresh.connect();
@@ -90,17 +105,29 @@ export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger 
   /** Sends rows and answers where each landed. */
   const send = async (rows: readonly OutboxMessage[]) => {
     if (!producer) throw new Error('producer not started');
-    const sent = [...groupBy(rows, (m) => m.topic).entries()].map(([topic, list]) => ({ topic, outgoing: list.map((row) => ({ row, message: encodeEnvelope(row) })) }));
+    const sent = [...groupBy(rows, (m) => m.topic).entries()].map(([topic, list]) => ({
+      topic,
+      outgoing: list.map((row) => ({ row, message: encodeEnvelope(row) })),
+    }));
     try {
-      const metadata = await producer.sendBatch({ acks: -1, topicMessages: sent.map(({ topic, outgoing }) => ({ topic, messages: outgoing.map((o) => o.message) })) });
+      const metadata = await producer.sendBatch({
+        acks: -1,
+        topicMessages: sent.map(({ topic, outgoing }) => ({ topic, messages: outgoing.map((o) => o.message) })),
+      });
       return positionsOf(sent, chosen, metadata);
     } catch (error) {
       // Classified 'unavailable' (the rows keep their attempts); the relay's next probe uses the new producer.
-      if (needsNewProducer(error)) await renewProducer(error).catch((renewal: unknown) => deps.logger.warn({ err: describeError(renewal) }, 'kafka producer not replaced; retrying at the next send'));
+      if (needsNewProducer(error))
+        await renewProducer(error).catch((renewal: unknown) =>
+          deps.logger.warn({ err: describeError(renewal) }, 'kafka producer not replaced; retrying at the next send'),
+        );
       throw error;
     }
   };
-  const failureOf = (error: unknown): PublishFailure => ({ error: describeError(error), permanent: classifyPublishError(error) === 'record' });
+  const failureOf = (error: unknown): PublishFailure => ({
+    error: describeError(error),
+    permanent: classifyPublishError(error) === 'record',
+  });
 
   /**
    * One conversation, row by row in order, stopping at the first failure: it alone takes the
@@ -124,7 +151,9 @@ export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger 
   };
 
   const isolateFailures = async (messages: readonly OutboxMessage[]): Promise<Isolation> => {
-    const queue = [...groupBy(messages, (m) => m.aggregateId).values()].map((rows) => rows.sort((a, b) => a.aggregateSeq - b.aggregateSeq));
+    const queue = [...groupBy(messages, (m) => m.aggregateId).values()].map((rows) =>
+      rows.sort((a, b) => a.aggregateSeq - b.aggregateSeq),
+    );
     const outcome: Isolation = { acknowledged: new Map(), failures: new Map(), unavailable: undefined };
     const workers = Array.from({ length: Math.min(ISOLATION_CONCURRENCY, queue.length) }, async () => {
       for (let rows = queue.shift(); rows; rows = queue.shift()) await sendConversation(rows, outcome);
@@ -151,9 +180,14 @@ export const createKafkaPublisher = (deps: { kafka: KafkaClient; logger: Logger 
       try {
         return { acknowledged: await send(messages), failures: new Map() };
       } catch (error) {
-        if (classifyPublishError(error) === 'unavailable') return { acknowledged: new Map(), failures: new Map(), unavailable: describeError(error) };
-        deps.logger.warn({ err: describeError(error), rows: messages.length }, 'batch publish failed; isolating the failing rows');
-        if (messages.length === 1) return { acknowledged: new Map(), failures: new Map([[messages[0]!.id, failureOf(error)]]) };
+        if (classifyPublishError(error) === 'unavailable')
+          return { acknowledged: new Map(), failures: new Map(), unavailable: describeError(error) };
+        deps.logger.warn(
+          { err: describeError(error), rows: messages.length },
+          'batch publish failed; isolating the failing rows',
+        );
+        if (messages.length === 1)
+          return { acknowledged: new Map(), failures: new Map([[messages[0]!.id, failureOf(error)]]) };
         return isolateFailures(messages);
       }
     },

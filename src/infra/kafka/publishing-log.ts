@@ -7,14 +7,27 @@ export const logPublishingChanges =
   (change) => {
     switch (change.kind) {
       case 'blocked':
-        logger.warn({ reason: change.state.reason, nextProbeAt: change.state.nextProbeAt.toISOString() }, 'relay publishing blocked: the broker is unavailable; rows stay PENDING with their attempts');
+        logger.warn(
+          { reason: change.state.reason, nextProbeAt: change.state.nextProbeAt.toISOString() },
+          'relay publishing blocked: the broker is unavailable; rows stay PENDING with their attempts',
+        );
         return;
       case 'still-blocked':
-        logger.debug({ reason: change.state.reason, probes: change.state.probes, nextProbeAt: change.state.nextProbeAt.toISOString() }, 'relay publishing still blocked');
+        logger.debug(
+          {
+            reason: change.state.reason,
+            probes: change.state.probes,
+            nextProbeAt: change.state.nextProbeAt.toISOString(),
+          },
+          'relay publishing still blocked',
+        );
         return;
       case 'resumed': {
         const blockedSeconds = Math.round((change.now.getTime() - change.blocked.since.getTime()) / 100) / 10;
-        logger.info({ blockedSeconds, probes: change.blocked.probes, reason: change.blocked.reason }, `relay publishing resumed after ${blockedSeconds} s`);
+        logger.info(
+          { blockedSeconds, probes: change.blocked.probes, reason: change.blocked.reason },
+          `relay publishing resumed after ${blockedSeconds} s`,
+        );
         return;
       }
       default: {

@@ -37,7 +37,11 @@ const pause = async (scheduler: Scheduler, ms: number, signal: AbortSignal | und
   signal?.throwIfAborted();
 };
 
-async function* streamLocal(input: Parameters<ChatModel['stream']>[0], delayMs: number, scheduler: Scheduler): AsyncGenerator<ModelEvent> {
+async function* streamLocal(
+  input: Parameters<ChatModel['stream']>[0],
+  delayMs: number,
+  scheduler: Scheduler,
+): AsyncGenerator<ModelEvent> {
   input.signal?.throwIfAborted();
   const reasoning = input.thinking ? words(REASONING) : [];
   for (const text of reasoning) {

@@ -61,22 +61,32 @@ const toModelError = (error: unknown, watchdog: Watchdog, idleMs: number): Model
   if (watchdog.timedOut() || error instanceof APIConnectionTimeoutError) {
     return new ModelError('MODEL_TIMEOUT', `model sent nothing for ${idleMs} ms`, cause);
   }
-  if (error instanceof APIConnectionError) return new ModelError('MODEL_UNAVAILABLE', `model unreachable: ${error.message}`, cause);
+  if (error instanceof APIConnectionError)
+    return new ModelError('MODEL_UNAVAILABLE', `model unreachable: ${error.message}`, cause);
   if (error instanceof APIError) {
     if (error.status !== undefined && error.status >= 400 && error.status < 500) {
-      return new ModelError('MODEL_REJECTED', `model rejected the request (HTTP ${error.status}): ${error.message}`, cause);
+      return new ModelError(
+        'MODEL_REJECTED',
+        `model rejected the request (HTTP ${error.status}): ${error.message}`,
+        cause,
+      );
     }
     // 5xx, or an error event inside a 200 stream (status undefined): the provider failed.
     return new ModelError('MODEL_UNAVAILABLE', `model failed: ${error.message}`, cause);
   }
   // Raw errors only come from reading the body: the socket was reset or the data was garbled.
-  return new ModelError('MODEL_STREAM_CUT', `model stream broke: ${error instanceof Error ? error.message : String(error)}`, cause);
+  return new ModelError(
+    'MODEL_STREAM_CUT',
+    `model stream broke: ${error instanceof Error ? error.message : String(error)}`,
+    cause,
+  );
 };
 
 /** The events one chunk carries, in the order a reader should see them. */
 function* eventsOf(chunk: ChatCompletionChunk): Generator<ModelEvent> {
   // Ark, DeepSeek and older vLLM send `reasoning_content`; newer vLLM and OpenRouter `reasoning`.
-  const delta = chunk.choices[0]?.delta as (ChatCompletionChunk.Choice.Delta & { reasoning_content?: unknown; reasoning?: unknown }) | undefined;
+  const delta = chunk.choices[0]?.delta as
+    (ChatCompletionChunk.Choice.Delta & { reasoning_content?: unknown; reasoning?: unknown }) | undefined;
   const reasoning = delta?.reasoning_content ?? delta?.reasoning;
   if (typeof reasoning === 'string' && reasoning !== '') yield { type: 'reasoning', text: reasoning };
   if (typeof delta?.content === 'string' && delta.content !== '') yield { type: 'token', text: delta.content };

@@ -19,9 +19,15 @@ const PROFILES: Record<ModelProvider, ProviderProfile> = {
   // thinking has no request field. `reasoning_effort` stays at the model's default.
   openai: (model) => ({ max_completion_tokens: model.maxOutputTokens }),
   // Volcengine Ark and DeepSeek-style APIs: a thinking object; reasoning arrives as reasoning_content.
-  ark: (model, thinking) => ({ max_tokens: model.maxOutputTokens, thinking: { type: thinking ? 'enabled' : 'disabled' } }),
+  ark: (model, thinking) => ({
+    max_tokens: model.maxOutputTokens,
+    thinking: { type: thinking ? 'enabled' : 'disabled' },
+  }),
   // vLLM serving Qwen3-style chat templates: the template's enable_thinking switch.
-  vllm: (model, thinking) => ({ max_tokens: model.maxOutputTokens, chat_template_kwargs: { enable_thinking: thinking } }),
+  vllm: (model, thinking) => ({
+    max_tokens: model.maxOutputTokens,
+    chat_template_kwargs: { enable_thinking: thinking },
+  }),
   // Ollama's /v1 endpoint maps reasoning_effort to its think switch ("none" turns it off; without
   // the field a thinking-capable model thinks anyway); reasoning arrives as `reasoning`.
   ollama: (model, thinking) => ({ max_tokens: model.maxOutputTokens, reasoning_effort: thinking ? 'medium' : 'none' }),

@@ -12,7 +12,9 @@ import type { TokenCounter } from '../../domain/ports/token-counter';
  * @param encodingName o200k_base matches the GPT-4o and o-series tokenizers; other providers'
  *   tokenizers differ, so treat counts as estimates there.
  */
-export const createTiktokenCounter = (encodingName: TiktokenEncoding = 'o200k_base'): TokenCounter & { free(): void } => {
+export const createTiktokenCounter = (
+  encodingName: TiktokenEncoding = 'o200k_base',
+): TokenCounter & { free(): void } => {
   const encoding = get_encoding(encodingName);
   return {
     count: (text: string) => encoding.encode_ordinary(text).length,

@@ -20,7 +20,11 @@ export const createConsumerMetrics = (registry: Registry) => {
       registers,
     }),
     records,
-    poison: new Counter({ name: 'agent_relay_consumer_poison_total', help: 'Records that could not be decoded; their outbox rows went DEAD.', registers }),
+    poison: new Counter({
+      name: 'agent_relay_consumer_poison_total',
+      help: 'Records that could not be decoded; their outbox rows went DEAD.',
+      registers,
+    }),
     lag: new Gauge({
       name: 'agent_relay_consumer_lag_messages',
       help: 'Records behind the partition high watermark after the last batch this process handled.',
@@ -62,7 +66,12 @@ export interface BatchOutcome {
  * exactly one newly inserted message. Mixed batches (a redelivery overlapping new records)
  * are rare and skipped rather than polluted with a copy's hours-old occurredAt.
  */
-export const recordConsumedBatch = (metrics: ConsumerMetrics, values: readonly (string | null)[], outcome: BatchOutcome, now = Date.now()) => {
+export const recordConsumedBatch = (
+  metrics: ConsumerMetrics,
+  values: readonly (string | null)[],
+  outcome: BatchOutcome,
+  now = Date.now(),
+) => {
   if (outcome.inserted > 0) metrics.records.inc({ outcome: 'inserted' }, outcome.inserted);
   if (outcome.duplicates > 0) metrics.records.inc({ outcome: 'duplicate' }, outcome.duplicates);
   if (outcome.poison > 0) {

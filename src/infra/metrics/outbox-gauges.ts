@@ -22,7 +22,12 @@ const readOutboxSnapshot = async (query: SqlQuery, now: number): Promise<OutboxS
  * /metrics must keep answering while the database is down, and the logged warning (plus
  * /readyz) says why the numbers stopped moving.
  */
-export const createOutboxSnapshotCache = (deps: { query: SqlQuery; logger: Logger; ttlMs?: number; now?: () => number }) => {
+export const createOutboxSnapshotCache = (deps: {
+  query: SqlQuery;
+  logger: Logger;
+  ttlMs?: number;
+  now?: () => number;
+}) => {
   const ttlMs = deps.ttlMs ?? 1000;
   const now = deps.now ?? Date.now;
   let last: OutboxSnapshot | undefined;

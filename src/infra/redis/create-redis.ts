@@ -41,7 +41,13 @@ export const createRedis = (redis: AppConfig['redis'], logger: Logger): RedisCli
   // Auto-pipelining sends every command issued in one tick in one socket write: with many
   // replies streaming at once, that is one write for many appends instead of one each (socket
   // writes were the largest single item in the chat profile). BullMQ uses its own connections.
-  const client = new Redis({ ...base, lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true, enableAutoPipelining: true });
+  const client = new Redis({
+    ...base,
+    lazyConnect: true,
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: true,
+    enableAutoPipelining: true,
+  });
   client.on('error', (error) => status.set('unhealthy', error.message));
   client.on('ready', () => status.set('ready'));
   return {
@@ -56,7 +62,11 @@ export const createRedis = (redis: AppConfig['redis'], logger: Logger): RedisCli
         await client.ping();
       } catch (error) {
         client.disconnect();
-        throw new AppError('SERVICE_UNAVAILABLE', `redis unreachable at ${base.host}:${base.port}: ${(error as Error).message}`, { cause: error });
+        throw new AppError(
+          'SERVICE_UNAVAILABLE',
+          `redis unreachable at ${base.host}:${base.port}: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       status.set('ready');
     },

@@ -23,18 +23,29 @@ const parseEntry = (raw: string): HistoryEntry | undefined => {
     const value: unknown = JSON.parse(raw);
     if (!isEntry(value)) return undefined;
     // A bad count is dropped, not trusted: the entry is still whole, and its tokens get counted again.
-    return { seq: value.seq, role: value.role, content: value.content, ...(isCount(value.tokens) ? { tokens: value.tokens } : {}) };
+    return {
+      seq: value.seq,
+      role: value.role,
+      content: value.content,
+      ...(isCount(value.tokens) ? { tokens: value.tokens } : {}),
+    };
   } catch {
     return undefined;
   }
 };
 
 const serialize = (entry: HistoryEntry) =>
-  JSON.stringify({ seq: entry.seq, role: entry.role, content: entry.content, ...(isCount(entry.tokens) ? { tokens: entry.tokens } : {}) });
+  JSON.stringify({
+    seq: entry.seq,
+    role: entry.role,
+    content: entry.content,
+    ...(isCount(entry.tokens) ? { tokens: entry.tokens } : {}),
+  });
 
 const checkWindow = (window: number) => {
   // LTRIM -0 -1 and slice(-0) both keep everything, so a zero window would silently mean "unbounded".
-  if (!Number.isInteger(window) || window < 1) throw new RangeError(`history window must be a positive integer, got ${window}`);
+  if (!Number.isInteger(window) || window < 1)
+    throw new RangeError(`history window must be a positive integer, got ${window}`);
 };
 
 /**

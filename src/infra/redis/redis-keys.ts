@@ -6,11 +6,13 @@ import { AppError } from '../../domain/errors';
 const SAFE_ID = /^[^\s:]+$/;
 
 const checked = (what: string, value: string): string => {
-  if (!SAFE_ID.test(value)) throw new AppError('BAD_USER_INPUT', `${what} must be non-empty and contain no ':' or whitespace`);
+  if (!SAFE_ID.test(value))
+    throw new AppError('BAD_USER_INPUT', `${what} must be non-empty and contain no ':' or whitespace`);
   return value;
 };
 
-const scoped = (scope: ConversationScope) => `${checked('userId', scope.userId)}:${checked('conversationId', scope.conversationId)}`;
+const scoped = (scope: ConversationScope) =>
+  `${checked('userId', scope.userId)}:${checked('conversationId', scope.conversationId)}`;
 
 /**
  * Key builders for chat data under the configured prefix. Every per-conversation key carries
@@ -23,9 +25,11 @@ export const chatKeys = (prefix: string) => ({
   /** "1" while the user is known to own the conversation. */
   owner: (scope: ConversationScope) => `${prefix}:chat:owner:${scoped(scope)}`,
   /** Redis Stream of one reply's events. */
-  reply: (scope: ConversationScope & { replyId: string }) => `${prefix}:chat:reply:${scoped(scope)}:${checked('replyId', scope.replyId)}`,
+  reply: (scope: ConversationScope & { replyId: string }) =>
+    `${prefix}:chat:reply:${scoped(scope)}:${checked('replyId', scope.replyId)}`,
   /** The newest run of a reply that appended to it (a number): older runs' appends are refused. */
-  replyFence: (scope: ConversationScope & { replyId: string }) => `${prefix}:chat:reply-fence:${scoped(scope)}:${checked('replyId', scope.replyId)}`,
+  replyFence: (scope: ConversationScope & { replyId: string }) =>
+    `${prefix}:chat:reply-fence:${scoped(scope)}:${checked('replyId', scope.replyId)}`,
   /** The conversation's latest reply: `<user message seq>:<reply id>` (see ReplyStream.markLatest). */
   latest: (scope: ConversationScope) => `${prefix}:chat:latest:${scoped(scope)}`,
   /** "1" once the reply's stop was requested (cancelReply); reply ids are UUIDs, unique across users. */

@@ -1,6 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../domain/ports/logger';
-import type { PublishingBlock, PublishingChange, PublishingObserver, PublishingStatusReader } from '../../domain/ports/publishing-status';
+import type {
+  PublishingBlock,
+  PublishingChange,
+  PublishingObserver,
+  PublishingStatusReader,
+} from '../../domain/ports/publishing-status';
 
 /**
  * Relays may run in other processes than the API that answers `outboxStats`, so each relay
@@ -19,19 +24,31 @@ interface Entry {
   expiresAt: number;
 }
 
-export const createRedisPublishingStatus = (deps: { client: Redis; prefix: string; owner: string; ttlMs: number; logger: Logger }) => {
+export const createRedisPublishingStatus = (deps: {
+  client: Redis;
+  prefix: string;
+  owner: string;
+  ttlMs: number;
+  logger: Logger;
+}) => {
   const key = blockedKey(deps.prefix);
   const write = async (change: PublishingChange) => {
     if (change.kind === 'resumed') {
       await deps.client.hdel(key, deps.owner);
       return;
     }
-    const entry: Entry = { since: change.state.since.toISOString(), reason: change.state.reason, expiresAt: Date.now() + deps.ttlMs };
+    const entry: Entry = {
+      since: change.state.since.toISOString(),
+      reason: change.state.reason,
+      expiresAt: Date.now() + deps.ttlMs,
+    };
     await deps.client.multi().hset(key, deps.owner, JSON.stringify(entry)).pexpire(key, deps.ttlMs).exec();
   };
   /** Best effort: Redis being down must not stop the relay, and the next change writes again. */
   const observe: PublishingObserver = (change) => {
-    write(change).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not share the relay publishing state in Redis'));
+    write(change).catch((error: unknown) =>
+      deps.logger.warn({ err: error }, 'could not share the relay publishing state in Redis'),
+    );
   };
   /** `share` is the awaited write (tests); `observe` is the relay's fire-and-forget observer. */
   return { observe, share: write };
@@ -45,7 +62,9 @@ export const createRedisPublishingStatusReader = (deps: { client: Redis; prefix:
       .filter((entry) => entry.expiresAt > now.getTime())
       .sort((a, b) => Date.parse(a.since) - Date.parse(b.since));
     const [first] = live;
-    const block: PublishingBlock | null = first ? { since: new Date(first.since), reason: first.reason, relays: live.length } : null;
+    const block: PublishingBlock | null = first
+      ? { since: new Date(first.since), reason: first.reason, relays: live.length }
+      : null;
     return block;
   },
 });

@@ -32,7 +32,9 @@ export const createRedisReplyCancellations = (options: RedisReplyCancellationsOp
   return {
     name: 'reply-cancellations',
     async request(replyId) {
-      const [set] = await execOrThrow(client.multi().set(keys.cancel(replyId), '1', 'EX', ttlSeconds, 'NX').publish(keys.cancelChannel(), replyId));
+      const [set] = await execOrThrow(
+        client.multi().set(keys.cancel(replyId), '1', 'EX', ttlSeconds, 'NX').publish(keys.cancelChannel(), replyId),
+      );
       return set === 'OK' ? 'requested' : 'already';
     },
     isRequested: async (replyId) => (await client.exists(keys.cancel(replyId))) === 1,
@@ -42,13 +44,25 @@ export const createRedisReplyCancellations = (options: RedisReplyCancellationsOp
     async start() {
       if (subscriber) return;
       const connection = client.duplicate({ lazyConnect: true });
-      connection.on('message', (_channel: string, replyId: string) => listeners.forEach((listener) => listener(replyId)));
-      connection.on('error', (error: Error) => options.logger?.warn({ component: 'reply-cancellations', err: error }, 'reply-cancellations subscriber error'));
+      connection.on('message', (_channel: string, replyId: string) =>
+        listeners.forEach((listener) => listener(replyId)),
+      );
+      connection.on('error', (error: Error) =>
+        options.logger?.warn({ component: 'reply-cancellations', err: error }, 'reply-cancellations subscriber error'),
+      );
       try {
-        await withTimeout('reply-cancellations subscribe', 5000, connection.connect().then(() => connection.subscribe(keys.cancelChannel())));
+        await withTimeout(
+          'reply-cancellations subscribe',
+          5000,
+          connection.connect().then(() => connection.subscribe(keys.cancelChannel())),
+        );
       } catch (error) {
         connection.disconnect();
-        throw new AppError('SERVICE_UNAVAILABLE', `reply-cancellations subscriber could not subscribe: ${(error as Error).message}`, { cause: error });
+        throw new AppError(
+          'SERVICE_UNAVAILABLE',
+          `reply-cancellations subscriber could not subscribe: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       subscriber = connection;
     },

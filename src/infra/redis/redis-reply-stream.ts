@@ -25,7 +25,8 @@ const PAGE = 500;
 const decodeEvent = (json: string): ReplyEvent | undefined => {
   try {
     const value: unknown = JSON.parse(json);
-    if (typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string') return value as ReplyEvent;
+    if (typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string')
+      return value as ReplyEvent;
   } catch {
     return undefined;
   }
@@ -57,7 +58,10 @@ const parsePushed = (message: string): { key: string; pushed: Pushed } | undefin
   const b = message.indexOf('\n', a + 1);
   const c = message.indexOf('\n', b + 1);
   if (a < 0 || b < 0 || c < 0) return undefined;
-  return { key: message.slice(0, a), pushed: { prevId: message.slice(a + 1, b), id: message.slice(b + 1, c), event: decodeEvent(message.slice(c + 1)) } };
+  return {
+    key: message.slice(0, a),
+    pushed: { prevId: message.slice(a + 1, b), id: message.slice(b + 1, c), event: decodeEvent(message.slice(c + 1)) },
+  };
 };
 
 /** Stream ids compare as (ms, seq) pairs. */
@@ -133,7 +137,13 @@ type Notifications = ReturnType<typeof createNotifications>;
  */
 async function* follow(
   deps: { client: Redis; notifications: Notifications },
-  target: { key: string; replyId: string; after: string | undefined; signal: AbortSignal | undefined; idleTimeoutMs: number },
+  target: {
+    key: string;
+    replyId: string;
+    after: string | undefined;
+    signal: AbortSignal | undefined;
+    idleTimeoutMs: number;
+  },
 ): AsyncGenerator<CursoredReplyEvent> {
   const { key, replyId, after, signal } = target;
   // A reader wakes at least every poll interval, so an idle one notices within one interval.
@@ -231,7 +241,15 @@ type AppendScript = (input: AppendInput) => Promise<string | null>;
 
 /** The script as ioredis defines it: the two keys, then ARGV in order. */
 type AppendCommand = (
-  ...args: [stream: string, fenceKey: string, maxLen: number, ttlSeconds: number, event: string, channel: string, fence: number | '']
+  ...args: [
+    stream: string,
+    fenceKey: string,
+    maxLen: number,
+    ttlSeconds: number,
+    event: string,
+    channel: string,
+    fence: number | '',
+  ]
 ) => Promise<string | null>;
 
 /**
@@ -257,7 +275,12 @@ const latestReplyId = (value: string | null) => (value === null ? null : (/^\d+:
  * auto-pipelining, a command defined after a pipeline of the same tick exists is missing from it
  * and ioredis throws outside any promise (ioredis issue #1931), which kills the process.
  */
-const defineScript = <F extends (...args: never[]) => Promise<unknown>>(client: Redis, name: string, numberOfKeys: number, lua: string): F => {
+const defineScript = <F extends (...args: never[]) => Promise<unknown>>(
+  client: Redis,
+  name: string,
+  numberOfKeys: number,
+  lua: string,
+): F => {
   const named = client as Redis & Record<string, F | undefined>;
   if (!named[name]) client.defineCommand(name, { numberOfKeys, lua });
   const command = named[name] as F;
@@ -266,22 +289,37 @@ const defineScript = <F extends (...args: never[]) => Promise<unknown>>(client: 
 
 type MarkLatestScript = (latestKey: string, seq: number, replyId: string, ttlSeconds: number) => Promise<number>;
 
-const openSubscriber = async (client: Redis, channel: string, notifications: Notifications, logger?: Logger): Promise<Redis> => {
+const openSubscriber = async (
+  client: Redis,
+  channel: string,
+  notifications: Notifications,
+  logger?: Logger,
+): Promise<Redis> => {
   const connection = client.duplicate({ lazyConnect: true });
   connection.on('message', (_channel: string, message: string) => {
     const parsed = parsePushed(message);
     if (parsed) notifications.push(parsed.key, parsed.pushed);
   });
-  connection.on('error', (error: Error) => logger?.warn({ component: 'reply-stream', err: error }, 'reply-stream subscriber error'));
+  connection.on('error', (error: Error) =>
+    logger?.warn({ component: 'reply-stream', err: error }, 'reply-stream subscriber error'),
+  );
   // Notifications published while the connection was down are gone: let every waiting reader re-read.
   connection.on('ready', notifications.notifyAll);
   try {
     // Fail fast at start like the main client; once running, ioredis reconnects and resubscribes.
-    await withTimeout('reply-stream subscribe', 5000, connection.connect().then(() => connection.subscribe(channel)));
+    await withTimeout(
+      'reply-stream subscribe',
+      5000,
+      connection.connect().then(() => connection.subscribe(channel)),
+    );
     return connection;
   } catch (error) {
     connection.disconnect();
-    throw new AppError('SERVICE_UNAVAILABLE', `reply-stream subscriber could not subscribe: ${(error as Error).message}`, { cause: error });
+    throw new AppError(
+      'SERVICE_UNAVAILABLE',
+      `reply-stream subscriber could not subscribe: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 };
 
@@ -327,7 +365,8 @@ export const createRedisReplyStream = (options: RedisReplyStreamOptions): ReplyS
     },
     read(scope, { after, signal, idleTimeoutMs = Number.POSITIVE_INFINITY }) {
       const key = keys.reply(scope);
-      if (after !== undefined && !isStreamCursor(after)) throw new AppError('BAD_USER_INPUT', `invalid cursor: ${JSON.stringify(after)}`);
+      if (after !== undefined && !isStreamCursor(after))
+        throw new AppError('BAD_USER_INPUT', `invalid cursor: ${JSON.stringify(after)}`);
       return follow({ client, notifications }, { key, replyId: scope.replyId, after, signal, idleTimeoutMs });
     },
     async markLatest(scope, seq) {

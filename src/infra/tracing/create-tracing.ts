@@ -50,7 +50,11 @@ export const loggingExporter = (exporter: SpanExporter, logger: Logger): SpanExp
   return {
     export(spans: ReadableSpan[], done: (result: ExportResult) => void) {
       exporter.export(spans, (result) => {
-        if (result.code !== ExportResultCode.SUCCESS && !failing) logger.warn({ err: result.error, spans: spans.length }, 'trace export failing; spans are dropped until it recovers');
+        if (result.code !== ExportResultCode.SUCCESS && !failing)
+          logger.warn(
+            { err: result.error, spans: spans.length },
+            'trace export failing; spans are dropped until it recovers',
+          );
         else if (result.code === ExportResultCode.SUCCESS && failing) logger.info('trace export recovered');
         failing = result.code !== ExportResultCode.SUCCESS;
         done(result);
@@ -61,7 +65,13 @@ export const loggingExporter = (exporter: SpanExporter, logger: Logger): SpanExp
   };
 };
 
-const NOOP_TRACING: Tracing = { name: 'tracing', tracer: NOOP_APP_TRACER, start: async () => undefined, stop: async () => undefined, ready: async () => true };
+const NOOP_TRACING: Tracing = {
+  name: 'tracing',
+  tracer: NOOP_APP_TRACER,
+  start: async () => undefined,
+  stop: async () => undefined,
+  ready: async () => true,
+};
 
 /**
  * OpenTelemetry tracing when an OTLP endpoint is configured, else the no-op tracer: no
@@ -69,12 +79,21 @@ const NOOP_TRACING: Tracing = { name: 'tracing', tracer: NOOP_APP_TRACER, start:
  * OTLP/HTTP with JSON bodies; stop() flushes what is queued, so it runs after everything else.
  * `exporter` replaces the OTLP exporter (tests), and then each span is handed over as it ends.
  */
-export const createTracing = (config: AppConfig['tracing'], deps: { logger: Logger; exporter?: SpanExporter }): Tracing => {
+export const createTracing = (
+  config: AppConfig['tracing'],
+  deps: { logger: Logger; exporter?: SpanExporter },
+): Tracing => {
   const { url } = config;
   if (!config.enabled || !url) return NOOP_TRACING;
-  const exporter = loggingExporter(deps.exporter ?? new OTLPTraceExporter({ url, headers: { ...config.headers } }), deps.logger);
+  const exporter = loggingExporter(
+    deps.exporter ?? new OTLPTraceExporter({ url, headers: { ...config.headers } }),
+    deps.logger,
+  );
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': config.serviceName, 'service.instance.id': `${hostname()}:${process.pid}` }),
+    resource: resourceFromAttributes({
+      'service.name': config.serviceName,
+      'service.instance.id': `${hostname()}:${process.pid}`,
+    }),
     sampler: samplerOf(config),
     spanProcessors: [deps.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
   });
@@ -82,7 +101,10 @@ export const createTracing = (config: AppConfig['tracing'], deps: { logger: Logg
     name: 'tracing',
     tracer: createOtelTracer(provider.getTracer('agent-relay')),
     async start() {
-      deps.logger.info({ endpoint: new URL(url).origin, sampler: config.sampler }, 'tracing on: spans exported over OTLP/HTTP');
+      deps.logger.info(
+        { endpoint: new URL(url).origin, sampler: config.sampler },
+        'tracing on: spans exported over OTLP/HTTP',
+      );
     },
     stop: () => provider.shutdown(),
     ready: async () => true,

@@ -16,19 +16,42 @@ export interface TracedBatch {
  * and linked to the batch: it ends when the batch's offsets are committed, failed when the
  * batch was given up (it is delivered again, and then persisted).
  */
-export const traceHistoryBatch = async <T extends string>(tracer: AppTracer, batch: TracedBatch, work: () => Promise<T>): Promise<T> => {
+export const traceHistoryBatch = async <T extends string>(
+  tracer: AppTracer,
+  batch: TracedBatch,
+  work: () => Promise<T>,
+): Promise<T> => {
   if (!tracer.enabled || batch.messages.length === 0) return work();
-  const kafka = { 'messaging.system': 'kafka', 'messaging.destination.name': batch.topic, 'messaging.destination.partition.id': String(batch.partition), 'messaging.consumer.group.name': batch.groupId };
+  const kafka = {
+    'messaging.system': 'kafka',
+    'messaging.destination.name': batch.topic,
+    'messaging.destination.partition.id': String(batch.partition),
+    'messaging.consumer.group.name': batch.groupId,
+  };
   return tracer.inSpan(
     `process ${batch.topic}`,
-    { root: true, kind: 'consumer', links: batch.messages.map((m) => m.traceparent), attributes: { ...kafka, 'messaging.operation.type': 'process', 'messaging.batch.message_count': batch.messages.length } },
+    {
+      root: true,
+      kind: 'consumer',
+      links: batch.messages.map((m) => m.traceparent),
+      attributes: {
+        ...kafka,
+        'messaging.operation.type': 'process',
+        'messaging.batch.message_count': batch.messages.length,
+      },
+    },
     async (span) => {
       const spans = batch.messages.map((message) =>
         tracer.startSpan('history persist', {
           kind: 'consumer',
           parent: message.traceparent,
           links: [span.traceparent],
-          attributes: { ...kafka, 'messaging.operation.type': 'process', 'messaging.kafka.offset': Number(message.offset), 'messaging.message.id': message.eventId },
+          attributes: {
+            ...kafka,
+            'messaging.operation.type': 'process',
+            'messaging.kafka.offset': Number(message.offset),
+            'messaging.message.id': message.eventId,
+          },
         }),
       );
       try {
@@ -50,9 +73,17 @@ export const traceHistoryBatch = async <T extends string>(tracer: AppTracer, bat
 export const traceHistoryTransaction = (tracer: Tracer, persist: PersistHistoryBatch): PersistHistoryBatch => {
   if (!tracer.enabled) return persist;
   return (records) =>
-    tracer.inSpan('history transaction', { attributes: { 'agent_relay.history.records': records.length } }, async (span) => {
-      const summary = await persist(records);
-      span.setAttributes({ 'agent_relay.history.inserted': summary.inserted, 'agent_relay.history.duplicates': summary.duplicates, 'agent_relay.history.poison': summary.poison });
-      return summary;
-    });
+    tracer.inSpan(
+      'history transaction',
+      { attributes: { 'agent_relay.history.records': records.length } },
+      async (span) => {
+        const summary = await persist(records);
+        span.setAttributes({
+          'agent_relay.history.inserted': summary.inserted,
+          'agent_relay.history.duplicates': summary.duplicates,
+          'agent_relay.history.poison': summary.poison,
+        });
+        return summary;
+      },
+    );
 };

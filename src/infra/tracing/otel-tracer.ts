@@ -1,7 +1,24 @@
-import { ROOT_CONTEXT, SpanKind as OtelSpanKind, SpanStatusCode, trace, type Context, type Link, type Span, type SpanContext, type Tracer as OtelTracer } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind as OtelSpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Link,
+  type Span,
+  type SpanContext,
+  type Tracer as OtelTracer,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { NOOP_TRACER, type SpanAttributes, type SpanKind, type SpanOptions, type TraceSpan, type Tracer } from '../../domain/ports/tracer';
+import {
+  NOOP_TRACER,
+  type SpanAttributes,
+  type SpanKind,
+  type SpanOptions,
+  type TraceSpan,
+  type Tracer,
+} from '../../domain/ports/tracer';
 
 /** A span whose end the caller owns: it outlives one call (a GraphQL operation, one message of a batch). */
 export interface OpenSpan extends TraceSpan {
@@ -27,7 +44,10 @@ const KINDS: Record<SpanKind, OtelSpanKind> = {
 };
 
 const propagator = new W3CTraceContextPropagator();
-const getter = { get: (carrier: Record<string, string>, key: string) => carrier[key], keys: (carrier: Record<string, string>) => Object.keys(carrier) };
+const getter = {
+  get: (carrier: Record<string, string>, key: string) => carrier[key],
+  keys: (carrier: Record<string, string>) => Object.keys(carrier),
+};
 const setter = { set: (carrier: Record<string, string>, key: string, value: string) => void (carrier[key] = value) };
 
 /** The remote context a traceparent names, or undefined for a missing or malformed one. */
@@ -62,7 +82,11 @@ const linksOf = (traceparents: SpanOptions['links']): Link[] => {
 };
 
 const defined = (attributes: SpanAttributes | undefined) =>
-  Object.fromEntries(Object.entries(attributes ?? {}).filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined));
+  Object.fromEntries(
+    Object.entries(attributes ?? {}).filter(
+      (entry): entry is [string, string | number | boolean] => entry[1] !== undefined,
+    ),
+  );
 
 const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
@@ -88,7 +112,15 @@ export const createOtelTracer = (tracer: OtelTracer): AppTracer => {
 
   const startSpan: AppTracer['startSpan'] = (name, options = {}) => {
     const parent = options.root ? ROOT_CONTEXT : (remoteContext(options.parent) ?? current.getStore() ?? ROOT_CONTEXT);
-    const span = tracer.startSpan(name, { kind: KINDS[options.kind ?? 'internal'], attributes: defined(options.attributes), links: linksOf(options.links) }, parent);
+    const span = tracer.startSpan(
+      name,
+      {
+        kind: KINDS[options.kind ?? 'internal'],
+        attributes: defined(options.attributes),
+        links: linksOf(options.links),
+      },
+      parent,
+    );
     const open = openSpan(span);
     spans.set(open, span);
     return open;
@@ -117,7 +149,13 @@ export const createOtelTracer = (tracer: OtelTracer): AppTracer => {
   };
 };
 
-const NOOP_OPEN_SPAN: OpenSpan = { traceparent: undefined, setAttributes: () => undefined, updateName: () => undefined, fail: () => undefined, end: () => undefined };
+const NOOP_OPEN_SPAN: OpenSpan = {
+  traceparent: undefined,
+  setAttributes: () => undefined,
+  updateName: () => undefined,
+  fail: () => undefined,
+  end: () => undefined,
+};
 
 /** Tracing off: every span is the same inert object and nothing is recorded. */
 export const NOOP_APP_TRACER: AppTracer = {

@@ -25,11 +25,18 @@ export const traceWriter = (tracer: Tracer, append: AppendChatMessages): AppendC
       'outbox write',
       {
         parent: input.traceparent,
-        attributes: { 'agent_relay.conversation.id': input.conversationId, 'agent_relay.outbox.messages': input.messages.length, 'agent_relay.reply.id': input.turn?.replyId ?? input.completesTurn },
+        attributes: {
+          'agent_relay.conversation.id': input.conversationId,
+          'agent_relay.outbox.messages': input.messages.length,
+          'agent_relay.reply.id': input.turn?.replyId ?? input.completesTurn,
+        },
       },
       async (span) => {
         const result = await append({ ...input, traceparent: span.traceparent ?? input.traceparent });
-        span.setAttributes({ 'agent_relay.outbox.duplicate': result.duplicate ?? false, 'agent_relay.message.seq': result.messages[0]?.seq });
+        span.setAttributes({
+          'agent_relay.outbox.duplicate': result.duplicate ?? false,
+          'agent_relay.message.seq': result.messages[0]?.seq,
+        });
         return result;
       },
     );
@@ -41,7 +48,9 @@ export const traceRelayRound = (tracer: Tracer, relayBatch: () => Promise<RelayB
   return () =>
     tracer.inSpan('outbox relay', { root: true }, async (span) => {
       const summary = await relayBatch();
-      span.setAttributes(Object.fromEntries(Object.entries(summary).map(([key, value]) => [`agent_relay.relay.${key}`, value])));
+      span.setAttributes(
+        Object.fromEntries(Object.entries(summary).map(([key, value]) => [`agent_relay.relay.${key}`, value])),
+      );
       return summary;
     });
 };
@@ -52,11 +61,15 @@ export const traceRelayStore = (tracer: Tracer, store: OutboxRelayStore): Outbox
   return {
     ...store,
     claim: (input) =>
-      tracer.inSpan('outbox claim', { attributes: { 'agent_relay.relay.batch_size': input.batchSize } }, async (span) => {
-        const claim = await store.claim(input);
-        span.setAttributes({ 'agent_relay.relay.claimed': claim.messages.length });
-        return claim;
-      }),
+      tracer.inSpan(
+        'outbox claim',
+        { attributes: { 'agent_relay.relay.batch_size': input.batchSize } },
+        async (span) => {
+          const claim = await store.claim(input);
+          span.setAttributes({ 'agent_relay.relay.claimed': claim.messages.length });
+          return claim;
+        },
+      ),
   };
 };
 
@@ -80,9 +93,14 @@ const publishSpan = (tracer: AppTracer, message: OutboxMessage, batch: string | 
 const endPublishSpan = (span: OpenSpan, message: OutboxMessage, result: PublishResult) => {
   const position = result.acknowledged.get(message.id);
   if (result.acknowledged.has(message.id)) {
-    span.setAttributes({ 'messaging.destination.partition.id': position ? String(position.partition) : undefined, 'messaging.kafka.offset': position?.offset });
+    span.setAttributes({
+      'messaging.destination.partition.id': position ? String(position.partition) : undefined,
+      'messaging.kafka.offset': position?.offset,
+    });
   } else {
-    span.fail(new Error(result.failures.get(message.id)?.error ?? `not sent: ${result.unavailable ?? 'broker unavailable'}`));
+    span.fail(
+      new Error(result.failures.get(message.id)?.error ?? `not sent: ${result.unavailable ?? 'broker unavailable'}`),
+    );
   }
   span.end();
 };
@@ -99,7 +117,16 @@ export const tracePublisher = (tracer: AppTracer, publisher: EventPublisher): Ev
     publish: (messages) =>
       tracer.inSpan(
         `send ${messages[0]?.topic ?? ''}`,
-        { kind: 'producer', links: messages.map((m) => m.headers['traceparent']), attributes: { ...KAFKA, 'messaging.operation.type': 'send', 'messaging.destination.name': messages[0]?.topic, 'messaging.batch.message_count': messages.length } },
+        {
+          kind: 'producer',
+          links: messages.map((m) => m.headers['traceparent']),
+          attributes: {
+            ...KAFKA,
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': messages[0]?.topic,
+            'messaging.batch.message_count': messages.length,
+          },
+        },
         async (batch) => {
           const spans = messages.map((message) => publishSpan(tracer, message, batch.traceparent));
           const outgoing = messages.map((message, index) => {
@@ -114,7 +141,11 @@ export const tracePublisher = (tracer: AppTracer, publisher: EventPublisher): Ev
             throw error;
           }
           messages.forEach((message, index) => spans[index] && endPublishSpan(spans[index], message, result));
-          batch.setAttributes({ 'agent_relay.relay.acknowledged': result.acknowledged.size, 'agent_relay.relay.failed': result.failures.size, 'agent_relay.relay.unavailable': result.unavailable });
+          batch.setAttributes({
+            'agent_relay.relay.acknowledged': result.acknowledged.size,
+            'agent_relay.relay.failed': result.failures.size,
+            'agent_relay.relay.unavailable': result.unavailable,
+          });
           return result;
         },
       ),

@@ -2,11 +2,18 @@ import type { createListOutboxMessages } from '../../application/ops/list-outbox
 import type { QueryResolvers } from '../../generated/graphql';
 import { decodeCursor, pageSize, toConnection } from '../cursor';
 
-const isId = (value: unknown): value is { id: string } => typeof value === 'object' && value !== null && /^\d+$/.test(String((value as { id?: unknown }).id));
+const isId = (value: unknown): value is { id: string } =>
+  typeof value === 'object' && value !== null && /^\d+$/.test(String((value as { id?: unknown }).id));
 const dateOf = (value: string | null | undefined) => (value ? new Date(value) : undefined);
 
 /** GraphQL's optional filter arguments (null when absent) as the use cases' filter. */
-export const outboxFilterFrom = <S>(args: { status?: S | null; conversationId?: string | null; eventType?: string | null; createdAfter?: string | null; createdBefore?: string | null }) => ({
+export const outboxFilterFrom = <S>(args: {
+  status?: S | null;
+  conversationId?: string | null;
+  eventType?: string | null;
+  createdAfter?: string | null;
+  createdBefore?: string | null;
+}) => ({
   status: args.status ?? undefined,
   conversationId: args.conversationId ?? undefined,
   eventType: args.eventType ?? undefined,

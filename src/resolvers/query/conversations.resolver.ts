@@ -3,12 +3,19 @@ import type { QueryResolvers } from '../../generated/graphql';
 import { decodeCursor, pageSize, toConnection } from '../cursor';
 
 const isKey = (value: unknown): value is { t: string; id: string } =>
-  typeof value === 'object' && value !== null && typeof (value as { t?: unknown }).t === 'string' && typeof (value as { id?: unknown }).id === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { t?: unknown }).t === 'string' &&
+  typeof (value as { id?: unknown }).id === 'string';
 
 export const conversationsResolver =
   (queries: ConversationQueries): NonNullable<QueryResolvers['conversations']> =>
   async (_parent, args, context) => {
     const key = args.after ? decodeCursor(args.after, isKey) : undefined;
-    const page = await queries.listForUser({ userId: context.principal.userId, first: pageSize(args.first, 20), after: key && { createdAt: new Date(key.t), id: key.id } });
+    const page = await queries.listForUser({
+      userId: context.principal.userId,
+      first: pageSize(args.first, 20),
+      after: key && { createdAt: new Date(key.t), id: key.id },
+    });
     return toConnection(page, (node) => ({ t: node.createdAt.toISOString(), id: node.id }));
   };

@@ -11,6 +11,14 @@ const eventOrThrow = (item: ChatStreamItem): CursoredReplyEvent => {
 
 export const chatStreamResolver = (streamChat: StreamChat): NonNullable<SubscriptionResolvers['chatStream']> => ({
   subscribe: (_parent, args, context) =>
-    abortable((signal) => streamChat({ userId: context.principal.userId, conversationId: args.conversationId, replyId: args.replyId, after: args.after, signal })),
+    abortable((signal) =>
+      streamChat({
+        userId: context.principal.userId,
+        conversationId: args.conversationId,
+        replyId: args.replyId,
+        after: args.after,
+        signal,
+      }),
+    ),
   resolve: eventOrThrow,
 });

@@ -1,7 +1,14 @@
 import type { CursoredReplyEvent, ReplyEvent } from '../../domain/chat/chat-types';
 import { replyFailureReason } from '../../domain/chat/reply-failure';
 import type { MessageView } from '../../domain/chat/views';
-import type { ChatStreamEventResolvers, ReasoningDeltaResolvers, ReplyCompletedResolvers, ReplyFailedResolvers, ReplyRestartedResolvers, TokenDeltaResolvers } from '../../generated/graphql';
+import type {
+  ChatStreamEventResolvers,
+  ReasoningDeltaResolvers,
+  ReplyCompletedResolvers,
+  ReplyFailedResolvers,
+  ReplyRestartedResolvers,
+  TokenDeltaResolvers,
+} from '../../generated/graphql';
 
 type Kind<K extends ReplyEvent['kind']> = Extract<ReplyEvent, { kind: K }>;
 const as = <K extends ReplyEvent['kind']>(e: CursoredReplyEvent, kind: K) => {
@@ -9,7 +16,13 @@ const as = <K extends ReplyEvent['kind']>(e: CursoredReplyEvent, kind: K) => {
   return e.event as Kind<K>;
 };
 
-const TYPE_NAMES = { TOKEN: 'TokenDelta', REASONING: 'ReasoningDelta', RESTARTED: 'ReplyRestarted', COMPLETED: 'ReplyCompleted', FAILED: 'ReplyFailed' } as const;
+const TYPE_NAMES = {
+  TOKEN: 'TokenDelta',
+  REASONING: 'ReasoningDelta',
+  RESTARTED: 'ReplyRestarted',
+  COMPLETED: 'ReplyCompleted',
+  FAILED: 'ReplyFailed',
+} as const;
 
 export const ChatStreamEvent: ChatStreamEventResolvers = {
   __resolveType: (e) => TYPE_NAMES[e.event.kind],

@@ -3,7 +3,8 @@ import type { ChatMessageResolvers, ConversationResolvers } from '../../generate
 import { decodeCursor, pageSize, toConnection } from '../cursor';
 import { jsonBytes } from '../response-budget';
 
-const isSeq = (value: unknown): value is { seq: number } => typeof value === 'object' && value !== null && Number.isInteger((value as { seq?: unknown }).seq);
+const isSeq = (value: unknown): value is { seq: number } =>
+  typeof value === 'object' && value !== null && Number.isInteger((value as { seq?: unknown }).seq);
 
 export const conversationResolvers = (queries: ConversationQueries): ConversationResolvers => ({
   messages: async (conversation, args, context) => {
@@ -12,7 +13,9 @@ export const conversationResolvers = (queries: ConversationQueries): Conversatio
     // A sibling that spent the budget already stops this one before it loads anything.
     context.responseBudget.charge(0);
     const page = await queries.messages({ conversationId: conversation.id, first, afterSeq });
-    context.responseBudget.charge(page.items.reduce((sum, m) => sum + jsonBytes(m.content) + jsonBytes(m.reasoning), 0));
+    context.responseBudget.charge(
+      page.items.reduce((sum, m) => sum + jsonBytes(m.content) + jsonBytes(m.reasoning), 0),
+    );
     return toConnection(page, (node) => ({ seq: node.seq }));
   },
 });

@@ -22,21 +22,49 @@ const PUBLIC_CODES: Partial<Record<ErrorCode, string>> = {
 
 /** Codes GraphQL itself (parse, validation) and Apollo produce; they are safe to pass through. */
 const FRAMEWORK_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST',
-  'UNAUTHENTICATED', 'FORBIDDEN', 'QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS', 'TOO_MANY_ALIASES', 'RESPONSE_TOO_LARGE', 'RATE_LIMITED',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'QUERY_TOO_DEEP',
+  'QUERY_TOO_COSTLY',
+  'TOO_MANY_SUBSCRIPTIONS',
+  'TOO_MANY_ALIASES',
+  'RESPONSE_TOO_LARGE',
+  'RATE_LIMITED',
 ]);
 
 /** Every `extensions.code` this mapping can produce (bounds the metrics' code label). */
-export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([...Object.values(PUBLIC_CODES), ...FRAMEWORK_CODES, 'INTERNAL_SERVER_ERROR']);
+export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
+  ...Object.values(PUBLIC_CODES),
+  ...FRAMEWORK_CODES,
+  'INTERNAL_SERVER_ERROR',
+]);
 
-const LIMIT_CODES = new Set(['QUERY_TOO_DEEP', 'QUERY_TOO_COSTLY', 'TOO_MANY_SUBSCRIPTIONS', 'TOO_MANY_ALIASES', 'RESPONSE_TOO_LARGE', 'GRAPHQL_PARSE_FAILED', 'RATE_LIMITED']);
+const LIMIT_CODES = new Set([
+  'QUERY_TOO_DEEP',
+  'QUERY_TOO_COSTLY',
+  'TOO_MANY_SUBSCRIPTIONS',
+  'TOO_MANY_ALIASES',
+  'RESPONSE_TOO_LARGE',
+  'GRAPHQL_PARSE_FAILED',
+  'RATE_LIMITED',
+]);
 
 /**
  * The one place an error becomes what a client sees, shared by Apollo's formatError
  * and graphql-ws so HTTP and WebSocket agree. Unknown failures become a generic
  * INTERNAL_SERVER_ERROR and are logged with their detail.
  */
-export const toGraphQLError = (formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError => {
+export const toGraphQLError = (
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  logger: Logger,
+): GraphQLFormattedError => {
   const original = unwrapResolverError(error);
   if (isAppError(original)) {
     const code = PUBLIC_CODES[original.code];
@@ -49,14 +77,25 @@ export const toGraphQLError = (formatted: GraphQLFormattedError, error: unknown,
     if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) return { ...formatted, extensions: { code } };
     // graphql-ws hands over parse and validation errors as they come from graphql-js, without
     // Apollo's code: an error with no underlying cause is about the document, not the server.
-    if (code === undefined && original.originalError === undefined) return { ...formatted, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+    if (code === undefined && original.originalError === undefined)
+      return { ...formatted, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
   }
   if (isServiceUnavailable(original)) {
     logger.warn({ err: original, path: formatted.path }, 'GraphQL operation failed: a backing service is unreachable');
-    return { message: 'a backing service is unavailable; try again shortly', path: formatted.path, locations: formatted.locations, extensions: { code: 'SERVICE_UNAVAILABLE' } };
+    return {
+      message: 'a backing service is unavailable; try again shortly',
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    };
   }
   logger.error({ err: original, path: formatted.path }, 'unexpected error in GraphQL operation');
-  return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  return {
+    message: 'Internal server error',
+    path: formatted.path,
+    locations: formatted.locations,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
 };
 
 /** An AppError as a GraphQLError, for the places that must throw one (context functions). */

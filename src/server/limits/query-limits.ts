@@ -73,7 +73,8 @@ const firstArgument = (field: FieldNode, walk: Walk): number | undefined => {
 
 const measureField = (field: FieldNode, walk: Walk, seen: Set<string>): Measure => {
   const name = field.name.value;
-  if (!field.selectionSet) return { cost: 1, bytes: TEXT_FIELDS.has(name) ? walk.maxContentChars * JSON_BYTES_PER_CHAR : 0 };
+  if (!field.selectionSet)
+    return { cost: 1, bytes: TEXT_FIELDS.has(name) ? walk.maxContentChars * JSON_BYTES_PER_CHAR : 0 };
   const child = measure(field.selectionSet, walk, seen);
   const times = firstArgument(field, walk) ?? 1;
   const held = ROW_LISTS.has(name) ? times * walk.maxContentChars * HELD_BYTES_PER_CHAR : 0;
@@ -109,19 +110,39 @@ const measure = (set: SelectionSetNode, walk: Walk, seen: Set<string>): Measure 
  * known, and is cached per document) a variable counts as 1, a lower bound:
  * `measureRequest` re-checks with the real values before anything executes.
  */
-const pageSizes = (operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) => (name: string): number => {
-  if (!variables) return 1;
-  const value = variables[name];
-  if (typeof value === 'number') return value;
-  const fallback = operation.variableDefinitions?.find((d) => d.variable.name.value === name)?.defaultValue;
-  return value === undefined && fallback?.kind === Kind.INT ? Number(fallback.value) : DEFAULT_PAGE;
-};
+const pageSizes =
+  (operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) =>
+  (name: string): number => {
+    if (!variables) return 1;
+    const value = variables[name];
+    if (typeof value === 'number') return value;
+    const fallback = operation.variableDefinitions?.find((d) => d.variable.name.value === name)?.defaultValue;
+    return value === undefined && fallback?.kind === Kind.INT ? Number(fallback.value) : DEFAULT_PAGE;
+  };
 
 const fragmentsOf = (document: DocumentNode) =>
-  Object.fromEntries(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  Object.fromEntries(
+    document.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((d) => [d.name.value, d]),
+  );
 
-const measureOperation = (limits: QueryLimits, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) =>
-  measure(operation.selectionSet, { fragments: fragmentsOf(document), pageOf: pageSizes(operation, variables), measured: new Map(), maxContentChars: limits.maxContentChars }, new Set());
+const measureOperation = (
+  limits: QueryLimits,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+) =>
+  measure(
+    operation.selectionSet,
+    {
+      fragments: fragmentsOf(document),
+      pageOf: pageSizes(operation, variables),
+      measured: new Map(),
+      maxContentChars: limits.maxContentChars,
+    },
+    new Set(),
+  );
 
 const limitError = (message: string, code: string, node?: ASTNode) =>
   new GraphQLError(message, { ...(node ? { nodes: [node] } : {}), extensions: { code, http: { status: 400 } } });
@@ -129,9 +150,15 @@ const limitError = (message: string, code: string, node?: ASTNode) =>
 /** The first limit an operation's measure breaks: the byte budget before the field count, as it is the one that protects memory. */
 const measureError = ({ cost, bytes }: Measure, limits: QueryLimits, node?: ASTNode) => {
   if (bytes > limits.maxResponseBytes) {
-    return limitError(`the response could hold up to ${bytes} bytes, over the limit of ${limits.maxResponseBytes}; ask for fewer rows or text fields`, 'RESPONSE_TOO_LARGE', node);
+    return limitError(
+      `the response could hold up to ${bytes} bytes, over the limit of ${limits.maxResponseBytes}; ask for fewer rows or text fields`,
+      'RESPONSE_TOO_LARGE',
+      node,
+    );
   }
-  return cost > limits.maxCost ? limitError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, 'QUERY_TOO_COSTLY', node) : undefined;
+  return cost > limits.maxCost
+    ? limitError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, 'QUERY_TOO_COSTLY', node)
+    : undefined;
 };
 
 /**
@@ -140,7 +167,10 @@ const measureError = ({ cost, bytes }: Measure, limits: QueryLimits, node?: ASTN
  */
 const reportAs = (code: string) => ({
   propagateOnRejection: false,
-  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(limitError(error.message.replace(/^Syntax Error: /, ''), code))],
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) =>
+      context?.reportError(limitError(error.message.replace(/^Syntax Error: /, ''), code)),
+  ],
 });
 
 /**
@@ -155,7 +185,11 @@ const costRule =
   (limits: QueryLimits): ValidationRule =>
   (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
-      const error = measureError(measureOperation(limits, context.getDocument(), operation, undefined), limits, operation);
+      const error = measureError(
+        measureOperation(limits, context.getDocument(), operation, undefined),
+        limits,
+        operation,
+      );
       if (error) context.reportError(error);
     },
   });
@@ -177,7 +211,12 @@ export const queryLimitsRules = (limits: QueryLimits): ValidationRule[] => [
  * (cached per document, as Apollo does) counted each variable page size as 1. `bytes` is the
  * estimate a request reserves while it runs (`InFlightBudget`).
  */
-export const measureRequest = (limits: QueryLimits, document: DocumentNode, operation: OperationDefinitionNode | null | undefined, variables: Record<string, unknown> | undefined): { bytes: number; error?: GraphQLError } => {
+export const measureRequest = (
+  limits: QueryLimits,
+  document: DocumentNode,
+  operation: OperationDefinitionNode | null | undefined,
+  variables: Record<string, unknown> | undefined,
+): { bytes: number; error?: GraphQLError } => {
   if (!operation) return { bytes: 0 };
   const measured = measureOperation(limits, document, operation, variables ?? {});
   const error = measureError(measured, limits, operation);
@@ -186,7 +225,11 @@ export const measureRequest = (limits: QueryLimits, document: DocumentNode, oper
 
 /** The refusal of an operation whose user already has as much response data in flight as one operation may hold. */
 export const inFlightError = (limits: QueryLimits, node?: ASTNode) =>
-  limitError(`your operations in flight may already hold up to ${limits.maxResponseBytes} bytes of response data; retry when they have been answered`, 'RATE_LIMITED', node);
+  limitError(
+    `your operations in flight may already hold up to ${limits.maxResponseBytes} bytes of response data; retry when they have been answered`,
+    'RATE_LIMITED',
+    node,
+  );
 
 /**
  * The per-request checks for Apollo, once the operation is resolved and before it executes: cost
@@ -195,7 +238,10 @@ export const inFlightError = (limits: QueryLimits, node?: ASTNode) =>
  * response is on its way; a subscription's events are small and bounded by the reply stream, so
  * it reserves nothing.
  */
-export const queryCostPlugin = <TContext extends { principal: { userId: string } }>(limits: QueryLimits, inFlight: InFlightBudget): ApolloServerPlugin<TContext> => ({
+export const queryCostPlugin = <TContext extends { principal: { userId: string } }>(
+  limits: QueryLimits,
+  inFlight: InFlightBudget,
+): ApolloServerPlugin<TContext> => ({
   async requestDidStart() {
     let release: (() => void) | undefined;
     return {

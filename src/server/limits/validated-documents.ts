@@ -1,4 +1,12 @@
-import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+} from 'graphql';
 import { queryLimitsRules, type QueryLimits } from './query-limits';
 
 export interface DocumentPolicy extends QueryLimits {
@@ -8,7 +16,8 @@ export interface DocumentPolicy extends QueryLimits {
   sandbox: boolean;
 }
 
-export type Validated = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
+export type Validated =
+  { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
 
 /**
  * Bounds on what is remembered: a client sending ever-new documents must not grow memory. An AST
@@ -27,7 +36,11 @@ const MAX_TOTAL_CHARS = 131_072;
  */
 export const createValidatedDocuments = (schema: GraphQLSchema, policy: DocumentPolicy) => {
   // The same rules Apollo runs on HTTP: its `introspection: false` adds graphql-js's NoSchemaIntrospectionCustomRule too.
-  const rules = [...specifiedRules, ...queryLimitsRules(policy), ...(policy.sandbox ? [] : [NoSchemaIntrospectionCustomRule])];
+  const rules = [
+    ...specifiedRules,
+    ...queryLimitsRules(policy),
+    ...(policy.sandbox ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
   const options = { hideSuggestions: !policy.sandbox };
   const cache = new Map<string, Validated>();
   let totalChars = 0;
@@ -37,7 +50,17 @@ export const createValidatedDocuments = (schema: GraphQLSchema, policy: Document
       document = parse(query, { maxTokens: policy.maxTokens });
     } catch (error) {
       // Coded here as Apollo codes it, so both transports answer a bad or oversized document alike.
-      if (error instanceof GraphQLError) return { errors: [new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+      if (error instanceof GraphQLError)
+        return {
+          errors: [
+            new GraphQLError(error.message, {
+              nodes: error.nodes,
+              source: error.source,
+              positions: error.positions,
+              extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+            }),
+          ],
+        };
       throw error;
     }
     const errors = validate(schema, document, rules, options);

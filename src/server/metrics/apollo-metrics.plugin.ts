@@ -14,14 +14,20 @@ const codeOf = (error: Error) => (error instanceof GraphQLError ? error.extensio
  * chose (didEncounterErrors sees raw errors, where an AppError has no code yet). Requests
  * whose operation never resolved (parse or validation failures) are counted, not timed.
  */
-export const apolloMetricsPlugin = <TContext extends BaseContext>(metrics: GraphqlMetrics): ApolloServerPlugin<TContext> => ({
+export const apolloMetricsPlugin = <TContext extends BaseContext>(
+  metrics: GraphqlMetrics,
+): ApolloServerPlugin<TContext> => ({
   async requestDidStart() {
     const startedAt = performance.now();
     return {
       async willSendResponse({ operation, operationName, response }) {
         metrics.countErrors(codesOf(formattedErrors(response)));
         if (!operation) return;
-        metrics.observeOperation(`${operation.operation}`, operation.name?.value ?? operationName, (performance.now() - startedAt) / 1000);
+        metrics.observeOperation(
+          `${operation.operation}`,
+          operation.name?.value ?? operationName,
+          (performance.now() - startedAt) / 1000,
+        );
       },
     };
   },

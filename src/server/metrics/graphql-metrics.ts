@@ -3,7 +3,6 @@ import { CLIENT_ERROR_CODES } from '../errors/to-graphql-error';
 
 export type OperationType = 'query' | 'mutation' | 'subscription';
 
-
 /**
  * Operation names come from clients, so each distinct one is a new series. Past this many
  * the rest are reported as "other": a client inventing names cannot exhaust Prometheus.
@@ -11,7 +10,8 @@ export type OperationType = 'query' | 'mutation' | 'subscription';
 const MAX_OPERATION_NAMES = 200;
 
 /** Codes the error mapping can produce keep their name; anything else is folded into OTHER to bound the series. */
-export const errorCodeLabel = (code: unknown): string => (typeof code === 'string' && CLIENT_ERROR_CODES.has(code) ? code : 'OTHER');
+export const errorCodeLabel = (code: unknown): string =>
+  typeof code === 'string' && CLIENT_ERROR_CODES.has(code) ? code : 'OTHER';
 
 /** `[A-Za-z0-9_]`, at most 64 characters, "anonymous" when unnamed. */
 export const operationLabel = (name: string | null | undefined): string => {
@@ -49,13 +49,22 @@ export const createGraphqlMetrics = (registry: Registry) => {
     countErrors(codes: readonly unknown[]) {
       for (const code of codes) errors.inc({ code: errorCodeLabel(code) });
     },
-    subscriptionsActive: new Gauge({ name: 'agent_relay_subscriptions_active', help: 'GraphQL subscriptions open over WebSocket.', registers }),
-    wsConnectionsActive: new Gauge({ name: 'agent_relay_ws_connections_active', help: 'Acknowledged graphql-ws connections.', registers }),
+    subscriptionsActive: new Gauge({
+      name: 'agent_relay_subscriptions_active',
+      help: 'GraphQL subscriptions open over WebSocket.',
+      registers,
+    }),
+    wsConnectionsActive: new Gauge({
+      name: 'agent_relay_ws_connections_active',
+      help: 'Acknowledged graphql-ws connections.',
+      registers,
+    }),
   };
 };
 
 export type GraphqlMetrics = ReturnType<typeof createGraphqlMetrics>;
 
 /** `extensions.code` of each formatted error, as sent to the client. */
-export const codesOf = (errors: readonly { extensions?: Record<string, unknown> | undefined }[] | undefined): unknown[] =>
-  (errors ?? []).map((error) => error.extensions?.['code']);
+export const codesOf = (
+  errors: readonly { extensions?: Record<string, unknown> | undefined }[] | undefined,
+): unknown[] => (errors ?? []).map((error) => error.extensions?.['code']);

@@ -2,14 +2,18 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 
 /** Apollo's landing page shows this when its CDN script cannot load (no internet access). */
 const OFFLINE_NOTICE = 'Apollo Sandbox cannot be loaded; it appears that you might be offline.</p>';
-const LINKS = '<p>This server has an explorer that works offline: <a href="/graphiql">GraphiQL</a>, and a <a href="/">chat page</a>.</p>';
+const LINKS =
+  '<p>This server has an explorer that works offline: <a href="/graphiql">GraphiQL</a>, and a <a href="/">chat page</a>.</p>';
 
 /**
  * Apollo Sandbox (at /graphql) loads from Apollo's CDN; offline it shows only a notice. Next to
  * that notice this adds links to GraphiQL and the chat page, which this server serves itself. Plain
  * markup only: Apollo's page allows no script or style without its nonce.
  */
-export const withOfflineLinks = <T extends BaseContext>(landingPage: ApolloServerPlugin<T>, enabled: boolean): ApolloServerPlugin<T> =>
+export const withOfflineLinks = <T extends BaseContext>(
+  landingPage: ApolloServerPlugin<T>,
+  enabled: boolean,
+): ApolloServerPlugin<T> =>
   enabled
     ? {
         ...landingPage,

@@ -12,7 +12,10 @@ export interface WebFile {
 export type WebFiles = ReadonlyMap<string, WebFile>;
 
 /** URL path → source file of the two HTML pages; the bundles they load live under /assets/. */
-export const WEB_PAGES: Readonly<Record<string, string>> = { '/': 'chat/index.html', '/graphiql': 'graphiql/index.html' };
+export const WEB_PAGES: Readonly<Record<string, string>> = {
+  '/': 'chat/index.html',
+  '/graphiql': 'graphiql/index.html',
+};
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -56,7 +59,10 @@ export const bundleWebPages = async (): Promise<Map<string, WebFile>> => {
   }
   const { readFile } = await import('node:fs/promises');
   for (const [urlPath, source] of Object.entries(WEB_PAGES)) {
-    files.set(urlPath, { contents: await readFile(path.join(WEB_SOURCE_DIR, source)), contentType: contentTypeOf(source) });
+    files.set(urlPath, {
+      contents: await readFile(path.join(WEB_SOURCE_DIR, source)),
+      contentType: contentTypeOf(source),
+    });
   }
   return files;
 };

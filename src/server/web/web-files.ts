@@ -20,7 +20,10 @@ const readBuilt = async (dir: string): Promise<WebFiles> => {
     files.set(urlPath, { contents: await readFile(path.join(dir, name)), contentType: contentTypeOf(name) });
   }
   for (const name of await readdir(path.join(dir, 'assets'))) {
-    files.set(`/assets/${name}`, { contents: await readFile(path.join(dir, 'assets', name)), contentType: contentTypeOf(name) });
+    files.set(`/assets/${name}`, {
+      contents: await readFile(path.join(dir, 'assets', name)),
+      contentType: contentTypeOf(name),
+    });
   }
   return files;
 };

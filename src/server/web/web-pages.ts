@@ -71,8 +71,14 @@ export const mountWebPages = (app: Express, options: WebPagesOptions & { logger:
   const { logger } = options;
   if (options.pages) {
     const files = options.files ?? lazyWebFiles();
-    app.get(['/', '/graphiql'], serveFile(files, logger, (req) => req.path));
-    app.get('/assets/:file', serveFile(files, logger, (req) => `/assets/${String(req.params['file'])}`));
+    app.get(
+      ['/', '/graphiql'],
+      serveFile(files, logger, (req) => req.path),
+    );
+    app.get(
+      '/assets/:file',
+      serveFile(files, logger, (req) => `/assets/${String(req.params['file'])}`),
+    );
   }
   if (options.devToken) devTokenRoutes(app, options.devToken, logger);
 };

@@ -31,16 +31,26 @@ export interface FakeProducer {
 
 /** Errors built with kafkajs's own classes, wrapped the way its retrier wraps them. */
 export const connectionRefused = () =>
-  new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { retryCount: 3, retryTime: 100 });
+  new KafkaJSNumberOfRetriesExceeded(
+    new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'),
+    { retryCount: 3, retryTime: 100 },
+  );
 export const messageTooLarge = () => {
-  const response = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false });
+  const response = Object.assign(
+    new Error('The request included a message larger than the max message size the server will accept'),
+    { type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false },
+  );
   const protocol = new KafkaJSProtocolError(response);
   // kafkajs's retrier passes `{ cause }` as a second argument its typings leave out.
   return Object.assign(new KafkaJSNonRetriableError(protocol), { cause: protocol });
 };
 
 export const outOfOrderSequence = () => {
-  const response = Object.assign(new Error('The broker received an out of order sequence number'), { type: 'OUT_OF_ORDER_SEQUENCE_NUMBER', code: 45, retriable: false });
+  const response = Object.assign(new Error('The broker received an out of order sequence number'), {
+    type: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+    code: 45,
+    retriable: false,
+  });
   const protocol = new KafkaJSProtocolError(response);
   return Object.assign(new KafkaJSNonRetriableError(protocol), { cause: protocol });
 };
@@ -48,7 +58,13 @@ export const outOfOrderSequence = () => {
 const outboxIdOf = (message: Message) => message.headers?.['outbox-id']?.toString();
 
 const FAKE_PARTITIONS = 3;
-const partitionMetadata: PartitionMetadata[] = Array.from({ length: FAKE_PARTITIONS }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }));
+const partitionMetadata: PartitionMetadata[] = Array.from({ length: FAKE_PARTITIONS }, (_, partitionId) => ({
+  partitionErrorCode: 0,
+  partitionId,
+  leader: 1,
+  replicas: [1],
+  isr: [1],
+}));
 
 /**
  * A KafkaClient whose producer keeps sendBatch all-or-nothing, as one failing request fails the
@@ -69,7 +85,9 @@ export const createFakeKafkaProducer = (): FakeProducer => {
     disconnect: async () => undefined,
     async sendBatch(batch: ProducerBatch) {
       sends.count += 1;
-      const all = (batch.topicMessages ?? []).flatMap(({ topic, messages }) => messages.map((message) => ({ topic, message })));
+      const all = (batch.topicMessages ?? []).flatMap(({ topic, messages }) =>
+        messages.map((message) => ({ topic, message })),
+      );
       if (down) throw connectionRefused();
       if (stale) throw outOfOrderSequence();
       if (all.some(({ message }) => tooLarge.has(outboxIdOf(message) ?? ''))) throw messageTooLarge();
@@ -79,7 +97,15 @@ export const createFakeKafkaProducer = (): FakeProducer => {
         const key = `${topic}:${partition}`;
         const offset = logEnd.get(key) ?? 0;
         logEnd.set(key, offset + 1);
-        if (!metadata.has(key)) metadata.set(key, { topicName: topic, partition, errorCode: 0, baseOffset: String(offset), logAppendTime: '-1', logStartOffset: '0' });
+        if (!metadata.has(key))
+          metadata.set(key, {
+            topicName: topic,
+            partition,
+            errorCode: 0,
+            baseOffset: String(offset),
+            logAppendTime: '-1',
+            logStartOffset: '0',
+          });
         accepted.push({ topic, message, partition, offset });
       }
       return [...metadata.values()];
@@ -104,7 +130,13 @@ export const createFakeKafkaProducer = (): FakeProducer => {
       stale = true;
     },
     producersCreated,
-    client: { name: 'fake-kafka', start: async () => undefined, stop: async () => undefined, ready: async () => true, kafka: () => kafka, admin: (): Admin => {
+    client: {
+      name: 'fake-kafka',
+      start: async () => undefined,
+      stop: async () => undefined,
+      ready: async () => true,
+      kafka: () => kafka,
+      admin: (): Admin => {
         throw new Error('the fake Kafka client has no admin');
       },
     },

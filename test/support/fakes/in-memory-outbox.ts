@@ -7,7 +7,17 @@ import { anOutboxMessage } from '../builders';
 import { createInMemoryUnitOfWork } from './in-memory-unit-of-work';
 import type { ChatTurns } from '../../../src/domain/ports/chat-turns';
 import { createInMemoryChatTurns } from './in-memory-chat-turns';
-import { clearClaim, copyRow, createOutboxState, ownedPending, rowsInIdOrder, toMessage, type ConversationRow, type OutboxRow, type OutboxState } from './outbox-state';
+import {
+  clearClaim,
+  copyRow,
+  createOutboxState,
+  ownedPending,
+  rowsInIdOrder,
+  toMessage,
+  type ConversationRow,
+  type OutboxRow,
+  type OutboxState,
+} from './outbox-state';
 import { sequentialUuid } from './sequential-ids';
 
 const isDue = (row: OutboxRow, now: Date) =>
@@ -19,10 +29,16 @@ const isDue = (row: OutboxRow, now: Date) =>
  * batch slots (see the report on head-of-line starvation); change both together.
  */
 const claimRows = (state: OutboxState, input: Parameters<OutboxRelayStore['claim']>[0], token: string): Claim => {
-  const candidates = rowsInIdOrder(state).filter((row) => isDue(row, input.now)).slice(0, input.batchSize);
+  const candidates = rowsInIdOrder(state)
+    .filter((row) => isDue(row, input.now))
+    .slice(0, input.batchSize);
   const candidateIds = new Set(candidates.map((row) => row.id));
   const firstBlockingSeq = (conversation: string) =>
-    Math.min(...[...state.rows.values()].filter((r) => r.aggregateId === conversation && r.status === 'PENDING' && !candidateIds.has(r.id)).map((r) => r.aggregateSeq));
+    Math.min(
+      ...[...state.rows.values()]
+        .filter((r) => r.aggregateId === conversation && r.status === 'PENDING' && !candidateIds.has(r.id))
+        .map((r) => r.aggregateSeq),
+    );
   const claimable = candidates.filter((row) => row.aggregateSeq < firstBlockingSeq(row.aggregateId));
   for (const row of claimable) {
     row.claimOwner = input.owner;
@@ -75,18 +91,31 @@ const createStore = (state: OutboxState): OutboxRelayStore => {
       return rows.length;
     },
     async sweepTopics(publishedBefore) {
-      return [...new Set(stalePublished(state, publishedBefore).filter((r) => r.position !== null).map((r) => r.topic))];
+      return [
+        ...new Set(
+          stalePublished(state, publishedBefore)
+            .filter((r) => r.position !== null)
+            .map((r) => r.topic),
+        ),
+      ];
     },
     async sweep({ publishedBefore, now, limit, lost }) {
       const stale = stalePublished(state, publishedBefore);
       const requeue = (rows: OutboxRow[]) => {
         const chosen = rows.slice(0, limit);
-        for (const row of chosen) Object.assign(row, { status: 'PENDING', nextAttemptAt: now, publishedAt: null, position: null });
+        for (const row of chosen)
+          Object.assign(row, { status: 'PENDING', nextAttemptAt: now, publishedAt: null, position: null });
         return chosen.length;
       };
       const unrecorded = requeue(stale.filter((r) => r.position === null));
-      const lostRows = requeue(stale.filter((r) => r.position !== null && lost !== undefined && isLost(lost, { topic: r.topic, ...r.position })));
-      const expired = [...state.rows.values()].filter((r) => r.status === 'PENDING' && r.claimExpiresAt !== null && r.claimExpiresAt < now).slice(0, limit);
+      const lostRows = requeue(
+        stale.filter(
+          (r) => r.position !== null && lost !== undefined && isLost(lost, { topic: r.topic, ...r.position }),
+        ),
+      );
+      const expired = [...state.rows.values()]
+        .filter((r) => r.status === 'PENDING' && r.claimExpiresAt !== null && r.claimExpiresAt < now)
+        .slice(0, limit);
       expired.forEach(clearClaim);
       return { unrecorded, lost: lostRows, released: expired.length };
     },
@@ -101,7 +130,8 @@ const createStore = (state: OutboxState): OutboxRelayStore => {
   };
 };
 
-export type SeedRow = Partial<Omit<OutboxMessage, 'id'>> & Partial<Pick<OutboxRow, 'claimToken' | 'claimExpiresAt' | 'publishedAt' | 'consumedAt' | 'position'>>;
+export type SeedRow = Partial<Omit<OutboxMessage, 'id'>> &
+  Partial<Pick<OutboxRow, 'claimToken' | 'claimExpiresAt' | 'publishedAt' | 'consumedAt' | 'position'>>;
 
 export interface InMemoryOutbox {
   readonly store: OutboxRelayStore;
@@ -125,9 +155,25 @@ export const createInMemoryOutbox = (options: { clock?: Clock } = {}): InMemoryO
     uow: createInMemoryUnitOfWork(state),
     seed(overrides = {}) {
       const at = now();
-      const { claimToken = null, claimExpiresAt = null, publishedAt = null, consumedAt = null, position = null, ...message } = overrides;
+      const {
+        claimToken = null,
+        claimExpiresAt = null,
+        publishedAt = null,
+        consumedAt = null,
+        position = null,
+        ...message
+      } = overrides;
       const base = anOutboxMessage({ nextAttemptAt: at, createdAt: at, ...message, id: String(state.nextRowId++) });
-      const row: OutboxRow = { ...base, claimOwner: claimToken ? 'seed' : null, claimToken, claimExpiresAt, publishedAt, consumedAt, deadAt: null, position };
+      const row: OutboxRow = {
+        ...base,
+        claimOwner: claimToken ? 'seed' : null,
+        claimToken,
+        claimExpiresAt,
+        publishedAt,
+        consumedAt,
+        deadAt: null,
+        position,
+      };
       state.rows.set(row.id, row);
       return toMessage(row);
     },

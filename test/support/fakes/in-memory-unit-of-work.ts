@@ -27,7 +27,11 @@ const writerTx = (state: OutboxState, pending: Pending): WriterTx => {
     async recordTurn(turn) {
       // The unique (user_id, client_message_id) key, committed turns and this transaction's alike.
       const all = [...state.turns.values(), ...pending.turns.values()];
-      if (turn.clientMessageId !== null && all.some((t) => t.userId === turn.userId && t.clientMessageId === turn.clientMessageId)) return 'duplicate';
+      if (
+        turn.clientMessageId !== null &&
+        all.some((t) => t.userId === turn.userId && t.clientMessageId === turn.clientMessageId)
+      )
+        return 'duplicate';
       pending.turns.set(turn.replyId, { ...turn, status: 'AWAITING' });
       return 'recorded';
     },

@@ -25,7 +25,10 @@ const toKafkaMessage = (record: FakeRecord): KafkaMessage => ({
 });
 
 /** A kafkajs EachBatchPayload without a broker: records calls instead of talking to one. */
-export const aKafkaBatch = (records: readonly FakeRecord[], where: { topic?: string; partition?: number } = {}): FakeBatch => {
+export const aKafkaBatch = (
+  records: readonly FakeRecord[],
+  where: { topic?: string; partition?: number } = {},
+): FakeBatch => {
   const messages = records.map(toKafkaMessage);
   const fake: FakeBatch = {
     resolvedOffsets: [],

@@ -31,10 +31,16 @@ export interface OutboxState {
   nextRowId: number;
 }
 
-export const createOutboxState = (): OutboxState => ({ rows: new Map(), conversations: new Map(), turns: new Map(), nextRowId: 1 });
+export const createOutboxState = (): OutboxState => ({
+  rows: new Map(),
+  conversations: new Map(),
+  turns: new Map(),
+  nextRowId: 1,
+});
 
 /** Rows in primary-key order (ids are numeric strings, like the BIGINT column). */
-export const rowsInIdOrder = (state: OutboxState): OutboxRow[] => [...state.rows.values()].sort((a, b) => Number(a.id) - Number(b.id));
+export const rowsInIdOrder = (state: OutboxState): OutboxRow[] =>
+  [...state.rows.values()].sort((a, b) => Number(a.id) - Number(b.id));
 
 export const clearClaim = (row: OutboxRow) => {
   row.claimOwner = null;
@@ -43,7 +49,16 @@ export const clearClaim = (row: OutboxRow) => {
 };
 
 export const toMessage = (row: OutboxRow): OutboxMessage => {
-  const { claimOwner: _o, claimToken: _t, claimExpiresAt: _e, publishedAt: _p, consumedAt: _c, deadAt: _d, position: _l, ...message } = row;
+  const {
+    claimOwner: _o,
+    claimToken: _t,
+    claimExpiresAt: _e,
+    publishedAt: _p,
+    consumedAt: _c,
+    deadAt: _d,
+    position: _l,
+    ...message
+  } = row;
   return { ...message, headers: { ...message.headers } };
 };
 

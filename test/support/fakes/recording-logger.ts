@@ -14,11 +14,15 @@ export interface RecordingLogger extends Logger {
 }
 
 /** A Logger that keeps every entry (children included, with their bindings) for assertions. */
-export const createRecordingLogger = (entries: LogEntry[] = [], bindings: Record<string, unknown> = {}): RecordingLogger => {
+export const createRecordingLogger = (
+  entries: LogEntry[] = [],
+  bindings: Record<string, unknown> = {},
+): RecordingLogger => {
   const log =
     (level: LogLevel) =>
     (fieldsOrMessage: object | string, message?: string): void => {
-      if (typeof fieldsOrMessage === 'string') entries.push({ level, fields: { ...bindings }, message: fieldsOrMessage });
+      if (typeof fieldsOrMessage === 'string')
+        entries.push({ level, fields: { ...bindings }, message: fieldsOrMessage });
       else entries.push({ level, fields: { ...bindings, ...fieldsOrMessage }, message });
     };
   return {

@@ -43,7 +43,10 @@ export const createRecordingPublisher = (): RecordingPublisher => {
   return {
     calls,
     acknowledged,
-    fail(eventId, { error = `scripted failure of ${eventId}`, permanent = false, times = Number.POSITIVE_INFINITY } = {}) {
+    fail(
+      eventId,
+      { error = `scripted failure of ${eventId}`, permanent = false, times = Number.POSITIVE_INFINITY } = {},
+    ) {
       scripts.set(eventId, { failure: { error, permanent }, remaining: times });
     },
     brokerDown(isDown = true) {

@@ -14,13 +14,30 @@ export const LEASE_MS = 30_000;
 export const PROBE_POLICY: RetryPolicy = { baseMs: 1_000, capMs: 4_000 };
 
 /** A relay over in-memory fakes; `relay()` runs one round. */
-export const createRelayHarness = (overrides: Partial<Pick<RelayBatchDeps, 'batchSize' | 'leaseMs' | 'owner'>> = {}) => {
+export const createRelayHarness = (
+  overrides: Partial<Pick<RelayBatchDeps, 'batchSize' | 'leaseMs' | 'owner'>> = {},
+) => {
   const clock = createFakeClock();
   const outbox = createInMemoryOutbox({ clock });
   const publisher = createRecordingPublisher();
   const changes: PublishingChange[] = [];
-  const gate = createPublishingGate({ clock, policy: PROBE_POLICY, observe: (change) => changes.push(change), random: () => 1 });
-  const relay = createRelayBatch({ store: outbox.store, publisher, clock, policy: RELAY_POLICY, gate, owner: 'relay-1', batchSize: 10, leaseMs: LEASE_MS, ...overrides });
+  const gate = createPublishingGate({
+    clock,
+    policy: PROBE_POLICY,
+    observe: (change) => changes.push(change),
+    random: () => 1,
+  });
+  const relay = createRelayBatch({
+    store: outbox.store,
+    publisher,
+    clock,
+    policy: RELAY_POLICY,
+    gate,
+    owner: 'relay-1',
+    batchSize: 10,
+    leaseMs: LEASE_MS,
+    ...overrides,
+  });
   /** Seeds rows 1..n of a new conversation, due now. */
   const seedConversation = (n: number, overrides: SeedRow = {}): OutboxMessage[] => {
     const aggregateId = randomUUID();

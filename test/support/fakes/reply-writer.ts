@@ -1,5 +1,8 @@
 import { createInMemoryChatTurns } from './in-memory-chat-turns';
-import type { AppendChatMessages, AppendChatMessagesInput } from '../../../src/application/append-chat-messages.use-case';
+import type {
+  AppendChatMessages,
+  AppendChatMessagesInput,
+} from '../../../src/application/append-chat-messages.use-case';
 import type { ChatTurn } from '../../../src/domain/chat/chat-types';
 import type { ChatTurns } from '../../../src/domain/ports/chat-turns';
 import type { CommittedMessage } from '../../../src/domain/ports/conversation-reader';
@@ -26,7 +29,9 @@ export const aChatTurn = (overrides: Partial<ChatTurn> = {}): ChatTurn => ({
  * A writer and its committed messages. With `losesFirstAnswer`, the first call commits (or not, per
  * `commitsBeforeFailing`) and then throws, as when the connection drops right after COMMIT.
  */
-export const createReplyWriter = (options: { losesFirstAnswer?: boolean; commitsBeforeFailing?: boolean; alwaysFails?: boolean } = {}) => {
+export const createReplyWriter = (
+  options: { losesFirstAnswer?: boolean; commitsBeforeFailing?: boolean; alwaysFails?: boolean } = {},
+) => {
   const committed: CommittedMessage[] = [];
   /** Turns by reply id: an append with completesTurn marks its turn REPLIED, as the real writer does in its transaction. */
   const turnMap = new Map<string, ChatTurn>();
@@ -36,7 +41,8 @@ export const createReplyWriter = (options: { losesFirstAnswer?: boolean; commits
     if (options.alwaysFails) throw new Error('database down');
     // As the real writer's transaction: a reply whose turn no longer awaits it is not stored twice.
     const completes = input.completesTurn ? turnMap.get(input.completesTurn) : undefined;
-    if (completes && completes.status !== 'AWAITING') return { conversationId: input.conversationId, created: false, messages: [], turnNotAwaiting: true };
+    if (completes && completes.status !== 'AWAITING')
+      return { conversationId: input.conversationId, created: false, messages: [], turnNotAwaiting: true };
     const message = input.messages[0]!;
     const stored: CommittedMessage = {
       messageId: message.messageId!,
@@ -57,8 +63,11 @@ export const createReplyWriter = (options: { losesFirstAnswer?: boolean; commits
     commit();
     return { conversationId: input.conversationId, created: false, messages: [stored] };
   };
-  const committedMessage = async (_conversationId: string, messageId: string) => committed.find((m) => m.messageId === messageId) ?? null;
-  const turns: ChatTurns & { add(turn: ChatTurn): void } = { ...createInMemoryChatTurns(turnMap), add: (turn) => void turnMap.set(turn.replyId, turn) };
+  const committedMessage = async (_conversationId: string, messageId: string) =>
+    committed.find((m) => m.messageId === messageId) ?? null;
+  const turns: ChatTurns & { add(turn: ChatTurn): void } = {
+    ...createInMemoryChatTurns(turnMap),
+    add: (turn) => void turnMap.set(turn.replyId, turn),
+  };
   return { append, committedMessage, calls, committed, turns };
 };
-

@@ -1,4 +1,10 @@
-import { ChangeSetType, type EventSubscriber, type FlushEventArgs, type TransactionEventArgs, type UnitOfWork } from '@mikro-orm/core';
+import {
+  ChangeSetType,
+  type EventSubscriber,
+  type FlushEventArgs,
+  type TransactionEventArgs,
+  type UnitOfWork,
+} from '@mikro-orm/core';
 import { OutboxMessageEntity } from '../entities/outbox-message.entity';
 
 const insertsOutbox = (uow: UnitOfWork) =>

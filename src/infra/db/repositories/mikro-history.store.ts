@@ -6,7 +6,9 @@ import { inTransaction, placeholders } from '../transaction';
 import { CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues } from '../tables/chat-messages.table';
 import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
 
-const uniqueByEventId = (events: readonly ConsumedEvent[]) => [...new Map(events.map((e) => [e.envelope.eventId, e])).values()];
+const uniqueByEventId = (events: readonly ConsumedEvent[]) => [
+  ...new Map(events.map((e) => [e.envelope.eventId, e])).values(),
+];
 
 /**
  * The events of the batch whose message is not in history yet. A copy of an event (same event
@@ -36,7 +38,11 @@ const insertHistory = async (em: EntityManager, events: readonly ConsumedEvent[]
   // A plain INSERT, not IGNORE: a concurrent copy of the same event makes this transaction
   // fail and retry, after which the SELECT above sees it; IGNORE would also hide real bugs.
   const row = `(${placeholders(CHAT_MESSAGE_INSERT_COLUMNS.length)})`;
-  await em.execute(`INSERT INTO chat_messages (${CHAT_MESSAGE_INSERT_COLUMNS.join(', ')}) VALUES ${events.map(() => row).join(', ')}`, params, 'run');
+  await em.execute(
+    `INSERT INTO chat_messages (${CHAT_MESSAGE_INSERT_COLUMNS.join(', ')}) VALUES ${events.map(() => row).join(', ')}`,
+    params,
+    'run',
+  );
 };
 
 /** Every event's outbox row becomes CONSUMED (copies included: the guard makes repeats no-ops). */
@@ -46,8 +52,18 @@ const markConsumed = async (em: EntityManager, events: readonly ConsumedEvent[],
   const byId = events.flatMap((e) => (e.outboxId ? [e.outboxId] : [])).sort((a, b) => Number(BigInt(a) - BigInt(b)));
   const byEventId = events.filter((e) => !e.outboxId).map((e) => e.envelope.eventId);
   const set = `${g.set}, consumed_at = ?, ${CLEAR_CLAIM}`;
-  if (byId.length) await em.execute(`UPDATE outbox_messages SET ${set} WHERE id IN (${placeholders(byId)}) AND ${g.where}`, [now, ...byId], 'run');
-  if (byEventId.length) await em.execute(`UPDATE outbox_messages SET ${set} WHERE event_id IN (${placeholders(byEventId)}) AND ${g.where}`, [now, ...byEventId], 'run');
+  if (byId.length)
+    await em.execute(
+      `UPDATE outbox_messages SET ${set} WHERE id IN (${placeholders(byId)}) AND ${g.where}`,
+      [now, ...byId],
+      'run',
+    );
+  if (byEventId.length)
+    await em.execute(
+      `UPDATE outbox_messages SET ${set} WHERE event_id IN (${placeholders(byEventId)}) AND ${g.where}`,
+      [now, ...byEventId],
+      'run',
+    );
 };
 
 /** One UPDATE for all conversations of the batch: counts only what was really inserted. */
@@ -99,6 +115,10 @@ export const createMikroHistoryStore = (database: Database): HistoryStore => ({
         await bumpConversations(em, fresh);
       }
       await markConsumed(em, unique, now);
-      return { inserted: fresh.length, duplicates: events.length - fresh.length, insertedEventIds: new Set(fresh.map((e) => e.envelope.eventId)) };
+      return {
+        inserted: fresh.length,
+        duplicates: events.length - fresh.length,
+        insertedEventIds: new Set(fresh.map((e) => e.envelope.eventId)),
+      };
     }),
 });

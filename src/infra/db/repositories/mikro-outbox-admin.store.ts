@@ -32,7 +32,10 @@ export const createMikroOutboxAdminStore = (database: Database): OutboxAdminStor
     async list({ filter, first, after }) {
       const w = where(filter);
       const cursor = after ? ' AND id < ?' : '';
-      const rows = await records(`SELECT ${OUTBOX_RECORD_COLUMNS} FROM outbox_messages WHERE ${w.sql}${cursor} ORDER BY id DESC LIMIT ?`, [...w.params, ...(after ? [after] : []), first + 1]);
+      const rows = await records(
+        `SELECT ${OUTBOX_RECORD_COLUMNS} FROM outbox_messages WHERE ${w.sql}${cursor} ORDER BY id DESC LIMIT ?`,
+        [...w.params, ...(after ? [after] : []), first + 1],
+      );
       return { items: rows.slice(0, first).map(toOutboxRecord), hasNextPage: rows.length > first };
     },
     async get(id) {
@@ -42,7 +45,10 @@ export const createMikroOutboxAdminStore = (database: Database): OutboxAdminStor
     async stats(now) {
       const [{ rows: counts, oldestPendingAt: oldestAt }, lags] = await Promise.all([
         readOutboxCounts(query),
-        query('SELECT TIMESTAMPDIFF(MICROSECOND, created_at, published_at) / 1e6 AS lag FROM outbox_messages WHERE published_at >= ? ORDER BY lag LIMIT 100000', [new Date(now.getTime() - 300_000)]),
+        query(
+          'SELECT TIMESTAMPDIFF(MICROSECOND, created_at, published_at) / 1e6 AS lag FROM outbox_messages WHERE published_at >= ? ORDER BY lag LIMIT 100000',
+          [new Date(now.getTime() - 300_000)],
+        ),
       ]);
       return {
         counts,
@@ -53,16 +59,32 @@ export const createMikroOutboxAdminStore = (database: Database): OutboxAdminStor
     },
     async replay(id, action: OpsAction) {
       const g = guard('REPLAY');
-      return (await runStatement(database, `UPDATE outbox_messages SET ${g.set}, ${REPLAY_SET} WHERE id = ? AND ${g.where}`, [action.now, action.actor, action.now, action.reason, id])) === 1;
+      return (
+        (await runStatement(
+          database,
+          `UPDATE outbox_messages SET ${g.set}, ${REPLAY_SET} WHERE id = ? AND ${g.where}`,
+          [action.now, action.actor, action.now, action.reason, id],
+        )) === 1
+      );
     },
     async replayMany(filter, limit, action) {
       const g = guard('REPLAY');
       const w = where({ ...filter, status: undefined });
-      return runStatement(database, `UPDATE outbox_messages SET ${g.set}, ${REPLAY_SET} WHERE ${g.where} AND ${w.sql} ORDER BY id LIMIT ?`, [action.now, action.actor, action.now, action.reason, ...w.params, limit]);
+      return runStatement(
+        database,
+        `UPDATE outbox_messages SET ${g.set}, ${REPLAY_SET} WHERE ${g.where} AND ${w.sql} ORDER BY id LIMIT ?`,
+        [action.now, action.actor, action.now, action.reason, ...w.params, limit],
+      );
     },
     async discard(id, action) {
       const g = guard('DISCARD');
-      return (await runStatement(database, `UPDATE outbox_messages SET ${g.set}, discarded_by = ?, discarded_at = ?, discard_reason = ? WHERE id = ? AND ${g.where}`, [action.actor, action.now, action.reason, id])) === 1;
+      return (
+        (await runStatement(
+          database,
+          `UPDATE outbox_messages SET ${g.set}, discarded_by = ?, discarded_at = ?, discard_reason = ? WHERE id = ? AND ${g.where}`,
+          [action.actor, action.now, action.reason, id],
+        )) === 1
+      );
     },
   };
 };

@@ -43,28 +43,45 @@ const firstBlockingSeqSql = (conversations: number, candidates: number) => `
   WHERE aggregate_id IN (${placeholders(conversations)}) AND status = 'PENDING' AND id NOT IN (${placeholders(candidates)})
   GROUP BY aggregate_id`;
 
-const stampClaim = async (em: EntityManager, ids: string[], stamp: { owner: string; token: string; expiresAt: Date }) => {
+const stampClaim = async (
+  em: EntityManager,
+  ids: string[],
+  stamp: { owner: string; token: string; expiresAt: Date },
+) => {
   const changed = await em.execute<{ affectedRows: number }>(
     `UPDATE outbox_messages SET claim_owner = ?, claim_token = ?, claim_expires_at = ? WHERE id IN (${placeholders(ids)}) AND status = 'PENDING'`,
     [stamp.owner, stamp.token, stamp.expiresAt, ...ids],
     'run',
   );
   // We hold these rows' locks, so nobody can have moved them: a mismatch is a bug, not a race.
-  if (changed.affectedRows !== ids.length) throw new Error(`claim stamped ${changed.affectedRows} of ${ids.length} locked rows`);
+  if (changed.affectedRows !== ids.length)
+    throw new Error(`claim stamped ${changed.affectedRows} of ${ids.length} locked rows`);
 };
 
-const claimInTransaction = async (em: EntityManager, input: Parameters<OutboxRelayStore['claim']>[0]): Promise<Claim> => {
+const claimInTransaction = async (
+  em: EntityManager,
+  input: Parameters<OutboxRelayStore['claim']>[0],
+): Promise<Claim> => {
   const token = randomUUID();
   const rows = await em.execute<OutboxRow[]>(CANDIDATES_SQL, candidateParams(input.now, input.batchSize));
   if (rows.length === 0) return { token, messages: [] };
   const candidates = rows.map(toOutboxMessage);
   const conversations = [...new Set(candidates.map((m) => m.aggregateId))];
   const ids = candidates.map((m) => m.id);
-  const blocking = await em.execute<{ aggregate_id: string; first_seq: number }[]>(firstBlockingSeqSql(conversations.length, ids.length), [...conversations, ...ids]);
+  const blocking = await em.execute<{ aggregate_id: string; first_seq: number }[]>(
+    firstBlockingSeqSql(conversations.length, ids.length),
+    [...conversations, ...ids],
+  );
   const firstBlocked = new Map(blocking.map((row) => [row.aggregate_id, Number(row.first_seq)]));
-  const claimable = candidates.filter((m) => m.aggregateSeq < (firstBlocked.get(m.aggregateId) ?? Number.POSITIVE_INFINITY));
+  const claimable = candidates.filter(
+    (m) => m.aggregateSeq < (firstBlocked.get(m.aggregateId) ?? Number.POSITIVE_INFINITY),
+  );
   if (claimable.length === 0) return { token, messages: [] };
-  await stampClaim(em, claimable.map((m) => m.id), { owner: input.owner, token, expiresAt: new Date(input.now.getTime() + input.leaseMs) });
+  await stampClaim(
+    em,
+    claimable.map((m) => m.id),
+    { owner: input.owner, token, expiresAt: new Date(input.now.getTime() + input.leaseMs) },
+  );
   return { token, messages: claimable };
 };
 
@@ -110,7 +127,9 @@ const failureUpdate = (kind: 'retry' | 'dead', failures: readonly RowFailure[], 
       params: [now, ...attempts.params, ...errors.params, ...ids, token],
     };
   }
-  const next = caseById(failures.map((f) => ({ id: f.id, value: f.decision.kind === 'retry' ? f.decision.nextAttemptAt : now })));
+  const next = caseById(
+    failures.map((f) => ({ id: f.id, value: f.decision.kind === 'retry' ? f.decision.nextAttemptAt : now })),
+  );
   const g = guard('PUBLISH_FAILED');
   return {
     sql: `UPDATE outbox_messages SET attempts = ${attempts.sql}, next_attempt_at = ${next.sql}, last_error = ${errors.sql}, ${CLEAR_CLAIM}
@@ -150,13 +169,20 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
   },
 
   release({ token, ids }) {
-    return runStatement(database, `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND status = 'PENDING' AND claim_token = ?`, [...ids, token]);
+    return runStatement(
+      database,
+      `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND status = 'PENDING' AND claim_token = ?`,
+      [...ids, token],
+    );
   },
 
   async sweepTopics(publishedBefore) {
     const rows = await database
       .fork()
-      .execute<{ topic: string }[]>(`SELECT DISTINCT topic FROM outbox_messages WHERE status = 'PUBLISHED' AND published_at < ? AND kafka_offset IS NOT NULL`, [publishedBefore]);
+      .execute<{ topic: string }[]>(
+        `SELECT DISTINCT topic FROM outbox_messages WHERE status = 'PUBLISHED' AND published_at < ? AND kafka_offset IS NOT NULL`,
+        [publishedBefore],
+      );
     return rows.map((r) => r.topic);
   },
 
@@ -171,7 +197,13 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
       );
     const unrecorded = await requeue('kafka_offset IS NULL', []);
     const ranges = lost ?? [];
-    const lostRows = ranges.length === 0 ? 0 : await requeue(`(${ranges.map(() => LOST_RANGE_SQL).join(' OR ')})`, ranges.flatMap((r) => [r.topic, r.partition, r.below, r.atOrAbove]));
+    const lostRows =
+      ranges.length === 0
+        ? 0
+        : await requeue(
+            `(${ranges.map(() => LOST_RANGE_SQL).join(' OR ')})`,
+            ranges.flatMap((r) => [r.topic, r.partition, r.below, r.atOrAbove]),
+          );
     const released = await runStatement(
       database,
       `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE status = 'PENDING' AND claim_expires_at IS NOT NULL AND claim_expires_at < ? LIMIT ?`,
@@ -181,6 +213,10 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
   },
 
   deleteConsumed({ consumedBefore, limit }) {
-    return runStatement(database, `DELETE FROM outbox_messages WHERE status = 'CONSUMED' AND consumed_at < ? ORDER BY consumed_at LIMIT ?`, [consumedBefore, limit]);
+    return runStatement(
+      database,
+      `DELETE FROM outbox_messages WHERE status = 'CONSUMED' AND consumed_at < ? ORDER BY consumed_at LIMIT ?`,
+      [consumedBefore, limit],
+    );
   },
 });

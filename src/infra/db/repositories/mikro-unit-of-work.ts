@@ -68,7 +68,11 @@ const writerTx = (em: EntityManager, returning: boolean): WriterTx => ({
     // A guarded UPDATE of a row this unit of work never loaded: SQL, which costs less CPU than
     // em.nativeUpdate's query builder (measured with bench/experiments/writer-cpu.ts).
     // The row lock orders two runs storing one reply: the second sees REPLIED and changes nothing.
-    const changed = await em.execute<{ affectedRows: number }>("UPDATE chat_turns SET status = 'REPLIED', replied_at = ? WHERE reply_id = ? AND status = 'AWAITING'", [input.now, input.replyId], 'run');
+    const changed = await em.execute<{ affectedRows: number }>(
+      "UPDATE chat_turns SET status = 'REPLIED', replied_at = ? WHERE reply_id = ? AND status = 'AWAITING'",
+      [input.now, input.replyId],
+      'run',
+    );
     return changed.affectedRows > 0 ? 'completed' : 'not-awaiting';
   },
 });

@@ -8,16 +8,41 @@ import type { MessageView } from '../../../domain/chat/views';
 
 /** The insert's columns, in the order of `toChatMessageValues`. `partial` is a reserved word. */
 export const CHAT_MESSAGE_INSERT_COLUMNS = [
-  'id', 'event_id', 'conversation_id', 'seq', 'role', 'content', 'reasoning', 'model', 'prompt_tokens', 'completion_tokens', '`partial`', 'created_at', 'persisted_at',
+  'id',
+  'event_id',
+  'conversation_id',
+  'seq',
+  'role',
+  'content',
+  'reasoning',
+  'model',
+  'prompt_tokens',
+  'completion_tokens',
+  '`partial`',
+  'created_at',
+  'persisted_at',
 ] as const;
 
 /** One history row's values for an envelope; created_at is the conversation's time, persisted_at the consumer's. */
 export const toChatMessageValues = ({ payload: p, ...e }: ChatMessageEnvelope, persistedAt: Date): unknown[] => [
-  p.messageId, e.eventId, e.conversationId, e.seq, p.role, p.content, p.reasoning, p.model, p.promptTokens, p.completionTokens, p.partial, new Date(e.occurredAt), persistedAt,
+  p.messageId,
+  e.eventId,
+  e.conversationId,
+  e.seq,
+  p.role,
+  p.content,
+  p.reasoning,
+  p.model,
+  p.promptTokens,
+  p.completionTokens,
+  p.partial,
+  new Date(e.occurredAt),
+  persistedAt,
 ];
 
 /** The columns a message is shown from. */
-export const CHAT_MESSAGE_COLUMNS = 'id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, `partial`, created_at';
+export const CHAT_MESSAGE_COLUMNS =
+  'id, seq, role, content, reasoning, model, prompt_tokens, completion_tokens, `partial`, created_at';
 
 export interface ChatMessageRow {
   id: string;
