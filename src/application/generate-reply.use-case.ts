@@ -277,6 +277,14 @@ const failureOf = (error: unknown, signal?: AbortSignal): { code: string; messag
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const persistently = persistentlyFor(deps);
   const appendTo = (job: Reply, event: ReplyEvent) => appendEventTo(deps, job, event);
+  /**
+   * The end event, after the reply committed (its turn REPLIED): retried like storing, since no
+   * one else would append it. A Redis outage at that moment would otherwise leave the stream
+   * without an end, and a subscriber that resumed on it waiting for good (no job is left to take
+   * over, and recovery only looks at turns still awaiting their reply). Appending after an end, or
+   * under a newer run's fence, is a no-op, so a retry never ends the stream twice.
+   */
+  const appendEnd = (job: Reply, event: ReplyEvent) => persistently(() => appendTo(job, event));
 
   /**
    * Looks at what an earlier run left: 'stored' when the reply is stored (its stream now ended),
@@ -320,16 +328,16 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     else deps.logger.warn({ err: error, replyId: job.replyId, code: failure.code }, 'reply generation failed');
     const { theirs } = await persist(deps, job, draft, true);
     // The stream ends with what history holds, whichever run stored it.
-    await appendTo(job, theirs ? endOf(theirs) : { kind: 'FAILED', ...failure, partialMessageId: job.replyId });
+    await appendEnd(job, theirs ? endOf(theirs) : { kind: 'FAILED', ...failure, partialMessageId: job.replyId });
   };
 
   const complete = async (job: Reply, draft: Draft) => {
     const { saved, theirs } = await persist(deps, job, draft, false);
     if (theirs) {
-      await appendTo(job, endOf(theirs));
+      await appendEnd(job, endOf(theirs));
       return;
     }
-    await appendTo(job, {
+    await appendEnd(job, {
       kind: 'COMPLETED',
       message: {
         id: job.replyId,

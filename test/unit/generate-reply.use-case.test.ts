@@ -89,6 +89,20 @@ describe('generate reply', () => {
     expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { id: 'reply-1', seq: 41, content: 'hello' } });
   });
 
+  it('retries the end event when its append fails after the commit (Redis cut), so the stream still ends', async () => {
+    const { generate, events, replies, scheduler } = setup(scriptedModel(['hel', 'lo']));
+    const append = replies.append.bind(replies);
+    let refusals = 0;
+    replies.append = async (at, event, fence) => {
+      if (event.kind === 'COMPLETED' && refusals++ === 0) throw new Error('Reached the max retries per request limit');
+      return append(at, event, fence);
+    };
+    await expect(generate(job)).resolves.toBe('completed');
+    expect(refusals).toBe(2);
+    expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { id: 'reply-1', content: 'hello' } });
+    expect(scheduler.sleeps).toEqual([200]);
+  });
+
   it("names its reply the latest of the conversation, unless a newer turn's reply already is", async () => {
     const first = setup(scriptedModel(['hi']));
     await first.generate(job);
