@@ -1,5 +1,5 @@
 import type { Client } from 'graphql-ws';
-import { CHAT_STREAM } from '../../src/cli/chat-client/operations';
+import { CHAT_STREAM, type CompletedMessage } from '../../src/cli/chat-client/operations';
 import { deferred } from './eventually';
 
 /** The chat client's own operations (src/cli/chat-client/operations.ts): one definition for the CLI, tests and bench. */
@@ -10,15 +10,7 @@ export interface StreamEvent {
   cursor: string;
   replyId: string;
   text?: string;
-  message?: {
-    id: string;
-    seq: number;
-    role: string;
-    content: string;
-    reasoning: string | null;
-    model: string;
-    partial: boolean;
-  };
+  message?: CompletedMessage;
   usage?: { promptTokens: number | null; completionTokens: number | null };
   code?: string;
   reason?: string;

@@ -49,7 +49,8 @@ export interface StreamVariables {
   after?: string;
 }
 
-interface CompletedMessage {
+/** The finished reply as ReplyCompleted carries it (the fields CHAT_STREAM asks for). */
+export interface CompletedMessage {
   id: string;
   seq: number;
   role: string;
