@@ -24,7 +24,7 @@ import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { migrateUp } from '../../src/tooling';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
-import { toolServices } from '../../tools/kit/stack-app-env';
+import { toolServices } from '../../tools/kit/tool-services';
 import { stackCommand } from '../../tools/kit/stack-cli';
 
 const ROOT = path.resolve(__dirname, '../..');

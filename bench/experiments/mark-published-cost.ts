@@ -18,7 +18,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { loadConfig } from '../../src/config';
 import { migrateUp, ormOptions, placeholders } from '../../src/tooling';
 import { withDatabaseName } from '../../tools/kit/run-names';
-import { toolServices } from '../../tools/kit/stack-app-env';
+import { toolServices } from '../../tools/kit/tool-services';
 
 const { values } = parseArgs({ options: { batch: { type: 'string' }, rounds: { type: 'string' } } });
 const batch = Number(values.batch ?? 1000);

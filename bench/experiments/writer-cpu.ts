@@ -19,7 +19,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { loadConfig } from '../../src/config';
 import { migrateUp, ormOptions } from '../../src/tooling';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
-import { toolServices } from '../../tools/kit/stack-app-env';
+import { toolServices } from '../../tools/kit/tool-services';
 
 const { values } = parseArgs({
   options: { src: { type: 'string' }, rounds: { type: 'string' }, label: { type: 'string' } },

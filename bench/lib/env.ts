@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, type AppConfig } from '../../src/config';
 import { migrateUp } from '../../src/tooling';
 import { runNames, withDatabaseName, type RunNames } from '../../tools/kit/run-names';
-import { toolServices } from '../../tools/kit/stack-app-env';
+import { toolServices } from '../../tools/kit/tool-services';
 import { deleteTopicsAndGroups } from './kafka';
 import type { Scope } from './scope';
 import { openSql, type Sql } from './sql';

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { loadConfig } from '../../src/config';
-import { toolServices } from '../../tools/kit/stack-app-env';
+import { toolServices } from '../../tools/kit/tool-services';
 
 const reachable = (host: string, port: number, timeoutMs = 2000) =>
   new Promise<boolean>((resolve) => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AppRole } from '../../src/config';
 import { freePort } from '../../tools/kit/free-port';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
-import { toolServices } from '../../tools/kit/stack-app-env';
+import { toolServices } from '../../tools/kit/tool-services';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const STATE_DIR = '.stack-chaos';

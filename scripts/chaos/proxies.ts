@@ -1,4 +1,4 @@
-import { toolServices } from '../../tools/kit/stack-app-env';
+import { toolServices } from '../../tools/kit/tool-services';
 import { createTcpProxy } from '../../tools/kit/tcp-proxy';
 
 export type Proxy = Awaited<ReturnType<typeof createTcpProxy>>;

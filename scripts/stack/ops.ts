@@ -39,7 +39,7 @@ function appEnv(cfg: StackConfig, mode: 'docker' | 'local'): AppEnv {
 
 /**
  * Prints the app's environment as KEY=value lines and writes them to <state dir>/app.env, so
- * `npm run dev` (scripts/dev.ts), the tests, bench and chaos (tools/kit/stack-app-env.ts) and anyone
+ * `npm run dev` (scripts/dev.ts), the tests, bench and chaos (tools/kit/tool-services.ts) and anyone
  * else (`node --env-file=.stack/app.env`) use the server this stack brought up, with the driver that
  * matches it.
  */

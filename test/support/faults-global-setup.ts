@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { toolServices } from '../../tools/kit/stack-app-env';
+import { toolServices } from '../../tools/kit/tool-services';
 import { REPO_ROOT, stackCommand } from '../../tools/kit/stack-cli';
 
 /**

@@ -2,13 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { APP_ENV_FILE } from '../../scripts/stack/paths';
-import {
-  formatAppEnv,
-  parseAppEnv,
-  readStackAppEnv,
-  stackAppEnvFile,
-  toolServices,
-} from '../../tools/kit/stack-app-env';
+import { formatAppEnv, parseAppEnv, readStackAppEnv, stackAppEnvFile } from '../../tools/kit/stack-app-env';
+import { toolServices } from '../../tools/kit/tool-services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
