@@ -1,11 +1,13 @@
 /**
  * The public entry for the tools beside the product (bench/, scripts/, tools/kit): the adapters
- * and factories they may use, re-exported from one place. Tools never import a path under
- * src/infra (a dependency-cruiser rule says so), so adapters can be moved or split without
- * touching the bench, the chaos run or the build scripts, and this file lists what they rely on.
- * Like src/app.ts and src/wiring, it only re-exports: no logic lives here.
+ * and factories they may use (and the services' config parser), re-exported from one place.
+ * Tools never import a path under src/infra (a dependency-cruiser rule says so), so adapters can
+ * be moved or split without touching the bench, the chaos run or the build scripts, and this file
+ * lists what they rely on. Like src/app.ts and src/wiring, it only re-exports: no logic lives here.
  */
 export { mintToken } from './infra/auth/jwt';
+// The services' variables with the app's defaults and rules (tools/kit/tool-services.ts).
+export { loadServicesEnv } from './config';
 export { createDatabase } from './infra/db/create-database';
 export { migrateUp } from './infra/db/migrator';
 export { ormOptions } from './infra/db/orm-options';

@@ -8,7 +8,8 @@
  * Needs a broker of its own (it is stopped and started), e.g.:
  *   STACK_STATE_DIR=.stack-relay KAFKA_BROKERS=127.0.0.1:39092 npx tsx scripts/stack.ts up
  *   STACK_STATE_DIR=.stack-relay KAFKA_BROKERS=127.0.0.1:39092 npx tsx bench/experiments/broker-outage.ts [outageSeconds=360] [writeEveryMs=2000]
- * MariaDB and Redis come from DATABASE_URL / REDIS_URL (a fresh database and Redis prefix are used and removed).
+ * MariaDB/MySQL and Redis come from DATABASE_URL / REDIS_URL, else from the default stack's .stack/app.env
+ * (a fresh database and Redis prefix are used and removed).
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +24,7 @@ import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { migrateUp } from '../../src/tooling';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
+import { toolServices } from '../../tools/kit/tool-services';
 import { stackCommand } from '../../tools/kit/stack-cli';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -38,13 +40,14 @@ const main = async () => {
   if (!process.env.STACK_STATE_DIR || !process.env.KAFKA_BROKERS)
     throw new Error('set STACK_STATE_DIR and KAFKA_BROKERS to a broker of your own: this script stops it');
   const names = runNames('bench', 'outage');
-  const dbUrl = new URL(
-    withDatabaseName(process.env.DATABASE_URL ?? 'mariadb://root@127.0.0.1:3306/agent_relay', names.dbName),
-  );
+  // Its own broker (STACK_STATE_DIR) but the default stack's database and Redis.
+  const services = toolServices();
+  const dbUrl = new URL(withDatabaseName(services.DATABASE_URL, names.dbName));
   // Only names and roles are set: every RELAY_* and CONSUMER_* setting keeps its default.
   const loaded = loadConfig({
     ...process.env,
     DATABASE_URL: dbUrl.toString(),
+    REDIS_URL: services.REDIS_URL,
     REDIS_PREFIX: names.prefix,
     KAFKA_TOPIC: names.topic,
     KAFKA_CONSUMER_GROUP: names.group,

@@ -8,8 +8,8 @@
  *
  *   npx tsx bench/experiments/mark-published-cost.ts [--batch 1000] [--rounds 20]
  *
- * DATABASE_URL picks the server and driver (default mariadb://root@127.0.0.1:3306); the run
- * creates and drops a database of its own.
+ * DATABASE_URL picks the server and driver (else the stack's .stack/app.env, else the app's
+ * default mariadb://root@127.0.0.1:3306); the run creates and drops a database of its own.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { loadConfig } from '../../src/config';
 import { migrateUp, ormOptions, placeholders } from '../../src/tooling';
 import { withDatabaseName } from '../../tools/kit/run-names';
+import { toolServices } from '../../tools/kit/tool-services';
 
 const { values } = parseArgs({ options: { batch: { type: 'string' }, rounds: { type: 'string' } } });
 const batch = Number(values.batch ?? 1000);
@@ -67,7 +68,7 @@ const main = async () => {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     JWT_SECRET: 'mark-cost-0123456789abcdef0123456789',
-    DATABASE_URL: withDatabaseName(process.env['DATABASE_URL'] || 'mariadb://root@127.0.0.1:3306/agent_relay', dbName),
+    DATABASE_URL: withDatabaseName(toolServices().DATABASE_URL, dbName),
   });
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   await migrateUp(loaded.config.db);

@@ -9,8 +9,8 @@
  * --src points at another checkout's src/ (e.g. `git archive <commit> src | tar -x -C /tmp/before`
  * plus a node_modules symlink), so two versions of the writer run against the same schema on the
  * same machine; alternate them, since the machine's other load drifts.
- * DATABASE_URL picks the server and driver (default mariadb://root@127.0.0.1:3306); the run
- * creates and drops a database of its own.
+ * DATABASE_URL picks the server and driver (else the stack's .stack/app.env, else the app's
+ * default mariadb://root@127.0.0.1:3306); the run creates and drops a database of its own.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { loadConfig } from '../../src/config';
 import { migrateUp, ormOptions } from '../../src/tooling';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
+import { toolServices } from '../../tools/kit/tool-services';
 
 const { values } = parseArgs({
   options: { src: { type: 'string' }, rounds: { type: 'string' }, label: { type: 'string' } },
@@ -29,14 +30,15 @@ const WARMUP_ROUNDS = 300;
 
 const main = async () => {
   const { dbName } = runNames('bench', 'writer_cpu');
+  const services = toolServices();
   const loaded = loadConfig({
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     DATABASE_DEBUG: process.env['DATABASE_DEBUG'],
     JWT_SECRET: 'writer-cpu-0123456789abcdef0123456789',
-    DATABASE_URL: withDatabaseName(process.env['DATABASE_URL'] || 'mariadb://root@127.0.0.1:3306/agent_relay', dbName),
-    REDIS_URL: process.env['REDIS_URL'],
-    KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
+    DATABASE_URL: withDatabaseName(services.DATABASE_URL, dbName),
+    REDIS_URL: services.REDIS_URL,
+    KAFKA_BROKERS: services.KAFKA_BROKERS,
   });
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const config = loaded.config;

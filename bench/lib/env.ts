@@ -2,13 +2,12 @@ import { Redis } from 'ioredis';
 import { loadConfig, type AppConfig } from '../../src/config';
 import { migrateUp } from '../../src/tooling';
 import { runNames, withDatabaseName, type RunNames } from '../../tools/kit/run-names';
+import { toolServices } from '../../tools/kit/tool-services';
 import { deleteTopicsAndGroups } from './kafka';
 import type { Scope } from './scope';
 import { openSql, type Sql } from './sql';
 
 export type Env = Record<string, string | undefined>;
-
-const DEFAULT_DATABASE_URL = 'mariadb://root@127.0.0.1:3306/agent_relay';
 
 let userSettings: Env = {};
 /** Settings from the command line (--set), applied under each scenario's own overrides. */
@@ -18,28 +17,32 @@ export const useSettings = (settings: Env) => {
 
 /**
  * The environment the product reads, for a bench run: the services from this shell's
- * DATABASE_URL / REDIS_URL / KAFKA_BROKERS (defaults otherwise), the run's own names,
- * warn-level logs, then --set settings, then the scenario's overrides.
+ * DATABASE_URL / REDIS_URL / KAFKA_BROKERS, else the ones the stack brought up (.stack/app.env,
+ * whose scheme matches the server), else the app's defaults; the run's own names, warn-level
+ * logs, then --set settings, then the scenario's overrides.
  */
-export const benchEnv = (names: RunNames, overrides: Env = {}): Env => ({
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'warn',
-  HTTP_HOST: '127.0.0.1',
-  HTTP_PORT: '0',
-  // A metrics-only listener starts when the api role is off; an ephemeral port keeps runs apart.
-  METRICS_PORT: '0',
-  DATABASE_URL: withDatabaseName(process.env['DATABASE_URL'] || DEFAULT_DATABASE_URL, names.dbName),
-  REDIS_URL: process.env['REDIS_URL'],
-  KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
-  REDIS_PREFIX: names.prefix,
-  KAFKA_TOPIC: names.topic,
-  KAFKA_CONSUMER_GROUP: names.group,
-  KAFKA_CLIENT_ID: 'agent-relay-bench',
-  JWT_SECRET: `bench-secret-${names.id}-0123456789abcdef`,
-  SHUTDOWN_TIMEOUT_MS: '10000',
-  ...userSettings,
-  ...overrides,
-});
+export const benchEnv = (names: RunNames, overrides: Env = {}): Env => {
+  const services = toolServices();
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+    // A metrics-only listener starts when the api role is off; an ephemeral port keeps runs apart.
+    METRICS_PORT: '0',
+    DATABASE_URL: withDatabaseName(services.DATABASE_URL, names.dbName),
+    REDIS_URL: services.REDIS_URL,
+    KAFKA_BROKERS: services.KAFKA_BROKERS,
+    REDIS_PREFIX: names.prefix,
+    KAFKA_TOPIC: names.topic,
+    KAFKA_CONSUMER_GROUP: names.group,
+    KAFKA_CLIENT_ID: 'agent-relay-bench',
+    JWT_SECRET: `bench-secret-${names.id}-0123456789abcdef`,
+    SHUTDOWN_TIMEOUT_MS: '10000',
+    ...userSettings,
+    ...overrides,
+  };
+};
 
 const benchConfig = (names: RunNames, overrides: Env = {}): AppConfig => {
   const result = loadConfig(benchEnv(names, overrides));

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { loadConfig } from '../../src/config';
+import { toolServices } from '../../tools/kit/tool-services';
 
 const reachable = (host: string, port: number, timeoutMs = 2000) =>
   new Promise<boolean>((resolve) => {
@@ -12,11 +13,8 @@ const reachable = (host: string, port: number, timeoutMs = 2000) =>
 
 /** Fails fast, naming the service, when MariaDB, Redis or Kafka does not accept connections. */
 export const checkServices = async () => {
-  const result = loadConfig({
-    DATABASE_URL: process.env['DATABASE_URL'],
-    REDIS_URL: process.env['REDIS_URL'],
-    KAFKA_BROKERS: process.env['KAFKA_BROKERS'],
-  });
+  // The servers the bench will use (bench/lib/env.ts): this shell's, else the stack's.
+  const result = loadConfig(toolServices());
   if (!result.ok) throw new Error(result.errors.join('\n'));
   const { db, redis, kafka } = result.config;
   const endpoints = [

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { AppRole } from '../../src/config';
 import { freePort } from '../../tools/kit/free-port';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
+import { toolServices } from '../../tools/kit/tool-services';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const STATE_DIR = '.stack-chaos';
@@ -72,10 +73,11 @@ export const createChaosEnv = async (options: {
   const { redisDb } = options;
   const names = runNames('chaos');
   const { id, dbName } = names;
-  const dbUrl = new URL(
-    withDatabaseName(process.env['DATABASE_URL']?.trim() || 'mariadb://root@127.0.0.1:3306/agent_relay', dbName),
-  );
-  const redisUrl = new URL(process.env['REDIS_URL']?.trim() || 'redis://127.0.0.1:6379');
+  // This shell's DATABASE_URL / REDIS_URL, else the servers the default stack brought up (its
+  // .stack/app.env names the database with the scheme, so the driver, that matches it).
+  const services = toolServices();
+  const dbUrl = new URL(withDatabaseName(services.DATABASE_URL, dbName));
+  const redisUrl = new URL(services.REDIS_URL);
   redisUrl.pathname = `/${redisDb}`;
   const stateDir = path.join(ROOT, STATE_DIR);
   const logDir = path.join(stateDir, 'logs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${id}`);

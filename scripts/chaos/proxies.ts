@@ -1,3 +1,4 @@
+import { toolServices } from '../../tools/kit/tool-services';
 import { createTcpProxy } from '../../tools/kit/tcp-proxy';
 
 export type Proxy = Awaited<ReturnType<typeof createTcpProxy>>;
@@ -8,8 +9,8 @@ export interface ChaosProxies {
   close(): Promise<void>;
 }
 
-const targetOf = (raw: string | undefined, fallback: string, defaultPort: number) => {
-  const url = new URL(raw?.trim() || fallback);
+const targetOf = (raw: string, defaultPort: number) => {
+  const url = new URL(raw);
   return { host: url.hostname || '127.0.0.1', port: Number(url.port || defaultPort) };
 };
 
@@ -20,10 +21,10 @@ const targetOf = (raw: string | undefined, fallback: string, defaultPort: number
  * The runner's own SQL and Redis connections go direct, so it can watch and clean up meanwhile.
  */
 export const openProxies = async (): Promise<ChaosProxies> => {
-  const database = await createTcpProxy(
-    targetOf(process.env['DATABASE_URL'], 'mariadb://root@127.0.0.1:3306/agent_relay', 3306),
-  );
-  const redis = await createTcpProxy(targetOf(process.env['REDIS_URL'], 'redis://127.0.0.1:6379', 6379));
+  // The same servers as the chaos env (scripts/chaos/env.ts): this shell's, else the stack's.
+  const services = toolServices();
+  const database = await createTcpProxy(targetOf(services.DATABASE_URL, 3306));
+  const redis = await createTcpProxy(targetOf(services.REDIS_URL, 6379));
   return {
     database,
     redis,

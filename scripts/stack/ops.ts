@@ -1,6 +1,7 @@
 /** The top-level operations behind the CLI verbs (each picks Docker or the local stack). */
 import fs from 'node:fs';
 import path from 'node:path';
+import { formatAppEnv } from '../../tools/kit/stack-app-env';
 import { config, redact, type StackConfig } from './config';
 import { chooseDatabaseUrl, serverVersion } from './database-url';
 import { compose, dockerUsable } from './docker';
@@ -38,17 +39,13 @@ function appEnv(cfg: StackConfig, mode: 'docker' | 'local'): AppEnv {
 
 /**
  * Prints the app's environment as KEY=value lines and writes them to <state dir>/app.env, so
- * `npm run dev` (scripts/dev.ts) and anyone else (`node --env-file=.stack/app.env`) run the app
- * against the server this stack brought up, with the driver that matches it.
+ * `npm run dev` (scripts/dev.ts), the tests, bench and chaos (tools/kit/tool-services.ts) and anyone
+ * else (`node --env-file=.stack/app.env`) use the server this stack brought up, with the driver that
+ * matches it.
  */
 function handOver(env: AppEnv) {
   fs.mkdirSync(path.dirname(APP_ENV_FILE), { recursive: true });
-  fs.writeFileSync(
-    APP_ENV_FILE,
-    Object.entries(env)
-      .map(([k, v]) => `${k}=${v}\n`)
-      .join(''),
-  );
+  fs.writeFileSync(APP_ENV_FILE, formatAppEnv(env));
   for (const [k, v] of Object.entries(env)) print(`  ${k}=${k === 'DATABASE_URL' ? redact(v) : v}`);
   return env;
 }
@@ -90,11 +87,15 @@ export async function upImpl() {
   return { mode: 'local', mariadb, redis, kafka, env: handOver(appEnv(cfg, 'local')) };
 }
 
+/** The stack is down: tools reading app.env fall back to their environment and the app's defaults. */
+const forgetAppEnv = () => fs.rmSync(APP_ENV_FILE, { force: true });
+
 function downDocker() {
   log('docker compose down -v');
   // -v drops the images' anonymous data volumes: like the local path, every `up` starts clean.
   compose(['down', '-v']);
   removeState();
+  forgetAppEnv();
   log('stack is down');
 }
 
@@ -112,6 +113,7 @@ export async function downImpl() {
   if (state.mariadb?.startedByStack) await stopMariadb(cfg.db);
   else log('MariaDB: left running (not started by stack)');
   removeState();
+  forgetAppEnv();
   log('stack is down');
 }
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProviderDialect, RecordedRequest } from './provider-dialects';
+import { promptTokensOf, type ProviderDialect, type RecordedRequest } from './provider-dialects';
 
 /** What the fake answers to one request; every field is optional. */
 export interface FakeReply {
@@ -74,10 +74,15 @@ const write = (res: http.ServerResponse, data: unknown) =>
     res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`, () => resolve()),
   );
 
-const sendError = (res: http.ServerResponse, status: number, message = `fake error ${status}`) => {
+const sendError = (
+  res: http.ServerResponse,
+  status: number,
+  message = `fake error ${status}`,
+  fields: Readonly<Record<string, unknown>> = {},
+) => {
   const type = status >= 500 ? 'server_error' : 'invalid_request_error';
   res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ error: { message, type, param: null, code: null } }));
+  res.end(JSON.stringify({ error: { message, type, param: null, code: null, ...fields } }));
 };
 
 /** Responses the fake cut itself (cutAfter): their close is not the client's abort. */
@@ -119,14 +124,10 @@ const streamReply = async (
   await write(res, chunk(model, {}, 'stop'));
   const streamOptions = body['stream_options'] as { include_usage?: boolean } | undefined;
   if (streamOptions?.include_usage) {
-    const promptTokens = (body.messages ?? []).reduce(
-      (sum, message) => sum + message.content.split(/\s+/).filter(Boolean).length,
-      0,
-    );
-    const hidden = dialect?.reasoningTokensInUsage ?? 0;
-    const completion = deltas.length + hidden;
-    const details =
-      dialect?.reasoningTokensInUsage === undefined ? {} : { completion_tokens_details: { reasoning_tokens: hidden } };
+    const promptTokens = promptTokensOf(body);
+    const hidden = dialect?.reasoningTokens(body);
+    const completion = deltas.length + (hidden ?? 0);
+    const details = hidden === undefined ? {} : { completion_tokens_details: { reasoning_tokens: hidden } };
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completion,
@@ -185,7 +186,7 @@ export const startFakeOpenAi = async (
         if (reply.stallBeforeHeaders) return;
         if (reply.status !== undefined) return sendError(res, reply.status);
         const refusal = options.dialect?.refuse(body);
-        if (refusal) return sendError(res, 400, refusal);
+        if (refusal) return sendError(res, refusal.status, refusal.message, refusal.fields);
         return body['stream'] === true
           ? streamReply(res, body, reply, options.dialect)
           : sendCompletion(res, body, reply);

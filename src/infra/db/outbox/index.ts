@@ -1,5 +1,5 @@
 /**
- * The outbox for any MikroORM application: register `outboxEntities` and an
+ * The outbox for any MikroORM application: register `outboxEntity` and a
  * `createOutboxCommitSubscriber(() => waker.wake())` with the ORM, then call
  * `enqueueOutbox(em, event)` inside your own unit of work. Rows reach Kafka through the same
  * relay, retries and consumer as the chat path's.
