@@ -303,7 +303,7 @@ export type ReplyCompleted = ChatStreamEvent & {
 
 export type ReplyFailed = ChatStreamEvent & {
   __typename?: 'ReplyFailed';
-  /** MODEL_TIMEOUT, MODEL_REJECTED, MODEL_UNAVAILABLE, MODEL_STREAM_CUT, INTERNAL, INTERRUPTED (the processes generating the reply kept stopping without finishing it, GENERATE_MAX_STALLS times), or CANCELLED (stopped by cancelReply). */
+  /** MODEL_TIMEOUT, MODEL_REJECTED, MODEL_UNAVAILABLE, MODEL_STREAM_CUT, INTERNAL, REPLY_STREAM_UNAVAILABLE (the reply stream stayed unreachable longer than its retry budget), INTERRUPTED (the processes generating the reply kept stopping without finishing it, GENERATE_MAX_STALLS times), or CANCELLED (stopped by cancelReply). */
   code: Scalars['String']['output'];
   cursor: Scalars['String']['output'];
   /** The id of the partial message stored for this reply (the text produced before the failure, possibly empty); null only when even that could not be stored. */
