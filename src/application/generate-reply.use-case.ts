@@ -67,6 +67,8 @@ export interface GenerateReplyDeps {
    * memory, so waiting for the service beats storing it as a failure.
    */
   persistAttempts?: number;
+  /** Told when a stored reply could not be pushed to the history cache (counted; the next prompt repairs the gap). */
+  onCacheWriteFailed?: () => void;
   /** Told each time a reply is taken over and generated again (counted). */
   onRestarted?: () => void;
   /** Stop requests (cancelReply): a reply whose stop was requested before its run started is not generated. */
@@ -159,7 +161,10 @@ const persist = async (
         { seq: saved.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) },
         job.window,
       )
-      .catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached'));
+      .catch((error: unknown) => {
+        deps.onCacheWriteFailed?.();
+        deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached');
+      });
   }
   return { saved, theirs };
 };

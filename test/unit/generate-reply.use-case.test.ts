@@ -1,4 +1,4 @@
-import { createGenerateReply } from '../../src/application/generate-reply.use-case';
+import { createGenerateReply, type GenerateReplyDeps } from '../../src/application/generate-reply.use-case';
 import { CANCELLED_REPLY, INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST } from '../../src/application/reply-ends';
 import type { ChatMessagePayload } from '../../src/domain/chat-message-envelope';
 import { streamedDraft, type ModelEvent, type ReplyEvent } from '../../src/domain/chat/chat-types';
@@ -34,7 +34,12 @@ const scriptedModel = (tokens: string[], options: { failWith?: Error; hold?: Pro
   modelName: () => 'test-model',
 });
 
-const setup = (model: ChatModel, writer = createWriter(), cancellations = createInMemoryReplyCancellations()) => {
+const setup = (
+  model: ChatModel,
+  writer = createWriter(),
+  cancellations = createInMemoryReplyCancellations(),
+  extra: Partial<GenerateReplyDeps> = {},
+) => {
   writer.turns.add(turn);
   const replies = createInMemoryReplyStream();
   const cache = createInMemoryHistoryCache();
@@ -56,6 +61,7 @@ const setup = (model: ChatModel, writer = createWriter(), cancellations = create
     scheduler,
     persistAttempts: 2,
     cancellations,
+    ...extra,
   });
   return { ...generator, replies, cache, writer, logger, prompts, scheduler, events: () => replies.stored(ref) };
 };
@@ -157,6 +163,18 @@ describe('generate reply', () => {
         },
       ]);
     });
+  });
+
+  it('counts a reply stored but not pushed to the history cache, and still completes it', async () => {
+    let cacheWriteFailures = 0;
+    const { generate, events, cache, logger } = setup(scriptedModel(['hi']), undefined, undefined, {
+      onCacheWriteFailed: () => (cacheWriteFailures += 1),
+    });
+    cache.push = () => Promise.reject(new Error('Reached the max retries per request limit (which is 3)'));
+    await expect(generate(job)).resolves.toBe('completed');
+    expect(cacheWriteFailures).toBe(1);
+    expect(logger.at('warn').map((entry) => entry.message)).toContain('reply stored but not cached');
+    expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED' });
   });
 
   it("names its reply the latest of the conversation, unless a newer turn's reply already is", async () => {
