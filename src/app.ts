@@ -56,7 +56,13 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger; spanExpo
   const dependencies: Component[] = [database, redis, kafka];
   const metrics = createMetrics({ database, logger });
   const waker = createBullRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
-  const appendChatMessages = createOutboxWriter(config, { database, waker, logger, tracer });
+  const appendChatMessages = createOutboxWriter(config, {
+    database,
+    waker,
+    logger,
+    tracer,
+    onWakeFailed: () => metrics.chat.sendSideEffectFailures.inc({ step: 'relay-wake-up' }),
+  });
   const roleComponents: Component[] = [waker];
   if (config.roles.includes('relay'))
     roleComponents.push(...relayComponents(config, { database, redis, kafka, logger, metrics: metrics.relay, tracer }));

@@ -66,11 +66,20 @@ export interface FaultDeps {
   readonly signal: AbortSignal;
 }
 
+/**
+ * History must be complete this soon after the database or Redis returns (the scenario's
+ * default bound, OutageTimings.serviceReturnBoundMs): without a bound, a pipeline that crawled back
+ * over many minutes would pass as long as it got there before the verdict.
+ */
+export const SERVICE_RETURN_BOUND_MS = 60_000;
+
 export interface OutageTimings {
   /** The broker stopped for longer than the relay's whole retry schedule. */
   readonly brokerOutageMs: number;
   /** The database, then Redis, cut off at the proxy. */
   readonly serviceOutageMs: number;
+  /** History must be complete this soon after the database or Redis returns (the verdict's bound). */
+  readonly serviceReturnBoundMs: number;
   /** The consumer frozen for longer than RELAY_SWEEP_AFTER_MS (plus sweeper rounds, every 5 s). */
   readonly stallMs: number;
 }

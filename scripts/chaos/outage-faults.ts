@@ -1,5 +1,11 @@
 import { RELAY_LEASE_MS, SWEEP_AFTER_MS } from './env';
-import type { FaultDeps, FaultRecord, OutageTimings, PublishedRow } from './fault-types';
+import {
+  SERVICE_RETURN_BOUND_MS,
+  type FaultDeps,
+  type FaultRecord,
+  type OutageTimings,
+  type PublishedRow,
+} from './fault-types';
 import { chaosStack, type Control } from './infra';
 import { sleep } from './log';
 import type { Proxy } from './proxies';
@@ -7,11 +13,24 @@ import type { Service } from './services';
 
 export type { OutageTimings, PublishedRow } from './fault-types';
 
-/** Quick: 20 s / 10 s / sweep threshold + 6 s. Long: 6 minutes / 60 s / sweep threshold + 20 s. */
+/**
+ * Quick: 20 s / 10 s / sweep threshold + 6 s. Long: 6 minutes / 60 s / sweep threshold + 20 s.
+ * Either way history must be whole within 60 s of the database's or Redis's return.
+ */
 export const outageTimings = (quick: boolean): OutageTimings =>
   quick
-    ? { brokerOutageMs: 20_000, serviceOutageMs: 10_000, stallMs: SWEEP_AFTER_MS + 6_000 }
-    : { brokerOutageMs: 360_000, serviceOutageMs: 60_000, stallMs: SWEEP_AFTER_MS + 20_000 };
+    ? {
+        brokerOutageMs: 20_000,
+        serviceOutageMs: 10_000,
+        serviceReturnBoundMs: SERVICE_RETURN_BOUND_MS,
+        stallMs: SWEEP_AFTER_MS + 6_000,
+      }
+    : {
+        brokerOutageMs: 360_000,
+        serviceOutageMs: 60_000,
+        serviceReturnBoundMs: SERVICE_RETURN_BOUND_MS,
+        stallMs: SWEEP_AFTER_MS + 20_000,
+      };
 
 const CATCH_UP_MAX_MS = 180_000;
 /** Re-publishes the sweeper queued just before the catch-up still reach the topic within this. */

@@ -15,7 +15,7 @@ import { createCleanup } from './cleanup';
 import { createChaosEnv, serviceEnv, type ChaosEnv } from './env';
 import { detectFeatures, type ServiceFeatures } from './features';
 import { planFaults, runFaults, type FaultRecord } from './faults';
-import { outageTimings } from './outage-faults';
+import { outageTimings, type OutageTimings } from './outage-faults';
 import { openProxies } from './proxies';
 import { createSubscribers, type Subscribers } from './subscribers';
 import { printVerdictLines, verdictLines } from './verdict-lines';
@@ -127,6 +127,7 @@ interface VerifyInput {
   readonly unexpectedExits: UnexpectedExit[];
   readonly subscribers: Subscribers;
   readonly features: ServiceFeatures;
+  readonly timings: OutageTimings;
 }
 
 /** Longer than the service's recovery of replies that lost their job (GENERATE_RECOVER_AFTER_MS + its interval, 40 s). */
@@ -134,7 +135,8 @@ const REPLY_WAIT_MS = 90_000;
 
 const OUTAGES = new Set<FaultRecord['kind']>(['broker-outage', 'db-outage', 'redis-outage', 'kafka-outage']);
 
-const verify = async ({ env, control, ledger, faults, unexpectedExits, subscribers, features }: VerifyInput) => {
+const verify = async (input: VerifyInput) => {
+  const { env, control, ledger, faults, unexpectedExits, subscribers, features, timings } = input;
   say(
     "traffic and faults over; waiting for the pipeline to settle (max 120 s) and every acknowledged send's reply (max 90 s)…",
   );
@@ -180,6 +182,7 @@ const verify = async ({ env, control, ledger, faults, unexpectedExits, subscribe
     clientMessageId: features.clientMessageId,
     unexpectedExits,
     settled: quiet.settled,
+    serviceReturnBoundMs: timings.serviceReturnBoundMs,
     at: (ms) => `+${elapsed(ms)}s`,
   });
   return printVerdictLines(lines);
@@ -208,7 +211,7 @@ const chaos = async (options: ChaosOptions) => {
       .join(', ')}; relay schedule: ${JSON.stringify(env.relaySchedule)} (unset = defaults)`,
   );
   say(
-    `outages: broker ${timings.brokerOutageMs / 1000} s, database and Redis ${timings.serviceOutageMs / 1000} s each (proxies on ${proxies.database.port} and ${proxies.redis.port}), consumer stall ${timings.stallMs / 1000} s`,
+    `outages: broker ${timings.brokerOutageMs / 1000} s, database and Redis ${timings.serviceOutageMs / 1000} s each (proxies on ${proxies.database.port} and ${proxies.redis.port}; history due within ${timings.serviceReturnBoundMs / 1000} s of their return), consumer stall ${timings.stallMs / 1000} s`,
   );
   say(`logs: ${env.logDir}`);
 
@@ -261,7 +264,7 @@ const chaos = async (options: ChaosOptions) => {
   );
   if (abort.signal.aborted) throw new Error('interrupted');
 
-  const passed = await verify({ env, control, ledger, faults, unexpectedExits, subscribers, features });
+  const passed = await verify({ env, control, ledger, faults, unexpectedExits, subscribers, features, timings });
   say(
     `chaos ${passed ? 'PASSED' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s (seed ${options.seed}; rerun with --seed ${options.seed})`,
   );

@@ -1,3 +1,4 @@
+import { SERVICE_RETURN_BOUND_MS } from './fault-types';
 import type { FaultRecord } from './faults';
 import type { Ledger } from './ledger';
 import type { DeliveredEvent } from './readback';
@@ -14,6 +15,7 @@ export interface VerdictLine {
 
 /** History must be complete this soon after the broker returns (issue 12, with default settings). */
 export const BROKER_RETURN_BOUND_MS = 30_000;
+
 /** A call failing this long after an outage ended still counts as the outage's. */
 const OUTAGE_TAIL_MS = 20_000;
 
@@ -44,16 +46,23 @@ export const brokerOutageLine = (fault: FaultRecord, verdict: Verdict): VerdictL
   };
 };
 
+/** What a database or Redis outage line is judged against besides the fault itself. */
+export interface ServiceOutageContext {
+  readonly ledger: Ledger;
+  readonly exits: readonly UnexpectedExit[];
+  /** When the next fault struck: calls failing from then on are that fault's. */
+  readonly nextFaultAt?: number;
+  /** History must be complete this soon after the restore (default SERVICE_RETURN_BOUND_MS). */
+  readonly boundMs?: number;
+}
+
 /**
  * Database or Redis cut at the proxy: calls fail or succeed as the service allows (the ledger
- * checks those as all-or-nothing), no process crashes, and history catches up after the restore.
+ * checks those as all-or-nothing), no process crashes, and history catches up within the bound
+ * after the restore.
  */
-export const serviceOutageLine = (
-  fault: FaultRecord,
-  ledger: Ledger,
-  exits: readonly UnexpectedExit[],
-  nextFaultAt = Number.POSITIVE_INFINITY,
-): VerdictLine => {
+export const serviceOutageLine = (fault: FaultRecord, context: ServiceOutageContext): VerdictLine => {
+  const { ledger, exits, nextFaultAt = Number.POSITIVE_INFINITY, boundMs = SERVICE_RETURN_BOUND_MS } = context;
   // The tail ends where the next fault begins: its failures are its own.
   const to = Math.min(fault.endedAt + OUTAGE_TAIL_MS, nextFaultAt);
   const failed = ledger.uncertain.filter((u) => u.at !== undefined && inWindow(u.at, fault.at, to)).length;
@@ -61,8 +70,8 @@ export const serviceOutageLine = (
   const complete = fault.historyCompleteMs;
   return {
     fault: `${fault.kind} ${seconds(fault.downMs)}`,
-    figure: `${failed} call(s) failed (checked as unsure), process crashes ${crashes.length}${crashes.length ? ` (${crashes.map((c) => c.service).join(', ')})` : ''}; history complete ${seconds(complete)} after the restore`,
-    pass: crashes.length === 0 && complete != null,
+    figure: `${failed} call(s) failed (checked as unsure), process crashes ${crashes.length}${crashes.length ? ` (${crashes.map((c) => c.service).join(', ')})` : ''}; history complete ${seconds(complete)} after the restore (bound ${boundMs / 1000} s)`,
+    pass: crashes.length === 0 && complete != null && complete <= boundMs,
   };
 };
 
@@ -226,6 +235,8 @@ export interface LinesInput {
   readonly clientMessageId: boolean;
   readonly unexpectedExits: readonly UnexpectedExit[];
   readonly settled: boolean;
+  /** The scenario's bound on history after a database or Redis outage (default SERVICE_RETURN_BOUND_MS). */
+  readonly serviceReturnBoundMs?: number;
   /** Formats an epoch time as the run's log does ("+12.3s"). */
   readonly at?: (ms: number) => string;
 }
@@ -243,8 +254,16 @@ export const verdictLines = (input: LinesInput): VerdictLine[] => {
     of(kind).length ? of(kind).map(make) : [missing(kind)];
   return [
     ...each('broker-outage', (f) => brokerOutageLine(f, input.verdict)),
-    ...each('db-outage', (f) => serviceOutageLine(f, input.ledger, input.unexpectedExits, nextAt(f))),
-    ...each('redis-outage', (f) => serviceOutageLine(f, input.ledger, input.unexpectedExits, nextAt(f))),
+    ...(['db-outage', 'redis-outage'] as const).flatMap((kind) =>
+      each(kind, (f) =>
+        serviceOutageLine(f, {
+          ledger: input.ledger,
+          exits: input.unexpectedExits,
+          nextFaultAt: nextAt(f),
+          boundMs: input.serviceReturnBoundMs,
+        }),
+      ),
+    ),
     clientRetriesLine(input.ledger, input.evidence, input.clientMessageId),
     repliesLine(input.ledger, input.evidence, of('reply-kill')),
     subscribersLine(input.watches, input.at),

@@ -1,12 +1,4 @@
-import {
-  isTerminal,
-  streamedDraft,
-  type ChatTurn,
-  type ModelChoice,
-  type PromptMessage,
-  type ReplyEvent,
-} from '../domain/chat/chat-types';
-import { ModelError } from '../domain/chat/model-error';
+import { isTerminal, streamedDraft, type ChatTurn, type ModelChoice, type ReplyEvent } from '../domain/chat/chat-types';
 import type { ChatModel } from '../domain/ports/chat-model';
 import type { ChatTurns } from '../domain/ports/chat-turns';
 import type { CommittedMessage, ConversationReader } from '../domain/ports/conversation-reader';
@@ -20,7 +12,16 @@ import type { Scheduler } from '../domain/ports/scheduler';
 import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
 import type { BuildReplyPrompt } from './build-reply-prompt';
-import { createReplyDeltaWriter } from './reply-delta-writer';
+import {
+  CANCELLED_REPLY,
+  endOf,
+  failureOf,
+  REPLY_CANCELLED,
+  REPLY_LOST,
+  STOPPED_EARLY,
+  type ReplyFailure,
+} from './reply-ends';
+import { createReplyStreamWriter, emptyDraft, streamModelReply, type Draft } from './reply-stream-writer';
 import { retry } from './retry';
 
 /** One reply of a turn: who asked, which model; `window` (the cached history length) once its prompt is built. */
@@ -57,14 +58,17 @@ export interface GenerateReplyDeps {
   /** Counts the reply once, here, so no later send has to count it again. */
   counter: TokenCounter;
   logger: Logger;
-  /** Waits between writer attempts. */
+  /** Waits between attempts of the database and Redis steps. */
   scheduler: Scheduler;
   /**
-   * Writer attempts before the reply is reported failed. The default (30, backoff doubling from
-   * 200 ms to a 5 s cap: about two minutes) outlasts a database outage of a minute: the reply is
-   * whole in memory, so waiting for the database beats storing it as a failure.
+   * Attempts of each database or Redis step of a reply (storing it, each write to its stream)
+   * before the reply is reported failed. The default (30, backoff doubling from 200 ms to a 5 s
+   * cap: about two minutes) outlasts a database or Redis outage of a minute: the reply is whole in
+   * memory, so waiting for the service beats storing it as a failure.
    */
   persistAttempts?: number;
+  /** Told when a stored reply could not be pushed to the history cache (counted; the next prompt repairs the gap). */
+  onCacheWriteFailed?: () => void;
   /** Told each time a reply is taken over and generated again (counted). */
   onRestarted?: () => void;
   /** Stop requests (cancelReply): a reply whose stop was requested before its run started is not generated. */
@@ -72,15 +76,6 @@ export interface GenerateReplyDeps {
   /** A span per run (off: the no-op tracer). */
   tracer?: Tracer;
 }
-
-/**
- * Abort reason meaning another worker owns the reply now (this one lost its job's lock): stop
- * without storing or ending anything, the new owner generates the reply again.
- */
-export const REPLY_LOST = 'reply-lost';
-
-/** Abort reason meaning the reply's user asked to stop it (cancelReply): store what was produced, end it CANCELLED. */
-export const REPLY_CANCELLED = 'reply-cancelled';
 
 /** How a worker runs a reply: its job's abort signal, and the run's number (see Reply.fence). */
 export interface RunOptions {
@@ -91,26 +86,7 @@ export interface RunOptions {
 /** What one run did with its reply ('no-turn': no turn has this reply id, so there is nothing to answer). */
 export type ReplyOutcome = 'completed' | 'failed' | 'cancelled' | 'already-stored' | 'lost' | 'no-turn';
 
-/** The end of a reply that kept losing its worker (BullMQ gave the job up after GENERATE_MAX_STALLS). */
-export const INTERRUPTED_REPLY = {
-  code: 'INTERRUPTED',
-  message: 'the processes generating this reply kept stopping before it finished; the text so far is stored as partial',
-} as const;
-
-/** The end of a reply its user stopped (cancelReply). */
-export const CANCELLED_REPLY = {
-  code: 'CANCELLED',
-  message: "the reply was stopped at its user's request; the text so far is stored as partial",
-} as const;
-
 const RESTARTED_REASON = 'the process generating this reply stopped; it is generated again from the start';
-
-interface Draft {
-  content: string;
-  reasoning: string;
-  promptTokens: number | null;
-  completionTokens: number | null;
-}
 
 const PERSIST_ATTEMPTS = 30;
 
@@ -120,42 +96,11 @@ const persistPolicy = (attempts = PERSIST_ATTEMPTS) =>
 
 const refOf = (job: Reply): ReplyRef => ({ ...job.scope, replyId: job.replyId });
 
-const STOPPED_EARLY = {
-  code: INTERRUPTED_REPLY.code,
-  message: 'the reply stopped before it finished; the text so far is stored as partial',
-};
-
-/**
- * The terminal event a stored message calls for: COMPLETED for a whole reply, FAILED for a
- * partial one (`partialEnd`: CANCELLED when its user stopped it, else INTERRUPTED).
- */
-const endOf = (stored: CommittedMessage, partialEnd: { code: string; message: string } = STOPPED_EARLY): ReplyEvent => {
-  const { payload } = stored;
-  if (payload.partial) return { kind: 'FAILED', ...partialEnd, partialMessageId: stored.messageId };
-  return {
-    kind: 'COMPLETED',
-    message: {
-      id: stored.messageId,
-      seq: stored.seq,
-      content: payload.content,
-      reasoning: payload.reasoning,
-      model: payload.model ?? '',
-      promptTokens: payload.promptTokens,
-      completionTokens: payload.completionTokens,
-      createdAt: stored.createdAt.toISOString(),
-    },
-  };
-};
-
-/** Database work of a reply: retried, whatever failed, until the writer attempts are spent. */
+/** Database (or Redis) work of a reply: retried, whatever failed, until the attempts are spent. */
 const persistentlyFor =
   (deps: GenerateReplyDeps) =>
   <T>(work: () => Promise<T>) =>
     retry(work, { policy: persistPolicy(deps.persistAttempts), scheduler: deps.scheduler });
-
-/** Appends as the job's run (its fence): nothing lands once a later run of the reply appended. */
-const appendEventTo = (deps: GenerateReplyDeps, job: Reply, event: ReplyEvent) =>
-  deps.replies.append(refOf(job), event, job.fence);
 
 /**
  * Stores the draft as the reply's message, unless a message with the reply id is committed
@@ -216,51 +161,12 @@ const persist = async (
         { seq: saved.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) },
         job.window,
       )
-      .catch((error: unknown) => deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached'));
+      .catch((error: unknown) => {
+        deps.onCacheWriteFailed?.();
+        deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached');
+      });
   }
   return { saved, theirs };
-};
-
-/** Streams the model's reply into the draft and, as deltas, onto the reply stream. */
-const stream = async (
-  deps: GenerateReplyDeps,
-  job: Reply,
-  prompt: readonly PromptMessage[],
-  draft: Draft,
-  signal?: AbortSignal,
-) => {
-  const deltas = createReplyDeltaWriter((delta) => appendEventTo(deps, job, delta));
-  try {
-    for await (const event of deps.model.stream({
-      choice: job.choice,
-      messages: prompt,
-      thinking: job.thinking,
-      signal,
-    })) {
-      if (event.type === 'token') {
-        draft.content += event.text;
-        deltas.push({ kind: 'TOKEN', text: event.text });
-      } else if (event.type === 'reasoning') {
-        draft.reasoning += event.text;
-        deltas.push({ kind: 'REASONING', text: event.text });
-      } else {
-        draft.promptTokens = event.promptTokens;
-        draft.completionTokens = event.completionTokens;
-      }
-    }
-  } catch (error) {
-    // Whatever was streamed reaches the stream before the FAILED event; the model's error wins.
-    await deltas.drain().catch(() => undefined);
-    throw error;
-  }
-  await deltas.drain();
-};
-
-/** Why a stream that threw ended: the user's stop, the model's own code, or a cut. */
-const failureOf = (error: unknown, signal?: AbortSignal): { code: string; message: string } => {
-  if (signal?.reason === REPLY_CANCELLED) return CANCELLED_REPLY;
-  if (error instanceof ModelError) return { code: error.code, message: error.message };
-  return { code: signal?.aborted ? 'MODEL_STREAM_CUT' : 'INTERNAL', message: 'reply generation failed' };
 };
 
 /**
@@ -272,11 +178,14 @@ const failureOf = (error: unknown, signal?: AbortSignal): { code: string; messag
  * - a reply that already streamed events (its worker died mid-reply) gets a RESTARTED event,
  *   so clients discard the partial text, and is generated again from the start;
  * - a model failure stores what was produced (partial: true, even if empty) and ends FAILED
- *   with the model's code.
+ *   with the model's code;
+ * - a Redis outage only delays the stream's events (see createReplyStreamWriter); one longer
+ *   than the retry budget ends the reply like a model failure, REPLY_STREAM_UNAVAILABLE.
  */
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const persistently = persistentlyFor(deps);
-  const appendTo = (job: Reply, event: ReplyEvent) => appendEventTo(deps, job, event);
+  /** Appends as the job's run (its fence): nothing lands once a later run of the reply appended. */
+  const appendTo = (job: Reply, event: ReplyEvent) => deps.replies.append(refOf(job), event, job.fence);
   /**
    * The end event, after the reply committed (its turn REPLIED): retried like storing, since no
    * one else would append it. A Redis outage at that moment would otherwise leave the stream
@@ -296,18 +205,20 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     // one whose commit the turn's read did not see yet, so it is looked up either way.
     // Two independent reads, in flight together: either order of the two is handled below (a
     // message committed after its stream ended is found by persist's own look-up).
-    const [stored, events] = await Promise.all([
-      deps.conversations.committedMessage(job.scope.conversationId, job.replyId),
-      deps.replies.events(ref),
-    ]);
+    // Retried like storing: a Redis or database blip as a job starts must not end its reply.
+    const [stored, events] = await persistently(() =>
+      Promise.all([
+        deps.conversations.committedMessage(job.scope.conversationId, job.replyId),
+        deps.replies.events(ref),
+      ]),
+    );
     const last = events.at(-1);
     if (stored) {
       // A partial message of a stopped reply whose worker died before ending the stream: still CANCELLED.
-      if (!last || !isTerminal(last))
-        await deps.replies.append(
-          ref,
-          endOf(stored, (await deps.cancellations?.isRequested(job.replyId)) ? CANCELLED_REPLY : STOPPED_EARLY),
-        );
+      if (!last || !isTerminal(last)) {
+        const stopped = await persistently(async () => (await deps.cancellations?.isRequested(job.replyId)) ?? false);
+        await appendEnd(job, endOf(stored, stopped ? CANCELLED_REPLY : STOPPED_EARLY));
+      }
       return 'stored';
     }
     if (last && isTerminal(last)) {
@@ -357,7 +268,8 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     // Read with resume's look-ups rather than after them (one round trip less before the first
     // token); the job is tracked before it runs, so a stop requested after this read still
     // reaches it as a notification.
-    const cancelled = deps.cancellations?.isRequested(replyId);
+    const { cancellations } = deps;
+    const cancelled = cancellations && persistently(() => cancellations.isRequested(replyId));
     cancelled?.catch(() => undefined);
     const found = await resume(replyOf(turn));
     if (found === 'stored') return 'already-stored';
@@ -370,19 +282,34 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     // The database may be briefly down as a job starts: wait for it as storing does, rather than give the reply up.
     const { prompt, window } = await persistently(() => deps.buildPrompt(turn));
     const job: Reply = { ...replyOf(turn), window, fence };
-    // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
-    await deps.replies.markLatest(refOf(job), turn.userSeq);
-    if (found === 'restart') {
-      deps.logger.warn(
-        { replyId, conversationId: turn.conversationId },
-        'reply taken over from a worker that stopped: generating it again',
-      );
-      await appendTo(job, { kind: 'RESTARTED', reason: RESTARTED_REASON });
-      deps.onRestarted?.();
-    }
-    const draft: Draft = { content: '', reasoning: '', promptTokens: null, completionTokens: null };
+    // Every write of the run is retried through a Redis outage; only one longer than the retry
+    // budget ends the reply (REPLY_STREAM_UNAVAILABLE), with what the model produced stored.
+    const writer = createReplyStreamWriter(
+      {
+        replies: deps.replies,
+        scheduler: deps.scheduler,
+        policy: persistPolicy(deps.persistAttempts),
+        logger: deps.logger,
+      },
+      { ref: refOf(job), fence, signal },
+    );
+    const draft = emptyDraft();
     let failure: { error: unknown } | undefined;
-    await stream(deps, job, prompt, draft, signal).catch((error: unknown) => (failure = { error }));
+    try {
+      // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
+      await writer.markLatest(turn.userSeq);
+      if (found === 'restart') {
+        deps.logger.warn(
+          { replyId, conversationId: turn.conversationId },
+          'reply taken over from a worker that stopped: generating it again',
+        );
+        await writer.append({ kind: 'RESTARTED', reason: RESTARTED_REASON });
+        deps.onRestarted?.();
+      }
+      await streamModelReply(deps.model, { ...job, prompt, signal }, { draft, writer });
+    } catch (error) {
+      failure = { error };
+    }
     // Another worker owns the reply now: whatever this run produced is not this run's to store.
     if (signal?.reason === REPLY_LOST) return 'lost';
     if (failure) {
@@ -419,7 +346,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    * stores what its stream holds as a partial message if nothing is stored yet, then ends the
    * stream with `failure` (a no-op when it already ended), so every subscriber sees an end.
    */
-  const giveUp = async (replyId: string, failure: { code: string; message: string }): Promise<void> => {
+  const giveUp = async (replyId: string, failure: ReplyFailure): Promise<void> => {
     const turn = await deps.turns.get(replyId);
     if (!turn) return;
     const job = replyOf(turn);

@@ -62,10 +62,12 @@ export const createRelayBatch = (deps: RelayBatchDeps) => async (): Promise<Rela
     return NO_ROWS;
   }
   const result = await deps.publisher.publish(claim.messages);
-  if (result.unavailable === undefined) deps.gate.brokerReachable();
-  else deps.gate.brokerUnavailable(result.unavailable);
   const now = deps.clock.now();
+  // The plan, not the publisher alone, says whether the broker failed: a round whose every row
+  // failed for an unexplained reason pauses the relay like an outage (planRelayOutcome).
   const plan = planRelayOutcome(claim.messages, result, { policy: deps.policy, now });
+  if (plan.unavailable === undefined) deps.gate.brokerReachable();
+  else deps.gate.brokerUnavailable(plan.unavailable);
   const write = <T>(rows: readonly T[], apply: (rows: readonly T[]) => Promise<number>) =>
     rows.length ? apply(rows) : Promise.resolve(0);
   // Counts are what the fenced updates really changed: a row another claim took over counts as stale only.

@@ -303,7 +303,7 @@ export type ReplyCompleted = ChatStreamEvent & {
 
 export type ReplyFailed = ChatStreamEvent & {
   __typename?: 'ReplyFailed';
-  /** MODEL_TIMEOUT, MODEL_REJECTED, MODEL_UNAVAILABLE, MODEL_STREAM_CUT, INTERNAL, INTERRUPTED (the processes generating the reply kept stopping without finishing it, GENERATE_MAX_STALLS times), or CANCELLED (stopped by cancelReply). */
+  /** MODEL_TIMEOUT, MODEL_REJECTED, MODEL_UNAVAILABLE, MODEL_STREAM_CUT, INTERNAL, REPLY_STREAM_UNAVAILABLE (the reply stream stayed unreachable longer than its retry budget), INTERRUPTED (the processes generating the reply kept stopping without finishing it, GENERATE_MAX_STALLS times), or CANCELLED (stopped by cancelReply). */
   code: Scalars['String']['output'];
   cursor: Scalars['String']['output'];
   /** The id of the partial message stored for this reply (the text produced before the failure, possibly empty); null only when even that could not be stored. */
@@ -334,7 +334,8 @@ export type SendMessageInput = {
    * Idempotency key: a UUID the client makes once per message and sends again on every retry of it.
    * A repeat by the same user returns the original payload (same message id, seq and replyId) and
    * writes nothing; the same id with other content or another conversation is IDEMPOTENCY_CONFLICT.
-   * Optional, but without it a retried send is stored twice.
+   * Optional (null or absent: no key), but without it a retried send is stored twice. Anything else,
+   * an empty string included, must be a UUID (else BAD_USER_INPUT, nothing written).
    */
   clientMessageId?: InputMaybe<Scalars['ID']['input']>;
   /** Trimmed; 1 to CHAT_MAX_CONTENT_CHARS characters (default 32,000). */

@@ -1,11 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import {
-  INTERRUPTED_REPLY,
-  REPLY_CANCELLED,
-  REPLY_LOST,
-  type GenerateReply,
-  type ReplyOutcome,
-} from '../application/generate-reply.use-case';
+import type { GenerateReply, ReplyOutcome } from '../application/generate-reply.use-case';
+import { INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST } from '../application/reply-ends';
 import type { AppConfig } from '../config';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../domain/ports/logger';

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AppendChatMessages } from '../application/append-chat-messages.use-case';
-import { CANCELLED_REPLY } from '../application/generate-reply.use-case';
+import { CANCELLED_REPLY } from '../application/reply-ends';
 import { createCancelReply } from '../application/cancel-reply.use-case';
 import { createSendMessage } from '../application/send-message.use-case';
 import { createStreamChat, replyStateFromTurns } from '../application/stream-chat.use-case';

@@ -86,6 +86,7 @@ export const replyGenerator = (
     scheduler: systemScheduler,
     cancellations: adapters.cancellations,
     onRestarted: () => deps.metrics.replyRestarts.inc(),
+    onCacheWriteFailed: () => deps.metrics.sendSideEffectFailures.inc({ step: 'reply-history-cache' }),
     tracer: deps.tracer,
   });
 };

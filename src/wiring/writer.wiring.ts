@@ -12,13 +12,13 @@ import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';
 /**
  * The outbox writer as every caller wires it: the real unit of work, the configured topic and
  * attempts, traced when tracing is on; the unit of work's commit hook wakes the relay
- * (Database.wakeOnOutboxCommit).
+ * (Database.wakeOnOutboxCommit), and a failed wake-up is told to `onWakeFailed` (counted).
  */
 export const createOutboxWriter = (
   config: AppConfig,
-  deps: { database: Database; waker: RelayWaker; logger: Logger; tracer?: Tracer },
+  deps: { database: Database; waker: RelayWaker; logger: Logger; tracer?: Tracer; onWakeFailed?: () => void },
 ): AppendChatMessages => {
-  deps.database.wakeOnOutboxCommit(deps.waker);
+  deps.database.wakeOnOutboxCommit(deps.waker, deps.onWakeFailed);
   return traceWriter(
     deps.tracer ?? NOOP_TRACER,
     createAppendChatMessages({

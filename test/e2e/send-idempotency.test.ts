@@ -100,10 +100,13 @@ describe('sendMessage retried with the same clientMessageId', () => {
     expect(theirs.body.data?.sendMessage.replyId).not.toBe(mine.body.data?.sendMessage.replyId);
   });
 
-  it('rejects a clientMessageId that is not a UUID as BAD_USER_INPUT and writes nothing', async () => {
-    const before = await sql.query('SELECT reply_id FROM chat_turns');
-    const response = await send({ content: 'hello', clientMessageId: 'attempt-1' });
-    expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(await sql.query('SELECT reply_id FROM chat_turns')).toHaveLength(before.length);
-  });
+  it.each(['attempt-1', ''])(
+    'rejects a clientMessageId that is not a UUID (%j) as BAD_USER_INPUT and writes nothing',
+    async (clientMessageId) => {
+      const before = await sql.query('SELECT reply_id FROM chat_turns');
+      const response = await send({ content: 'hello', clientMessageId });
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(await sql.query('SELECT reply_id FROM chat_turns')).toHaveLength(before.length);
+    },
+  );
 });

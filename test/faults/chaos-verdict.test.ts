@@ -1,4 +1,6 @@
 import { FAULT_KINDS, planFaults, SHORT_FAULT_KINDS, type FaultRecord } from '../../scripts/chaos/faults';
+import { SERVICE_RETURN_BOUND_MS } from '../../scripts/chaos/fault-types';
+import { outageTimings } from '../../scripts/chaos/outage-faults';
 import { createRng } from '../../scripts/chaos/rng';
 import { createLedger, sha256, type Ledger } from '../../scripts/chaos/ledger';
 import { checkDeliveryOrder, type DeliveredEvent } from '../../scripts/chaos/readback';
@@ -217,15 +219,60 @@ describe('chaos verdict lines for the long faults', () => {
       ledger.unsure({ conversationId: C, hashes: ['h'], optional: [], error: 'refused', at: 5_000 });
       ledger.unsure({ conversationId: C, hashes: ['h2'], optional: [], error: 'refused', at: 500_000 });
       const outage = fault({ kind: 'db-outage', historyCompleteMs: 2_000 });
-      const line = serviceOutageLine(outage, ledger, []);
+      const line = serviceOutageLine(outage, { ledger, exits: [] });
       expect(line).toMatchObject({ pass: true });
       expect(line.figure).toContain('1 call(s) failed');
       const crash = { service: 'consumer', code: 1, signal: null, at: 10_000, logTail: '', graceful: false };
-      expect(serviceOutageLine(outage, ledger, [crash]).pass).toBe(false);
-      expect(serviceOutageLine(outage, ledger, [{ ...crash, at: 900_000 }]).pass).toBe(true);
-      expect(serviceOutageLine(fault({ kind: 'redis-outage', historyCompleteMs: null }), ledger, []).pass).toBe(false);
+      expect(serviceOutageLine(outage, { ledger, exits: [crash] }).pass).toBe(false);
+      expect(serviceOutageLine(outage, { ledger, exits: [{ ...crash, at: 900_000 }] }).pass).toBe(true);
+      expect(
+        serviceOutageLine(fault({ kind: 'redis-outage', historyCompleteMs: null }), { ledger, exits: [] }).pass,
+      ).toBe(false);
       // A call failing after the next fault began is that fault's.
-      expect(serviceOutageLine(outage, ledger, [], 4_000).figure).toContain('0 call(s) failed');
+      expect(serviceOutageLine(outage, { ledger, exits: [], nextFaultAt: 4_000 }).figure).toContain('0 call(s) failed');
+    });
+
+    it('fails when history completes later than 60 s after the restore, and says the bound', () => {
+      const ledger = createLedger();
+      const within = serviceOutageLine(fault({ kind: 'redis-outage', historyCompleteMs: SERVICE_RETURN_BOUND_MS }), {
+        ledger,
+        exits: [],
+      });
+      expect(within).toMatchObject({ pass: true, figure: expect.stringContaining('after the restore (bound 60 s)') });
+      const late = fault({ kind: 'redis-outage', historyCompleteMs: SERVICE_RETURN_BOUND_MS + 1 });
+      expect(serviceOutageLine(late, { ledger, exits: [] }).pass).toBe(false);
+      expect(serviceOutageLine({ ...late, kind: 'db-outage' }, { ledger, exits: [] }).pass).toBe(false);
+    });
+
+    it("judges against the scenario's own bound when it sets one", () => {
+      const ledger = createLedger();
+      const outage = fault({ kind: 'db-outage', historyCompleteMs: 15_000 });
+      expect(serviceOutageLine(outage, { ledger, exits: [], boundMs: 10_000 })).toMatchObject({
+        pass: false,
+        figure: expect.stringContaining('(bound 10 s)'),
+      });
+      expect(serviceOutageLine(outage, { ledger, exits: [], boundMs: 20_000 }).pass).toBe(true);
+      // Both scenarios set 60 s, and verdictLines hands the scenario's bound to both lines.
+      expect([outageTimings(true), outageTimings(false)].map((t) => t.serviceReturnBoundMs)).toEqual([
+        SERVICE_RETURN_BOUND_MS,
+        SERVICE_RETURN_BOUND_MS,
+      ]);
+      const lines = verdictLines({
+        verdict: verdictWith(),
+        ledger,
+        evidence: { history: [] },
+        records: [],
+        faults: [outage, { ...outage, kind: 'redis-outage' }],
+        watches: [],
+        clientMessageId: true,
+        unexpectedExits: [],
+        settled: true,
+        serviceReturnBoundMs: 10_000,
+      });
+      expect(lines.filter((l) => l.fault.startsWith('db-outage') || l.fault.startsWith('redis-outage'))).toEqual([
+        expect.objectContaining({ pass: false, figure: expect.stringContaining('(bound 10 s)') }),
+        expect.objectContaining({ pass: false, figure: expect.stringContaining('(bound 10 s)') }),
+      ]);
     });
   });
 

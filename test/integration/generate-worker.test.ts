@@ -1,7 +1,8 @@
 import { Queue, Worker } from 'bullmq';
 import { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
-import { CANCELLED_REPLY, createGenerateReply, INTERRUPTED_REPLY } from '../../src/application/generate-reply.use-case';
+import { createGenerateReply } from '../../src/application/generate-reply.use-case';
+import { CANCELLED_REPLY, INTERRUPTED_REPLY } from '../../src/application/reply-ends';
 import { createRecoverAwaitingReplies } from '../../src/application/recover-awaiting-replies.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { streamedDraft, type ChatTurn, type ModelEvent } from '../../src/domain/chat/chat-types';

@@ -1,10 +1,5 @@
-import {
-  CANCELLED_REPLY,
-  createGenerateReply,
-  INTERRUPTED_REPLY,
-  REPLY_CANCELLED,
-  REPLY_LOST,
-} from '../../src/application/generate-reply.use-case';
+import { createGenerateReply, type GenerateReplyDeps } from '../../src/application/generate-reply.use-case';
+import { CANCELLED_REPLY, INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST } from '../../src/application/reply-ends';
 import type { ChatMessagePayload } from '../../src/domain/chat-message-envelope';
 import { streamedDraft, type ModelEvent, type ReplyEvent } from '../../src/domain/chat/chat-types';
 import { ModelError } from '../../src/domain/chat/model-error';
@@ -39,7 +34,12 @@ const scriptedModel = (tokens: string[], options: { failWith?: Error; hold?: Pro
   modelName: () => 'test-model',
 });
 
-const setup = (model: ChatModel, writer = createWriter(), cancellations = createInMemoryReplyCancellations()) => {
+const setup = (
+  model: ChatModel,
+  writer = createWriter(),
+  cancellations = createInMemoryReplyCancellations(),
+  extra: Partial<GenerateReplyDeps> = {},
+) => {
   writer.turns.add(turn);
   const replies = createInMemoryReplyStream();
   const cache = createInMemoryHistoryCache();
@@ -61,6 +61,7 @@ const setup = (model: ChatModel, writer = createWriter(), cancellations = create
     scheduler,
     persistAttempts: 2,
     cancellations,
+    ...extra,
   });
   return { ...generator, replies, cache, writer, logger, prompts, scheduler, events: () => replies.stored(ref) };
 };
@@ -101,6 +102,79 @@ describe('generate reply', () => {
     expect(refusals).toBe(2);
     expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { id: 'reply-1', content: 'hello' } });
     expect(scheduler.sleeps).toEqual([200]);
+  });
+
+  describe('through a Redis outage (writes to the reply stream fail, then work again)', () => {
+    /** Makes the stream's writes fail as ioredis fails a command it could not send: `failures` times, those matching `which`. */
+    const refuse = (
+      replies: ReturnType<typeof setup>['replies'],
+      failures: number,
+      which: 'append' | 'markLatest' | 'events',
+    ) => {
+      const original = { append: replies.append, markLatest: replies.markLatest, events: replies.events };
+      let left = failures;
+      const gate = () => {
+        if (left-- > 0) throw new Error('Reached the max retries per request limit (which is 3)');
+      };
+      if (which === 'append') replies.append = async (at, event, fence) => (gate(), original.append(at, event, fence));
+      if (which === 'markLatest') replies.markLatest = async (at, seq) => (gate(), original.markLatest(at, seq));
+      if (which === 'events') replies.events = async (at) => (gate(), original.events(at));
+    };
+
+    it('a blip mid-reply only delays its deltas: the whole reply streams, is stored complete and ends COMPLETED', async () => {
+      const { generate, events, writer, replies, scheduler } = setup(scriptedModel(['hel', 'lo', ' wor', 'ld']));
+      refuse(replies, 1, 'append');
+      await expect(generate(job)).resolves.toBe('completed');
+      expect(streamedDraft(events()).content).toBe('hello world');
+      expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED', message: { content: 'hello world' } });
+      expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['hello world', false]]);
+      expect(scheduler.sleeps).toEqual([200]);
+    });
+
+    it('retries naming the reply the latest, then generates it', async () => {
+      const { generate, events, replies, writer } = setup(scriptedModel(['hi']));
+      refuse(replies, 1, 'markLatest');
+      await expect(generate(job)).resolves.toBe('completed');
+      await expect(replies.latestReply(scope)).resolves.toBe(turn.replyId);
+      expect(events().map((e) => e.kind)).toEqual(['TOKEN', 'COMPLETED']);
+      expect(writer.committed.map((m) => m.payload.partial)).toEqual([false]);
+    });
+
+    it('retries reading what an earlier run left before generating', async () => {
+      const { generate, events, replies } = setup(scriptedModel(['hi']));
+      refuse(replies, 1, 'events');
+      await expect(generate(job)).resolves.toBe('completed');
+      expect(events().map((e) => e.kind)).toEqual(['TOKEN', 'COMPLETED']);
+    });
+
+    it('an outage longer than the retry budget ends the reply with its own code, what the model produced stored', async () => {
+      // persistAttempts is 2 here: the first delta's two attempts fail; Redis is back for the end.
+      const { generate, events, writer, replies } = setup(scriptedModel(['par', 'tial']));
+      refuse(replies, 2, 'append');
+      await expect(generate(job)).resolves.toBe('failed');
+      expect(writer.committed.map((m) => m.payload.partial)).toEqual([true]);
+      expect(writer.committed[0]?.payload.content).toMatch(/^par/);
+      expect(events()).toEqual([
+        {
+          kind: 'FAILED',
+          code: 'REPLY_STREAM_UNAVAILABLE',
+          message: expect.stringContaining('retry budget'),
+          partialMessageId: 'reply-1',
+        },
+      ]);
+    });
+  });
+
+  it('counts a reply stored but not pushed to the history cache, and still completes it', async () => {
+    let cacheWriteFailures = 0;
+    const { generate, events, cache, logger } = setup(scriptedModel(['hi']), undefined, undefined, {
+      onCacheWriteFailed: () => (cacheWriteFailures += 1),
+    });
+    cache.push = () => Promise.reject(new Error('Reached the max retries per request limit (which is 3)'));
+    await expect(generate(job)).resolves.toBe('completed');
+    expect(cacheWriteFailures).toBe(1);
+    expect(logger.at('warn').map((entry) => entry.message)).toContain('reply stored but not cached');
+    expect(events().at(-1)).toMatchObject({ kind: 'COMPLETED' });
   });
 
   it("names its reply the latest of the conversation, unless a newer turn's reply already is", async () => {

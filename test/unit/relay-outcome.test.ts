@@ -72,7 +72,7 @@ describe('planRelayOutcome', () => {
 
   it('orders each conversation by aggregateSeq, not by input order', () => {
     const [first, second] = conversation(2);
-    const outcome = plan([second!, first!], failing([first!, transient], [second!, transient]));
+    const outcome = plan([second!, first!, ...conversation(1)], failing([first!, transient], [second!, transient]));
     expect(outcome.failures.map((f) => f.id)).toEqual([first!.id]);
     expect(outcome.heldBack).toEqual([second!.id]);
   });
@@ -87,8 +87,81 @@ describe('planRelayOutcome', () => {
 
   it('decides DEAD when the row has spent its attempts', () => {
     const [row] = conversation(1, { attempts: 4, maxAttempts: 5 });
-    const outcome = plan([row!], failing([row!, transient]));
+    const outcome = plan([row!, ...conversation(1)], failing([row!, transient]));
     expect(outcome.failures[0]?.decision).toEqual({ kind: 'dead', attempts: 5 });
+  });
+
+  describe('an unclassified failure (not record-level, not a known outage)', () => {
+    it('blames no row when the broker acknowledged none of the round: all go back untouched, the round counts as an outage', () => {
+      const a = conversation(2);
+      const b = conversation(1);
+      const outcome = plan(
+        [...a, ...b],
+        failing(
+          [a[0]!, { error: 'KafkaJSError: something new', permanent: false }],
+          [a[1]!, transient],
+          [b[0]!, transient],
+        ),
+      );
+      expect({ ...outcome, unsent: [...outcome.unsent].sort() }).toEqual({
+        published: [],
+        failures: [],
+        heldBack: [],
+        unsent: ids([...a, ...b]).sort(),
+        unavailable: expect.stringContaining('no record of the round was acknowledged'),
+      });
+    });
+
+    it('does so for a round of one row too: a row alone never pays an attempt for an unexplained error', () => {
+      const [row] = conversation(1, { attempts: 4, maxAttempts: 5 });
+      const outcome = plan([row!], failing([row!, transient]));
+      expect(outcome).toEqual({
+        published: [],
+        failures: [],
+        heldBack: [],
+        unsent: [row!.id],
+        unavailable: 'no record of the round was acknowledged: request timed out',
+      });
+    });
+
+    it("is the row's own when the broker acknowledged other rows of the same round: it pays an attempt", () => {
+      const [odd] = conversation(1);
+      const healthy = conversation(1);
+      const outcome = plan([odd!, ...healthy], failing([odd!, transient]));
+      expect(outcome.published).toEqual(ids(healthy));
+      expect(outcome.failures.map((f) => [f.id, f.decision.kind])).toEqual([[odd!.id, 'retry']]);
+      expect(outcome.unavailable).toBeUndefined();
+    });
+
+    it("leaves a record-level failure the row's own (DEAD) even when nothing was acknowledged", () => {
+      const [tooLarge] = conversation(1);
+      const [other] = conversation(1);
+      const outcome = plan(
+        [tooLarge!, other!],
+        failing([tooLarge!, { error: 'MESSAGE_TOO_LARGE', permanent: true }], [other!, transient]),
+      );
+      expect(outcome.failures).toEqual([
+        { id: tooLarge!.id, error: 'MESSAGE_TOO_LARGE', decision: { kind: 'dead', attempts: 1 } },
+      ]);
+      expect(outcome.unsent).toEqual([other!.id]);
+      expect(outcome.unavailable).toBe('no record of the round was acknowledged: request timed out');
+    });
+
+    it("keeps the publisher's own outage reason", () => {
+      const [row] = conversation(1);
+      const outcome = planRelayOutcome(
+        [row!],
+        { acknowledged: new Map(), failures: new Map(), unavailable: 'KafkaJSConnectionError: ECONNREFUSED' },
+        context,
+      );
+      expect(outcome).toEqual({
+        published: [],
+        failures: [],
+        heldBack: [],
+        unsent: [row!.id],
+        unavailable: 'KafkaJSConnectionError: ECONNREFUSED',
+      });
+    });
   });
 
   it('gives back, untouched, the rows the broker never took, and the rest of their conversations', () => {

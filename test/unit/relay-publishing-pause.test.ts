@@ -136,6 +136,43 @@ describe('relay paused by an unavailable broker', () => {
     expect(gate.state()).toEqual(FLOWING);
   });
 
+  it('pauses, attempts untouched, when every row of a round fails with an unclassified error, however long it lasts', async () => {
+    const { relay, outbox, publisher, seedConversation, clock, gate, changes, acknowledgedEventIds } =
+      createRelayHarness();
+    const rows = seedConversation(3, { maxAttempts: 3 });
+    const [other] = seedConversation(1, { maxAttempts: 3 });
+    publisher.fail(rows[0]!.eventId, { error: 'KafkaJSError: something new' });
+    publisher.fail(other!.eventId, { error: 'KafkaJSError: something new' });
+    await expect(relay()).resolves.toEqual({ ...NOTHING_DONE, claimed: 4, unsent: 4 });
+    expect(gate.state()).toMatchObject({ status: 'blocked', reason: expect.stringContaining('something new') });
+    for (let probe = 0; probe < 20; probe += 1) {
+      clock.advance(PROBE_POLICY.capMs);
+      await relay();
+    }
+    expect(outbox.rows().map((r) => [r.status, r.attempts, r.lastError])).toEqual(
+      [...rows, other!].map(() => ['PENDING', 0, null]),
+    );
+    expect(changes.filter((c) => c.kind === 'blocked')).toHaveLength(1);
+    publisher.fail(rows[0]!.eventId, { times: 0 });
+    publisher.fail(other!.eventId, { times: 0 });
+    clock.advance(PROBE_POLICY.capMs);
+    await expect(relay()).resolves.toMatchObject({ claimed: 4, published: 4 });
+    expect(gate.state()).toEqual(FLOWING);
+    expect(acknowledgedEventIds().filter((id) => rows.some((r) => r.eventId === id))).toEqual(
+      rows.map((r) => r.eventId),
+    );
+  });
+
+  it('charges an attempt for an unclassified error on one row while the broker takes the others', async () => {
+    const { relay, outbox, publisher, seedConversation, gate } = createRelayHarness();
+    const [odd] = seedConversation(1);
+    seedConversation(1);
+    publisher.fail(odd!.eventId, { error: 'KafkaJSError: something new' });
+    await expect(relay()).resolves.toMatchObject({ published: 1, retried: 1 });
+    expect(outbox.row(odd!.id)).toMatchObject({ status: 'PENDING', attempts: 1 });
+    expect(gate.state()).toEqual(FLOWING);
+  });
+
   it('still charges attempts for a failure of the record itself while the broker is up', async () => {
     const { relay, outbox, publisher, seedConversation, gate } = createRelayHarness();
     const [tooLarge] = seedConversation(1);

@@ -106,12 +106,24 @@ describe('send message: idempotency by client message id', () => {
     ).rejects.toMatchObject({ code: 'RATE_LIMITED' });
   });
 
-  it('rejects a client message id that is not a UUID as BAD_USER_INPUT before writing', async () => {
+  // An empty id is not "no id" (that is null or absent): a client that sends one has a bug to hear about.
+  it.each(['retry-1', '', '   '])(
+    'rejects a client message id that is not a UUID (%j) as BAD_USER_INPUT before writing',
+    async (given) => {
+      const { outbox, send, started } = setup();
+      await expect(send({ userId: USER, raw: { content: 'hello', clientMessageId: given } })).rejects.toMatchObject({
+        code: 'BAD_USER_INPUT',
+      });
+      expect(outbox.rows()).toHaveLength(0);
+      expect(started).toEqual([]);
+    },
+  );
+
+  it('takes a null client message id as none (an old client)', async () => {
     const { outbox, send } = setup();
-    await expect(send({ userId: USER, raw: { content: 'hello', clientMessageId: 'retry-1' } })).rejects.toMatchObject({
-      code: 'BAD_USER_INPUT',
-    });
-    expect(outbox.rows()).toHaveLength(0);
+    await send({ userId: USER, raw: { content: 'hello', clientMessageId: null } });
+    await send({ userId: USER, raw: { content: 'hello', clientMessageId: null } });
+    expect(outbox.rows()).toHaveLength(2);
   });
 });
 

@@ -9,6 +9,7 @@ const WORDING: Record<string, string> = {
   MODEL_STREAM_CUT: 'The connection to the model broke off before the reply was complete.',
   INTERRUPTED: 'The reply was interrupted: the process generating it stopped before it finished.',
   INTERNAL: 'The reply could not be completed because of an internal error.',
+  REPLY_STREAM_UNAVAILABLE: 'The reply could not be streamed for too long; the text so far is saved.',
   CANCELLED: 'The reply was stopped at your request; the text so far is saved.',
 };
 

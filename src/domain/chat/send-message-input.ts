@@ -46,6 +46,10 @@ export const toSendMessageCommand = (
     content,
     model: model as ModelChoice,
     thinking: raw.thinking ?? false,
-    clientMessageId: raw.clientMessageId ? normaliseId(raw.clientMessageId, 'clientMessageId') : null,
+    // Only null or absent means "no id" (an old client): an empty string is a malformed id, refused.
+    clientMessageId:
+      raw.clientMessageId === undefined || raw.clientMessageId === null
+        ? null
+        : normaliseId(raw.clientMessageId, 'clientMessageId'),
   };
 };

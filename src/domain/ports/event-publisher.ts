@@ -2,7 +2,11 @@ import type { OutboxMessage } from '../outbox-message';
 
 export interface PublishFailure {
   readonly error: string;
-  /** The record can never be published as it is (too large, invalid, unserialisable): no point retrying. */
+  /**
+   * The record can never be published as it is (too large, invalid, unserialisable): no point
+   * retrying. False: the error is unclassified (or the row is held back behind one); whether the
+   * row pays an attempt for it is the relay plan's decision (planRelayOutcome).
+   */
   readonly permanent: boolean;
 }
 

@@ -5,6 +5,7 @@ import { AppError } from '../../domain/errors';
 import type { RelayWaker } from '../../domain/ports/relay-waker';
 import { createStatusTracker, withTimeout, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
+import { createCommitWakers } from './outbox/commit-wakers';
 import { createOutboxCommitSubscriber } from './outbox/outbox-commit.subscriber';
 import { ormOptions } from './orm-options';
 
@@ -18,25 +19,17 @@ export interface Database extends Component {
    * Wakes `waker` after every commit that inserted outbox rows through this ORM, whoever
    * committed them (the chat writer, or enqueueOutbox in any other unit of work): the unit of
    * work's commit hook, createOutboxCommitSubscriber. Registering one waker twice keeps one.
+   * A failed wake-up fails no commit: it is logged and told to `onFailed` (counted).
    */
-  wakeOnOutboxCommit(waker: RelayWaker): void;
+  wakeOnOutboxCommit(waker: RelayWaker, onFailed?: () => void): void;
 }
 
 /** The one MikroORM.init of the process. Migrations run from the CLI, never here. */
 export const createDatabase = (db: AppConfig['db'], logger: Logger): Database => {
   const status = createStatusTracker('database', logger);
   let instance: MikroORM | undefined;
-  const wakers = new Set<RelayWaker>();
-  // Not awaited: a commit's latency should not include a Redis round trip, and a lost wake-up
-  // costs latency only, since the relay's scheduled scan publishes the rows anyway.
-  const outboxCommitted = createOutboxCommitSubscriber(() => {
-    for (const waker of wakers)
-      waker
-        .wake()
-        .catch((error: unknown) =>
-          logger.warn({ err: error }, 'relay wake-up failed; the scheduled scan will publish'),
-        );
-  });
+  const wakers = createCommitWakers(logger);
+  const outboxCommitted = createOutboxCommitSubscriber(wakers.wakeAll);
   const orm = () => {
     if (!instance) throw new AppError('SERVICE_UNAVAILABLE', 'database not started');
     return instance;
@@ -46,7 +39,7 @@ export const createDatabase = (db: AppConfig['db'], logger: Logger): Database =>
     driver: db.driver,
     orm,
     fork: () => orm().em.fork() as unknown as EntityManager,
-    wakeOnOutboxCommit: (waker) => void wakers.add(waker),
+    wakeOnOutboxCommit: (waker, onFailed) => wakers.add(waker, onFailed),
     async start() {
       status.set('starting');
       try {

@@ -103,8 +103,11 @@ const RECORD_TYPES = new Set([
  * - `unavailable`: the broker or the path to it failed (transport, availability, authorization,
  *   missing topic). The relay pauses for the whole broker; rows keep their attempts.
  * - `record`: the record can never be accepted as it is (too large, invalid, unserialisable): DEAD.
- * - `unknown`: anything else. Rows are isolated per conversation and the failing one pays an
- *   attempt with backoff, so one odd record cannot stall the whole relay forever.
+ * - `unknown`: anything else. Rows are isolated per conversation; what an unknown failure costs
+ *   is the relay plan's decision (src/domain/relay-outcome.ts): when the broker acknowledged other
+ *   rows of the round, the failing row pays an attempt with backoff (so one odd record cannot
+ *   stall the relay forever); when it acknowledged none, the round counts as an outage (paused,
+ *   attempts untouched), so an error this list does not know yet never empties history into DEAD.
  */
 export type PublishErrorClass = 'unavailable' | 'record' | 'unknown';
 

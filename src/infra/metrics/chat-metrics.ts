@@ -6,7 +6,7 @@ export const createChatMetrics = (registry: Registry) => {
   return {
     sendSideEffectFailures: new Counter({
       name: 'agent_relay_send_side_effect_failures_total',
-      help: 'Steps after a committed send that failed (the send still succeeded): history-cache, owner-marker, start-reply.',
+      help: "Steps after a committed write that failed (the write still succeeded): a send's history-cache, owner-marker, start-reply; relay-wake-up after any outbox commit; reply-history-cache after a reply's commit.",
       labelNames: ['step'] as const,
       registers,
     }),
