@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the outbox's per-row writes cost MariaDB, with and without the two levers named in
-# bench/README.md ("What bounds the targets"): dropping the claim-stamp write, and fewer
-# status-led secondary indexes. 40,000 rows, the relay's and consumer's updates in 1,000-row
+# bench/README.md ("What bounds the targets"): dropping the claim-stamp write, and the three
+# status-led secondary indexes migration 20261207003000 dropped. 40,000 rows, the relay's and consumer's updates in 1,000-row
 # batches, one variant at a time on a fresh table of 50,000 rows. Prints wall time per variant
 # (mariadbd CPU too, but that includes background flushing left over from the seeding insert).
 # Usage: bash bench/experiments/outbox-update-cost.sh   (MariaDB as root on 127.0.0.1:3306)
@@ -12,8 +12,9 @@ M=(mariadb -uroot -h127.0.0.1)
 PID=$(pgrep -x mariadbd | head -1 || true)
 cpu_ms() { if [ -n "$PID" ]; then awk '{print ($14+$15)*10}' "/proc/$PID/stat"; else echo 0; fi; }
 # The table as the initial migration creates it, without its indexes (each variant adds its own).
-CREATE=$(grep -m1 'create table \\`outbox_messages\\`' src/infra/db/migrations/*-initial.migration.ts | sed 's/.*addSql(`//; s/`);$//; s/\\`/`/g')
-COMMON='add index outbox_claim_idx(status,id), add index outbox_aggregate_status_seq_idx(aggregate_id,status,aggregate_seq), add index outbox_status_published_idx(status,published_at), add unique outbox_event_id_uq(event_id)'
+# (The statement may sit on the addSql line or, wrapped by Prettier, on its own line.)
+CREATE=$(grep -m1 'create table \\`outbox_messages\\`' src/infra/db/migrations/*-initial.migration.ts | sed 's/.*addSql(`//; s/^ *`//; s/`);$//; s/`,$//; s/\\`/`/g')
+COMMON='add index outbox_claim_idx(status,id), add index outbox_aggregate_status_seq_idx(aggregate_id,status,aggregate_seq), add unique outbox_event_id_uq(event_id)'
 setup() {
   "${M[@]}" -e "drop database if exists $DB; create database $DB"
   "${M[@]}" "$DB" -e "$CREATE; alter table outbox_messages $COMMON $1;
@@ -32,9 +33,8 @@ run() {
   echo "$label: wall $(( ($(date +%s%N) - t0) / 1000000 )) ms, mariadbd CPU $(( $(cpu_ms) - c0 )) ms (40,000 rows)"
 }
 trap '"${M[@]}" -e "drop database if exists $DB"' EXIT
-TODAY=', add index outbox_status_created_idx(status,created_at), add index outbox_status_consumed_idx(status,consumed_at)'
-SLIM=', add index outbox_consumed_idx(consumed_at)'
-setup "$TODAY"; run 1 'today: five status-led indexes, claim stamp'
-setup "$TODAY"; run 0 'five status-led indexes, no claim stamp'
-setup "$SLIM"; run 1 'three status-led indexes (+ consumed_at), claim stamp'
-setup "$SLIM"; run 0 'three status-led indexes (+ consumed_at), no claim stamp'
+BEFORE=', add index outbox_status_created_idx(status,created_at), add index outbox_status_consumed_idx(status,consumed_at), add index outbox_status_published_idx(status,published_at)'
+setup "$BEFORE"; run 1 'before 20261207003000: five status-led indexes, claim stamp'
+setup "$BEFORE"; run 0 'five status-led indexes, no claim stamp'
+setup ''; run 1 'now: two status-led indexes (claim, conversation order), claim stamp'
+setup ''; run 0 'two status-led indexes, no claim stamp'

@@ -122,6 +122,23 @@ describe('MikroORM outbox relay store on MariaDB', () => {
       }
     });
 
+    it("holds back a conversation's later row while another claimer's open transaction holds its earlier one (the link is a plain read)", async () => {
+      const a = await f.write(2);
+      const other = await f.write(1);
+      const holder = await openClaimer();
+      try {
+        const held = await candidates(holder, CANDIDATES_SQL, 1);
+        expect(held).toHaveLength(1);
+        // a1 is locked, not yet stamped: SKIP LOCKED hides it from this claim, but a2's link
+        // to it must not, or a2 would be published ahead of a1.
+        const batch = await claim('relay-b');
+        expect(batch.messages.map((m) => m.eventId)).toEqual(other.eventIds);
+        expect(batch.messages.map((m) => m.aggregateId)).not.toContain(a.conversationId);
+      } finally {
+        await holder.rollback();
+      }
+    });
+
     it('plans the real claim query without a filesort', async () => {
       const rows = await f.sql.query<{ Extra: string | null; key: string | null }>(
         `EXPLAIN ${CANDIDATES_SQL.replace('FOR UPDATE SKIP LOCKED', '')}`,

@@ -69,6 +69,15 @@ describe('loadConfig', () => {
       expect.stringMatching(/^CONSUMER_RETRY_CAP_MS: must be below CONSUMER_SESSION_TIMEOUT_MS/),
     ]);
   });
+  it('refuses a consumer fetch wait above a third of the session timeout, and defaults to 500 ms', () => {
+    expect(errorsOf({ CONSUMER_MAX_WAIT_MS: '4000', CONSUMER_SESSION_TIMEOUT_MS: '10000' })).toEqual([
+      expect.stringMatching(/^CONSUMER_MAX_WAIT_MS: must be at most a third of CONSUMER_SESSION_TIMEOUT_MS/),
+    ]);
+    const atAThird = loadConfig({ CONSUMER_MAX_WAIT_MS: '2000', CONSUMER_SESSION_TIMEOUT_MS: '6000' });
+    expect(atAThird.ok && atAThird.config.consumer.maxWaitMs).toBe(2_000);
+    const result = loadConfig({});
+    expect(result.ok && result.config.consumer.maxWaitMs).toBe(500);
+  });
 
   it('treats empty strings as unset', () => {
     const result = loadConfig({ HTTP_PORT: '', ROLES: ' ', KAFKA_BROKERS: '' });

@@ -203,7 +203,7 @@ export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
     const c = deps.kafka.kafka().consumer({
       groupId: kafkaConfig.groupId,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: tuning.maxWaitMs,
       sessionTimeout: tuning.sessionTimeoutMs,
       heartbeatInterval,
     });

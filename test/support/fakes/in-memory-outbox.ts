@@ -1,4 +1,5 @@
 import { boundError, type OutboxMessage } from '../../../src/domain/outbox-message';
+import { inConversationOrder } from '../../../src/domain/conversation-order';
 import { isLost } from '../../../src/domain/lost-records';
 import type { Clock } from '../../../src/domain/ports/clock';
 import type { Claim, OutboxRelayStore } from '../../../src/domain/ports/outbox-relay-store';
@@ -24,22 +25,29 @@ const isDue = (row: OutboxRow, now: Date) =>
   row.status === 'PENDING' && row.nextAttemptAt <= now && (row.claimExpiresAt === null || row.claimExpiresAt <= now);
 
 /**
- * Same two steps as the SQL claim: due candidates in id order up to the limit, then the
- * per-conversation fence. Like the SQL, the fence runs after the LIMIT, so blocked rows use up
- * batch slots (see the report on head-of-line starvation); change both together.
+ * Same two steps as the SQL claim: due candidates in id order up to the limit, each linked to
+ * the PENDING row just ahead of it in its conversation, then the domain's order check. Like the
+ * SQL, the check runs after the LIMIT, so blocked rows use up batch slots (see the report on
+ * head-of-line starvation); change both together.
  */
 const claimRows = (state: OutboxState, input: Parameters<OutboxRelayStore['claim']>[0], token: string): Claim => {
+  const pending = [...state.rows.values()].filter((r) => r.status === 'PENDING');
+  const prevPendingSeq = (row: OutboxRow) => {
+    const ahead = pending
+      .filter((r) => r.aggregateId === row.aggregateId && r.aggregateSeq < row.aggregateSeq)
+      .map((r) => r.aggregateSeq);
+    return ahead.length ? Math.max(...ahead) : null;
+  };
   const candidates = rowsInIdOrder(state)
     .filter((row) => isDue(row, input.now))
-    .slice(0, input.batchSize);
-  const candidateIds = new Set(candidates.map((row) => row.id));
-  const firstBlockingSeq = (conversation: string) =>
-    Math.min(
-      ...[...state.rows.values()]
-        .filter((r) => r.aggregateId === conversation && r.status === 'PENDING' && !candidateIds.has(r.id))
-        .map((r) => r.aggregateSeq),
-    );
-  const claimable = candidates.filter((row) => row.aggregateSeq < firstBlockingSeq(row.aggregateId));
+    .slice(0, input.batchSize)
+    .map((row) => ({
+      row,
+      aggregateId: row.aggregateId,
+      aggregateSeq: row.aggregateSeq,
+      prevPendingSeq: prevPendingSeq(row),
+    }));
+  const claimable = inConversationOrder(candidates).map((c) => c.row);
   for (const row of claimable) {
     row.claimOwner = input.owner;
     row.claimToken = token;

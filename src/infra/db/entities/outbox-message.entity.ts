@@ -46,11 +46,11 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
     { name: 'outbox_claim_idx', properties: ['status', 'id'] },
     // Per-conversation ordering: seek straight to a conversation's PENDING rows, lowest seq first.
     { name: 'outbox_aggregate_status_seq_idx', properties: ['aggregateId', 'status', 'aggregateSeq'] },
-    // Ops listing by status, newest first.
-    { name: 'outbox_status_created_idx', properties: ['status', 'createdAt'] },
-    // Retention and sweeper scans.
-    { name: 'outbox_status_consumed_idx', properties: ['status', 'consumedAt'] },
-    { name: 'outbox_status_published_idx', properties: ['status', 'publishedAt'] },
+    // No other status-led index: every status change rewrites an entry in each of them (a row
+    // changes status twice), which cost MariaDB about a sixth of the relay's and consumer's
+    // update work (bench/experiments/outbox-update-cost.sh). Ops listing, the oldest-pending
+    // gauge, the sweeper and retention walk outbox_claim_idx in id order instead: ids are
+    // handed out in commit order, so id order is creation order.
   ],
   properties: {
     id: { type: 'bigint', primary: true, autoincrement: true, unsigned: true },

@@ -1,3 +1,4 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { boundError } from '../../../domain/outbox-message';
 import type { ConsumedEvent, HistoryStore, PoisonRecord } from '../../../domain/ports/history-store';
@@ -35,8 +36,9 @@ const freshEvents = async (em: EntityManager, unique: readonly ConsumedEvent[]) 
 
 const insertHistory = async (em: EntityManager, events: readonly ConsumedEvent[], now: Date) => {
   const params = events.flatMap(({ envelope }) => toChatMessageValues(envelope, now));
-  // A plain INSERT, not IGNORE: a concurrent copy of the same event makes this transaction
-  // fail and retry, after which the SELECT above sees it; IGNORE would also hide real bugs.
+  // A plain INSERT, not IGNORE: a copy of an event (a redelivery, or a concurrent consumer's
+  // committed or in-flight insert) fails it, and the look-up then sees the copy; IGNORE would
+  // also hide real bugs.
   const row = `(${placeholders(CHAT_MESSAGE_INSERT_COLUMNS.length)})`;
   await em.execute(
     `INSERT INTO chat_messages (${CHAT_MESSAGE_INSERT_COLUMNS.join(', ')}) VALUES ${events.map(() => row).join(', ')}`,
@@ -103,17 +105,35 @@ const markDead = async (em: EntityManager, poison: readonly PoisonRecord[], now:
   }
 };
 
+/**
+ * Inserts the batch's events whose message is not in history yet; returns them. Optimistic: in
+ * the common case none is, so the whole batch goes in without the look-up (one statement fewer
+ * per transaction). A duplicate fails that INSERT alone (InnoDB rolls back the statement, not
+ * the transaction) and the careful path follows: look up, insert the rest.
+ */
+const insertFresh = async (em: EntityManager, unique: readonly ConsumedEvent[], now: Date) => {
+  const messageIds = new Set(unique.map((e) => e.envelope.payload.messageId));
+  if (messageIds.size === unique.length) {
+    try {
+      await insertHistory(em, unique, now);
+      return unique;
+    } catch (error) {
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+    }
+  }
+  const fresh = await freshEvents(em, unique);
+  if (fresh.length > 0) await insertHistory(em, fresh, now);
+  return fresh;
+};
+
 export const createMikroHistoryStore = (database: Database): HistoryStore => ({
   persist: ({ events, poison = [], now }) =>
     inTransaction(database, async (em) => {
       if (poison.length > 0) await markDead(em, poison, now);
       if (events.length === 0) return { inserted: 0, duplicates: 0, insertedEventIds: new Set() };
       const unique = uniqueByEventId(events);
-      const fresh = await freshEvents(em, unique);
-      if (fresh.length > 0) {
-        await insertHistory(em, fresh, now);
-        await bumpConversations(em, fresh);
-      }
+      const fresh = await insertFresh(em, unique, now);
+      if (fresh.length > 0) await bumpConversations(em, fresh);
       await markConsumed(em, unique, now);
       return {
         inserted: fresh.length,

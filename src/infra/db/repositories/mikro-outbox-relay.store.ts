@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
+import { inConversationOrder } from '../../../domain/conversation-order';
 import { boundError } from '../../../domain/outbox-message';
 import type { LogPosition } from '../../../domain/ports/event-publisher';
 import type { Claim, OutboxRelayStore, RowFailure } from '../../../domain/ports/outbox-relay-store';
@@ -14,13 +15,21 @@ import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
  * claimer holds; with a filesort it would lock every match first and a second claimer would
  * get nothing. Under READ COMMITTED rows examined but not due are unlocked at once.
  *
- * The correlated subquery keeps rows stuck behind their conversation's first PENDING row (one
- * that is backing off or leased) out of the LIMIT, so a conversation in backoff cannot fill
- * every batch with rows that would only be dropped. It reads one index entry per candidate;
- * the exact check (including rows locked by a concurrent claimer) follows in the transaction.
+ * The correlated subquery in WHERE keeps rows stuck behind their conversation's first PENDING
+ * row (one that is backing off or leased) out of the LIMIT, so a conversation in backoff cannot
+ * fill every batch with rows that would only be dropped. The one in the select list links each
+ * candidate to the PENDING row just ahead of it in its conversation, which makes the exact
+ * check (domain/conversation-order.ts) possible without another statement. Both read one index
+ * entry per candidate, and both are plain reads: a locking clause on the outer SELECT does not
+ * lock or skip the rows a nested subquery reads (MySQL documents it; MariaDB 10.11 does the
+ * same, test/integration/outbox-relay.store.test.ts), so a row another claimer has locked still
+ * counts as PENDING ahead of ours.
  */
 export const CANDIDATES_SQL = `
-  SELECT ${OUTBOX_COLUMNS} FROM outbox_messages o FORCE INDEX (outbox_claim_idx)
+  SELECT ${OUTBOX_COLUMNS},
+    (SELECT MAX(p.aggregate_seq) FROM outbox_messages p FORCE INDEX (outbox_aggregate_status_seq_idx)
+     WHERE p.aggregate_id = o.aggregate_id AND p.status = 'PENDING' AND p.aggregate_seq < o.aggregate_seq) AS prev_pending_seq
+  FROM outbox_messages o FORCE INDEX (outbox_claim_idx)
   WHERE o.status = 'PENDING' AND o.next_attempt_at <= ? AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= ?)
     AND (SELECT f.next_attempt_at <= ? AND (f.claim_expires_at IS NULL OR f.claim_expires_at <= ?)
          FROM outbox_messages f FORCE INDEX (outbox_aggregate_status_seq_idx)
@@ -32,16 +41,6 @@ const HAS_DUE_SQL = `SELECT 1 FROM outbox_messages FORCE INDEX (outbox_claim_idx
   WHERE status = 'PENDING' AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at <= ?) LIMIT 1`;
 
 export const candidateParams = (now: Date, limit: number) => [now, now, now, now, limit];
-
-/**
- * Per conversation, the first PENDING row outside our candidates. Anything we hold with a
- * higher seq must wait: that earlier row is backing off, leased, or locked by a concurrent
- * claimer (SKIP LOCKED hid it from us, but this plain read still sees it PENDING).
- */
-const firstBlockingSeqSql = (conversations: number, candidates: number) => `
-  SELECT aggregate_id, MIN(aggregate_seq) AS first_seq FROM outbox_messages
-  WHERE aggregate_id IN (${placeholders(conversations)}) AND status = 'PENDING' AND id NOT IN (${placeholders(candidates)})
-  GROUP BY aggregate_id`;
 
 const stampClaim = async (
   em: EntityManager,
@@ -58,24 +57,23 @@ const stampClaim = async (
     throw new Error(`claim stamped ${changed.affectedRows} of ${ids.length} locked rows`);
 };
 
+/** Three statements and the commit: BEGIN, candidates with their links, the stamp. Rows held back stay unstamped and are unlocked by the commit. */
 const claimInTransaction = async (
   em: EntityManager,
   input: Parameters<OutboxRelayStore['claim']>[0],
 ): Promise<Claim> => {
   const token = randomUUID();
-  const rows = await em.execute<OutboxRow[]>(CANDIDATES_SQL, candidateParams(input.now, input.batchSize));
+  const rows = await em.execute<(OutboxRow & { prev_pending_seq: number | string | null })[]>(
+    CANDIDATES_SQL,
+    candidateParams(input.now, input.batchSize),
+  );
   if (rows.length === 0) return { token, messages: [] };
-  const candidates = rows.map(toOutboxMessage);
-  const conversations = [...new Set(candidates.map((m) => m.aggregateId))];
-  const ids = candidates.map((m) => m.id);
-  const blocking = await em.execute<{ aggregate_id: string; first_seq: number }[]>(
-    firstBlockingSeqSql(conversations.length, ids.length),
-    [...conversations, ...ids],
-  );
-  const firstBlocked = new Map(blocking.map((row) => [row.aggregate_id, Number(row.first_seq)]));
-  const claimable = candidates.filter(
-    (m) => m.aggregateSeq < (firstBlocked.get(m.aggregateId) ?? Number.POSITIVE_INFINITY),
-  );
+  const claimable = inConversationOrder(
+    rows.map((row) => ({
+      ...toOutboxMessage(row),
+      prevPendingSeq: row.prev_pending_seq === null ? null : Number(row.prev_pending_seq),
+    })),
+  ).map(({ prevPendingSeq: _link, ...message }) => message);
   if (claimable.length === 0) return { token, messages: [] };
   await stampClaim(
     em,
@@ -192,7 +190,7 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
       runStatement(
         database,
         `UPDATE outbox_messages SET ${g.set}, next_attempt_at = ?, published_at = NULL, kafka_partition = NULL, kafka_offset = NULL
-         WHERE ${g.where} AND published_at < ? AND ${condition} ORDER BY published_at LIMIT ?`,
+         WHERE ${g.where} AND published_at < ? AND ${condition} ORDER BY id LIMIT ?`,
         [now, publishedBefore, ...params, limit],
       );
     const unrecorded = await requeue('kafka_offset IS NULL', []);
@@ -215,7 +213,7 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
   deleteConsumed({ consumedBefore, limit }) {
     return runStatement(
       database,
-      `DELETE FROM outbox_messages WHERE status = 'CONSUMED' AND consumed_at < ? ORDER BY consumed_at LIMIT ?`,
+      `DELETE FROM outbox_messages WHERE status = 'CONSUMED' AND consumed_at < ? ORDER BY id LIMIT ?`,
       [consumedBefore, limit],
     );
   },

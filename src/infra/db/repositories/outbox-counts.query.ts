@@ -3,9 +3,10 @@ import { OUTBOX_STATUSES, type OutboxStatus } from '../../../domain/outbox-statu
 /** Runs one read-only SQL statement; `database.fork().execute` satisfies it. */
 export type SqlQuery = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 
-// Both read the (status, …) indexes, never table rows; the count still scans every retained row's entry.
+// The count reads the (status, id) index, never table rows, though it scans every retained row's entry.
+// The oldest PENDING row is the first one in id order (ids follow commit order): one index entry and one row.
 const COUNT_BY_STATUS = 'SELECT status, COUNT(*) AS n FROM outbox_messages GROUP BY status';
-const OLDEST_PENDING = "SELECT MIN(created_at) AS oldest FROM outbox_messages WHERE status = 'PENDING'";
+const OLDEST_PENDING = "SELECT created_at AS oldest FROM outbox_messages WHERE status = 'PENDING' ORDER BY id LIMIT 1";
 
 /** Rows per status (every known status, 0 included) and when the oldest PENDING row was written; for the gauges and ops stats. */
 export const readOutboxCounts = async (
