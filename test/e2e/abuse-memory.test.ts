@@ -96,6 +96,28 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
     expect(response.body.data).toBeUndefined();
   });
 
+  // Without `first` a message list loads its declared default of 50 rows: 50 × 16,000 bytes at worst.
+  const NO_FIRST = () => `{ conversation(id: "${conversationId}") { messages { edges { node { content } } } } }`;
+
+  it('counts a message list without `first` at its default page size: refused before loading anything', async () => {
+    const started = performance.now();
+    const response = await testApp.graphql(NO_FIRST(), {}, token);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(response.status).toBe(400);
+    expect(codeOf(response.body)).toBe('RESPONSE_TOO_LARGE');
+    expect(response.body.data).toBeUndefined();
+    expect(await overWs(NO_FIRST())).toEqual([expect.objectContaining({ extensions: { code: 'RESPONSE_TOO_LARGE' } })]);
+  });
+
+  it('refuses parallel copies of the query without `first` each before loading anything', async () => {
+    const answers = await Promise.all(Array.from({ length: 10 }, () => testApp.graphql(NO_FIRST(), {}, token)));
+    for (const { status, body } of answers) {
+      expect(status).toBe(400);
+      expect(codeOf(body)).toBe('RESPONSE_TOO_LARGE');
+      expect(body.data).toBeUndefined();
+    }
+  });
+
   it('counts content reached through fragments the same way', async () => {
     const query = `{ a: conversation(id: "${conversationId}") { ...M } b: conversation(id: "${conversationId}") { ...M } }
       fragment M on Conversation { messages(first: 10) { edges { node { ...C } } } }

@@ -1,15 +1,15 @@
 import type { ConversationQueries } from '../../domain/chat/views';
 import type { ChatMessageResolvers, ConversationResolvers } from '../../generated/graphql';
-import { decodeCursor, pageSize, toConnection } from '../cursor';
+import { decodeCursor, defaultPageSize, pageSize, toConnection } from '../cursor';
 import { jsonBytes } from '../response-budget';
 
 const isSeq = (value: unknown): value is { seq: number } =>
   typeof value === 'object' && value !== null && Number.isInteger((value as { seq?: unknown }).seq);
 
 export const conversationResolvers = (queries: ConversationQueries): ConversationResolvers => ({
-  messages: async (conversation, args, context) => {
+  messages: async (conversation, args, context, info) => {
     const afterSeq = args.after ? decodeCursor(args.after, isSeq).seq : undefined;
-    const first = pageSize(args.first, 50);
+    const first = pageSize(args.first, defaultPageSize(info));
     // A sibling that spent the budget already stops this one before it loads anything.
     context.responseBudget.charge(0);
     const page = await queries.messages({ conversationId: conversation.id, first, afterSeq });
