@@ -40,8 +40,7 @@ export const defaultPageSize = (info: GraphQLResolveInfo): number => {
 };
 
 /** Page sizes are bounded so one query cannot ask for the whole table. */
-export const pageSize = (first: number | null | undefined, fallback: number, max = 100): number => {
-  const size = first ?? fallback;
+export const pageSize = (size: number, max = 100): number => {
   if (!Number.isInteger(size) || size < 1 || size > max)
     throw new AppError('BAD_USER_INPUT', `first must be between 1 and ${max}`);
   return size;

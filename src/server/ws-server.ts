@@ -196,6 +196,7 @@ export const createWsServer = (deps: {
         if (!ctx.extra.principal) throw new Error('unreachable: operation before acknowledged connection');
         return contextFor(ctx.extra.principal, logger, {
           maxResponseBytes: deps.limits.maxResponseBytes,
+          maxContentChars: deps.limits.maxContentChars,
           tracer: deps.tracer,
           transport: 'ws',
         });

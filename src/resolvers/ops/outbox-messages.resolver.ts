@@ -26,7 +26,7 @@ export const outboxMessagesResolver =
   async (_parent, args, context, info) => {
     const page = await list({
       principal: context.principal,
-      first: pageSize(args.first, defaultPageSize(info), 500),
+      first: pageSize(args.first ?? defaultPageSize(info), 500),
       after: args.after ? decodeCursor(args.after, isId).id : undefined,
       filter: outboxFilterFrom(args),
     });

@@ -14,7 +14,7 @@ export const conversationsResolver =
     const key = args.after ? decodeCursor(args.after, isKey) : undefined;
     const page = await queries.listForUser({
       userId: context.principal.userId,
-      first: pageSize(args.first, defaultPageSize(info)),
+      first: pageSize(args.first ?? defaultPageSize(info)),
       after: key && { createdAt: new Date(key.t), id: key.id },
     });
     return toConnection(page, (node) => ({ t: node.createdAt.toISOString(), id: node.id }));

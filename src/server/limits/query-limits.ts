@@ -20,6 +20,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { declaredPageSize } from '../../resolvers/cursor';
+import { JSON_BYTES_PER_CHAR } from '../../resolvers/response-budget';
 import type { InFlightBudget } from './in-flight-budget';
 
 /**
@@ -30,8 +31,6 @@ import type { InFlightBudget } from './in-flight-budget';
 const TEXT_FIELDS = new Set(['content', 'reasoning', 'payload']);
 /** Lists whose rows are loaded whole (text included) whatever the selection asks of them. */
 const ROW_LISTS = new Set(['messages', 'outboxMessages']);
-/** JSON escapes a control character as \u00XX: six bytes for one character of content. */
-const JSON_BYTES_PER_CHAR = 6;
 /** A loaded row's text as V8 holds it (two bytes per UTF-16 unit). */
 const HELD_BYTES_PER_CHAR = 2;
 
