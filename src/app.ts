@@ -45,7 +45,15 @@ export interface App {
  * Wires adapters → use cases → servers and workers for the enabled roles. Nothing
  * connects until start(); end-to-end tests boot exactly this.
  */
-export const buildApp = (config: AppConfig, options: { logger?: Logger; spanExporter?: SpanExporter } = {}): App => {
+export const buildApp = (
+  config: AppConfig,
+  options: {
+    logger?: Logger;
+    spanExporter?: SpanExporter;
+    /** Called each time the dependencies are really checked, which /readyz's cache spares them; for tests. */
+    onReadinessCheck?: () => void;
+  } = {},
+): App => {
   const logger = options.logger ?? createLogger(config.log);
   // Off (no OTLP endpoint): the no-op tracer, and no provider or exporter exists. `spanExporter` is for tests.
   const tracing = createTracing(config.tracing, { logger, exporter: options.spanExporter });
@@ -85,6 +93,7 @@ export const buildApp = (config: AppConfig, options: { logger?: Logger; spanExpo
   }
 
   const readiness = async (): Promise<ReadinessReport> => {
+    options.onReadinessCheck?.();
     const results = await Promise.all(
       [...dependencies, ...roleComponents].map(async (c) => ({
         name: c.name,

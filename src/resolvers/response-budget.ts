@@ -1,26 +1,48 @@
 import { AppError } from '../domain/errors';
 
+/** JSON escapes a control character as \u00XX: six bytes for one character of content, at worst. */
+export const JSON_BYTES_PER_CHAR = 6;
+
+/** Replaces a reservation with the real size of what was loaded (throws as a reservation does). */
+type Settle = (actualBytes: number) => void;
+
 /**
  * What one operation may make the API hold in response data, counted as rows are loaded: the
  * validation-time estimate assumes the content limit, while an assistant's reply or reasoning may
- * be longer, so this is the bound that holds whatever the data. Once spent, every later charge
- * fails too, so sibling fields stop loading instead of each filling memory up to the limit.
+ * be longer, so this is the bound that holds whatever the data. A page is reserved before it is
+ * loaded and settled to its real size after, so sibling fields resolving in parallel are each
+ * counted before any of them loads; once the budget is spent, every later reservation fails too,
+ * so siblings stop loading instead of each filling memory up to the limit.
  */
 export interface ResponseBudget {
-  /** Adds `bytes`; throws RESPONSE_TOO_LARGE once the operation's total passes the limit. */
-  charge(bytes: number): void;
+  /**
+   * Reserves `rows` rows of text at the content limit, as JSON at worst, before they are loaded;
+   * throws RESPONSE_TOO_LARGE when the operation's total would pass the limit. Settle with the
+   * rows' real size once loaded.
+   */
+  reserveRows(rows: number): Settle;
 }
 
-export const createResponseBudget = (maxBytes: number): ResponseBudget => {
+export const createResponseBudget = (limits: { maxBytes: number; maxContentChars: number }): ResponseBudget => {
   let used = 0;
+  let spent = false;
+  const refuse = () => {
+    spent = true;
+    return new AppError(
+      'RESPONSE_TOO_LARGE',
+      `the response would hold more than ${limits.maxBytes} bytes; ask for fewer rows or text fields`,
+    );
+  };
   return {
-    charge(bytes) {
-      used += bytes;
-      if (used > maxBytes)
-        throw new AppError(
-          'RESPONSE_TOO_LARGE',
-          `the response would hold more than ${maxBytes} bytes; ask for fewer rows or text fields`,
-        );
+    reserveRows(rows) {
+      let reserved = rows * limits.maxContentChars * JSON_BYTES_PER_CHAR;
+      if (spent || used + reserved > limits.maxBytes) throw refuse();
+      used += reserved;
+      return (actualBytes) => {
+        used += actualBytes - reserved;
+        reserved = actualBytes;
+        if (used > limits.maxBytes) throw refuse();
+      };
     },
   };
 };

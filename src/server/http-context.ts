@@ -28,6 +28,8 @@ export const contextFor = (
   logger: Logger,
   options: {
     maxResponseBytes: number;
+    /** The content limit: what one row's text is reserved at before it is loaded. */
+    maxContentChars: number;
     requestId?: string;
     traceparent?: unknown;
     tracer?: AppTracer;
@@ -44,7 +46,10 @@ export const contextFor = (
     requestId,
     traceparent,
     logger: child,
-    responseBudget: createResponseBudget(options.maxResponseBytes),
+    responseBudget: createResponseBudget({
+      maxBytes: options.maxResponseBytes,
+      maxContentChars: options.maxContentChars,
+    }),
   };
   if (span) trackOperationSpan(context, span);
   return context;
@@ -55,7 +60,12 @@ export const contextFor = (
  * user" path. A refusal is a 401 with `extensions.code = UNAUTHENTICATED`.
  */
 export const createHttpContext =
-  (verifier: TokenVerifier, logger: Logger, limits: { maxResponseBytes: number }, tracer?: AppTracer) =>
+  (
+    verifier: TokenVerifier,
+    logger: Logger,
+    limits: { maxResponseBytes: number; maxContentChars: number },
+    tracer?: AppTracer,
+  ) =>
   async ({ req }: ExpressContextFunctionArgument): Promise<GraphQLContext> => {
     const token = bearerToken(req.headers.authorization);
     if (!token) throw appErrorToGraphQL('UNAUTHENTICATED', 'missing bearer token', 401);
@@ -65,6 +75,7 @@ export const createHttpContext =
         typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : undefined;
       return contextFor(principal, logger, {
         maxResponseBytes: limits.maxResponseBytes,
+        maxContentChars: limits.maxContentChars,
         requestId,
         traceparent: req.headers.traceparent,
         tracer,

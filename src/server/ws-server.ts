@@ -166,7 +166,7 @@ export const createWsServer = (deps: {
         if (errors) return [...errors];
         const variableValues = payload.variables ?? {};
         const operation = getOperationAST(document, payload.operationName);
-        const { bytes, error } = measureRequest(deps.limits, document, operation, variableValues);
+        const { bytes, error } = measureRequest(deps.limits, deps.schema, document, operation, variableValues);
         if (error) return [error];
         // As on HTTP: queries and mutations hold their estimate until answered; subscriptions reserve nothing.
         if (operation?.operation !== 'subscription' && ctx.extra.principal) {
@@ -196,6 +196,7 @@ export const createWsServer = (deps: {
         if (!ctx.extra.principal) throw new Error('unreachable: operation before acknowledged connection');
         return contextFor(ctx.extra.principal, logger, {
           maxResponseBytes: deps.limits.maxResponseBytes,
+          maxContentChars: deps.limits.maxContentChars,
           tracer: deps.tracer,
           transport: 'ws',
         });

@@ -22,6 +22,7 @@ describe('abuse: a production-safe edge', () => {
   let model: FakeOpenAi;
   let token: string;
   const lines: string[] = [];
+  let readinessChecks = 0;
   const logger = createLogger(
     { level: 'info' },
     {},
@@ -34,7 +35,11 @@ describe('abuse: a production-safe edge', () => {
   );
 
   beforeAll(async () => {
-    testApp = await createTestApp({ NODE_ENV: 'production', METRICS_PORT: '0' }, { logger, model: {} });
+    // A long cache, so that however slowly the machine answers the burst below, one check covers it.
+    testApp = await createTestApp(
+      { NODE_ENV: 'production', METRICS_PORT: '0', READYZ_CACHE_MS: '60000' },
+      { logger, model: {}, onReadinessCheck: () => (readinessChecks += 1) },
+    );
     model = testApp.model;
     devApp = await createTestApp({ NODE_ENV: 'development' });
     token = await testApp.token('mallory');
@@ -105,14 +110,16 @@ describe('abuse: a production-safe edge', () => {
     expect(await scraped.text()).toMatch(/agent_relay_/);
   });
 
-  it('answers a burst of /readyz from one check', async () => {
-    const started = performance.now();
+  it('answers a burst of /readyz from one check of the dependencies', async () => {
+    const before = readinessChecks;
     const answers = await Promise.all(
       Array.from({ length: 50 }, () => fetch(`${testApp.baseUrl}/readyz`).then((r) => r.json())),
     );
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(readinessChecks - before).toBe(1);
     expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
     expect(answers[0]).toMatchObject({ status: 'ready' });
+    await fetch(`${testApp.baseUrl}/readyz`);
+    expect(readinessChecks - before).toBe(1);
   });
 
   it("tells the user our own words in ReplyFailed.reason and keeps the provider's text for the log", async () => {

@@ -2,6 +2,7 @@ import type { Client } from 'graphql-ws';
 import { SEND_MESSAGE, collectStream } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
+import { openSql } from '../support/sql';
 import { defaultScript, type FakeOpenAi } from '../../tools/kit/fake-openai-server';
 
 /**
@@ -96,6 +97,28 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
     expect(response.body.data).toBeUndefined();
   });
 
+  // Without `first` a message list loads its declared default of 50 rows: 50 × 16,000 bytes at worst.
+  const NO_FIRST = () => `{ conversation(id: "${conversationId}") { messages { edges { node { content } } } } }`;
+
+  it('counts a message list without `first` at its default page size: refused before loading anything', async () => {
+    const started = performance.now();
+    const response = await testApp.graphql(NO_FIRST(), {}, token);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(response.status).toBe(400);
+    expect(codeOf(response.body)).toBe('RESPONSE_TOO_LARGE');
+    expect(response.body.data).toBeUndefined();
+    expect(await overWs(NO_FIRST())).toEqual([expect.objectContaining({ extensions: { code: 'RESPONSE_TOO_LARGE' } })]);
+  });
+
+  it('refuses parallel copies of the query without `first` each before loading anything', async () => {
+    const answers = await Promise.all(Array.from({ length: 10 }, () => testApp.graphql(NO_FIRST(), {}, token)));
+    for (const { status, body } of answers) {
+      expect(status).toBe(400);
+      expect(codeOf(body)).toBe('RESPONSE_TOO_LARGE');
+      expect(body.data).toBeUndefined();
+    }
+  });
+
   it('counts content reached through fragments the same way', async () => {
     const query = `{ a: conversation(id: "${conversationId}") { ...M } b: conversation(id: "${conversationId}") { ...M } }
       fragment M on Conversation { messages(first: 10) { edges { node { ...C } } } }
@@ -133,13 +156,75 @@ describe('abuse: one user cannot make the API hold unbounded response data', () 
     expect(response.body.data).toEqual({ conversation: null });
   });
 
-  it('answers parallel copies of a large page from one user with data or RATE_LIMITED, never anything else', async () => {
-    // 5 rows: 80,000 of the 100,000 bytes a user may have in flight; two copies do not fit at once.
-    const query = `{ conversation(id: "${conversationId}") { ${page(5)} } }`;
-    const answers = await Promise.all(Array.from({ length: 10 }, () => testApp.graphql(query, {}, token)));
-    for (const { body } of answers)
-      expect(body.errors === undefined ? 'data' : codeOf(body)).toMatch(/^(data|RATE_LIMITED)$/);
-    expect((await testApp.graphql(query, {}, token)).body.errors).toBeUndefined();
+  /**
+   * Holds every read of message pages until released: a copy of a large page stays in flight (its
+   * share of the user's in-flight bytes reserved) for as long as a test needs, whatever the timing.
+   */
+  const holdMessagePages = async () => {
+    // One pooled connection, so the unlock runs on the session that holds the lock.
+    const sql = await openSql({ ...testApp.config.db, poolMax: 1 });
+    await sql.run('LOCK TABLES chat_messages WRITE');
+    return async () => {
+      await sql.run('UNLOCK TABLES');
+      await sql.close();
+    };
+  };
+  /** Sessions of this app's database waiting for the lock `holdMessagePages` takes. */
+  const readsWaiting = async () => {
+    const [row] = await testApp.sql.query<{ n: number | bigint }>(
+      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND STATE LIKE 'Waiting for table%'",
+      [testApp.config.db.dbName],
+    );
+    return Number(row?.n ?? 0);
+  };
+  // 5 rows: 80,000 of the 100,000 bytes a user may have in flight; two copies do not fit at once.
+  const LARGE_PAGE = () => `{ conversation(id: "${conversationId}") { ${page(5)} } }`;
+  const outcomeOf = (body: { errors?: { extensions?: { code?: string } }[] }) =>
+    body.errors === undefined ? 'data' : codeOf(body);
+
+  it('answers parallel copies of a large page from one user with data for one, RATE_LIMITED for the others', async () => {
+    const release = await holdMessagePages();
+    let answered = 0;
+    const copies = Array.from({ length: 10 }, () =>
+      testApp.graphql(LARGE_PAGE(), {}, token).finally(() => (answered += 1)),
+    );
+    try {
+      // The first to start holds its reservation until its page is read; the nine others are refused meanwhile.
+      await eventually(() => expect(answered).toBe(9));
+    } finally {
+      await release();
+    }
+    const outcomes = (await Promise.all(copies)).map(({ body }) => outcomeOf(body));
+    expect(outcomes.sort()).toEqual([...Array.from({ length: 9 }, () => 'RATE_LIMITED'), 'data']);
+    expect((await testApp.graphql(LARGE_PAGE(), {}, token)).body.errors).toBeUndefined();
+  });
+
+  it("reserves a WebSocket query's bytes in the same per-user budget as HTTP until it is answered", async () => {
+    const release = await holdMessagePages();
+    let held: Promise<unknown> | undefined;
+    try {
+      held = overWs(LARGE_PAGE());
+      // Its page read waits on the lock: from here on it is in flight with its 80,000 bytes reserved.
+      await eventually(async () => expect(await readsWaiting()).toBe(1));
+      expect(codeOf((await testApp.graphql(LARGE_PAGE(), {}, token)).body)).toBe('RATE_LIMITED');
+      const other = testApp.wsClient({ authorization: `Bearer ${token}` });
+      const overOtherSocket = deferred<unknown>();
+      other.subscribe(
+        { query: LARGE_PAGE() },
+        { next: overOtherSocket.resolve, error: overOtherSocket.resolve, complete: () => undefined },
+      );
+      expect(await overOtherSocket.promise).toEqual([
+        expect.objectContaining({ extensions: { code: 'RATE_LIMITED' } }),
+      ]);
+      // Per user: another user is not refused (the conversation is not theirs, so no page is read).
+      const bystander = await testApp.graphql(LARGE_PAGE(), {}, await testApp.token('bystander'));
+      expect(bystander.body).toEqual({ data: { conversation: null } });
+    } finally {
+      await release();
+    }
+    expect(await held).toEqual({ data: { conversation: { messages: { edges: expect.any(Array) } } } });
+    // Answered, it gave its reservation back.
+    expect((await testApp.graphql(LARGE_PAGE(), {}, token)).body.errors).toBeUndefined();
   });
 
   it('refuses more aliases than GRAPHQL_MAX_ALIASES with TOO_MANY_ALIASES on both transports', async () => {

@@ -90,13 +90,15 @@ describe('limits answer with typed errors', () => {
   });
 
   it('applies the same query limits over WebSocket', async () => {
+    // Too deep, and (20 conversations × 50 messages by default) too large: both transports report both.
+    const query = '{ conversations { edges { node { messages { edges { node { id } } } } } } }';
     const client = testApp.wsClient({ authorization: `Bearer ${token}` });
-    const result = deferred<unknown>();
-    client.subscribe(
-      { query: '{ conversations { edges { node { messages { edges { node { id } } } } } } }' },
-      { next: result.resolve, error: result.resolve, complete: () => undefined },
-    );
-    expect(await result.promise).toEqual([expect.objectContaining({ extensions: { code: 'QUERY_TOO_DEEP' } })]);
+    const result = deferred<{ extensions?: { code?: string } }[]>();
+    client.subscribe({ query }, { next: () => undefined, error: result.resolve, complete: () => undefined });
+    const overWs = (await result.promise).map((error) => error.extensions?.code);
+    const overHttp = (await testApp.graphql(query, {}, token)).body.errors?.map((error) => error.extensions?.code);
+    expect(overWs).toEqual(['QUERY_TOO_DEEP', 'RESPONSE_TOO_LARGE']);
+    expect(overHttp).toEqual(overWs);
   });
 
   it('refuses an oversized request body with 413 PAYLOAD_TOO_LARGE', async () => {

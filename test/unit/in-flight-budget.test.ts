@@ -1,7 +1,8 @@
-import { getOperationAST, parse } from 'graphql';
+import { buildSchema, getOperationAST, parse } from 'graphql';
 import { createInFlightBudget } from '../../src/server/limits/in-flight-budget';
 import { inFlightError, queryCostPlugin } from '../../src/server/limits/query-limits';
 import { toGraphQLError } from '../../src/server/errors/to-graphql-error';
+import { loadTypeDefs } from '../../src/schema/type-defs';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 
 // A page of 10 texts: 10 × (6,000 + 2,000) = 80,000 bytes of a 100,000 budget; two do not fit at once.
@@ -31,6 +32,7 @@ describe('response data in flight per user', () => {
       const hooks = (await plugin.requestDidStart!({} as never))!;
       const resolve = () =>
         hooks.didResolveOperation!({
+          schema: buildSchema(loadTypeDefs().join('\n')),
           document: PAGE,
           operation: getOperationAST(PAGE),
           request: {},

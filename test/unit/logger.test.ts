@@ -26,6 +26,34 @@ const ormError = () => {
   });
 };
 
+/**
+ * What MikroORM's MySQL driver throws for a failed statement: mysql2's error (code, errno, sqlState,
+ * sqlMessage, and `sql` with the values inlined) converted by MikroORM, its message prefixed by
+ * knex with the statement (fields as observed on a real TableNotFoundException through mysql2).
+ */
+const mysql2Error = () => {
+  const statement = "insert into chat_messages (content) values ('SECRET CHAT CONTENT')";
+  const sqlMessage = "Table 'agent_relay.chat_messages' doesn't exist";
+  const error = new Error(`${statement} - ${sqlMessage}`);
+  return Object.assign(error, {
+    name: 'TableNotFoundException',
+    code: 'ER_NO_SUCH_TABLE',
+    errno: 1146,
+    sqlState: '42S02',
+    sqlMessage,
+    sql: statement,
+  });
+};
+
+/** A connection lost mid-query through mysql2: no `sql` or `sqlMessage`, but knex still prefixes the statement. */
+const mysql2ConnectionLost = () =>
+  Object.assign(
+    new Error(
+      "update chat_turns set content = 'SECRET - CHAT - CONTENT' where id = 1 - Connection lost: The server closed the connection.",
+    ),
+    { code: 'PROTOCOL_CONNECTION_LOST', fatal: true },
+  );
+
 describe('logger redaction', () => {
   it('censors authorization headers, connection params, tokens and API keys wherever they sit', () => {
     const { logger, text } = capture();
@@ -53,6 +81,43 @@ describe('logger redaction', () => {
     const { logger, text } = capture();
     logger.error({ err: new Error('append failed', { cause: ormError() }) }, 'write failed');
     expect(text()).not.toContain('SECRET CHAT CONTENT');
+  });
+
+  it('logs a MySQL driver (mysql2) error by its sentence, without its statement or values', () => {
+    const { logger, text } = capture();
+    logger.error({ err: mysql2Error() }, 'write failed');
+    expect(text()).not.toContain('SECRET CHAT CONTENT');
+    expect(JSON.parse(text()).err).toMatchObject({
+      message: "Table 'agent_relay.chat_messages' doesn't exist",
+      code: 'ER_NO_SUCH_TABLE',
+      sqlState: '42S02',
+    });
+  });
+
+  it('keeps a wrapped MySQL driver error cause free of its statement too, in message and stack', () => {
+    const { logger, text } = capture();
+    logger.error({ err: new Error('append failed', { cause: mysql2Error() }) }, 'write failed');
+    expect(text()).not.toContain('SECRET CHAT CONTENT');
+    const { err } = JSON.parse(text()) as { err: { message: string; stack: string } };
+    expect(err.message).toBe("append failed: [sql omitted] - Table 'agent_relay.chat_messages' doesn't exist");
+    expect(err.stack).toContain("caused by: TableNotFoundException: [sql omitted] - Table 'agent_relay.chat_messages'");
+  });
+
+  it('drops the statement knex puts before a driver error that has no sql field (a lost connection)', () => {
+    for (const err of [mysql2ConnectionLost(), new Error('append failed', { cause: mysql2ConnectionLost() })]) {
+      const { logger, text } = capture();
+      logger.error({ err }, 'write failed');
+      expect(text()).not.toMatch(/SECRET|CHAT - CONTENT/);
+      expect(JSON.parse(text()).err.message).toMatch(
+        /\[sql omitted\] - Connection lost: The server closed the connection\.$/,
+      );
+    }
+  });
+
+  it('leaves messages that only look like SQL alone', () => {
+    const { logger, text } = capture();
+    logger.error({ err: new Error('Update failed - retry later') }, 'oops');
+    expect(JSON.parse(text()).err.message).toBe('Update failed - retry later');
   });
 
   it('removes passwords from URLs inside error messages and stacks', () => {

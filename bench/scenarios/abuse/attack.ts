@@ -4,9 +4,14 @@ import { readRss } from '../../lib/child-app';
 import type { SqlRunner } from '../../lib/sql';
 import { rounded, sleep, summarize, type Summary } from '../../lib/stats';
 
-/** `count` aliases of one conversation's newest page of message content, as issue 13's attacker sent them. */
-export const aliasedQuery = (conversationId: string, count: number, first = 100) =>
-  `{ ${Array.from({ length: count }, (_, i) => `c${i}: conversation(id: "${conversationId}") { messages(first: ${first}) { edges { node { content } } } }`).join(' ')} }`;
+/**
+ * `count` aliases of one conversation's first page of message content, as issue 13's attacker sent
+ * them; `first: null` leaves the argument out, so each list loads its declared default page.
+ */
+export const aliasedQuery = (conversationId: string, count: number, first: number | null = 100) => {
+  const page = first === null ? 'messages' : `messages(first: ${first})`;
+  return `{ ${Array.from({ length: count }, (_, i) => `c${i}: conversation(id: "${conversationId}") { ${page} { edges { node { content } } } }`).join(' ')} }`;
+};
 
 /**
  * One conversation of `messages` messages of `chars` × U+0001 (six bytes each as JSON), written

@@ -47,7 +47,8 @@ const phaseMetrics = (phase: AttackPhase, attackTargets: boolean): Metric[] => {
  * its own). One conversation of 100 messages of 32,000 × U+0001; then, each for a window,
  * 3 and 10 copies of the issue's query (66 aliases of 100 messages' content) sent at once every
  * second, and 10 copies each sent again as soon as answered (a flood),
- * the same with 15 aliases (within the alias limit, so the byte budget must stop it), and the
+ * the same with 15 aliases (within the alias limit, so the byte budget must stop it), the 15
+ * aliases without `first` (each list's default page of 50), and the
  * largest page the budget lets through (one alias), while another user sends messages and
  * /healthz is probed.
  */
@@ -88,6 +89,12 @@ export const abuseScenario: Scenario = async ({ quick, progress, scope }) => {
       targets: true,
     },
     { name: '15 aliases × messages(first: 100) { content }', query: aliasedQuery(conversationId, 15), targets: true },
+    // Without `first` each list loads its default of 50 rows: counted as one row, this got past the budget.
+    {
+      name: '15 aliases × messages { content } (no first: 50 rows each)',
+      query: aliasedQuery(conversationId, 15, null),
+      targets: true,
+    },
     {
       name: 'largest allowed: 1 × messages(first: 100) { content }',
       query: aliasedQuery(conversationId, 1),

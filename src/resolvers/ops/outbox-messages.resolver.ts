@@ -1,6 +1,6 @@
 import type { createListOutboxMessages } from '../../application/ops/list-outbox-messages.use-case';
 import type { QueryResolvers } from '../../generated/graphql';
-import { decodeCursor, pageSize, toConnection } from '../cursor';
+import { decodeCursor, defaultPageSize, pageSize, toConnection } from '../cursor';
 
 const isId = (value: unknown): value is { id: string } =>
   typeof value === 'object' && value !== null && /^\d+$/.test(String((value as { id?: unknown }).id));
@@ -23,10 +23,10 @@ export const outboxFilterFrom = <S>(args: {
 
 export const outboxMessagesResolver =
   (list: ReturnType<typeof createListOutboxMessages>): NonNullable<QueryResolvers['outboxMessages']> =>
-  async (_parent, args, context) => {
+  async (_parent, args, context, info) => {
     const page = await list({
       principal: context.principal,
-      first: pageSize(args.first, 50, 500),
+      first: pageSize(args.first ?? defaultPageSize(info), 500),
       after: args.after ? decodeCursor(args.after, isId).id : undefined,
       filter: outboxFilterFrom(args),
     });

@@ -1,6 +1,6 @@
 import type { ConversationQueries } from '../../domain/chat/views';
 import type { QueryResolvers } from '../../generated/graphql';
-import { decodeCursor, pageSize, toConnection } from '../cursor';
+import { decodeCursor, defaultPageSize, pageSize, toConnection } from '../cursor';
 
 const isKey = (value: unknown): value is { t: string; id: string } =>
   typeof value === 'object' &&
@@ -10,11 +10,11 @@ const isKey = (value: unknown): value is { t: string; id: string } =>
 
 export const conversationsResolver =
   (queries: ConversationQueries): NonNullable<QueryResolvers['conversations']> =>
-  async (_parent, args, context) => {
+  async (_parent, args, context, info) => {
     const key = args.after ? decodeCursor(args.after, isKey) : undefined;
     const page = await queries.listForUser({
       userId: context.principal.userId,
-      first: pageSize(args.first, 20),
+      first: pageSize(args.first ?? defaultPageSize(info)),
       after: key && { createdAt: new Date(key.t), id: key.id },
     });
     return toConnection(page, (node) => ({ t: node.createdAt.toISOString(), id: node.id }));

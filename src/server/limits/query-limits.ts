@@ -4,20 +4,24 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
   GraphQLError,
   Kind,
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
   type ASTNode,
   type ASTVisitor,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { declaredPageSize } from '../../resolvers/cursor';
+import { JSON_BYTES_PER_CHAR } from '../../resolvers/response-budget';
 import type { InFlightBudget } from './in-flight-budget';
-
-/** Page size assumed for a list field whose `first` is not given (or is a variable left unset). */
-const DEFAULT_PAGE = 50;
 
 /**
  * Text fields whose size is bounded only by the content limit: message text and reasoning, and an
@@ -27,8 +31,6 @@ const DEFAULT_PAGE = 50;
 const TEXT_FIELDS = new Set(['content', 'reasoning', 'payload']);
 /** Lists whose rows are loaded whole (text included) whatever the selection asks of them. */
 const ROW_LISTS = new Set(['messages', 'outboxMessages']);
-/** JSON escapes a control character as \u00XX: six bytes for one character of content. */
-const JSON_BYTES_PER_CHAR = 6;
 /** A loaded row's text as V8 holds it (two bytes per UTF-16 unit). */
 const HELD_BYTES_PER_CHAR = 2;
 
@@ -42,9 +44,10 @@ export interface QueryLimits {
 }
 
 interface Walk {
+  schema: GraphQLSchema;
   fragments: Record<string, FragmentDefinitionNode>;
-  /** A variable's page size. */
-  pageOf: (variable: string) => number;
+  /** A variable's page size; undefined when the field's declared default applies (unset or null). */
+  pageOf: (variable: string) => number | undefined;
   /** Each fragment is measured once per walk: spreading one twice in each of 40 nested fragments would otherwise take 2^40 steps. */
   measured: Map<string, Measure>;
   maxContentChars: number;
@@ -63,38 +66,70 @@ interface Measure {
  */
 const multiplier = (size: number) => (Number.isFinite(size) ? Math.max(1, size) : Number.POSITIVE_INFINITY);
 
-const firstArgument = (field: FieldNode, walk: Walk): number | undefined => {
+const fieldOf = (parent: GraphQLNamedType | undefined, name: string) =>
+  isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
+
+/**
+ * How many rows a field returns: its `first` (or `limit`) argument; where that is absent, null
+ * or a variable left unset, the page size the SDL declares for it, which is what graphql-js and
+ * the resolvers then use (`declaredPageSize`). A field without either is one row.
+ */
+const rowsOf = (field: FieldNode, parent: GraphQLNamedType | undefined, walk: Walk): number => {
+  const declared = declaredPageSize(fieldOf(parent, field.name.value));
   const arg = field.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'limit');
-  if (!arg) return undefined;
-  if (arg.value.kind === Kind.INT) return multiplier(Number(arg.value.value));
-  if (arg.value.kind === Kind.VARIABLE) return multiplier(walk.pageOf(arg.value.name.value));
-  return DEFAULT_PAGE;
+  let size: number | undefined;
+  if (arg?.value.kind === Kind.INT) size = Number(arg.value.value);
+  else if (arg?.value.kind === Kind.VARIABLE) size = walk.pageOf(arg.value.name.value);
+  return multiplier(size ?? declared ?? 1);
 };
 
-const measureField = (field: FieldNode, walk: Walk, seen: Set<string>): Measure => {
+const measureField = (
+  field: FieldNode,
+  parent: GraphQLNamedType | undefined,
+  walk: Walk,
+  seen: Set<string>,
+): Measure => {
   const name = field.name.value;
   if (!field.selectionSet)
     return { cost: 1, bytes: TEXT_FIELDS.has(name) ? walk.maxContentChars * JSON_BYTES_PER_CHAR : 0 };
-  const child = measure(field.selectionSet, walk, seen);
-  const times = firstArgument(field, walk) ?? 1;
+  const type = fieldOf(parent, name)?.type;
+  const child = measure(field.selectionSet, type && getNamedType(type), walk, seen);
+  const times = rowsOf(field, parent, walk);
   const held = ROW_LISTS.has(name) ? times * walk.maxContentChars * HELD_BYTES_PER_CHAR : 0;
   return { cost: 1 + times * child.cost, bytes: held + times * child.bytes };
 };
 
-/** Cost and bytes of a selection set; fragments are expanded, cycles are cut (validation reports them). */
-const measure = (set: SelectionSetNode, walk: Walk, seen: Set<string>): Measure => {
+/** The type a fragment applies to; the enclosing type when it names none. */
+const conditionOf = (
+  condition: { name: { value: string } } | undefined,
+  parent: GraphQLNamedType | undefined,
+  walk: Walk,
+) => (condition ? (walk.schema.getType(condition.name.value) ?? undefined) : parent);
+
+/**
+ * Cost and bytes of a selection set of `parent` (undefined where validation will report an
+ * unknown field); fragments are expanded, cycles are cut (validation reports them).
+ */
+const measure = (
+  set: SelectionSetNode,
+  parent: GraphQLNamedType | undefined,
+  walk: Walk,
+  seen: Set<string>,
+): Measure => {
   const total: Measure = { cost: 0, bytes: 0 };
   for (const selection of set.selections) {
     let inner: Measure = { cost: 0, bytes: 0 };
-    if (selection.kind === Kind.FIELD) inner = measureField(selection, walk, seen);
-    else if (selection.kind === Kind.INLINE_FRAGMENT) inner = measure(selection.selectionSet, walk, seen);
+    if (selection.kind === Kind.FIELD) inner = measureField(selection, parent, walk, seen);
+    else if (selection.kind === Kind.INLINE_FRAGMENT)
+      inner = measure(selection.selectionSet, conditionOf(selection.typeCondition, parent, walk), walk, seen);
     else {
       const name = selection.name.value;
       const fragment = walk.fragments[name];
       const known = walk.measured.get(name);
       if (known) inner = known;
       else if (fragment && !seen.has(name)) {
-        inner = measure(fragment.selectionSet, walk, new Set([...seen, name]));
+        const type = conditionOf(fragment.typeCondition, parent, walk);
+        inner = measure(fragment.selectionSet, type, walk, new Set([...seen, name]));
         walk.measured.set(name, inner);
       }
     }
@@ -105,19 +140,20 @@ const measure = (set: SelectionSetNode, walk: Walk, seen: Set<string>): Measure 
 };
 
 /**
- * A variable's page size: the request's value, else the operation's default, else what the
- * resolvers default to. Without the request's variables (validation runs before they are
- * known, and is cached per document) a variable counts as 1, a lower bound:
- * `measureRequest` re-checks with the real values before anything executes.
+ * A variable's page size: the request's value, else the operation's default, else undefined:
+ * unset or null, the field's declared default applies (graphql-js treats an unset variable as an
+ * absent argument, and the resolvers read null as the default). Without the request's variables
+ * (validation runs before they are known, and is cached per document) a variable counts as 1, a
+ * lower bound: `measureRequest` re-checks with the real values before anything executes.
  */
 const pageSizes =
   (operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) =>
-  (name: string): number => {
+  (name: string): number | undefined => {
     if (!variables) return 1;
     const value = variables[name];
     if (typeof value === 'number') return value;
     const fallback = operation.variableDefinitions?.find((d) => d.variable.name.value === name)?.defaultValue;
-    return value === undefined && fallback?.kind === Kind.INT ? Number(fallback.value) : DEFAULT_PAGE;
+    return value === undefined && fallback?.kind === Kind.INT ? Number(fallback.value) : undefined;
   };
 
 const fragmentsOf = (document: DocumentNode) =>
@@ -129,13 +165,16 @@ const fragmentsOf = (document: DocumentNode) =>
 
 const measureOperation = (
   limits: QueryLimits,
+  schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
 ) =>
   measure(
     operation.selectionSet,
+    schema.getRootType(operation.operation) ?? undefined,
     {
+      schema,
       fragments: fragmentsOf(document),
       pageOf: pageSizes(operation, variables),
       measured: new Map(),
@@ -175,7 +214,8 @@ const reportAs = (code: string) => ({
 
 /**
  * Cost and byte budget of each operation, before anything executes: one per field, multiplied by
- * page size under paginated fields, `first: $n` counted at `$n` (QUERY_TOO_COSTLY); and the bytes
+ * page size under paginated fields, `first: $n` counted at `$n`, no `first` at the field's declared
+ * default (QUERY_TOO_COSTLY); and the bytes
  * it may make the API hold: each text field at the content limit as JSON (six bytes a character
  * at worst), each loaded row at its text (RESPONSE_TOO_LARGE). Validation sees no variables (and
  * its outcome is cached per document), so a variable page size counts as 1 here;
@@ -186,7 +226,7 @@ const costRule =
   (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
       const error = measureError(
-        measureOperation(limits, context.getDocument(), operation, undefined),
+        measureOperation(limits, context.getSchema(), context.getDocument(), operation, undefined),
         limits,
         operation,
       );
@@ -213,12 +253,13 @@ export const queryLimitsRules = (limits: QueryLimits): ValidationRule[] => [
  */
 export const measureRequest = (
   limits: QueryLimits,
+  schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode | null | undefined,
   variables: Record<string, unknown> | undefined,
 ): { bytes: number; error?: GraphQLError } => {
   if (!operation) return { bytes: 0 };
-  const measured = measureOperation(limits, document, operation, variables ?? {});
+  const measured = measureOperation(limits, schema, document, operation, variables ?? {});
   const error = measureError(measured, limits, operation);
   return error ? { bytes: measured.bytes, error } : { bytes: measured.bytes };
 };
@@ -245,8 +286,8 @@ export const queryCostPlugin = <TContext extends { principal: { userId: string }
   async requestDidStart() {
     let release: (() => void) | undefined;
     return {
-      async didResolveOperation({ document, operation, request, contextValue }) {
-        const { bytes, error } = measureRequest(limits, document, operation, request.variables);
+      async didResolveOperation({ schema, document, operation, request, contextValue }) {
+        const { bytes, error } = measureRequest(limits, schema, document, operation, request.variables);
         if (error) throw error;
         if (operation?.operation === 'subscription') return;
         release = inFlight.reserve(contextValue.principal.userId, bytes);
