@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { launchBrowser, type BrowserSession } from '../support/browser';
 import { SEND_MESSAGE } from '../support/chat-client';
@@ -8,7 +9,8 @@ import { defaultScript, type FakeOpenAi, type FakeReply } from '../../tools/kit/
 /**
  * The chat page and GraphiQL in real headless Chromium (Debian's), served by the app itself
  * (bundled from web/ on the first request), against the real pipeline and a fake model that can
- * hold a reply half-way. Screenshots of each step go to artifacts/browser/chat/.
+ * hold a reply half-way. Screenshots of each step go to artifacts/browser/chat/ (.ci/run copies them
+ * into .ci/out/browser/).
  */
 describe('the chat page and GraphiQL in a browser', () => {
   let model: FakeOpenAi;
@@ -221,6 +223,7 @@ describe('the chat page and GraphiQL in a browser', () => {
       },
       { timeoutMs: 30_000, intervalMs: 500 },
     );
+    expect(statSync(await browser.screenshot('sent-once-after-retry')).size).toBeGreaterThan(0);
   });
 
   it('shows a failed reply with its code and reason', async () => {
