@@ -316,6 +316,55 @@ describe('the chat page and GraphiQL in a browser', () => {
     await browser.screenshot('conversations-paged');
   });
 
+  it('shows a bar linking to GraphiQL and the chat page above Apollo Sandbox, outside its full-screen embed', async () => {
+    // A browser of its own: Sandbox asks Apollo's CDN for its app, which the last test must not see.
+    const sandbox = await launchBrowser('sandbox');
+    try {
+      const sandboxPage = sandbox.page;
+      await sandboxPage.goto(`${testApp.baseUrl}/graphql`);
+      const bar = sandboxPage.getByRole('navigation', { name: 'Other pages' });
+      const graphiql = bar.getByRole('link', { name: 'GraphiQL' });
+      const barBottom = async () => {
+        const box = await bar.boundingBox();
+        return (box?.y ?? 0) + (box?.height ?? 0);
+      };
+      // Offline: Apollo's notice (faded in after a second) shows below the bar.
+      const notice = sandboxPage.locator('.fallback');
+      await eventually(async () =>
+        expect(
+          await notice.evaluate((element) => element.ownerDocument.defaultView?.getComputedStyle(element).opacity),
+        ).toBe('1'),
+      );
+      expect((await notice.boundingBox())?.y).toBeGreaterThanOrEqual(await barBottom());
+      await sandbox.screenshot('sandbox-offline');
+      // Offline the CDN script fails; online it fills #embeddableSandbox with an iframe: put one there as it does.
+      const embed = sandboxPage.locator('#embeddableSandbox');
+      await embed.evaluate((container) => container.append(container.ownerDocument.createElement('iframe')));
+      expect(await bar.isVisible()).toBe(true);
+      expect(await bar.getByRole('link', { name: 'chat page' }).isVisible()).toBe(true);
+      const barBox = await bar.boundingBox();
+      const embedBox = await embed.boundingBox();
+      const frameBox = await embed.locator('iframe').boundingBox();
+      expect(barBox?.y).toBe(0);
+      // The embed (and its iframe) starts where the bar ends and fills the rest of the window.
+      expect(embedBox?.y).toBe(await barBottom());
+      expect(frameBox?.y).toBe(embedBox?.y);
+      expect((embedBox?.y ?? 0) + (embedBox?.height ?? 0)).toBe(760);
+      expect(frameBox?.height).toBe(embedBox?.height);
+      // Nothing lies over the link: the element at its centre is the link itself.
+      const hit = await graphiql.evaluate((link) => {
+        const box = link.getBoundingClientRect();
+        return link.ownerDocument.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2) === link;
+      });
+      expect(hit).toBe(true);
+      await sandbox.screenshot('sandbox-online-embed');
+      await graphiql.click();
+      await sandboxPage.waitForURL(/\/graphiql$/);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('asked no host but the API for anything, and hit no Content Security Policy error', () => {
     const api = new URL(testApp.baseUrl).host;
     expect(browser.requests.length).toBeGreaterThan(10);
