@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { launchBrowser, type BrowserSession } from '../support/browser';
-import { SEND_MESSAGE } from '../support/chat-client';
+import { collectStream, SEND_MESSAGE } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
 import { defaultScript, type FakeOpenAi, type FakeReply } from '../../tools/kit/fake-openai-server';
@@ -314,6 +314,45 @@ describe('the chat page and GraphiQL in a browser', () => {
     await eventually(async () => expect(await listed()).toEqual([...created].reverse()));
     expect(await page.getByRole('button', { name: 'Load more' }).isVisible()).toBe(false);
     await browser.screenshot('conversations-paged');
+  });
+
+  it('shows all of a conversation of 42 messages in order, read 40 at a time', async () => {
+    const dave = await testApp.token('dave');
+    let conversationId: string | undefined;
+    const expected: string[] = [];
+    // 21 sends, each after the previous reply completed: user and reply alternate in history.
+    for (let i = 1; i <= 21; i += 1) {
+      const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(
+        SEND_MESSAGE,
+        { input: { content: `line ${i}`, conversationId } },
+        dave,
+      );
+      const send = sent.body.data?.sendMessage;
+      conversationId = send?.conversation.id ?? '';
+      await collectStream(testApp.wsClient({ authorization: `Bearer ${dave}` }), {
+        conversationId,
+        replyId: send?.replyId,
+      });
+      expected.push(`line ${i}`, `Echo: line ${i}`);
+    }
+    await eventually(
+      async () => {
+        const stored = await testApp.graphql<{ conversation: { messageCount: number } }>(
+          'query ($id: ID!) { conversation(id: $id) { messageCount } }',
+          { id: conversationId },
+          dave,
+        );
+        expect(stored.body.data?.conversation.messageCount).toBe(42);
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    // Signed in as dave the way a reload finds a signed-in tab (the sign-in forms have tests of their own).
+    await page.goto(`${testApp.baseUrl}/`);
+    await page.evaluate(`sessionStorage.clear(); sessionStorage.setItem('agent-relay.token', ${JSON.stringify(dave)})`);
+    await page.goto(`${testApp.baseUrl}/?c=${conversationId}`);
+    await page.getByText('Signed in as dave').waitFor();
+    await eventually(async () => expect(await page.locator('li.message .text').allTextContents()).toEqual(expected));
+    await browser.screenshot('history-42-messages');
   });
 
   it('shows a bar linking to GraphiQL and the chat page above Apollo Sandbox, outside its full-screen embed', async () => {

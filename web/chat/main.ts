@@ -14,6 +14,7 @@ import {
   type SendResult,
   type StoredMessage,
 } from './operations';
+import { readHistory, type ReadHistoryPage } from './history-pages';
 import { applyEvent, startReply, type ReplyState, type StreamEvent } from './reply-state';
 import { newUuid, sessionStore } from './session-store';
 import { byId, conversationItem, messageItem, replyItem, updateReplyItem } from './view';
@@ -119,21 +120,21 @@ const loadConversations = async (reset: boolean) => {
   ui.more.hidden = !conversations.pageInfo.hasNextPage;
 };
 
-/** All of a conversation's history (pages of 40), or null when it is missing or not this user's. */
-const loadHistory = async (conversationId: string): Promise<StoredMessage[] | null> => {
-  const messages: StoredMessage[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const { conversation }: ConversationResult = await requireApi().request<ConversationResult>(CONVERSATION, {
+/** Pages of a conversation's history (40 messages each); null when it is missing or not this user's. */
+const historyOf =
+  (conversationId: string): ReadHistoryPage =>
+  async (after) => {
+    const { conversation } = await requireApi().request<ConversationResult>(CONVERSATION, {
       id: conversationId,
       after,
     });
-    if (!conversation) return null;
-    messages.push(...conversation.messages.edges.map((edge) => edge.node));
-    if (!conversation.messages.pageInfo.hasNextPage) return messages;
-    after = conversation.messages.pageInfo.endCursor;
-  }
-};
+    return (
+      conversation && {
+        messages: conversation.messages.edges.map((edge) => edge.node),
+        ...conversation.messages.pageInfo,
+      }
+    );
+  };
 
 /** Shows a reply and, while it streams, follows it from its last cursor (a reload or reconnect resumes there). */
 const followReply = (initial: ReplyState) => {
@@ -200,7 +201,7 @@ const openConversation = async (conversationId: string | undefined) => {
   if (!conversationId) return;
   let messages: StoredMessage[] | null;
   try {
-    messages = await loadHistory(conversationId);
+    messages = (await readHistory(historyOf(conversationId)))?.messages ?? null;
   } catch (error) {
     // A malformed id is as missing as another user's conversation.
     if (error instanceof ApiError && error.code === 'BAD_USER_INPUT') messages = null;
