@@ -31,7 +31,15 @@ describe('the chat page and GraphiQL in a browser', () => {
 
   beforeAll(async () => {
     // No JWT_SECRET: the development secret signs tokens, so the page may offer a development token.
-    testApp = await createTestApp({ MODEL_PROVIDER: 'ark', JWT_SECRET: undefined }, { model: {} });
+    testApp = await createTestApp(
+      {
+        MODEL_PROVIDER: 'ark',
+        JWT_SECRET: undefined,
+        MODEL_WORKER: 'worker-model',
+        MODEL_STRATEGIST: 'strategist-model',
+      },
+      { model: {} },
+    );
     model = testApp.model;
     browser = await launchBrowser('chat');
     page = browser.page;
@@ -187,7 +195,7 @@ describe('the chat page and GraphiQL in a browser', () => {
     }
   });
 
-  it('sends again under the same clientMessageId when the answer to a send is lost, and history holds the message once', async () => {
+  it('sends again under the same clientMessageId and the chosen model when the answer to a send is lost, and history holds the message once', async () => {
     const sends: string[] = [];
     await page.route('**/graphql', async (route) => {
       const body = route.request().postData() ?? '';
@@ -200,6 +208,7 @@ describe('the chat page and GraphiQL in a browser', () => {
     });
     try {
       await page.getByRole('link', { name: 'New conversation' }).click();
+      await page.getByLabel('Model').selectOption({ label: 'Strategist (harder)' });
       await messageBox().fill('say it once');
       await messageBox().press('Enter');
       await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
@@ -207,12 +216,16 @@ describe('the chat page and GraphiQL in a browser', () => {
     } finally {
       await page.unrouteAll({ behavior: 'wait' });
     }
-    const ids = sends.map(
+    const inputs = sends.map(
       (body) =>
-        (JSON.parse(body) as { variables: { input: { clientMessageId: string } } }).variables.input.clientMessageId,
+        (JSON.parse(body) as { variables: { input: { clientMessageId: string; model: string } } }).variables.input,
     );
-    expect(ids).toHaveLength(2);
-    expect(ids[1]).toBe(ids[0]);
+    expect(inputs).toHaveLength(2);
+    expect(inputs[1]?.clientMessageId).toBe(inputs[0]?.clientMessageId);
+    expect(inputs.map((input) => input.model)).toEqual(['STRATEGIST', 'STRATEGIST']);
+    // The server generated the reply with the strategist's model.
+    const asked = model.requests.filter((request) => request.messages?.at(-1)?.content === 'say it once');
+    expect(asked.map((request) => request.model)).toEqual(['strategist-model']);
     await eventually(
       async () => {
         await page.reload();
