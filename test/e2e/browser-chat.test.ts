@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import type { Page, WebSocketRoute } from 'playwright-core';
+import type { Page, WebSocket, WebSocketRoute } from 'playwright-core';
 import { launchBrowser, type BrowserSession } from '../support/browser';
 import { collectStream, SEND_MESSAGE } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
@@ -28,6 +28,20 @@ describe('the chat page and GraphiQL in a browser', () => {
   const messageBox = () => page.getByRole('textbox', { name: 'Message', exact: true });
   const replyItem = () => page.locator('li.message.assistant').last();
   const replyText = () => replyItem().locator('.text').textContent();
+  /** The cursor the page applied last, as it saved it for a reload to resume from. */
+  const savedCursor = async () => {
+    const conversationId = new URL(page.url()).searchParams.get('c') ?? '';
+    const saved = await page.evaluate(`sessionStorage.getItem('agent-relay.reply.${conversationId}')`);
+    return (JSON.parse(String(saved)) as { cursor?: string } | null)?.cursor;
+  };
+  /** The chatStream event cursor of a graphql-ws message (a `next`), if it is one. */
+  const cursorOf = (payload: string | Buffer) => {
+    const message = JSON.parse(String(payload)) as {
+      type: string;
+      payload?: { data?: { chatStream?: { cursor?: string } } };
+    };
+    return message.type === 'next' ? message.payload?.data?.chatStream?.cursor : undefined;
+  };
 
   beforeAll(async () => {
     // No JWT_SECRET: the development secret signs tokens, so the page may offer a development token.
@@ -102,29 +116,47 @@ describe('the chat page and GraphiQL in a browser', () => {
 
   it('resumes a reply after a reload mid-reply from its last cursor, without repeated or missing text', async () => {
     await page.getByRole('link', { name: 'New conversation' }).click();
-    const hold = holdNextReply(2, { tokens: ['one', ' two', ' three', ' four', ' five'] });
-    await messageBox().fill('count to five');
-    await page.getByRole('button', { name: 'Send' }).click();
-    await eventually(async () => expect(await replyText()).toBe('one two'));
+    const received: string[] = [];
     const sent: string[] = [];
-    page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(String(frame.payload))));
-    await page.reload();
-    await eventually(async () => expect(await replyText()).toBe('one two'));
-    // The page subscribed again after the cursor it had reached, not from the start.
-    const subscribe = await eventually(() => {
-      const frame = sent
-        .map((payload) => JSON.parse(payload) as { type: string; payload?: { variables?: { after?: string | null } } })
-        .find((message) => message.type === 'subscribe');
-      expect(frame?.payload?.variables?.after).toMatch(/^\d+-\d+$/);
-      return frame;
-    });
-    expect(subscribe?.payload?.variables?.after).toBeTruthy();
-    await browser.screenshot('reloaded-mid-reply');
-    hold.release();
-    await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
-    expect(await replyText()).toBe('one two three four five');
-    expect(await page.locator('li.message.user .text').allTextContents()).toEqual(['count to five']);
-    await browser.screenshot('resumed');
+    const watch = (socket: WebSocket) => {
+      socket.on('framereceived', (frame) => {
+        const cursor = cursorOf(frame.payload);
+        if (cursor) received.push(cursor);
+      });
+      socket.on('framesent', (frame) => sent.push(String(frame.payload)));
+    };
+    page.on('websocket', watch);
+    try {
+      const hold = holdNextReply(2, { tokens: ['one', ' two', ' three', ' four', ' five'] });
+      await messageBox().fill('count to five');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await eventually(async () => expect(await replyText()).toBe('one two'));
+      // What the page applied last is the last event it received: the cursor a reload must resume after.
+      const applied = await savedCursor();
+      expect(applied).toMatch(/^\d+-\d+$/);
+      expect(applied).toBe(received.at(-1));
+      sent.length = 0;
+      await page.reload();
+      await eventually(async () => expect(await replyText()).toBe('one two'));
+      const subscribe = await eventually(() => {
+        const frame = sent
+          .map(
+            (payload) => JSON.parse(payload) as { type: string; payload?: { variables?: { after?: string | null } } },
+          )
+          .find((message) => message.type === 'subscribe');
+        expect(frame).toBeDefined();
+        return frame;
+      });
+      expect(subscribe?.payload?.variables?.after).toBe(applied);
+      await browser.screenshot('reloaded-mid-reply');
+      hold.release();
+      await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
+      expect(await replyText()).toBe('one two three four five');
+      expect(await page.locator('li.message.user .text').allTextContents()).toEqual(['count to five']);
+      await browser.screenshot('resumed');
+    } finally {
+      page.off('websocket', watch);
+    }
   });
 
   it('stops a reply with the Stop button, from the keyboard: the provider request ends, the text so far is kept as partial', async () => {
@@ -162,9 +194,15 @@ describe('the chat page and GraphiQL in a browser', () => {
   it('resumes after a dropped WebSocket mid-reply: graphql-ws reconnects and subscribes again after the last cursor', async () => {
     const sockets: WebSocketRoute[] = [];
     const subscribes: (string | null | undefined)[] = [];
+    const received: string[] = [];
     await page.routeWebSocket(/\/graphql$/, (socket) => {
       sockets.push(socket);
       const server = socket.connectToServer();
+      server.onMessage((message) => {
+        const cursor = cursorOf(message);
+        if (cursor) received.push(cursor);
+        socket.send(message);
+      });
       socket.onMessage((message) => {
         const parsed = JSON.parse(String(message)) as {
           type: string;
@@ -181,11 +219,15 @@ describe('the chat page and GraphiQL in a browser', () => {
       await messageBox().fill('four colours');
       await messageBox().press('Enter');
       await eventually(async () => expect(await replyText()).toBe('red green'));
+      // The last event that reached the page is the one it applied last.
+      const applied = received.at(-1);
+      expect(applied).toMatch(/^\d+-\d+$/);
+      expect(await savedCursor()).toBe(applied);
       // What a server restart or a network blip does: the socket goes away under the page.
       await sockets.at(-1)?.close({ code: 1001, reason: 'going away' });
       await eventually(() => expect(subscribes).toHaveLength(2));
       expect(subscribes[0]).toBeNull();
-      expect(subscribes[1]).toMatch(/^\d+-\d+$/);
+      expect(subscribes[1]).toBe(applied);
       hold.release();
       await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
       expect(await replyText()).toBe('red green blue gold');
