@@ -85,6 +85,15 @@ describe('the chat page and GraphiQL in a browser', () => {
     hold.release();
     await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
     expect(await replyText()).toBe('Echo: hello browser world');
+    // The list counts what history stored: it says 2 once the reply is stored, without a reload.
+    const listed = page.locator('#conversation-list a[aria-current="page"] small');
+    await eventually(async () => expect(await listed.textContent()).toMatch(/^2 messages · /), { timeoutMs: 30_000 });
+    // Send sits at the right edge of the composer, as Stop does while it shows.
+    const right = (box: { x: number; width: number } | null) => Math.round((box?.x ?? 0) + (box?.width ?? 0));
+    expect(right(await page.getByRole('button', { name: 'Send' }).boundingBox())).toBe(
+      right(await messageBox().boundingBox()),
+    );
+    // This screenshot is docs/chat-page.png (copied from artifacts/browser/chat/03-completed.png).
     await browser.screenshot('completed');
 
     first = {
@@ -401,8 +410,9 @@ describe('the chat page and GraphiQL in a browser', () => {
       },
       { timeoutMs: 30_000, intervalMs: 250 },
     );
-    // Signed in as dave the way a reload finds a signed-in tab (the sign-in forms have tests of their own).
-    await page.goto(`${testApp.baseUrl}/`);
+    // Signed in as dave the way a reload finds a signed-in tab (the sign-in forms have tests of their own),
+    // set from a page of the same origin that runs no script: the chat page would save its own token meanwhile.
+    await page.goto(`${testApp.baseUrl}/healthz`);
     await page.evaluate(`sessionStorage.clear(); sessionStorage.setItem('agent-relay.token', ${JSON.stringify(dave)})`);
     await page.goto(`${testApp.baseUrl}/?c=${conversationId}`);
     await page.getByText('Signed in as dave').waitFor();

@@ -34,3 +34,27 @@ export const readHistory = async (readPage: ReadHistoryPage, after: string | nul
     cursor = page.endCursor;
   }
 };
+
+/** Waits between reads for a message to reach history: through the outbox, the relay, Kafka and the consumer, usually within a second. */
+export const STORED_CHECK_DELAYS_MS: readonly number[] = [250, 500, 1_000, 2_000, 4_000, 4_000, 8_000, 8_000];
+
+/**
+ * Reads history after `after` until it holds `messageId` (a completed or stopped reply, stored under
+ * its reply id), sleeping the given delays between reads; the history read up to it, or undefined
+ * when it never came in that time (or the conversation went away). A failed read is tried again.
+ */
+export const waitForStoredMessage = async (wait: {
+  readonly readPage: ReadHistoryPage;
+  readonly after: string | null;
+  readonly messageId: string;
+  readonly delaysMs?: readonly number[];
+  readonly sleep: (ms: number) => Promise<void>;
+}): Promise<History | undefined> => {
+  for (const delay of wait.delaysMs ?? STORED_CHECK_DELAYS_MS) {
+    await wait.sleep(delay);
+    const history = await readHistory(wait.readPage, wait.after).catch(() => 'failed' as const);
+    if (history === null) return undefined;
+    if (history !== 'failed' && history.messages.some((message) => message.id === wait.messageId)) return history;
+  }
+  return undefined;
+};
