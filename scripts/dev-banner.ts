@@ -1,16 +1,8 @@
 /**
- * `npm run dev`, first line: where the chat page will be, before the stack, the migrations and the
- * server fill the terminal. Reads the same config as the server (HTTP_HOST, HTTP_PORT, SANDBOX_ENABLED).
+ * `npm run dev`, first line after npm's own header: where the chat page will be, before the stack,
+ * the migrations and the server fill the terminal (or why the config does not load).
  */
 import { loadConfig } from '../src/config';
+import { devBannerLine } from './dev-banner-line';
 
-const result = loadConfig();
-if (result.ok) {
-  const { host, port, sandbox } = result.config.http;
-  const site = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
-  console.log(
-    sandbox
-      ? `agent-relay: chat page at ${site}/ (GraphiQL at ${site}/graphiql) once the server below says "Chat page at"`
-      : `agent-relay: GraphQL at ${site}/graphql (the pages are off: SANDBOX_ENABLED=false)`,
-  );
-}
+console.log(devBannerLine(loadConfig()));

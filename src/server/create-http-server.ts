@@ -19,7 +19,7 @@ import { serveMetrics } from './metrics-server';
 import type { GraphqlMetrics } from './metrics/graphql-metrics';
 import { createWsMetrics } from './metrics/ws-metrics';
 import { createHttpContext } from './http-context';
-import { withOfflineLinks } from './web/sandbox-offline-links';
+import { withPageLinks } from './web/sandbox-page-links';
 import { mountWebPages, type WebPagesOptions } from './web/web-pages';
 import { withoutSuggestions } from './limits/hide-suggestions';
 import { createInFlightBudget } from './limits/in-flight-budget';
@@ -106,7 +106,7 @@ export const createHttpServer = (deps: HttpServerDeps): HttpServer => {
         }),
       },
       config.sandbox
-        ? withOfflineLinks(
+        ? withPageLinks(
             ApolloServerPluginLandingPageLocalDefault({ embed: { endpointIsEditable: false }, includeCookies: false }),
             Boolean(deps.web?.pages),
           )

@@ -1,6 +1,7 @@
-import type { Page, WebSocketRoute } from 'playwright-core';
+import { statSync } from 'node:fs';
+import type { Page, WebSocket, WebSocketRoute } from 'playwright-core';
 import { launchBrowser, type BrowserSession } from '../support/browser';
-import { SEND_MESSAGE } from '../support/chat-client';
+import { collectStream, SEND_MESSAGE } from '../support/chat-client';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { deferred, eventually } from '../support/eventually';
 import { defaultScript, type FakeOpenAi, type FakeReply } from '../../tools/kit/fake-openai-server';
@@ -8,7 +9,8 @@ import { defaultScript, type FakeOpenAi, type FakeReply } from '../../tools/kit/
 /**
  * The chat page and GraphiQL in real headless Chromium (Debian's), served by the app itself
  * (bundled from web/ on the first request), against the real pipeline and a fake model that can
- * hold a reply half-way. Screenshots of each step go to artifacts/browser/chat/.
+ * hold a reply half-way. Screenshots of each step go to artifacts/browser/chat/ (.ci/run copies them
+ * into .ci/out/browser/).
  */
 describe('the chat page and GraphiQL in a browser', () => {
   let model: FakeOpenAi;
@@ -26,10 +28,32 @@ describe('the chat page and GraphiQL in a browser', () => {
   const messageBox = () => page.getByRole('textbox', { name: 'Message', exact: true });
   const replyItem = () => page.locator('li.message.assistant').last();
   const replyText = () => replyItem().locator('.text').textContent();
+  /** The cursor the page applied last, as it saved it for a reload to resume from. */
+  const savedCursor = async () => {
+    const conversationId = new URL(page.url()).searchParams.get('c') ?? '';
+    const saved = await page.evaluate(`sessionStorage.getItem('agent-relay.reply.${conversationId}')`);
+    return (JSON.parse(String(saved)) as { cursor?: string } | null)?.cursor;
+  };
+  /** The chatStream event cursor of a graphql-ws message (a `next`), if it is one. */
+  const cursorOf = (payload: string | Buffer) => {
+    const message = JSON.parse(String(payload)) as {
+      type: string;
+      payload?: { data?: { chatStream?: { cursor?: string } } };
+    };
+    return message.type === 'next' ? message.payload?.data?.chatStream?.cursor : undefined;
+  };
 
   beforeAll(async () => {
     // No JWT_SECRET: the development secret signs tokens, so the page may offer a development token.
-    testApp = await createTestApp({ MODEL_PROVIDER: 'ark', JWT_SECRET: undefined }, { model: {} });
+    testApp = await createTestApp(
+      {
+        MODEL_PROVIDER: 'ark',
+        JWT_SECRET: undefined,
+        MODEL_WORKER: 'worker-model',
+        MODEL_STRATEGIST: 'strategist-model',
+      },
+      { model: {} },
+    );
     model = testApp.model;
     browser = await launchBrowser('chat');
     page = browser.page;
@@ -61,6 +85,15 @@ describe('the chat page and GraphiQL in a browser', () => {
     hold.release();
     await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
     expect(await replyText()).toBe('Echo: hello browser world');
+    // The list counts what history stored: it says 2 once the reply is stored, without a reload.
+    const listed = page.locator('#conversation-list a[aria-current="page"] small');
+    await eventually(async () => expect(await listed.textContent()).toMatch(/^2 messages · /), { timeoutMs: 30_000 });
+    // Send sits at the right edge of the composer, as Stop does while it shows.
+    const right = (box: { x: number; width: number } | null) => Math.round((box?.x ?? 0) + (box?.width ?? 0));
+    expect(right(await page.getByRole('button', { name: 'Send' }).boundingBox())).toBe(
+      right(await messageBox().boundingBox()),
+    );
+    // This screenshot is docs/chat-page.png (copied from artifacts/browser/chat/03-completed.png).
     await browser.screenshot('completed');
 
     first = {
@@ -92,29 +125,47 @@ describe('the chat page and GraphiQL in a browser', () => {
 
   it('resumes a reply after a reload mid-reply from its last cursor, without repeated or missing text', async () => {
     await page.getByRole('link', { name: 'New conversation' }).click();
-    const hold = holdNextReply(2, { tokens: ['one', ' two', ' three', ' four', ' five'] });
-    await messageBox().fill('count to five');
-    await page.getByRole('button', { name: 'Send' }).click();
-    await eventually(async () => expect(await replyText()).toBe('one two'));
+    const received: string[] = [];
     const sent: string[] = [];
-    page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(String(frame.payload))));
-    await page.reload();
-    await eventually(async () => expect(await replyText()).toBe('one two'));
-    // The page subscribed again after the cursor it had reached, not from the start.
-    const subscribe = await eventually(() => {
-      const frame = sent
-        .map((payload) => JSON.parse(payload) as { type: string; payload?: { variables?: { after?: string | null } } })
-        .find((message) => message.type === 'subscribe');
-      expect(frame?.payload?.variables?.after).toMatch(/^\d+-\d+$/);
-      return frame;
-    });
-    expect(subscribe?.payload?.variables?.after).toBeTruthy();
-    await browser.screenshot('reloaded-mid-reply');
-    hold.release();
-    await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
-    expect(await replyText()).toBe('one two three four five');
-    expect(await page.locator('li.message.user .text').allTextContents()).toEqual(['count to five']);
-    await browser.screenshot('resumed');
+    const watch = (socket: WebSocket) => {
+      socket.on('framereceived', (frame) => {
+        const cursor = cursorOf(frame.payload);
+        if (cursor) received.push(cursor);
+      });
+      socket.on('framesent', (frame) => sent.push(String(frame.payload)));
+    };
+    page.on('websocket', watch);
+    try {
+      const hold = holdNextReply(2, { tokens: ['one', ' two', ' three', ' four', ' five'] });
+      await messageBox().fill('count to five');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await eventually(async () => expect(await replyText()).toBe('one two'));
+      // What the page applied last is the last event it received: the cursor a reload must resume after.
+      const applied = await savedCursor();
+      expect(applied).toMatch(/^\d+-\d+$/);
+      expect(applied).toBe(received.at(-1));
+      sent.length = 0;
+      await page.reload();
+      await eventually(async () => expect(await replyText()).toBe('one two'));
+      const subscribe = await eventually(() => {
+        const frame = sent
+          .map(
+            (payload) => JSON.parse(payload) as { type: string; payload?: { variables?: { after?: string | null } } },
+          )
+          .find((message) => message.type === 'subscribe');
+        expect(frame).toBeDefined();
+        return frame;
+      });
+      expect(subscribe?.payload?.variables?.after).toBe(applied);
+      await browser.screenshot('reloaded-mid-reply');
+      hold.release();
+      await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
+      expect(await replyText()).toBe('one two three four five');
+      expect(await page.locator('li.message.user .text').allTextContents()).toEqual(['count to five']);
+      await browser.screenshot('resumed');
+    } finally {
+      page.off('websocket', watch);
+    }
   });
 
   it('stops a reply with the Stop button, from the keyboard: the provider request ends, the text so far is kept as partial', async () => {
@@ -152,9 +203,15 @@ describe('the chat page and GraphiQL in a browser', () => {
   it('resumes after a dropped WebSocket mid-reply: graphql-ws reconnects and subscribes again after the last cursor', async () => {
     const sockets: WebSocketRoute[] = [];
     const subscribes: (string | null | undefined)[] = [];
+    const received: string[] = [];
     await page.routeWebSocket(/\/graphql$/, (socket) => {
       sockets.push(socket);
       const server = socket.connectToServer();
+      server.onMessage((message) => {
+        const cursor = cursorOf(message);
+        if (cursor) received.push(cursor);
+        socket.send(message);
+      });
       socket.onMessage((message) => {
         const parsed = JSON.parse(String(message)) as {
           type: string;
@@ -171,11 +228,15 @@ describe('the chat page and GraphiQL in a browser', () => {
       await messageBox().fill('four colours');
       await messageBox().press('Enter');
       await eventually(async () => expect(await replyText()).toBe('red green'));
+      // The last event that reached the page is the one it applied last.
+      const applied = received.at(-1);
+      expect(applied).toMatch(/^\d+-\d+$/);
+      expect(await savedCursor()).toBe(applied);
       // What a server restart or a network blip does: the socket goes away under the page.
       await sockets.at(-1)?.close({ code: 1001, reason: 'going away' });
       await eventually(() => expect(subscribes).toHaveLength(2));
       expect(subscribes[0]).toBeNull();
-      expect(subscribes[1]).toMatch(/^\d+-\d+$/);
+      expect(subscribes[1]).toBe(applied);
       hold.release();
       await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
       expect(await replyText()).toBe('red green blue gold');
@@ -185,7 +246,7 @@ describe('the chat page and GraphiQL in a browser', () => {
     }
   });
 
-  it('sends again under the same clientMessageId when the answer to a send is lost, and history holds the message once', async () => {
+  it('sends again under the same clientMessageId and the chosen model when the answer to a send is lost, and history holds the message once', async () => {
     const sends: string[] = [];
     await page.route('**/graphql', async (route) => {
       const body = route.request().postData() ?? '';
@@ -198,6 +259,7 @@ describe('the chat page and GraphiQL in a browser', () => {
     });
     try {
       await page.getByRole('link', { name: 'New conversation' }).click();
+      await page.getByLabel('Model').selectOption({ label: 'Strategist (harder)' });
       await messageBox().fill('say it once');
       await messageBox().press('Enter');
       await replyItem().and(page.locator('[data-status="completed"]')).waitFor();
@@ -205,12 +267,16 @@ describe('the chat page and GraphiQL in a browser', () => {
     } finally {
       await page.unrouteAll({ behavior: 'wait' });
     }
-    const ids = sends.map(
+    const inputs = sends.map(
       (body) =>
-        (JSON.parse(body) as { variables: { input: { clientMessageId: string } } }).variables.input.clientMessageId,
+        (JSON.parse(body) as { variables: { input: { clientMessageId: string; model: string } } }).variables.input,
     );
-    expect(ids).toHaveLength(2);
-    expect(ids[1]).toBe(ids[0]);
+    expect(inputs).toHaveLength(2);
+    expect(inputs[1]?.clientMessageId).toBe(inputs[0]?.clientMessageId);
+    expect(inputs.map((input) => input.model)).toEqual(['STRATEGIST', 'STRATEGIST']);
+    // The server generated the reply with the strategist's model.
+    const asked = model.requests.filter((request) => request.messages?.at(-1)?.content === 'say it once');
+    expect(asked.map((request) => request.model)).toEqual(['strategist-model']);
     await eventually(
       async () => {
         await page.reload();
@@ -221,6 +287,7 @@ describe('the chat page and GraphiQL in a browser', () => {
       },
       { timeoutMs: 30_000, intervalMs: 500 },
     );
+    expect(statSync(await browser.screenshot('sent-once-after-retry')).size).toBeGreaterThan(0);
   });
 
   it('shows a failed reply with its code and reason', async () => {
@@ -311,6 +378,95 @@ describe('the chat page and GraphiQL in a browser', () => {
     await eventually(async () => expect(await listed()).toEqual([...created].reverse()));
     expect(await page.getByRole('button', { name: 'Load more' }).isVisible()).toBe(false);
     await browser.screenshot('conversations-paged');
+  });
+
+  it('shows all of a conversation of 42 messages in order, read 40 at a time', async () => {
+    const dave = await testApp.token('dave');
+    let conversationId: string | undefined;
+    const expected: string[] = [];
+    // 21 sends, each after the previous reply completed: user and reply alternate in history.
+    for (let i = 1; i <= 21; i += 1) {
+      const sent = await testApp.graphql<{ sendMessage: { conversation: { id: string }; replyId: string } }>(
+        SEND_MESSAGE,
+        { input: { content: `line ${i}`, conversationId } },
+        dave,
+      );
+      const send = sent.body.data?.sendMessage;
+      conversationId = send?.conversation.id ?? '';
+      await collectStream(testApp.wsClient({ authorization: `Bearer ${dave}` }), {
+        conversationId,
+        replyId: send?.replyId,
+      });
+      expected.push(`line ${i}`, `Echo: line ${i}`);
+    }
+    await eventually(
+      async () => {
+        const stored = await testApp.graphql<{ conversation: { messageCount: number } }>(
+          'query ($id: ID!) { conversation(id: $id) { messageCount } }',
+          { id: conversationId },
+          dave,
+        );
+        expect(stored.body.data?.conversation.messageCount).toBe(42);
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    // Signed in as dave the way a reload finds a signed-in tab (the sign-in forms have tests of their own),
+    // set from a page of the same origin that runs no script: the chat page would save its own token meanwhile.
+    await page.goto(`${testApp.baseUrl}/healthz`);
+    await page.evaluate(`sessionStorage.clear(); sessionStorage.setItem('agent-relay.token', ${JSON.stringify(dave)})`);
+    await page.goto(`${testApp.baseUrl}/?c=${conversationId}`);
+    await page.getByText('Signed in as dave').waitFor();
+    await eventually(async () => expect(await page.locator('li.message .text').allTextContents()).toEqual(expected));
+    await browser.screenshot('history-42-messages');
+  });
+
+  it('shows a bar linking to GraphiQL and the chat page above Apollo Sandbox, outside its full-screen embed', async () => {
+    // A browser of its own: Sandbox asks Apollo's CDN for its app, which the last test must not see.
+    const sandbox = await launchBrowser('sandbox');
+    try {
+      const sandboxPage = sandbox.page;
+      await sandboxPage.goto(`${testApp.baseUrl}/graphql`);
+      const bar = sandboxPage.getByRole('navigation', { name: 'Other pages' });
+      const graphiql = bar.getByRole('link', { name: 'GraphiQL' });
+      const barBottom = async () => {
+        const box = await bar.boundingBox();
+        return (box?.y ?? 0) + (box?.height ?? 0);
+      };
+      // Offline: Apollo's notice (faded in after a second) shows below the bar.
+      const notice = sandboxPage.locator('.fallback');
+      await eventually(async () =>
+        expect(
+          await notice.evaluate((element) => element.ownerDocument.defaultView?.getComputedStyle(element).opacity),
+        ).toBe('1'),
+      );
+      expect((await notice.boundingBox())?.y).toBeGreaterThanOrEqual(await barBottom());
+      await sandbox.screenshot('sandbox-offline');
+      // Offline the CDN script fails; online it fills #embeddableSandbox with an iframe: put one there as it does.
+      const embed = sandboxPage.locator('#embeddableSandbox');
+      await embed.evaluate((container) => container.append(container.ownerDocument.createElement('iframe')));
+      expect(await bar.isVisible()).toBe(true);
+      expect(await bar.getByRole('link', { name: 'chat page' }).isVisible()).toBe(true);
+      const barBox = await bar.boundingBox();
+      const embedBox = await embed.boundingBox();
+      const frameBox = await embed.locator('iframe').boundingBox();
+      expect(barBox?.y).toBe(0);
+      // The embed (and its iframe) starts where the bar ends and fills the rest of the window.
+      expect(embedBox?.y).toBe(await barBottom());
+      expect(frameBox?.y).toBe(embedBox?.y);
+      expect((embedBox?.y ?? 0) + (embedBox?.height ?? 0)).toBe(760);
+      expect(frameBox?.height).toBe(embedBox?.height);
+      // Nothing lies over the link: the element at its centre is the link itself.
+      const hit = await graphiql.evaluate((link) => {
+        const box = link.getBoundingClientRect();
+        return link.ownerDocument.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2) === link;
+      });
+      expect(hit).toBe(true);
+      await sandbox.screenshot('sandbox-online-embed');
+      await graphiql.click();
+      await sandboxPage.waitForURL(/\/graphiql$/);
+    } finally {
+      await sandbox.close();
+    }
   });
 
   it('asked no host but the API for anything, and hit no Content Security Policy error', () => {

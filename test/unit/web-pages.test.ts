@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config';
 import { createJwtVerifier } from '../../src/infra/auth/jwt';
 import { createLogger } from '../../src/infra/logger';
 import type { WebFiles } from '../../src/server/web/web-bundle';
-import { withOfflineLinks } from '../../src/server/web/sandbox-offline-links';
+import { addPageLinks, withPageLinks } from '../../src/server/web/sandbox-page-links';
 import { lazyWebFiles } from '../../src/server/web/web-files';
 import { mountWebPages, type WebPagesOptions } from '../../src/server/web/web-pages';
 import { webPagesOptions } from '../../src/wiring/web-pages.wiring';
@@ -134,22 +134,38 @@ const lazyFailingOnce = (count: () => number) => async () => {
   return files;
 };
 
-describe('Apollo Sandbox offline', () => {
+describe('Apollo Sandbox links to the pages this server serves', () => {
   const render = async (enabled: boolean) => {
-    const plugin = withOfflineLinks(
+    const plugin = withPageLinks(
       ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
       enabled,
     );
     const listener = await plugin.serverWillStart?.({} as never);
     const page = await listener?.renderLandingPage?.();
-    return typeof page?.html === 'string' ? page.html : await page?.html();
+    return (typeof page?.html === 'string' ? page.html : await page?.html()) ?? '';
   };
 
-  it('links to GraphiQL and the chat page next to its offline notice when the pages are on', async () => {
+  it("in a bar first in the page, styled with the page's own nonce to sit above the embed, which starts below it", async () => {
     const html = await render(true);
+    const nonce = /<script nonce="([^"]+)"/.exec(html)?.[1];
+    expect(nonce).toMatch(/^[0-9a-f]{20,}$/);
     expect(html).toMatch(
-      /you might be offline\.<\/p>\s*<p>This server has an explorer that works offline: <a href="\/graphiql">GraphiQL<\/a>, and a <a href="\/">chat page<\/a>\.<\/p>/,
+      /<body>\s*<nav id="agent-relay-pages" aria-label="Other pages">This server also serves <a href="\/graphiql">GraphiQL<\/a> \(works offline\) and a <a href="\/">chat page<\/a>\.<\/nav>\s*<style nonce="/,
     );
+    const style = html.slice(
+      html.indexOf(`<style nonce="${nonce}">`),
+      html.indexOf('</style>', html.indexOf('agent-relay-pages {')),
+    );
+    expect(style).toMatch(/#agent-relay-pages \{\s*position: fixed; top: 0;[^}]*height: 2\.25rem;/);
+    expect(style).toContain('div#embeddableSandbox { top: 2.25rem; height: calc(100vh - 2.25rem); }');
+    // Apollo's own rule this overrides (the embed over the whole viewport) is still the one it ships.
+    expect(html).toMatch(/#embeddableSandbox \{\s*width: 100vw;\s*height: 100vh;\s*position: absolute;\s*top: 0;/);
     expect(await render(false)).not.toContain('/graphiql');
+  });
+
+  it("as plain markup when Apollo's page has no nonce to style it with", () => {
+    expect(addPageLinks('<html><body><div id="embeddableSandbox"></div></body></html>')).toMatch(
+      /^<html><body>\s*<nav id="agent-relay-pages"[^>]*>.*<\/nav><div id="embeddableSandbox">/,
+    );
   });
 });

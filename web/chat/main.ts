@@ -14,6 +14,7 @@ import {
   type SendResult,
   type StoredMessage,
 } from './operations';
+import { readHistory, waitForStoredMessage, type ReadHistoryPage } from './history-pages';
 import { applyEvent, startReply, type ReplyState, type StreamEvent } from './reply-state';
 import { newUuid, sessionStore } from './session-store';
 import { byId, conversationItem, messageItem, replyItem, updateReplyItem } from './view';
@@ -48,8 +49,16 @@ const GONE_FOR_GOOD = new Set(['NOT_FOUND', 'CONVERSATION_NOT_FOUND', 'REPLY_EXP
 
 /** Where the page is: the API of the signed-in user, the open conversation and its live reply. */
 let api: Api | undefined;
-let current: { conversationId?: string; stopStream?: () => void; replyId?: string } = {};
+let current: {
+  conversationId?: string;
+  stopStream?: () => void;
+  replyId?: string;
+  /** Cursor of the last stored message the page has read: a stored reply comes after it. */
+  historyEnd?: string | null;
+} = {};
 let conversationsAfter: string | null = null;
+/** Bumped by each fresh read of the list, so a slower earlier read cannot overwrite a later one. */
+let listGeneration = 0;
 
 const requireApi = () => {
   if (!api) throw new Error('not signed in');
@@ -110,29 +119,47 @@ const markCurrentInList = () => {
 };
 
 const loadConversations = async (reset: boolean) => {
+  const generation = reset ? (listGeneration += 1) : listGeneration;
   const { conversations } = await requireApi().request<ConversationsResult>(CONVERSATIONS, {
     after: reset ? null : conversationsAfter,
   });
+  if (generation !== listGeneration) return;
   if (reset) ui.list.replaceChildren();
   ui.list.append(...conversations.edges.map(({ node }) => conversationItem(node, node.id === current.conversationId)));
   conversationsAfter = conversations.pageInfo.endCursor;
   ui.more.hidden = !conversations.pageInfo.hasNextPage;
 };
 
-/** All of a conversation's history (pages of 40), or null when it is missing or not this user's. */
-const loadHistory = async (conversationId: string): Promise<StoredMessage[] | null> => {
-  const messages: StoredMessage[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const { conversation }: ConversationResult = await requireApi().request<ConversationResult>(CONVERSATION, {
+/** Pages of a conversation's history (40 messages each); null when it is missing or not this user's. */
+const historyOf =
+  (conversationId: string): ReadHistoryPage =>
+  async (after) => {
+    const { conversation } = await requireApi().request<ConversationResult>(CONVERSATION, {
       id: conversationId,
       after,
     });
-    if (!conversation) return null;
-    messages.push(...conversation.messages.edges.map((edge) => edge.node));
-    if (!conversation.messages.pageInfo.hasNextPage) return messages;
-    after = conversation.messages.pageInfo.endCursor;
-  }
+    return (
+      conversation && {
+        messages: conversation.messages.edges.map((edge) => edge.node),
+        ...conversation.messages.pageInfo,
+      }
+    );
+  };
+
+/**
+ * The list's message counts come from history, which stores a reply a moment after it ends: the
+ * list is read again once history has the reply, or it would show one message fewer for good.
+ */
+const refreshListOnceStored = async (reply: ReplyState, historyEnd: string | null) => {
+  const stored = await waitForStoredMessage({
+    readPage: historyOf(reply.conversationId),
+    after: historyEnd,
+    messageId: reply.replyId,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
+  if (!stored) return;
+  if (current.conversationId === reply.conversationId) current.historyEnd = stored.endCursor;
+  await loadConversations(true).then(markCurrentInList);
 };
 
 /** Shows a reply and, while it streams, follows it from its last cursor (a reload or reconnect resumes there). */
@@ -145,6 +172,7 @@ const followReply = (initial: ReplyState) => {
   current.replyId = reply.replyId;
   setSending(true);
   const variables = { conversationId: reply.conversationId, replyId: reply.replyId, after: reply.cursor ?? null };
+  const historyEnd = current.historyEnd ?? null;
   const update = (next: ReplyState) => {
     reply = next;
     // graphql-ws sends this same object when it re-subscribes: the reconnect resumes after the last event.
@@ -179,6 +207,9 @@ const followReply = (initial: ReplyState) => {
       if (reply.status === 'streaming')
         showNotice('The reply stream ended before the reply did; reload the page to resume it.');
       void loadConversations(true).catch(() => undefined);
+      // A stopped reply keeps its text as a stored (partial) message too.
+      if (reply.status === 'completed' || reply.failure?.code === 'CANCELLED')
+        void refreshListOnceStored(reply, historyEnd).catch(() => undefined);
     },
   });
   current.stopStream = () => {
@@ -200,7 +231,9 @@ const openConversation = async (conversationId: string | undefined) => {
   if (!conversationId) return;
   let messages: StoredMessage[] | null;
   try {
-    messages = await loadHistory(conversationId);
+    const history = await readHistory(historyOf(conversationId));
+    messages = history?.messages ?? null;
+    if (history && current.conversationId === conversationId) current.historyEnd = history.endCursor;
   } catch (error) {
     // A malformed id is as missing as another user's conversation.
     if (error instanceof ApiError && error.code === 'BAD_USER_INPUT') messages = null;
