@@ -92,7 +92,7 @@ export const drain = async (deps: Pick<RelayWorkerDeps, 'relayBatch' | 'config' 
  * safety-net scan would have to run often enough to serve both, which is what an idle relay
  * paid for (a BullMQ job and a statement every second).
  */
-export const followUpAt = (total: RelayBatchSummary, gate: Pick<PublishingGate, 'state'>): Date | null => {
+const followUpAt = (total: RelayBatchSummary, gate: Pick<PublishingGate, 'state'>): Date | null => {
   const state = gate.state();
   return earliest([total.nextRetryAt, state.status === 'blocked' ? state.nextProbeAt : null]);
 };
