@@ -239,7 +239,11 @@ const envSchema = z
     JWT_AUDIENCE: str('agent-relay'),
     RELAY_BATCH_SIZE: int(500, 1, 10_000),
     RELAY_CONCURRENCY: int(2, 1, 16),
-    RELAY_POLL_INTERVAL_MS: int(1000, 50),
+    /**
+     * The safety-net scan, for wake-ups lost to a Redis failure and claims left by a relay that
+     * died: commits wake the relay, and it wakes itself for backoff and broker probes.
+     */
+    RELAY_POLL_INTERVAL_MS: int(5_000, 50),
     RELAY_LEASE_MS: int(30_000, 1000),
     RELAY_MAX_ATTEMPTS: int(10, 1, 1000),
     RELAY_BACKOFF_BASE_MS: int(500, 1),

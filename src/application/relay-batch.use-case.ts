@@ -28,7 +28,13 @@ export interface RelayBatchSummary {
   unsent: number;
   /** Rows this relay could not record: its lease was taken over, or the consumer already completed them (the guarded update changed nothing). */
   stale: number;
+  /** When the earliest row this round sent into backoff is due again (null: none was). */
+  nextRetryAt: Date | null;
 }
+
+/** The earliest of some times, or null for none. */
+export const earliest = (times: readonly (Date | null)[]): Date | null =>
+  times.reduce<Date | null>((first, t) => (t !== null && (first === null || t < first) ? t : first), null);
 
 /** A round that claimed nothing; also the zero for adding rounds up. */
 export const NO_ROWS: RelayBatchSummary = {
@@ -39,6 +45,7 @@ export const NO_ROWS: RelayBatchSummary = {
   heldBack: 0,
   unsent: 0,
   stale: 0,
+  nextRetryAt: null,
 };
 
 /**
@@ -87,6 +94,7 @@ export const createRelayBatch = (deps: RelayBatchDeps) => async (): Promise<Rela
     write(plan.unsent, (ids) => deps.store.release({ token: claim.token, ids })),
   ]);
   const claimed = claim.messages.length;
+  const retryTimes = plan.failures.flatMap((f) => (f.decision.kind === 'retry' ? [f.decision.nextAttemptAt] : []));
   return {
     claimed,
     published,
@@ -95,5 +103,6 @@ export const createRelayBatch = (deps: RelayBatchDeps) => async (): Promise<Rela
     heldBack,
     unsent,
     stale: claimed - published - retried - dead - heldBack - unsent,
+    nextRetryAt: earliest(retryTimes),
   };
 };

@@ -17,6 +17,8 @@ export const SCHEDULERS = {
 } as const;
 
 export const WAKE_DEDUPLICATION_ID = 'outbox-relay-wake';
+/** Prefix of the relay's own delayed wake-ups (a backoff coming due, the next broker probe), one per time. */
+export const FOLLOW_UP_DEDUPLICATION_ID = 'outbox-relay-follow-up';
 
 /** Bounded job retention: Redis holds a window of history, not all of it. */
 export const JOB_RETENTION = { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } } as const;

@@ -1,6 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { PublishingGate } from '../application/publishing-gate';
-import { NO_ROWS, type RelayBatchSummary } from '../application/relay-batch.use-case';
+import { earliest, NO_ROWS, type RelayBatchSummary } from '../application/relay-batch.use-case';
 import type { SweepSummary } from '../application/sweep-outbox.use-case';
 import type { AppConfig } from '../config';
 import type { Scheduler } from '../domain/ports/scheduler';
@@ -10,7 +10,7 @@ import { measureRelayRound, measureSweep, type RelayMetrics } from '../infra/met
 import type { WorkerConnection } from '../infra/redis/create-redis';
 import { systemScheduler } from '../infra/system-scheduler';
 import { pingQueue } from './ping-queue';
-import { JOB_RETENTION, RELAY_JOBS, RELAY_QUEUE, SCHEDULERS } from './queues';
+import { FOLLOW_UP_DEDUPLICATION_ID, JOB_RETENTION, RELAY_JOBS, RELAY_QUEUE, SCHEDULERS } from './queues';
 
 export interface RelayWorkerDeps {
   connection: WorkerConnection;
@@ -28,6 +28,8 @@ export interface RelayWorkerDeps {
   gate: Pick<PublishingGate, 'state'>;
   /** Runs the schedulers' refresh (default: the runtime's timers). */
   scheduler?: Scheduler;
+  /** Asks for a wake-up at a time (see followUpAt); createRelayWorker supplies it as a delayed job. */
+  wakeAt?: (at: Date) => void;
 }
 
 /** Upper bound on batches per job, so one job never monopolises the worker (the next wake or scan continues). */
@@ -43,6 +45,7 @@ const addSummary = (total: RelayBatchSummary, next: RelayBatchSummary): RelayBat
   heldBack: total.heldBack + next.heldBack,
   unsent: total.unsent + next.unsent,
   stale: total.stale + next.stale,
+  nextRetryAt: earliest([total.nextRetryAt, next.nextRetryAt]),
 });
 
 /**
@@ -83,6 +86,24 @@ export const drain = async (deps: Pick<RelayWorkerDeps, 'relayBatch' | 'config' 
   return total;
 };
 
+/**
+ * When the relay must look again although no commit will wake it: a row it sent into backoff
+ * comes due, or, while publishing is blocked, the next probe of the broker. Without this the
+ * safety-net scan would have to run often enough to serve both, which is what an idle relay
+ * paid for (a BullMQ job and a statement every second).
+ */
+const followUpAt = (total: RelayBatchSummary, gate: Pick<PublishingGate, 'state'>): Date | null => {
+  const state = gate.state();
+  return earliest([total.nextRetryAt, state.status === 'blocked' ? state.nextProbeAt : null]);
+};
+
+const drainAndFollowUp = async (deps: RelayWorkerDeps) => {
+  const total = await drain(deps);
+  const at = followUpAt(total, deps.gate);
+  if (at) deps.wakeAt?.(at);
+  return total;
+};
+
 /** One relay job; exported for unit tests (the Worker around it is BullMQ's). */
 export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 'name' | 'data'>) => {
   // Jobs carry no payload; anything else is a producer bug that no retry will fix.
@@ -97,10 +118,9 @@ export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 
     case RELAY_JOBS.scan:
       // The safety net fires every poll interval whether or not anything was written; an idle
       // outbox should cost one indexed read then, not a claim transaction (4 statements).
-      // While blocked, a scan is also the probe that notices the broker is back.
-      return deps.gate.state().status === 'blocked' || (await deps.hasDue()) ? drain(deps) : NO_ROWS;
+      return deps.gate.state().status === 'blocked' || (await deps.hasDue()) ? drainAndFollowUp(deps) : NO_ROWS;
     case RELAY_JOBS.wake:
-      return drain(deps);
+      return drainAndFollowUp(deps);
     case RELAY_JOBS.sweep: {
       const summary = await deps.sweep();
       // Debug only: the broker being down is already reported once by the relay's own state change.
@@ -136,6 +156,24 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
   let queue: Queue | undefined;
   let worker: Worker | undefined;
   let stopRefreshing: (() => void) | undefined;
+  let lastFollowUp = 0;
+  // A delayed wake job per distinct time (deduplicated by it, so the many wakes of a blocked
+  // relay ask once for its next probe). Best effort: the safety-net scan covers a lost one.
+  const wakeAt = (at: Date) => {
+    if (at.getTime() === lastFollowUp) return;
+    lastFollowUp = at.getTime();
+    queue
+      ?.add(
+        RELAY_JOBS.wake,
+        {},
+        {
+          ...JOB_RETENTION,
+          delay: Math.max(0, at.getTime() - Date.now()),
+          deduplication: { id: `${FOLLOW_UP_DEDUPLICATION_ID}:${at.getTime()}` },
+        },
+      )
+      .catch((error: unknown) => deps.logger.warn({ err: error }, 'could not schedule the relay follow-up'));
+  };
   const upsertSchedulers = async (q: Queue) => {
     const template = (name: string) => ({ name, opts: { ...JOB_RETENTION, attempts: 1 } });
     await q.upsertJobScheduler(SCHEDULERS.scan, { every: deps.config.pollIntervalMs }, template(RELAY_JOBS.scan));
@@ -157,7 +195,7 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
           deps.logger.warn({ err: error }, 'could not refresh relay schedulers'),
         );
       });
-      worker = new Worker(RELAY_QUEUE, processRelayJob(deps), {
+      worker = new Worker(RELAY_QUEUE, processRelayJob({ ...deps, wakeAt }), {
         connection: deps.connection,
         prefix: deps.prefix,
         concurrency: 1,

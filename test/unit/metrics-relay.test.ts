@@ -11,6 +11,7 @@ const summary = (overrides: Partial<RelayBatchSummary> = {}): RelayBatchSummary 
   heldBack: 0,
   unsent: 0,
   stale: 0,
+  nextRetryAt: null,
   ...overrides,
 });
 

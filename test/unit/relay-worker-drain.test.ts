@@ -12,6 +12,7 @@ const summary = (claimed: number): RelayBatchSummary => ({
   heldBack: 0,
   unsent: 0,
   stale: 0,
+  nextRetryAt: null,
 });
 
 /** A relayBatch that claims the given sizes in turn (0 once they run out), tracking overlap. */
@@ -97,6 +98,41 @@ describe('relay jobs', () => {
     const { batches, run } = jobDeps(false);
     await expect(run({ name: 'scan', data: {} })).resolves.toMatchObject({ claimed: 0 });
     expect(batches.calls()).toBe(0);
+  });
+
+  describe('follow-up wake-ups (so the safety-net scan can be rare)', () => {
+    const followUps = (state: PublishingState, rounds: RelayBatchSummary[]) => {
+      const asked: Date[] = [];
+      const deps = {
+        ...depsWith(async () => rounds.shift() ?? summary(0)),
+        hasDue: async () => true,
+        gate: { state: () => state },
+        wakeAt: (at: Date) => asked.push(at),
+      } as unknown as RelayWorkerDeps;
+      return { asked, run: processRelayJob(deps) };
+    };
+
+    it('asks to be woken when the earliest row it sent into backoff comes due', async () => {
+      const soon = new Date(5_000);
+      const later = new Date(9_000);
+      // A full first claim, so two rounds run: the earlier retry of the two wins.
+      const full = { ...summary(10), retried: 1, nextRetryAt: later };
+      const { asked, run } = followUps(FLOWING, [full, { ...summary(3), retried: 1, nextRetryAt: soon }]);
+      await run({ name: 'wake', data: {} });
+      expect(asked).toEqual([soon]);
+    });
+
+    it('asks to be woken for the next broker probe while publishing is blocked', async () => {
+      const { asked, run } = followUps(BLOCKED, [summary(0)]);
+      await run({ name: 'scan', data: {} });
+      expect(asked).toEqual([BLOCKED.nextProbeAt]);
+    });
+
+    it('asks for nothing after a round that left nothing waiting', async () => {
+      const { asked, run } = followUps(FLOWING, [summary(2)]);
+      await run({ name: 'wake', data: {} });
+      expect(asked).toEqual([]);
+    });
   });
 
   it('a scheduled scan with a due row drains, and a wake-up drains without looking first', async () => {

@@ -48,4 +48,13 @@ export const createRelayHarness = (
   return { clock, outbox, publisher, gate, changes, relay, seedConversation, statusOf, acknowledgedEventIds };
 };
 
-export const NOTHING_DONE = { claimed: 0, published: 0, retried: 0, dead: 0, heldBack: 0, unsent: 0, stale: 0 };
+export const NOTHING_DONE = {
+  claimed: 0,
+  published: 0,
+  retried: 0,
+  dead: 0,
+  heldBack: 0,
+  unsent: 0,
+  stale: 0,
+  nextRetryAt: null,
+};
