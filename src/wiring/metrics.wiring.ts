@@ -23,7 +23,10 @@ export interface AppMetrics {
  */
 export const createMetrics = (deps: { database: Pick<Database, 'fork'>; logger: Logger }): AppMetrics => {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  // prom-client samples event-loop delay with a libuv timer at this resolution; its 10 ms default
+  // woke an idle process 100 times a second, most of what an idle API process cost (measured in
+  // bench/README.md, "Idle"). Lags worth alerting on are far longer than 100 ms anyway.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   const query: SqlQuery = (sql, params) => deps.database.fork().execute<Record<string, unknown>[]>(sql, params);
   registerOutboxGauges(registry, createOutboxSnapshotCache({ query, logger: deps.logger }));
   return {

@@ -3,6 +3,9 @@ import type { AppConfig } from '../../config';
 import { AppError } from '../../domain/errors';
 import { createStatusTracker, withTimeout, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
+import { patchKafkajsIdleTimer } from './kafkajs-idle-timer.patch';
+
+patchKafkajsIdleTimer();
 
 export interface KafkaClient extends Component {
   kafka(): Kafka;
