@@ -1,19 +1,9 @@
 import { Registry } from 'prom-client';
-import type { RelayBatchSummary } from '../../src/application/relay-batch.use-case';
+import { NO_ROWS, type RelayBatchSummary } from '../../src/application/relay-batch.use-case';
 import { createRelayMetrics, measuredPublisher, measureRelayRound } from '../../src/infra/metrics/relay-metrics';
 import { anOutboxMessage } from '../support/builders';
 
-const summary = (overrides: Partial<RelayBatchSummary> = {}): RelayBatchSummary => ({
-  claimed: 0,
-  published: 0,
-  retried: 0,
-  dead: 0,
-  heldBack: 0,
-  unsent: 0,
-  stale: 0,
-  nextRetryAt: null,
-  ...overrides,
-});
+const summary = (overrides: Partial<RelayBatchSummary> = {}): RelayBatchSummary => ({ ...NO_ROWS, ...overrides });
 
 const setup = () => {
   const registry = new Registry();

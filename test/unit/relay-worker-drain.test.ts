@@ -1,19 +1,10 @@
-import type { RelayBatchSummary } from '../../src/application/relay-batch.use-case';
+import { NO_ROWS, type RelayBatchSummary } from '../../src/application/relay-batch.use-case';
 import { FLOWING, type PublishingState } from '../../src/domain/publishing-state';
 import { drain, processRelayJob, type RelayWorkerDeps } from '../../src/jobs/relay.worker';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 import { testConfig } from '../support/test-config';
 
-const summary = (claimed: number): RelayBatchSummary => ({
-  claimed,
-  published: claimed,
-  retried: 0,
-  dead: 0,
-  heldBack: 0,
-  unsent: 0,
-  stale: 0,
-  nextRetryAt: null,
-});
+const summary = (claimed: number): RelayBatchSummary => ({ ...NO_ROWS, claimed, published: claimed });
 
 /** A relayBatch that claims the given sizes in turn (0 once they run out), tracking overlap. */
 const scriptedBatches = (sizes: number[]) => {

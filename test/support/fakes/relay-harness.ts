@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createPublishingGate } from '../../../src/application/publishing-gate';
-import { createRelayBatch, type RelayBatchDeps } from '../../../src/application/relay-batch.use-case';
+import { createRelayBatch, NO_ROWS, type RelayBatchDeps } from '../../../src/application/relay-batch.use-case';
 import type { PublishingChange } from '../../../src/domain/ports/publishing-status';
 import type { OutboxMessage } from '../../../src/domain/outbox-message';
 import type { RetryPolicy } from '../../../src/domain/retry-policy';
@@ -48,13 +48,5 @@ export const createRelayHarness = (
   return { clock, outbox, publisher, gate, changes, relay, seedConversation, statusOf, acknowledgedEventIds };
 };
 
-export const NOTHING_DONE = {
-  claimed: 0,
-  published: 0,
-  retried: 0,
-  dead: 0,
-  heldBack: 0,
-  unsent: 0,
-  stale: 0,
-  nextRetryAt: null,
-};
+/** A round that changed nothing: the use case's own zero. */
+export const NOTHING_DONE = NO_ROWS;
