@@ -119,6 +119,18 @@ describe('send message: idempotency by client message id', () => {
     },
   );
 
+  it.each(['', '   ', 'not-a-uuid'])(
+    'rejects a conversation id that is not a UUID (%j) as BAD_USER_INPUT instead of starting a new conversation',
+    async (given) => {
+      const { outbox, send, started } = setup();
+      await expect(send({ userId: USER, raw: { content: 'hello', conversationId: given } })).rejects.toMatchObject({
+        code: 'BAD_USER_INPUT',
+      });
+      expect(outbox.rows()).toHaveLength(0);
+      expect(started).toEqual([]);
+    },
+  );
+
   it('takes a null client message id as none (an old client)', async () => {
     const { outbox, send } = setup();
     await send({ userId: USER, raw: { content: 'hello', clientMessageId: null } });

@@ -104,7 +104,8 @@ const stopReply = async () => {
     setStopping(false);
   }
 };
-const conversationFromUrl = () => new URL(location.href).searchParams.get('c') ?? undefined;
+/** `?c=` with nothing after it is no conversation (a new one), not an id the server would refuse. */
+const conversationFromUrl = () => new URL(location.href).searchParams.get('c') || undefined;
 const goTo = (conversationId: string | undefined, mode: 'push' | 'replace' = 'push') => {
   const url = conversationId ? `/?c=${encodeURIComponent(conversationId)}` : '/';
   if (mode === 'push') history.pushState(null, '', url);

@@ -39,10 +39,11 @@ export const toSendMessageCommand = (
   const model = raw.model ?? 'WORKER';
   if (!(MODEL_CHOICES as readonly string[]).includes(model))
     throw new AppError('BAD_USER_INPUT', `unknown model ${model}`);
-  const given = raw.conversationId?.trim();
+  // As for clientMessageId: only null or absent starts a new conversation; "" is a malformed id.
+  const given = raw.conversationId ?? null;
   return {
-    conversationId: given ? normaliseId(given, 'conversationId') : limits.newId(),
-    isNew: !given,
+    conversationId: given === null ? limits.newId() : normaliseId(given, 'conversationId'),
+    isNew: given === null,
     content,
     model: model as ModelChoice,
     thinking: raw.thinking ?? false,
