@@ -22,7 +22,7 @@
  *   log.ts        StackError, progress output, the per-operation clock
  *   paths.ts      repo root, STACK_STATE_DIR and the files under it
  *   state.ts      the record of what this script started (state.json)
- *   config.ts     DATABASE_URL / REDIS_URL / KAFKA_*, parsed by the app's own src/config.ts
+ *   config.ts     DATABASE_URL / REDIS_URL / KAFKA_*, parsed by the app's own src/config/
  *   proc.ts       running commands, polling, log tails;  net.ts  port checks
  *   docker.ts     docker compose mode;  mariadb.ts, redis.ts  reuse-or-start
  *   kafka-jars.ts (Java + Maven jars), kafka-config.ts (properties, KRaft format),

@@ -1,5 +1,5 @@
 /**
- * Configuration: the app's own parser (src/config.ts, loadServicesEnv) reads DATABASE_URL,
+ * Configuration: the app's own parser (src/config/, loadServicesEnv) reads DATABASE_URL,
  * REDIS_URL and KAFKA_*, so the stack and the app can never disagree on a default or a rule;
  * this file only derives what starting the servers needs (hosts, ports, the controller port).
  */
@@ -39,7 +39,7 @@ export interface StackConfig {
   kafka: KafkaConfig;
 }
 
-/** An environment variable, trimmed; empty counts as unset (as in src/config.ts). */
+/** An environment variable, trimmed; empty counts as unset (as in src/config/). */
 export function env(name: string, fallback: string): string {
   const value = process.env[name];
   return value === undefined || value.trim() === '' ? fallback : value.trim();

@@ -1,6 +1,6 @@
 /**
  * Which DATABASE_URL the app gets for the server the stack brought up. One rule everywhere: the
- * URL's scheme picks the driver (src/config.ts: mysql:// → @mikro-orm/mysql and mysql2,
+ * URL's scheme picks the driver (src/config/: mysql:// → @mikro-orm/mysql and mysql2,
  * mariadb:// → @mikro-orm/mariadb and its INSERT … RETURNING path). So the scheme must name the
  * server that really answers: docker compose starts mysql:8.4 → mysql://; the local path reuses or
  * starts MariaDB → mariadb:// (decided by the server's own VERSION(), in case a MySQL answers there).

@@ -159,7 +159,7 @@ const runHistoryBatches = (
     persist: traceHistoryTransaction(tracer, deps.persist),
     commit: (offsets) => c.commitOffsets(offsets),
     logger: deps.logger,
-    // config.ts keeps the cap below the session timeout; the sliced wait heartbeats regardless.
+    // src/config keeps the cap below the session timeout; the sliced wait heartbeats regardless.
     retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs },
     heartbeatEveryMs: timing.heartbeatInterval,
     scheduler: timing.scheduler,
