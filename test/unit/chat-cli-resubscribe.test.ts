@@ -1,11 +1,7 @@
-import type { Client, Sink } from 'graphql-ws';
-import type { Connection } from '../../src/cli/chat-client/connection';
-import { toCliError } from '../../src/cli/chat-client/errors';
 import type { ChatStreamEvent } from '../../src/cli/chat-client/operations';
 import { streamReply } from '../../src/cli/chat-client/reply-stream';
 import { createFakeScheduler } from '../support/fakes/fake-scheduler';
-
-type Payload = { query: string; variables?: Record<string, unknown> | null };
+import { scriptedConnection } from '../support/fakes/scripted-connection';
 
 const token = (n: number): ChatStreamEvent => ({
   __typename: 'TokenDelta',
@@ -24,22 +20,14 @@ const completed: ChatStreamEvent = {
 /** Each subscription plays its script: the events it sends, then a dropped socket (1006) or the reply's end. */
 const scriptedStream = (subscriptions: { events: ChatStreamEvent[]; then: 'drop' | 'complete' }[]) => {
   const afters: unknown[] = [];
-  const client = {
-    subscribe(payload: Payload, sink: Sink) {
-      afters.push(payload.variables?.['after']);
-      const script = subscriptions[afters.length - 1] ?? { events: [], then: 'drop' };
-      for (const event of script.events) sink.next({ data: { chatStream: event } });
-      if (script.then === 'drop') sink.error({ code: 1006, reason: '' });
-      else sink.complete();
-      return () => undefined;
-    },
-  } as unknown as Client;
-  const connection: Connection = {
-    client,
-    url: 'ws://test',
-    fail: (error) => toCliError(error, { url: 'ws://test' }),
-    dispose: async () => undefined,
-  };
+  const connection = scriptedConnection((payload, sink) => {
+    afters.push(payload.variables?.['after']);
+    const script = subscriptions[afters.length - 1] ?? { events: [], then: 'drop' };
+    for (const event of script.events) sink.next({ data: { chatStream: event } });
+    if (script.then === 'drop') sink.error({ code: 1006, reason: '' });
+    else sink.complete();
+    return () => undefined;
+  });
   return { connection, afters };
 };
 

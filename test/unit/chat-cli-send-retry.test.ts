@@ -1,11 +1,7 @@
-import type { Client, Sink } from 'graphql-ws';
-import type { Connection } from '../../src/cli/chat-client/connection';
-import { toCliError } from '../../src/cli/chat-client/errors';
 import { createChatSession } from '../../src/cli/chat-client/session';
 import type { Terminal } from '../../src/cli/chat-client/terminal';
 import { createFakeScheduler } from '../support/fakes/fake-scheduler';
-
-type Payload = { query: string; variables?: Record<string, unknown> | null };
+import { scriptedConnection } from '../support/fakes/scripted-connection';
 
 type Outcome = 'drop' | 'refuse' | 'ok';
 
@@ -17,36 +13,28 @@ type Outcome = 'drop' | 'refuse' | 'ok';
 const fakeConnection = (script: number | Outcome[]) => {
   const outcomes: Outcome[] = typeof script === 'number' ? Array.from({ length: script }, () => 'drop') : script;
   const sends: Record<string, unknown>[] = [];
-  const client = {
-    subscribe(payload: Payload, sink: Sink) {
-      if (payload.query.includes('sendMessage')) {
-        sends.push(payload.variables?.['input'] as Record<string, unknown>);
-        const outcome = outcomes[sends.length - 1] ?? 'ok';
-        if (outcome === 'drop') sink.error({ code: 1006, reason: '' });
-        else if (outcome === 'refuse') sink.error(new Error('connect ECONNREFUSED'));
-        else {
-          sink.next({
-            data: { sendMessage: { conversation: { id: 'c1' }, userMessage: { id: 'm1', seq: 1 }, replyId: 'r1' } },
-          });
-          sink.complete();
-        }
-      } else {
+  const connection = scriptedConnection((payload, sink) => {
+    if (payload.query.includes('sendMessage')) {
+      sends.push(payload.variables?.['input'] as Record<string, unknown>);
+      const outcome = outcomes[sends.length - 1] ?? 'ok';
+      if (outcome === 'drop') sink.error({ code: 1006, reason: '' });
+      else if (outcome === 'refuse') sink.error(new Error('connect ECONNREFUSED'));
+      else {
         sink.next({
-          data: {
-            chatStream: { __typename: 'ReplyCompleted', cursor: '1-0', replyId: 'r1', message: { id: 'r1', seq: 2 } },
-          },
+          data: { sendMessage: { conversation: { id: 'c1' }, userMessage: { id: 'm1', seq: 1 }, replyId: 'r1' } },
         });
         sink.complete();
       }
-      return () => undefined;
-    },
-  } as unknown as Client;
-  const connection: Connection = {
-    client,
-    url: 'ws://test',
-    fail: (error) => toCliError(error, { url: 'ws://test' }),
-    dispose: async () => undefined,
-  };
+    } else {
+      sink.next({
+        data: {
+          chatStream: { __typename: 'ReplyCompleted', cursor: '1-0', replyId: 'r1', message: { id: 'r1', seq: 2 } },
+        },
+      });
+      sink.complete();
+    }
+    return () => undefined;
+  });
   return { connection, sends };
 };
 

@@ -1,11 +1,7 @@
-import type { Client, Sink } from 'graphql-ws';
-import type { Connection } from '../../src/cli/chat-client/connection';
-import { toCliError } from '../../src/cli/chat-client/errors';
 import { createChatSession } from '../../src/cli/chat-client/session';
 import type { Terminal } from '../../src/cli/chat-client/terminal';
 import { deferred, eventually } from '../support/eventually';
-
-type Payload = { query: string; variables?: Record<string, unknown> | null };
+import { scriptedConnection } from '../support/fakes/scripted-connection';
 
 /**
  * A graphql-ws client: sendMessage answers when `sendAnswered` resolves; cancelReply is recorded
@@ -16,50 +12,42 @@ const fakeServer = () => {
   const cancels: unknown[] = [];
   let endStream: (() => void) | undefined;
   let cancelled = false;
-  const client = {
-    subscribe(payload: Payload, sink: Sink) {
-      if (payload.query.includes('sendMessage')) {
-        void sendAnswered.promise.then(() => {
-          sink.next({
-            data: { sendMessage: { conversation: { id: 'c1' }, userMessage: { id: 'm1', seq: 1 }, replyId: 'r1' } },
-          });
-          sink.complete();
+  const connection = scriptedConnection((payload, sink) => {
+    if (payload.query.includes('sendMessage')) {
+      void sendAnswered.promise.then(() => {
+        sink.next({
+          data: { sendMessage: { conversation: { id: 'c1' }, userMessage: { id: 'm1', seq: 1 }, replyId: 'r1' } },
         });
-      } else if (payload.query.includes('cancelReply')) {
-        cancels.push(payload.variables?.['replyId']);
-        cancelled = true;
-        sink.next({ data: { cancelReply: { replyId: 'r1' } } });
         sink.complete();
-        endStream?.();
-      } else {
-        sink.next({ data: { chatStream: { __typename: 'TokenDelta', cursor: '1-0', replyId: 'r1', text: 'so far' } } });
-        endStream = () => {
-          sink.next({
-            data: {
-              chatStream: {
-                __typename: 'ReplyFailed',
-                cursor: '2-0',
-                replyId: 'r1',
-                code: 'CANCELLED',
-                reason: 'stopped',
-                partialMessageId: 'r1',
-              },
+      });
+    } else if (payload.query.includes('cancelReply')) {
+      cancels.push(payload.variables?.['replyId']);
+      cancelled = true;
+      sink.next({ data: { cancelReply: { replyId: 'r1' } } });
+      sink.complete();
+      endStream?.();
+    } else {
+      sink.next({ data: { chatStream: { __typename: 'TokenDelta', cursor: '1-0', replyId: 'r1', text: 'so far' } } });
+      endStream = () => {
+        sink.next({
+          data: {
+            chatStream: {
+              __typename: 'ReplyFailed',
+              cursor: '2-0',
+              replyId: 'r1',
+              code: 'CANCELLED',
+              reason: 'stopped',
+              partialMessageId: 'r1',
             },
-          });
-          sink.complete();
-        };
-        // Stopped before anyone subscribed: the stream already holds its end.
-        if (cancelled) endStream();
-      }
-      return () => undefined;
-    },
-  } as unknown as Client;
-  const connection: Connection = {
-    client,
-    url: 'ws://test',
-    fail: (error) => toCliError(error, { url: 'ws://test' }),
-    dispose: async () => undefined,
-  };
+          },
+        });
+        sink.complete();
+      };
+      // Stopped before anyone subscribed: the stream already holds its end.
+      if (cancelled) endStream();
+    }
+    return () => undefined;
+  });
   return { connection, cancels, sendAnswered, streaming: () => endStream !== undefined };
 };
 
