@@ -55,6 +55,14 @@ const LIMIT_CODES = new Set([
   'RATE_LIMITED',
 ]);
 
+/** A failure of ours: the client gets its code and our wording, never the error's own message. */
+const serverFault = (formatted: GraphQLFormattedError, code: string, message: string): GraphQLFormattedError => ({
+  message,
+  path: formatted.path,
+  locations: formatted.locations,
+  extensions: { code },
+});
+
 /**
  * The one place an error becomes what a client sees, shared by Apollo's formatError
  * and graphql-ws so HTTP and WebSocket agree. Unknown failures become a generic
@@ -82,20 +90,10 @@ export const toGraphQLError = (
   }
   if (isServiceUnavailable(original)) {
     logger.warn({ err: original, path: formatted.path }, 'GraphQL operation failed: a backing service is unreachable');
-    return {
-      message: 'a backing service is unavailable; try again shortly',
-      path: formatted.path,
-      locations: formatted.locations,
-      extensions: { code: 'SERVICE_UNAVAILABLE' },
-    };
+    return serverFault(formatted, 'SERVICE_UNAVAILABLE', 'a backing service is unavailable; try again shortly');
   }
   logger.error({ err: original, path: formatted.path }, 'unexpected error in GraphQL operation');
-  return {
-    message: 'Internal server error',
-    path: formatted.path,
-    locations: formatted.locations,
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
-  };
+  return serverFault(formatted, 'INTERNAL_SERVER_ERROR', 'Internal server error');
 };
 
 /** An AppError as a GraphQLError, for the places that must throw one (context functions). */
