@@ -7,9 +7,42 @@ import {
   ENVELOPE_VERSION,
   type ChatMessageEnvelope,
 } from '../../src/domain/chat-message-envelope';
+import type { ChatTurn } from '../../src/domain/chat/chat-types';
 import type { OutboxMessage } from '../../src/domain/outbox-message';
 
 /** Object mothers: valid random defaults, overridden only where a test cares. */
+/** A chat message as an envelope carries it (and a committed message's look-up returns it). */
+export const aMessagePayload = (
+  overrides: Partial<ChatMessageEnvelope['payload']> = {},
+): ChatMessageEnvelope['payload'] => ({
+  messageId: randomUUID(),
+  role: 'user',
+  content: 'hi',
+  reasoning: null,
+  model: null,
+  promptTokens: null,
+  completionTokens: null,
+  partial: false,
+  ...overrides,
+});
+
+/** A turn still awaiting its reply. */
+export const aChatTurn = (overrides: Partial<ChatTurn> = {}): ChatTurn => ({
+  replyId: randomUUID(),
+  userId: 'u1',
+  conversationId: randomUUID(),
+  clientMessageId: null,
+  userMessageId: 'm',
+  userSeq: 1,
+  contentSha256: 'x',
+  model: 'WORKER',
+  thinking: false,
+  traceparent: null,
+  status: 'AWAITING',
+  createdAt: new Date(),
+  ...overrides,
+});
+
 export const aChatMessage = (overrides: Partial<NewChatMessage> = {}): NewChatMessage => ({
   role: 'user',
   content: `hello ${randomUUID().slice(0, 8)}`,
@@ -27,17 +60,7 @@ export const anEnvelope = (
   seq: 1,
   occurredAt: new Date().toISOString(),
   ...overrides,
-  payload: {
-    messageId: randomUUID(),
-    role: 'user',
-    content: 'hi',
-    reasoning: null,
-    model: null,
-    promptTokens: null,
-    completionTokens: null,
-    partial: false,
-    ...payload,
-  },
+  payload: aMessagePayload(payload),
 });
 
 let nextId = 1;

@@ -1,5 +1,6 @@
 import { cachedUpTo, createBuildReplyPrompt } from '../../src/application/build-reply-prompt';
 import type { ChatTurn, HistoryEntry } from '../../src/domain/chat/chat-types';
+import { aChatTurn } from '../support/builders';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 
@@ -13,20 +14,8 @@ const createWordCounter = () => {
   return { counted, count: (text: string) => (counted.push(text), text.split(/\s+/).filter(Boolean).length) };
 };
 
-const aTurn = (userSeq: number): ChatTurn => ({
-  replyId: '00000000-0000-4000-8000-0000000000ff',
-  userId: 'u1',
-  conversationId,
-  clientMessageId: null,
-  userMessageId: 'm',
-  userSeq,
-  contentSha256: 'x',
-  model: 'WORKER',
-  thinking: false,
-  traceparent: null,
-  status: 'AWAITING',
-  createdAt: new Date(),
-});
+const aTurn = (userSeq: number): ChatTurn =>
+  aChatTurn({ replyId: '00000000-0000-4000-8000-0000000000ff', conversationId, userSeq });
 
 const setup = (options: { committed: HistoryEntry[]; contextTokens?: number }) => {
   const counter = createWordCounter();

@@ -6,6 +6,7 @@ import {
 } from '../../src/application/stream-chat.use-case';
 import type { ChatTurn, CursoredReplyEvent } from '../../src/domain/chat/chat-types';
 import type { ReplyStream } from '../../src/domain/ports/reply-stream';
+import { aChatTurn, aMessagePayload } from '../support/builders';
 import { createFakeScheduler } from '../support/fakes/fake-scheduler';
 import { createInMemoryChatTurns } from '../support/fakes/in-memory-chat-turns';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
@@ -43,37 +44,14 @@ const setup = (overrides: Partial<StreamChatDeps> = {}) => {
   const turns = createInMemoryChatTurns(turnRows);
   const logger = createRecordingLogger();
   let committed = false;
-  const payload = {
-    messageId: REPLY,
-    role: 'assistant' as const,
-    content: 'hi',
-    reasoning: null,
-    model: null,
-    promptTokens: null,
-    completionTokens: null,
-    partial: false,
-  };
+  const payload = aMessagePayload({ messageId: REPLY, role: 'assistant' });
   const conversations = {
     ownerOf: async () => 'u1',
     committedMessage: async () =>
       committed ? { messageId: REPLY, eventId: 'e', seq: 2, createdAt: new Date(), payload } : null,
   };
   const sendTurn = (overrides: Partial<ChatTurn> = {}) =>
-    turnRows.set(REPLY, {
-      replyId: REPLY,
-      userId: 'u1',
-      conversationId: CONVERSATION,
-      clientMessageId: null,
-      userMessageId: 'm',
-      userSeq: 1,
-      contentSha256: 'x',
-      model: 'WORKER',
-      thinking: false,
-      traceparent: null,
-      status: 'AWAITING',
-      createdAt: new Date(),
-      ...overrides,
-    });
+    turnRows.set(REPLY, aChatTurn({ replyId: REPLY, conversationId: CONVERSATION, ...overrides }));
   const streamChat = createStreamChat({
     conversations,
     cache: { isOwned: async () => true },
