@@ -77,6 +77,15 @@ const storedPayload = (content: string, partial: boolean): ChatMessagePayload =>
   partial,
 });
 
+/** The reply as a writer committed it earlier (the look-up a retry or a restarted run makes). */
+const storedReply = (content: string, partial: boolean, createdAt = new Date()) => ({
+  messageId: turn.replyId,
+  eventId: 'e1',
+  seq: 7,
+  createdAt,
+  payload: storedPayload(content, partial),
+});
+
 describe('generate reply', () => {
   it('streams a reply, stores it once as the message with the reply id, and ends with COMPLETED', async () => {
     const { generate, events, writer } = setup(scriptedModel(['hel', 'lo']));
@@ -218,13 +227,7 @@ describe('generate reply', () => {
 
     it('never stores a second message for a reply already stored: it only ends the stream from what was stored', async () => {
       const writer = createWriter();
-      writer.committed.push({
-        messageId: turn.replyId,
-        eventId: 'e1',
-        seq: 7,
-        createdAt: new Date('2026-01-01T00:00:00Z'),
-        payload: storedPayload('stored text', false),
-      });
+      writer.committed.push(storedReply('stored text', false, new Date('2026-01-01T00:00:00Z')));
       const model = scriptedModel(['never']);
       const streamed = jest.spyOn(model, 'stream');
       const { generate, replies, events, prompts } = setup(model, writer);
@@ -253,13 +256,7 @@ describe('generate reply', () => {
 
     it('ends a stored partial message with FAILED naming it', async () => {
       const writer = createWriter();
-      writer.committed.push({
-        messageId: turn.replyId,
-        eventId: 'e1',
-        seq: 7,
-        createdAt: new Date(),
-        payload: storedPayload('half', true),
-      });
+      writer.committed.push(storedReply('half', true));
       const { generate, events } = setup(scriptedModel(['never']), writer);
       await generate(job);
       expect(events()).toEqual([expect.objectContaining({ kind: 'FAILED', partialMessageId: turn.replyId })]);
@@ -411,13 +408,7 @@ describe('generate reply', () => {
       const cancellations = createInMemoryReplyCancellations();
       await cancellations.request(turn.replyId);
       const writer = createWriter();
-      writer.committed.push({
-        messageId: turn.replyId,
-        eventId: 'e1',
-        seq: 7,
-        createdAt: new Date(),
-        payload: storedPayload('so', true),
-      });
+      writer.committed.push(storedReply('so', true));
       const { generate, replies, events } = setup(scriptedModel(['never']), writer, cancellations);
       await replies.append(ref, token('so'));
       await expect(generate(job)).resolves.toBe('already-stored');
@@ -428,13 +419,7 @@ describe('generate reply', () => {
       const cancellations = createInMemoryReplyCancellations();
       await cancellations.request(turn.replyId);
       const writer = createWriter();
-      writer.committed.push({
-        messageId: turn.replyId,
-        eventId: 'e1',
-        seq: 7,
-        createdAt: new Date(),
-        payload: storedPayload('done', false),
-      });
+      writer.committed.push(storedReply('done', false));
       const { generate, events } = setup(scriptedModel(['never']), writer, cancellations);
       await expect(generate(job)).resolves.toBe('already-stored');
       expect(writer.calls).toHaveLength(0);
@@ -465,13 +450,7 @@ describe('generate reply', () => {
 
     it('ends a reply that was stored after all from its stored message', async () => {
       const writer = createWriter();
-      writer.committed.push({
-        messageId: turn.replyId,
-        eventId: 'e1',
-        seq: 7,
-        createdAt: new Date(),
-        payload: storedPayload('done', false),
-      });
+      writer.committed.push(storedReply('done', false));
       const { giveUp, events } = setup(scriptedModel([]), writer);
       await giveUp(job, INTERRUPTED_REPLY);
       expect(writer.calls).toHaveLength(0);
