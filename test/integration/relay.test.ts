@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer } from 'kafkajs';
-import { createPublishingGate } from '../../src/application/publishing-gate';
-import { createRelayBatch, type RelayBatchSummary } from '../../src/application/relay-batch.use-case';
-import { systemClock } from '../../src/domain/ports/clock';
+import type { RelayBatchSummary } from '../../src/application/relay-batch.use-case';
 import { createKafka, type KafkaClient } from '../../src/infra/kafka/create-kafka';
-import { createKafkaPublisher } from '../../src/infra/kafka/kafka-publisher';
 import { eventually } from '../support/eventually';
 import { deleteTopic, testKafka } from '../support/kafka-admin';
+import { startRealRelay } from '../support/real-relay';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
 
 interface Received {
@@ -38,26 +36,8 @@ describe('relay against the real broker', () => {
     await f.close();
   });
 
-  const relay = async (owner: string, policy = { baseMs: 20, capMs: 100, maxAttempts: 10 }) => {
-    const publisher = createKafkaPublisher({ kafka, logger: f.logger });
-    await publisher.start();
-    const gate = createPublishingGate({
-      clock: systemClock,
-      policy: { baseMs: 20, capMs: 100 },
-      observe: () => undefined,
-    });
-    const run = createRelayBatch({
-      store: f.store,
-      publisher,
-      clock: systemClock,
-      policy,
-      gate,
-      owner,
-      batchSize: 50,
-      leaseMs: 30_000,
-    });
-    return { run, gate, stop: () => publisher.stop() };
-  };
+  const relay = (owner: string, policy = { baseMs: 20, capMs: 100, maxAttempts: 10 }) =>
+    startRealRelay(f, kafka, { owner, policy, batchSize: 50 });
 
   /** Reads the test topic from the beginning until `count` records arrived. */
   const readTopic = async (count: number): Promise<Received[]> => {

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin } from 'kafkajs';
-import { createPublishingGate } from '../../src/application/publishing-gate';
-import { createRelayBatch } from '../../src/application/relay-batch.use-case';
 import { createPersistHistoryBatch } from '../../src/application/persist-history-batch.use-case';
 import { createSweepOutbox } from '../../src/application/sweep-outbox.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { createKafka, type KafkaClient } from '../../src/infra/kafka/create-kafka';
 import { createHistoryConsumer } from '../../src/infra/kafka/history.consumer';
 import { createKafkaLogProgress } from '../../src/infra/kafka/kafka-log-progress';
-import { createKafkaPublisher } from '../../src/infra/kafka/kafka-publisher';
 import { eventually } from '../support/eventually';
 import { deleteTopic, testKafka } from '../support/kafka-admin';
+import { startRealRelay } from '../support/real-relay';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
 
 interface Positioned {
@@ -46,27 +44,11 @@ describe('sweeper re-publishes only lost rows', () => {
   });
 
   const publishAll = async () => {
-    const publisher = createKafkaPublisher({ kafka, logger: f.logger });
-    await publisher.start();
-    const gate = createPublishingGate({
-      clock: systemClock,
-      policy: { baseMs: 20, capMs: 100 },
-      observe: () => undefined,
-    });
-    const relay = createRelayBatch({
-      store: f.store,
-      publisher,
-      clock: systemClock,
-      policy: { baseMs: 20, capMs: 100 },
-      gate,
-      owner: 'relay-a',
-      batchSize: 100,
-      leaseMs: 30_000,
-    });
+    const { run: relay, stop } = await startRealRelay(f, kafka, { owner: 'relay-a', batchSize: 100 });
     try {
       await expect(relay()).resolves.toMatchObject({ published: 4 });
     } finally {
-      await publisher.stop();
+      await stop();
     }
   };
   const rows = (eventIds: readonly string[]) =>
