@@ -11,20 +11,10 @@ interface Group {
  * callers' batches counts for the first), the rest of its events as duplicates.
  */
 const splitOutcome = (inputs: readonly PersistInput[], merged: PersistOutcome): PersistOutcome[] => {
-  if (!merged.insertedEventIds) {
-    // A store that does not say which were new: the totals stay exact, handed out in order.
-    let inserted = merged.inserted;
-    return inputs.map(({ events }) => {
-      const mine = Math.min(inserted, events.length);
-      inserted -= mine;
-      return { inserted: mine, duplicates: events.length - mine };
-    });
-  }
   const left = new Set(merged.insertedEventIds);
   return inputs.map(({ events }) => {
-    const mine = new Set(events.map((e) => e.envelope.eventId).filter((id) => left.delete(id)));
-    const inserted = events.filter((e) => mine.delete(e.envelope.eventId)).length;
-    return { inserted, duplicates: events.length - inserted };
+    const insertedEventIds = new Set(events.map((e) => e.envelope.eventId).filter((id) => left.delete(id)));
+    return { inserted: insertedEventIds.size, duplicates: events.length - insertedEventIds.size, insertedEventIds };
   });
 };
 

@@ -42,9 +42,10 @@ describe('merged history writes', () => {
       merged.persist({ events: [shared, ...b], now }),
     ]);
     expect(store.persist).toHaveBeenCalledTimes(1);
+    const ids = (list: readonly ConsumedEvent[]) => new Set(list.map((e) => e.envelope.eventId));
     expect(outcomes).toEqual([
-      { inserted: 2, duplicates: 0 },
-      { inserted: 2, duplicates: 1 },
+      { inserted: 2, duplicates: 0, insertedEventIds: ids(a) },
+      { inserted: 2, duplicates: 1, insertedEventIds: ids(b) },
     ]);
   });
 
@@ -56,7 +57,11 @@ describe('merged history writes', () => {
       persist: jest.fn(async (input: { events: readonly ConsumedEvent[] }) => {
         calls.push(input.events.length);
         if (input.events.some((e) => e.envelope.eventId === badId)) throw new Error('data too long');
-        return { inserted: input.events.length, duplicates: 0 };
+        return {
+          inserted: input.events.length,
+          duplicates: 0,
+          insertedEventIds: new Set(input.events.map((e) => e.envelope.eventId)),
+        };
       }),
     };
     const merged = mergeConcurrentWrites(store);
@@ -65,7 +70,7 @@ describe('merged history writes', () => {
       merged.persist({ events: bad, now }),
     ]);
     expect(calls).toEqual([3, 2, 1]);
-    expect(first).toEqual({ status: 'fulfilled', value: { inserted: 2, duplicates: 0 } });
+    expect(first).toMatchObject({ status: 'fulfilled', value: { inserted: 2, duplicates: 0 } });
     expect(second).toMatchObject({ status: 'rejected', reason: new Error('data too long') });
   });
 

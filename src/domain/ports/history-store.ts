@@ -32,6 +32,6 @@ export interface HistoryStore {
 export interface PersistOutcome {
   inserted: number;
   duplicates: number;
-  /** The event ids really inserted, when the store tells: lets a merged write be split back per batch. */
-  insertedEventIds?: ReadonlySet<string>;
+  /** The event ids really inserted: lets a merged write be split back per batch. */
+  insertedEventIds: ReadonlySet<string>;
 }

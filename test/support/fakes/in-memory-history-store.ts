@@ -34,14 +34,14 @@ export const createInMemoryHistoryStore = (): InMemoryHistoryStore => {
       poison.push(...poisonRecords);
       // Like the real store: a second event for a message already stored is a duplicate too.
       const known = new Set(history.flatMap((e) => [e.eventId, e.payload.messageId]));
-      let inserted = 0;
+      const insertedEventIds = new Set<string>();
       for (const { envelope } of events) {
         if (known.has(envelope.eventId) || known.has(envelope.payload.messageId)) continue;
         known.add(envelope.eventId).add(envelope.payload.messageId);
         history.push(envelope);
-        inserted += 1;
+        insertedEventIds.add(envelope.eventId);
       }
-      return { inserted, duplicates: events.length - inserted };
+      return { inserted: insertedEventIds.size, duplicates: events.length - insertedEventIds.size, insertedEventIds };
     },
   };
 };
