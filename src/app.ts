@@ -8,7 +8,7 @@ import type { AppConfig } from './config';
 import { redactConfig } from './config';
 import { createJwtVerifier } from './infra/auth/jwt';
 import { createDatabase } from './infra/db/create-database';
-import { createMikroHistoryStore } from './infra/db/repositories/mikro-history.store';
+import { createSqlHistoryStore } from './infra/db/repositories/sql-history.store';
 import { createHttpServer, type HttpServer, type ReadinessReport } from './server/create-http-server';
 import { createKafka } from './infra/kafka/create-kafka';
 import { createHistoryConsumer } from './infra/kafka/history.consumer';
@@ -76,7 +76,7 @@ export const buildApp = (
     roleComponents.push(...relayComponents(config, { database, redis, kafka, logger, metrics: metrics.relay, tracer }));
   if (config.roles.includes('consumer')) {
     const persist = createPersistHistoryBatch({
-      store: mergeConcurrentWrites(createMikroHistoryStore(database)),
+      store: mergeConcurrentWrites(createSqlHistoryStore(database)),
       clock: systemClock,
       logger,
     });

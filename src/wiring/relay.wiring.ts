@@ -7,7 +7,7 @@ import type { AppConfig } from '../config';
 import { systemClock } from '../domain/ports/clock';
 import type { Database } from '../infra/db/create-database';
 import { createMikroChatTurns } from '../infra/db/repositories/mikro-chat-turns.queries';
-import { createMikroOutboxRelayStore } from '../infra/db/repositories/mikro-outbox-relay.store';
+import { createSqlOutboxRelayStore } from '../infra/db/repositories/sql-outbox-relay.store';
 import type { KafkaClient } from '../infra/kafka/create-kafka';
 import { createKafkaLogProgress } from '../infra/kafka/kafka-log-progress';
 import { createKafkaPublisher } from '../infra/kafka/kafka-publisher';
@@ -63,7 +63,7 @@ export const relayComponents = (
   },
 ): Component[] => {
   const tracer = deps.tracer ?? NOOP_APP_TRACER;
-  const store = createMikroOutboxRelayStore(deps.database);
+  const store = createSqlOutboxRelayStore(deps.database);
   const publisher = createKafkaPublisher({ kafka: deps.kafka, logger: deps.logger });
   const { relay } = config;
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;

@@ -3,7 +3,7 @@ import { encodeEnvelope } from '../../src/domain/chat-message-envelope';
 import { createPersistHistoryBatch } from '../../src/application/persist-history-batch.use-case';
 import { systemClock } from '../../src/domain/ports/clock';
 import { createDatabase, type Database } from '../../src/infra/db/create-database';
-import { createMikroHistoryStore } from '../../src/infra/db/repositories/mikro-history.store';
+import { createSqlHistoryStore } from '../../src/infra/db/repositories/sql-history.store';
 import { createKafka, type KafkaClient } from '../../src/infra/kafka/create-kafka';
 import { createHistoryConsumer } from '../../src/infra/kafka/history.consumer';
 import type { Component } from '../../src/infra/lifecycle';
@@ -67,7 +67,7 @@ describe('history consumer during a database outage', () => {
     let failures = 0;
     let firstFailureAt = 0;
     const persist = createPersistHistoryBatch({
-      store: createMikroHistoryStore(proxied),
+      store: createSqlHistoryStore(proxied),
       clock: systemClock,
       logger: f.logger,
     });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
 import { createMikroConversationQueries } from '../../src/infra/db/repositories/mikro-conversation.queries';
-import { CANDIDATES_SQL, candidateParams } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
+import { CANDIDATES_SQL, candidateParams } from '../../src/infra/db/repositories/sql-outbox-relay.store';
 import { chatMessagePayload } from '../../src/domain/chat-message-envelope';
 import { envelopeOfRow } from '../support/builders';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../../src/config';
 import { createDatabase, type Database } from '../../src/infra/db/create-database';
-import { createMikroHistoryStore } from '../../src/infra/db/repositories/mikro-history.store';
-import { createMikroOutboxRelayStore } from '../../src/infra/db/repositories/mikro-outbox-relay.store';
+import { createSqlHistoryStore } from '../../src/infra/db/repositories/sql-history.store';
+import { createSqlOutboxRelayStore } from '../../src/infra/db/repositories/sql-outbox-relay.store';
 import { createLogger } from '../../src/infra/logger';
 import { createOutboxWriter } from '../../src/wiring/writer.wiring';
 import { aChatMessage } from './builders';
@@ -50,8 +50,8 @@ export const createPipelineFixture = async (overrides: Record<string, string | u
     logger,
     database,
     sql,
-    store: createMikroOutboxRelayStore(database),
-    history: createMikroHistoryStore(database),
+    store: createSqlOutboxRelayStore(database),
+    history: createSqlHistoryStore(database),
     append,
     write,
     rowsOf,

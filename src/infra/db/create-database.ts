@@ -8,11 +8,14 @@ import type { Logger } from '../logger';
 import { createCommitWakers } from './outbox/commit-wakers';
 import { createOutboxCommitSubscriber } from './outbox/outbox-commit.subscriber';
 import { ormOptions } from './orm-options';
+import { createSqlBatches, type SqlBatches } from './sql-batches';
 
 export interface Database extends Component {
   /** A fresh EntityManager for one request, job or batch; never share one across them. */
   fork(): EntityManager;
   orm(): MikroORM;
+  /** Multi-statement packets for the relay's and consumer's fixed SQL (sql-batches.ts), on a pool of their own. */
+  batches(): SqlBatches;
   /** Which server dialect the URL selected; MariaDB-only SQL (RETURNING) checks it. */
   readonly driver: AppConfig['db']['driver'];
   /**
@@ -28,6 +31,7 @@ export interface Database extends Component {
 export const createDatabase = (db: AppConfig['db'], logger: Logger): Database => {
   const status = createStatusTracker('database', logger);
   let instance: MikroORM | undefined;
+  let batches: SqlBatches | undefined;
   const wakers = createCommitWakers(logger);
   const outboxCommitted = createOutboxCommitSubscriber(wakers.wakeAll);
   const orm = () => {
@@ -39,6 +43,10 @@ export const createDatabase = (db: AppConfig['db'], logger: Logger): Database =>
     driver: db.driver,
     orm,
     fork: () => orm().em.fork() as unknown as EntityManager,
+    batches: () => {
+      if (!batches) throw new AppError('SERVICE_UNAVAILABLE', 'database not started');
+      return batches;
+    },
     wakeOnOutboxCommit: (waker, onFailed) => wakers.add(waker, onFailed),
     async start() {
       status.set('starting');
@@ -71,9 +79,13 @@ export const createDatabase = (db: AppConfig['db'], logger: Logger): Database =>
           `database ${db.dbName} is missing ${pending.length} migration(s) (${pending.map((m) => m.name).join(', ')}); run npm run migrate`,
         );
       }
+      // Its pool opens connections only when the relay or the consumer first sends something.
+      batches = createSqlBatches(instance, { poolMax: db.poolMax, logger: db.debug ? logger : undefined });
       status.set('ready');
     },
     async stop() {
+      await batches?.close();
+      batches = undefined;
       await instance?.close(true);
       instance = undefined;
       status.set('stopped');

@@ -14,7 +14,7 @@ import { migrationsList } from './migrations/index';
  * but did not match, so a claim never holds locks on rows it skipped. Both drivers' raw
  * connections (mariadb/callback, mysql2) take `query(sql, callback)`.
  */
-const readCommittedSession = (
+export const readCommittedSession = (
   connection: { query: (sql: string, done: (error: Error | null) => void) => void },
   done: (error: Error | null, connection: unknown) => void,
 ) => {

@@ -4,6 +4,7 @@ import { retry } from '../../application/retry';
 import type { AttemptPolicy } from '../../domain/retry-policy';
 import { systemScheduler } from '../system-scheduler';
 import type { Database } from './create-database';
+import type { BatchTransaction, Statement } from './sql-batches';
 
 /** Five tries, a few tens of milliseconds apart at random, so the two victims of one deadlock do not meet again. */
 const LOCK_RETRY: AttemptPolicy = { baseMs: 20, capMs: 80, jitter: 'full', maxAttempts: 5 };
@@ -32,3 +33,14 @@ export const runStatement = (database: Database, sql: string, params: readonly u
 /** `?, ?, ?` for an IN list or a VALUES tuple: one per value, or `count` of them. */
 export const placeholders = (values: readonly unknown[] | number) =>
   Array.from({ length: typeof values === 'number' ? values : values.length }, () => '?').join(', ');
+
+/** Rows a statement changed, from either driver's result of an INSERT, UPDATE or DELETE. */
+export const affectedRows = (result: unknown) => (result as { affectedRows: number }).affectedRows;
+
+/** Autocommit statements in one packet on the batch pool (sql-batches.ts), retried like `inTransaction`; rows changed by each. */
+export const runBatch = async (database: Database, statements: readonly Statement[]): Promise<number[]> =>
+  (await retryTransient(() => database.batches().run(statements))).map(affectedRows);
+
+/** `inTransaction` on the batch pool: the work sends its statements a packet at a time. */
+export const inBatchTransaction = <T>(database: Database, work: (tx: BatchTransaction) => Promise<T>): Promise<T> =>
+  retryTransient(() => database.batches().transaction(work));

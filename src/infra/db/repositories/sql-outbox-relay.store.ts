@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/knex';
 import { inConversationOrder } from '../../../domain/conversation-order';
 import { boundError } from '../../../domain/outbox-message';
 import type { LogPosition } from '../../../domain/ports/event-publisher';
 import type { Claim, OutboxRelayStore, RowFailure } from '../../../domain/ports/outbox-relay-store';
 import type { Database } from '../create-database';
-import { inTransaction, placeholders, runStatement } from '../transaction';
+import type { BatchTransaction, Statement } from '../sql-batches';
+import { affectedRows, inBatchTransaction, placeholders, runBatch } from '../transaction';
 import { OUTBOX_COLUMNS, toOutboxMessage, type OutboxRow } from '../tables/outbox-messages.table';
 import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
 
@@ -42,31 +42,20 @@ const HAS_DUE_SQL = `SELECT 1 FROM outbox_messages FORCE INDEX (outbox_claim_idx
 
 export const candidateParams = (now: Date, limit: number) => [now, now, now, now, limit];
 
-const stampClaim = async (
-  em: EntityManager,
-  ids: string[],
-  stamp: { owner: string; token: string; expiresAt: Date },
-) => {
-  const changed = await em.execute<{ affectedRows: number }>(
-    `UPDATE outbox_messages SET claim_owner = ?, claim_token = ?, claim_expires_at = ? WHERE id IN (${placeholders(ids)}) AND status = 'PENDING'`,
-    [stamp.owner, stamp.token, stamp.expiresAt, ...ids],
-    'run',
-  );
-  // We hold these rows' locks, so nobody can have moved them: a mismatch is a bug, not a race.
-  if (changed.affectedRows !== ids.length)
-    throw new Error(`claim stamped ${changed.affectedRows} of ${ids.length} locked rows`);
-};
+const stampStatement = (ids: readonly string[], stamp: { owner: string; token: string; expiresAt: Date }): Statement => ({
+  sql: `UPDATE outbox_messages SET claim_owner = ?, claim_token = ?, claim_expires_at = ? WHERE id IN (${placeholders(ids)}) AND status = 'PENDING'`,
+  params: [stamp.owner, stamp.token, stamp.expiresAt, ...ids],
+});
 
-/** Three statements and the commit: BEGIN, candidates with their links, the stamp. Rows held back stay unstamped and are unlocked by the commit. */
-const claimInTransaction = async (
-  em: EntityManager,
-  input: Parameters<OutboxRelayStore['claim']>[0],
-): Promise<Claim> => {
+/**
+ * Two packets: BEGIN with the candidates and their links, then the stamp with COMMIT (a claim
+ * that keeps nothing commits alone). Rows held back stay unstamped and are unlocked by the commit.
+ */
+const claimInTransaction = async (tx: BatchTransaction, input: Parameters<OutboxRelayStore['claim']>[0]): Promise<Claim> => {
   const token = randomUUID();
-  const rows = await em.execute<(OutboxRow & { prev_pending_seq: number | string | null })[]>(
-    CANDIDATES_SQL,
-    candidateParams(input.now, input.batchSize),
-  );
+  const [rows] = (await tx.send([{ sql: CANDIDATES_SQL, params: candidateParams(input.now, input.batchSize) }])) as [
+    (OutboxRow & { prev_pending_seq: number | string | null })[],
+  ];
   if (rows.length === 0) return { token, messages: [] };
   const claimable = inConversationOrder(
     rows.map((row) => ({
@@ -75,11 +64,11 @@ const claimInTransaction = async (
     })),
   ).map(({ prevPendingSeq: _link, ...message }) => message);
   if (claimable.length === 0) return { token, messages: [] };
-  await stampClaim(
-    em,
-    claimable.map((m) => m.id),
-    { owner: input.owner, token, expiresAt: new Date(input.now.getTime() + input.leaseMs) },
-  );
+  const ids = claimable.map((m) => m.id);
+  const expiresAt = new Date(input.now.getTime() + input.leaseMs);
+  const [stamped] = await tx.sendAndCommit([stampStatement(ids, { owner: input.owner, token, expiresAt })]);
+  // We hold these rows' locks, so nobody can have moved them: a mismatch is a bug, not a race.
+  if (affectedRows(stamped) !== ids.length) throw new Error(`claim stamped ${affectedRows(stamped)} of ${ids.length} locked rows`);
   return { token, messages: claimable };
 };
 
@@ -113,7 +102,7 @@ const positionsJson = (ids: readonly string[], positions: ReadonlyMap<string, Lo
 /** One partition's lost range (domain/lost-records.ts): passed by the group, deleted, or truncated. */
 const LOST_RANGE_SQL = '(topic = ? AND kafka_partition = ? AND (kafka_offset < ? OR kafka_offset >= ?))';
 
-const failureUpdate = (kind: 'retry' | 'dead', failures: readonly RowFailure[], token: string, now: Date) => {
+const failureUpdate = (kind: 'retry' | 'dead', failures: readonly RowFailure[], token: string, now: Date): Statement => {
   const ids = failures.map((f) => f.id);
   const attempts = caseById(failures.map((f) => ({ id: f.id, value: f.decision.attempts })));
   const errors = caseById(failures.map((f) => ({ id: f.id, value: boundError(f.error) })));
@@ -136,17 +125,21 @@ const failureUpdate = (kind: 'retry' | 'dead', failures: readonly RowFailure[], 
   };
 };
 
-export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStore => ({
-  claim: (input) => inTransaction(database, (em) => claimInTransaction(em, input)),
+/** One autocommit statement on the batch pool; rows changed. */
+const runOne = async (database: Database, sql: string, params: readonly unknown[]) =>
+  (await runBatch(database, [{ sql, params }]))[0] ?? 0;
+
+export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore => ({
+  claim: (input) => inBatchTransaction(database, (tx) => claimInTransaction(tx, input)),
 
   async hasDue(now) {
-    const rows = await database.fork().execute<unknown[]>(HAS_DUE_SQL, [now, now]);
+    const [rows] = (await database.batches().run([{ sql: HAS_DUE_SQL, params: [now, now] }])) as [unknown[]];
     return rows.length > 0;
   },
 
   markPublished({ token, ids, now, positions }) {
     const g = guard('PUBLISH_ACK');
-    return runStatement(
+    return runOne(
       database,
       `UPDATE outbox_messages o JOIN ${PUBLISHED_POSITIONS} d ON o.id = d.row_id
        SET ${g.set}, published_at = ?, kafka_partition = d.log_partition, kafka_offset = d.log_offset, ${CLEAR_CLAIM}
@@ -156,18 +149,17 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
   },
 
   async recordFailures({ token, failures, now }) {
-    let changed = 0;
-    for (const kind of ['retry', 'dead'] as const) {
+    const updates = (['retry', 'dead'] as const).flatMap((kind) => {
       const subset = failures.filter((f) => f.decision.kind === kind);
-      if (subset.length === 0) continue;
-      const update = failureUpdate(kind, subset, token, now);
-      changed += await runStatement(database, update.sql, update.params);
-    }
-    return changed;
+      return subset.length === 0 ? [] : [failureUpdate(kind, subset, token, now)];
+    });
+    if (updates.length === 0) return 0;
+    // Both in one packet, each atomic on its own as before.
+    return (await runBatch(database, updates)).reduce((sum, n) => sum + n, 0);
   },
 
   release({ token, ids }) {
-    return runStatement(
+    return runOne(
       database,
       `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND status = 'PENDING' AND claim_token = ?`,
       [...ids, token],
@@ -175,19 +167,19 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
   },
 
   async sweepTopics(publishedBefore) {
-    const rows = await database
-      .fork()
-      .execute<{ topic: string }[]>(
-        `SELECT DISTINCT topic FROM outbox_messages WHERE status = 'PUBLISHED' AND published_at < ? AND kafka_offset IS NOT NULL`,
-        [publishedBefore],
-      );
+    const [rows] = (await database.batches().run([
+      {
+        sql: `SELECT DISTINCT topic FROM outbox_messages WHERE status = 'PUBLISHED' AND published_at < ? AND kafka_offset IS NOT NULL`,
+        params: [publishedBefore],
+      },
+    ])) as [{ topic: string }[]];
     return rows.map((r) => r.topic);
   },
 
   async sweep({ publishedBefore, now, limit, lost }) {
     const g = guard('SWEEP');
     const requeue = (condition: string, params: unknown[]) =>
-      runStatement(
+      runOne(
         database,
         `UPDATE outbox_messages SET ${g.set}, next_attempt_at = ?, published_at = NULL, kafka_partition = NULL, kafka_offset = NULL
          WHERE ${g.where} AND published_at < ? AND ${condition} ORDER BY id LIMIT ?`,
@@ -202,7 +194,7 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
             `(${ranges.map(() => LOST_RANGE_SQL).join(' OR ')})`,
             ranges.flatMap((r) => [r.topic, r.partition, r.below, r.atOrAbove]),
           );
-    const released = await runStatement(
+    const released = await runOne(
       database,
       `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE status = 'PENDING' AND claim_expires_at IS NOT NULL AND claim_expires_at < ? LIMIT ?`,
       [now, limit],
@@ -211,7 +203,7 @@ export const createMikroOutboxRelayStore = (database: Database): OutboxRelayStor
   },
 
   deleteConsumed({ consumedBefore, limit }) {
-    return runStatement(
+    return runOne(
       database,
       `DELETE FROM outbox_messages WHERE status = 'CONSUMED' AND consumed_at < ? ORDER BY id LIMIT ?`,
       [consumedBefore, limit],
