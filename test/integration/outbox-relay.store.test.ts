@@ -9,7 +9,7 @@ import { createPipelineFixture, type PipelineFixture } from '../support/pipeline
 const LEASE_MS = 30_000;
 const inAnHour = () => new Date(Date.now() + 3_600_000);
 
-describe('MikroORM outbox relay store on MariaDB', () => {
+describe('SQL outbox relay store on the database', () => {
   let f: PipelineFixture;
   beforeEach(async () => {
     f = await createPipelineFixture();

@@ -71,7 +71,9 @@ export const createSqlBatches = (orm: MikroORM, options: { poolMax: number; logg
     if (!options.logger) return;
     const tookMs = Date.now() - startedAt;
     for (const [index, s] of statements.entries())
-      options.logger.debug(`[query] ${s.sql.replace(/\s+/g, ' ').trim()} [took ${index === 0 ? tookMs : 0} ms, packet of ${statements.length}]`);
+      options.logger.debug(
+        `[query] ${s.sql.replace(/\s+/g, ' ').trim()} [took ${index === 0 ? tookMs : 0} ms, packet of ${statements.length}]`,
+      );
   };
 
   const send = (connection: RawConnection, statements: readonly Statement[]): Promise<unknown[]> => {

@@ -60,7 +60,12 @@ const markConsumedStatements = (events: readonly ConsumedEvent[], now: Date): St
   const set = `${g.set}, consumed_at = ?, ${CLEAR_CLAIM}`;
   return [
     ...(byId.length
-      ? [{ sql: `UPDATE outbox_messages SET ${set} WHERE id IN (${placeholders(byId)}) AND ${g.where}`, params: [now, ...byId] }]
+      ? [
+          {
+            sql: `UPDATE outbox_messages SET ${set} WHERE id IN (${placeholders(byId)}) AND ${g.where}`,
+            params: [now, ...byId],
+          },
+        ]
       : []),
     ...(byEventId.length
       ? [

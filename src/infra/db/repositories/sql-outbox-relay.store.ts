@@ -42,7 +42,10 @@ const HAS_DUE_SQL = `SELECT 1 FROM outbox_messages FORCE INDEX (outbox_claim_idx
 
 export const candidateParams = (now: Date, limit: number) => [now, now, now, now, limit];
 
-const stampStatement = (ids: readonly string[], stamp: { owner: string; token: string; expiresAt: Date }): Statement => ({
+const stampStatement = (
+  ids: readonly string[],
+  stamp: { owner: string; token: string; expiresAt: Date },
+): Statement => ({
   sql: `UPDATE outbox_messages SET claim_owner = ?, claim_token = ?, claim_expires_at = ? WHERE id IN (${placeholders(ids)}) AND status = 'PENDING'`,
   params: [stamp.owner, stamp.token, stamp.expiresAt, ...ids],
 });
@@ -51,7 +54,10 @@ const stampStatement = (ids: readonly string[], stamp: { owner: string; token: s
  * Two packets: BEGIN with the candidates and their links, then the stamp with COMMIT (a claim
  * that keeps nothing commits alone). Rows held back stay unstamped and are unlocked by the commit.
  */
-const claimInTransaction = async (tx: BatchTransaction, input: Parameters<OutboxRelayStore['claim']>[0]): Promise<Claim> => {
+const claimInTransaction = async (
+  tx: BatchTransaction,
+  input: Parameters<OutboxRelayStore['claim']>[0],
+): Promise<Claim> => {
   const token = randomUUID();
   const [rows] = (await tx.send([{ sql: CANDIDATES_SQL, params: candidateParams(input.now, input.batchSize) }])) as [
     (OutboxRow & { prev_pending_seq: number | string | null })[],
@@ -68,7 +74,8 @@ const claimInTransaction = async (tx: BatchTransaction, input: Parameters<Outbox
   const expiresAt = new Date(input.now.getTime() + input.leaseMs);
   const [stamped] = await tx.sendAndCommit([stampStatement(ids, { owner: input.owner, token, expiresAt })]);
   // We hold these rows' locks, so nobody can have moved them: a mismatch is a bug, not a race.
-  if (affectedRows(stamped) !== ids.length) throw new Error(`claim stamped ${affectedRows(stamped)} of ${ids.length} locked rows`);
+  if (affectedRows(stamped) !== ids.length)
+    throw new Error(`claim stamped ${affectedRows(stamped)} of ${ids.length} locked rows`);
   return { token, messages: claimable };
 };
 
@@ -102,7 +109,12 @@ const positionsJson = (ids: readonly string[], positions: ReadonlyMap<string, Lo
 /** One partition's lost range (domain/lost-records.ts): passed by the group, deleted, or truncated. */
 const LOST_RANGE_SQL = '(topic = ? AND kafka_partition = ? AND (kafka_offset < ? OR kafka_offset >= ?))';
 
-const failureUpdate = (kind: 'retry' | 'dead', failures: readonly RowFailure[], token: string, now: Date): Statement => {
+const failureUpdate = (
+  kind: 'retry' | 'dead',
+  failures: readonly RowFailure[],
+  token: string,
+  now: Date,
+): Statement => {
   const ids = failures.map((f) => f.id);
   const attempts = caseById(failures.map((f) => ({ id: f.id, value: f.decision.attempts })));
   const errors = caseById(failures.map((f) => ({ id: f.id, value: boundError(f.error) })));
