@@ -139,6 +139,33 @@ describe('SQL outbox relay store on the database', () => {
       }
     });
 
+    it('links each candidate to the highest PENDING seq below its own, across a row that is not PENDING, also while that row is locked', async () => {
+      const a = await f.write(4);
+      // seq 2 published (a replayed or re-queued seq 1 can sit behind a later row like this)
+      await f.sql.query(`UPDATE outbox_messages SET status = 'PUBLISHED' WHERE event_id = ?`, [a.eventIds[1]]);
+      const links = async () =>
+        (
+          await f.sql.query<{ event_id: string; prev_pending_seq: number | string | null }>(
+            CANDIDATES_SQL.replace('FOR UPDATE SKIP LOCKED', ''),
+            candidateParams(new Date(), 10),
+          )
+        ).map((r) => [r.event_id, r.prev_pending_seq === null ? null : Number(r.prev_pending_seq)]);
+      // seq 1: the first PENDING row; seq 3: past the published seq 2 to seq 1; seq 4: seq 3.
+      expect(await links()).toEqual([
+        [a.eventIds[0], null],
+        [a.eventIds[2], 1],
+        [a.eventIds[3], 3],
+      ]);
+      const holder = await openClaimer();
+      try {
+        expect(await candidates(holder, CANDIDATES_SQL, 1)).toHaveLength(1);
+        // seq 1 locked elsewhere: seq 3 links to it across the gap, so nothing of the conversation goes.
+        expect((await claim('relay-b')).messages).toEqual([]);
+      } finally {
+        await holder.rollback();
+      }
+    });
+
     it('plans the real claim query without a filesort', async () => {
       const rows = await f.sql.query<{ Extra: string | null; key: string | null }>(
         `EXPLAIN ${CANDIDATES_SQL.replace('FOR UPDATE SKIP LOCKED', '')}`,

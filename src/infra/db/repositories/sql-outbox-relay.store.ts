@@ -17,18 +17,31 @@ import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
  *
  * The correlated subquery in WHERE keeps rows stuck behind their conversation's first PENDING
  * row (one that is backing off or leased) out of the LIMIT, so a conversation in backoff cannot
- * fill every batch with rows that would only be dropped. The one in the select list links each
- * candidate to the PENDING row just ahead of it in its conversation, which makes the exact
- * check (domain/conversation-order.ts) possible without another statement. Both read one index
- * entry per candidate, and both are plain reads: a locking clause on the outer SELECT does not
+ * fill every batch with rows that would only be dropped. The CASE in the select list links each
+ * candidate to the PENDING row just ahead of it in its conversation (the highest PENDING seq
+ * below its own), which makes the exact check (domain/conversation-order.ts) possible without
+ * another statement. It is the plain MAX in the ELSE branch, asked in the order that makes the
+ * common cases one index entry each: none when the candidate is its conversation's first
+ * PENDING row, seq − 1 when that row is PENDING. The MAX alone could not seek to its bound (the
+ * bound is the outer row's seq), so it read every PENDING row of the conversation for each
+ * candidate: 25 of the 27 ms of a 500-row claim on a 50,000-row backlog (ANALYZE,
+ * bench/experiments/claim-select-cost.ts). MariaDB caches the per-conversation subqueries
+ * across the candidates of one conversation. All of them are plain reads: a locking clause on the outer SELECT does not
  * lock or skip the rows a nested subquery reads (MySQL documents it; MariaDB 10.11 does the
  * same, test/integration/outbox-relay.store.test.ts), so a row another claimer has locked still
  * counts as PENDING ahead of ours.
  */
 export const CANDIDATES_SQL = `
   SELECT ${OUTBOX_COLUMNS},
-    (SELECT MAX(p.aggregate_seq) FROM outbox_messages p FORCE INDEX (outbox_aggregate_status_seq_idx)
-     WHERE p.aggregate_id = o.aggregate_id AND p.status = 'PENDING' AND p.aggregate_seq < o.aggregate_seq) AS prev_pending_seq
+    CASE
+      WHEN o.aggregate_seq = (SELECT h.aggregate_seq FROM outbox_messages h FORCE INDEX (outbox_aggregate_status_seq_idx)
+        WHERE h.aggregate_id = o.aggregate_id AND h.status = 'PENDING' ORDER BY h.aggregate_seq LIMIT 1) THEN NULL
+      WHEN EXISTS (SELECT 1 FROM outbox_messages q FORCE INDEX (outbox_aggregate_status_seq_idx)
+        WHERE q.aggregate_id = o.aggregate_id AND q.status = 'PENDING' AND q.aggregate_seq = CAST(o.aggregate_seq AS SIGNED) - 1)
+        THEN CAST(o.aggregate_seq AS SIGNED) - 1
+      ELSE (SELECT MAX(p.aggregate_seq) FROM outbox_messages p FORCE INDEX (outbox_aggregate_status_seq_idx)
+        WHERE p.aggregate_id = o.aggregate_id AND p.status = 'PENDING' AND p.aggregate_seq < o.aggregate_seq)
+    END AS prev_pending_seq
   FROM outbox_messages o FORCE INDEX (outbox_claim_idx)
   WHERE o.status = 'PENDING' AND o.next_attempt_at <= ? AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= ?)
     AND (SELECT f.next_attempt_at <= ? AND (f.claim_expires_at IS NULL OR f.claim_expires_at <= ?)

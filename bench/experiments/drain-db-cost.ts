@@ -1,0 +1,110 @@
+/**
+ * The database's part of a drain, step by step, without Kafka: N outbox rows are written through
+ * the real writer (as the drain scenario seeds them), then this process runs the relay's and the
+ * consumer's real stores on them in turn, batch after batch: claim, mark PUBLISHED (with a log
+ * position per row), persist to history (the consumer's use case on the records the publisher
+ * would have sent). Per step: mariadbd CPU and wall time per row. The steps do not overlap, so
+ * each one's figures are its own; the sum is what one row costs the server in a drain.
+ *
+ *   npx tsx bench/experiments/drain-db-cost.ts [--rows 50000] [--conversations 1000] [--batch 500]
+ *
+ * Compare two versions by running it in each checkout, alternating (the machine's other load
+ * drifts). Uses the bench's services (DATABASE_URL etc., else the stack's .stack/app.env).
+ */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createPersistHistoryBatch } from '../../src/application/persist-history-batch.use-case';
+import { encodeEnvelope } from '../../src/domain/chat-message-envelope';
+import { createDatabase } from '../../src/infra/db/create-database';
+import { createSqlHistoryStore } from '../../src/infra/db/repositories/sql-history.store';
+import { createSqlOutboxRelayStore } from '../../src/infra/db/repositories/sql-outbox-relay.store';
+import { createLogger } from '../../src/infra/logger';
+import { provision } from '../lib/env';
+import { createProgress } from '../lib/progress';
+import { createScope } from '../lib/scope';
+import { seedOutbox } from '../scenarios/drain/seed';
+
+const { values } = parseArgs({
+  options: { rows: { type: 'string' }, conversations: { type: 'string' }, batch: { type: 'string' } },
+});
+const rows = Number(values.rows ?? 50_000);
+const batchSize = Number(values.batch ?? 500);
+
+const serverPid = Number(execSync('pgrep -xo mariadbd || pgrep -xo mysqld').toString().trim());
+/** mariadbd's CPU so far, ms (10 ms ticks). */
+const serverCpuMs = () => {
+  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return 10 * (Number(fields[11]) + Number(fields[12]));
+};
+
+const main = async () => {
+  const scope = createScope();
+  try {
+    const env = await provision(scope, 'dbcost');
+    const config = env.config();
+    await seedOutbox({
+      scope,
+      config,
+      rows,
+      conversations: Number(values.conversations ?? 1_000),
+      progress: createProgress(() => undefined),
+    });
+    const logger = createLogger({ ...config.log, level: 'warn' });
+    const database = createDatabase(config.db, logger);
+    await database.start();
+    scope.defer('stop database', () => database.stop());
+    const store = createSqlOutboxRelayStore(database);
+    const persist = createPersistHistoryBatch({
+      store: createSqlHistoryStore(database),
+      clock: { now: () => new Date() },
+      logger,
+    });
+    const steps = { claim: { cpu: 0, wall: 0 }, markPublished: { cpu: 0, wall: 0 }, persist: { cpu: 0, wall: 0 } };
+    const timed = async <T>(step: keyof typeof steps, work: () => Promise<T>) => {
+      const cpu0 = serverCpuMs();
+      const t0 = performance.now();
+      const result = await work();
+      steps[step].wall += performance.now() - t0;
+      steps[step].cpu += serverCpuMs() - cpu0;
+      return result;
+    };
+    let drained = 0;
+    let offset = 0;
+    for (;;) {
+      const claim = await timed('claim', () =>
+        store.claim({ owner: 'db-cost', batchSize, leaseMs: 60_000, now: new Date() }),
+      );
+      if (claim.messages.length === 0) break;
+      const positions = new Map(claim.messages.map((m, i) => [m.id, { partition: 0, offset: offset + i }]));
+      await timed('markPublished', () =>
+        store.markPublished({ token: claim.token, ids: claim.messages.map((m) => m.id), now: new Date(), positions }),
+      );
+      const records = claim.messages.map((m, i) => {
+        const encoded = encodeEnvelope(m);
+        return { value: encoded.value, headers: encoded.headers, partition: 0, offset: String(offset + i) };
+      });
+      offset += records.length;
+      await timed('persist', () => persist(records));
+      drained += claim.messages.length;
+    }
+    const perRow = (ms: number) => Number(((1000 * ms) / drained).toFixed(1));
+    const total = Object.values(steps).reduce((sum, s) => sum + s.cpu, 0);
+    console.log(
+      JSON.stringify({
+        rows: drained,
+        batchSize,
+        serverCpuUsPerRow: Object.fromEntries(Object.entries(steps).map(([k, s]) => [k, perRow(s.cpu)])),
+        wallUsPerRow: Object.fromEntries(Object.entries(steps).map(([k, s]) => [k, perRow(s.wall)])),
+        serverCpuUsPerRowTotal: perRow(total),
+      }),
+    );
+  } finally {
+    await scope.close();
+  }
+};
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
