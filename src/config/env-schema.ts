@@ -268,6 +268,14 @@ export const envSchema = z
      * idle process 10 fetch round trips a second. Checked against the session timeout in loadConfig.
      */
     CONSUMER_MAX_WAIT_MS: int(500, 10, 10_000),
+    /**
+     * The consumer commits its offsets at most once per this interval (0: after every batch). At a
+     * trickle nearly every record is its own batch, and one OffsetCommit each meant a broker request
+     * (CPU here and in the broker) per record; what is not yet committed is delivered again after a crash or rebalance,
+     * harmless under the dedup by event id, and a lagging committed offset only makes the sweeper
+     * more cautious.
+     */
+    CONSUMER_OFFSET_COMMIT_INTERVAL_MS: int(1_000, 0, 60_000),
   })
   .extend(tracingSchema.shape);
 

@@ -141,6 +141,7 @@ const shape = (env: Env) => {
       partitionsConsumedConcurrently: env.CONSUMER_PARTITIONS_CONSUMED_CONCURRENTLY,
       sessionTimeoutMs: env.CONSUMER_SESSION_TIMEOUT_MS,
       maxWaitMs: env.CONSUMER_MAX_WAIT_MS,
+      offsetCommitIntervalMs: env.CONSUMER_OFFSET_COMMIT_INTERVAL_MS,
     },
   } as const;
 };

@@ -1,4 +1,5 @@
 import type { Admin, Producer } from 'kafkajs';
+import type { AppConfig } from '../../src/config';
 import { encodeEnvelope } from '../../src/domain/chat-message-envelope';
 import {
   createPersistHistoryBatch,
@@ -8,7 +9,7 @@ import { systemClock } from '../../src/domain/ports/clock';
 import { createKafka, type KafkaClient } from '../../src/infra/kafka/create-kafka';
 import { createHistoryConsumer } from '../../src/infra/kafka/history.consumer';
 import type { Component } from '../../src/infra/lifecycle';
-import { eventually } from '../support/eventually';
+import { deferred, eventually } from '../support/eventually';
 import { deleteTopic, testKafka } from '../support/kafka-admin';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
 
@@ -36,10 +37,13 @@ describe('history consumer against the real broker and database', () => {
   });
 
   const realPersist = () => createPersistHistoryBatch({ store: f.history, clock: systemClock, logger: f.logger });
-  const startConsumer = async (persist: PersistHistoryBatch = realPersist()) => {
+  const startConsumer = async (
+    persist: PersistHistoryBatch = realPersist(),
+    tuning: Partial<AppConfig['consumer']> = {},
+  ) => {
     const consumer = createHistoryConsumer({
       kafka,
-      config: { kafka: f.config.kafka, consumer: f.config.consumer },
+      config: { kafka: f.config.kafka, consumer: { ...f.config.consumer, ...tuning } },
       persist,
       logger: f.logger,
     });
@@ -115,5 +119,48 @@ describe('history consumer against the real broker and database', () => {
     const [dead] = await f.rowsOf(poison.eventIds);
     expect(dead).toMatchObject({ status: 'DEAD', last_error: 'poison: value is not JSON' });
     expect(await historyCount(poison.eventIds[0]!)).toBe(0);
+  });
+
+  it('coalesces offset commits, and commits the last stored offset + 1 before it leaves the group on stop', async () => {
+    const first = await f.write(1);
+    const rest = await f.write(2);
+    const [r0, r1, r2] = await recordsFor();
+    const key = 'one-partition';
+    await producer.send({ topic: f.config.kafka.topic, messages: [{ ...r0!, key }] });
+    // An interval no test waits out: every commit after the first has to come from stop().
+    const consumer = await startConsumer(realPersist(), { offsetCommitIntervalMs: 60_000 });
+    await eventually(async () => expect((await f.rowsOf(first.eventIds))[0]?.status).toBe('CONSUMED'));
+    await eventually(async () => expect(await committedOffset()).toBe(1));
+    for (const record of [r1!, r2!])
+      await producer.send({ topic: f.config.kafka.topic, messages: [{ ...record, key }] });
+    await eventually(async () =>
+      expect((await f.rowsOf(rest.eventIds)).map((r) => r.status)).toEqual(['CONSUMED', 'CONSUMED']),
+    );
+    expect(await committedOffset()).toBe(1);
+    await consumer.stop();
+    running.splice(running.indexOf(consumer), 1);
+    expect(await committedOffset()).toBe(3);
+  });
+
+  it('commits the offset of the batch in hand when stop() comes during its transaction', async () => {
+    const { eventIds } = await f.write(1);
+    await producer.send({ topic: f.config.kafka.topic, messages: await recordsFor() });
+    const persist = realPersist();
+    const entered = deferred();
+    const release = deferred();
+    const consumer = await startConsumer(async (records) => {
+      entered.resolve();
+      await release.promise;
+      return persist(records);
+    });
+    await entered.promise;
+    // kafkajs's consumer.commitOffsets does nothing once its stop() began: this offset can only go
+    // out through the batch's own payload, before the member leaves the group.
+    const stopped = consumer.stop();
+    release.resolve();
+    await stopped;
+    running.splice(running.indexOf(consumer), 1);
+    expect((await f.rowsOf(eventIds))[0]?.status).toBe('CONSUMED');
+    expect(await committedOffset()).toBe(1);
   });
 });

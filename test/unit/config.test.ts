@@ -78,6 +78,13 @@ describe('loadConfig', () => {
     const result = loadConfig({});
     expect(result.ok && result.config.consumer.maxWaitMs).toBe(500);
   });
+  it('commits consumer offsets once a second by default; 0 commits after every batch', () => {
+    const result = loadConfig({});
+    expect(result.ok && result.config.consumer.offsetCommitIntervalMs).toBe(1_000);
+    const everyBatch = loadConfig({ CONSUMER_OFFSET_COMMIT_INTERVAL_MS: '0' });
+    expect(everyBatch.ok && everyBatch.config.consumer.offsetCommitIntervalMs).toBe(0);
+    expect(loadConfig({ CONSUMER_OFFSET_COMMIT_INTERVAL_MS: '-1' }).ok).toBe(false);
+  });
 
   it('treats empty strings as unset', () => {
     const result = loadConfig({ HTTP_PORT: '', ROLES: ' ', KAFKA_BROKERS: '' });

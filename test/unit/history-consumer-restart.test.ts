@@ -1,26 +1,35 @@
+import type { ConsumerRunConfig, EachBatchPayload } from 'kafkajs';
 import type { AppConfig } from '../../src/config';
 import { createLogger } from '../../src/infra/logger';
 import type { KafkaClient } from '../../src/infra/kafka/create-kafka';
 import { createHistoryConsumer } from '../../src/infra/kafka/history.consumer';
+import { aKafkaBatch } from '../support/fakes/kafka-batch';
 
 /** A stand-in for a kafkajs consumer: records calls and lets the test emit its events. */
 const fakeConsumer = () => {
   const listeners = new Map<string, ((event: { payload: Record<string, unknown> }) => void)[]>();
   const calls: string[] = [];
   const record = (name: string) => async () => void calls.push(name);
+  let runConfig: ConsumerRunConfig | undefined;
   return {
     calls,
-    events: { CRASH: 'consumer.crash', GROUP_JOIN: 'consumer.group_join' },
+    /** Hands a batch to the consumer's eachBatch, as kafkajs would. */
+    deliver: (payload: EachBatchPayload) => runConfig!.eachBatch!(payload),
+    events: { CRASH: 'consumer.crash', GROUP_JOIN: 'consumer.group_join', REBALANCING: 'consumer.rebalancing' },
     on: (event: string, listener: (event: { payload: Record<string, unknown> }) => void) =>
       listeners.set(event, [...(listeners.get(event) ?? []), listener]),
     emit: (event: string, payload: Record<string, unknown>) =>
       listeners.get(event)?.forEach((listener) => listener({ payload })),
     connect: record('connect'),
     subscribe: record('subscribe'),
-    run: record('run'),
+    run: async (config: ConsumerRunConfig) => {
+      runConfig = config;
+      calls.push('run');
+    },
     stop: record('stop'),
     disconnect: record('disconnect'),
-    commitOffsets: record('commit'),
+    commitOffsets: async (offsets: { partition: number; offset: string }[]) =>
+      void calls.push(`commit ${offsets.map((o) => `${o.partition}:${o.offset}`).join(',')}`),
   };
 };
 
@@ -31,6 +40,7 @@ const config = {
     retryCapMs: 1,
     partitionsConsumedConcurrently: 1,
     sessionTimeoutMs: 6000,
+    offsetCommitIntervalMs: 1_000,
   } as AppConfig['consumer'],
 };
 
@@ -94,5 +104,55 @@ describe('history consumer supervision', () => {
     await component.stop();
     await jest.advanceTimersByTimeAsync(60_000);
     expect(consumers).toHaveLength(1);
+  });
+
+  const batchAt = (offset: string) =>
+    aKafkaBatch([{ offset, value: 'not json' }], { topic: 't', partition: 0 }).payload;
+
+  it('commits offsets at most once a second, and the pending one before the consumer stops', async () => {
+    const { consumers, component } = setup();
+    await component.start();
+    const consumer = consumers[0]!;
+    await consumer.deliver(batchAt('0'));
+    await consumer.deliver(batchAt('1'));
+    await consumer.deliver(batchAt('2'));
+    expect(consumer.calls.filter((c) => c.startsWith('commit'))).toEqual(['commit 0:1']);
+    await component.stop();
+    expect(consumer.calls.slice(3)).toEqual(['commit 0:1', 'commit 0:3', 'stop', 'disconnect']);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(consumer.calls.slice(3)).toEqual(['commit 0:1', 'commit 0:3', 'stop', 'disconnect']);
+  });
+
+  it('sends the trailing commit an interval after the last one', async () => {
+    const { consumers, component } = setup();
+    await component.start();
+    const consumer = consumers[0]!;
+    await consumer.deliver(batchAt('0'));
+    await consumer.deliver(batchAt('1'));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(consumer.calls.slice(3)).toEqual(['commit 0:1', 'commit 0:2']);
+  });
+
+  it('commits what is pending when a rebalance begins, and nothing of it afterwards', async () => {
+    const { consumers, component } = setup();
+    await component.start();
+    const consumer = consumers[0]!;
+    await consumer.deliver(batchAt('0'));
+    await consumer.deliver(batchAt('1'));
+    consumer.emit('consumer.rebalancing', {});
+    expect(consumer.calls.slice(3)).toEqual(['commit 0:1', 'commit 0:2']);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(consumer.calls.slice(3)).toEqual(['commit 0:1', 'commit 0:2']);
+  });
+
+  it('drops what is pending when the consumer crashes: its membership is gone', async () => {
+    const { consumers, component } = setup();
+    await component.start();
+    const consumer = consumers[0]!;
+    await consumer.deliver(batchAt('0'));
+    await consumer.deliver(batchAt('1'));
+    consumer.emit('consumer.crash', { error: new Error('retriable'), restart: true });
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(consumer.calls.slice(3)).toEqual(['commit 0:1']);
   });
 });

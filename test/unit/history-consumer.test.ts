@@ -1,6 +1,6 @@
-import type { TopicPartitionOffsetAndMetadata } from 'kafkajs';
 import { createPersistHistoryBatch } from '../../src/application/persist-history-batch.use-case';
 import { handleHistoryBatch, type HistoryBatchDeps } from '../../src/infra/kafka/history.consumer';
+import type { CommitOffsets, NextOffset } from '../../src/infra/kafka/offset-committer';
 import { createLogger } from '../../src/infra/logger';
 import { anEnvelope } from '../support/builders';
 import { createFakeClock } from '../support/fakes/fake-clock';
@@ -13,7 +13,11 @@ const RETRY = { baseMs: 100, capMs: 400 };
 const setup = () => {
   const store = createInMemoryHistoryStore();
   const steps: string[] = [];
-  const commits: TopicPartitionOffsetAndMetadata[][] = [];
+  /** Offsets offered to the committer, one list per offer (the committer's own tests cover when it commits). */
+  const commits: NextOffset[][] = [];
+  /** Offers and flushes, each with whether a commit it makes goes through the batch's own commit. */
+  const offers: { throughBatch: boolean }[] = [];
+  const flushes: { throughBatch: boolean }[] = [];
   // Waits take no real time; `sleeps` lists them.
   const scheduler = createFakeScheduler({ autoAdvance: true });
   const { sleeps } = scheduler;
@@ -27,23 +31,30 @@ const setup = () => {
       steps.push('persist');
       return persist(records);
     },
-    commit: async (offsets) => {
-      steps.push('commit');
-      commits.push(offsets);
+    offsets: {
+      offer: async (next, via?: CommitOffsets) => {
+        steps.push('commit');
+        commits.push([next]);
+        offers.push({ throughBatch: via !== undefined });
+      },
+      flush: async (via?: CommitOffsets) => {
+        flushes.push({ throughBatch: via !== undefined });
+        await via?.([{ topic: 'history-topic', partition: 0, offset: '99' }]);
+      },
     },
     logger: createLogger({ level: 'silent' }),
     retry: RETRY,
     heartbeatEveryMs: 1_000,
     scheduler,
   };
-  return { store, steps, commits, sleeps, deps };
+  return { store, steps, commits, offers, flushes, sleeps, deps };
 };
 
 const envelopeRecords = (...offsets: string[]): FakeRecord[] =>
   offsets.map((offset) => ({ offset, value: JSON.stringify(anEnvelope()) }));
 
 describe('handleHistoryBatch', () => {
-  it('commits offset last + 1 after persisting, and resolves the last offset', async () => {
+  it('offers offset last + 1 to the committer after persisting, and resolves the last offset', async () => {
     const { deps, commits, store } = setup();
     const batch = aKafkaBatch(envelopeRecords('10', '11', '12'), { topic: 'history', partition: 4 });
     await expect(handleHistoryBatch(deps, batch.payload)).resolves.toBe('committed');
@@ -52,7 +63,7 @@ describe('handleHistoryBatch', () => {
     expect(batch.resolvedOffsets).toEqual(['12']);
   });
 
-  it('persists before it commits', async () => {
+  it('persists before it offers the offset for commit', async () => {
     const { deps, steps } = setup();
     await handleHistoryBatch(deps, aKafkaBatch(envelopeRecords('0')).payload);
     expect(steps).toEqual(['persist', 'commit']);
@@ -179,13 +190,34 @@ describe('handleHistoryBatch', () => {
     expect(batch.resolvedOffsets).toEqual([]);
   });
 
-  it('does not resolve the offset when the commit fails', async () => {
-    const { deps } = setup();
-    deps.commit = async () => {
-      throw new Error('coordinator not available');
-    };
-    const batch = aKafkaBatch(envelopeRecords('2'));
-    await expect(handleHistoryBatch(deps, batch.payload)).rejects.toThrow('coordinator not available');
-    expect(batch.resolvedOffsets).toEqual([]);
+  it('does not flush while the consumer runs: the committer decides when, through the consumer', async () => {
+    const { deps, offers, flushes } = setup();
+    await handleHistoryBatch(deps, aKafkaBatch(envelopeRecords('1')).payload);
+    expect(offers).toEqual([{ throughBatch: false }]);
+    expect(flushes).toEqual([]);
+  });
+
+  it('commits through its own payload once the consumer is stopping (consumer.commitOffsets is then a no-op)', async () => {
+    const { deps, offers, flushes, steps } = setup();
+    const batch = aKafkaBatch(envelopeRecords('1'));
+    const throughBatch: unknown[] = [];
+    batch.payload.commitOffsetsIfNecessary = async (offsets) => void throughBatch.push(offsets);
+    // Running when the batch starts, stopped by the time it is stored.
+    batch.running = [true, false];
+    await expect(handleHistoryBatch(deps, batch.payload)).resolves.toBe('committed');
+    expect(steps).toEqual(['persist', 'commit']);
+    expect(offers).toEqual([{ throughBatch: true }]);
+    expect(flushes).toEqual([{ throughBatch: true }]);
+    expect(throughBatch).toEqual([
+      { topics: [{ topic: 'history-topic', partitions: [{ partition: 0, offset: '99' }] }] },
+    ]);
+  });
+
+  it('commits through its own payload when our stop() has begun, even before kafkajs stops running', async () => {
+    const { deps, offers, flushes } = setup();
+    deps.stopping = () => true;
+    await handleHistoryBatch(deps, aKafkaBatch(envelopeRecords('1')).payload);
+    expect(offers).toEqual([{ throughBatch: true }]);
+    expect(flushes).toEqual([{ throughBatch: true }]);
   });
 });

@@ -115,7 +115,7 @@ describe('consumer metrics', () => {
           if (attempts === 1) throw new Error('deadlock');
           return persist(records);
         },
-        commit: async () => undefined,
+        offsets: { offer: async () => undefined, flush: async () => undefined },
         logger: createLogger({ level: 'silent' }),
         retry: { baseMs: 1, capMs: 1 },
         heartbeatEveryMs: 1,

@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, IHeaders, TopicPartitionOffsetAndMetadata } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
 import type { PersistHistoryBatch, RawRecord } from '../../application/persist-history-batch.use-case';
 import { retry } from '../../application/retry';
 import type { AppConfig } from '../../config';
@@ -12,10 +12,14 @@ import { traceHistoryBatch, traceHistoryTransaction } from '../tracing/history-s
 import { NOOP_APP_TRACER, type AppTracer } from '../tracing/otel-tracer';
 import type { KafkaClient } from './create-kafka';
 import { describeError } from './kafka-errors';
+import { createOffsetCommitter, type CommitOffsets, type OffsetCommitter } from './offset-committer';
 
 export interface HistoryBatchDeps {
   persist: PersistHistoryBatch;
-  commit: (offsets: TopicPartitionOffsetAndMetadata[]) => Promise<void>;
+  /** Takes each stored batch's next offset; commits them at most once per interval. */
+  offsets: Pick<OffsetCommitter, 'offer' | 'flush'>;
+  /** True once our stop() has begun (kafkajs's own stop shows as payload.isRunning() false). */
+  stopping?: () => boolean;
   logger: Logger;
   retry: { baseMs: number; capMs: number };
   /** Longest sleep between heartbeats while a batch waits for the database: well under the session timeout. */
@@ -51,6 +55,22 @@ const tracedBatch = (payload: EachBatchPayload, groupId: string) => ({
   }),
 });
 
+/**
+ * Commits through the batch's own link to the group. Once stop() has begun, consumer.commitOffsets
+ * silently does nothing (kafkajs's runner returns at once when it is not running, as if it had
+ * committed), yet the member stays in the group until the batch in hand returns: the last chance
+ * to commit what was stored.
+ */
+const commitThroughBatch =
+  (payload: EachBatchPayload): CommitOffsets =>
+  (offsets) => {
+    const topics = [...new Set(offsets.map((o) => o.topic))].map((topic) => ({
+      topic,
+      partitions: offsets.filter((o) => o.topic === topic).map(({ partition, offset }) => ({ partition, offset })),
+    }));
+    return payload.commitOffsetsIfNecessary({ topics });
+  };
+
 const isRebalancing = (error: unknown) => {
   const type = (error as { type?: string } | undefined)?.type;
   return (
@@ -82,8 +102,9 @@ const waitKeepingMembership = async (deps: HistoryBatchDeps, payload: EachBatchP
 };
 
 /**
- * One Kafka batch → one persist (one DB transaction) → commit offset last + 1, strictly in
- * that order. A database failure is retried with backoff for as long as this consumer owns
+ * One Kafka batch → one persist (one DB transaction) → offset last + 1 offered to the committer,
+ * strictly in that order (the committer sends it within the commit interval, never sooner than
+ * the transaction). A database failure is retried with backoff for as long as this consumer owns
  * the partition, heartbeating meanwhile so a database outage never costs the group membership;
  * when it stops or loses the partition it returns without committing, so the batch is
  * delivered again — never skipped or reordered, and applied once thanks to the event-id dedup.
@@ -129,8 +150,16 @@ export const handleHistoryBatch = async (
       summary,
     );
   const next = (BigInt(last.offset) + 1n).toString();
-  await deps.commit([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+  // A failed commit used to throw out of eachBatch: kafkajs fetched the batch again, stored it again
+  // (deduplicated) and, past its retries, crashed the consumer. The committer never throws: it keeps
+  // the offset for its next commit, so the batch is resolved and the loop goes on while the
+  // committed offset only lags (re-delivery after a crash, as before).
+  // Stopping, every commit from here goes through the batch (consumer.commitOffsets would only
+  // pretend to commit), and what is pending goes out now: the member leaves once this returns.
+  const leaving = deps.stopping?.() || !payload.isRunning() ? commitThroughBatch(payload) : undefined;
+  await deps.offsets.offer({ topic: batch.topic, partition: batch.partition, offset: next }, leaving);
   payload.resolveOffset(last.offset);
+  if (leaving) await deps.offsets.flush(leaving);
   endTimer?.();
   if (deps.metrics) recordLag(deps.metrics, batch.partition, batch.highWatermark, last.offset);
   return 'committed';
@@ -147,17 +176,48 @@ interface HistoryConsumerDeps {
   scheduler?: Scheduler;
 }
 
-/** Runs a connected, subscribed consumer's batch loop: offsets are committed by hand after each batch is stored. */
+/**
+ * The consumer's offset committer, tied to its group events. kafkajs's autoCommit cannot coalesce
+ * for eachBatch (its runner commits unconditionally after every batch), so commits are our own.
+ */
+const attachCommitter = (c: Consumer, deps: HistoryConsumerDeps, scheduler: Scheduler) => {
+  const committer = createOffsetCommitter({
+    commit: (offsets) => c.commitOffsets(offsets),
+    intervalMs: deps.config.consumer.offsetCommitIntervalMs,
+    scheduler,
+    logger: deps.logger,
+  });
+  // REBALANCING fires before this member rejoins, with no batch in hand (kafkajs has stopped its
+  // fetchers): commit what is pending now, under the old generation, which the coordinator accepts
+  // until the group re-forms, so the next owner starts where we stopped. Whatever fails is dropped,
+  // not kept: a later try would go out under the new generation, over the commits of a member that
+  // may own the partition by then. Dropped offsets only mean a re-delivery, deduplicated.
+  c.on(c.events.REBALANCING, () => void committer.handOver());
+  // Other ways back into the group (a forgotten member id, stale metadata) and crashes announce no
+  // rebalance: whatever is still pending then was stored under a membership that is gone.
+  c.on(c.events.GROUP_JOIN, () => committer.discard());
+  c.on(c.events.CRASH, () => committer.discard());
+  return committer;
+};
+
+/** Runs a connected, subscribed consumer's batch loop: each stored batch's offset goes to the committer. */
 const runHistoryBatches = (
   c: Consumer,
   deps: HistoryConsumerDeps,
-  timing: { heartbeatInterval: number; scheduler: Scheduler; tracer: AppTracer },
+  timing: {
+    heartbeatInterval: number;
+    scheduler: Scheduler;
+    tracer: AppTracer;
+    committer: OffsetCommitter;
+    stopping: () => boolean;
+  },
 ) => {
   const { kafka: kafkaConfig, consumer: tuning } = deps.config;
   const { tracer } = timing;
   const batchDeps: HistoryBatchDeps = {
     persist: traceHistoryTransaction(tracer, deps.persist),
-    commit: (offsets) => c.commitOffsets(offsets),
+    offsets: timing.committer,
+    stopping: timing.stopping,
     logger: deps.logger,
     // src/config keeps the cap below the session timeout; the sliced wait heartbeats regardless.
     retry: { baseMs: tuning.retryBaseMs, capMs: tuning.retryCapMs },
@@ -185,6 +245,7 @@ export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
   const { kafka: kafkaConfig, consumer: tuning } = deps.config;
   const scheduler = deps.scheduler ?? systemScheduler;
   let consumer: Consumer | undefined;
+  let committer: OffsetCommitter | undefined;
   let stopping = false;
   /** Set while a restart waits out its backoff; stop() aborts it. */
   let pendingRestart: AbortController | undefined;
@@ -208,6 +269,8 @@ export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
       heartbeatInterval,
     });
     consumer = c;
+    const offsets = attachCommitter(c, deps, scheduler);
+    committer = offsets;
     c.on(c.events.CRASH, (event) => {
       unhealthy(event.payload.error);
       // kafkajs restarts only after errors it deems retriable; after any other (seen: the group
@@ -223,7 +286,13 @@ export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
     });
     await c.connect();
     await c.subscribe({ topic: kafkaConfig.topic, fromBeginning: true });
-    await runHistoryBatches(c, deps, { heartbeatInterval, scheduler, tracer });
+    await runHistoryBatches(c, deps, {
+      heartbeatInterval,
+      scheduler,
+      tracer,
+      committer: offsets,
+      stopping: () => stopping,
+    });
   };
 
   const scheduleRestart = () => {
@@ -264,10 +333,15 @@ export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
       stopping = true;
       pendingRestart?.abort();
       pendingRestart = undefined;
-      // stop() lets the batch in hand finish (and commit), then leaves the group.
+      // The last offsets go out before the member leaves the group: what is pending now through the
+      // still running consumer; a batch in hand, which stop() lets finish, flushes itself through its
+      // own payload (handleHistoryBatch), as consumer.commitOffsets does nothing once stop() began.
+      await committer?.flush();
       await consumer?.stop();
+      committer?.discard();
       await consumer?.disconnect();
       consumer = undefined;
+      committer = undefined;
       status.set('stopped');
     },
     // Once it has joined its group, a crash (the broker going away) degrades the process but does

@@ -33,7 +33,7 @@ export const createConsumerMetrics = (registry: Registry) => {
     }),
     batchSeconds: new Histogram({
       name: 'agent_relay_consumer_batch_seconds',
-      help: 'One Kafka batch from hand-over to committed offset, database retries included.',
+      help: 'One Kafka batch from hand-over to its offset handed to the committer, database retries included.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),

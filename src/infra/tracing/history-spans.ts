@@ -13,7 +13,7 @@ export interface TracedBatch {
 /**
  * One Kafka batch as a `process <topic>` trace of its own (linked to every message's publish
  * span), and per message a `history persist` span, child of the publish span its header names
- * and linked to the batch: it ends when the batch's offsets are committed, failed when the
+ * and linked to the batch: it ends when the batch's offset is handed to the committer, failed when the
  * batch was given up (it is delivered again, and then persisted).
  */
 export const traceHistoryBatch = async <T extends string>(
