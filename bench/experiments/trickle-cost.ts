@@ -8,6 +8,7 @@
  * commit→consumed percentiles. One JSON line per rate.
  *
  *   npx tsx bench/experiments/trickle-cost.ts [--rates 100,500] [--seconds 10] [--profile DIR]
+ *     [--node-options "--max-semi-space-size=32"]   (the child's NODE_OPTIONS, to try V8 settings)
  *
  * To compare two versions, put this file into the other checkout's bench/experiments/ and run
  * it there (the child runs that checkout's src/); alternate the two, since the machine's other
@@ -24,7 +25,12 @@ import { offerAppends } from '../scenarios/latency/load';
 import { outboxLags } from '../scenarios/latency/outbox-lags';
 
 const { values } = parseArgs({
-  options: { rates: { type: 'string' }, seconds: { type: 'string' }, profile: { type: 'string' } },
+  options: {
+    rates: { type: 'string' },
+    seconds: { type: 'string' },
+    profile: { type: 'string' },
+    'node-options': { type: 'string' },
+  },
 });
 const rates = (values.rates ?? '100,500').split(',').map(Number);
 const durationMs = 1000 * Number(values.seconds ?? 10);
@@ -36,7 +42,7 @@ const main = async () => {
     const env = await provision(scope, 'trickle');
     const child = await spawnApp(
       scope,
-      benchEnv(env.names, { ROLES: 'api,relay,consumer' }),
+      benchEnv(env.names, { ROLES: 'api,relay,consumer', NODE_OPTIONS: values['node-options'] }),
       (line) => console.error(line),
       values.profile ? { profileDir: values.profile } : {},
     );
