@@ -43,7 +43,11 @@ export const spawnApp = async (
   scope: Scope,
   env: Env,
   log: (line: string) => void,
-  options: { profileDir?: string } = {},
+  options: {
+    profileDir?: string;
+    /** Another checkout to run the service from (experiments comparing two trees). */
+    repo?: string;
+  } = {},
 ) => {
   const port = await freePort();
   const childEnv = Object.fromEntries(
@@ -59,7 +63,7 @@ export const spawnApp = async (
       'tsx',
       'src/main.ts',
     ],
-    { cwd: REPO, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: options.repo ?? REPO, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const tail: string[] = [];
   const tally = createWarningTally((line) => log(`[child ${child.pid}] ${line}`));

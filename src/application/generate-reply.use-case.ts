@@ -271,6 +271,11 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const { cancellations } = deps;
     const cancelled = cancellations && persistently(() => cancellations.isRequested(replyId));
     cancelled?.catch(() => undefined);
+    // The prompt is built alongside resume's look-ups too (its reads are the turn's committed
+    // history, whatever resume finds); a reply found stored or stopped just leaves it unused.
+    // The database may be briefly down as a job starts: wait for it as storing does, rather than give the reply up.
+    const built = persistently(() => deps.buildPrompt(turn));
+    built.catch(() => undefined);
     const found = await resume(replyOf(turn));
     if (found === 'stored') return 'already-stored';
     // Stopped while its job waited, or by a notification this worker got before it tracked the
@@ -279,8 +284,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       await giveUp(replyId, CANCELLED_REPLY);
       return 'cancelled';
     }
-    // The database may be briefly down as a job starts: wait for it as storing does, rather than give the reply up.
-    const { prompt, window } = await persistently(() => deps.buildPrompt(turn));
+    const { prompt, window } = await built;
     const job: Reply = { ...replyOf(turn), window, fence };
     // Every write of the run is retried through a Redis outage; only one longer than the retry
     // budget ends the reply (REPLY_STREAM_UNAVAILABLE), with what the model produced stored.
@@ -295,9 +299,12 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     );
     const draft = emptyDraft();
     let failure: { error: unknown } | undefined;
+    // Before the first event, so a subscriber that asks for the latest reply finds this one while
+    // the model thinks: the writer's appends wait for it, so the model is asked meanwhile (one
+    // Redis round trip less before the first token); the end event is appended after it too.
+    const marked = writer.markLatest(turn.userSeq);
+    marked.catch(() => undefined);
     try {
-      // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
-      await writer.markLatest(turn.userSeq);
       if (found === 'restart') {
         deps.logger.warn(
           { replyId, conversationId: turn.conversationId },
@@ -307,8 +314,10 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
         deps.onRestarted?.();
       }
       await streamModelReply(deps.model, { ...job, prompt, signal }, { draft, writer });
+      await marked;
     } catch (error) {
       failure = { error };
+      await marked.catch(() => undefined);
     }
     // Another worker owns the reply now: whatever this run produced is not this run's to store.
     if (signal?.reason === REPLY_LOST) return 'lost';

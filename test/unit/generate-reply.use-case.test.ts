@@ -230,11 +230,11 @@ describe('generate reply', () => {
       writer.committed.push(storedReply('stored text', false, new Date('2026-01-01T00:00:00Z')));
       const model = scriptedModel(['never']);
       const streamed = jest.spyOn(model, 'stream');
-      const { generate, replies, events, prompts } = setup(model, writer);
+      const { generate, replies, events } = setup(model, writer);
       await replies.append(ref, token('stored'));
       await expect(generate(job)).resolves.toBe('already-stored');
+      // Its prompt may have been built alongside the look-ups; the model is never asked.
       expect(streamed).not.toHaveBeenCalled();
-      expect(prompts).toEqual([]);
       expect(writer.calls).toHaveLength(0);
       expect(events().at(-1)).toEqual({
         kind: 'COMPLETED',
@@ -397,9 +397,11 @@ describe('generate reply', () => {
     it('does not call the model for a reply stopped before its run started: an empty partial message, FAILED CANCELLED', async () => {
       const cancellations = createInMemoryReplyCancellations();
       await cancellations.request(turn.replyId);
-      const { generate, events, writer, prompts } = setup(scriptedModel(['never']), createWriter(), cancellations);
+      const model = scriptedModel(['never']);
+      const streamed = jest.spyOn(model, 'stream');
+      const { generate, events, writer } = setup(model, createWriter(), cancellations);
       await expect(generate(job)).resolves.toBe('cancelled');
-      expect(prompts).toEqual([]);
+      expect(streamed).not.toHaveBeenCalled();
       expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['', true]]);
       expect(events()).toEqual([{ kind: 'FAILED', ...CANCELLED_REPLY, partialMessageId: 'reply-1' }]);
     });
