@@ -11,6 +11,7 @@
  *                              | tar -x -C DIR` plus a node_modules symlink), turn for turn in
  *                              alternation with this one, so both see the same machine load
  *     [--set KEY=VALUE ...]    a product setting for the service children, e.g. DATABASE_DEBUG=true
+ *     [--profile DIR]          run this tree's service under --cpu-prof, writing its profile into DIR
  *
  * On a shared machine the figures of two separate runs drift more than the changes being
  * compared; alternating the two services turn by turn cancels that drift.
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     sends: { type: 'string' },
     turns: { type: 'string' },
     other: { type: 'string' },
+    profile: { type: 'string' },
     set: { type: 'string', multiple: true },
   },
 });
@@ -64,13 +66,14 @@ const startService = async (
   label: string,
   overrides: Record<string, string>,
   repo?: string,
+  profileDir?: string,
 ): Promise<Service> => {
   const env = await provision(scope, `chatlat${label}`);
   const service = await spawnApp(
     scope,
     benchEnv(env.names, overrides),
     (l) => process.stderr.write(`${label} ${l}\n`),
-    repo ? { repo } : {},
+    { ...(repo ? { repo } : {}), ...(profileDir ? { profileDir } : {}) },
   );
   const token = await mintToken(env.config(overrides).auth, { userId: `bench-chatlat-${label}`, ttlSeconds: 3600 });
   const ws: Client = await openWs(scope, service.url, token);
@@ -109,7 +112,7 @@ const main = async () => {
       RATE_LIMIT_SEND_PER_MINUTE: '1000000',
       ...settings,
     };
-    const services = [await startService(scope, 'this', overrides)];
+    const services = [await startService(scope, 'this', overrides, undefined, values.profile)];
     if (values.other) services.push(await startService(scope, 'other', overrides, path.resolve(values.other)));
     for (let i = 0; i < 30; i += 1) for (const s of services) await s.turn(`warm ${i}`);
 

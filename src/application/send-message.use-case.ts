@@ -102,6 +102,11 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     userId: string;
     raw: RawSendMessageInput;
     traceparent?: string;
+    /**
+     * Told once this send committed (not for a repeat answered from an earlier one), before its
+     * Redis work, so the caller can start reading what it will answer with meanwhile. Must not throw.
+     */
+    onCommitted?: (conversationId: string) => void;
   }): Promise<SendMessageResult> => {
     const command = toSendMessageCommand(input.raw, {
       maxContentChars: deps.chat.maxContentChars,
@@ -148,6 +153,7 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     }
     const message = appended.messages[0];
     if (!message) throw new Error('writer returned no message');
+    input.onCommitted?.(command.conversationId);
     const turn: ChatTurn = {
       replyId,
       userId: input.userId,
