@@ -66,6 +66,40 @@ const setup = (
   return { ...generator, replies, cache, writer, logger, prompts, scheduler, events: () => replies.stored(ref) };
 };
 
+describe("generate reply: the job's word for where the turn is", () => {
+  it('looks the reply up while the turn loads, and generates it the same way', async () => {
+    const order: string[] = [];
+    const writer = createWriter();
+    const turns = {
+      get: async (replyId: string) => (order.push('turn'), writer.turns.get(replyId)),
+    };
+    const conversations = {
+      committedMessage: async (conversationId: string, replyId: string) => (
+        order.push(`message ${conversationId}`),
+        writer.committedMessage(conversationId, replyId)
+      ),
+    };
+    const { generate, events } = setup(scriptedModel(['a']), writer, undefined, { turns, conversations });
+    await expect(generate(job, { scope })).resolves.toBe('completed');
+    expect(order.slice(0, 2)).toEqual(['message c1', 'turn']);
+    expect(events().map((e) => e.kind)).toEqual(['TOKEN', 'COMPLETED']);
+  });
+
+  it("looks again under the turn's own ids when the job's word disagrees", async () => {
+    const asked: string[] = [];
+    const writer = createWriter();
+    const conversations = {
+      committedMessage: async (conversationId: string, replyId: string) => (
+        asked.push(conversationId),
+        writer.committedMessage(conversationId, replyId)
+      ),
+    };
+    const { generate } = setup(scriptedModel(['a']), writer, undefined, { conversations });
+    await expect(generate(job, { scope: { ...scope, conversationId: 'elsewhere' } })).resolves.toBe('completed');
+    expect(asked.slice(0, 2)).toEqual(['elsewhere', 'c1']);
+  });
+});
+
 const storedPayload = (content: string, partial: boolean): ChatMessagePayload => ({
   messageId: turn.replyId,
   role: 'assistant',
