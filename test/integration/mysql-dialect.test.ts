@@ -1,6 +1,7 @@
 import type { AbstractSqlConnection } from '@mikro-orm/knex';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../src/infra/db/create-database';
+import type { Statement } from '../../src/infra/db/sql-batches';
 import { envelopeOfRow } from '../support/builders';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
 
@@ -10,11 +11,26 @@ const withScheme = (url: string, scheme: 'mysql' | 'mariadb') => {
   return parsed.toString();
 };
 
-/** Every statement the database handle sends (MikroORM runs all of them through knex, raw SQL included). */
+/**
+ * Every statement the database handle sends: MikroORM runs its own through knex (raw SQL
+ * included); the relay's and consumer's go through the batch pool (sql-batches.ts), whose one
+ * instance per database is wrapped here.
+ */
 const captureSql = (database: Database) => {
   const sent: string[] = [];
   const knex = (database.orm().em.getConnection() as AbstractSqlConnection).getKnex();
   knex.on('query', (query: { sql: string }) => void sent.push(query.sql));
+  const batches = database.batches();
+  const note = (statements: readonly Statement[]) => sent.push(...statements.map((s) => s.sql));
+  const { run, transaction } = batches;
+  batches.run = (statements) => (note(statements), run(statements));
+  batches.transaction = (work) =>
+    transaction((tx) =>
+      work({
+        send: (statements) => (note(statements), tx.send(statements)),
+        sendAndCommit: (statements) => (note(statements), tx.sendAndCommit(statements)),
+      }),
+    );
   return sent;
 };
 
