@@ -12,7 +12,12 @@ export { createDatabase } from './infra/db/create-database';
 export { migrateUp } from './infra/db/migrator';
 export { ormOptions } from './infra/db/orm-options';
 export { placeholders } from './infra/db/transaction';
-export { candidateParams, CANDIDATES_SQL } from './infra/db/repositories/sql-outbox-relay.store';
+export {
+  candidateParams,
+  CANDIDATES_SQL,
+  createSqlOutboxRelayStore,
+} from './infra/db/repositories/sql-outbox-relay.store';
+export { createSqlHistoryStore } from './infra/db/repositories/sql-history.store';
 export { CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues } from './infra/db/tables/chat-messages.table';
 export { toOutboxMessage, OUTBOX_COLUMNS, type OutboxRow } from './infra/db/tables/outbox-messages.table';
 export { bundleWebPages } from './server/web/web-bundle';

@@ -13,8 +13,7 @@
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import mysql from 'mysql2/promise';
-import { CANDIDATES_SQL, candidateParams } from '../../src/infra/db/repositories/sql-outbox-relay.store';
+import { CANDIDATES_SQL, candidateParams, createDatabase, createLogger } from '../../src/tooling';
 import { provision } from '../lib/env';
 import { createProgress } from '../lib/progress';
 import { createScope } from '../lib/scope';
@@ -54,29 +53,30 @@ const main = async () => {
     const env = await provision(scope, 'claimcost');
     const config = env.config();
     await seedOutbox({ scope, config, rows, conversations: 1_000, progress: createProgress(() => undefined) });
-    const url = new URL(config.db.url);
-    const conn = await mysql.createConnection({
-      host: url.hostname,
-      port: Number(url.port || 3306),
-      user: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-      database: config.db.dbName,
-    });
-    await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    const database = createDatabase(config.db, createLogger({ ...config.log, level: 'warn' }));
+    await database.start();
+    scope.defer('stop database', () => database.stop());
+    const sql = database.batches();
     for (let round = 1; round <= Number(values.rounds ?? 2); round += 1)
       for (const [name, variant] of Object.entries(variants)) {
-        await conn.query(`UPDATE outbox_messages SET status = 'PENDING'`);
+        await sql.run([{ sql: `UPDATE outbox_messages SET status = 'PENDING'`, params: [] }]);
         let cpu = 0;
         let walked = 0;
         for (;;) {
           const cpu0 = serverCpuMs();
-          await conn.query('START TRANSACTION');
-          const [found] = (await conn.query(variant.sql, variant.params(new Date()))) as unknown as [{ id: string }[]];
-          await conn.query('ROLLBACK');
+          // BEGIN with the SELECT in one packet, then COMMIT (nothing was changed: as a rollback).
+          const [found] = (await sql.transaction((tx) =>
+            tx.send([{ sql: variant.sql, params: variant.params(new Date()) }]),
+          )) as [{ id: string }[]];
           cpu += serverCpuMs() - cpu0;
           if (found.length === 0) break;
           walked += found.length;
-          await conn.query(`UPDATE outbox_messages SET status = 'PUBLISHED' WHERE id IN (?)`, [found.map((r) => r.id)]);
+          await sql.run([
+            {
+              sql: `UPDATE outbox_messages SET status = 'PUBLISHED' WHERE id IN (${found.map(() => '?').join(', ')})`,
+              params: found.map((r) => r.id),
+            },
+          ]);
         }
         console.log(
           JSON.stringify({
@@ -87,7 +87,6 @@ const main = async () => {
           }),
         );
       }
-    await conn.end();
   } finally {
     await scope.close();
   }
