@@ -82,6 +82,8 @@ const main = async () => {
           mariadbMsPerMsg: Number(((load.infraCores.mariadb * seconds * 1000) / messages).toFixed(3)),
           roundsPerMsg: Number((Number(stamps?.rounds) / messages).toFixed(3)),
           txsPerMsg: Number((Number(stamps?.txs) / messages).toFixed(3)),
+          publishedP50: lags.published.p50,
+          publishedP99: lags.published.p99,
           consumedP50: lags.consumed.p50,
           consumedP99: lags.consumed.p99,
           otherCores: load.cores.other,
