@@ -81,8 +81,6 @@ export interface GenerateReplyDeps {
 export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly fence?: number;
-  /** Where the job says the turn is: the reply's look-ups start while the turn loads (used only if the turn agrees). */
-  readonly scope?: ConversationScope;
 }
 
 /** What one run did with its reply ('no-turn': no turn has this reply id, so there is nothing to answer). */
@@ -103,24 +101,6 @@ const persistentlyFor =
   (deps: GenerateReplyDeps) =>
   <T>(work: () => Promise<T>) =>
     retry(work, { policy: persistPolicy(deps.persistAttempts), scheduler: deps.scheduler });
-
-/**
- * What an earlier run left of a reply: its stored message, if any, and its stream's events.
- * A REPLIED turn's message is committed, so this finds it; an AWAITING one may still have one
- * whose commit the turn's read did not see yet, so it is looked up either way. Two independent
- * reads, in flight together: either order of the two is handled by resume (a message committed
- * after its stream ended is found by persist's own look-up, as is one committed after this read
- * when it ran alongside the turn's). Retried like storing: a Redis or database blip as a job
- * starts must not end its reply.
- */
-const lookUpReply = (deps: GenerateReplyDeps, ref: ReplyRef) => {
-  const found = persistentlyFor(deps)(() =>
-    Promise.all([deps.conversations.committedMessage(ref.conversationId, ref.replyId), deps.replies.events(ref)]),
-  );
-  found.catch(() => undefined);
-  return { ref, found };
-};
-type LookUp = ReturnType<typeof lookUpReply>;
 
 /**
  * Stores the draft as the reply's message, unless a message with the reply id is committed
@@ -217,13 +197,21 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
 
   /**
    * Looks at what an earlier run left: 'stored' when the reply is stored (its stream now ended),
-   * 'fresh' or 'restart' when it must be generated. `early`: look-ups started before the turn
-   * loaded, used when the turn agrees on where the reply is.
+   * 'fresh' or 'restart' when it must be generated.
    */
-  const resume = async (job: Reply, early?: LookUp): Promise<'stored' | 'fresh' | 'restart'> => {
+  const resume = async (job: Reply): Promise<'stored' | 'fresh' | 'restart'> => {
     const ref = refOf(job);
-    const sameReply = early && early.ref.userId === ref.userId && early.ref.conversationId === ref.conversationId;
-    const [stored, events] = await (sameReply ? early : lookUpReply(deps, ref)).found;
+    // A REPLIED turn's message is committed, so this finds it; an AWAITING one may still have
+    // one whose commit the turn's read did not see yet, so it is looked up either way.
+    // Two independent reads, in flight together: either order of the two is handled below (a
+    // message committed after its stream ended is found by persist's own look-up).
+    // Retried like storing: a Redis or database blip as a job starts must not end its reply.
+    const [stored, events] = await persistently(() =>
+      Promise.all([
+        deps.conversations.committedMessage(job.scope.conversationId, job.replyId),
+        deps.replies.events(ref),
+      ]),
+    );
     const last = events.at(-1);
     if (stored) {
       // A partial message of a stopped reply whose worker died before ending the stream: still CANCELLED.
@@ -275,7 +263,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     });
   };
 
-  const run = async (turn: ChatTurn, { signal, fence }: RunOptions, early?: LookUp): Promise<ReplyOutcome> => {
+  const run = async (turn: ChatTurn, { signal, fence }: RunOptions): Promise<ReplyOutcome> => {
     const { replyId } = turn;
     // Read with resume's look-ups rather than after them (one round trip less before the first
     // token); the job is tracked before it runs, so a stop requested after this read still
@@ -283,12 +271,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const { cancellations } = deps;
     const cancelled = cancellations && persistently(() => cancellations.isRequested(replyId));
     cancelled?.catch(() => undefined);
-    // The prompt is built alongside resume's look-ups too (its reads are the turn's committed
-    // history, whatever resume finds); a reply found stored or stopped just leaves it unused.
-    // The database may be briefly down as a job starts: wait for it as storing does, rather than give the reply up.
-    const built = persistently(() => deps.buildPrompt(turn));
-    built.catch(() => undefined);
-    const found = await resume(replyOf(turn), early);
+    const found = await resume(replyOf(turn));
     if (found === 'stored') return 'already-stored';
     // Stopped while its job waited, or by a notification this worker got before it tracked the
     // job: the flag is set before the notification is sent, so one of the two always stops it.
@@ -296,7 +279,8 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       await giveUp(replyId, CANCELLED_REPLY);
       return 'cancelled';
     }
-    const { prompt, window } = await built;
+    // The database may be briefly down as a job starts: wait for it as storing does, rather than give the reply up.
+    const { prompt, window } = await persistently(() => deps.buildPrompt(turn));
     const job: Reply = { ...replyOf(turn), window, fence };
     // Every write of the run is retried through a Redis outage; only one longer than the retry
     // budget ends the reply (REPLY_STREAM_UNAVAILABLE), with what the model produced stored.
@@ -311,12 +295,9 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     );
     const draft = emptyDraft();
     let failure: { error: unknown } | undefined;
-    // Before the first event, so a subscriber that asks for the latest reply finds this one while
-    // the model thinks: the writer's appends wait for it, so the model is asked meanwhile (one
-    // Redis round trip less before the first token); the end event is appended after it too.
-    const marked = writer.markLatest(turn.userSeq);
-    marked.catch(() => undefined);
     try {
+      // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
+      await writer.markLatest(turn.userSeq);
       if (found === 'restart') {
         deps.logger.warn(
           { replyId, conversationId: turn.conversationId },
@@ -326,10 +307,8 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
         deps.onRestarted?.();
       }
       await streamModelReply(deps.model, { ...job, prompt, signal }, { draft, writer });
-      await marked;
     } catch (error) {
       failure = { error };
-      await marked.catch(() => undefined);
     }
     // Another worker owns the reply now: whatever this run produced is not this run's to store.
     if (signal?.reason === REPLY_LOST) return 'lost';
@@ -346,9 +325,6 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    * traceparent), so a reply joins its message's trace; the reply's own write descends from it.
    */
   const generate = async (replyId: string, options: RunOptions = {}): Promise<ReplyOutcome> => {
-    // With the job's word for where the turn is, the reply's look-ups go out alongside the turn's
-    // read instead of after it (one database round trip less before the first token).
-    const early = options.scope ? lookUpReply(deps, { ...options.scope, replyId }) : undefined;
     const turn = await persistently(() => deps.turns.get(replyId));
     if (!turn) return 'no-turn';
     const tracer = deps.tracer ?? NOOP_TRACER;
@@ -359,7 +335,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       'agent_relay.reply.run': options.fence,
     };
     return tracer.inSpan('generate reply', { parent: turn.traceparent, attributes }, async (span) => {
-      const outcome = await run(span.traceparent ? { ...turn, traceparent: span.traceparent } : turn, options, early);
+      const outcome = await run(span.traceparent ? { ...turn, traceparent: span.traceparent } : turn, options);
       span.setAttributes({ 'agent_relay.reply.outcome': outcome });
       return outcome;
     });

@@ -50,21 +50,10 @@ export const createReplyStreamWriter = (deps: ReplyStreamWriterDeps, run: Stream
         cause: error,
       });
     });
-  // Set by markLatest: appends wait for it, so the pointer names the reply before its first event
-  // lands, while the caller need not wait for it before starting the model.
-  let marked: Promise<unknown> = Promise.resolve();
-  const append = async (event: ReplyEvent) => {
-    await marked;
-    return retried(event.kind, () => deps.replies.append(run.ref, event, run.fence));
-  };
+  const append = (event: ReplyEvent) => retried(event.kind, () => deps.replies.append(run.ref, event, run.fence));
   return {
     append,
-    /** Names the reply the conversation's latest; every later append of this writer waits for it (and fails with it). */
-    markLatest: (seq: number) => {
-      const marking = retried('markLatest', () => deps.replies.markLatest(run.ref, seq));
-      marked = marking;
-      return marking;
-    },
+    markLatest: (seq: number) => retried('markLatest', () => deps.replies.markLatest(run.ref, seq)),
     /**
      * A delta writer on the retried append: while one append waits out an outage, the model goes
      * on and its deltas queue up; once Redis is back they are appended in order (merged per run of

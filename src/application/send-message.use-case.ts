@@ -102,11 +102,6 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     userId: string;
     raw: RawSendMessageInput;
     traceparent?: string;
-    /**
-     * Told once this send committed (not for a repeat answered from an earlier one), before its
-     * Redis work, so the caller can start reading what it will answer with meanwhile. Must not throw.
-     */
-    onCommitted?: (conversationId: string) => void;
   }): Promise<SendMessageResult> => {
     const command = toSendMessageCommand(input.raw, {
       maxContentChars: deps.chat.maxContentChars,
@@ -153,7 +148,6 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     }
     const message = appended.messages[0];
     if (!message) throw new Error('writer returned no message');
-    input.onCommitted?.(command.conversationId);
     const turn: ChatTurn = {
       replyId,
       userId: input.userId,
@@ -174,16 +168,14 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     const entry: HistoryEntry = { seq: message.seq, role: 'user', content: command.content, tokens: contentTokens };
     // The push never shortens the list: the window the reply's prompt needs is applied with the reply.
     const window = HISTORY_WINDOW.max;
-    // The job is added alongside the cache writes rather than after them (one Redis round trip
-    // less): its worker reads the turn from the database before it reads the cache, so the prompt
-    // normally finds the message cached, and a cache that missed it is refilled from the database.
     await Promise.all([
       afterCommit('history-cache', turn, () =>
         appended.created ? deps.cache.fill(scope, [entry], window) : deps.cache.push(scope, entry, window),
       ),
       afterCommit('owner-marker', turn, () => deps.cache.markOwned(scope)),
-      afterCommit('start-reply', turn, () => deps.startReply(turn)),
     ]);
+    // After the cache write, so the reply's prompt normally finds the message cached.
+    await afterCommit('start-reply', turn, () => deps.startReply(turn));
     return {
       ...resultOf(turn),
       conversation: { id: command.conversationId, createdAt: message.createdAt, created: appended.created },

@@ -66,11 +66,11 @@ export const replyStateFromTurns =
  * (sendMessage answers before the generator starts) before NOT_FOUND. A reader is never left
  * polling a stream that will not come.
  */
-const awaitStart = async (deps: StreamChatDeps, ref: ReplyRef, firstState?: Promise<ReplyState>) => {
+const awaitStart = async (deps: StreamChatDeps, ref: ReplyRef) => {
   const start = deps.scheduler.now().getTime();
   const pollMs = deps.startPollMs ?? 200;
-  for (let look = 0; ; look += 1) {
-    const state = await (look === 0 && firstState ? firstState : deps.replyState(ref));
+  for (;;) {
+    const state = await deps.replyState(ref);
     if (state === 'pending' || (await deps.replies.exists(ref))) return;
     const waited = deps.scheduler.now().getTime() - start;
     if (state === 'ended' && waited >= (deps.endedSettleMs ?? ENDED_SETTLE_MS)) {
@@ -141,12 +141,6 @@ export const createStreamChat =
     const named = input.replyId ? validId(input.replyId) : undefined;
     const streamExists = named ? deps.replies.exists({ ...scope, replyId: named }) : undefined;
     streamExists?.catch(() => undefined);
-    // A first subscription (no cursor) usually comes right after sendMessage, before the reply's
-    // first event, when its stream does not exist yet and the reply's state must be read from
-    // the database: that read goes out alongside the two Redis ones instead of after them. Used
-    // only once ownership is known, like the stream's existence; a stream that exists leaves it unread.
-    const namedState = named && !input.after ? deps.replyState({ ...scope, replyId: named }) : undefined;
-    namedState?.catch(() => undefined);
     const owned =
       (await deps.cache.isOwned(scope)) || (await deps.conversations.ownerOf(scope.conversationId)) === scope.userId;
     if (!owned) throw new AppError('CONVERSATION_NOT_FOUND', `conversation ${scope.conversationId} not found`);
@@ -158,7 +152,7 @@ export const createStreamChat =
       );
     const ref = { ...scope, replyId };
     if (!(await (replyId === named && streamExists ? streamExists : deps.replies.exists(ref))))
-      await awaitStart(deps, ref, replyId === named ? namedState : undefined);
+      await awaitStart(deps, ref);
     const source = deps.replies.read(ref, {
       after: input.after ?? undefined,
       signal: input.signal,

@@ -1,5 +1,4 @@
 import { Queue } from 'bullmq';
-import type { ConversationScope } from '../domain/ports/conversation-scope';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
 import type { WorkerConnection } from '../infra/redis/create-redis';
@@ -9,11 +8,6 @@ import { GENERATE_JOB, GENERATE_QUEUE, JOB_RETENTION } from './queues';
 /** A generate job carries ids only: the worker loads the turn and builds the prompt itself. */
 export interface GenerateJobData {
   readonly replyId: string;
-  /**
-   * Where the producer says the turn is (a send knows it): the worker starts its look-ups of the
-   * reply while it loads the turn, which still decides. Absent from a requeued job.
-   */
-  readonly scope?: ConversationScope;
 }
 
 export interface GenerateQueue extends Component {
@@ -52,14 +46,7 @@ export const createGenerateQueue = (deps: {
   };
   // attempts: 1 — the use case retries storing itself; a job that still throws is given up by the worker.
   const add = (data: GenerateJobData) =>
-    opened().add(
-      GENERATE_JOB,
-      {
-        replyId: data.replyId,
-        ...(data.scope ? { scope: { userId: data.scope.userId, conversationId: data.scope.conversationId } } : {}),
-      },
-      { jobId: data.replyId, attempts: 1, ...JOB_RETENTION },
-    );
+    opened().add(GENERATE_JOB, { replyId: data.replyId }, { jobId: data.replyId, attempts: 1, ...JOB_RETENTION });
   return {
     name: 'generate-queue',
     async enqueue(data) {

@@ -33,16 +33,11 @@ export interface GenerateWorkerDeps {
 const SHUTTING_DOWN = 'shutting-down';
 
 const dataOf = (job: Pick<Job, 'data' | 'id'>): GenerateJobData => {
-  const data = job.data as Partial<GenerateJobData> | undefined;
-  const replyId = data?.replyId;
+  const replyId = (job.data as Partial<GenerateJobData> | undefined)?.replyId;
   // Anything else is a producer bug that no retry will fix.
   if (typeof replyId !== 'string' || replyId !== job.id)
     throw new UnrecoverableError(`generate job ${String(job.id)} carries no matching replyId`);
-  // Only a hint (the turn decides): anything malformed is ignored, not an error.
-  const scope = data?.scope;
-  return typeof scope?.userId === 'string' && typeof scope.conversationId === 'string'
-    ? { replyId, scope: { userId: scope.userId, conversationId: scope.conversationId } }
-    : { replyId };
+  return { replyId };
 };
 
 /**
@@ -56,14 +51,10 @@ export const processGenerateJob =
     _token?: string,
     signal?: AbortSignal,
   ): Promise<ReplyOutcome> => {
-    const { replyId, scope } = dataOf(job);
+    const { replyId } = dataOf(job);
     // The line chaos and operators look for: which process generates which reply (start > 1: a takeover).
     deps.logger.info({ replyId, pid: process.pid, start: job.attemptsStarted }, 'generating reply');
-    const outcome = await deps.replies.generate(replyId, {
-      signal,
-      fence: job.attemptsStarted,
-      ...(scope ? { scope } : {}),
-    });
+    const outcome = await deps.replies.generate(replyId, { signal, fence: job.attemptsStarted });
     if (outcome === 'no-turn')
       deps.logger.warn({ replyId }, 'generate job for a reply with no stored turn: nothing to do');
     if (outcome === 'cancelled') deps.metrics?.repliesCancelled.inc({ ended_by: 'worker' });

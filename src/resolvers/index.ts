@@ -64,7 +64,7 @@ export const createResolvers = (deps: ResolverDeps): Resolvers => ({
     outboxStats: outboxStatsResolver(deps.ops.stats),
   },
   Mutation: {
-    sendMessage: sendMessageResolver(deps.sendMessage, deps.queries),
+    sendMessage: sendMessageResolver(deps.sendMessage),
     cancelReply: cancelReplyResolver(deps.cancelReply),
     replayOutboxMessage: replayOutboxMessageResolver(deps.ops.replay),
     replayOutboxMessages: replayOutboxMessagesResolver(deps.ops.replayMany),

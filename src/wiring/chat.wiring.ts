@@ -47,9 +47,8 @@ export const chatWiring = (
     counter,
     ids: { uuid: randomUUID },
     hash: (text) => createHash('sha256').update(text).digest('hex'),
-    // The job carries ids only: whichever worker takes it loads the turn and builds the prompt.
-    startReply: (turn) =>
-      queue.enqueue({ replyId: turn.replyId, scope: { userId: turn.userId, conversationId: turn.conversationId } }),
+    // The job carries the reply id only: whichever worker takes it loads the turn and builds the prompt.
+    startReply: (turn) => queue.enqueue({ replyId: turn.replyId }),
     logger: deps.logger,
     onSideEffectFailed: (step) => deps.metrics.sendSideEffectFailures.inc({ step }),
     chat,

@@ -66,40 +66,6 @@ const setup = (
   return { ...generator, replies, cache, writer, logger, prompts, scheduler, events: () => replies.stored(ref) };
 };
 
-describe("generate reply: the job's word for where the turn is", () => {
-  it('looks the reply up while the turn loads, and generates it the same way', async () => {
-    const order: string[] = [];
-    const writer = createWriter();
-    const turns = {
-      get: async (replyId: string) => (order.push('turn'), writer.turns.get(replyId)),
-    };
-    const conversations = {
-      committedMessage: async (conversationId: string, replyId: string) => (
-        order.push(`message ${conversationId}`),
-        writer.committedMessage(conversationId, replyId)
-      ),
-    };
-    const { generate, events } = setup(scriptedModel(['a']), writer, undefined, { turns, conversations });
-    await expect(generate(job, { scope })).resolves.toBe('completed');
-    expect(order.slice(0, 2)).toEqual(['message c1', 'turn']);
-    expect(events().map((e) => e.kind)).toEqual(['TOKEN', 'COMPLETED']);
-  });
-
-  it("looks again under the turn's own ids when the job's word disagrees", async () => {
-    const asked: string[] = [];
-    const writer = createWriter();
-    const conversations = {
-      committedMessage: async (conversationId: string, replyId: string) => (
-        asked.push(conversationId),
-        writer.committedMessage(conversationId, replyId)
-      ),
-    };
-    const { generate } = setup(scriptedModel(['a']), writer, undefined, { conversations });
-    await expect(generate(job, { scope: { ...scope, conversationId: 'elsewhere' } })).resolves.toBe('completed');
-    expect(asked.slice(0, 2)).toEqual(['elsewhere', 'c1']);
-  });
-});
-
 const storedPayload = (content: string, partial: boolean): ChatMessagePayload => ({
   messageId: turn.replyId,
   role: 'assistant',
@@ -264,11 +230,11 @@ describe('generate reply', () => {
       writer.committed.push(storedReply('stored text', false, new Date('2026-01-01T00:00:00Z')));
       const model = scriptedModel(['never']);
       const streamed = jest.spyOn(model, 'stream');
-      const { generate, replies, events } = setup(model, writer);
+      const { generate, replies, events, prompts } = setup(model, writer);
       await replies.append(ref, token('stored'));
       await expect(generate(job)).resolves.toBe('already-stored');
-      // Its prompt may have been built alongside the look-ups; the model is never asked.
       expect(streamed).not.toHaveBeenCalled();
+      expect(prompts).toEqual([]);
       expect(writer.calls).toHaveLength(0);
       expect(events().at(-1)).toEqual({
         kind: 'COMPLETED',
@@ -431,11 +397,9 @@ describe('generate reply', () => {
     it('does not call the model for a reply stopped before its run started: an empty partial message, FAILED CANCELLED', async () => {
       const cancellations = createInMemoryReplyCancellations();
       await cancellations.request(turn.replyId);
-      const model = scriptedModel(['never']);
-      const streamed = jest.spyOn(model, 'stream');
-      const { generate, events, writer } = setup(model, createWriter(), cancellations);
+      const { generate, events, writer, prompts } = setup(scriptedModel(['never']), createWriter(), cancellations);
       await expect(generate(job)).resolves.toBe('cancelled');
-      expect(streamed).not.toHaveBeenCalled();
+      expect(prompts).toEqual([]);
       expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['', true]]);
       expect(events()).toEqual([{ kind: 'FAILED', ...CANCELLED_REPLY, partialMessageId: 'reply-1' }]);
     });

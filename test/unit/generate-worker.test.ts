@@ -36,17 +36,6 @@ describe('generate job processor', () => {
     ]);
   });
 
-  it("passes the job's word for where the turn is on, and ignores a malformed one", async () => {
-    const { processor, generated } = setup();
-    const scope = { userId: 'u1', conversationId: 'c1' };
-    await processor({ id: 'r1', data: { replyId: 'r1', scope }, attemptsStarted: 1 });
-    await processor({ id: 'r1', data: { replyId: 'r1', scope: { userId: 7 } }, attemptsStarted: 1 });
-    expect(generated).toEqual([
-      { replyId: 'r1', signal: undefined, fence: 1, scope },
-      { replyId: 'r1', signal: undefined, fence: 1 },
-    ]);
-  });
-
   it('declares the signal parameter, which BullMQ checks before it passes one', () => {
     expect(setup().processor.length).toBeGreaterThanOrEqual(3);
   });

@@ -145,15 +145,6 @@ describe('send message: after the commit', () => {
     return { ...cache, [what]: async () => Promise.reject(new Error(`redis down (${what})`)) };
   };
 
-  it('tells the caller once the send committed, before its reply is started; a repeat tells nothing', async () => {
-    const order: string[] = [];
-    const { send } = setup({ startReply: async () => void order.push('start-reply') });
-    const onCommitted = (conversationId: string) => order.push(`committed ${conversationId}`);
-    const first = await send({ userId: USER, raw: { content: 'hello', clientMessageId }, onCommitted });
-    await send({ userId: USER, raw: { content: 'hello', clientMessageId }, onCommitted });
-    expect(order).toEqual([`committed ${first.conversation.id}`, 'start-reply', 'start-reply']);
-  });
-
   it('succeeds and still starts the reply when the cache write fails', async () => {
     const { send, started, failed, outbox } = setup({ cache: failing('fill') });
     const result = await send({ userId: USER, raw: { content: 'hello' } });

@@ -163,24 +163,6 @@ describe('streamChat', () => {
     expect(items).toEqual([token('1-0')]);
   });
 
-  it("reads a just-sent reply's state once, alongside the ownership check, not after it", async () => {
-    const looks: string[] = [];
-    let owned: () => void = () => undefined;
-    const ownership = new Promise<boolean>((resolve) => (owned = () => resolve(true)));
-    const { streamChat, sendTurn } = setup({
-      startGraceMs: 0,
-      cache: { isOwned: () => ownership },
-      replyState: async (ref) => (looks.push(ref.replyId), 'pending'),
-    });
-    sendTurn();
-    const subscribed = streamChat({ userId: 'u1', conversationId: CONVERSATION, replyId: REPLY });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(looks).toEqual([REPLY]);
-    owned();
-    await collect(await subscribed);
-    expect(looks).toEqual([REPLY]);
-  });
-
   it('refuses a cursor past 64 bits with BAD_USER_INPUT before reading anything', async () => {
     const { streamChat } = setup();
     await expect(

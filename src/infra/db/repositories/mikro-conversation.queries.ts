@@ -44,18 +44,10 @@ export const createMikroConversationQueries = (database: Database): Conversation
     },
     async committedMessage(conversationId, messageId) {
       // The outbox row first (the conversation's index narrows it to that conversation's rows); history once retention removed it.
-      // Both are read at once: the usual caller is a reply just starting, whose message is in neither,
-      // and two reads in series were two round trips before its first token.
-      const outboxRead = query<{ event_id: string; seq: number; created_at: Date; payload: unknown }>(
+      const [outbox] = await query<{ event_id: string; seq: number; created_at: Date; payload: unknown }>(
         "SELECT event_id, aggregate_seq AS seq, created_at, payload FROM outbox_messages WHERE aggregate_id = ? AND JSON_VALUE(payload, '$.messageId') = ? ORDER BY id LIMIT 1",
         [conversationId, messageId],
       );
-      const historyRead = query<ChatMessageRow & { event_id: string }>(
-        `SELECT event_id, ${CHAT_MESSAGE_COLUMNS} FROM chat_messages WHERE id = ? AND conversation_id = ?`,
-        [messageId, conversationId],
-      );
-      historyRead.catch(() => undefined);
-      const [outbox] = await outboxRead;
       if (outbox)
         return {
           messageId,
@@ -64,7 +56,10 @@ export const createMikroConversationQueries = (database: Database): Conversation
           createdAt: new Date(outbox.created_at),
           payload: json<ChatMessagePayload>(outbox.payload),
         };
-      const [row] = await historyRead;
+      const [row] = await query<ChatMessageRow & { event_id: string }>(
+        `SELECT event_id, ${CHAT_MESSAGE_COLUMNS} FROM chat_messages WHERE id = ? AND conversation_id = ?`,
+        [messageId, conversationId],
+      );
       if (!row) return null;
       const view = toMessageView(row);
       return {
