@@ -10,11 +10,10 @@
  *
  *   npx tsx bench/experiments/claim-select-cost.ts [--rows 50000] [--batch 500] [--rounds 2]
  */
-import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CANDIDATES_SQL, candidateParams, createDatabase, createLogger } from '../../src/tooling';
 import { provision } from '../lib/env';
+import { databaseServerCpu } from '../lib/server-cpu';
 import { createProgress } from '../lib/progress';
 import { createScope } from '../lib/scope';
 import { seedOutbox } from '../scenarios/drain/seed';
@@ -25,11 +24,7 @@ const { values } = parseArgs({
 const rows = Number(values.rows ?? 50_000);
 const batch = Number(values.batch ?? 500);
 
-const serverPid = Number(execSync('pgrep -xo mariadbd || pgrep -xo mysqld').toString().trim());
-const serverCpuMs = () => {
-  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return 10 * (Number(fields[11]) + Number(fields[12]));
-};
+const serverCpuMs = databaseServerCpu();
 
 /** The select list's link (a CASE whose ELSE is the plain MAX), the MAX alone, and the WHERE filter. */
 const LINK = /,\s*CASE[\s\S]*?END AS prev_pending_seq/;

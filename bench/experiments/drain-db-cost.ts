@@ -11,13 +11,12 @@
  * Compare two versions by running it in each checkout, alternating (the machine's other load
  * drifts). Uses the bench's services (DATABASE_URL etc., else the stack's .stack/app.env).
  */
-import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createPersistHistoryBatch } from '../../src/application/persist-history-batch.use-case';
 import { encodeEnvelope } from '../../src/domain/chat-message-envelope';
 import { createDatabase, createLogger, createSqlHistoryStore, createSqlOutboxRelayStore } from '../../src/tooling';
 import { provision } from '../lib/env';
+import { databaseServerCpu } from '../lib/server-cpu';
 import { createProgress } from '../lib/progress';
 import { createScope } from '../lib/scope';
 import { seedOutbox } from '../scenarios/drain/seed';
@@ -28,12 +27,7 @@ const { values } = parseArgs({
 const rows = Number(values.rows ?? 50_000);
 const batchSize = Number(values.batch ?? 500);
 
-const serverPid = Number(execSync('pgrep -xo mariadbd || pgrep -xo mysqld').toString().trim());
-/** mariadbd's CPU so far, ms (10 ms ticks). */
-const serverCpuMs = () => {
-  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return 10 * (Number(fields[11]) + Number(fields[12]));
-};
+const serverCpuMs = databaseServerCpu();
 
 const main = async () => {
   const scope = createScope();
