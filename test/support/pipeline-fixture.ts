@@ -11,8 +11,9 @@ import { createTestDatabase } from './test-database';
 import { openSql, type Sql } from './sql';
 
 /**
- * A migrated database of its own with the real stores on top (the relay's and the consumer's on the batch pool), for integration
- * tests of the pipeline's pieces. `write` appends messages through the real writer.
+ * A migrated database of its own with the real stores on top (the relay's and the consumer's on
+ * the batch pool), for integration tests of the pipeline's pieces. `write` appends messages
+ * through the real writer.
  */
 export const createPipelineFixture = async (overrides: Record<string, string | undefined> = {}) => {
   const config: AppConfig = testConfig(overrides);
