@@ -37,9 +37,12 @@ export const placeholders = (values: readonly unknown[] | number) =>
 /** Rows a statement changed, from either driver's result of an INSERT, UPDATE or DELETE. */
 export const affectedRows = (result: unknown) => (result as { affectedRows: number }).affectedRows;
 
-/** Autocommit statements in one packet on the batch pool (sql-batches.ts), retried like `inTransaction`; rows changed by each. */
-export const runBatch = async (database: Database, statements: readonly Statement[]): Promise<number[]> =>
-  (await retryTransient(() => database.batches().run(statements))).map(affectedRows);
+/**
+ * `runStatement` on the batch pool (sql-batches.ts). One statement only: a retried packet of
+ * several autocommit statements would run again those that had already committed.
+ */
+export const runBatchStatement = async (database: Database, statement: Statement): Promise<number> =>
+  affectedRows((await retryTransient(() => database.batches().run([statement])))[0]);
 
 /** `inTransaction` on the batch pool: the work sends its statements a packet at a time. */
 export const inBatchTransaction = <T>(database: Database, work: (tx: BatchTransaction) => Promise<T>): Promise<T> =>

@@ -5,7 +5,7 @@ import type { LogPosition } from '../../../domain/ports/event-publisher';
 import type { Claim, OutboxRelayStore, RowFailure } from '../../../domain/ports/outbox-relay-store';
 import type { Database } from '../create-database';
 import type { BatchTransaction, Statement } from '../sql-batches';
-import { affectedRows, inBatchTransaction, placeholders, runBatch } from '../transaction';
+import { affectedRows, inBatchTransaction, placeholders, runBatchStatement } from '../transaction';
 import { OUTBOX_COLUMNS, toOutboxMessage, type OutboxRow } from '../tables/outbox-messages.table';
 import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
 
@@ -26,10 +26,10 @@ import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
  * bound is the outer row's seq), so it read every PENDING row of the conversation for each
  * candidate: 25 of the 27 ms of a 500-row claim on a 50,000-row backlog (ANALYZE,
  * bench/experiments/claim-select-cost.ts). MariaDB caches the per-conversation subqueries
- * across the candidates of one conversation. All of them are plain reads: a locking clause on the outer SELECT does not
- * lock or skip the rows a nested subquery reads (MySQL documents it; MariaDB 10.11 does the
- * same, test/integration/outbox-relay.store.test.ts), so a row another claimer has locked still
- * counts as PENDING ahead of ours.
+ * across the candidates of one conversation. All of them are plain reads: a locking clause on
+ * the outer SELECT does not lock or skip the rows a nested subquery reads (MySQL documents it;
+ * MariaDB 10.11 does the same, test/integration/outbox-relay.store.test.ts), so a row another
+ * claimer has locked still counts as PENDING ahead of ours.
  */
 export const CANDIDATES_SQL = `
   SELECT ${OUTBOX_COLUMNS},
@@ -151,8 +151,8 @@ const failureUpdate = (
 };
 
 /** One autocommit statement on the batch pool; rows changed. */
-const runOne = async (database: Database, sql: string, params: readonly unknown[]) =>
-  (await runBatch(database, [{ sql, params }]))[0] ?? 0;
+const runOne = (database: Database, sql: string, params: readonly unknown[]) =>
+  runBatchStatement(database, { sql, params });
 
 export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore => ({
   claim: (input) => inBatchTransaction(database, (tx) => claimInTransaction(tx, input)),
@@ -179,8 +179,9 @@ export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore 
       return subset.length === 0 ? [] : [failureUpdate(kind, subset, token, now)];
     });
     if (updates.length === 0) return 0;
-    // Both in one packet, each atomic on its own as before.
-    return (await runBatch(database, updates)).reduce((sum, n) => sum + n, 0);
+    // One packet, one transaction: a deadlock retry runs both again, never one that already committed.
+    const results = await inBatchTransaction(database, (tx) => tx.sendAndCommit(updates));
+    return results.reduce<number>((sum, result) => sum + affectedRows(result), 0);
   },
 
   release({ token, ids }) {
