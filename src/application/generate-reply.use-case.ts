@@ -182,6 +182,13 @@ const persist = async (
  * - a Redis outage only delays the stream's events (see createReplyStreamWriter); one longer
  *   than the retry budget ends the reply like a model failure, REPLY_STREAM_UNAVAILABLE.
  */
+/** What a reply streamed, to store as partial: no usage is known for it. */
+const unmeteredDraft = (events: readonly ReplyEvent[]) => ({
+  ...streamedDraft(events),
+  promptTokens: null,
+  completionTokens: null,
+});
+
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const persistently = persistentlyFor(deps);
   /** Appends as the job's run (its fence): nothing lands once a later run of the reply appended. */
@@ -205,13 +212,12 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     // one whose commit the turn's read did not see yet, so it is looked up either way.
     // Two independent reads, in flight together: either order of the two is handled below (a
     // message committed after its stream ended is found by persist's own look-up).
-    // Retried like storing: a Redis or database blip as a job starts must not end its reply.
-    const [stored, events] = await persistently(() =>
-      Promise.all([
-        deps.conversations.committedMessage(job.scope.conversationId, job.replyId),
-        deps.replies.events(ref),
-      ]),
-    );
+    // Each retried on its own like storing: a Redis or database blip as a job starts must not
+    // end its reply, nor make the other store answer again.
+    const [stored, events] = await Promise.all([
+      persistently(() => deps.conversations.committedMessage(job.scope.conversationId, job.replyId)),
+      persistently(() => deps.replies.events(ref)),
+    ]);
     const last = events.at(-1);
     if (stored) {
       // A partial message of a stopped reply whose worker died before ending the stream: still CANCELLED.
@@ -223,7 +229,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     }
     if (last && isTerminal(last)) {
       // Ended by a give-up that could not store anything: store what it streamed now.
-      await persist(deps, job, { ...streamedDraft(events), promptTokens: null, completionTokens: null }, true);
+      await persist(deps, job, unmeteredDraft(events), true);
       return 'stored';
     }
     return events.length > 0 ? 'restart' : 'fresh';
@@ -358,12 +364,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
         await deps.replies.append(ref, endOf(stored, failure === CANCELLED_REPLY ? CANCELLED_REPLY : STOPPED_EARLY));
         return;
       }
-      await persist(
-        deps,
-        job,
-        { ...streamedDraft(await deps.replies.events(ref)), promptTokens: null, completionTokens: null },
-        true,
-      );
+      await persist(deps, job, unmeteredDraft(await deps.replies.events(ref)), true);
       partialMessageId = job.replyId;
     } catch (error) {
       deps.logger.error(

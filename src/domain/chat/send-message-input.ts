@@ -39,18 +39,16 @@ export const toSendMessageCommand = (
   const model = raw.model ?? 'WORKER';
   if (!(MODEL_CHOICES as readonly string[]).includes(model))
     throw new AppError('BAD_USER_INPUT', `unknown model ${model}`);
-  // As for clientMessageId: only null or absent starts a new conversation; "" is a malformed id.
+  // For both ids only null or absent means "none" (a new conversation; an old client without
+  // idempotency): an empty string is a malformed id, refused.
   const given = raw.conversationId ?? null;
+  const clientMessageId = raw.clientMessageId ?? null;
   return {
     conversationId: given === null ? limits.newId() : normaliseId(given, 'conversationId'),
     isNew: given === null,
     content,
     model: model as ModelChoice,
     thinking: raw.thinking ?? false,
-    // Only null or absent means "no id" (an old client): an empty string is a malformed id, refused.
-    clientMessageId:
-      raw.clientMessageId === undefined || raw.clientMessageId === null
-        ? null
-        : normaliseId(raw.clientMessageId, 'clientMessageId'),
+    clientMessageId: clientMessageId === null ? null : normaliseId(clientMessageId, 'clientMessageId'),
   };
 };

@@ -10,9 +10,9 @@ import type { Logger } from '../../../domain/ports/logger';
 export const createCommitWakers = (logger: Logger) => {
   const wakers = new Map<RelayWaker, (() => void) | undefined>();
   return {
-    /** Registering one waker twice keeps one (with the latest `onFailed`). */
+    /** Registering one waker twice keeps one (with the latest `onFailed` given: one without keeps counting). */
     add(waker: RelayWaker, onFailed?: () => void) {
-      wakers.set(waker, onFailed);
+      wakers.set(waker, onFailed ?? wakers.get(waker));
     },
     /** Never throws nor waits: it runs inside MikroORM's commit path. */
     wakeAll() {
