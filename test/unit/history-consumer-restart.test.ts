@@ -123,6 +123,35 @@ describe('history consumer supervision', () => {
     expect(consumer.calls.slice(3)).toEqual(['commit 0:1', 'commit 0:3', 'stop', 'disconnect']);
   });
 
+  it('never lets a trailing commit that fires while the consumer stops pass for sent: the batch in hand sends it', async () => {
+    const { consumers, component } = setup();
+    await component.start();
+    const consumer = consumers[0]!;
+    await consumer.deliver(batchAt('0'));
+    await consumer.deliver(batchAt('1'));
+    // stop()'s flush fails, so 0:2 waits for a trailing commit a second later; consumer.stop()
+    // (which lets the batch in hand finish) is still going when it fires.
+    const commit = consumer.commitOffsets;
+    consumer.commitOffsets = async () => {
+      consumer.commitOffsets = commit;
+      throw new Error('coordinator moving');
+    };
+    let finishStop!: () => void;
+    consumer.stop = () => new Promise<undefined>((resolve) => (finishStop = () => resolve(undefined)));
+    const stopping = component.stop();
+    await jest.advanceTimersByTimeAsync(1_000);
+    // kafkajs's commitOffsets would resolve without committing now: it must not be called.
+    expect(consumer.calls.filter((c) => c.startsWith('commit'))).toEqual(['commit 0:1']);
+    const inHand = batchAt('2');
+    const viaBatch: string[] = [];
+    inHand.commitOffsetsIfNecessary = async (offsets) =>
+      void viaBatch.push(JSON.stringify(offsets?.topics.flatMap((t) => t.partitions)));
+    await consumer.deliver(inHand);
+    expect(viaBatch).toEqual([JSON.stringify([{ partition: 0, offset: '3' }])]);
+    finishStop();
+    await stopping;
+  });
+
   it('sends the trailing commit an interval after the last one', async () => {
     const { consumers, component } = setup();
     await component.start();

@@ -180,9 +180,14 @@ interface HistoryConsumerDeps {
  * The consumer's offset committer, tied to its group events. kafkajs's autoCommit cannot coalesce
  * for eachBatch (its runner commits unconditionally after every batch), so commits are our own.
  */
-const attachCommitter = (c: Consumer, deps: HistoryConsumerDeps, scheduler: Scheduler) => {
+const attachCommitter = (c: Consumer, deps: HistoryConsumerDeps, scheduler: Scheduler, leavingGroup: () => boolean) => {
   const committer = createOffsetCommitter({
-    commit: (offsets) => c.commitOffsets(offsets),
+    // Once consumer.stop() began, commitOffsets resolves without committing anything: refused here
+    // instead, so a trailing commit firing then keeps its offsets for the batch in hand to send.
+    commit: (offsets) =>
+      leavingGroup()
+        ? Promise.reject(new Error('consumer stopping: offsets go out through the batch in hand'))
+        : c.commitOffsets(offsets),
     intervalMs: deps.config.consumer.offsetCommitIntervalMs,
     scheduler,
     logger: deps.logger,
@@ -191,7 +196,10 @@ const attachCommitter = (c: Consumer, deps: HistoryConsumerDeps, scheduler: Sche
   // fetchers): commit what is pending now, under the old generation, which the coordinator accepts
   // until the group re-forms, so the next owner starts where we stopped. Whatever fails is dropped,
   // not kept: a later try would go out under the new generation, over the commits of a member that
-  // may own the partition by then. Dropped offsets only mean a re-delivery, deduplicated.
+  // may own the partition by then. (kafkajs's own retry of this commit after a coordinator error
+  // reads the group's state afresh and can still land late: at worst the group's offset moves back
+  // and records are delivered again, never past what was stored.) Dropped offsets only mean a
+  // re-delivery, deduplicated.
   c.on(c.events.REBALANCING, () => void committer.handOver());
   // Other ways back into the group (a forgotten member id, stale metadata) and crashes announce no
   // rebalance: whatever is still pending then was stored under a membership that is gone.
@@ -247,6 +255,8 @@ export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
   let consumer: Consumer | undefined;
   let committer: OffsetCommitter | undefined;
   let stopping = false;
+  /** Set as consumer.stop() begins: from then on only the batch in hand can commit. */
+  let leavingGroup = false;
   /** Set while a restart waits out its backoff; stop() aborts it. */
   let pendingRestart: AbortController | undefined;
   let restarts = 0;
@@ -269,7 +279,7 @@ export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
       heartbeatInterval,
     });
     consumer = c;
-    const offsets = attachCommitter(c, deps, scheduler);
+    const offsets = attachCommitter(c, deps, scheduler, () => leavingGroup);
     committer = offsets;
     c.on(c.events.CRASH, (event) => {
       unhealthy(event.payload.error);
@@ -326,6 +336,7 @@ export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
     name: 'history-consumer',
     async start() {
       stopping = false;
+      leavingGroup = false;
       status.set('starting');
       await launch();
     },
@@ -337,6 +348,7 @@ export const createHistoryConsumer = (deps: HistoryConsumerDeps): Component => {
       // still running consumer; a batch in hand, which stop() lets finish, flushes itself through its
       // own payload (handleHistoryBatch), as consumer.commitOffsets does nothing once stop() began.
       await committer?.flush();
+      leavingGroup = true;
       await consumer?.stop();
       committer?.discard();
       await consumer?.disconnect();

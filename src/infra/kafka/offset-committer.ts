@@ -14,9 +14,9 @@ export type CommitOffsets = (offsets: NextOffset[]) => Promise<void>;
 /**
  * Coalesces the consumer's offset commits to at most one per interval: at a trickle nearly every
  * record is a batch of its own, and one OffsetCommit per batch is a broker request per record
- * (CPU here and in the broker). Only offsets of stored batches are offered, so nothing is ever committed past what was
- * stored; what waits for the interval is delivered again after a crash, harmless under the dedup
- * by event id. None of its methods reject: a commit failure is logged and retried, never thrown
+ * (CPU here and in the broker). Only offsets of stored batches are offered, so nothing is ever
+ * committed past what was stored; what waits for the interval is delivered again after a crash,
+ * harmless under the dedup by event id. None of its methods reject: a commit failure is logged and retried, never thrown
  * into the batch loop.
  */
 export interface OffsetCommitter {
@@ -67,7 +67,10 @@ export const createOffsetCommitter = (deps: {
     trailing = undefined;
   };
 
-  /** `via` is called before the first await, so a hand-over's commit carries the generation it was made in. */
+  /**
+   * `via` is called before the first await, so a hand-over's first try carries the generation it
+   * was made in (kafkajs's own retries of it may not: see the consumer's REBALANCING handler).
+   */
   const send = async (offsets: NextOffset[], via: CommitOffsets, madeIn: number) => {
     lastAttemptAt = now();
     try {
@@ -100,7 +103,8 @@ export const createOffsetCommitter = (deps: {
 
   /**
    * One commit at a time: kafkajs retries a failed commit by itself, and a retry of older offsets
-   * landing after a newer commit would move the group's offset back.
+   * landing after a newer commit would move the group's offset back. The one exception is
+   * handOver, which sends at once while the old generation still stands.
    */
   const commitPending = async (via: CommitOffsets): Promise<void> => {
     while (inFlight) await inFlight;
