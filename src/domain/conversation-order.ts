@@ -1,3 +1,5 @@
+import { groupBy } from './group-by';
+
 /** A claim candidate with the seq of the PENDING row just ahead of it in its conversation (null when none is). */
 export interface OrderedCandidate {
   aggregateId: string;
@@ -14,14 +16,8 @@ export interface OrderedCandidate {
  * that conversation waits. Order of the input is kept.
  */
 export const inConversationOrder = <T extends OrderedCandidate>(candidates: readonly T[]): T[] => {
-  const byConversation = new Map<string, T[]>();
-  for (const candidate of candidates) {
-    const group = byConversation.get(candidate.aggregateId);
-    if (group) group.push(candidate);
-    else byConversation.set(candidate.aggregateId, [candidate]);
-  }
   const free = new Set<T>();
-  for (const group of byConversation.values()) {
+  for (const group of groupBy(candidates, (c) => c.aggregateId).values()) {
     // Lowest seq first, so a candidate's predecessor is decided before it.
     const freeSeqs = new Set<number>();
     for (const candidate of [...group].sort((a, b) => a.aggregateSeq - b.aggregateSeq)) {

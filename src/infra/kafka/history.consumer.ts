@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, IHeaders } from 'kafkajs';
 import type { PersistHistoryBatch, RawRecord } from '../../application/persist-history-batch.use-case';
 import { retry } from '../../application/retry';
 import type { AppConfig } from '../../config';
+import { groupBy } from '../../domain/group-by';
 import type { Scheduler } from '../../domain/ports/scheduler';
 import { backoffDelayMs } from '../../domain/retry-policy';
 import { createStatusTracker, type Component } from '../lifecycle';
@@ -64,9 +65,9 @@ const tracedBatch = (payload: EachBatchPayload, groupId: string) => ({
 const commitThroughBatch =
   (payload: EachBatchPayload): CommitOffsets =>
   (offsets) => {
-    const topics = [...new Set(offsets.map((o) => o.topic))].map((topic) => ({
+    const topics = [...groupBy(offsets, (o) => o.topic).entries()].map(([topic, list]) => ({
       topic,
-      partitions: offsets.filter((o) => o.topic === topic).map(({ partition, offset }) => ({ partition, offset })),
+      partitions: list.map(({ partition, offset }) => ({ partition, offset })),
     }));
     return payload.commitOffsetsIfNecessary({ topics });
   };

@@ -1,22 +1,12 @@
 import { Partitioners, type ICustomPartitioner, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import { encodeEnvelope } from '../../domain/chat-message-envelope';
+import { groupBy } from '../../domain/group-by';
 import type { OutboxMessage } from '../../domain/outbox-message';
 import type { EventPublisher, LogPosition, PublishFailure } from '../../domain/ports/event-publisher';
 import { createStatusTracker, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { KafkaClient } from './create-kafka';
 import { classifyPublishError, describeError, needsNewProducer } from './kafka-errors';
-
-/** Groups in input order without copying a list per element (batches hold thousands of rows). */
-const groupBy = <T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> => {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(key(item));
-    if (group) group.push(item);
-    else groups.set(key(item), [item]);
-  }
-  return groups;
-};
 
 /** Which partition the partitioner chose for each message object (the last choice wins on a retry). */
 type PartitionLog = WeakMap<Message, number>;
