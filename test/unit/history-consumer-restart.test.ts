@@ -109,12 +109,18 @@ describe('history consumer supervision', () => {
   const batchAt = (offset: string) =>
     aKafkaBatch([{ offset, value: 'not json' }], { topic: 't', partition: 0 }).payload;
 
-  it('commits offsets at most once a second, and the pending one before the consumer stops', async () => {
+  /** A started consumer that stored offsets 0 and 1: 0:1 committed at once, 0:2 pending. */
+  const startedWithTwoBatches = async () => {
     const { consumers, component } = setup();
     await component.start();
     const consumer = consumers[0]!;
     await consumer.deliver(batchAt('0'));
     await consumer.deliver(batchAt('1'));
+    return { consumer, component };
+  };
+
+  it('commits offsets at most once a second, and the pending one before the consumer stops', async () => {
+    const { consumer, component } = await startedWithTwoBatches();
     await consumer.deliver(batchAt('2'));
     expect(consumer.calls.filter((c) => c.startsWith('commit'))).toEqual(['commit 0:1']);
     await component.stop();
@@ -124,11 +130,7 @@ describe('history consumer supervision', () => {
   });
 
   it('never lets a trailing commit that fires while the consumer stops pass for sent: the batch in hand sends it', async () => {
-    const { consumers, component } = setup();
-    await component.start();
-    const consumer = consumers[0]!;
-    await consumer.deliver(batchAt('0'));
-    await consumer.deliver(batchAt('1'));
+    const { consumer, component } = await startedWithTwoBatches();
     // stop()'s flush fails, so 0:2 waits for a trailing commit a second later; consumer.stop()
     // (which lets the batch in hand finish) is still going when it fires.
     const commit = consumer.commitOffsets;
@@ -153,21 +155,13 @@ describe('history consumer supervision', () => {
   });
 
   it('sends the trailing commit an interval after the last one', async () => {
-    const { consumers, component } = setup();
-    await component.start();
-    const consumer = consumers[0]!;
-    await consumer.deliver(batchAt('0'));
-    await consumer.deliver(batchAt('1'));
+    const { consumer } = await startedWithTwoBatches();
     await jest.advanceTimersByTimeAsync(1_000);
     expect(consumer.calls.slice(3)).toEqual(['commit 0:1', 'commit 0:2']);
   });
 
   it('commits what is pending when a rebalance begins, and nothing of it afterwards', async () => {
-    const { consumers, component } = setup();
-    await component.start();
-    const consumer = consumers[0]!;
-    await consumer.deliver(batchAt('0'));
-    await consumer.deliver(batchAt('1'));
+    const { consumer } = await startedWithTwoBatches();
     consumer.emit('consumer.rebalancing', {});
     expect(consumer.calls.slice(3)).toEqual(['commit 0:1', 'commit 0:2']);
     await jest.advanceTimersByTimeAsync(60_000);
@@ -175,11 +169,7 @@ describe('history consumer supervision', () => {
   });
 
   it('drops what is pending when the consumer crashes: its membership is gone', async () => {
-    const { consumers, component } = setup();
-    await component.start();
-    const consumer = consumers[0]!;
-    await consumer.deliver(batchAt('0'));
-    await consumer.deliver(batchAt('1'));
+    const { consumer } = await startedWithTwoBatches();
     consumer.emit('consumer.crash', { error: new Error('retriable'), restart: true });
     await jest.advanceTimersByTimeAsync(60_000);
     expect(consumer.calls.slice(3)).toEqual(['commit 0:1']);
