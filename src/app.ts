@@ -19,7 +19,7 @@ import { createMetricsServer } from './server/metrics-server';
 import { createRedis } from './infra/redis/create-redis';
 import { createTracing } from './infra/tracing/create-tracing';
 import { createResolvers } from './resolvers';
-import { createBullRelayWaker } from './jobs/relay-waker';
+import { createRedisRelayWaker } from './infra/redis/redis-relay-wake';
 import { loadTypeDefs } from './schema/type-defs';
 import { chatWiring } from './wiring/chat.wiring';
 import { chatAdapters, generateComponents } from './wiring/generate.wiring';
@@ -63,7 +63,7 @@ export const buildApp = (
   const kafka = createKafka(config.kafka, logger);
   const dependencies: Component[] = [database, redis, kafka];
   const metrics = createMetrics({ database, logger });
-  const waker = createBullRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
+  const waker = createRedisRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
   const appendChatMessages = createOutboxWriter(config, {
     database,
     waker,

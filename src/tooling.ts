@@ -26,4 +26,5 @@ export { localReply } from './infra/llm/local-chat-model';
 export { createTiktokenCounter } from './infra/llm/tiktoken-counter';
 export { createLogger } from './infra/logger';
 export { createRedis } from './infra/redis/create-redis';
+export { createRedisRelayWaker } from './infra/redis/redis-relay-wake';
 export { createTracing } from './infra/tracing/create-tracing';

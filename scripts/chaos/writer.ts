@@ -3,8 +3,7 @@ import { createOutboxWriter } from '../../src/wiring/writer.wiring';
 import pino from 'pino';
 import type { AppendChatMessages } from '../../src/application/append-chat-messages.use-case';
 import { loadConfig, type AppConfig } from '../../src/config';
-import { createDatabase, createRedis } from '../../src/tooling';
-import { createBullRelayWaker } from '../../src/jobs/relay-waker';
+import { createDatabase, createRedis, createRedisRelayWaker } from '../../src/tooling';
 import { serviceEnv, type ChaosEnv } from './env';
 
 /** The service's config for the chaos env, read from that env alone (not the caller's shell). */
@@ -16,7 +15,7 @@ export const chaosConfig = (env: ChaosEnv): AppConfig => {
 
 /**
  * The outbox writer use case in this process, wired as src/app.ts wires it: the real MikroORM
- * unit of work and the BullMQ wake-up against the chaos database and Redis index. Its own
+ * unit of work and the Redis wake-up against the chaos database and Redis index. Its own
  * warnings (failed wake-ups, killed connections) go to <logDir>/writer.log.
  */
 export const openWriter = async (
@@ -29,7 +28,7 @@ export const openWriter = async (
   );
   const database = createDatabase(config.db, logger);
   await database.start();
-  const waker = createBullRelayWaker({
+  const waker = createRedisRelayWaker({
     connection: createRedis(config.redis, logger).workerConnection(),
     prefix: config.redis.prefix,
     logger,

@@ -7,7 +7,7 @@ import type { OutboxFilter, OutboxRecord } from '../domain/ports/outbox-admin-st
 import { createDatabase } from '../infra/db/create-database';
 import { createLogger } from '../infra/logger';
 import { createRedis } from '../infra/redis/create-redis';
-import { createBullRelayWaker } from '../jobs/relay-waker';
+import { createRedisRelayWaker } from '../infra/redis/redis-relay-wake';
 import { opsUseCases, type OpsUseCases } from '../wiring/ops.wiring';
 import { loadConfigOrExit } from './load-config-or-exit';
 
@@ -127,7 +127,7 @@ const main = async () => {
   const logger = createLogger({ level: 'warn' });
   const database = createDatabase(config.db, logger);
   const redis = createRedis(config.redis, logger);
-  const waker = createBullRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
+  const waker = createRedisRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
   await database.start();
   // Waking the relay only saves latency (its scan runs every second), so Redis is optional here.
   const wakeable = await redis

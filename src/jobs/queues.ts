@@ -4,7 +4,7 @@ export const RELAY_QUEUE = 'outbox-relay';
 export const RELAY_JOBS = {
   /** Safety-net poll from the scheduler. */
   scan: 'scan',
-  /** Sent after a writer commits; deduplicated. */
+  /** The relay's own delayed wake-ups (writers' commits wake it through infra/redis/redis-relay-wake.ts). */
   wake: 'wake',
   sweep: 'sweep',
   retention: 'retention',
@@ -16,7 +16,6 @@ export const SCHEDULERS = {
   retention: 'outbox-retention',
 } as const;
 
-export const WAKE_DEDUPLICATION_ID = 'outbox-relay-wake';
 /** Prefix of the relay's own delayed wake-ups (a backoff coming due, the next broker probe), one per time. */
 export const FOLLOW_UP_DEDUPLICATION_ID = 'outbox-relay-follow-up';
 

@@ -8,6 +8,7 @@ import { createStatusTracker, type Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
 import { measureRelayRound, measureSweep, type RelayMetrics } from '../infra/metrics/relay-metrics';
 import type { WorkerConnection } from '../infra/redis/create-redis';
+import type { RelayWakeListener } from '../infra/redis/redis-relay-wake';
 import { systemScheduler } from '../infra/system-scheduler';
 import { pingQueue } from './ping-queue';
 import { FOLLOW_UP_DEDUPLICATION_ID, JOB_RETENTION, RELAY_JOBS, RELAY_QUEUE, SCHEDULERS } from './queues';
@@ -30,6 +31,8 @@ export interface RelayWorkerDeps {
   scheduler?: Scheduler;
   /** Asks for a wake-up at a time (see followUpAt); createRelayWorker supplies it as a delayed job. */
   wakeAt?: (at: Date) => void;
+  /** The writers' wake-ups (infra/redis/redis-relay-wake.ts): each one drains, like a `wake` job. */
+  wakeups?: RelayWakeListener;
 }
 
 /** Upper bound on batches per job, so one job never monopolises the worker (the next wake or scan continues). */
@@ -203,19 +206,21 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
       worker.on('error', (error) => status.set('unhealthy', error.message));
       worker.on('failed', (job, error) => deps.logger.error({ err: error, job: job?.name }, 'relay job failed'));
       await worker.waitUntilReady();
+      await deps.wakeups?.start(() => drainAndFollowUp({ ...deps, wakeAt }));
       status.set('ready');
     },
     async stop() {
       stopRefreshing?.();
       stopRefreshing = undefined;
-      // The worker first: it finishes the batch in hand (its claim stays fenced either way).
+      // The workers first: each finishes the batch in hand (its claim stays fenced either way).
+      await deps.wakeups?.stop();
       await worker?.close();
       await queue?.close();
       worker = undefined;
       queue = undefined;
       status.set('stopped');
     },
-    ready: async () => (queue && worker?.isRunning() ? pingQueue(queue) : false),
+    ready: async () => (queue && worker?.isRunning() && (deps.wakeups?.listening() ?? true) ? pingQueue(queue) : false),
     degraded() {
       const state = deps.gate.state();
       return state.status === 'blocked'

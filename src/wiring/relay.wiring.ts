@@ -16,6 +16,7 @@ import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
 import { measuredPublisher, publishingGauges, type RelayMetrics } from '../infra/metrics/relay-metrics';
 import { createRedisPublishingStatus } from '../infra/redis/redis-publishing-status';
+import { createRedisRelayWakeListener } from '../infra/redis/redis-relay-wake';
 import type { RedisClients } from '../infra/redis/create-redis';
 import { traceRelayRound, tracePublisher, traceRelayStore } from '../infra/tracing/outbox-spans';
 import { NOOP_APP_TRACER, type AppTracer } from '../infra/tracing/otel-tracer';
@@ -80,6 +81,11 @@ export const relayComponents = (
   const worker = createRelayWorker({
     connection: deps.redis.workerConnection(),
     prefix: config.redis.prefix,
+    wakeups: createRedisRelayWakeListener({
+      connection: deps.redis.workerConnection(),
+      prefix: config.redis.prefix,
+      logger: deps.logger,
+    }),
     config: relay,
     logger: deps.logger,
     metrics: deps.metrics,

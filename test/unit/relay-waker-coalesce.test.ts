@@ -1,4 +1,4 @@
-import { coalesce } from '../../src/jobs/relay-waker';
+import { coalesce } from '../../src/infra/redis/redis-relay-wake';
 
 /** A run whose completion the test controls, recording when each run started. */
 const controlledRuns = () => {
