@@ -9,6 +9,7 @@
  *
  *   npx tsx bench/experiments/trickle-cost.ts [--rates 100,500] [--seconds 10] [--profile DIR]
  *     [--node-options "--max-semi-space-size=32"]   (the child's NODE_OPTIONS, to try V8 settings)
+ *     [--set RELAY_WAKE_LINGER_MS=10 …]               (the child's settings, to compare them)
  *
  * To compare two versions, put this file into the other checkout's bench/experiments/ and run
  * it there (the child runs that checkout's src/); alternate the two, since the machine's other
@@ -30,8 +31,17 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     profile: { type: 'string' },
     'node-options': { type: 'string' },
+    set: { type: 'string', multiple: true },
   },
 });
+// `--set RELAY_WAKE_LINGER_MS=10`: settings for the child (the app under test), to compare them.
+const childSettings = Object.fromEntries(
+  (values.set ?? []).map((pair) => {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--set wants KEY=VALUE, got ${pair}`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
 const rates = (values.rates ?? '100,500').split(',').map(Number);
 const durationMs = 1000 * Number(values.seconds ?? 10);
 
@@ -42,7 +52,7 @@ const main = async () => {
     const env = await provision(scope, 'trickle');
     const child = await spawnApp(
       scope,
-      benchEnv(env.names, { ROLES: 'api,relay,consumer', NODE_OPTIONS: values['node-options'] }),
+      benchEnv(env.names, { ...childSettings, ROLES: 'api,relay,consumer', NODE_OPTIONS: values['node-options'] }),
       (line) => console.error(line),
       values.profile ? { profileDir: values.profile } : {},
     );

@@ -245,6 +245,11 @@ export const envSchema = z
      * died: commits wake the relay, and it wakes itself for backoff and broker probes.
      */
     RELAY_POLL_INTERVAL_MS: int(5_000, 50),
+    /**
+     * How long a relay waits after a writer's wake-up before it claims, so that the commits of
+     * that time share one round: CPU per message against latency (bench/README.md, "Fourth round").
+     */
+    RELAY_WAKE_LINGER_MS: int(0, 0, 1_000),
     RELAY_LEASE_MS: int(30_000, 1000),
     RELAY_MAX_ATTEMPTS: int(10, 1, 1000),
     RELAY_BACKOFF_BASE_MS: int(500, 1),

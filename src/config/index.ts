@@ -48,6 +48,7 @@ const relayOf = (env: Env) =>
     batchSize: env.RELAY_BATCH_SIZE,
     concurrency: env.RELAY_CONCURRENCY,
     pollIntervalMs: env.RELAY_POLL_INTERVAL_MS,
+    wakeLingerMs: env.RELAY_WAKE_LINGER_MS,
     leaseMs: env.RELAY_LEASE_MS,
     maxAttempts: env.RELAY_MAX_ATTEMPTS,
     backoffBaseMs: env.RELAY_BACKOFF_BASE_MS,

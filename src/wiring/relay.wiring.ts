@@ -85,6 +85,7 @@ export const relayComponents = (
       connection: deps.redis.workerConnection(),
       prefix: config.redis.prefix,
       logger: deps.logger,
+      lingerMs: relay.wakeLingerMs,
     }),
     config: relay,
     logger: deps.logger,

@@ -42,8 +42,8 @@ describe('relay wake-ups through Redis (BZPOPMIN on a one-member set)', () => {
     started.push(waker);
     return waker;
   };
-  const aListener = async (onWake: () => Promise<unknown>): Promise<RelayWakeListener> => {
-    const listener = createRedisRelayWakeListener({ connection: redis.workerConnection(), prefix, logger });
+  const aListener = async (onWake: () => Promise<unknown>, lingerMs = 0): Promise<RelayWakeListener> => {
+    const listener = createRedisRelayWakeListener({ connection: redis.workerConnection(), prefix, logger, lingerMs });
     await listener.start(onWake);
     started.push(listener);
     return listener;
@@ -121,6 +121,25 @@ describe('relay wake-ups through Redis (BZPOPMIN on a one-member set)', () => {
     await waker.wake();
     await expect(redis.client().zcard(relayWakeKey(prefix))).resolves.toBe(1);
     expect(drains.started).toBe(1);
+  });
+
+  it('with a linger, the commits of the linger join its drain and leave no token for a second one', async () => {
+    const drains = controlledDrains();
+    await aListener(drains.onWake, 300);
+    const waker = await aWaker();
+    await waker.wake();
+    // Taken: the listener lingers now; a commit in that time wakes it again.
+    await eventually(() => expect(redis.client().zcard(relayWakeKey(prefix))).resolves.toBe(0));
+    await waker.wake();
+    await expect(redis.client().zcard(relayWakeKey(prefix))).resolves.toBe(1);
+    expect(drains.started).toBe(0);
+    await eventually(() => expect(drains.started).toBe(1));
+    await expect(redis.client().zcard(relayWakeKey(prefix))).resolves.toBe(0);
+    // A commit after the claim began still wakes the relay once more.
+    await waker.wake();
+    drains.finishAll();
+    await eventually(() => expect(drains.started).toBe(2));
+    drains.finishAll();
   });
 
   it('keeps listening after a drain fails', async () => {

@@ -128,7 +128,10 @@ export const createRedisRelayWakeListener = (deps: {
   prefix: string;
   logger: Logger;
   blockSeconds?: number;
+  /** Waits this long after taking a token before the drain (RELAY_WAKE_LINGER_MS). */
+  lingerMs?: number;
 }): RelayWakeListener => {
+  const lingerMs = deps.lingerMs ?? 0;
   const key = relayWakeKey(deps.prefix);
   let redis: Redis | undefined;
   let loop: Promise<void> | undefined;
@@ -160,9 +163,15 @@ export const createRedisRelayWakeListener = (deps: {
         await pause(Math.min(RETRY_CAP_MS, 100 * 2 ** failures));
         continue;
       }
+      if (!popped || popped.length === 0) continue;
+      if (lingerMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, lingerMs));
+        // The commits of the linger join this drain: the tokens they left are spent now, before the
+        // claim, so they cost no second, empty drain. A commit after this adds its token again.
+        await connection.zrem(key, TOKEN).catch(() => undefined);
+      }
       // A drain that fails is logged like a failed job; the token is spent, and the scan retries.
-      if (popped && popped.length > 0)
-        await onWake().catch((error: unknown) => deps.logger.error({ err: error }, 'relay wake-up drain failed'));
+      await onWake().catch((error: unknown) => deps.logger.error({ err: error }, 'relay wake-up drain failed'));
     }
   };
   return {
