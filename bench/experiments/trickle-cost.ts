@@ -1,6 +1,6 @@
 /**
  * What a trickle costs the relay + consumer per message: open-loop appends through the writer
- * use case (this process, ROLES=api, real BullMQ wake-ups) while the app runs as a child
+ * use case (this process, ROLES=api, real Redis wake-ups) while the app runs as a child
  * process (ROLES=api,relay,consumer), as in the latency scenario. Per rate: the child's CPU ms
  * per message (from /proc, over the measured window), MariaDB's, relay rounds and consumer
  * transactions per message (distinct published_at / consumed_at stamps of the window's rows:

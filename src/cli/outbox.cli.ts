@@ -129,7 +129,7 @@ const main = async () => {
   const redis = createRedis(config.redis, logger);
   const waker = createRedisRelayWaker({ connection: redis.workerConnection(), prefix: config.redis.prefix, logger });
   await database.start();
-  // Waking the relay only saves latency (its scan runs every second), so Redis is optional here.
+  // Waking the relay only saves latency (its scan runs every RELAY_POLL_INTERVAL_MS), so Redis is optional here.
   const wakeable = await redis
     .start()
     .then(() => waker.start())

@@ -33,7 +33,26 @@ export interface RelayWorkerDeps {
   wakeAt?: (at: Date) => void;
   /** The writers' wake-ups (infra/redis/redis-relay-wake.ts): each one drains, like a `wake` job. */
   wakeups?: RelayWakeListener;
+  /** Runs one drain at a time in this process; createRelayWorker supplies it. */
+  exclusive?: <T>(drain: () => Promise<T>) => Promise<T>;
 }
+
+/**
+ * One at a time: each call runs after the previous one settled. The relay's drains in one
+ * process (a writer's wake-up, a scan, a follow-up) take turns, so a drain never finds its rows
+ * held back by the leases of a drain beside it in the same process and ends early.
+ */
+export const createExclusive = () => {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const next = last.then(work, work);
+    last = next.catch(() => undefined);
+    return next;
+  };
+};
+
+/** How soon a wake-up that found its rows held back by another process's drain looks again. */
+const HELD_BACK_RECHECK_MS = 20;
 
 /** Upper bound on batches per job, so one job never monopolises the worker (the next wake or scan continues). */
 const MAX_BATCHES_PER_JOB = 100;
@@ -100,10 +119,26 @@ const followUpAt = (total: RelayBatchSummary, gate: Pick<PublishingGate, 'state'
   return earliest([total.nextRetryAt, state.status === 'blocked' ? state.nextProbeAt : null]);
 };
 
-const drainAndFollowUp = async (deps: RelayWorkerDeps) => {
-  const total = await drain(deps);
-  const at = followUpAt(total, deps.gate);
-  if (at) deps.wakeAt?.(at);
+const drainAndFollowUp = (deps: RelayWorkerDeps) =>
+  (deps.exclusive ?? ((work) => work()))(async () => {
+    const total = await drain(deps);
+    const at = followUpAt(total, deps.gate);
+    if (at) deps.wakeAt?.(at);
+    return total;
+  });
+
+/**
+ * A writer's wake-up. Its token goes to whichever relay process is free, possibly while another
+ * one's drain still holds an earlier row of the committed row's conversation under lease: the
+ * claim then comes back empty although a row is due, and that other drain, whose claim was short,
+ * ends without claiming again. One cheap read tells the case apart (an empty claim with due rows),
+ * and one follow-up shortly after claims what the lease held back; without it the row would wait
+ * for the scan. A row held back by a backoff instead costs that one extra look, no more.
+ */
+export const drainAfterWake = async (deps: RelayWorkerDeps) => {
+  const total = await drainAndFollowUp(deps);
+  if (total.claimed === 0 && deps.gate.state().status !== 'blocked' && (await deps.hasDue()))
+    deps.wakeAt?.(new Date(Date.now() + HELD_BACK_RECHECK_MS));
   return total;
 };
 
@@ -143,9 +178,10 @@ export const processRelayJob = (deps: RelayWorkerDeps) => async (job: Pick<Job, 
 
 /**
  * The relay's BullMQ side: Job Schedulers for the safety-net scan, the sweeper and retention
- * (upsertJobScheduler, so a restart or a flushed Redis just recreates them), and one worker
- * with concurrency 1 per process. Row attempts and backoff live in the outbox table; BullMQ's
- * own retries only cover infrastructure hiccups.
+ * (upsertJobScheduler, so a restart or a flushed Redis just recreates them), one worker with
+ * concurrency 1 per process, and the writers' wake-ups (a Redis token, not a job). The drains of
+ * all of them take turns (createExclusive). Row attempts and backoff live in the outbox table;
+ * BullMQ's own retries only cover infrastructure hiccups.
  */
 export const createRelayWorker = (input: RelayWorkerDeps): Component => {
   const deps: RelayWorkerDeps = input.metrics
@@ -183,41 +219,53 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
     await q.upsertJobScheduler(SCHEDULERS.sweep, { every: SWEEP_EVERY_MS }, template(RELAY_JOBS.sweep));
     await q.upsertJobScheduler(SCHEDULERS.retention, { every: RETENTION_EVERY_MS }, template(RELAY_JOBS.retention));
   };
+  // The drains first: each finishes the batch in hand (its claim stays fenced either way).
+  const teardown = async () => {
+    stopRefreshing?.();
+    stopRefreshing = undefined;
+    await Promise.all([deps.wakeups?.stop(), worker?.close()]);
+    await queue?.close();
+    worker = undefined;
+    queue = undefined;
+  };
+  const startAll = async () => {
+    const q = new Queue(RELAY_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+    queue = q;
+    q.on('error', (error) => deps.logger.error({ err: error }, 'relay queue error'));
+    await upsertSchedulers(q);
+    // Schedulers live in Redis: if Redis loses them (FLUSHALL, failover to an empty replica)
+    // the safety-net scan would silently stop. Upserting is idempotent, so re-assert them.
+    stopRefreshing = (deps.scheduler ?? systemScheduler).every(deps.config.schedulerRefreshMs, () => {
+      upsertSchedulers(q).catch((error: unknown) =>
+        deps.logger.warn({ err: error }, 'could not refresh relay schedulers'),
+      );
+    });
+    const jobDeps: RelayWorkerDeps = { ...deps, wakeAt, exclusive: createExclusive() };
+    worker = new Worker(RELAY_QUEUE, processRelayJob(jobDeps), {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: 1,
+    });
+    worker.on('error', (error) => status.set('unhealthy', error.message));
+    worker.on('failed', (job, error) => deps.logger.error({ err: error, job: job?.name }, 'relay job failed'));
+    await worker.waitUntilReady();
+    await deps.wakeups?.start(() => drainAfterWake(jobDeps));
+  };
   return {
     name: 'relay-worker',
     async start() {
       status.set('starting');
-      const q = new Queue(RELAY_QUEUE, { connection: deps.connection, prefix: deps.prefix });
-      queue = q;
-      q.on('error', (error) => deps.logger.error({ err: error }, 'relay queue error'));
-      await upsertSchedulers(q);
-      // Schedulers live in Redis: if Redis loses them (FLUSHALL, failover to an empty replica)
-      // the safety-net scan would silently stop. Upserting is idempotent, so re-assert them.
-      stopRefreshing = (deps.scheduler ?? systemScheduler).every(deps.config.schedulerRefreshMs, () => {
-        upsertSchedulers(q).catch((error: unknown) =>
-          deps.logger.warn({ err: error }, 'could not refresh relay schedulers'),
-        );
-      });
-      worker = new Worker(RELAY_QUEUE, processRelayJob({ ...deps, wakeAt }), {
-        connection: deps.connection,
-        prefix: deps.prefix,
-        concurrency: 1,
-      });
-      worker.on('error', (error) => status.set('unhealthy', error.message));
-      worker.on('failed', (job, error) => deps.logger.error({ err: error, job: job?.name }, 'relay job failed'));
-      await worker.waitUntilReady();
-      await deps.wakeups?.start(() => drainAndFollowUp({ ...deps, wakeAt }));
+      try {
+        await startAll();
+      } catch (error) {
+        // Whatever did start is closed again: nothing keeps polling for a relay that failed to start.
+        await teardown().catch(() => undefined);
+        throw error;
+      }
       status.set('ready');
     },
     async stop() {
-      stopRefreshing?.();
-      stopRefreshing = undefined;
-      // The workers first: each finishes the batch in hand (its claim stays fenced either way).
-      await deps.wakeups?.stop();
-      await worker?.close();
-      await queue?.close();
-      worker = undefined;
-      queue = undefined;
+      await teardown();
       status.set('stopped');
     },
     ready: async () => (queue && worker?.isRunning() && (deps.wakeups?.listening() ?? true) ? pingQueue(queue) : false),

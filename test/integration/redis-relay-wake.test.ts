@@ -7,6 +7,7 @@ import {
   relayWakeKey,
   type RelayWakeListener,
 } from '../../src/infra/redis/redis-relay-wake';
+import { createTcpProxy } from '../../tools/kit/tcp-proxy';
 import { deferred, eventually } from '../support/eventually';
 import { testConfig } from '../support/test-config';
 
@@ -101,7 +102,22 @@ describe('relay wake-ups through Redis (BZPOPMIN on a one-member set)', () => {
     await expect(woke.promise).resolves.toBeUndefined();
   });
 
-  it('stops while blocked at once, and waits for a drain in progress', async () => {
+  it('stops while blocked without waiting for the block to end', async () => {
+    const listener = createRedisRelayWakeListener({
+      connection: redis.workerConnection(),
+      prefix,
+      logger,
+      blockSeconds: 60,
+    });
+    await listener.start(async () => undefined);
+    const startedAt = Date.now();
+    await listener.stop();
+    // Far below the 60 s the BZPOPMIN would block: the stop did not wait for Redis.
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(listener.listening()).toBe(false);
+  });
+
+  it('waits for a drain in progress when it stops', async () => {
     const drains = controlledDrains();
     const listener = createRedisRelayWakeListener({ connection: redis.workerConnection(), prefix, logger });
     await listener.start(drains.onWake);
@@ -112,7 +128,7 @@ describe('relay wake-ups through Redis (BZPOPMIN on a one-member set)', () => {
 
     let stopped = false;
     const stopping = listener.stop().then(() => (stopped = true));
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(stopped).toBe(false);
     drains.finishAll();
     await stopping;
@@ -125,7 +141,7 @@ describe('relay wake-ups through Redis (BZPOPMIN on a one-member set)', () => {
 
   it('with a linger, the commits of the linger join its drain and leave no token for a second one', async () => {
     const drains = controlledDrains();
-    await aListener(drains.onWake, 300);
+    await aListener(drains.onWake, 1000);
     const waker = await aWaker();
     await waker.wake();
     // Taken: the listener lingers now; a commit in that time wakes it again.
@@ -157,10 +173,38 @@ describe('relay wake-ups through Redis (BZPOPMIN on a one-member set)', () => {
     await expect(second.promise).resolves.toBeUndefined();
   });
 
-  it('fails a wake-up fast when the waker is not connected, instead of queueing it', async () => {
+  it('refuses a wake-up before start, without connecting on its own', async () => {
     const waker = createRedisRelayWaker({ connection: redis.workerConnection(), prefix, logger });
     started.push(waker);
-    await expect(waker.wake()).rejects.toThrow();
+    await expect(waker.wake()).rejects.toThrow('not started');
     await expect(waker.ready()).resolves.toBe(false);
   });
+
+  it('through a Redis outage: reports it, stops without hanging, and takes tokens again once Redis is back', async () => {
+    const proxy = await createTcpProxy({ host: redis.workerConnection().host, port: redis.workerConnection().port });
+    try {
+      const viaProxy = { ...redis.workerConnection(), host: '127.0.0.1', port: proxy.port };
+      const drains = controlledDrains();
+      const listener = createRedisRelayWakeListener({ connection: viaProxy, prefix, logger, blockSeconds: 1 });
+      await listener.start(drains.onWake);
+      started.push(listener);
+      proxy.cut();
+      await eventually(() => expect(listener.listening()).toBe(false));
+      // A token added meanwhile (by a writer still reaching Redis) waits for the listener's return.
+      const waker = await aWaker();
+      await waker.wake();
+      proxy.restore();
+      await eventually(() => expect(drains.started).toBe(1), { timeoutMs: 20_000 });
+      expect(listener.listening()).toBe(true);
+      drains.finishAll();
+
+      proxy.cut();
+      await eventually(() => expect(listener.listening()).toBe(false));
+      const startedAt = Date.now();
+      await listener.stop();
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
+    } finally {
+      await proxy.close();
+    }
+  }, 40_000);
 });

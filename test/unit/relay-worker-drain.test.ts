@@ -1,6 +1,12 @@
 import { NO_ROWS, type RelayBatchSummary } from '../../src/application/relay-batch.use-case';
 import { FLOWING, type PublishingState } from '../../src/domain/publishing-state';
-import { drain, processRelayJob, type RelayWorkerDeps } from '../../src/jobs/relay.worker';
+import {
+  createExclusive,
+  drain,
+  drainAfterWake,
+  processRelayJob,
+  type RelayWorkerDeps,
+} from '../../src/jobs/relay.worker';
 import { createRecordingLogger } from '../support/fakes/recording-logger';
 import { testConfig } from '../support/test-config';
 
@@ -131,5 +137,72 @@ describe('relay jobs', () => {
     await expect(due.run({ name: 'scan', data: {} })).resolves.toMatchObject({ claimed: 2 });
     const woken = jobDeps(false);
     await expect(woken.run({ name: 'wake', data: {} })).resolves.toMatchObject({ claimed: 2 });
+  });
+});
+
+describe("a writer's wake-up (the Redis token)", () => {
+  const wakeDeps = (rounds: RelayBatchSummary[], hasDue: boolean, state: PublishingState = FLOWING) => {
+    const asked: Date[] = [];
+    let looked = 0;
+    const deps = {
+      ...depsWith(async () => rounds.shift() ?? summary(0)),
+      hasDue: async () => ((looked += 1), hasDue),
+      gate: { state: () => state },
+      wakeAt: (at: Date) => asked.push(at),
+    } as unknown as RelayWorkerDeps;
+    return { asked, looked: () => looked, run: () => drainAfterWake(deps) };
+  };
+
+  it("looks again shortly when its claim came back empty although a row is due (held back by another drain's lease)", async () => {
+    const before = Date.now();
+    const woken = wakeDeps([summary(0)], true);
+    await woken.run();
+    expect(woken.asked).toHaveLength(1);
+    expect(woken.asked[0]!.getTime()).toBeGreaterThanOrEqual(before);
+    expect(woken.asked[0]!.getTime()).toBeLessThan(before + 1_000);
+  });
+
+  it('neither looks nor asks again after a claim that took rows, or when nothing is due', async () => {
+    const claimed = wakeDeps([summary(2)], true);
+    await claimed.run();
+    expect([claimed.looked(), claimed.asked]).toEqual([0, []]);
+    const idle = wakeDeps([summary(0)], false);
+    await idle.run();
+    expect([idle.looked(), idle.asked]).toEqual([1, []]);
+  });
+
+  it('while publishing is blocked, leaves the next look to the broker probe', async () => {
+    const BLOCKED: PublishingState = {
+      status: 'blocked',
+      reason: 'down',
+      since: new Date(0),
+      probes: 1,
+      nextProbeAt: new Date(7),
+    };
+    const blocked = wakeDeps([summary(0)], true, BLOCKED);
+    await blocked.run();
+    expect([blocked.looked(), blocked.asked]).toEqual([0, [BLOCKED.nextProbeAt]]);
+  });
+});
+
+describe('drains in one process take turns', () => {
+  it('starts a drain only after the one before it settled, failed ones included', async () => {
+    const exclusive = createExclusive();
+    const events: string[] = [];
+    let finishFirst!: () => void;
+    const first = exclusive(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          events.push('first starts');
+          finishFirst = () => reject(new Error('database away'));
+        }),
+    );
+    const second = exclusive(async () => void events.push('second starts'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events).toEqual(['first starts']);
+    finishFirst();
+    await expect(first).rejects.toThrow('database away');
+    await second;
+    expect(events).toEqual(['first starts', 'second starts']);
   });
 });

@@ -40,7 +40,7 @@ export const latencyScenario: Scenario = async ({ quick, profile, outDir, progre
     profile ? { profileDir: outDir } : {},
   );
   // The writer side in this process: buildApp with the api role, for its writer use case and
-  // real BullMQ wake-ups. --profile: CPU samples and per-statement database time of this side.
+  // real Redis wake-ups. --profile: CPU samples and per-statement database time of this side.
   const { app, log } = await startApp(
     scope,
     env.config({ ROLES: 'api', ...(profile ? { DATABASE_DEBUG: 'true' } : {}) }),
@@ -201,7 +201,7 @@ export const latencyScenario: Scenario = async ({ quick, profile, outDir, progre
       }),
     ],
     notes: [
-      `Open loop, one message per append over ${CONVERSATIONS} conversations. Writer in this process (buildApp ROLES=api: its appendChatMessages use case with BullMQ wake-ups); the full app as child process ${child.pid}.`,
+      `Open loop, one message per append over ${CONVERSATIONS} conversations. Writer in this process (buildApp ROLES=api: its appendChatMessages use case with Redis wake-ups); the full app as child process ${child.pid}.`,
       ...[...lags, saturationLags].map((lag, i) => {
         const run = [...runs, saturation][i] as OfferedLoad;
         return `${run.rate} msg/s for ${((run.window.until.getTime() - run.window.from.getTime()) / 1000).toFixed(0)} s: ${describeLoad(run)}; commit→published p50 ${lag.published.p50} ms, commit→consumed p50 ${lag.consumed.p50} / p99 ${lag.consumed.p99} ms over ${lag.rows} rows.`;

@@ -9,8 +9,9 @@ import type { WorkerConnection } from './create-redis';
  * it (`ZADD`, idempotent, so a burst of commits leaves one token); a relay process blocked in
  * `BZPOPMIN` takes it and drains. Exactly one relay process takes each token, and a token added
  * while every relay is busy draining waits in Redis, so a commit landing during a drain's final
- * empty claim is picked up as soon as that drain ends (what BullMQ's `keepLastIfActive`
- * deduplication gave the wake-up job this replaces).
+ * empty claim is picked up as soon as a drain ends. Unlike the deduplicated BullMQ job this
+ * replaces, a token can start a drain in one process while another process's drain runs; the
+ * relay worker covers what that changes (drainAfterWake in jobs/relay.worker.ts).
  *
  * Why not a BullMQ job per wake-up, as before: at a trickle nearly every message is its own relay
  * round, and a job's add, move to active and move to completed are Lua scripts of many commands
@@ -80,14 +81,23 @@ export const createRedisRelayWaker = (deps: {
   });
   redis.on('error', (error: Error) => status.set('unhealthy', error.message));
   redis.on('ready', () => status.set('ready'));
+  let started = false;
   return {
     name: 'relay-waker',
     async start() {
       status.set('starting');
-      await withTimeout('relay waker connect', 5000, redis.connect());
+      try {
+        await withTimeout('relay waker connect', 5000, redis.connect());
+      } catch (error) {
+        // A client left connecting would retry for ever, and keep its process alive.
+        redis.disconnect();
+        throw error;
+      }
+      started = true;
       status.set('ready');
     },
     async stop() {
+      started = false;
       await redis.quit().catch(() => redis.disconnect());
       status.set('stopped');
     },
@@ -100,6 +110,8 @@ export const createRedisRelayWaker = (deps: {
     },
     wake: coalesce(
       async () => {
+        // Not started (e.g. a CLI that found Redis down): nothing to send, and a command would make ioredis connect on its own.
+        if (!started) throw new Error('relay waker is not started');
         await redis.zadd(key, 0, TOKEN);
       },
       { lingerMs: WAKE_LINGER_MS },
@@ -110,17 +122,18 @@ export const createRedisRelayWaker = (deps: {
 export interface RelayWakeListener {
   /** Starts taking tokens; each one runs `onWake` to its end before the next is taken. */
   start(onWake: () => Promise<unknown>): Promise<void>;
-  /** Stops taking tokens and waits for a running `onWake` to finish. */
+  /** Stops taking tokens and waits for a running `onWake` to finish; never waits for Redis. */
   stop(): Promise<void>;
   listening(): boolean;
 }
 
-/**
- * How long one `BZPOPMIN` blocks before it is asked again: an idle relay sends one command per
- * this many seconds, and a half-open connection is noticed within it.
- */
+/** How long one `BZPOPMIN` blocks before it is asked again: an idle relay sends one command per this many seconds. */
 const BLOCK_SECONDS = 5;
 const RETRY_CAP_MS = 5_000;
+
+/** Settles with `undefined` once `stopped` resolves, whatever `work` does (a command parked on a lost connection may never settle). */
+const unlessStopped = <T>(work: Promise<T>, stopped: Promise<void>): Promise<T | undefined> =>
+  Promise.race([work, stopped.then(() => undefined)]);
 
 /** The relay's side: one blocking connection per relay process. */
 export const createRedisRelayWakeListener = (deps: {
@@ -132,43 +145,39 @@ export const createRedisRelayWakeListener = (deps: {
   lingerMs?: number;
 }): RelayWakeListener => {
   const lingerMs = deps.lingerMs ?? 0;
+  const blockSeconds = deps.blockSeconds ?? BLOCK_SECONDS;
   const key = relayWakeKey(deps.prefix);
   let redis: Redis | undefined;
   let loop: Promise<void> | undefined;
   let running = false;
   let healthy = false;
-  let wakeRetry: (() => void) | undefined;
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wakeRetry = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  let stop = () => undefined as void;
+  let stopped = Promise.resolve();
+  const pause = (ms: number) => unlessStopped(new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), stopped);
   const listen = async (connection: Redis, onWake: () => Promise<unknown>) => {
     let failures = 0;
     while (running) {
-      let popped: unknown[] | null;
+      let popped: unknown[] | null | undefined;
       try {
-        popped = await connection.bzpopmin(key, deps.blockSeconds ?? BLOCK_SECONDS);
+        popped = await unlessStopped(connection.bzpopmin(key, blockSeconds), stopped);
         failures = 0;
-        healthy = true;
       } catch (error) {
         if (!running) return;
-        healthy = false;
         failures += 1;
-        if (failures === 1)
-          deps.logger.warn({ err: error }, 'relay wake-ups unavailable; the scheduled scan still runs');
+        if (failures === 1) deps.logger.warn({ err: error }, 'relay wake-ups failed; the scheduled scan still runs');
         await pause(Math.min(RETRY_CAP_MS, 100 * 2 ** failures));
         continue;
       }
-      if (!popped || popped.length === 0) continue;
+      if (!running || !popped || popped.length === 0) continue;
       if (lingerMs > 0) {
-        await new Promise((resolve) => setTimeout(resolve, lingerMs));
+        await pause(lingerMs);
         // The commits of the linger join this drain: the tokens they left are spent now, before the
         // claim, so they cost no second, empty drain. A commit after this adds its token again.
-        await connection.zrem(key, TOKEN).catch(() => undefined);
+        await unlessStopped(
+          withTimeout('relay wake-up token removal', 1000, connection.zrem(key, TOKEN)).catch(() => undefined),
+          stopped,
+        );
+        if (!running) return;
       }
       // A drain that fails is logged like a failed job; the token is spent, and the scan retries.
       await onWake().catch((error: unknown) => deps.logger.error({ err: error }, 'relay wake-up drain failed'));
@@ -176,23 +185,46 @@ export const createRedisRelayWakeListener = (deps: {
   };
   return {
     async start(onWake) {
-      running = true;
-      const connection = new Redis({ ...deps.connection, lazyConnect: true });
+      // A lost connection is noticed by the socket going quiet for longer than a BZPOPMIN can
+      // block (Linux keepalive would take hours), and a BZPOPMIN parked on a connection that is
+      // down comes back empty after its block time (ioredis would otherwise hold it until the
+      // reconnect succeeds): the loop keeps turning through an outage.
+      const connection = new Redis({
+        ...deps.connection,
+        lazyConnect: true,
+        blockingTimeout: blockSeconds * 1000 + 1000,
+        socketTimeout: blockSeconds * 1000 + 2000,
+      });
+      connection.on('error', () => undefined);
+      connection.on('ready', () => {
+        if (!healthy && running) deps.logger.info('relay wake-ups listening again');
+        healthy = true;
+      });
+      connection.on('close', () => {
+        if (healthy && running) deps.logger.warn('relay wake-up connection lost; the scheduled scan still runs');
+        healthy = false;
+      });
+      try {
+        await withTimeout('relay wake listener connect', 5000, connection.connect());
+      } catch (error) {
+        connection.disconnect();
+        throw error;
+      }
       redis = connection;
-      connection.on('error', () => (healthy = false));
-      await withTimeout('relay wake listener connect', 5000, connection.connect());
+      running = true;
       healthy = true;
+      stopped = new Promise<void>((resolve) => (stop = resolve));
       loop = listen(connection, onWake);
     },
     async stop() {
       running = false;
-      wakeRetry?.();
-      // Ends a pending BZPOPMIN at once; a drain in progress runs to its end (its claim is fenced either way).
+      // Ends a pending BZPOPMIN or pause at once; a drain in progress runs to its end (its claim is fenced either way).
+      stop();
       redis?.disconnect();
       await loop;
       redis = undefined;
       loop = undefined;
     },
-    listening: () => running && healthy && redis?.status === 'ready',
+    listening: () => running && healthy,
   };
 };
