@@ -35,6 +35,10 @@ export interface RelayWorkerDeps {
   wakeups?: RelayWakeListener;
   /** Runs one drain at a time in this process; createRelayWorker supplies it. */
   exclusive?: <T>(drain: () => Promise<T>) => Promise<T>;
+  /** True once the worker is stopping: a drain still waiting its turn then claims nothing. */
+  closing?: () => boolean;
+  /** Asks for one more look soon (drainAfterWake); createRelayWorker keeps one outstanding at a time. */
+  recheckSoon?: () => void;
 }
 
 /**
@@ -121,6 +125,7 @@ const followUpAt = (total: RelayBatchSummary, gate: Pick<PublishingGate, 'state'
 
 const drainAndFollowUp = (deps: RelayWorkerDeps) =>
   (deps.exclusive ?? ((work) => work()))(async () => {
+    if (deps.closing?.()) return NO_ROWS;
     const total = await drain(deps);
     const at = followUpAt(total, deps.gate);
     if (at) deps.wakeAt?.(at);
@@ -133,12 +138,14 @@ const drainAndFollowUp = (deps: RelayWorkerDeps) =>
  * claim then comes back empty although a row is due, and that other drain, whose claim was short,
  * ends without claiming again. One cheap read tells the case apart (an empty claim with due rows),
  * and one follow-up shortly after claims what the lease held back; without it the row would wait
- * for the scan. A row held back by a backoff instead costs that one extra look, no more.
+ * for the scan. The read cannot tell a lease from a backoff: a conversation whose first row backs
+ * off makes each wake-up that claims nothing ask too, so at most one such follow-up is outstanding
+ * per process at a time (createRelayWorker's recheckSoon), and the follow-up itself asks for none.
  */
 export const drainAfterWake = async (deps: RelayWorkerDeps) => {
   const total = await drainAndFollowUp(deps);
-  if (total.claimed === 0 && deps.gate.state().status !== 'blocked' && (await deps.hasDue()))
-    deps.wakeAt?.(new Date(Date.now() + HELD_BACK_RECHECK_MS));
+  if (total.claimed === 0 && !deps.closing?.() && deps.gate.state().status !== 'blocked' && (await deps.hasDue()))
+    deps.recheckSoon?.();
   return total;
 };
 
@@ -196,6 +203,9 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
   let worker: Worker | undefined;
   let stopRefreshing: (() => void) | undefined;
   let lastFollowUp = 0;
+  let closing = false;
+  // When the outstanding held-back follow-up is due (drainAfterWake): none is asked for before it.
+  let recheckDueAt = 0;
   // A delayed wake job per distinct time (deduplicated by it, so the many wakes of a blocked
   // relay ask once for its next probe). Best effort: the safety-net scan covers a lost one.
   const wakeAt = (at: Date) => {
@@ -221,6 +231,7 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
   };
   // The drains first: each finishes the batch in hand (its claim stays fenced either way).
   const teardown = async () => {
+    closing = true;
     stopRefreshing?.();
     stopRefreshing = undefined;
     await Promise.all([deps.wakeups?.stop(), worker?.close()]);
@@ -240,7 +251,18 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
         deps.logger.warn({ err: error }, 'could not refresh relay schedulers'),
       );
     });
-    const jobDeps: RelayWorkerDeps = { ...deps, wakeAt, exclusive: createExclusive() };
+    const jobDeps: RelayWorkerDeps = {
+      ...deps,
+      wakeAt,
+      exclusive: createExclusive(),
+      closing: () => closing,
+      recheckSoon: () => {
+        const now = Date.now();
+        if (now < recheckDueAt) return;
+        recheckDueAt = now + HELD_BACK_RECHECK_MS;
+        wakeAt(new Date(recheckDueAt));
+      },
+    };
     worker = new Worker(RELAY_QUEUE, processRelayJob(jobDeps), {
       connection: deps.connection,
       prefix: deps.prefix,
@@ -255,6 +277,7 @@ export const createRelayWorker = (input: RelayWorkerDeps): Component => {
     name: 'relay-worker',
     async start() {
       status.set('starting');
+      closing = false;
       try {
         await startAll();
       } catch (error) {

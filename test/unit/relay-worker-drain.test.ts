@@ -144,31 +144,38 @@ describe("a writer's wake-up (the Redis token)", () => {
   const wakeDeps = (rounds: RelayBatchSummary[], hasDue: boolean, state: PublishingState = FLOWING) => {
     const asked: Date[] = [];
     let looked = 0;
+    let rechecks = 0;
+    let closing = false;
     const deps = {
       ...depsWith(async () => rounds.shift() ?? summary(0)),
       hasDue: async () => ((looked += 1), hasDue),
       gate: { state: () => state },
       wakeAt: (at: Date) => asked.push(at),
+      recheckSoon: () => (rechecks += 1),
+      closing: () => closing,
     } as unknown as RelayWorkerDeps;
-    return { asked, looked: () => looked, run: () => drainAfterWake(deps) };
+    return {
+      asked,
+      looked: () => looked,
+      rechecks: () => rechecks,
+      close: () => (closing = true),
+      run: () => drainAfterWake(deps),
+    };
   };
 
-  it("looks again shortly when its claim came back empty although a row is due (held back by another drain's lease)", async () => {
-    const before = Date.now();
+  it("asks for one more look when its claim came back empty although a row is due (held back by another drain's lease)", async () => {
     const woken = wakeDeps([summary(0)], true);
     await woken.run();
-    expect(woken.asked).toHaveLength(1);
-    expect(woken.asked[0]!.getTime()).toBeGreaterThanOrEqual(before);
-    expect(woken.asked[0]!.getTime()).toBeLessThan(before + 1_000);
+    expect([woken.looked(), woken.rechecks()]).toEqual([1, 1]);
   });
 
   it('neither looks nor asks again after a claim that took rows, or when nothing is due', async () => {
     const claimed = wakeDeps([summary(2)], true);
     await claimed.run();
-    expect([claimed.looked(), claimed.asked]).toEqual([0, []]);
+    expect([claimed.looked(), claimed.rechecks()]).toEqual([0, 0]);
     const idle = wakeDeps([summary(0)], false);
     await idle.run();
-    expect([idle.looked(), idle.asked]).toEqual([1, []]);
+    expect([idle.looked(), idle.rechecks()]).toEqual([1, 0]);
   });
 
   it('while publishing is blocked, leaves the next look to the broker probe', async () => {
@@ -181,7 +188,14 @@ describe("a writer's wake-up (the Redis token)", () => {
     };
     const blocked = wakeDeps([summary(0)], true, BLOCKED);
     await blocked.run();
-    expect([blocked.looked(), blocked.asked]).toEqual([0, [BLOCKED.nextProbeAt]]);
+    expect([blocked.looked(), blocked.rechecks(), blocked.asked]).toEqual([0, 0, [BLOCKED.nextProbeAt]]);
+  });
+
+  it('claims nothing once the worker is stopping (a drain that waited its turn behind another)', async () => {
+    const stopping = wakeDeps([summary(2)], true);
+    stopping.close();
+    await expect(stopping.run()).resolves.toMatchObject({ claimed: 0 });
+    expect([stopping.looked(), stopping.rechecks()]).toEqual([0, 0]);
   });
 });
 

@@ -56,6 +56,16 @@ export const coalesce = (run: () => Promise<void>, options: { lingerMs?: number 
   };
 };
 
+/** Connects within 5 s, or drops the client: one left connecting would retry for ever and keep its process alive. */
+const connectOrDrop = async (what: string, client: Redis) => {
+  try {
+    await withTimeout(`${what} connect`, 5000, client.connect());
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+};
+
 /** How long a wake-up waits for more commits before it is sent: far below the latency goal (p50 15 ms). */
 const WAKE_LINGER_MS = 2;
 
@@ -86,13 +96,7 @@ export const createRedisRelayWaker = (deps: {
     name: 'relay-waker',
     async start() {
       status.set('starting');
-      try {
-        await withTimeout('relay waker connect', 5000, redis.connect());
-      } catch (error) {
-        // A client left connecting would retry for ever, and keep its process alive.
-        redis.disconnect();
-        throw error;
-      }
+      await connectOrDrop('relay waker', redis);
       started = true;
       status.set('ready');
     },
@@ -131,9 +135,36 @@ export interface RelayWakeListener {
 const BLOCK_SECONDS = 5;
 const RETRY_CAP_MS = 5_000;
 
-/** Settles with `undefined` once `stopped` resolves, whatever `work` does (a command parked on a lost connection may never settle). */
-const unlessStopped = <T>(work: Promise<T>, stopped: Promise<void>): Promise<T | undefined> =>
-  Promise.race([work, stopped.then(() => undefined)]);
+/**
+ * Waits that `stop()` can cut short: a command parked on a lost connection may never settle.
+ * Each wait registers its own release and removes it when it settles (racing every wait against
+ * one long-lived promise would keep a reaction per wait alive until the stop, a leak).
+ */
+const createStopSwitch = () => {
+  const releases = new Set<() => void>();
+  let off = false;
+  return {
+    unlessStopped<T>(work: Promise<T>): Promise<T | undefined> {
+      if (off) return Promise.resolve(undefined);
+      return new Promise<T | undefined>((resolve, reject) => {
+        const release = () => resolve(undefined);
+        releases.add(release);
+        work.then(
+          (value) => (releases.delete(release), resolve(value)),
+          (error: unknown) => (releases.delete(release), reject(error)),
+        );
+      });
+    },
+    stop() {
+      off = true;
+      for (const release of releases) release();
+      releases.clear();
+    },
+    reset() {
+      off = false;
+    },
+  };
+};
 
 /** The relay's side: one blocking connection per relay process. */
 export const createRedisRelayWakeListener = (deps: {
@@ -151,18 +182,21 @@ export const createRedisRelayWakeListener = (deps: {
   let loop: Promise<void> | undefined;
   let running = false;
   let healthy = false;
-  let stop = () => undefined as void;
-  let stopped = Promise.resolve();
-  const pause = (ms: number) => unlessStopped(new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), stopped);
+  const stopSwitch = createStopSwitch();
+  const unlessStopped = <T>(work: Promise<T>) => stopSwitch.unlessStopped(work);
+  const pause = (ms: number) => unlessStopped(new Promise<void>((resolve) => setTimeout(resolve, ms).unref()));
   const listen = async (connection: Redis, onWake: () => Promise<unknown>) => {
     let failures = 0;
     while (running) {
       let popped: unknown[] | null | undefined;
       try {
-        popped = await unlessStopped(connection.bzpopmin(key, blockSeconds), stopped);
+        popped = await unlessStopped(connection.bzpopmin(key, blockSeconds));
         failures = 0;
+        healthy = connection.status === 'ready';
       } catch (error) {
         if (!running) return;
+        // Refused while the connection is down (no offline queue), or a lasting error such as NOPERM.
+        healthy = false;
         failures += 1;
         if (failures === 1) deps.logger.warn({ err: error }, 'relay wake-ups failed; the scheduled scan still runs');
         await pause(Math.min(RETRY_CAP_MS, 100 * 2 ** failures));
@@ -175,7 +209,6 @@ export const createRedisRelayWakeListener = (deps: {
         // claim, so they cost no second, empty drain. A commit after this adds its token again.
         await unlessStopped(
           withTimeout('relay wake-up token removal', 1000, connection.zrem(key, TOKEN)).catch(() => undefined),
-          stopped,
         );
         if (!running) return;
       }
@@ -185,15 +218,19 @@ export const createRedisRelayWakeListener = (deps: {
   };
   return {
     async start(onWake) {
-      // A lost connection is noticed by the socket going quiet for longer than a BZPOPMIN can
-      // block (Linux keepalive would take hours), and a BZPOPMIN parked on a connection that is
-      // down comes back empty after its block time (ioredis would otherwise hold it until the
-      // reconnect succeeds): the loop keeps turning through an outage.
+      // While the connection is down, commands fail at once instead of queueing, and the one in
+      // flight when it dropped fails (no retry across a reconnect) instead of being sent again
+      // after it: a queued or resent BZPOPMIN would take a token for a promise that has already
+      // moved on, and lose it (without a retry limit ioredis would hold that one for ever). A
+      // half-open connection is noticed by the socket staying quiet well past the block time
+      // (Linux keepalive would take hours).
       const connection = new Redis({
         ...deps.connection,
+        maxRetriesPerRequest: 0,
         lazyConnect: true,
-        blockingTimeout: blockSeconds * 1000 + 1000,
-        socketTimeout: blockSeconds * 1000 + 2000,
+        enableOfflineQueue: false,
+        autoResendUnfulfilledCommands: false,
+        socketTimeout: blockSeconds * 1000 + 5000,
       });
       connection.on('error', () => undefined);
       connection.on('ready', () => {
@@ -204,22 +241,17 @@ export const createRedisRelayWakeListener = (deps: {
         if (healthy && running) deps.logger.warn('relay wake-up connection lost; the scheduled scan still runs');
         healthy = false;
       });
-      try {
-        await withTimeout('relay wake listener connect', 5000, connection.connect());
-      } catch (error) {
-        connection.disconnect();
-        throw error;
-      }
+      await connectOrDrop('relay wake listener', connection);
       redis = connection;
       running = true;
       healthy = true;
-      stopped = new Promise<void>((resolve) => (stop = resolve));
+      stopSwitch.reset();
       loop = listen(connection, onWake);
     },
     async stop() {
       running = false;
       // Ends a pending BZPOPMIN or pause at once; a drain in progress runs to its end (its claim is fenced either way).
-      stop();
+      stopSwitch.stop();
       redis?.disconnect();
       await loop;
       redis = undefined;
