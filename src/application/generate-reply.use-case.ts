@@ -169,6 +169,13 @@ const persist = async (
   return { saved, theirs };
 };
 
+/** What a reply streamed, to store as partial: no usage is known for it. */
+const unmeteredDraft = (events: readonly ReplyEvent[]) => ({
+  ...streamedDraft(events),
+  promptTokens: null,
+  completionTokens: null,
+});
+
 /**
  * Generates one reply into its reply stream and stores it through the outbox as the assistant
  * message whose id is the reply id, whether or not anyone is listening. Every run ends with
@@ -182,13 +189,6 @@ const persist = async (
  * - a Redis outage only delays the stream's events (see createReplyStreamWriter); one longer
  *   than the retry budget ends the reply like a model failure, REPLY_STREAM_UNAVAILABLE.
  */
-/** What a reply streamed, to store as partial: no usage is known for it. */
-const unmeteredDraft = (events: readonly ReplyEvent[]) => ({
-  ...streamedDraft(events),
-  promptTokens: null,
-  completionTokens: null,
-});
-
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const persistently = persistentlyFor(deps);
   /** Appends as the job's run (its fence): nothing lands once a later run of the reply appended. */

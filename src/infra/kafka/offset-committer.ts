@@ -16,8 +16,8 @@ export type CommitOffsets = (offsets: NextOffset[]) => Promise<void>;
  * record is a batch of its own, and one OffsetCommit per batch is a broker request per record
  * (CPU here and in the broker). Only offsets of stored batches are offered, so nothing is ever
  * committed past what was stored; what waits for the interval is delivered again after a crash,
- * harmless under the dedup by event id. None of its methods reject: a commit failure is logged and retried, never thrown
- * into the batch loop.
+ * harmless under the dedup by event id. None of its methods reject: a commit failure is logged
+ * and retried, never thrown into the batch loop.
  */
 export interface OffsetCommitter {
   /**

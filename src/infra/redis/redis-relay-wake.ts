@@ -69,11 +69,6 @@ const connectOrDrop = async (what: string, client: Redis) => {
 /** How long a wake-up waits for more commits before it is sent: far below the latency goal (p50 15 ms). */
 const WAKE_LINGER_MS = 2;
 
-const withoutBlocking = ({
-  maxRetriesPerRequest: _blocking,
-  ...options
-}: WorkerConnection): Omit<WorkerConnection, 'maxRetriesPerRequest'> => options;
-
 /** The writers' side: adds the token after a commit (coalesced per process), failing fast when Redis is away. */
 export const createRedisRelayWaker = (deps: {
   connection: WorkerConnection;
@@ -84,7 +79,7 @@ export const createRedisRelayWaker = (deps: {
   const key = relayWakeKey(deps.prefix);
   // Fail fast: a wake-up that cannot reach Redis is dropped (the scan covers it), not queued in memory.
   const redis = new Redis({
-    ...withoutBlocking(deps.connection),
+    ...deps.connection,
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
