@@ -206,16 +206,21 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    * Looks at what an earlier run left: 'stored' when the reply is stored (its stream now ended),
    * 'fresh' or 'restart' when it must be generated.
    */
-  const resume = async (job: Reply): Promise<'stored' | 'fresh' | 'restart'> => {
+  const resume = async (turn: ChatTurn): Promise<'stored' | 'fresh' | 'restart'> => {
+    const job = replyOf(turn);
     const ref = refOf(job);
-    // A REPLIED turn's message is committed, so this finds it; an AWAITING one may still have
-    // one whose commit the turn's read did not see yet, so it is looked up either way.
+    // A REPLIED turn's message is committed, so this finds it. An AWAITING one had none when it
+    // was read: the writer stores a reply only in the transaction that moves its turn to REPLIED.
+    // A run that commits after that read is one that commits after any look-up would have: this
+    // run's persist finds its message and ends the stream with it.
     // Two independent reads, in flight together: either order of the two is handled below (a
     // message committed after its stream ended is found by persist's own look-up).
     // Each retried on its own like storing: a Redis or database blip as a job starts must not
     // end its reply, nor make the other store answer again.
     const [stored, events] = await Promise.all([
-      persistently(() => deps.conversations.committedMessage(job.scope.conversationId, job.replyId)),
+      turn.status === 'AWAITING'
+        ? null
+        : persistently(() => deps.conversations.committedMessage(job.scope.conversationId, job.replyId)),
       persistently(() => deps.replies.events(ref)),
     ]);
     const last = events.at(-1);
@@ -277,7 +282,11 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const { cancellations } = deps;
     const cancelled = cancellations && persistently(() => cancellations.isRequested(replyId));
     cancelled?.catch(() => undefined);
-    const found = await resume(replyOf(turn));
+    // An awaiting turn's prompt is built alongside resume's reads, not after them: one round trip
+    // less before the first token (a REPLIED turn's reply is normally stored: no prompt). This first
+    // try is not retried; a failed one is built again, persistently, below.
+    const early = turn.status === 'AWAITING' ? deps.buildPrompt(turn).catch(() => null) : null;
+    const found = await resume(turn);
     if (found === 'stored') return 'already-stored';
     // Stopped while its job waited, or by a notification this worker got before it tracked the
     // job: the flag is set before the notification is sent, so one of the two always stops it.
@@ -286,7 +295,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       return 'cancelled';
     }
     // The database may be briefly down as a job starts: wait for it as storing does, rather than give the reply up.
-    const { prompt, window } = await persistently(() => deps.buildPrompt(turn));
+    const { prompt, window } = (await early) ?? (await persistently(() => deps.buildPrompt(turn)));
     const job: Reply = { ...replyOf(turn), window, fence };
     // Every write of the run is retried through a Redis outage; only one longer than the retry
     // budget ends the reply (REPLY_STREAM_UNAVAILABLE), with what the model produced stored.
@@ -302,8 +311,9 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const draft = emptyDraft();
     let failure: { error: unknown } | undefined;
     try {
-      // Before the first event, so a subscriber that asks for the latest reply finds this one while the model thinks.
-      await writer.markLatest(turn.userSeq);
+      // Before the first event, so a subscriber that asks for the latest reply finds this one while
+      // the model thinks; sent as the model is asked, and the writer's appends wait for it.
+      const marked = writer.markLatest(turn.userSeq);
       if (found === 'restart') {
         deps.logger.warn(
           { replyId, conversationId: turn.conversationId },
@@ -313,6 +323,8 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
         deps.onRestarted?.();
       }
       await streamModelReply(deps.model, { ...job, prompt, signal }, { draft, writer });
+      // A reply with no delta appended nothing that waited for it.
+      await marked;
     } catch (error) {
       failure = { error };
     }

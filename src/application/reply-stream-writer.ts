@@ -50,10 +50,22 @@ export const createReplyStreamWriter = (deps: ReplyStreamWriterDeps, run: Stream
         cause: error,
       });
     });
-  const append = (event: ReplyEvent) => retried(event.kind, () => deps.replies.append(run.ref, event, run.fence));
+  // Every append waits for the run's markLatest, which is not awaited before the model is asked
+  // (their round trips overlap), so the latest-reply pointer still leads the reply's first event.
+  let marked: Promise<unknown> = Promise.resolve();
+  const append = async (event: ReplyEvent) => {
+    await marked;
+    return retried(event.kind, () => deps.replies.append(run.ref, event, run.fence));
+  };
   return {
     append,
-    markLatest: (seq: number) => retried('markLatest', () => deps.replies.markLatest(run.ref, seq)),
+    /** Points the conversation's latest reply at this one; the run's appends wait for it (and fail with it). */
+    markLatest: (seq: number) => {
+      marked = retried('markLatest', () => deps.replies.markLatest(run.ref, seq));
+      // Awaited by the appends and by the run; a failure is theirs to report, not an unhandled rejection.
+      marked.catch(() => undefined);
+      return marked;
+    },
     /**
      * A delta writer on the retried append: while one append waits out an outage, the model goes
      * on and its deltas queue up; once Redis is back they are appended in order (merged per run of

@@ -168,14 +168,16 @@ export const createSendMessage = (deps: SendMessageDeps) => {
     const entry: HistoryEntry = { seq: message.seq, role: 'user', content: command.content, tokens: contentTokens };
     // The push never shortens the list: the window the reply's prompt needs is applied with the reply.
     const window = HISTORY_WINDOW.max;
+    // The reply starts alongside the cache writes, not after them (one round trip less). They are
+    // sent first, and its job is taken only several round trips later, so the reply's prompt
+    // normally finds the message cached; one that does not reads it from the database.
     await Promise.all([
       afterCommit('history-cache', turn, () =>
         appended.created ? deps.cache.fill(scope, [entry], window) : deps.cache.push(scope, entry, window),
       ),
       afterCommit('owner-marker', turn, () => deps.cache.markOwned(scope)),
+      afterCommit('start-reply', turn, () => deps.startReply(turn)),
     ]);
-    // After the cache write, so the reply's prompt normally finds the message cached.
-    await afterCommit('start-reply', turn, () => deps.startReply(turn));
     return {
       ...resultOf(turn),
       conversation: { id: command.conversationId, createdAt: message.createdAt, created: appended.created },

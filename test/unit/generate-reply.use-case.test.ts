@@ -197,6 +197,43 @@ describe('generate reply', () => {
     await expect(late.replies.latestReply(scope)).resolves.toBe('newer-reply');
   });
 
+  it('asks the model while the latest pointer is being written, and appends its first token only after it', async () => {
+    const pointer = deferred();
+    const order: string[] = [];
+    const model = scriptedModel(['hi']);
+    const stream = model.stream.bind(model);
+    model.stream = (input) => (order.push('model asked'), stream(input));
+    const { generate, replies, events } = setup(model);
+    const markLatest = replies.markLatest.bind(replies);
+    replies.markLatest = async (at, seq) => {
+      await pointer.promise;
+      order.push('pointer written');
+      return markLatest(at, seq);
+    };
+    const generated = generate(job);
+    await eventually(() => expect(order).toEqual(['model asked']));
+    expect(events()).toEqual([]);
+    pointer.resolve();
+    await expect(generated).resolves.toBe('completed');
+    expect(order).toEqual(['model asked', 'pointer written']);
+    expect(events().map((e) => e.kind)).toEqual(['TOKEN', 'COMPLETED']);
+  });
+
+  it("builds an awaiting turn's prompt alongside its run's first reads, and looks up no stored message for it", async () => {
+    const read = deferred();
+    const { generate, replies, writer, prompts } = setup(scriptedModel(['hi']));
+    const committedMessage = jest.spyOn(writer, 'committedMessage');
+    const events = replies.events.bind(replies);
+    replies.events = async (at) => (await read.promise, events(at));
+    const generated = generate(job);
+    await eventually(() => expect(prompts).toEqual([turn.replyId]));
+    read.resolve();
+    await expect(generated).resolves.toBe('completed');
+    // Its reply commits only with the turn's move to REPLIED, so an awaiting turn has none to find.
+    expect(committedMessage).not.toHaveBeenCalled();
+    expect(prompts).toEqual([turn.replyId]);
+  });
+
   it('has nothing to do for a reply id without a turn', async () => {
     const { generate, writer, replies } = setup(scriptedModel(['x']));
     await expect(generate('no-such-reply')).resolves.toBe('no-turn');
@@ -397,9 +434,12 @@ describe('generate reply', () => {
     it('does not call the model for a reply stopped before its run started: an empty partial message, FAILED CANCELLED', async () => {
       const cancellations = createInMemoryReplyCancellations();
       await cancellations.request(turn.replyId);
-      const { generate, events, writer, prompts } = setup(scriptedModel(['never']), createWriter(), cancellations);
+      const model = scriptedModel(['never']);
+      const streamed = jest.spyOn(model, 'stream');
+      const { generate, events, writer } = setup(model, createWriter(), cancellations);
       await expect(generate(job)).resolves.toBe('cancelled');
-      expect(prompts).toEqual([]);
+      // Its prompt may have been built alongside the stop's look-up; the model is never asked.
+      expect(streamed).not.toHaveBeenCalled();
       expect(writer.committed.map((m) => [m.payload.content, m.payload.partial])).toEqual([['', true]]);
       expect(events()).toEqual([{ kind: 'FAILED', ...CANCELLED_REPLY, partialMessageId: 'reply-1' }]);
     });

@@ -93,6 +93,33 @@ describe('reply stream writer', () => {
     await expect(stream.latestReply(ref)).resolves.toBe('reply-1');
   });
 
+  it('holds every append until the latest pointer is written, so the pointer still leads the first event', async () => {
+    const { writer, stream, scheduler, redis } = setup();
+    redis.down = true;
+    const marked = writer.markLatest(7);
+    const deltas = writer.deltas();
+    deltas.push({ kind: 'TOKEN', text: 'a' });
+    await settle();
+    expect(redis.appends).toBe(0);
+    redis.down = false;
+    await scheduler.advance(200);
+    await marked;
+    await deltas.drain();
+    expect(redis.appends).toBe(1);
+    expect(stream.stored(ref)).toEqual([{ kind: 'TOKEN', text: 'a' }]);
+  });
+
+  it('fails the appends with the latest pointer when it fails through the whole budget, appending nothing', async () => {
+    const { writer, scheduler, redis } = setup();
+    redis.down = true;
+    const marked = writer.markLatest(7).catch((error: unknown) => error);
+    const appended = writer.append({ kind: 'TOKEN', text: 'a' }).catch((error: unknown) => error);
+    await scheduler.advance(200 + 400 + 800);
+    expect(await marked).toBeInstanceOf(ReplyStreamUnavailableError);
+    expect(await appended).toBe(await marked);
+    expect(redis.appends).toBe(0);
+  });
+
   it('keeps the fence: once a newer run appended, its appends are no-ops, not failures to retry', async () => {
     const { writer, stream, scheduler, redis } = setup(POLICY, { fence: 1 });
     await stream.append(ref, { kind: 'TOKEN', text: 'newer run' }, 2);

@@ -3,6 +3,7 @@ import { createAppendChatMessages } from '../../src/application/append-chat-mess
 import { createSendMessage, type SendSideEffect } from '../../src/application/send-message.use-case';
 import type { ChatTurn } from '../../src/domain/chat/chat-types';
 import type { HistoryCache } from '../../src/domain/ports/history-cache';
+import { deferred, eventually } from '../support/eventually';
 import { createFakeClock } from '../support/fakes/fake-clock';
 import { createInMemoryHistoryCache } from '../support/fakes/in-memory-history-cache';
 import { createInMemoryOutbox } from '../support/fakes/in-memory-outbox';
@@ -167,6 +168,23 @@ describe('send message: after the commit', () => {
     expect(failed).toEqual(['start-reply']);
     await expect(outbox.turns.get(result.replyId)).resolves.toMatchObject({ status: 'AWAITING', userSeq: 1 });
     expect(logger.at('warn').map((e) => e.fields['step'])).toEqual(['start-reply']);
+  });
+
+  it('starts the reply alongside the cache writes, after sending them, and answers once all are done', async () => {
+    const pushed = deferred();
+    const order: string[] = [];
+    const inMemory = createInMemoryHistoryCache();
+    const cache: HistoryCache = {
+      ...inMemory,
+      fill: async (...args) => (order.push('cache write sent'), await pushed.promise, inMemory.fill(...args)),
+    };
+    const { send } = setup({ cache, startReply: async () => void order.push('reply started') });
+    let answered = false;
+    const sent = send({ userId: USER, raw: { content: 'hello' } }).then((result) => ((answered = true), result));
+    await eventually(() => expect(order).toEqual(['cache write sent', 'reply started']));
+    expect(answered).toBe(false);
+    pushed.resolve();
+    await expect(sent).resolves.toMatchObject({ userMessage: { seq: 1 } });
   });
 
   it('records the turn with the message it answers', async () => {

@@ -7,7 +7,7 @@ import type { ModelChoice } from '../../domain/chat/chat-types';
  */
 
 export const SEND_MESSAGE = `mutation ChatCliSend($input: SendMessageInput!) {
-  sendMessage(input: $input) { conversation { id messageCount } userMessage { id seq createdAt } replyId }
+  sendMessage(input: $input) { conversation { id } userMessage { id seq createdAt } replyId }
 }`;
 
 /** Ctrl-C during a reply: stops generating it (the text so far is saved as a partial message). */
@@ -37,7 +37,7 @@ export interface SendMessageInput {
 
 export interface SendMessageData {
   sendMessage: {
-    conversation: { id: string; messageCount: number };
+    conversation: { id: string };
     userMessage: { id: string; seq: number; createdAt: string };
     replyId: string;
   };

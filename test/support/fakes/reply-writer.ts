@@ -65,8 +65,15 @@ export const createReplyWriter = (
   };
   const committedMessage = async (_conversationId: string, messageId: string) =>
     committed.find((m) => m.messageId === messageId) ?? null;
+  const table = createInMemoryChatTurns(turnMap);
   const turns: ChatTurns & { add(turn: ChatTurn): void } = {
-    ...createInMemoryChatTurns(turnMap),
+    ...table,
+    // As in the database, where a reply commits in the transaction that moves its turn to
+    // REPLIED: a turn whose reply a test put in `committed` reads REPLIED.
+    async get(replyId) {
+      const turn = await table.get(replyId);
+      return turn && committed.some((m) => m.messageId === replyId) ? { ...turn, status: 'REPLIED' } : turn;
+    },
     add: (turn) => void turnMap.set(turn.replyId, turn),
   };
   return { append, committedMessage, calls, committed, turns };
