@@ -1,4 +1,4 @@
-import type { ChatTurn, HistoryEntry, ModelChoice, PromptMessage } from '../domain/chat/chat-types';
+import type { HistoryEntry, ModelChoice, PromptMessage, TurnPromptKey } from '../domain/chat/chat-types';
 import type { ConversationReader } from '../domain/ports/conversation-reader';
 import type { HistoryCache } from '../domain/ports/history-cache';
 import type { TokenCounter } from '../domain/ports/token-counter';
@@ -48,7 +48,7 @@ export const cachedUpTo = (entries: readonly HistoryEntry[] | null, seq: number)
  */
 export const createBuildReplyPrompt = (deps: BuildReplyPromptDeps) => {
   const systemTokens = deps.counter.count(deps.chat.systemPrompt);
-  return async (turn: ChatTurn): Promise<ReplyPrompt> => {
+  return async (turn: TurnPromptKey): Promise<ReplyPrompt> => {
     const scope = { userId: turn.userId, conversationId: turn.conversationId };
     const limits = deps.models[turn.model];
     const cached = await deps.cache.read(scope).catch((error: unknown) => {

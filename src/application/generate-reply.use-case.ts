@@ -1,4 +1,11 @@
-import { isTerminal, streamedDraft, type ChatTurn, type ModelChoice, type ReplyEvent } from '../domain/chat/chat-types';
+import {
+  isTerminal,
+  streamedDraft,
+  type ChatTurn,
+  type ModelChoice,
+  type ReplyEvent,
+  type TurnPromptKey,
+} from '../domain/chat/chat-types';
 import type { ChatModel } from '../domain/ports/chat-model';
 import type { ChatTurns } from '../domain/ports/chat-turns';
 import type { CommittedMessage, ConversationReader } from '../domain/ports/conversation-reader';
@@ -11,7 +18,7 @@ import type { Logger } from '../domain/ports/logger';
 import type { Scheduler } from '../domain/ports/scheduler';
 import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';
 import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
-import type { BuildReplyPrompt } from './build-reply-prompt';
+import type { BuildReplyPrompt, ReplyPrompt } from './build-reply-prompt';
 import {
   CANCELLED_REPLY,
   endOf,
@@ -77,10 +84,14 @@ export interface GenerateReplyDeps {
   tracer?: Tracer;
 }
 
-/** How a worker runs a reply: its job's abort signal, and the run's number (see Reply.fence). */
+/**
+ * How a worker runs a reply: its job's abort signal, the run's number (see Reply.fence), and the
+ * job's copy of what the turn's first reads need, when the send put it in the job.
+ */
 export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly fence?: number;
+  readonly turn?: TurnPromptKey;
 }
 
 /** What one run did with its reply ('no-turn': no turn has this reply id, so there is nothing to answer). */
@@ -96,11 +107,52 @@ const persistPolicy = (attempts = PERSIST_ATTEMPTS) =>
 
 const refOf = (job: Reply): ReplyRef => ({ ...job.scope, replyId: job.replyId });
 
+/** A read started before it is known to be wanted: its value, or undefined when that one try failed. */
+type Early<T> = Promise<{ value: T } | undefined>;
+
+const tryOnce = <T>(work: Promise<T>): Early<T> =>
+  work.then(
+    (value) => ({ value }),
+    () => undefined,
+  );
+
+/** The reads a run starts with, all in flight together; the prompt only for a turn awaiting its reply. */
+interface FirstReads {
+  readonly cancelled: Early<boolean>;
+  readonly events: Early<ReplyEvent[]>;
+  readonly prompt?: Early<ReplyPrompt>;
+}
+
+/** Whether the job's copy of its turn says what the stored turn says about everything the first reads used. */
+const sameKey = (copy: TurnPromptKey, turn: ChatTurn) =>
+  copy.replyId === turn.replyId &&
+  copy.userId === turn.userId &&
+  copy.conversationId === turn.conversationId &&
+  copy.userSeq === turn.userSeq &&
+  copy.model === turn.model;
+
 /** Database (or Redis) work of a reply: retried, whatever failed, until the attempts are spent. */
 const persistentlyFor =
   (deps: GenerateReplyDeps) =>
   <T>(work: () => Promise<T>) =>
     retry(work, { policy: persistPolicy(deps.persistAttempts), scheduler: deps.scheduler });
+
+/**
+ * Each first read is tried once, so reads that turn out unwanted (the job's copy of its turn
+ * disagreed with the stored one) leave no retries behind; one that failed is done again, retried
+ * like storing, when the run needs its answer (`settle` in createGenerateReply).
+ */
+const startReads = (
+  deps: Pick<GenerateReplyDeps, 'cancellations' | 'replies' | 'buildPrompt'>,
+  key: TurnPromptKey,
+  awaiting: boolean,
+): FirstReads => ({
+  cancelled: tryOnce(deps.cancellations?.isRequested(key.replyId) ?? Promise.resolve(false)),
+  events: tryOnce(
+    deps.replies.events({ userId: key.userId, conversationId: key.conversationId, replyId: key.replyId }),
+  ),
+  ...(awaiting ? { prompt: tryOnce(deps.buildPrompt(key)) } : {}),
+});
 
 /**
  * Stores the draft as the reply's message, unless a message with the reply id is committed
@@ -191,6 +243,11 @@ const unmeteredDraft = (events: readonly ReplyEvent[]) => ({
  */
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const persistently = persistentlyFor(deps);
+
+  const settle = async <T>(started: Early<T> | undefined, work: () => Promise<T>): Promise<T> => {
+    const first = await started;
+    return first ? first.value : persistently(work);
+  };
   /** Appends as the job's run (its fence): nothing lands once a later run of the reply appended. */
   const appendTo = (job: Reply, event: ReplyEvent) => deps.replies.append(refOf(job), event, job.fence);
   /**
@@ -206,7 +263,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    * Looks at what an earlier run left: 'stored' when the reply is stored (its stream now ended),
    * 'fresh' or 'restart' when it must be generated.
    */
-  const resume = async (turn: ChatTurn): Promise<'stored' | 'fresh' | 'restart'> => {
+  const resume = async (turn: ChatTurn, reads: FirstReads): Promise<'stored' | 'fresh' | 'restart'> => {
     const job = replyOf(turn);
     const ref = refOf(job);
     // A REPLIED turn's message is committed, so this finds it. An AWAITING one had none when it
@@ -221,7 +278,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       turn.status === 'AWAITING'
         ? null
         : persistently(() => deps.conversations.committedMessage(job.scope.conversationId, job.replyId)),
-      persistently(() => deps.replies.events(ref)),
+      settle(reads.events, () => deps.replies.events(ref)),
     ]);
     const last = events.at(-1);
     if (stored) {
@@ -274,28 +331,20 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     });
   };
 
-  const run = async (turn: ChatTurn, { signal, fence }: RunOptions): Promise<ReplyOutcome> => {
+  const run = async (turn: ChatTurn, reads: FirstReads, { signal, fence }: RunOptions): Promise<ReplyOutcome> => {
     const { replyId } = turn;
-    // Read with resume's look-ups rather than after them (one round trip less before the first
-    // token); the job is tracked before it runs, so a stop requested after this read still
-    // reaches it as a notification.
-    const { cancellations } = deps;
-    const cancelled = cancellations && persistently(() => cancellations.isRequested(replyId));
-    cancelled?.catch(() => undefined);
-    // An awaiting turn's prompt is built alongside resume's reads, not after them: one round trip
-    // less before the first token (a REPLIED turn's reply is normally stored: no prompt). This first
-    // try is not retried; a failed one is built again, persistently, below.
-    const early = turn.status === 'AWAITING' ? deps.buildPrompt(turn).catch(() => null) : null;
-    const found = await resume(turn);
+    const found = await resume(turn, reads);
     if (found === 'stored') return 'already-stored';
     // Stopped while its job waited, or by a notification this worker got before it tracked the
-    // job: the flag is set before the notification is sent, so one of the two always stops it.
-    if (await cancelled) {
+    // job (the job is tracked before it runs): the flag is set before the notification is sent,
+    // so one of the two always stops it.
+    const { cancellations } = deps;
+    if (await settle(reads.cancelled, async () => (await cancellations?.isRequested(replyId)) ?? false)) {
       await giveUp(replyId, CANCELLED_REPLY);
       return 'cancelled';
     }
     // The database may be briefly down as a job starts: wait for it as storing does, rather than give the reply up.
-    const { prompt, window } = (await early) ?? (await persistently(() => deps.buildPrompt(turn)));
+    const { prompt, window } = await settle(reads.prompt, () => deps.buildPrompt(turn));
     const job: Reply = { ...replyOf(turn), window, fence };
     // Every write of the run is retried through a Redis outage; only one longer than the retry
     // budget ends the reply (REPLY_STREAM_UNAVAILABLE), with what the model produced stored.
@@ -343,8 +392,16 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    * traceparent), so a reply joins its message's trace; the reply's own write descends from it.
    */
   const generate = async (replyId: string, options: RunOptions = {}): Promise<ReplyOutcome> => {
+    // The first reads (the stop flag, what an earlier run streamed, and for an awaiting turn its
+    // prompt) go out together, and with the job's copy of the turn alongside the turn's own read:
+    // one or two round trips less before the first token. What they were keyed on is kept only
+    // when the stored turn agrees; otherwise they are read again for the stored turn.
+    const copy = options.turn?.replyId === replyId ? options.turn : undefined;
+    const early = copy && startReads(deps, copy, true);
     const turn = await persistently(() => deps.turns.get(replyId));
     if (!turn) return 'no-turn';
+    const awaiting = turn.status === 'AWAITING';
+    const reads = early && copy && awaiting && sameKey(copy, turn) ? early : startReads(deps, turn, awaiting);
     const tracer = deps.tracer ?? NOOP_TRACER;
     const attributes = {
       'agent_relay.reply.id': replyId,
@@ -353,7 +410,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       'agent_relay.reply.run': options.fence,
     };
     return tracer.inSpan('generate reply', { parent: turn.traceparent, attributes }, async (span) => {
-      const outcome = await run(span.traceparent ? { ...turn, traceparent: span.traceparent } : turn, options);
+      const outcome = await run(span.traceparent ? { ...turn, traceparent: span.traceparent } : turn, reads, options);
       span.setAttributes({ 'agent_relay.reply.outcome': outcome });
       return outcome;
     });

@@ -1,13 +1,19 @@
 import { Queue } from 'bullmq';
+import type { TurnPromptKey } from '../domain/chat/chat-types';
 import type { Component } from '../infra/lifecycle';
 import type { Logger } from '../infra/logger';
 import type { WorkerConnection } from '../infra/redis/create-redis';
 import { pingQueue } from './ping-queue';
 import { GENERATE_JOB, GENERATE_QUEUE, JOB_RETENTION } from './queues';
 
-/** A generate job carries ids only: the worker loads the turn and builds the prompt itself. */
+/**
+ * A generate job names its reply; the worker loads the turn and builds the prompt itself. A send
+ * adds what the prompt's reads need (`turn`), so the worker can start them alongside its read of
+ * the turn: only a hint, kept when the stored turn agrees (generate-reply.use-case.ts).
+ */
 export interface GenerateJobData {
   readonly replyId: string;
+  readonly turn?: TurnPromptKey;
 }
 
 export interface GenerateQueue extends Component {
@@ -46,7 +52,11 @@ export const createGenerateQueue = (deps: {
   };
   // attempts: 1 — the use case retries storing itself; a job that still throws is given up by the worker.
   const add = (data: GenerateJobData) =>
-    opened().add(GENERATE_JOB, { replyId: data.replyId }, { jobId: data.replyId, attempts: 1, ...JOB_RETENTION });
+    opened().add(
+      GENERATE_JOB,
+      { replyId: data.replyId, ...(data.turn ? { turn: data.turn } : {}) },
+      { jobId: data.replyId, attempts: 1, ...JOB_RETENTION },
+    );
   return {
     name: 'generate-queue',
     async enqueue(data) {

@@ -1,4 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { z } from 'zod';
+import { MODEL_CHOICES } from '../domain/chat/chat-types';
 import type { GenerateReply, ReplyOutcome } from '../application/generate-reply.use-case';
 import { INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST } from '../application/reply-ends';
 import type { AppConfig } from '../config';
@@ -32,12 +34,24 @@ export interface GenerateWorkerDeps {
 /** Abort reason of a graceful stop's deadline: the reply is cut and stored as partial. */
 const SHUTTING_DOWN = 'shutting-down';
 
+/** The send's copy of the turn's prompt key; a job without it (recovery, an older producer) is run without. */
+const turnCopy = z.object({
+  replyId: z.string(),
+  userId: z.string(),
+  conversationId: z.string(),
+  userSeq: z.number().int().positive(),
+  model: z.enum(MODEL_CHOICES),
+});
+
 const dataOf = (job: Pick<Job, 'data' | 'id'>): GenerateJobData => {
-  const replyId = (job.data as Partial<GenerateJobData> | undefined)?.replyId;
+  const data = job.data as Partial<Record<keyof GenerateJobData, unknown>> | undefined;
+  const replyId = data?.replyId;
   // Anything else is a producer bug that no retry will fix.
   if (typeof replyId !== 'string' || replyId !== job.id)
     throw new UnrecoverableError(`generate job ${String(job.id)} carries no matching replyId`);
-  return { replyId };
+  // Only a hint (the stored turn is read anyway): one that does not parse is dropped, not fatal.
+  const turn = turnCopy.safeParse(data?.turn);
+  return turn.success && turn.data.replyId === replyId ? { replyId, turn: turn.data } : { replyId };
 };
 
 /**
@@ -51,10 +65,10 @@ export const processGenerateJob =
     _token?: string,
     signal?: AbortSignal,
   ): Promise<ReplyOutcome> => {
-    const { replyId } = dataOf(job);
+    const { replyId, turn } = dataOf(job);
     // The line chaos and operators look for: which process generates which reply (start > 1: a takeover).
     deps.logger.info({ replyId, pid: process.pid, start: job.attemptsStarted }, 'generating reply');
-    const outcome = await deps.replies.generate(replyId, { signal, fence: job.attemptsStarted });
+    const outcome = await deps.replies.generate(replyId, { signal, fence: job.attemptsStarted, turn });
     if (outcome === 'no-turn')
       deps.logger.warn({ replyId }, 'generate job for a reply with no stored turn: nothing to do');
     if (outcome === 'cancelled') deps.metrics?.repliesCancelled.inc({ ended_by: 'worker' });

@@ -48,7 +48,8 @@ export const chatWiring = (
     ids: { uuid: randomUUID },
     hash: (text) => createHash('sha256').update(text).digest('hex'),
     // The job carries the reply id only: whichever worker takes it loads the turn and builds the prompt.
-    startReply: (turn) => queue.enqueue({ replyId: turn.replyId }),
+    startReply: ({ replyId, userId, conversationId, userSeq, model }) =>
+      queue.enqueue({ replyId, turn: { replyId, userId, conversationId, userSeq, model } }),
     logger: deps.logger,
     onSideEffectFailed: (step) => deps.metrics.sendSideEffectFailures.inc({ step }),
     chat,

@@ -1,7 +1,7 @@
 import { createGenerateReply, type GenerateReplyDeps } from '../../src/application/generate-reply.use-case';
 import { CANCELLED_REPLY, INTERRUPTED_REPLY, REPLY_CANCELLED, REPLY_LOST } from '../../src/application/reply-ends';
 import type { ChatMessagePayload } from '../../src/domain/chat-message-envelope';
-import { streamedDraft, type ModelEvent, type ReplyEvent } from '../../src/domain/chat/chat-types';
+import { streamedDraft, type ModelEvent, type ReplyEvent, type TurnPromptKey } from '../../src/domain/chat/chat-types';
 import { ModelError } from '../../src/domain/chat/model-error';
 import type { ChatModel } from '../../src/domain/ports/chat-model';
 import { deferred, eventually } from '../support/eventually';
@@ -47,7 +47,7 @@ const setup = (
   const prompts: string[] = [];
   // Writer retries wait on this clock, in no real time; `scheduler.sleeps` shows the waits.
   const scheduler = createFakeScheduler({ autoAdvance: true });
-  const buildPrompt = async (asked: typeof turn) => (prompts.push(asked.replyId), { prompt: PROMPT, window: 32 });
+  const buildPrompt = async (asked: TurnPromptKey) => (prompts.push(asked.replyId), { prompt: PROMPT, window: 32 });
   const generator = createGenerateReply({
     turns: writer.turns,
     buildPrompt,
@@ -232,6 +232,51 @@ describe('generate reply', () => {
     // Its reply commits only with the turn's move to REPLIED, so an awaiting turn has none to find.
     expect(committedMessage).not.toHaveBeenCalled();
     expect(prompts).toEqual([turn.replyId]);
+  });
+
+  describe("with the send's copy of its turn in the job", () => {
+    const copy = {
+      replyId: turn.replyId,
+      userId: turn.userId,
+      conversationId: turn.conversationId,
+      userSeq: 40,
+      model: turn.model,
+    };
+
+    it("starts the first reads before the turn's own read answers, and keeps them when it agrees", async () => {
+      const stored = deferred();
+      const { generate, writer, prompts, replies, events } = setup(scriptedModel(['hi']));
+      const get = writer.turns.get.bind(writer.turns);
+      writer.turns.get = async (replyId) => (await stored.promise, get(replyId));
+      const read = jest.spyOn(replies, 'events');
+      const generated = generate(job, { turn: copy });
+      await eventually(() => expect(prompts).toEqual([turn.replyId]));
+      expect(read).toHaveBeenCalledTimes(1);
+      stored.resolve();
+      await expect(generated).resolves.toBe('completed');
+      expect(prompts).toEqual([turn.replyId]);
+      expect(read).toHaveBeenCalledTimes(1);
+      expect(events().map((e) => e.kind)).toEqual(['TOKEN', 'COMPLETED']);
+    });
+
+    it('reads again for the stored turn when the copy disagrees with it', async () => {
+      const asked: number[] = [];
+      const buildPrompt = async (key: TurnPromptKey) => (asked.push(key.userSeq), { prompt: PROMPT, window: 32 });
+      const { generate } = setup(scriptedModel(['hi']), createWriter(), undefined, { buildPrompt });
+      await expect(generate(job, { turn: { ...copy, userSeq: 39 } })).resolves.toBe('completed');
+      expect(asked).toEqual([39, 40]);
+    });
+
+    it('does not take a copy for a turn that no longer awaits its reply', async () => {
+      const writer = createWriter();
+      writer.committed.push(storedReply('stored text', false));
+      const model = scriptedModel(['never']);
+      const streamed = jest.spyOn(model, 'stream');
+      const { generate } = setup(model, writer);
+      await expect(generate(job, { turn: copy })).resolves.toBe('already-stored');
+      expect(streamed).not.toHaveBeenCalled();
+      expect(writer.calls).toHaveLength(0);
+    });
   });
 
   it('has nothing to do for a reply id without a turn', async () => {

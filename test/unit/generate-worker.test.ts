@@ -6,7 +6,7 @@ import { createRecordingLogger } from '../support/fakes/recording-logger';
 
 const setup = () => {
   const logger = createRecordingLogger();
-  const generated: { replyId: string; signal?: AbortSignal; fence?: number }[] = [];
+  const generated: { replyId: string; signal?: AbortSignal; fence?: number; turn?: unknown }[] = [];
   const processor = processGenerateJob({
     replies: {
       generate: async (replyId, options) => (
@@ -34,6 +34,16 @@ describe('generate job processor', () => {
         fields: expect.objectContaining({ replyId: 'r1', pid: process.pid, start: 2 }),
       }),
     ]);
+  });
+
+  it("hands the send's copy of the turn on with the job, and drops a copy that is malformed or names another reply", async () => {
+    const { processor, generated } = setup();
+    const copy = { replyId: 'r1', userId: 'u1', conversationId: 'c1', userSeq: 3, model: 'WORKER' };
+    await processor({ id: 'r1', data: { replyId: 'r1', turn: copy }, attemptsStarted: 1 });
+    await processor({ id: 'r1', data: { replyId: 'r1', turn: { ...copy, userSeq: 'three' } }, attemptsStarted: 1 });
+    await processor({ id: 'r1', data: { replyId: 'r1', turn: { ...copy, replyId: 'r2' } }, attemptsStarted: 1 });
+    await processor({ id: 'r1', data: { replyId: 'r1', turn: { ...copy, model: 'GPT' } }, attemptsStarted: 1 });
+    expect(generated.map((g) => 'turn' in g && g.turn)).toEqual([copy, undefined, undefined, undefined]);
   });
 
   it('declares the signal parameter, which BullMQ checks before it passes one', () => {

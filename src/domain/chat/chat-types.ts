@@ -98,3 +98,10 @@ export interface ChatTurn {
   readonly status: ChatTurnStatus;
   readonly createdAt: Date;
 }
+
+/**
+ * What a reply's prompt and first reads need of its turn: the send puts it in the generate job, so
+ * a worker can start those reads before its own read of the turn has answered (and keeps them
+ * only when that read agrees).
+ */
+export type TurnPromptKey = Pick<ChatTurn, 'replyId' | 'userId' | 'conversationId' | 'userSeq' | 'model'>;
