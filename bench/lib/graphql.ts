@@ -31,6 +31,9 @@ export const openWs = async (scope: Scope, url: string, token: string): Promise<
     connectionParams: { authorization: `Bearer ${token}` },
     lazy: false,
     retryAttempts: 0,
+    // graphql-ws prints a non-lazy connection's close to the console by default: the service going
+    // away as a scenario stops (1001) is expected, and a loss mid-run fails the operations on it.
+    onNonLazyError: () => undefined,
   });
   scope.defer('dispose graphql-ws client', () => client.dispose());
   await new Promise<void>((resolve, reject) => {
