@@ -359,10 +359,11 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     );
     const draft = emptyDraft();
     let failure: { error: unknown } | undefined;
+    // Before the first event, so a subscriber that asks for the latest reply finds this one while
+    // the model thinks. Sent as the model is asked: the writer's appends wait for it, and so does
+    // the reply's end below, so a model that fails at once cannot end the reply ahead of it.
+    const marked = writer.markLatest(turn.userSeq);
     try {
-      // Before the first event, so a subscriber that asks for the latest reply finds this one while
-      // the model thinks; sent as the model is asked, and the writer's appends wait for it.
-      const marked = writer.markLatest(turn.userSeq);
       if (found === 'restart') {
         deps.logger.warn(
           { replyId, conversationId: turn.conversationId },
@@ -379,6 +380,9 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     }
     // Another worker owns the reply now: whatever this run produced is not this run's to store.
     if (signal?.reason === REPLY_LOST) return 'lost';
+    // Settled either way: a pointer that failed through its retries has failed the run already,
+    // unless the model's own error came first, and the reply still ends.
+    await marked.catch(() => undefined);
     if (failure) {
       await fail(job, draft, failure.error, signal);
       return signal?.reason === REPLY_CANCELLED ? 'cancelled' : 'failed';

@@ -219,6 +219,24 @@ describe('generate reply', () => {
     expect(events().map((e) => e.kind)).toEqual(['TOKEN', 'COMPLETED']);
   });
 
+  it('ends a reply whose model failed before its first token only after the latest pointer is written', async () => {
+    const pointer = deferred();
+    const order: string[] = [];
+    const { generate, replies } = setup(scriptedModel([], { failWith: new ModelError('MODEL_REJECTED', 'no') }));
+    const markLatest = replies.markLatest.bind(replies);
+    replies.markLatest = async (at, seq) => (await pointer.promise, order.push('pointer written'), markLatest(at, seq));
+    const append = replies.append.bind(replies);
+    replies.append = async (at, event, fence) => (order.push(`append ${event.kind}`), append(at, event, fence));
+    const generated = generate(job);
+    // The model has failed by now (it throws at once); the reply's end waits for the pointer.
+    for (let tick = 0; tick < 10; tick += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual([]);
+    pointer.resolve();
+    await expect(generated).resolves.toBe('failed');
+    expect(order).toEqual(['pointer written', 'append FAILED']);
+    await expect(replies.latestReply(scope)).resolves.toBe(turn.replyId);
+  });
+
   it("builds an awaiting turn's prompt alongside its run's first reads, and looks up no stored message for it", async () => {
     const read = deferred();
     const { generate, replies, writer, prompts } = setup(scriptedModel(['hi']));
@@ -272,8 +290,11 @@ describe('generate reply', () => {
       writer.committed.push(storedReply('stored text', false));
       const model = scriptedModel(['never']);
       const streamed = jest.spyOn(model, 'stream');
-      const { generate } = setup(model, writer);
+      const { generate, replies } = setup(model, writer);
+      const read = jest.spyOn(replies, 'events');
       await expect(generate(job, { turn: copy })).resolves.toBe('already-stored');
+      // The copy's early read is dropped and the stream read again for the stored turn.
+      expect(read).toHaveBeenCalledTimes(2);
       expect(streamed).not.toHaveBeenCalled();
       expect(writer.calls).toHaveLength(0);
     });
