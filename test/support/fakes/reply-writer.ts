@@ -38,6 +38,9 @@ export const createReplyWriter = (
   const calls: AppendChatMessagesInput[] = [];
   const append: AppendChatMessages = async (input) => {
     calls.push(input);
+    // What lets a run skip the look-up for an awaiting turn: a reply is stored only by the
+    // transaction that completes its turn. Every generate test checks it on every store.
+    if (!input.completesTurn) throw new Error('a reply must be stored with completesTurn');
     if (options.alwaysFails) throw new Error('database down');
     // As the real writer's transaction: a reply whose turn no longer awaits it is not stored twice.
     const completes = input.completesTurn ? turnMap.get(input.completesTurn) : undefined;
