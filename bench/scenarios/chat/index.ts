@@ -1,6 +1,7 @@
 import { mintToken } from '../../../src/tooling';
 import { startFakeOpenAi } from '../../../tools/kit/fake-openai-server';
 import { describeTally } from '../../lib/app-log';
+import { startCostMeter } from '../../lib/cost-meter';
 import { cpuSeconds, spawnApp } from '../../lib/child-app';
 import { benchEnv, provision } from '../../lib/env';
 import { openWs } from '../../lib/graphql';
@@ -94,6 +95,8 @@ export const chatScenario: Scenario = async ({ quick, profile, outDir, progress,
   const lone = await concurrently(1, loneTurns, (_, r) => turn(0, 50 + r));
   let done = 0;
   const harness = startEventLoopMonitor();
+  // Statements and Redis commands of the measured turns (server-wide counters: an upper bound on a shared machine).
+  const meter = await startCostMeter({ sql: env.sql, redisUrl: config.redis.url, roles: {} });
   const serviceCpu0 = { cpu: cpuSeconds(service.pid), at: performance.now(), us: monotonicUs() };
   const turns = await progress.during(
     'chat rounds',
@@ -114,6 +117,8 @@ export const chatScenario: Scenario = async ({ quick, profile, outDir, progress,
   const demandPerS = clients / ((TOKENS * TOKEN_DELAY_MS) / 1000);
   const cpuMsPerTurn = (serviceCpuS * 1000) / Math.max(1, turns.results.length);
   const harnessBusy = harness.stop();
+  const servers = await meter.stop();
+  const perTurn = (count: number) => Number((count / Math.max(1, turns.results.length)).toFixed(2));
   const measured = { fromUs: serviceCpu0.us, toUs: monotonicUs() };
   await service.stop();
   const serviceProfile = service.cpuProfile(measured);
@@ -150,6 +155,9 @@ export const chatScenario: Scenario = async ({ quick, profile, outDir, progress,
       metric('chat', 'turns served per second, closed loop', turnsPerS, '/s', {
         note: `service CPU ${cpuMsPerTurn.toFixed(1)} ms per turn (${serviceCores.toFixed(2)} cores); answering at once, ${clients} clients would ask ${Math.round(demandPerS)}/s = ${((demandPerS * cpuMsPerTurn) / 1000).toFixed(1)} cores`,
       }),
+      metric('chat', 'statements per turn', perTurn(servers.statements.Questions), '', {
+        note: `SELECT ${perTurn(servers.statements.Com_select)}, INSERT ${perTurn(servers.statements.Com_insert)}, UPDATE ${perTurn(servers.statements.Com_update)}, COMMIT ${perTurn(servers.statements.Com_commit)}; Redis commands ${perTurn(servers.redisCommands)} per turn (server-wide counts)`,
+      }),
       metric('chat', 'errors', errors, '', {
         target: { op: '<=', value: 0 },
         ...(errors
@@ -183,6 +191,8 @@ export const chatScenario: Scenario = async ({ quick, profile, outDir, progress,
       measuredS,
       turnsPerS,
       cpuMsPerTurn,
+      statements: servers.statements,
+      redisCommands: servers.redisCommands,
       demandPerS,
       harnessEventLoop: harnessBusy,
     },
