@@ -12,6 +12,10 @@
  *                              alternation with this one, so both see the same machine load
  *     [--set KEY=VALUE ...]    a product setting for the service children, e.g. DATABASE_DEBUG=true
  *     [--profile DIR]          run this tree's service under --cpu-prof, writing its profile into DIR
+ *     [--split]                run this tree's service as two processes sharing its database, topic
+ *                              and prefix: ROLES=api (sends, generation, subscriptions) and
+ *                              ROLES=relay,consumer; `--other .` then alternates it with the same
+ *                              code in one process (all roles)
  *
  * On a shared machine the figures of two separate runs drift more than the changes being
  * compared; alternating the two services turn by turn cancels that drift.
@@ -38,6 +42,7 @@ const { values } = parseArgs({
     turns: { type: 'string' },
     other: { type: 'string' },
     profile: { type: 'string' },
+    split: { type: 'boolean' },
     set: { type: 'string', multiple: true },
   },
 });
@@ -65,16 +70,20 @@ const startService = async (
   scope: Scope,
   label: string,
   overrides: Record<string, string>,
-  repo?: string,
-  profileDir?: string,
+  options: { repo?: string; profileDir?: string; split?: boolean } = {},
 ): Promise<Service> => {
+  const { repo, profileDir, split = false } = options;
   const env = await provision(scope, `chatlat${label}`);
-  const service = await spawnApp(
-    scope,
-    benchEnv(env.names, overrides),
-    (l) => process.stderr.write(`${label} ${l}\n`),
-    { ...(repo ? { repo } : {}), ...(profileDir ? { profileDir } : {}) },
-  );
+  const log = (l: string) => process.stderr.write(`${label} ${l}\n`);
+  // Split: the pipeline's roles in a process of their own, on the same database, topic and prefix.
+  if (split)
+    await spawnApp(scope, benchEnv(env.names, { ...overrides, ROLES: 'relay,consumer', LOG_LEVEL: 'info' }), log, {
+      readyWhenLogged: 'history-consumer ready',
+    });
+  const service = await spawnApp(scope, benchEnv(env.names, split ? { ...overrides, ROLES: 'api' } : overrides), log, {
+    ...(repo ? { repo } : {}),
+    ...(profileDir ? { profileDir } : {}),
+  });
   const token = await mintToken(env.config(overrides).auth, { userId: `bench-chatlat-${label}`, ttlSeconds: 3600 });
   const ws: Client = await openWs(scope, service.url, token);
   let conversationId: string | undefined;
@@ -112,8 +121,14 @@ const main = async () => {
       RATE_LIMIT_SEND_PER_MINUTE: '1000000',
       ...settings,
     };
-    const services = [await startService(scope, 'this', overrides, undefined, values.profile)];
-    if (values.other) services.push(await startService(scope, 'other', overrides, path.resolve(values.other)));
+    const services = [
+      await startService(scope, values.split ? 'split' : 'this', overrides, {
+        ...(values.profile ? { profileDir: values.profile } : {}),
+        split: values.split === true,
+      }),
+    ];
+    if (values.other)
+      services.push(await startService(scope, 'other', overrides, { repo: path.resolve(values.other) }));
     for (let i = 0; i < 30; i += 1) for (const s of services) await s.turn(`warm ${i}`);
 
     const sends = services.map(() => ({ send: [] as number[], after: [] as number[] }));

@@ -34,8 +34,9 @@ const parse = (line: string): LogLine | undefined => {
 
 /**
  * The service as its own process: `node --import tsx src/main.ts` (what `tsx src/main.ts` runs,
- * without tsx's wrapper process, so the pid is the server's) with the given environment. It
- * needs the api role: it is ready once /readyz answers 200. stop() (also on scope close) sends
+ * without tsx's wrapper process, so the pid is the server's) with the given environment. With the
+ * api role it is ready once /readyz answers 200; without it, once it logs `readyWhenLogged` (a
+ * pino `msg`, e.g. `history-consumer ready` at LOG_LEVEL=info). stop() (also on scope close) sends
  * SIGTERM, then SIGKILL after 15 s. With `profileDir` it runs under --cpu-prof, and after a
  * graceful stop cpuProfile() summarizes the profile the process wrote there.
  */
@@ -47,6 +48,8 @@ export const spawnApp = async (
     profileDir?: string;
     /** Another checkout to run the service from (experiments comparing two trees). */
     repo?: string;
+    /** A process without the api role: the log message that says it is up. */
+    readyWhenLogged?: string;
   } = {},
 ) => {
   const port = await freePort();
@@ -66,12 +69,14 @@ export const spawnApp = async (
     { cwd: options.repo ?? REPO, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const tail: string[] = [];
+  let logged = false;
   const tally = createWarningTally((line) => log(`[child ${child.pid}] ${line}`));
   const onOutput = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
       tail.push(line);
       if (tail.length > 20) tail.shift();
       const parsed = parse(line);
+      if (parsed && options.readyWhenLogged && parsed.msg === options.readyWhenLogged) logged = true;
       if (parsed) tally.add(parsed);
       else log(`[child ${child.pid}] ${line.slice(0, 240)}`);
     }
@@ -90,10 +95,12 @@ export const spawnApp = async (
   const ready = await waitFor(
     async () =>
       !exited &&
-      (await fetch(`${base}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )),
+      (options.readyWhenLogged
+        ? logged
+        : await fetch(`${base}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+          )),
     90_000,
     200,
   );
