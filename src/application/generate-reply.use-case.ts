@@ -2,14 +2,13 @@ import {
   isTerminal,
   streamedDraft,
   type ChatTurn,
-  type ModelChoice,
   type ReplyEvent,
   type TurnPromptKey,
 } from '../domain/chat/chat-types';
 import type { ChatModel } from '../domain/ports/chat-model';
 import type { ChatTurns } from '../domain/ports/chat-turns';
-import type { CommittedMessage, ConversationReader } from '../domain/ports/conversation-reader';
-import type { ConversationScope, ReplyRef } from '../domain/ports/conversation-scope';
+import type { ConversationReader } from '../domain/ports/conversation-reader';
+import type { ReplyRef } from '../domain/ports/conversation-scope';
 import type { HistoryCache } from '../domain/ports/history-cache';
 import type { ReplyCancellations } from '../domain/ports/reply-cancellations';
 import type { ReplyStream } from '../domain/ports/reply-stream';
@@ -17,8 +16,8 @@ import type { TokenCounter } from '../domain/ports/token-counter';
 import type { Logger } from '../domain/ports/logger';
 import type { Scheduler } from '../domain/ports/scheduler';
 import { NOOP_TRACER, type Tracer } from '../domain/ports/tracer';
-import type { AppendChatMessages, AppendedMessage } from './append-chat-messages.use-case';
-import type { BuildReplyPrompt, ReplyPrompt } from './build-reply-prompt';
+import type { AppendChatMessages } from './append-chat-messages.use-case';
+import type { BuildReplyPrompt } from './build-reply-prompt';
 import {
   CANCELLED_REPLY,
   endOf,
@@ -28,28 +27,10 @@ import {
   STOPPED_EARLY,
   type ReplyFailure,
 } from './reply-ends';
+import { readTurnAndFirstReads, settle, type Early, type FirstReads } from './reply-first-reads';
 import { createReplyStreamWriter, emptyDraft, streamModelReply, type Draft } from './reply-stream-writer';
 import { retry } from './retry';
-
-/** One reply of a turn: who asked, which model; `window` (the cached history length) once its prompt is built. */
-interface Reply {
-  readonly scope: ConversationScope;
-  readonly replyId: string;
-  readonly choice: ModelChoice;
-  readonly thinking: boolean;
-  readonly traceparent?: string;
-  readonly window?: number;
-  /** This run's number (BullMQ's count of the job's starts): fences the stream against earlier runs. */
-  readonly fence?: number;
-}
-
-const replyOf = (turn: ChatTurn): Reply => ({
-  scope: { userId: turn.userId, conversationId: turn.conversationId },
-  replyId: turn.replyId,
-  choice: turn.model,
-  thinking: turn.thinking,
-  traceparent: turn.traceparent ?? undefined,
-});
+import { replyOf, storeReply, type Reply, type StoreReplyDeps } from './store-reply';
 
 export interface GenerateReplyDeps {
   /** The turn a reply answers, by reply id: a job carries the id only. */
@@ -107,119 +88,11 @@ const persistPolicy = (attempts = PERSIST_ATTEMPTS) =>
 
 const refOf = (job: Reply): ReplyRef => ({ ...job.scope, replyId: job.replyId });
 
-/** A read started before it is known to be wanted: its value, or undefined when that one try failed. */
-type Early<T> = Promise<{ value: T } | undefined>;
-
-const tryOnce = <T>(work: Promise<T>): Early<T> =>
-  work.then(
-    (value) => ({ value }),
-    () => undefined,
-  );
-
-/** The reads a run starts with, all in flight together; the prompt only for a turn awaiting its reply. */
-interface FirstReads {
-  readonly cancelled: Early<boolean>;
-  readonly events: Early<ReplyEvent[]>;
-  readonly prompt?: Early<ReplyPrompt>;
-}
-
-/** Whether the job's copy of its turn says what the stored turn says about everything the first reads used. */
-const sameKey = (copy: TurnPromptKey, turn: ChatTurn) =>
-  copy.replyId === turn.replyId &&
-  copy.userId === turn.userId &&
-  copy.conversationId === turn.conversationId &&
-  copy.userSeq === turn.userSeq &&
-  copy.model === turn.model;
-
 /** Database (or Redis) work of a reply: retried, whatever failed, until the attempts are spent. */
 const persistentlyFor =
   (deps: GenerateReplyDeps) =>
   <T>(work: () => Promise<T>) =>
     retry(work, { policy: persistPolicy(deps.persistAttempts), scheduler: deps.scheduler });
-
-/**
- * Each first read is tried once, so reads that turn out unwanted (the job's copy of its turn
- * disagreed with the stored one) leave no retries behind; one that failed is done again, retried
- * like storing, when the run needs its answer (`settle` in createGenerateReply).
- */
-const startReads = (
-  deps: Pick<GenerateReplyDeps, 'cancellations' | 'replies' | 'buildPrompt'>,
-  key: TurnPromptKey,
-  awaiting: boolean,
-): FirstReads => ({
-  cancelled: tryOnce(deps.cancellations?.isRequested(key.replyId) ?? Promise.resolve(false)),
-  events: tryOnce(
-    deps.replies.events({ userId: key.userId, conversationId: key.conversationId, replyId: key.replyId }),
-  ),
-  ...(awaiting ? { prompt: tryOnce(deps.buildPrompt(key)) } : {}),
-});
-
-/**
- * Stores the draft as the reply's message, unless a message with the reply id is committed
- * already: then that one is the reply's (`theirs` when another run stored it, e.g. a worker
- * that had lost its job and finished anyway), and nothing is appended a second time.
- */
-const persist = async (
-  deps: GenerateReplyDeps,
-  job: Reply,
-  draft: Draft,
-  partial: boolean,
-): Promise<{ saved: AppendedMessage; theirs: CommittedMessage | null }> => {
-  const message = {
-    messageId: job.replyId,
-    role: 'assistant' as const,
-    content: draft.content,
-    reasoning: draft.reasoning || null,
-    model: deps.model.modelName(job.choice),
-    promptTokens: draft.promptTokens,
-    completionTokens: draft.completionTokens,
-    partial,
-  };
-  const { conversationId, userId } = job.scope;
-  // The writer stores the message only while its turn awaits the reply (the turn's row lock
-  // orders two runs), so another run that stored it first, or an earlier attempt of this run
-  // that committed with only its answer lost, makes it write nothing; the message stored is
-  // then looked up. A retry looks first, sparing a transaction that would be rolled back.
-  let attempt = 0;
-  const stored = () => deps.conversations.committedMessage(conversationId, job.replyId);
-  const saved = await persistentlyFor(deps)<AppendedMessage | CommittedMessage>(async () => {
-    attempt += 1;
-    const earlier = attempt > 1 ? await stored() : null;
-    if (earlier) return earlier;
-    const result = await deps.append({
-      conversationId,
-      userId,
-      messages: [message],
-      traceparent: job.traceparent,
-      completesTurn: job.replyId,
-    });
-    if (result.turnNotAwaiting) {
-      const committed = await stored();
-      if (committed) return committed;
-      throw new Error(`reply ${job.replyId}: its turn no longer awaits it, yet no message is stored under its id`);
-    }
-    const first = result.messages[0];
-    if (!first) throw new Error('writer returned no message');
-    return first;
-  });
-  const theirs =
-    'payload' in saved && (saved.payload.content !== draft.content || saved.payload.partial !== partial) ? saved : null;
-  // The message is stored: a cache that missed it is refilled when the next prompt finds the gap.
-  // Without a built prompt (a give-up) the window is unknown, and that refill does the caching.
-  if (job.window !== undefined && !theirs) {
-    await deps.cache
-      .push(
-        job.scope,
-        { seq: saved.seq, role: 'assistant', content: draft.content, tokens: deps.counter.count(draft.content) },
-        job.window,
-      )
-      .catch((error: unknown) => {
-        deps.onCacheWriteFailed?.();
-        deps.logger.warn({ err: error, replyId: job.replyId }, 'reply stored but not cached');
-      });
-  }
-  return { saved, theirs };
-};
 
 /** What a reply streamed, to store as partial: no usage is known for it. */
 const unmeteredDraft = (events: readonly ReplyEvent[]) => ({
@@ -243,11 +116,8 @@ const unmeteredDraft = (events: readonly ReplyEvent[]) => ({
  */
 export const createGenerateReply = (deps: GenerateReplyDeps) => {
   const persistently = persistentlyFor(deps);
-
-  const settle = async <T>(started: Early<T> | undefined, work: () => Promise<T>): Promise<T> => {
-    const first = await started;
-    return first ? first.value : persistently(work);
-  };
+  const storeDeps: StoreReplyDeps = { ...deps, persistently };
+  const settled = <T>(started: Early<T> | undefined, work: () => Promise<T>) => settle(started, work, persistently);
   /** Appends as the job's run (its fence): nothing lands once a later run of the reply appended. */
   const appendTo = (job: Reply, event: ReplyEvent) => deps.replies.append(refOf(job), event, job.fence);
   /**
@@ -278,7 +148,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
       turn.status === 'AWAITING'
         ? null
         : persistently(() => deps.conversations.committedMessage(job.scope.conversationId, job.replyId)),
-      settle(reads.events, () => deps.replies.events(ref)),
+      settled(reads.events, () => deps.replies.events(ref)),
     ]);
     const last = events.at(-1);
     if (stored) {
@@ -291,7 +161,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     }
     if (last && isTerminal(last)) {
       // Ended by a give-up that could not store anything: store what it streamed now.
-      await persist(deps, job, unmeteredDraft(events), true);
+      await storeReply(storeDeps, job, unmeteredDraft(events), true);
       return 'stored';
     }
     return events.length > 0 ? 'restart' : 'fresh';
@@ -305,13 +175,13 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     const failure = failureOf(error, signal);
     if (failure === CANCELLED_REPLY) deps.logger.info({ replyId: job.replyId }, "reply stopped at its user's request");
     else deps.logger.warn({ err: error, replyId: job.replyId, code: failure.code }, 'reply generation failed');
-    const { theirs } = await persist(deps, job, draft, true);
+    const { theirs } = await storeReply(storeDeps, job, draft, true);
     // The stream ends with what history holds, whichever run stored it.
     await appendEnd(job, theirs ? endOf(theirs) : { kind: 'FAILED', ...failure, partialMessageId: job.replyId });
   };
 
   const complete = async (job: Reply, draft: Draft) => {
-    const { saved, theirs } = await persist(deps, job, draft, false);
+    const { saved, theirs } = await storeReply(storeDeps, job, draft, false);
     if (theirs) {
       await appendEnd(job, endOf(theirs));
       return;
@@ -339,12 +209,12 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
     // job (the job is tracked before it runs): the flag is set before the notification is sent,
     // so one of the two always stops it.
     const { cancellations } = deps;
-    if (await settle(reads.cancelled, async () => (await cancellations?.isRequested(replyId)) ?? false)) {
+    if (await settled(reads.cancelled, async () => (await cancellations?.isRequested(replyId)) ?? false)) {
       await giveUp(replyId, CANCELLED_REPLY);
       return 'cancelled';
     }
     // The database may be briefly down as a job starts: wait for it as storing does, rather than give the reply up.
-    const { prompt, window } = await settle(reads.prompt, () => deps.buildPrompt(turn));
+    const { prompt, window } = await settled(reads.prompt, () => deps.buildPrompt(turn));
     const job: Reply = { ...replyOf(turn), window, fence };
     // Every write of the run is retried through a Redis outage; only one longer than the retry
     // budget ends the reply (REPLY_STREAM_UNAVAILABLE), with what the model produced stored.
@@ -396,16 +266,9 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
    * traceparent), so a reply joins its message's trace; the reply's own write descends from it.
    */
   const generate = async (replyId: string, options: RunOptions = {}): Promise<ReplyOutcome> => {
-    // The first reads (the stop flag, what an earlier run streamed, and for an awaiting turn its
-    // prompt) go out together, and with the job's copy of the turn alongside the turn's own read:
-    // one or two round trips less before the first token. What they were keyed on is kept only
-    // when the stored turn agrees; otherwise they are read again for the stored turn.
-    const copy = options.turn?.replyId === replyId ? options.turn : undefined;
-    const early = copy && startReads(deps, copy, true);
-    const turn = await persistently(() => deps.turns.get(replyId));
-    if (!turn) return 'no-turn';
-    const awaiting = turn.status === 'AWAITING';
-    const reads = early && copy && awaiting && sameKey(copy, turn) ? early : startReads(deps, turn, awaiting);
+    const found = await readTurnAndFirstReads(deps, options.turn, () => persistently(() => deps.turns.get(replyId)));
+    if (!found) return 'no-turn';
+    const { turn, reads } = found;
     const tracer = deps.tracer ?? NOOP_TRACER;
     const attributes = {
       'agent_relay.reply.id': replyId,
@@ -437,7 +300,7 @@ export const createGenerateReply = (deps: GenerateReplyDeps) => {
         await deps.replies.append(ref, endOf(stored, failure === CANCELLED_REPLY ? CANCELLED_REPLY : STOPPED_EARLY));
         return;
       }
-      await persist(deps, job, unmeteredDraft(await deps.replies.events(ref)), true);
+      await storeReply(storeDeps, job, unmeteredDraft(await deps.replies.events(ref)), true);
       partialMessageId = job.replyId;
     } catch (error) {
       deps.logger.error(

@@ -11,6 +11,16 @@ export interface RedisClients extends Component {
   workerConnection(): WorkerConnection;
 }
 
+/** Connects within 5 s, or drops the client: one left connecting would retry for ever and keep its process alive. */
+export const connectOrDrop = async (what: string, client: Redis) => {
+  try {
+    await withTimeout(`${what} connect`, 5000, client.connect());
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+};
+
 /** Plain connection options; BullMQ opens its own connections from them. */
 export interface WorkerConnection {
   host: string;
@@ -58,7 +68,7 @@ export const createRedis = (redis: AppConfig['redis'], logger: Logger): RedisCli
       status.set('starting');
       try {
         // Fail fast at start; once running, ioredis reconnects on its own.
-        await withTimeout('redis connect', 5000, client.connect());
+        await connectOrDrop('redis', client);
         await client.ping();
       } catch (error) {
         client.disconnect();

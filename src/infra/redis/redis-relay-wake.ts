@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { RelayWaker } from '../../domain/ports/relay-waker';
 import { createStatusTracker, withTimeout, type Component } from '../lifecycle';
 import type { Logger } from '../logger';
-import type { WorkerConnection } from './create-redis';
+import { connectOrDrop, type WorkerConnection } from './create-redis';
 
 /**
  * The relay's wake-up signal: a sorted set that holds at most one member. A writer's commit adds
@@ -54,16 +54,6 @@ export const coalesce = (run: () => Promise<void>, options: { lingerMs?: number 
     if (lingerMs > 0) return after(Promise.resolve(), lingerMs);
     return next ?? start();
   };
-};
-
-/** Connects within 5 s, or drops the client: one left connecting would retry for ever and keep its process alive. */
-const connectOrDrop = async (what: string, client: Redis) => {
-  try {
-    await withTimeout(`${what} connect`, 5000, client.connect());
-  } catch (error) {
-    client.disconnect();
-    throw error;
-  }
 };
 
 /** How long a wake-up waits for more commits before it is sent: far below the latency goal (p50 15 ms). */
