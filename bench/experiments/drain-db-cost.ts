@@ -7,6 +7,7 @@
  * each one's figures are its own; the sum is what one row costs the server in a drain.
  *
  *   npx tsx bench/experiments/drain-db-cost.ts [--rows 50000] [--conversations 1000] [--batch 500]
+ *     [--prepare SQL]…   (statements run on the seeded database first: a schema variant to compare)
  *
  * Compare two versions by running it in each checkout, alternating (the machine's other load
  * drifts). Uses the bench's services (DATABASE_URL etc., else the stack's .stack/app.env).
@@ -22,7 +23,12 @@ import { createScope } from '../lib/scope';
 import { seedOutbox } from '../scenarios/drain/seed';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string' }, conversations: { type: 'string' }, batch: { type: 'string' } },
+  options: {
+    rows: { type: 'string' },
+    conversations: { type: 'string' },
+    batch: { type: 'string' },
+    prepare: { type: 'string', multiple: true },
+  },
 });
 const rows = Number(values.rows ?? 50_000);
 const batchSize = Number(values.batch ?? 500);
@@ -45,6 +51,11 @@ const main = async () => {
     const database = createDatabase(config.db, logger);
     await database.start();
     scope.defer('stop database', () => database.stop());
+    // A schema variant to compare (an ALTER, say), run on the seeded database before the walk.
+    for (const sql of values.prepare ?? []) {
+      const [result] = await database.batches().run([{ sql, params: [] }]);
+      if (Array.isArray(result)) console.log(JSON.stringify(result));
+    }
     const store = createSqlOutboxRelayStore(database);
     const persist = createPersistHistoryBatch({
       store: createSqlHistoryStore(database),
