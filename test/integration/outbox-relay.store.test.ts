@@ -134,9 +134,40 @@ describe('SQL outbox relay store on the database', () => {
         const batch = await claim('relay-b');
         expect(batch.messages.map((m) => m.eventId)).toEqual(other.eventIds);
         expect(batch.messages.map((m) => m.aggregateId)).not.toContain(a.conversationId);
+        // a2 was locked and stamped with the claim, then released: no lease is left on it.
+        const [a2] = await f.sql.query<{ claim_token: string | null }>(
+          'SELECT claim_token FROM outbox_messages WHERE event_id = ?',
+          [a.eventIds[1]],
+        );
+        expect(a2).toEqual({ claim_token: null });
       } finally {
         await holder.rollback();
       }
+    });
+
+    it("keeps the claim index entries its locking walk passed over locked until it ends, blocking another relay's mark of them (why a claim is one packet)", async () => {
+      const inFlight = await f.write(1);
+      const leased = await claim('relay-a');
+      await f.write(1);
+      const walker = await openClaimer();
+      try {
+        // The walk rejects relay-a's leased row (its lease has not run out) and takes the next one.
+        const taken = await candidates(walker, CANDIDATES_SQL, 1);
+        expect(taken.map((r) => r.id)).not.toContain(leased.messages[0]!.id);
+        const mark = f.sql.query(
+          `SET STATEMENT innodb_lock_wait_timeout = 1 FOR UPDATE outbox_messages SET status = 'PUBLISHED' WHERE event_id = ?`,
+          [inFlight.eventIds[0]],
+        );
+        await expect(mark).rejects.toThrow(/Lock wait timeout/);
+      } finally {
+        await walker.rollback();
+      }
+      // The claim itself leaves nothing locked: relay-b claims, then relay-a's mark goes through at once.
+      await f.write(1);
+      expect((await claim('relay-b')).messages).toHaveLength(2);
+      await expect(
+        f.store.markPublished({ token: leased.token, ids: leased.messages.map((m) => m.id), now: new Date() }),
+      ).resolves.toBe(1);
     });
 
     it('links each candidate to the highest PENDING seq below its own, across a row that is not PENDING, also while that row is locked', async () => {
