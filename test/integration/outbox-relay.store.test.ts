@@ -134,7 +134,7 @@ describe('SQL outbox relay store on the database', () => {
         const batch = await claim('relay-b');
         expect(batch.messages.map((m) => m.eventId)).toEqual(other.eventIds);
         expect(batch.messages.map((m) => m.aggregateId)).not.toContain(a.conversationId);
-        // a2 was locked and stamped with the claim, then released: no lease is left on it.
+        // a2 was locked by the claim but never stamped: no lease is left on it.
         const [a2] = await f.sql.query<{ claim_token: string | null }>(
           'SELECT claim_token FROM outbox_messages WHERE event_id = ?',
           [a.eventIds[1]],
@@ -145,7 +145,7 @@ describe('SQL outbox relay store on the database', () => {
       }
     });
 
-    it("keeps the claim index entries its locking walk passed over locked until it ends, blocking another relay's mark of them (why a claim is one packet)", async () => {
+    it("keeps the claim index entries its walk passed over locked until its transaction ends, so another relay's mark of them waits (the drain's row-lock waits)", async () => {
       const inFlight = await f.write(1);
       const leased = await claim('relay-a');
       await f.write(1);
@@ -162,7 +162,7 @@ describe('SQL outbox relay store on the database', () => {
       } finally {
         await walker.rollback();
       }
-      // The claim itself leaves nothing locked: relay-b claims, then relay-a's mark goes through at once.
+      // Once the claim has committed nothing stays locked: relay-b claims, then relay-a's mark goes through at once.
       await f.write(1);
       expect((await claim('relay-b')).messages).toHaveLength(2);
       await expect(

@@ -18,12 +18,8 @@ interface RawConnection {
 export interface BatchTransaction {
   /** Sends the statements in one packet inside the transaction (the first packet also opens it); one result per statement. */
   send(statements: readonly Statement[]): Promise<unknown[]>;
-  /**
-   * `send` with COMMIT at the end of the same packet: the transaction ends with it. `after` go
-   * in the same packet behind the COMMIT, as autocommit statements (reads that need no locks);
-   * their results follow the statements'.
-   */
-  sendAndCommit(statements: readonly Statement[], after?: readonly Statement[]): Promise<unknown[]>;
+  /** `send` with COMMIT at the end of the same packet: the transaction ends with it. */
+  sendAndCommit(statements: readonly Statement[]): Promise<unknown[]>;
 }
 
 /**
@@ -130,10 +126,10 @@ export const createSqlBatches = (orm: MikroORM, options: { poolMax: number; logg
             const results = await send(connection, opens ? [BEGIN, ...statements] : statements);
             return opens ? results.slice(1) : results;
           },
-          async sendAndCommit(statements, after = []) {
-            const results = await tx.send([...statements, COMMIT, ...after]);
+          async sendAndCommit(statements) {
+            const results = await tx.send([...statements, COMMIT]);
             committed = true;
-            return [...results.slice(0, statements.length), ...results.slice(statements.length + 1)];
+            return results.slice(0, -1);
           },
         };
         try {

@@ -31,7 +31,9 @@ import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
  * MariaDB 10.11 does the same, test/integration/outbox-relay.store.test.ts), so a row another
  * claimer has locked still counts as PENDING ahead of ours.
  */
-const LINK_SQL = `CASE
+export const CANDIDATES_SQL = `
+  SELECT ${OUTBOX_COLUMNS},
+    CASE
       WHEN o.aggregate_seq = (SELECT h.aggregate_seq FROM outbox_messages h FORCE INDEX (outbox_aggregate_status_seq_idx)
         WHERE h.aggregate_id = o.aggregate_id AND h.status = 'PENDING' ORDER BY h.aggregate_seq LIMIT 1) THEN NULL
       WHEN EXISTS (SELECT 1 FROM outbox_messages q FORCE INDEX (outbox_aggregate_status_seq_idx)
@@ -39,71 +41,13 @@ const LINK_SQL = `CASE
         THEN CAST(o.aggregate_seq AS SIGNED) - 1
       ELSE (SELECT MAX(p.aggregate_seq) FROM outbox_messages p FORCE INDEX (outbox_aggregate_status_seq_idx)
         WHERE p.aggregate_id = o.aggregate_id AND p.status = 'PENDING' AND p.aggregate_seq < o.aggregate_seq)
-    END AS prev_pending_seq`;
-
-const CANDIDATE_WALK = `FROM outbox_messages o FORCE INDEX (outbox_claim_idx)
+    END AS prev_pending_seq
+  FROM outbox_messages o FORCE INDEX (outbox_claim_idx)
   WHERE o.status = 'PENDING' AND o.next_attempt_at <= ? AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= ?)
     AND (SELECT f.next_attempt_at <= ? AND (f.claim_expires_at IS NULL OR f.claim_expires_at <= ?)
          FROM outbox_messages f FORCE INDEX (outbox_aggregate_status_seq_idx)
          WHERE f.aggregate_id = o.aggregate_id AND f.status = 'PENDING' ORDER BY f.aggregate_seq LIMIT 1)
   ORDER BY o.id LIMIT ? FOR UPDATE SKIP LOCKED`;
-
-/** The candidates and their links as one locking SELECT (what a claimer in another process runs, for tests and the bench's plan). */
-export const CANDIDATES_SQL = `
-  SELECT ${OUTBOX_COLUMNS},
-    ${LINK_SQL}
-  ${CANDIDATE_WALK}`;
-
-/**
- * The claim's row ids, as a JSON array in a session variable, read back as a table by the
- * statements after it. Joined first, then the outbox by its primary key: the optimizer guesses
- * a table function's size, and on a small outbox it chose to walk the outbox and join the ids
- * to it, which in an UPDATE locks every row walked, other relays' and the consumer's included.
- */
-const CLAIMED_IDS = `JSON_TABLE(@claimed_ids, '$[*]' COLUMNS (row_id BIGINT UNSIGNED PATH '$')) c`;
-
-/**
- * The claim as one packet: lock the candidates (their ids into `@claimed_ids`), stamp them,
- * COMMIT, then read them with their links. Why not SELECT, then the stamp in a second packet: a
- * locking walk of the (status, id) index keeps its locks on the index entries it passed over and
- * rejected (another relay's leased rows, which it walks past first) until its transaction ends:
- * MariaDB 10.11 does not release them under READ COMMITTED, as it does for rejected rows of a
- * primary-key walk (test/integration/outbox-relay.store.test.ts). The `PUBLISHED` mark of those
- * rows needs their index entries, so it waited for the claim's second round trip and its link
- * subqueries: with two relay loops, 60–100 waits of ~20 ms per 50,000-row drain (bench/README.md,
- * sixth round). Now the transaction lasts the walk and the stamp only, and a claim is one round
- * trip instead of two.
- *
- * The rows are read after the COMMIT, by this claim's token (a row ops changed in between is not
- * ours to publish), with their links: plain reads, as they always were, only a moment later. A
- * link read later can only be fresher: an earlier row that left PENDING since was published
- * (acknowledged first), went DEAD or was discarded, and a row put back to PENDING is seen. A
- * candidate the order check then holds back (domain/conversation-order.ts) was stamped with the
- * rest and is released right after; until then its lease only holds back rows its
- * conversation's earlier PENDING row holds back anyway.
- */
-const claimStatements = (
-  input: Parameters<OutboxRelayStore['claim']>[0],
-  stamp: { token: string; expiresAt: Date },
-): { locked: Statement[]; read: Statement[] } => ({
-  locked: [
-    {
-      sql: `SELECT JSON_ARRAYAGG(w.id) FROM (SELECT o.id ${CANDIDATE_WALK}) w INTO @claimed_ids`,
-      params: candidateParams(input.now, input.batchSize),
-    },
-    {
-      sql: `UPDATE ${CLAIMED_IDS} STRAIGHT_JOIN outbox_messages o FORCE INDEX (PRIMARY) ON o.id = c.row_id SET o.claim_owner = ?, o.claim_token = ?, o.claim_expires_at = ?`,
-      params: [input.owner, stamp.token, stamp.expiresAt],
-    },
-  ],
-  read: [
-    {
-      sql: `SELECT ${OUTBOX_COLUMNS}, ${LINK_SQL} FROM ${CLAIMED_IDS} STRAIGHT_JOIN outbox_messages o FORCE INDEX (PRIMARY) ON o.id = c.row_id
-        WHERE o.status = 'PENDING' AND o.claim_token = ? ORDER BY o.id`,
-      params: [stamp.token],
-    },
-  ],
-});
 
 /** The claim's filter without the order guard: an idle outbox answers from the index's first entry. */
 const HAS_DUE_SQL = `SELECT 1 FROM outbox_messages FORCE INDEX (outbox_claim_idx)
@@ -111,42 +55,41 @@ const HAS_DUE_SQL = `SELECT 1 FROM outbox_messages FORCE INDEX (outbox_claim_idx
 
 export const candidateParams = (now: Date, limit: number) => [now, now, now, now, limit];
 
+const stampStatement = (
+  ids: readonly string[],
+  stamp: { owner: string; token: string; expiresAt: Date },
+): Statement => ({
+  sql: `UPDATE outbox_messages SET claim_owner = ?, claim_token = ?, claim_expires_at = ? WHERE id IN (${placeholders(ids)}) AND status = 'PENDING'`,
+  params: [stamp.owner, stamp.token, stamp.expiresAt, ...ids],
+});
+
+/**
+ * Two packets: BEGIN with the candidates and their links, then the stamp with COMMIT (a claim
+ * that keeps nothing commits alone). Rows held back stay unstamped and are unlocked by the commit.
+ */
 const claimInTransaction = async (
   tx: BatchTransaction,
   input: Parameters<OutboxRelayStore['claim']>[0],
-): Promise<{ token: string; rows: ClaimedRow[]; stamped: number }> => {
-  const token = randomUUID();
-  const expiresAt = new Date(input.now.getTime() + input.leaseMs);
-  const { locked, read } = claimStatements(input, { token, expiresAt });
-  const [, stamped, rows] = (await tx.sendAndCommit(locked, read)) as [unknown, unknown, ClaimedRow[]];
-  return { token, rows, stamped: affectedRows(stamped) };
-};
-
-type ClaimedRow = OutboxRow & { prev_pending_seq: number | string | null };
-
-/** The claimed rows in conversation order; the rest (held back) are released. */
-const keepInOrder = async (
-  database: Database,
-  claimed: { token: string; rows: ClaimedRow[]; stamped: number },
 ): Promise<Claim> => {
-  const { token, rows } = claimed;
-  // Rows come back only if stamped by this claim; more than it stamped would be a bug.
-  if (rows.length > claimed.stamped) throw new Error(`claim read ${rows.length} rows but stamped ${claimed.stamped}`);
-  const messages = inConversationOrder(
+  const token = randomUUID();
+  const [rows] = (await tx.send([{ sql: CANDIDATES_SQL, params: candidateParams(input.now, input.batchSize) }])) as [
+    (OutboxRow & { prev_pending_seq: number | string | null })[],
+  ];
+  if (rows.length === 0) return { token, messages: [] };
+  const claimable = inConversationOrder(
     rows.map((row) => ({
       ...toOutboxMessage(row),
       prevPendingSeq: row.prev_pending_seq === null ? null : Number(row.prev_pending_seq),
     })),
   ).map(({ prevPendingSeq: _link, ...message }) => message);
-  if (messages.length < rows.length) {
-    const kept = new Set(messages.map((m) => m.id));
-    await releaseRows(
-      database,
-      token,
-      rows.map((r) => String(r.id)).filter((id) => !kept.has(id)),
-    );
-  }
-  return { token, messages };
+  if (claimable.length === 0) return { token, messages: [] };
+  const ids = claimable.map((m) => m.id);
+  const expiresAt = new Date(input.now.getTime() + input.leaseMs);
+  const [stamped] = await tx.sendAndCommit([stampStatement(ids, { owner: input.owner, token, expiresAt })]);
+  // We hold these rows' locks, so nobody can have moved them: a mismatch is a bug, not a race.
+  if (affectedRows(stamped) !== ids.length)
+    throw new Error(`claim stamped ${affectedRows(stamped)} of ${ids.length} locked rows`);
+  return { token, messages: claimable };
 };
 
 /**
@@ -211,16 +154,8 @@ const failureUpdate = (
 const runOne = (database: Database, sql: string, params: readonly unknown[]) =>
   runBatchStatement(database, { sql, params });
 
-const releaseRows = (database: Database, token: string, ids: readonly string[]) =>
-  runOne(
-    database,
-    `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND status = 'PENDING' AND claim_token = ?`,
-    [...ids, token],
-  );
-
 export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore => ({
-  claim: async (input) =>
-    keepInOrder(database, await inBatchTransaction(database, (tx) => claimInTransaction(tx, input))),
+  claim: (input) => inBatchTransaction(database, (tx) => claimInTransaction(tx, input)),
 
   async hasDue(now) {
     const [rows] = (await database.batches().run([{ sql: HAS_DUE_SQL, params: [now, now] }])) as [unknown[]];
@@ -231,7 +166,7 @@ export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore 
     const g = guard('PUBLISH_ACK');
     return runOne(
       database,
-      `UPDATE ${PUBLISHED_POSITIONS} d STRAIGHT_JOIN outbox_messages o FORCE INDEX (PRIMARY) ON o.id = d.row_id
+      `UPDATE outbox_messages o JOIN ${PUBLISHED_POSITIONS} d ON o.id = d.row_id
        SET ${g.set}, published_at = ?, kafka_partition = d.log_partition, kafka_offset = d.log_offset, ${CLEAR_CLAIM}
        WHERE ${g.where} AND claim_token = ?`,
       [positionsJson(ids, positions), now, token],
@@ -249,7 +184,13 @@ export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore 
     return results.reduce<number>((sum, result) => sum + affectedRows(result), 0);
   },
 
-  release: ({ token, ids }) => releaseRows(database, token, ids),
+  release({ token, ids }) {
+    return runOne(
+      database,
+      `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND status = 'PENDING' AND claim_token = ?`,
+      [...ids, token],
+    );
+  },
 
   async sweepTopics(publishedBefore) {
     const [rows] = (await database.batches().run([
