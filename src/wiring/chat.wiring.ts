@@ -47,7 +47,8 @@ export const chatWiring = (
     counter,
     ids: { uuid: randomUUID },
     hash: (text) => createHash('sha256').update(text).digest('hex'),
-    // The job carries the reply id only: whichever worker takes it loads the turn and builds the prompt.
+    // Whichever worker takes the job loads the turn and builds the prompt; the job's copy of the
+    // turn's prompt key lets it start those reads alongside its read of the turn (kept when they agree).
     startReply: ({ replyId, userId, conversationId, userSeq, model }) =>
       queue.enqueue({ replyId, turn: { replyId, userId, conversationId, userSeq, model } }),
     logger: deps.logger,
