@@ -99,7 +99,7 @@ const createFaultActions = (deps: FaultDeps) => {
 
   const claimedBy = (owner: string) =>
     control.query<{ id: number }>(
-      `SELECT id FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND claim_token IS NOT NULL AND claim_owner = ?`,
+      `SELECT id FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND claim_token <> '' AND claim_owner = ?`,
       [owner],
     );
 
@@ -114,7 +114,7 @@ const createFaultActions = (deps: FaultDeps) => {
     let misses = 0;
     while (Date.now() < deadline && !deps.signal.aborted) {
       const owners = await control.query<{ claim_owner: string }>(
-        `SELECT DISTINCT claim_owner FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND claim_token IS NOT NULL`,
+        `SELECT DISTINCT claim_owner FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND claim_token <> ''`,
       );
       for (const { claim_owner: owner } of owners) {
         const relay = deps.relays.find((r) => r.alive() && owner.includes(`:${r.pid()}:`));

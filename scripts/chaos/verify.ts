@@ -1,3 +1,4 @@
+import { NO_TIME_SQL } from '../../src/tooling';
 import type { Control } from './infra';
 import type { Ledger } from './ledger';
 import type { OrderReport } from './readback';
@@ -206,10 +207,13 @@ export const judge = (ledger: Ledger, evidence: Evidence, order: OrderReport): V
   };
 };
 
+/** consumed_at, NULL when the row was never consumed (the column holds the epoch then, not NULL). */
+const CONSUMED_AT = `NULLIF(consumed_at, ${NO_TIME_SQL})`;
+
 /** Per fault: first CONSUMED row created at or after it struck, as ms after it struck (null: none). */
 export const recoveryMs = async (control: Control, at: number) => {
   const [row] = await control.query<{ first: Date | null }>(
-    `SELECT MIN(consumed_at) AS first FROM ${control.t('outbox_messages')} WHERE created_at >= ? AND consumed_at IS NOT NULL`,
+    `SELECT MIN(${CONSUMED_AT}) AS first FROM ${control.t('outbox_messages')} WHERE created_at >= ?`,
     [new Date(at)],
   );
   return row?.first ? row.first.getTime() - at : null;
@@ -219,7 +223,7 @@ export const recoveryMs = async (control: Control, at: number) => {
 export const consumedAfterMs = async (control: Control, ids: readonly number[], at: number) => {
   if (ids.length === 0) return null;
   const [row] = await control.query<{ last: Date | null; n: number }>(
-    `SELECT MAX(consumed_at) AS last, COUNT(consumed_at) AS n FROM ${control.t('outbox_messages')} WHERE id IN (${ids.map(() => '?').join(', ')})`,
+    `SELECT MAX(${CONSUMED_AT}) AS last, COUNT(${CONSUMED_AT}) AS n FROM ${control.t('outbox_messages')} WHERE id IN (${ids.map(() => '?').join(', ')})`,
     [...ids],
   );
   return row?.last && Number(row.n) === ids.length ? row.last.getTime() - at : null;
@@ -228,7 +232,7 @@ export const consumedAfterMs = async (control: Control, ids: readonly number[], 
 /** End-to-end latency (outbox insert → CONSUMED) percentiles over the whole run, in ms. */
 export const latencyPercentiles = async (control: Control) => {
   const rows = await control.query<{ ms: number }>(
-    `SELECT TIMESTAMPDIFF(MICROSECOND, created_at, consumed_at) / 1000 AS ms FROM ${control.t('outbox_messages')} WHERE consumed_at IS NOT NULL ORDER BY ms`,
+    `SELECT TIMESTAMPDIFF(MICROSECOND, created_at, consumed_at) / 1000 AS ms FROM ${control.t('outbox_messages')} WHERE ${CONSUMED_AT} IS NOT NULL ORDER BY ms`,
   );
   const at = (p: number) => Math.round(Number(rows[Math.min(rows.length - 1, Math.floor(p * rows.length))]?.ms ?? 0));
   return { p50: at(0.5), p99: at(0.99), max: at(1) };
@@ -242,7 +246,7 @@ export const latencyPercentiles = async (control: Control) => {
  */
 export const historyCompleteAfterMs = async (control: Control, returnedAt: number) => {
   const [row] = await control.query<{ total: number; consumed: number; last: Date | null }>(
-    `SELECT COUNT(*) AS total, COUNT(consumed_at) AS consumed, MAX(consumed_at) AS last FROM ${control.t('outbox_messages')} WHERE created_at < ? AND status <> 'DEAD'`,
+    `SELECT COUNT(*) AS total, COUNT(${CONSUMED_AT}) AS consumed, MAX(${CONSUMED_AT}) AS last FROM ${control.t('outbox_messages')} WHERE created_at < ? AND status <> 'DEAD'`,
     [new Date(returnedAt)],
   );
   if (!row || Number(row.total) !== Number(row.consumed)) return null;

@@ -135,11 +135,11 @@ describe('SQL outbox relay store on the database', () => {
         expect(batch.messages.map((m) => m.eventId)).toEqual(other.eventIds);
         expect(batch.messages.map((m) => m.aggregateId)).not.toContain(a.conversationId);
         // a2 was locked by the claim but never stamped: no lease is left on it.
-        const [a2] = await f.sql.query<{ claim_token: string | null }>(
+        const [a2] = await f.sql.query<{ claim_token: string }>(
           'SELECT claim_token FROM outbox_messages WHERE event_id = ?',
           [a.eventIds[1]],
         );
-        expect(a2).toEqual({ claim_token: null });
+        expect(a2).toEqual({ claim_token: '' });
       } finally {
         await holder.rollback();
       }
@@ -396,18 +396,18 @@ describe('SQL outbox relay store on the database', () => {
     const stored = await f.sql.query<{
       id: string;
       status: string;
-      kafka_partition: number | null;
-      kafka_offset: number | null;
+      kafka_partition: number;
+      kafka_offset: number;
     }>('SELECT id, status, kafka_partition, kafka_offset FROM outbox_messages');
     const got = new Map(stored.map((r) => [String(r.id), r]));
     ids.forEach((id, i) => {
       const row = got.get(id);
       const at = i === 500 ? null : positions.get(id);
-      expect([
-        row?.status,
-        row?.kafka_partition ?? null,
-        row?.kafka_offset === null ? null : Number(row?.kafka_offset),
-      ]).toEqual([i === 500 ? 'CONSUMED' : 'PUBLISHED', at?.partition ?? null, at?.offset ?? null]);
+      expect([row?.status, row?.kafka_partition, Number(row?.kafka_offset)]).toEqual([
+        i === 500 ? 'CONSUMED' : 'PUBLISHED',
+        at?.partition ?? -1,
+        at?.offset ?? -1,
+      ]);
     });
   });
 
@@ -464,7 +464,7 @@ describe('SQL outbox relay store on the database', () => {
       now: new Date(),
     });
     const [row] = await f.rowsOf(eventIds);
-    expect(row).toMatchObject({ status: 'DEAD', attempts: 10, claim_token: null });
+    expect(row).toMatchObject({ status: 'DEAD', attempts: 10, claim_token: '' });
     expect(row?.last_error).toHaveLength(1000);
     expect(row?.last_error?.startsWith('broker said no')).toBe(true);
   });
@@ -487,7 +487,7 @@ describe('SQL outbox relay store on the database', () => {
       f.store.sweep({ publishedBefore: new Date(Date.now() - 30_000), now: new Date(), limit: 100, lost: [] }),
     ).resolves.toEqual({ unrecorded: 1, lost: 0, released: 1 });
     expect((await f.rowsOf(published.eventIds))[0]).toMatchObject({ status: 'PENDING' });
-    expect((await f.rowsOf(leased.eventIds))[0]).toMatchObject({ status: 'PENDING', claim_token: null });
+    expect((await f.rowsOf(leased.eventIds))[0]).toMatchObject({ status: 'PENDING', claim_token: '' });
   });
 
   it('deletes only CONSUMED rows past retention, in bounded batches', async () => {

@@ -108,9 +108,9 @@ describe('relay against the real broker', () => {
         reason: expect.stringContaining('UNKNOWN_TOPIC_OR_PARTITION'),
       });
       expect((await f.rowsOf(a.eventIds)).map((row) => [row.status, row.attempts, row.claim_token])).toEqual([
-        ['PENDING', 0, null],
-        ['PENDING', 0, null],
-        ['PENDING', 0, null],
+        ['PENDING', 0, ''],
+        ['PENDING', 0, ''],
+        ['PENDING', 0, ''],
       ]);
       await admin.createTopics({ topics: [{ topic: missingTopic, numPartitions: 1 }], waitForLeaders: true });
       await eventually(

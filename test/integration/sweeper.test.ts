@@ -14,8 +14,8 @@ import { createPipelineFixture, type PipelineFixture } from '../support/pipeline
 interface Positioned {
   event_id: string;
   status: string;
-  kafka_partition: number | null;
-  kafka_offset: number | null;
+  kafka_partition: number;
+  kafka_offset: number;
 }
 
 /**
@@ -132,11 +132,9 @@ describe('sweeper re-publishes only lost rows', () => {
       partitions: [{ partition: 0, offset: '2' }],
     });
     await expect(sweep()).resolves.toMatchObject({ requeued: 2, lost: 2, unrecorded: 0 });
-    expect(
-      (await rows(eventIds)).map((r) => [r.status, r.kafka_offset === null ? null : Number(r.kafka_offset)]),
-    ).toEqual([
-      ['PENDING', null],
-      ['PENDING', null],
+    expect((await rows(eventIds)).map((r) => [r.status, Number(r.kafka_offset)])).toEqual([
+      ['PENDING', -1],
+      ['PENDING', -1],
       ['PUBLISHED', 2],
       ['PUBLISHED', 3],
     ]);
@@ -146,7 +144,7 @@ describe('sweeper re-publishes only lost rows', () => {
     const { eventIds } = await f.write(4);
     await publishAll();
     await f.sql.run(
-      `UPDATE outbox_messages SET published_at = NOW(3) - INTERVAL 1 HOUR, kafka_partition = NULL, kafka_offset = NULL WHERE event_id = ?`,
+      `UPDATE outbox_messages SET published_at = NOW(3) - INTERVAL 1 HOUR, kafka_partition = -1, kafka_offset = -1 WHERE event_id = ?`,
       [eventIds[0]],
     );
     await expect(sweep()).resolves.toMatchObject({ requeued: 1, unrecorded: 1, lost: 0 });

@@ -40,7 +40,8 @@ export const createPipelineFixture = async (overrides: Record<string, string | u
       status: string;
       attempts: number;
       last_error: string | null;
-      claim_token: string | null;
+      /** '' when unclaimed. */
+      claim_token: string;
       next_attempt_at: Date;
     }>(
       `SELECT id, event_id, status, attempts, last_error, claim_token, next_attempt_at FROM outbox_messages WHERE event_id IN (${eventIds.map(() => '?').join(', ')}) ORDER BY id`,

@@ -42,7 +42,9 @@ export const splitClauses = (sql: string): DiffClause[] =>
  * - a nullable column without a default, re-stated as `modify \`c\` <its declared type>` (MariaDB
  *   reports such a column's default as the literal NULL, which the MySQL driver takes for a default);
  * - a JSON column: MariaDB implements `json` as longtext with a CHECK (json_valid(c)) constraint
- *   named after the column, so the generator proposes `drop constraint c` and `modify \`c\` json not null`.
+ *   named after the column, so the generator proposes `drop constraint c` and `modify \`c\` json not null`;
+ * - a string column whose default is the empty string, re-stated as `modify \`c\` <its declared
+ *   type> not null default ''` (MariaDB reports that default quoted, as the two characters '').
  * Anything else (a missing column or index, a changed type, length, nullability or default) is a
  * real difference between entities and migrations.
  */
@@ -63,5 +65,6 @@ export const isMariaDbIntrospectionArtifact = (
   if (!prop) return false;
   const declared = modify[2] ?? '';
   if (isJson(prop)) return !prop.nullable && declared === 'json not null';
+  if (prop.default === '') return !prop.nullable && declared === `${prop.columnTypes?.[0]} not null default ''`;
   return Boolean(prop.nullable) && prop.default === undefined && declared === prop.columnTypes?.[0];
 };

@@ -69,7 +69,7 @@ describe('outbox_messages rows', () => {
     last_error: null,
     created_at: new Date('2026-01-01T00:00:01Z'),
     published_at: new Date('2026-01-01T00:00:02Z'),
-    consumed_at: null,
+    consumed_at: new Date(0),
     dead_at: null,
     replayed_by: 'ops',
     replayed_at: new Date('2026-01-01T00:00:03Z'),
@@ -116,10 +116,12 @@ describe('outbox_messages rows', () => {
         kafkaOffset: '9007199254740993',
       }),
     );
-    expect(toOutboxRecord({ ...row, kafka_partition: null, kafka_offset: null })).toMatchObject({
+    // The columns the relay rewrites hold no NULL: -1 is an unknown position, '-1' as the driver may send it.
+    expect(toOutboxRecord({ ...row, kafka_partition: -1, kafka_offset: '-1' })).toMatchObject({
       kafkaPartition: null,
       kafkaOffset: null,
     });
+    expect(toOutboxRecord({ ...row, published_at: new Date(0) }).publishedAt).toBeNull();
   });
 });
 

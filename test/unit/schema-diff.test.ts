@@ -21,14 +21,15 @@ describe('MariaDB introspection artifacts under the MySQL driver', () => {
   });
   const artifact = (sql: string) => splitClauses(sql).map((c) => isMariaDbIntrospectionArtifact(metadata, c));
 
-  it('accepts what the real run reported (nullable columns re-stated, JSON check constraints)', () => {
+  it('accepts what the real run reported (nullable columns re-stated, JSON check constraints, empty-string defaults)', () => {
     const observed = [
       'alter table `chat_messages` modify `model` varchar(100);',
       'alter table `chat_turns` modify `client_message_id` char(36), modify `traceparent` varchar(55);',
       'alter table `outbox_messages` drop constraint headers;',
-      'alter table `outbox_messages` modify `payload` json not null, modify `headers` json not null, modify `claim_owner` varchar(100), modify `last_error` varchar(1000);',
+      'alter table `outbox_messages` modify `payload` json not null, modify `headers` json not null, modify `last_error` varchar(1000);',
+      "alter table `outbox_messages` modify `claim_owner` char(100) not null default '', modify `claim_token` char(36) not null default '';",
     ].join('\n');
-    expect(artifact(observed)).toEqual(Array(8).fill(true));
+    expect(artifact(observed)).toEqual(Array(9).fill(true));
   });
 
   it('rejects real differences: a changed length or nullability, a new column or index, an unknown table', () => {
@@ -38,6 +39,11 @@ describe('MariaDB introspection artifacts under the MySQL driver', () => {
     expect(artifact('alter table `outbox_messages` add `shard` int null;')).toEqual([false]);
     expect(artifact('alter table `outbox_messages` add index `outbox_x_idx`(`topic`);')).toEqual([false]);
     expect(artifact('alter table `outbox_messages` drop constraint claim_owner;')).toEqual([false]);
+    expect(artifact("alter table `outbox_messages` modify `claim_owner` char(64) not null default '';")).toEqual([
+      false,
+    ]);
+    expect(artifact("alter table `outbox_messages` modify `claim_owner` char(100) null default '';")).toEqual([false]);
+    expect(artifact("alter table `outbox_messages` modify `event_id` char(36) not null default '';")).toEqual([false]);
     expect(artifact('alter table `elsewhere` modify `model` varchar(100);')).toEqual([false]);
     expect(artifact('create table `extra` (`id` int);')).toEqual([false]);
   });

@@ -1,6 +1,7 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { MAX_ERROR_LENGTH } from '../../../domain/outbox-message';
-import type { OutboxStatus } from '../../../domain/outbox-status';
+import { OUTBOX_STATUSES, type OutboxStatus } from '../../../domain/outbox-status';
+import { NO_POSITION, NO_TIME, NO_TIME_SQL } from '../tables/outbox-messages.table';
 
 /** ORM row for the transactional outbox. Hot statements on it are raw SQL in the repository. */
 export class OutboxMessageEntity {
@@ -16,13 +17,16 @@ export class OutboxMessageEntity {
   attempts!: number;
   maxAttempts!: number;
   nextAttemptAt!: Date;
-  claimOwner!: string | null;
-  claimExpiresAt!: Date | null;
-  claimToken!: string | null;
+  // A new row's "none" values, set here rather than left to the columns' defaults: MikroORM reads
+  // back after the insert every property with a database default that the entity left unset.
+  /** '' when unclaimed (the columns the relay and consumer rewrite hold no NULL: see the table's NO_* values). */
+  claimOwner = '';
+  claimExpiresAt = new Date(NO_TIME);
+  claimToken = '';
   lastError!: string | null;
   createdAt!: Date;
-  publishedAt!: Date | null;
-  consumedAt!: Date | null;
+  publishedAt = new Date(NO_TIME);
+  consumedAt = new Date(NO_TIME);
   deadAt!: Date | null;
   replayedBy!: string | null;
   replayedAt!: Date | null;
@@ -30,9 +34,9 @@ export class OutboxMessageEntity {
   discardedBy!: string | null;
   discardedAt!: Date | null;
   discardReason!: string | null;
-  /** Where the broker put the row when it was last published (null before, or when it did not say). */
-  kafkaPartition!: number | null;
-  kafkaOffset!: string | null;
+  /** Where the broker put the row when it was last published (NO_POSITION before, or when it did not say). */
+  kafkaPartition = NO_POSITION;
+  kafkaOffset = String(NO_POSITION);
 }
 
 export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
@@ -61,17 +65,19 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
     topic: { type: 'string', length: 249 },
     payload: { type: 'json' },
     headers: { type: 'json' },
-    status: { type: 'string', length: 16 },
+    // The columns from status on that the relay and consumer rewrite keep one size (an ENUM, no
+    // NULL, CHAR not VARCHAR), so InnoDB updates them in place: migration 20261207150000 says why.
+    status: { enum: true, items: () => [...OUTBOX_STATUSES] },
     attempts: { type: 'integer', unsigned: true, default: 0 },
     maxAttempts: { type: 'integer', unsigned: true },
     nextAttemptAt: { type: 'datetime', length: 3 },
-    claimOwner: { type: 'string', length: 100, nullable: true },
-    claimExpiresAt: { type: 'datetime', length: 3, nullable: true },
-    claimToken: { type: 'string', columnType: 'char(36)', nullable: true },
+    claimOwner: { type: 'string', columnType: 'char(100)', default: '' },
+    claimExpiresAt: { type: 'datetime', length: 3, defaultRaw: NO_TIME_SQL },
+    claimToken: { type: 'string', columnType: 'char(36)', default: '' },
     lastError: { type: 'string', length: MAX_ERROR_LENGTH, nullable: true },
     createdAt: { type: 'datetime', length: 3 },
-    publishedAt: { type: 'datetime', length: 3, nullable: true },
-    consumedAt: { type: 'datetime', length: 3, nullable: true },
+    publishedAt: { type: 'datetime', length: 3, defaultRaw: NO_TIME_SQL },
+    consumedAt: { type: 'datetime', length: 3, defaultRaw: NO_TIME_SQL },
     deadAt: { type: 'datetime', length: 3, nullable: true },
     replayedBy: { type: 'string', length: 64, nullable: true },
     replayedAt: { type: 'datetime', length: 3, nullable: true },
@@ -79,7 +85,7 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
     discardedBy: { type: 'string', length: 64, nullable: true },
     discardedAt: { type: 'datetime', length: 3, nullable: true },
     discardReason: { type: 'string', length: 500, nullable: true },
-    kafkaPartition: { type: 'integer', unsigned: true, nullable: true },
-    kafkaOffset: { type: 'bigint', unsigned: true, nullable: true },
+    kafkaPartition: { type: 'integer', default: NO_POSITION },
+    kafkaOffset: { type: 'bigint', default: NO_POSITION },
   },
 });

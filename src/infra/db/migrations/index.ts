@@ -4,6 +4,7 @@ import { OutboxDiscardMigration20261128132546 } from './20261128132546-outbox-di
 import { ChatTurnsMigration20261206182834 } from './20261206182834-chat-turns.migration';
 import { OutboxLogPositionMigration20261206183000 } from './20261206183000-outbox-log-position.migration';
 import { OutboxSlimIndexesMigration20261207003000 } from './20261207003000-outbox-slim-indexes.migration';
+import { OutboxFixedWidthMigration20261207150000 } from './20261207150000-outbox-fixed-width.migration';
 
 /**
  * Committed migrations, in order. Listing them here (instead of a folder glob) makes
@@ -15,4 +16,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '20261206182834-chat-turns', class: ChatTurnsMigration20261206182834 },
   { name: '20261206183000-outbox-log-position', class: OutboxLogPositionMigration20261206183000 },
   { name: '20261207003000-outbox-slim-indexes', class: OutboxSlimIndexesMigration20261207003000 },
+  { name: '20261207150000-outbox-fixed-width', class: OutboxFixedWidthMigration20261207150000 },
 ];

@@ -1,4 +1,5 @@
 import { SOURCE_STATES, targetState, type OutboxEvent } from '../../../domain/outbox-status';
+import { NO_TIME_SQL } from '../tables/outbox-messages.table';
 
 /**
  * `status = 'TARGET'` and `status IN (sources)` for one event, straight from the domain's
@@ -11,7 +12,8 @@ export const guard = (event: OutboxEvent) => ({
   where: `status IN (${SOURCE_STATES[event].map((s) => `'${s}'`).join(', ')})`,
 });
 
-export const CLEAR_CLAIM = 'claim_owner = NULL, claim_token = NULL, claim_expires_at = NULL';
+/** An unclaimed row: no owner or token, and a claim that expired long ago (the columns hold no NULL). */
+export const CLEAR_CLAIM = `claim_owner = '', claim_token = '', claim_expires_at = ${NO_TIME_SQL}`;
 
 /** `CASE id WHEN ? THEN ? … END` (or on another key column) with its parameters, for per-row values in one UPDATE. */
 export const caseById = <T>(rows: readonly { id: string; value: T }[], column = 'id') => ({

@@ -6,7 +6,13 @@ import type { Claim, OutboxRelayStore, RowFailure } from '../../../domain/ports/
 import type { Database } from '../create-database';
 import type { BatchTransaction, Statement } from '../sql-batches';
 import { affectedRows, inBatchTransaction, placeholders, runBatchStatement } from '../transaction';
-import { OUTBOX_COLUMNS, toOutboxMessage, type OutboxRow } from '../tables/outbox-messages.table';
+import {
+  NO_POSITION,
+  NO_TIME_SQL,
+  OUTBOX_COLUMNS,
+  toOutboxMessage,
+  type OutboxRow,
+} from '../tables/outbox-messages.table';
 import { caseById, CLEAR_CLAIM, guard } from './sql-guards';
 
 /**
@@ -43,15 +49,15 @@ export const CANDIDATES_SQL = `
         WHERE p.aggregate_id = o.aggregate_id AND p.status = 'PENDING' AND p.aggregate_seq < o.aggregate_seq)
     END AS prev_pending_seq
   FROM outbox_messages o FORCE INDEX (outbox_claim_idx)
-  WHERE o.status = 'PENDING' AND o.next_attempt_at <= ? AND (o.claim_expires_at IS NULL OR o.claim_expires_at <= ?)
-    AND (SELECT f.next_attempt_at <= ? AND (f.claim_expires_at IS NULL OR f.claim_expires_at <= ?)
+  WHERE o.status = 'PENDING' AND o.next_attempt_at <= ? AND o.claim_expires_at <= ?
+    AND (SELECT f.next_attempt_at <= ? AND f.claim_expires_at <= ?
          FROM outbox_messages f FORCE INDEX (outbox_aggregate_status_seq_idx)
          WHERE f.aggregate_id = o.aggregate_id AND f.status = 'PENDING' ORDER BY f.aggregate_seq LIMIT 1)
   ORDER BY o.id LIMIT ? FOR UPDATE SKIP LOCKED`;
 
 /** The claim's filter without the order guard: an idle outbox answers from the index's first entry. */
 const HAS_DUE_SQL = `SELECT 1 FROM outbox_messages FORCE INDEX (outbox_claim_idx)
-  WHERE status = 'PENDING' AND next_attempt_at <= ? AND (claim_expires_at IS NULL OR claim_expires_at <= ?) LIMIT 1`;
+  WHERE status = 'PENDING' AND next_attempt_at <= ? AND claim_expires_at <= ? LIMIT 1`;
 
 export const candidateParams = (now: Date, limit: number) => [now, now, now, now, limit];
 
@@ -98,7 +104,8 @@ const claimInTransaction = async (
  * per column compared every row with every id (quadratic: a 1,000-row mark took 2.2–2.4× the
  * same UPDATE without positions, bench/experiments/mark-published-cost.ts). JSON_TABLE exists in MariaDB ≥ 10.6 and MySQL ≥ 8.0.4. A row whose
  * position is unknown has no second and third element, so both columns come out NULL (an absent
- * path is NULL ON EMPTY on both servers, where a JSON null's conversion is less uniform).
+ * path is NULL ON EMPTY on both servers, where a JSON null's conversion is less uniform) and the
+ * row gets NO_POSITION.
  */
 const PUBLISHED_POSITIONS = `JSON_TABLE(?, '$[*]' COLUMNS (row_id BIGINT UNSIGNED PATH '$[0]', log_partition INT PATH '$[1]', log_offset BIGINT PATH '$[2]'))`;
 
@@ -167,7 +174,8 @@ export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore 
     return runOne(
       database,
       `UPDATE outbox_messages o JOIN ${PUBLISHED_POSITIONS} d ON o.id = d.row_id
-       SET ${g.set}, published_at = ?, kafka_partition = d.log_partition, kafka_offset = d.log_offset, ${CLEAR_CLAIM}
+       SET ${g.set}, published_at = ?, kafka_partition = COALESCE(d.log_partition, ${NO_POSITION}),
+         kafka_offset = COALESCE(d.log_offset, ${NO_POSITION}), ${CLEAR_CLAIM}
        WHERE ${g.where} AND claim_token = ?`,
       [positionsJson(ids, positions), now, token],
     );
@@ -195,7 +203,7 @@ export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore 
   async sweepTopics(publishedBefore) {
     const [rows] = (await database.batches().run([
       {
-        sql: `SELECT DISTINCT topic FROM outbox_messages WHERE status = 'PUBLISHED' AND published_at < ? AND kafka_offset IS NOT NULL`,
+        sql: `SELECT DISTINCT topic FROM outbox_messages WHERE status = 'PUBLISHED' AND published_at < ? AND kafka_offset <> ${NO_POSITION}`,
         params: [publishedBefore],
       },
     ])) as [{ topic: string }[]];
@@ -207,11 +215,11 @@ export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore 
     const requeue = (condition: string, params: unknown[]) =>
       runOne(
         database,
-        `UPDATE outbox_messages SET ${g.set}, next_attempt_at = ?, published_at = NULL, kafka_partition = NULL, kafka_offset = NULL
+        `UPDATE outbox_messages SET ${g.set}, next_attempt_at = ?, published_at = ${NO_TIME_SQL}, kafka_partition = ${NO_POSITION}, kafka_offset = ${NO_POSITION}
          WHERE ${g.where} AND published_at < ? AND ${condition} ORDER BY id LIMIT ?`,
         [now, publishedBefore, ...params, limit],
       );
-    const unrecorded = await requeue('kafka_offset IS NULL', []);
+    const unrecorded = await requeue(`kafka_offset = ${NO_POSITION}`, []);
     const ranges = lost ?? [];
     const lostRows =
       ranges.length === 0
@@ -222,7 +230,7 @@ export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore 
           );
     const released = await runOne(
       database,
-      `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE status = 'PENDING' AND claim_expires_at IS NOT NULL AND claim_expires_at < ? LIMIT ?`,
+      `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE status = 'PENDING' AND claim_token <> '' AND claim_expires_at < ? LIMIT ?`,
       [now, limit],
     );
     return { unrecorded, lost: lostRows, released };

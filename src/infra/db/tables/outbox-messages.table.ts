@@ -12,6 +12,16 @@ import type { OutboxRecord } from '../../../domain/ports/outbox-admin-store';
 export const OUTBOX_COLUMNS =
   'id, event_id, aggregate_id, aggregate_seq, event_type, topic, CAST(payload AS CHAR) AS payload, headers, status, attempts, max_attempts, next_attempt_at, last_error, created_at';
 
+/**
+ * "None" in the columns the relay and consumer rewrite, which hold no NULL so that every update
+ * keeps the row's size (migration 20261207150000): a time that never happened is the epoch
+ * (before any now, so an unclaimed row reads as a claim long expired), a log position that is
+ * unknown is -1, an unclaimed row's owner and token are ''. Reads map them back to null.
+ */
+export const NO_TIME = new Date(0);
+export const NO_TIME_SQL = `'1970-01-01 00:00:00.000'`;
+export const NO_POSITION = -1;
+
 /** Everything ops see of a row: the relay's columns plus its history (who replayed or discarded it, where it was published). */
 export const OUTBOX_RECORD_COLUMNS = `${OUTBOX_COLUMNS}, published_at, consumed_at, dead_at, replayed_by, replayed_at, replay_reason, discarded_by, discarded_at, discard_reason, kafka_partition, kafka_offset`;
 
@@ -33,8 +43,9 @@ export interface OutboxRow {
 }
 
 export interface OutboxRecordRow extends OutboxRow {
-  published_at: Date | null;
-  consumed_at: Date | null;
+  /** NO_TIME when it never happened. */
+  published_at: Date;
+  consumed_at: Date;
   dead_at: Date | null;
   replayed_by: string | null;
   replayed_at: Date | null;
@@ -42,15 +53,22 @@ export interface OutboxRecordRow extends OutboxRow {
   discarded_by: string | null;
   discarded_at: Date | null;
   discard_reason: string | null;
-  kafka_partition: number | null;
-  /** BIGINT UNSIGNED: kept as text, a 64-bit offset does not fit a JS number. */
-  kafka_offset: string | number | bigint | null;
+  /** NO_POSITION when unknown. */
+  kafka_partition: number;
+  /** BIGINT: kept as text, a 64-bit offset does not fit a JS number. */
+  kafka_offset: string | number | bigint;
 }
 
 /** Raw JSON columns arrive parsed from the MariaDB driver and as text from MySQL's. */
 export const json = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 
 const dateOrNull = (value: Date | string | null) => (value === null ? null : new Date(value));
+const stampOrNull = (value: Date | string) => {
+  const at = new Date(value);
+  return at.getTime() === NO_TIME.getTime() ? null : at;
+};
+const positionOrNull = <T>(value: number | string | bigint, as: (value: number | string | bigint) => T) =>
+  Number(value) === NO_POSITION ? null : as(value);
 
 export const toOutboxMessage = (row: OutboxRow): OutboxMessage => ({
   id: String(row.id),
@@ -77,8 +95,8 @@ export const toOutboxRecord = (row: OutboxRecordRow): OutboxRecord => {
     conversationId: aggregateId,
     seq: aggregateSeq,
     payload: json(payloadJson),
-    publishedAt: dateOrNull(row.published_at),
-    consumedAt: dateOrNull(row.consumed_at),
+    publishedAt: stampOrNull(row.published_at),
+    consumedAt: stampOrNull(row.consumed_at),
     deadAt: dateOrNull(row.dead_at),
     replayedBy: row.replayed_by,
     replayedAt: dateOrNull(row.replayed_at),
@@ -86,7 +104,7 @@ export const toOutboxRecord = (row: OutboxRecordRow): OutboxRecord => {
     discardedBy: row.discarded_by,
     discardedAt: dateOrNull(row.discarded_at),
     discardReason: row.discard_reason,
-    kafkaPartition: row.kafka_partition === null ? null : Number(row.kafka_partition),
-    kafkaOffset: row.kafka_offset === null ? null : String(row.kafka_offset),
+    kafkaPartition: positionOrNull(row.kafka_partition, Number),
+    kafkaOffset: positionOrNull(row.kafka_offset, String),
   };
 };
