@@ -66,4 +66,38 @@ describe('migrations on the real database', () => {
     await expect(migrateUp(db)).resolves.toHaveLength(1);
     await expectSchemaMatchesEntities(db);
   });
+
+  it("turn a stored row's NULLs into the fixed-width columns' none values (20261207150000), and back on revert", async () => {
+    const columns =
+      'status, claim_owner, claim_token, claim_expires_at, published_at, consumed_at, kafka_partition, kafka_offset';
+    const sql = async <T>(statement: string) => {
+      const orm = await MikroORM.init({ ...ormOptions(db), logger: () => undefined });
+      try {
+        return await orm.em.getConnection().execute<T>(statement);
+      } finally {
+        await orm.close(true);
+      }
+    };
+    const stored = async () =>
+      (await sql<Record<string, unknown>[]>(`SELECT event_id, ${columns} FROM outbox_messages ORDER BY id`)).map(
+        (row: Record<string, unknown>) => Object.values(row).map((v) => (v === null ? null : String(v))),
+      );
+    await withMigrator(db, (migrator) => migrator.down());
+    // An unclaimed PENDING row and a PUBLISHED one with its log position, as the old columns held them.
+    await sql(
+      `INSERT INTO outbox_messages (event_id, aggregate_id, aggregate_seq, event_type, topic, payload, headers, max_attempts, next_attempt_at, created_at, ${columns})
+       VALUES ('e-pending', 'c', 1, 't', 't', '{}', '{}', 5, NOW(3), NOW(3), 'PENDING', NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+              ('e-published', 'c', 2, 't', 't', '{}', '{}', 5, NOW(3), NOW(3), 'PUBLISHED', NULL, NULL, NULL, '2026-12-07 10:00:00.123', NULL, 2, 7)`,
+    );
+    const before = await stored();
+    await expect(migrateUp(db)).resolves.toHaveLength(1);
+    const epoch = '1970-01-01 00:00:00.000'; // the ORM's connection reads DATETIME as text
+    expect(await stored()).toEqual([
+      ['e-pending', 'PENDING', '', '', epoch, epoch, epoch, '-1', '-1'],
+      ['e-published', 'PUBLISHED', '', '', epoch, '2026-12-07 10:00:00.123', epoch, '2', '7'],
+    ]);
+    await withMigrator(db, (migrator) => migrator.down());
+    expect(await stored()).toEqual(before);
+    await migrateUp(db);
+  });
 });
