@@ -230,7 +230,7 @@ export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore 
           );
     const released = await runOne(
       database,
-      `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE status = 'PENDING' AND claim_token <> '' AND claim_expires_at < ? LIMIT ?`,
+      `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE status = 'PENDING' AND claim_expires_at > ${NO_TIME_SQL} AND claim_expires_at < ? LIMIT ?`,
       [now, limit],
     );
     return { unrecorded, lost: lostRows, released };
