@@ -238,7 +238,7 @@ export const envSchema = z
     ),
     JWT_ISSUER: str('agent-relay'),
     JWT_AUDIENCE: str('agent-relay'),
-    RELAY_BATCH_SIZE: int(500, 1, 10_000),
+    RELAY_BATCH_SIZE: int(1_000, 1, 10_000),
     RELAY_CONCURRENCY: int(2, 1, 16),
     /**
      * The safety-net scan, for wake-ups lost to a Redis failure and claims left by a relay that
