@@ -26,7 +26,7 @@ const rounds = Number(values.rounds ?? 20);
 
 type Position = { id: string; partition: number; offset: number };
 const GUARD = `status IN ('PENDING') AND claim_token = ?`;
-const SET = `status = 'PUBLISHED', published_at = ?, claim_owner = '', claim_token = '', claim_expires_at = ${NO_TIME_SQL}`;
+const SET = `status = 'PUBLISHED', published_at = ?, claim_owner = '', claim_expires_at = ${NO_TIME_SQL}, claim_expires_at = ${NO_TIME_SQL}`;
 
 const variants: Record<string, (rows: Position[], token: string, now: Date) => { sql: string; params: unknown[] }> = {
   'CASE id WHEN (before)': (rows, token, now) => {
@@ -48,13 +48,13 @@ const variants: Record<string, (rows: Position[], token: string, now: Date) => {
   }),
   'JOIN UNION ALL': (rows, token, now) => ({
     sql: `UPDATE outbox_messages o JOIN (${rows.map(() => 'SELECT ? AS id, ? AS p, ? AS f').join(' UNION ALL ')}) d ON o.id = d.id
-          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, o.claim_owner = '', o.claim_token = '', o.claim_expires_at = ${NO_TIME_SQL}
+          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, o.claim_owner = '', o.claim_expires_at = ${NO_TIME_SQL}, o.claim_expires_at = ${NO_TIME_SQL}
           WHERE o.status IN ('PENDING') AND o.claim_token = ?`,
     params: [...rows.flatMap((r) => [r.id, r.partition, r.offset]), now, token],
   }),
   'JOIN JSON_TABLE': (rows, token, now) => ({
     sql: `UPDATE outbox_messages o JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$[0]', p INT PATH '$[1]', f BIGINT PATH '$[2]')) d ON o.id = d.id
-          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, o.claim_owner = '', o.claim_token = '', o.claim_expires_at = ${NO_TIME_SQL}
+          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, o.claim_owner = '', o.claim_expires_at = ${NO_TIME_SQL}, o.claim_expires_at = ${NO_TIME_SQL}
           WHERE o.status IN ('PENDING') AND o.claim_token = ?`,
     params: [JSON.stringify(rows.map((r) => [Number(r.id), r.partition, r.offset])), now, token],
   }),
@@ -79,7 +79,7 @@ const main = async () => {
     for (let done = 0; done < total; done += 1000) {
       const n = Math.min(1000, total - done);
       await em.execute(
-        `INSERT INTO outbox_messages (event_id, aggregate_id, aggregate_seq, event_type, topic, payload, headers, status, max_attempts, next_attempt_at, created_at) VALUES ${Array.from({ length: n }, () => "(UUID(), ?, ?, 'chat', 't', '{}', '{}', 'PENDING', 10, NOW(3), NOW(3))").join(', ')}`,
+        `INSERT INTO outbox_messages (event_id, aggregate_id, aggregate_seq, event_type, topic, payload, headers, status, max_attempts, next_attempt_at, created_at, claim_expires_at, published_at, consumed_at) VALUES ${Array.from({ length: n }, () => `(UUID(), ?, ?, 'chat', 't', '{}', '{}', 'PENDING', 10, NOW(3), NOW(3), ${NO_TIME_SQL}, ${NO_TIME_SQL}, ${NO_TIME_SQL})`).join(', ')}`,
         Array.from({ length: n }, (_, i) => [`conv-${(done + i) % 1000}`, done + i]).flat(),
         'run',
       );
@@ -91,7 +91,7 @@ const main = async () => {
         const token = randomUUID();
         const ids = (
           await em.execute<{ id: string }[]>(
-            `SELECT id FROM outbox_messages WHERE status = 'PENDING' AND claim_token = '' ORDER BY id LIMIT ?`,
+            `SELECT id FROM outbox_messages WHERE status = 'PENDING' AND claim_expires_at = ${NO_TIME_SQL} ORDER BY id LIMIT ?`,
             [batch],
           )
         ).map((r) => String(r.id));

@@ -7,7 +7,7 @@ const HINTS: [RegExp, (match: RegExpExecArray) => string][] = [
   [/skip locked/i, () => 'claim candidates (FOR UPDATE SKIP LOCKED)'],
   [/for update/i, () => 'FOR UPDATE'],
   [/min\(aggregate_seq\)/i, () => 'first blocking seq'],
-  [/set claim_owner = '/i, () => 'stamp claim'],
+  [/set claim_owner = \?/i, () => 'stamp claim'],
   [/join \(select/i, () => 'bump counters'],
   [/set status = '(\w+)'/i, (match) => `→ ${match[1]}`],
 ];

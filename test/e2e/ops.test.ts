@@ -1,4 +1,4 @@
-import { anEnvelope } from '../support/builders';
+import { anEnvelope, NEVER_STAMPED } from '../support/builders';
 import { createTestApp, type TestApp } from '../support/create-test-app';
 import { eventually } from '../support/eventually';
 import type { Sql } from '../support/sql';
@@ -29,8 +29,8 @@ describe('ops API over the outbox', () => {
       [envelope.conversationId, 'ursula'],
     );
     await sql.run(
-      `INSERT INTO outbox_messages (event_id, aggregate_id, aggregate_seq, event_type, topic, payload, headers, status, attempts, max_attempts, next_attempt_at, last_error, created_at, dead_at)
-       VALUES (?, ?, 1, ?, ?, ?, '{}', 'DEAD', 10, 10, NOW(3), 'broker said no', NOW(3), NOW(3))`,
+      `INSERT INTO outbox_messages (event_id, aggregate_id, aggregate_seq, event_type, topic, payload, headers, status, attempts, max_attempts, next_attempt_at, last_error, created_at, dead_at, ${NEVER_STAMPED.columns})
+       VALUES (?, ?, 1, ?, ?, ?, '{}', 'DEAD', 10, 10, NOW(3), 'broker said no', NOW(3), NOW(3), ${NEVER_STAMPED.values})`,
       [
         envelope.eventId,
         envelope.conversationId,
@@ -89,11 +89,23 @@ describe('ops API over the outbox', () => {
       replayedBy: 'olga',
       replayReason: 'broker fixed',
     });
+    // Never published or consumed, no log position: the columns hold their "none" values, ops see null.
+    const lifecycle = `query($id: ID!) { outboxMessage(id: $id) { status publishedAt consumedAt kafkaPartition kafkaOffset } }`;
+    const before = await gql<{ outboxMessage: Record<string, unknown> }>(lifecycle, { id }, ops);
+    expect(before.body.data?.outboxMessage).toMatchObject({
+      publishedAt: null,
+      consumedAt: null,
+      kafkaPartition: null,
+      kafkaOffset: null,
+    });
+    const replayedAt = Date.now();
     await eventually(async () =>
       expect(
         (await sql.query<{ status: string }>('SELECT status FROM outbox_messages WHERE id = ?', [id]))[0]?.status,
       ).toBe('CONSUMED'),
     );
+    const after = await gql<{ outboxMessage: { consumedAt: string } }>(lifecycle, { id }, ops);
+    expect(Math.abs(Date.parse(after.body.data!.outboxMessage.consumedAt) - replayedAt)).toBeLessThan(60_000);
     const [history] = await sql.query<{ n: number }>('SELECT COUNT(*) AS n FROM chat_messages WHERE event_id = ?', [
       envelope.eventId,
     ]);

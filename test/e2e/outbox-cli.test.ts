@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { anEnvelope } from '../support/builders';
+import { anEnvelope, NEVER_STAMPED } from '../support/builders';
 import { openSql, type Sql } from '../support/sql';
 import { testConfig, testEnv } from '../support/test-config';
 import { createTestDatabase } from '../support/test-database';
@@ -40,8 +40,8 @@ describe('npm run outbox (ops CLI)', () => {
   const insertDead = async () => {
     const envelope = anEnvelope();
     await sql.run(
-      `INSERT INTO outbox_messages (event_id, aggregate_id, aggregate_seq, event_type, topic, payload, headers, status, attempts, max_attempts, next_attempt_at, last_error, created_at)
-       VALUES (?, ?, 1, ?, 't', ?, '{}', 'DEAD', 3, 3, NOW(3), 'broker said no', NOW(3))`,
+      `INSERT INTO outbox_messages (event_id, aggregate_id, aggregate_seq, event_type, topic, payload, headers, status, attempts, max_attempts, next_attempt_at, last_error, created_at, ${NEVER_STAMPED.columns})
+       VALUES (?, ?, 1, ?, 't', ?, '{}', 'DEAD', 3, 3, NOW(3), 'broker said no', NOW(3), ${NEVER_STAMPED.values})`,
       [envelope.eventId, envelope.conversationId, envelope.eventType, JSON.stringify(envelope.payload)],
     );
     return String(

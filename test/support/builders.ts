@@ -9,6 +9,7 @@ import {
 } from '../../src/domain/chat-message-envelope';
 import type { ChatTurn } from '../../src/domain/chat/chat-types';
 import type { OutboxMessage } from '../../src/domain/outbox-message';
+import { NO_TIME_SQL } from '../../src/tooling';
 
 /** Object mothers: valid random defaults, overridden only where a test cares. */
 /** A chat message as an envelope carries it (and a committed message's look-up returns it). */
@@ -87,4 +88,13 @@ export const envelopeOfRow = (row: OutboxMessage): ChatMessageEnvelope => {
   const decoded = decodeEnvelope(encodeEnvelope(row).value);
   if (!decoded.ok) throw new Error(`row ${row.id} does not encode a chat message: ${decoded.reason}`);
   return decoded.envelope;
+};
+
+/**
+ * The three outbox times a hand-written INSERT must name (they have no column default, migration
+ * 20261207150000): a row never claimed, published or consumed.
+ */
+export const NEVER_STAMPED = {
+  columns: 'claim_expires_at, published_at, consumed_at',
+  values: [NO_TIME_SQL, NO_TIME_SQL, NO_TIME_SQL].join(', '),
 };

@@ -123,6 +123,18 @@ describe('outbox_messages rows', () => {
     });
     expect(toOutboxRecord({ ...row, published_at: new Date(0) }).publishedAt).toBeNull();
   });
+
+  it('read DATETIME text (the ORM connection hands it over so) as UTC, and the epoch as never', () => {
+    const record = toOutboxRecord({
+      ...row,
+      published_at: '2026-12-07 10:00:00.123',
+      consumed_at: '1970-01-01 00:00:00.000',
+      next_attempt_at: '2026-12-07 09:59:59.000',
+    } as unknown as typeof row);
+    expect(record.publishedAt?.toISOString()).toBe('2026-12-07T10:00:00.123Z');
+    expect(record.consumedAt).toBeNull();
+    expect(record.nextAttemptAt.toISOString()).toBe('2026-12-07T09:59:59.000Z');
+  });
 });
 
 describe('chat_messages rows', () => {

@@ -1,10 +1,12 @@
+import { NO_TIME_SQL } from '../../../src/tooling';
 import type { SqlRunner } from '../../lib/sql';
 import { rounded, summarize } from '../../lib/stats';
 
 interface LagRow {
   event_id: string;
   created: string | number;
-  published: string | number;
+  /** null: the consumer completed the row before its relay's mark (never stamped PUBLISHED). */
+  published: string | number | null;
   consumed: string | number;
 }
 
@@ -24,7 +26,7 @@ export const outboxLags = async (
   returnedAt: ReadonlyMap<string, number>,
 ) => {
   const rows = await sql.query<LagRow>(
-    `SELECT event_id, ${epochMs('created_at')} AS created, ${epochMs('published_at')} AS published, ${epochMs('consumed_at')} AS consumed
+    `SELECT event_id, ${epochMs('created_at')} AS created, ${epochMs(`NULLIF(published_at, ${NO_TIME_SQL})`)} AS published, ${epochMs('consumed_at')} AS consumed
      FROM outbox_messages WHERE status = 'CONSUMED' AND created_at >= ? AND created_at < ?`,
     [window.from, window.until],
   );
@@ -34,7 +36,9 @@ export const outboxLags = async (
   });
   return {
     rows: rows.length,
-    published: rounded(summarize(rows.map((r) => Number(r.published) - Number(r.created)))),
+    published: rounded(
+      summarize(rows.flatMap((r) => (r.published === null ? [] : [Number(r.published) - Number(r.created)]))),
+    ),
     consumed: rounded(summarize(rows.map((r) => Number(r.consumed) - Number(r.created)))),
     returnedToConsumed: rounded(summarize(afterReturn)),
   };

@@ -1,7 +1,7 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { MAX_ERROR_LENGTH } from '../../../domain/outbox-message';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../../domain/outbox-status';
-import { NO_POSITION, NO_TIME, NO_TIME_SQL } from '../tables/outbox-messages.table';
+import { NO_POSITION, NO_TIME } from '../tables/outbox-messages.table';
 
 /** ORM row for the transactional outbox. Hot statements on it are raw SQL in the repository. */
 export class OutboxMessageEntity {
@@ -17,8 +17,9 @@ export class OutboxMessageEntity {
   attempts!: number;
   maxAttempts!: number;
   nextAttemptAt!: Date;
-  // A new row's "none" values, set here rather than left to the columns' defaults: MikroORM reads
-  // back after the insert every property with a database default that the entity left unset.
+  // A new row's "none" values, set here: the times have no column default (migration
+  // 20261207150000 says why), and MikroORM would read back after the insert every property with a
+  // database default that the entity left unset.
   /** '' when unclaimed (the columns the relay and consumer rewrite hold no NULL: see the table's NO_* values). */
   claimOwner = '';
   claimExpiresAt = new Date(NO_TIME);
@@ -72,12 +73,12 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessageEntity>({
     maxAttempts: { type: 'integer', unsigned: true },
     nextAttemptAt: { type: 'datetime', length: 3 },
     claimOwner: { type: 'string', columnType: 'char(100)', default: '' },
-    claimExpiresAt: { type: 'datetime', length: 3, defaultRaw: NO_TIME_SQL },
+    claimExpiresAt: { type: 'datetime', length: 3 },
     claimToken: { type: 'string', columnType: 'char(36)', default: '' },
     lastError: { type: 'string', length: MAX_ERROR_LENGTH, nullable: true },
     createdAt: { type: 'datetime', length: 3 },
-    publishedAt: { type: 'datetime', length: 3, defaultRaw: NO_TIME_SQL },
-    consumedAt: { type: 'datetime', length: 3, defaultRaw: NO_TIME_SQL },
+    publishedAt: { type: 'datetime', length: 3 },
+    consumedAt: { type: 'datetime', length: 3 },
     deadAt: { type: 'datetime', length: 3, nullable: true },
     replayedBy: { type: 'string', length: 64, nullable: true },
     replayedAt: { type: 'datetime', length: 3, nullable: true },

@@ -62,9 +62,17 @@ export interface OutboxRecordRow extends OutboxRow {
 /** Raw JSON columns arrive parsed from the MariaDB driver and as text from MySQL's. */
 export const json = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 
-const dateOrNull = (value: Date | string | null) => (value === null ? null : new Date(value));
+/**
+ * A DATETIME as a Date. The drivers hand it over as a Date or, on the ORM's connection, as text
+ * ('YYYY-MM-DD HH:MM:SS.fff') in UTC (the connection's time zone): text is read as UTC, where
+ * `new Date(text)` would read it in the process's local zone.
+ */
+const utcDate = (value: Date | string) =>
+  value instanceof Date ? value : new Date(/^\d{4}-\d\d-\d\d \d/.test(value) ? `${value.replace(' ', 'T')}Z` : value);
+const dateOrNull = (value: Date | string | null) => (value === null ? null : utcDate(value));
+/** A stamp column: NO_TIME means it never happened. */
 const stampOrNull = (value: Date | string) => {
-  const at = new Date(value);
+  const at = utcDate(value);
   return at.getTime() === NO_TIME.getTime() ? null : at;
 };
 const positionOrNull = <T>(value: number | string | bigint, as: (value: number | string | bigint) => T) =>
@@ -82,9 +90,9 @@ export const toOutboxMessage = (row: OutboxRow): OutboxMessage => ({
   status: row.status,
   attempts: Number(row.attempts),
   maxAttempts: Number(row.max_attempts),
-  nextAttemptAt: new Date(row.next_attempt_at),
+  nextAttemptAt: utcDate(row.next_attempt_at),
   lastError: row.last_error,
-  createdAt: new Date(row.created_at),
+  createdAt: utcDate(row.created_at),
 });
 
 /** The ops view: the relay's fields under the names ops use, the payload parsed, and the row's history. */
