@@ -41,7 +41,6 @@ trap '"${M[@]}" -e "drop database if exists $DB"' EXIT
 BEFORE=', add index outbox_status_created_idx(status,created_at), add index outbox_status_consumed_idx(status,consumed_at), add index outbox_status_published_idx(status,published_at)'
 setup "$BEFORE"; run 1 'before 20261207003000: five status-led indexes, claim stamp'
 setup "$BEFORE"; run 0 'five status-led indexes, no claim stamp'
-setup ''; run 1 'now: two status-led indexes (claim, conversation order), claim stamp'
+setup ''; run 1 'before 20261207150000: two status-led indexes (claim, conversation order), claim stamp, nullable stamps, varchar status'
 setup ''; run 0 'two status-led indexes, no claim stamp'
-setup ''; run 1 'before 20261207150000: two status-led indexes, claim stamp, nullable stamps, varchar status'
-setup "$FIXED"; run 1 "now: the same with 20261207150000's fixed-width columns" "''"
+setup "$FIXED"; run 1 "now: two status-led indexes, claim stamp, 20261207150000's fixed-width columns" "''"
