@@ -33,6 +33,7 @@ import { spawnApp } from '../lib/child-app';
 import { benchEnv, provision } from '../lib/env';
 import { openWs } from '../lib/graphql';
 import { createScope, type Scope } from '../lib/scope';
+import { settingsFrom } from '../lib/settings';
 import { summarize } from '../lib/stats';
 import { chatRound, type RoundTiming } from '../scenarios/chat/service';
 
@@ -48,9 +49,7 @@ const { values } = parseArgs({
 });
 const SENDS = Number(values.sends ?? 300);
 const TURNS = Number(values.turns ?? 100);
-const settings = Object.fromEntries(
-  (values.set ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
+const settings = settingsFrom(values.set);
 
 const line = (label: string, name: string, xs: number[]) => {
   const s = summarize(xs);

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { provision, useSettings } from '../lib/env';
 import { createProgress } from '../lib/progress';
 import { createScope } from '../lib/scope';
+import { settingsFrom } from '../lib/settings';
 import { drainWithProduct } from '../scenarios/drain/product';
 import { seedOutbox } from '../scenarios/drain/seed';
 
@@ -27,15 +28,7 @@ const { values } = parseArgs({
     set: { type: 'string', multiple: true },
   },
 });
-useSettings(
-  Object.fromEntries(
-    (values.set ?? []).map((pair) => {
-      const at = pair.indexOf('=');
-      if (at < 1) throw new Error(`--set wants KEY=VALUE, got ${pair}`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-  ),
-);
+useSettings(settingsFrom(values.set));
 const rows = Number(values.rows ?? 50_000);
 
 const drainOnce = async () => {

@@ -22,6 +22,7 @@ import { benchEnv, provision } from '../lib/env';
 import { startLoadMonitor } from '../lib/machine';
 import { createProgress } from '../lib/progress';
 import { createScope } from '../lib/scope';
+import { settingsFrom } from '../lib/settings';
 import { offerAppends } from '../scenarios/latency/load';
 import { outboxLags } from '../scenarios/latency/outbox-lags';
 import { NO_TIME_SQL } from '../../src/tooling';
@@ -36,13 +37,7 @@ const { values } = parseArgs({
   },
 });
 // `--set RELAY_WAKE_LINGER_MS=10`: settings for the child (the app under test), to compare them.
-const childSettings = Object.fromEntries(
-  (values.set ?? []).map((pair) => {
-    const at = pair.indexOf('=');
-    if (at < 1) throw new Error(`--set wants KEY=VALUE, got ${pair}`);
-    return [pair.slice(0, at), pair.slice(at + 1)];
-  }),
-);
+const childSettings = settingsFrom(values.set);
 const rates = (values.rates ?? '100,500').split(',').map(Number);
 const durationMs = 1000 * Number(values.seconds ?? 10);
 

@@ -1,4 +1,5 @@
 import { SCENARIOS, type ScenarioName } from './types';
+import { parseSetting } from './settings';
 
 export interface BenchArgs {
   scenarios: ScenarioName[];
@@ -25,15 +26,15 @@ export const parseArgs = (argv: readonly string[]): BenchArgs => {
   const args: BenchArgs = { scenarios: [], quick: false, profile: false, help: false, settings: {} };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? '';
-    const [flag, inline] = arg.split('=', 2) as [string, string | undefined];
+    // `--set=KEY=VALUE`: split at the first '=' only (the value may hold more).
+    const at = arg.indexOf('=');
+    const [flag, inline] = at < 0 ? [arg, undefined] : [arg.slice(0, at), arg.slice(at + 1)];
     if (flag === '--quick') args.quick = true;
     else if (flag === '--profile') args.profile = true;
     else if (flag === '--help' || flag === '-h') args.help = true;
     else if (flag === '--set') {
-      const value = inline ?? argv[(i += 1)] ?? '';
-      const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(value);
-      if (!match) throw new Error(`--set needs KEY=VALUE, got "${value}"`);
-      args.settings[match[1] as string] = match[2] as string;
+      const [key, value] = parseSetting(inline ?? argv[(i += 1)] ?? '');
+      args.settings[key] = value;
     } else if (flag === '--scenario') {
       const value = inline ?? argv[(i += 1)];
       for (const name of (value ?? '').split(',').filter(Boolean)) {
