@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { UnderscoreNamingStrategy, type EntitySchema } from '@mikro-orm/core';
 import { ChatMessageSchema } from '../../src/infra/db/entities/chat-message.entity';
 import { ChatTurnSchema } from '../../src/infra/db/entities/chat-turn.entity';
@@ -20,6 +22,7 @@ import {
   toOutboxRecord,
   type OutboxRecordRow,
 } from '../../src/infra/db/tables/outbox-messages.table';
+import { fromDatetime } from '../../src/infra/db/tables/datetime';
 import { anEnvelope } from '../support/builders';
 
 /** Column names in a select list: `expr AS alias` names its alias; backticks are quoting. */
@@ -124,16 +127,27 @@ describe('outbox_messages rows', () => {
     expect(toOutboxRecord({ ...row, published_at: new Date(0) }).publishedAt).toBeNull();
   });
 
-  it('read DATETIME text (the ORM connection hands it over so) as UTC, and the epoch as never', () => {
-    const record = toOutboxRecord({
-      ...row,
-      published_at: '2026-12-07 10:00:00.123',
-      consumed_at: '1970-01-01 00:00:00.000',
-      next_attempt_at: '2026-12-07 09:59:59.000',
-    } as unknown as typeof row);
-    expect(record.publishedAt?.toISOString()).toBe('2026-12-07T10:00:00.123Z');
-    expect(record.consumedAt).toBeNull();
-    expect(record.nextAttemptAt.toISOString()).toBe('2026-12-07T09:59:59.000Z');
+  it('read DATETIME text as UTC, and the epoch as never, in a process whose time zone is not UTC', () => {
+    // The ORM's connections hand DATETIME over as UTC text. Jest's process.env is a copy, so the
+    // zone is set for a child process that runs the mappers and prints what they read.
+    const script = `
+      const { toOutboxRecord } = require('./src/infra/db/tables/outbox-messages.table.ts');
+      const { toConversationView } = require('./src/infra/db/tables/conversations.table.ts');
+      const text = '2026-12-07 10:00:00.123';
+      const record = toOutboxRecord({ ...${JSON.stringify({ ...row, id: String(row.id), kafka_offset: String(row.kafka_offset) })}, published_at: text, consumed_at: '1970-01-01 00:00:00.000', next_attempt_at: text, created_at: text });
+      const conversation = toConversationView({ id: 'c', user_id: 'u', created_at: text, message_count: 0, last_message_at: text });
+      console.log(JSON.stringify({
+        offset: new Date(text).getTimezoneOffset(),
+        read: [record.publishedAt, record.consumedAt, record.nextAttemptAt, record.createdAt, conversation.createdAt, conversation.lastMessageAt],
+      }));`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { ...process.env, TZ: 'America/New_York' },
+      encoding: 'utf8',
+    });
+    const at = '2026-12-07T10:00:00.123Z';
+    expect(JSON.parse(out)).toEqual({ offset: 300, read: [at, null, at, at, at, at] });
+    expect(fromDatetime(new Date(0))).toEqual(new Date(0));
   });
 });
 

@@ -6,6 +6,7 @@ import type { Database } from '../create-database';
 import { CHAT_MESSAGE_COLUMNS, toMessageView, type ChatMessageRow } from '../tables/chat-messages.table';
 import { CONVERSATION_COLUMNS, toConversationView, type ConversationRow } from '../tables/conversations.table';
 import { json } from '../tables/outbox-messages.table';
+import { fromDatetime } from '../tables/datetime';
 
 /** Read side over conversations and history; every query is scoped to one user or conversation. */
 export const createMikroConversationQueries = (database: Database): ConversationReader & ConversationQueries => {
@@ -53,7 +54,7 @@ export const createMikroConversationQueries = (database: Database): Conversation
           messageId,
           eventId: outbox.event_id,
           seq: Number(outbox.seq),
-          createdAt: new Date(outbox.created_at),
+          createdAt: fromDatetime(outbox.created_at),
           payload: json<ChatMessagePayload>(outbox.payload),
         };
       const [row] = await query<ChatMessageRow & { event_id: string }>(

@@ -1,4 +1,5 @@
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../../domain/outbox-status';
+import { fromDatetime } from '../tables/datetime';
 
 /** Runs one read-only SQL statement; `database.fork().execute` satisfies it. */
 export type SqlQuery = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -16,5 +17,5 @@ export const readOutboxCounts = async (
   const rows = Object.fromEntries(OUTBOX_STATUSES.map((status) => [status, 0])) as Record<OutboxStatus, number>;
   for (const row of counts) rows[String(row['status']) as OutboxStatus] = Number(row['n']);
   const at = oldest[0]?.['oldest'];
-  return { rows, oldestPendingAt: at ? new Date(at as string | Date) : null };
+  return { rows, oldestPendingAt: at ? fromDatetime(at as string | Date) : null };
 };

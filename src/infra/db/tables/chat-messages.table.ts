@@ -1,5 +1,6 @@
 import type { ChatMessageEnvelope, ChatRole } from '../../../domain/chat-message-envelope';
 import type { MessageView } from '../../../domain/chat/views';
+import { fromDatetime } from './datetime';
 
 /**
  * chat_messages (history) as raw SQL reads and writes it. The consumer inserts one row per
@@ -69,5 +70,5 @@ export const toMessageView = (row: ChatMessageRow): MessageView => ({
   promptTokens: countOrNull(row.prompt_tokens),
   completionTokens: countOrNull(row.completion_tokens),
   partial: Boolean(row.partial),
-  createdAt: new Date(row.created_at),
+  createdAt: fromDatetime(row.created_at),
 });

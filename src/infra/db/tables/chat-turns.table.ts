@@ -1,4 +1,5 @@
 import type { ChatTurn, ModelChoice } from '../../../domain/chat/chat-types';
+import { fromDatetime } from './datetime';
 
 /** chat_turns as raw SQL reads it (the writer inserts turns through the ORM entity). */
 export const CHAT_TURN_COLUMNS =
@@ -31,5 +32,5 @@ export const toChatTurn = (row: ChatTurnRow): ChatTurn => ({
   thinking: Boolean(row.thinking),
   traceparent: row.traceparent,
   status: row.status === 'REPLIED' ? 'REPLIED' : 'AWAITING',
-  createdAt: new Date(row.created_at),
+  createdAt: fromDatetime(row.created_at),
 });

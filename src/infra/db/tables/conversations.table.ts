@@ -1,4 +1,5 @@
 import type { ConversationView } from '../../../domain/chat/views';
+import { fromDatetime } from './datetime';
 
 /** conversations as the read side selects it (the writer's seq reservation is its own upsert). */
 export const CONVERSATION_COLUMNS = 'id, user_id, created_at, message_count, last_message_at';
@@ -14,7 +15,7 @@ export interface ConversationRow {
 export const toConversationView = (row: ConversationRow): ConversationView => ({
   id: row.id,
   userId: row.user_id,
-  createdAt: new Date(row.created_at),
+  createdAt: fromDatetime(row.created_at),
   messageCount: Number(row.message_count),
-  lastMessageAt: row.last_message_at ? new Date(row.last_message_at) : null,
+  lastMessageAt: row.last_message_at ? fromDatetime(row.last_message_at) : null,
 });

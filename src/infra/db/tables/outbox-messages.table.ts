@@ -1,6 +1,7 @@
 import type { OutboxMessage } from '../../../domain/outbox-message';
 import type { OutboxStatus } from '../../../domain/outbox-status';
 import type { OutboxRecord } from '../../../domain/ports/outbox-admin-store';
+import { fromDatetime } from './datetime';
 
 /**
  * outbox_messages as raw SQL reads it: the columns each reader selects and how a row maps to the
@@ -62,17 +63,10 @@ export interface OutboxRecordRow extends OutboxRow {
 /** Raw JSON columns arrive parsed from the MariaDB driver and as text from MySQL's. */
 export const json = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 
-/**
- * A DATETIME as a Date. The drivers hand it over as a Date or, on the ORM's connection, as text
- * ('YYYY-MM-DD HH:MM:SS.fff') in UTC (the connection's time zone): text is read as UTC, where
- * `new Date(text)` would read it in the process's local zone.
- */
-const utcDate = (value: Date | string) =>
-  value instanceof Date ? value : new Date(/^\d{4}-\d\d-\d\d \d/.test(value) ? `${value.replace(' ', 'T')}Z` : value);
-const dateOrNull = (value: Date | string | null) => (value === null ? null : utcDate(value));
+const dateOrNull = (value: Date | string | null) => (value === null ? null : fromDatetime(value));
 /** A stamp column: NO_TIME means it never happened. */
 const stampOrNull = (value: Date | string) => {
-  const at = utcDate(value);
+  const at = fromDatetime(value);
   return at.getTime() === NO_TIME.getTime() ? null : at;
 };
 const positionOrNull = <T>(value: number | string | bigint, as: (value: number | string | bigint) => T) =>
@@ -90,9 +84,9 @@ export const toOutboxMessage = (row: OutboxRow): OutboxMessage => ({
   status: row.status,
   attempts: Number(row.attempts),
   maxAttempts: Number(row.max_attempts),
-  nextAttemptAt: utcDate(row.next_attempt_at),
+  nextAttemptAt: fromDatetime(row.next_attempt_at),
   lastError: row.last_error,
-  createdAt: utcDate(row.created_at),
+  createdAt: fromDatetime(row.created_at),
 });
 
 /** The ops view: the relay's fields under the names ops use, the payload parsed, and the row's history. */
