@@ -78,6 +78,18 @@ describe('ops API over the outbox', () => {
 
   it('replays a DEAD row: recorded, published and persisted exactly once', async () => {
     const { id, envelope } = await insertDeadRow();
+    // Never published or consumed, no log position: the columns hold their "none" values, ops see
+    // null. Asked before the replay: once replayed, the relay may publish the row at any moment.
+    const lifecycle = `query($id: ID!) { outboxMessage(id: $id) { status publishedAt consumedAt kafkaPartition kafkaOffset } }`;
+    const before = await gql<{ outboxMessage: Record<string, unknown> }>(lifecycle, { id }, ops);
+    expect(before.body.data?.outboxMessage).toMatchObject({
+      status: 'DEAD',
+      publishedAt: null,
+      consumedAt: null,
+      kafkaPartition: null,
+      kafkaOffset: null,
+    });
+    const replayedAt = Date.now();
     const replayed = await gql<{ replayOutboxMessage: Record<string, unknown> }>(
       `mutation($id: ID!) { replayOutboxMessage(id: $id, reason: "broker fixed") { ${ROW} } }`,
       { id },
@@ -89,16 +101,6 @@ describe('ops API over the outbox', () => {
       replayedBy: 'olga',
       replayReason: 'broker fixed',
     });
-    // Never published or consumed, no log position: the columns hold their "none" values, ops see null.
-    const lifecycle = `query($id: ID!) { outboxMessage(id: $id) { status publishedAt consumedAt kafkaPartition kafkaOffset } }`;
-    const before = await gql<{ outboxMessage: Record<string, unknown> }>(lifecycle, { id }, ops);
-    expect(before.body.data?.outboxMessage).toMatchObject({
-      publishedAt: null,
-      consumedAt: null,
-      kafkaPartition: null,
-      kafkaOffset: null,
-    });
-    const replayedAt = Date.now();
     await eventually(async () =>
       expect(
         (await sql.query<{ status: string }>('SELECT status FROM outbox_messages WHERE id = ?', [id]))[0]?.status,
