@@ -19,7 +19,15 @@ export {
 } from './infra/db/repositories/sql-outbox-relay.store';
 export { createSqlHistoryStore } from './infra/db/repositories/sql-history.store';
 export { CHAT_MESSAGE_INSERT_COLUMNS, toChatMessageValues } from './infra/db/tables/chat-messages.table';
-export { toOutboxMessage, OUTBOX_COLUMNS, NO_TIME_SQL, type OutboxRow } from './infra/db/tables/outbox-messages.table';
+export {
+  toOutboxMessage,
+  OUTBOX_COLUMNS,
+  NO_TIME_SQL,
+  CLAIMED_SQL,
+  stampSql,
+  type OutboxRow,
+} from './infra/db/tables/outbox-messages.table';
+export { CLEAR_CLAIM } from './infra/db/repositories/sql-guards';
 export { bundleWebPages } from './server/web/web-bundle';
 export { builtPageFile } from './server/web/web-files';
 export { localReply } from './infra/llm/local-chat-model';

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { MikroORM } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { loadConfig } from '../../src/config';
-import { migrateUp, NO_TIME_SQL, ormOptions, placeholders } from '../../src/tooling';
+import { CLEAR_CLAIM, migrateUp, NO_TIME_SQL, ormOptions, placeholders } from '../../src/tooling';
 import { withDatabaseName } from '../../tools/kit/run-names';
 import { toolServices } from '../../tools/kit/tool-services';
 
@@ -26,7 +26,7 @@ const rounds = Number(values.rounds ?? 20);
 
 type Position = { id: string; partition: number; offset: number };
 const GUARD = `status IN ('PENDING') AND claim_token = ?`;
-const SET = `status = 'PUBLISHED', published_at = ?, claim_owner = '', claim_expires_at = ${NO_TIME_SQL}, claim_expires_at = ${NO_TIME_SQL}`;
+const SET = `status = 'PUBLISHED', published_at = ?, ${CLEAR_CLAIM}`;
 
 const variants: Record<string, (rows: Position[], token: string, now: Date) => { sql: string; params: unknown[] }> = {
   'CASE id WHEN (before)': (rows, token, now) => {
@@ -48,13 +48,13 @@ const variants: Record<string, (rows: Position[], token: string, now: Date) => {
   }),
   'JOIN UNION ALL': (rows, token, now) => ({
     sql: `UPDATE outbox_messages o JOIN (${rows.map(() => 'SELECT ? AS id, ? AS p, ? AS f').join(' UNION ALL ')}) d ON o.id = d.id
-          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, o.claim_owner = '', o.claim_expires_at = ${NO_TIME_SQL}, o.claim_expires_at = ${NO_TIME_SQL}
+          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, o.claim_owner = '', o.claim_token = '', o.claim_expires_at = ${NO_TIME_SQL}
           WHERE o.status IN ('PENDING') AND o.claim_token = ?`,
     params: [...rows.flatMap((r) => [r.id, r.partition, r.offset]), now, token],
   }),
   'JOIN JSON_TABLE': (rows, token, now) => ({
     sql: `UPDATE outbox_messages o JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$[0]', p INT PATH '$[1]', f BIGINT PATH '$[2]')) d ON o.id = d.id
-          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, o.claim_owner = '', o.claim_expires_at = ${NO_TIME_SQL}, o.claim_expires_at = ${NO_TIME_SQL}
+          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, o.claim_owner = '', o.claim_token = '', o.claim_expires_at = ${NO_TIME_SQL}
           WHERE o.status IN ('PENDING') AND o.claim_token = ?`,
     params: [JSON.stringify(rows.map((r) => [Number(r.id), r.partition, r.offset])), now, token],
   }),

@@ -25,7 +25,7 @@ import { createScope } from '../lib/scope';
 import { settingsFrom } from '../lib/settings';
 import { offerAppends } from '../scenarios/latency/load';
 import { outboxLags } from '../scenarios/latency/outbox-lags';
-import { NO_TIME_SQL } from '../../src/tooling';
+import { stampSql } from '../../src/tooling';
 
 const { values } = parseArgs({
   options: {
@@ -72,7 +72,7 @@ const main = async () => {
       const childCpuMs = 1000 * (cpuSeconds(child.pid) - cpu0);
       const load = machine.stop();
       const [stamps] = await env.sql.query<{ n: number; rounds: number; txs: number }>(
-        `SELECT COUNT(*) AS n, COUNT(DISTINCT NULLIF(published_at, ${NO_TIME_SQL})) AS rounds, COUNT(DISTINCT NULLIF(consumed_at, ${NO_TIME_SQL})) AS txs FROM outbox_messages WHERE created_at >= ? AND created_at < ?`,
+        `SELECT COUNT(*) AS n, COUNT(DISTINCT ${stampSql('published_at')}) AS rounds, COUNT(DISTINCT ${stampSql('consumed_at')}) AS txs FROM outbox_messages WHERE created_at >= ? AND created_at < ?`,
         [from, run.window.until],
       );
       const lags = await outboxLags(env.sql, run.window, run.returnedAt);

@@ -1,4 +1,4 @@
-import { NO_TIME_SQL } from '../../src/tooling';
+import { CLAIMED_SQL } from '../../src/tooling';
 import { chaosStack } from './infra';
 import { say, sleep } from './log';
 import { createOutageActions } from './outage-faults';
@@ -100,7 +100,7 @@ const createFaultActions = (deps: FaultDeps) => {
 
   const claimedBy = (owner: string) =>
     control.query<{ id: number }>(
-      `SELECT id FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND claim_expires_at > ${NO_TIME_SQL} AND claim_owner = ?`,
+      `SELECT id FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND ${CLAIMED_SQL} AND claim_owner = ?`,
       [owner],
     );
 
@@ -115,7 +115,7 @@ const createFaultActions = (deps: FaultDeps) => {
     let misses = 0;
     while (Date.now() < deadline && !deps.signal.aborted) {
       const owners = await control.query<{ claim_owner: string }>(
-        `SELECT DISTINCT claim_owner FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND claim_expires_at > ${NO_TIME_SQL}`,
+        `SELECT DISTINCT claim_owner FROM ${control.t('outbox_messages')} WHERE status = 'PENDING' AND ${CLAIMED_SQL}`,
       );
       for (const { claim_owner: owner } of owners) {
         const relay = deps.relays.find((r) => r.alive() && owner.includes(`:${r.pid()}:`));

@@ -1,4 +1,4 @@
-import { NO_TIME_SQL } from '../../src/tooling';
+import { stampSql } from '../../src/tooling';
 import type { Control } from './infra';
 import type { Ledger } from './ledger';
 import type { OrderReport } from './readback';
@@ -208,7 +208,7 @@ export const judge = (ledger: Ledger, evidence: Evidence, order: OrderReport): V
 };
 
 /** consumed_at, NULL when the row was never consumed (the column holds the epoch then, not NULL). */
-const CONSUMED_AT = `NULLIF(consumed_at, ${NO_TIME_SQL})`;
+const CONSUMED_AT = stampSql('consumed_at');
 
 /** Per fault: first CONSUMED row created at or after it struck, as ms after it struck (null: none). */
 export const recoveryMs = async (control: Control, at: number) => {

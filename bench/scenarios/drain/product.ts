@@ -1,7 +1,7 @@
 import type { Counter } from 'prom-client';
 import type { App } from '../../../src/app';
 import type { AppConfig } from '../../../src/config';
-import { NO_TIME_SQL } from '../../../src/tooling';
+import { stampSql } from '../../../src/tooling';
 import { startCostMeter } from '../../lib/cost-meter';
 import { startApp } from '../../lib/app';
 import { describeWarnings } from '../../lib/app-log';
@@ -98,7 +98,7 @@ export const drainWithProduct = async (input: {
   const watch = await watchConsumed(input.sql, input.rows, { timeoutMs: signalled ? 5_000 : 0 });
   const [span] = await input.sql.query<Record<string, unknown>>(
     // A row the consumer completed before its relay's mark was never stamped PUBLISHED (NO_TIME).
-    `SELECT MIN(NULLIF(published_at, ${NO_TIME_SQL})) AS first_pub, MAX(published_at) AS last_pub, MAX(consumed_at) AS last_consumed FROM outbox_messages WHERE status = 'CONSUMED'`,
+    `SELECT MIN(${stampSql('published_at')}) AS first_pub, MAX(published_at) AS last_pub, MAX(consumed_at) AS last_consumed FROM outbox_messages WHERE status = 'CONSUMED'`,
   );
   const consumed = watch.counts['CONSUMED'] ?? 0;
   return {

@@ -1,4 +1,4 @@
-import { NO_TIME_SQL } from '../../../src/tooling';
+import { stampSql } from '../../../src/tooling';
 import type { SqlRunner } from '../../lib/sql';
 import { rounded, summarize } from '../../lib/stats';
 
@@ -26,7 +26,7 @@ export const outboxLags = async (
   returnedAt: ReadonlyMap<string, number>,
 ) => {
   const rows = await sql.query<LagRow>(
-    `SELECT event_id, ${epochMs('created_at')} AS created, ${epochMs(`NULLIF(published_at, ${NO_TIME_SQL})`)} AS published, ${epochMs('consumed_at')} AS consumed
+    `SELECT event_id, ${epochMs('created_at')} AS created, ${epochMs(stampSql('published_at'))} AS published, ${epochMs('consumed_at')} AS consumed
      FROM outbox_messages WHERE status = 'CONSUMED' AND created_at >= ? AND created_at < ?`,
     [window.from, window.until],
   );

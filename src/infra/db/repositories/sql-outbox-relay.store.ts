@@ -7,6 +7,7 @@ import type { Database } from '../create-database';
 import type { BatchTransaction, Statement } from '../sql-batches';
 import { affectedRows, inBatchTransaction, placeholders, runBatchStatement } from '../transaction';
 import {
+  CLAIMED_SQL,
   NO_POSITION,
   NO_TIME_SQL,
   OUTBOX_COLUMNS,
@@ -230,7 +231,7 @@ export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore 
           );
     const released = await runOne(
       database,
-      `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE status = 'PENDING' AND claim_expires_at > ${NO_TIME_SQL} AND claim_expires_at < ? LIMIT ?`,
+      `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE status = 'PENDING' AND ${CLAIMED_SQL} AND claim_expires_at < ? LIMIT ?`,
       [now, limit],
     );
     return { unrecorded, lost: lostRows, released };

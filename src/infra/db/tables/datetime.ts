@@ -5,4 +5,4 @@
  * shift every time by its offset wherever the process does not run on UTC. A Date passes through.
  */
 export const fromDatetime = (value: Date | string): Date =>
-  value instanceof Date ? value : new Date(/^\d{4}-\d\d-\d\d \d/.test(value) ? `${value.replace(' ', 'T')}Z` : value);
+  value instanceof Date ? value : new Date(value[10] === ' ' ? `${value.slice(0, 10)}T${value.slice(11)}Z` : value);

@@ -22,6 +22,10 @@ export const OUTBOX_COLUMNS =
 export const NO_TIME = new Date(0);
 export const NO_TIME_SQL = `'1970-01-01 00:00:00.000'`;
 export const NO_POSITION = -1;
+/** A stamp column in SQL with "never" as NULL again (for MIN, COUNT, DISTINCT and IS NULL by hand). */
+export const stampSql = (column: string) => `NULLIF(${column}, ${NO_TIME_SQL})`;
+/** A row some relay holds under lease (or held until its lease ran out): its claim expiry is a real time. */
+export const CLAIMED_SQL = `claim_expires_at > ${NO_TIME_SQL}`;
 
 /** Everything ops see of a row: the relay's columns plus its history (who replayed or discarded it, where it was published). */
 export const OUTBOX_RECORD_COLUMNS = `${OUTBOX_COLUMNS}, published_at, consumed_at, dead_at, replayed_by, replayed_at, replay_reason, discarded_by, discarded_at, discard_reason, kafka_partition, kafka_offset`;
