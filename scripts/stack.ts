@@ -13,7 +13,7 @@
  * tests that need to take the broker away and bring it back with its data intact.
  *
  * STACK_STATE_DIR (default .stack, relative to the repo) runs a second, independent stack:
- * with e.g. STACK_STATE_DIR=.stack-chaos KAFKA_BROKERS=127.0.0.1:29092 every verb drives a
+ * with e.g. STACK_STATE_DIR=.stack-chaos KAFKA_BROKERS=127.0.0.1:<port> every verb drives a
  * broker of its own (controller on the broker port + 1, its own data dir, pid file and logs
  * under that dir, the same cached jars). Such a stack is always local, never Docker (the
  * compose project and its ports are shared); MariaDB/Redis are handled as usual.

@@ -5,10 +5,10 @@ import type { AppRole } from '../../src/config';
 import { freePort } from '../../tools/kit/free-port';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
 import { toolServices } from '../../tools/kit/tool-services';
+import { lockBrokerPort, lockRedisDb, machineLockDir, type HeldLock } from './run-locks';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const STATE_DIR = '.stack-chaos';
-const KAFKA_PORT = 29092;
 /** The sweeper's threshold and the relay's claim lease in every chaos process (the stall fault outlasts the first). */
 export const SWEEP_AFTER_MS = 10_000;
 export const RELAY_LEASE_MS = 5_000;
@@ -65,12 +65,17 @@ const QUICK_RELAY_SCHEDULE = {
   RELAY_BACKOFF_CAP_MS: '2000',
 } as const;
 
+/**
+ * The run's names and settings. The broker port and the Redis index are ones no other chaos run
+ * on the machine holds (run-locks.ts); `hold` gets each lock taken, to release at the end.
+ */
 export const createChaosEnv = async (options: {
-  redisDb: number;
+  /** The Redis index asked for (--redis-db), else the first free chaos index. */
+  redisDb: number | undefined;
   quick: boolean;
   proxyPorts: ProxyPorts;
+  hold: (lock: HeldLock) => void;
 }): Promise<ChaosEnv> => {
-  const { redisDb } = options;
   const names = runNames('chaos');
   const { id, dbName } = names;
   // This shell's DATABASE_URL / REDIS_URL, else the servers the default stack brought up (its
@@ -78,7 +83,12 @@ export const createChaosEnv = async (options: {
   const services = toolServices();
   const dbUrl = new URL(withDatabaseName(services.DATABASE_URL, dbName));
   const redisUrl = new URL(services.REDIS_URL);
+  const redis = lockRedisDb(machineLockDir(), redisUrl, options.redisDb);
+  options.hold(redis.lock);
+  const redisDb = redis.db;
   redisUrl.pathname = `/${redisDb}`;
+  const broker = await lockBrokerPort(machineLockDir());
+  options.hold(broker.lock);
   const stateDir = path.join(ROOT, STATE_DIR);
   const logDir = path.join(stateDir, 'logs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${id}`);
   fs.mkdirSync(logDir, { recursive: true });
@@ -100,7 +110,7 @@ export const createChaosEnv = async (options: {
     redisUrl: redisUrl.toString(),
     redisDb,
     redisPrefix: names.prefix,
-    brokers: `127.0.0.1:${KAFKA_PORT}`,
+    brokers: `127.0.0.1:${broker.port}`,
     topic: names.topic,
     partitions: 6,
     group: names.group,

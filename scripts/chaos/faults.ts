@@ -1,5 +1,5 @@
 import { CLAIMED_SQL } from '../../src/tooling';
-import { chaosStack } from './infra';
+import { chaosStack, restartOwnBroker } from './infra';
 import { say, sleep } from './log';
 import { createOutageActions } from './outage-faults';
 import type { Rng } from './rng';
@@ -32,7 +32,7 @@ const stopBrokerAWhile = async (deps: FaultDeps, record: FaultRecord) => {
   record.at = Date.now();
   const downMs = Math.round(deps.rng.between(3000, 6000));
   await sleep(downMs);
-  await chaosStack(deps.env, 'kafka:start');
+  await restartOwnBroker(deps.env);
   record.endedAt = Date.now();
   record.detail = `broker stopped (${record.at - asked} ms to stop), down ${(downMs / 1000).toFixed(1)} s, back after ${record.endedAt - record.at} ms`;
 };

@@ -6,6 +6,7 @@ import { createPool, type Pool } from 'mariadb';
 import { stackCommand } from '../../tools/kit/stack-cli';
 import { ROOT, stackEnv, type ChaosEnv } from './env';
 import { say, tailOf } from './log';
+import { tryLock } from './run-locks';
 
 const run = ([command, args]: [string, string[]], env: NodeJS.ProcessEnv, timeoutMs: number) =>
   new Promise<string>((resolve, reject) => {
@@ -21,11 +22,14 @@ const run = ([command, args]: [string, string[]], env: NodeJS.ProcessEnv, timeou
     );
   });
 
-/** `scripts/stack.ts <verb>` for the chaos stack (STACK_STATE_DIR=.stack-chaos, port 29092). */
+/** `scripts/stack.ts <verb>` for the chaos stack (STACK_STATE_DIR=.stack-chaos, the run's own broker port). */
 export const chaosStack = (env: ChaosEnv, verb: 'up' | 'down' | 'kafka:stop' | 'kafka:start' | 'status') =>
   run(stackCommand(verb), stackEnv(env), 180_000);
 
-/** Fails unless the broker on the chaos port is the one the chaos stack started (a foreign one can't be stopped). */
+/**
+ * Fails unless the broker on the chaos port is the one the chaos stack started (a foreign one
+ * can't be stopped, and another run may stop it under this one's services).
+ */
 export const assertOwnBroker = (env: ChaosEnv) => {
   const statePath = path.join(env.stateDir, 'state.json');
   const pidPath = path.join(env.stateDir, 'kafka', 'kafka.pid');
@@ -38,6 +42,12 @@ export const assertOwnBroker = (env: ChaosEnv) => {
     );
   }
   return Number(fs.readFileSync(pidPath, 'utf8').trim());
+};
+
+/** Starts the chaos broker again after a fault stopped it, and fails the fault when what answers is not ours. */
+export const restartOwnBroker = async (env: ChaosEnv) => {
+  await chaosStack(env, 'kafka:start');
+  return assertOwnBroker(env);
 };
 
 /**
@@ -89,20 +99,10 @@ export const dropDatabase = async (control: Control, env: ChaosEnv) => {
   say(`dropped database ${env.dbName}`);
 };
 
-/** One chaos run at a time: they would share the broker port, the Redis index and .stack-chaos. */
+/** One chaos run per checkout at a time: runs of one checkout share .stack-chaos (its broker's pid file and data). */
 export const acquireRunLock = (env: ChaosEnv) => {
-  const lock = path.join(env.stateDir, 'run.lock');
-  try {
-    const holder = Number(fs.readFileSync(lock, 'utf8').trim());
-    process.kill(holder, 0);
-    // A recycled pid is not a chaos run.
-    if (fs.existsSync('/proc') && !fs.readFileSync(`/proc/${holder}/cmdline`, 'utf8').includes('chaos'))
-      throw new Error('stale lock');
-    throw new Error(`another chaos run (pid ${holder}) is in progress; wait for it or remove ${lock} if it is gone`);
-  } catch (error) {
-    if ((error as Error).message.startsWith('another chaos run')) throw error;
-    // no lock, or its process is gone: take it
-  }
-  fs.writeFileSync(lock, `${process.pid}\n`);
-  return () => fs.rmSync(lock, { force: true });
+  const lock = tryLock(path.join(env.stateDir, 'run.lock'));
+  if ('heldBy' in lock)
+    throw new Error(`another chaos run (pid ${lock.heldBy}) is in progress in this checkout; wait for it`);
+  return lock.release;
 };

@@ -6,8 +6,8 @@ export interface ChaosOptions {
   readonly messages: number;
   readonly durationMs: number;
   readonly seed: number;
-  /** The Redis database index the run owns (FLUSHDB'd before, during and after). */
-  readonly redisDb: number;
+  /** The Redis database index the run owns (FLUSHDB'd before, during and after); unset: the first one no other run holds. */
+  readonly redisDb: number | undefined;
 }
 
 export const USAGE = 'usage: npm run chaos -- [--quick] [--messages N] [--duration S] [--seed N] [--redis-db N]';
@@ -37,8 +37,8 @@ export const parseOptions = (argv: readonly string[]): ChaosOptions => {
     allowPositionals: false,
   });
   const quick = values.quick ?? false;
-  const redisDb = positiveInt('redis-db', values['redis-db'], 11);
-  if (redisDb > 15) throw new Error('--redis-db must be 1..15 (database 0 is shared and never flushed)');
+  const redisDb = values['redis-db'] === undefined ? undefined : positiveInt('redis-db', values['redis-db'], 11);
+  if (redisDb !== undefined && redisDb > 15) throw new Error('--redis-db must be 1..15 (database 0 is shared and never flushed)');
   return {
     quick,
     messages: positiveInt('messages', values.messages, quick ? 2_000 : 20_000, 50),

@@ -6,7 +6,7 @@ import {
   type OutageTimings,
   type PublishedRow,
 } from './fault-types';
-import { chaosStack, type Control } from './infra';
+import { chaosStack, restartOwnBroker, type Control } from './infra';
 import { sleep } from './log';
 import type { Proxy } from './proxies';
 import type { Service } from './services';
@@ -104,7 +104,7 @@ export const createOutageActions = (deps: FaultDeps, helpers: Helpers) => {
       record.at = Date.now();
       await sleep(timings.brokerOutageMs);
       const restart = Date.now();
-      await chaosStack(deps.env, 'kafka:start');
+      await restartOwnBroker(deps.env);
       record.endedAt = Date.now();
       record.downMs = record.endedAt - record.at;
       const schedule =

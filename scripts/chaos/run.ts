@@ -9,6 +9,7 @@
  * See README "Chaos".
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { AppRole } from '../../src/config';
 import { createApiClient } from './api-client';
 import { createCleanup } from './cleanup';
@@ -105,6 +106,8 @@ const setUp = async (env: ChaosEnv) => {
   cleanup.add('release the run lock', async () => release());
   cleanup.add('stop the chaos broker', () => chaosStack(env, 'down'));
   say(`starting the chaos stack (STACK_STATE_DIR=.stack-chaos, Kafka ${env.brokers}, topic ${env.topic})…`);
+  // A broker an interrupted run of this checkout left behind listens on that run's port, not this one's.
+  await chaosStack(env, 'kafka:stop');
   await chaosStack(env, 'up');
   const brokerPid = assertOwnBroker(env);
   const control = openControl(env);
@@ -197,6 +200,7 @@ const chaos = async (options: ChaosOptions) => {
     redisDb: options.redisDb,
     quick: options.quick,
     proxyPorts: { database: proxies.database.port, redis: proxies.redis.port },
+    hold: (lock) => cleanup.add(`release ${path.basename(lock.file)}`, async () => lock.release()),
   });
   const timings = outageTimings(options.quick);
   const trafficPlan = planTraffic(options.messages, options.durationMs, options.quick);

@@ -4,7 +4,7 @@ import { REPO_ROOT, stackCommand } from '../../tools/kit/stack-cli';
 
 /**
  * The fault suite's own Kafka broker: test/faults stops and restarts the broker, so it gets one of
- * its own (as chaos has on 29092), started here and stopped by faults-global-teardown.ts, and never
+ * its own (as each chaos run has), started here and stopped by faults-global-teardown.ts, and never
  * the broker on 9092 that this or another checkout's main suite (or a developer) is using.
  * The database and Redis are shared with the main suite: DATABASE_URL / REDIS_URL when set, else the
  * default stack's (.stack/app.env, with the scheme of the server it brought up), else the app's defaults.
