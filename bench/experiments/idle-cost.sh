@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # What an idle service costs: one process with every role (api, relay, consumer, generator) on
-# the local stack, nothing sent. After a settling time it reads the CPU of every thread of the
+# the local stack, nothing sent. After settling it reads the CPU of every thread of the
 # process (the event loop and V8's helper threads, /proc/<pid>/task/*/stat) over a window, and
 # with --wakeups also counts the event loop's wake-ups (epoll waits, under strace, which itself
 # adds CPU: the CPU figure of such a run is not comparable). Alternate two checkouts to compare:
-#   bash bench/experiments/idle-cost.sh [--runs N] [--window S] [--wakeups] [CHECKOUT ...]
-# (each CHECKOUT defaults to this one; runs go round the checkouts N times). Needs the stack
+#   bash bench/experiments/idle-cost.sh [--runs N] [--window S] [--settle S] [--wakeups] [CHECKOUT ...]
+# (each CHECKOUT defaults to this one; runs go round the checkouts N times; --settle: seconds
+# between the start and the window, 60 by default: V8's memory reducer runs two or three major
+# collections in the first half minute of a process gone idle, which a shorter settle counts). Needs the stack
 # (`npm run stack:up`: MariaDB, Redis, Kafka on their default ports) and a migrated database.
 set -euo pipefail
-RUNS=1 WINDOW=60 SETTLE=20 WAKEUPS=0 DIRS=()
+RUNS=1 WINDOW=60 SETTLE=60 WAKEUPS=0 DIRS=()
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) RUNS=$2; shift 2 ;;
     --window) WINDOW=$2; shift 2 ;;
+    --settle) SETTLE=$2; shift 2 ;;
     --wakeups) WAKEUPS=1; shift ;;
     *) DIRS+=("$(cd "$1" && pwd)"); shift ;;
   esac
