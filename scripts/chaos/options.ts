@@ -38,7 +38,8 @@ export const parseOptions = (argv: readonly string[]): ChaosOptions => {
   });
   const quick = values.quick ?? false;
   const redisDb = values['redis-db'] === undefined ? undefined : positiveInt('redis-db', values['redis-db'], 11);
-  if (redisDb !== undefined && redisDb > 15) throw new Error('--redis-db must be 1..15 (database 0 is shared and never flushed)');
+  if (redisDb !== undefined && redisDb > 15)
+    throw new Error('--redis-db must be 1..15 (database 0 is shared and never flushed)');
   return {
     quick,
     messages: positiveInt('messages', values.messages, quick ? 2_000 : 20_000, 50),

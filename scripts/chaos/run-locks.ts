@@ -38,7 +38,7 @@ const liveHolder = (file: string, isChaosRun: (pid: number) => boolean): number 
 };
 
 /** Linux says what a pid runs; elsewhere a live pid is taken at its word. */
-export const runsChaos = (pid: number): boolean => {
+const runsChaos = (pid: number): boolean => {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chaos');
   } catch {
@@ -82,7 +82,7 @@ export const redisLockFile = (dir: string, redisUrl: URL, db: number) =>
   path.join(dir, `agent-relay-chaos-redis-${redisUrl.hostname || '127.0.0.1'}-${redisUrl.port || 6379}-${db}.lock`);
 
 /** The indexes a run picks from when none is named: never 0, which other tools share. */
-export const CHAOS_REDIS_DBS = [11, 12, 13, 14, 15] as const;
+const CHAOS_REDIS_DBS = [11, 12, 13, 14, 15] as const;
 
 /**
  * The Redis index the run FLUSHes: the one asked for, which must be free, or else the first free

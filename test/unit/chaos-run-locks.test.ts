@@ -63,7 +63,9 @@ describe('chaos run locks (two runs on one machine never share a broker port or 
     expect(lockRedisDb(dir, REDIS, 14, live).db).toBe(14);
     expect(lockRedisDb(dir, REDIS, undefined, live).db).toBe(13);
     expect(lockRedisDb(dir, REDIS, undefined, live).db).toBe(15);
-    expect(() => lockRedisDb(dir, REDIS, undefined, live)).toThrow('every chaos Redis index (11, 12, 13, 14, 15) is in use');
+    expect(() => lockRedisDb(dir, REDIS, undefined, live)).toThrow(
+      'every chaos Redis index (11, 12, 13, 14, 15) is in use',
+    );
   });
 
   it('locks one index of one server: another Redis has indexes of its own', () => {
