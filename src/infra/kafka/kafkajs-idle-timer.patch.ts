@@ -12,9 +12,10 @@ import { createRequire } from 'node:module';
  *    the queue itself.
  * 2. The request-timeout check is a `setInterval` of 100 ms per connection from connect to
  *    disconnect, whether or not a request is in flight: an idle process with all roles holds six
- *    or seven connections (producer, consumer's coordinator and fetch, admin), so it woke about
- *    70 times a second for nothing (measured with strace: 775 main-thread wake-ups in 10 s, JS
- *    timers a few per second). Replaced by one timer per connection at the earliest deadline of
+ *    or seven connections (producer, consumer's coordinator and fetch, admin): its event loop
+ *    waited 82–102 times a second, 36 with this patch, while the JS timers it created came to
+ *    about 5 a second (bench/README.md, eighth round: `bench/experiments/idle-cost.sh
+ *    --wakeups`). Replaced by one timer per connection at the earliest deadline of
  *    the requests in flight, armed when a request is sent and re-armed after each check while
  *    requests remain: the same deadlines (a request still times out `requestTimeout` after it was
  *    sent, now to the millisecond instead of within 100 ms), no timer while nothing is in flight.
