@@ -48,13 +48,13 @@ const variants: Record<string, (rows: Position[], token: string, now: Date) => {
   }),
   'JOIN UNION ALL': (rows, token, now) => ({
     sql: `UPDATE outbox_messages o JOIN (${rows.map(() => 'SELECT ? AS id, ? AS p, ? AS f').join(' UNION ALL ')}) d ON o.id = d.id
-          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, o.claim_owner = '', o.claim_token = '', o.claim_expires_at = ${NO_TIME_SQL}
+          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, ${CLEAR_CLAIM}
           WHERE o.status IN ('PENDING') AND o.claim_token = ?`,
     params: [...rows.flatMap((r) => [r.id, r.partition, r.offset]), now, token],
   }),
   'JOIN JSON_TABLE': (rows, token, now) => ({
     sql: `UPDATE outbox_messages o JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$[0]', p INT PATH '$[1]', f BIGINT PATH '$[2]')) d ON o.id = d.id
-          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, o.claim_owner = '', o.claim_token = '', o.claim_expires_at = ${NO_TIME_SQL}
+          SET o.status = 'PUBLISHED', o.published_at = ?, o.kafka_partition = d.p, o.kafka_offset = d.f, ${CLEAR_CLAIM}
           WHERE o.status IN ('PENDING') AND o.claim_token = ?`,
     params: [JSON.stringify(rows.map((r) => [Number(r.id), r.partition, r.offset])), now, token],
   }),

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../tools/kit/free-port';
+import { portOpen } from '../stack/net';
 
 /**
  * What a chaos run shares with other runs on the machine, and the lock files that keep two runs
@@ -20,15 +20,20 @@ export interface HeldLock {
   release(): void;
 }
 
-/** The pid in a lock file, if it names a live chaos run (a recycled pid is some other program). */
-const liveHolder = (file: string, isChaosRun: (pid: number) => boolean): number | undefined => {
-  let pid: number;
+/** The pid a lock file names (undefined: no file, or no pid in it). */
+const readHolder = (file: string): number | undefined => {
   try {
-    pid = Number(fs.readFileSync(file, 'utf8').trim());
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+};
+
+/** The pid in a lock file, if it names a live chaos run (a recycled pid is some other program). */
+const liveHolder = (file: string, isChaosRun: (pid: number) => boolean): number | undefined => {
+  const pid = readHolder(file);
+  if (pid === undefined) return undefined;
   try {
     process.kill(pid, 0);
   } catch {
@@ -61,7 +66,7 @@ export const tryLock = (
       return {
         file,
         release: () => {
-          if (liveHolder(file, () => true) === pid) fs.rmSync(file, { force: true });
+          if (readHolder(file) === pid) fs.rmSync(file, { force: true });
         },
       };
     } catch (error) {
@@ -98,13 +103,6 @@ export const lockRedisDb = (dir: string, redisUrl: URL, asked: number | undefine
   throw new Error(`every chaos Redis index (${CHAOS_REDIS_DBS.join(', ')}) is in use by another chaos run`);
 };
 
-const portFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-
 /**
  * A broker port for this run: free now, its controller port (one above) free too, and locked, so
  * no other run starts a broker on it while this run's broker is stopped for a fault.
@@ -112,7 +110,8 @@ const portFree = (port: number) =>
 export const lockBrokerPort = async (dir: string) => {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const port = await freePort();
-    if (port >= 65535 || !(await portFree(port + 1))) continue;
+    // The stack refuses to launch a broker whose controller port (one above) answers.
+    if (port >= 65535 || (await portOpen('127.0.0.1', port + 1))) continue;
     const lock = tryLock(path.join(dir, `agent-relay-chaos-kafka-${port}.lock`));
     if ('release' in lock) return { port, lock };
   }

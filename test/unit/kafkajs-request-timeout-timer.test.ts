@@ -57,6 +57,20 @@ const aRequest = (queue: Queue, requestTimeout: number): FakeRequest => {
   return request;
 };
 
+/** A queue whose connection came up (kafkajs calls scheduleRequestTimeoutCheck on connect). */
+const aConnectedQueue = (connected = true) => {
+  const queue = aQueue(connected);
+  queue.scheduleRequestTimeoutCheck();
+  return queue;
+};
+
+/** A request sent on the queue. */
+const sent = (queue: Queue, requestTimeout: number) => {
+  const request = aRequest(queue, requestTimeout);
+  queue.sendSocketRequest(request);
+  return request;
+};
+
 describe('kafkajs request-timeout check', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
@@ -74,16 +88,13 @@ describe('kafkajs request-timeout check', () => {
     beforeAll(() => patchKafkajsIdleTimer());
 
     it('arms no timer on connect, nor while nothing is in flight', () => {
-      const queue = aQueue();
-      queue.scheduleRequestTimeoutCheck();
+      aConnectedQueue();
       expect(jest.getTimerCount()).toBe(0);
     });
 
     it('times a request out once its requestTimeout has passed, not before, then leaves no timer', () => {
-      const queue = aQueue();
-      queue.scheduleRequestTimeoutCheck();
-      const request = aRequest(queue, 1_000);
-      queue.sendSocketRequest(request);
+      const queue = aConnectedQueue();
+      const request = sent(queue, 1_000);
       expect(jest.getTimerCount()).toBe(1);
       jest.advanceTimersByTime(1_000);
       expect(request.timeoutRequest).not.toHaveBeenCalled();
@@ -93,13 +104,10 @@ describe('kafkajs request-timeout check', () => {
     });
 
     it('a request with a nearer deadline moves the timer forward; the later one still times out on time', () => {
-      const queue = aQueue();
-      queue.scheduleRequestTimeoutCheck();
-      const joinGroup = aRequest(queue, 60_000);
-      const produce = aRequest(queue, 1_000);
-      queue.sendSocketRequest(joinGroup);
+      const queue = aConnectedQueue();
+      const joinGroup = sent(queue, 60_000);
       jest.advanceTimersByTime(500);
-      queue.sendSocketRequest(produce);
+      const produce = sent(queue, 1_000);
       expect(jest.getTimerCount()).toBe(1);
       jest.advanceTimersByTime(1_001);
       expect(produce.timeoutRequest).toHaveBeenCalledTimes(1);
@@ -111,10 +119,8 @@ describe('kafkajs request-timeout check', () => {
     });
 
     it('an answered request is not timed out, and its timer ends without re-arming', () => {
-      const queue = aQueue();
-      queue.scheduleRequestTimeoutCheck();
-      const request = aRequest(queue, 1_000);
-      queue.sendSocketRequest(request);
+      const queue = aConnectedQueue();
+      const request = sent(queue, 1_000);
       queue.inflight.delete(request.correlationId);
       jest.advanceTimersByTime(5_000);
       expect(request.timeoutRequest).not.toHaveBeenCalled();
@@ -122,10 +128,8 @@ describe('kafkajs request-timeout check', () => {
     });
 
     it('destroy (disconnect) stops the checks; the next connect starts them for what is in flight', () => {
-      const queue = aQueue();
-      queue.scheduleRequestTimeoutCheck();
-      const request = aRequest(queue, 1_000);
-      queue.sendSocketRequest(request);
+      const queue = aConnectedQueue();
+      const request = sent(queue, 1_000);
       queue.destroy();
       expect(jest.getTimerCount()).toBe(0);
       jest.advanceTimersByTime(2_000);
@@ -136,12 +140,9 @@ describe('kafkajs request-timeout check', () => {
     });
 
     it('a connection found gone at a check stops the checks, as kafkajs does', () => {
-      const queue = aQueue(false);
-      queue.scheduleRequestTimeoutCheck();
-      const first = aRequest(queue, 1_000);
-      const second = aRequest(queue, 5_000);
-      queue.sendSocketRequest(first);
-      queue.sendSocketRequest(second);
+      const queue = aConnectedQueue(false);
+      const first = sent(queue, 1_000);
+      sent(queue, 5_000);
       jest.advanceTimersByTime(1_001);
       expect(first.timeoutRequest).toHaveBeenCalledTimes(1);
       expect(jest.getTimerCount()).toBe(0);
@@ -151,7 +152,7 @@ describe('kafkajs request-timeout check', () => {
       const queue = aQueue();
       queue.enforceRequestTimeout = false;
       queue.scheduleRequestTimeoutCheck();
-      queue.sendSocketRequest(aRequest(queue, 1_000));
+      sent(queue, 1_000);
       expect(jest.getTimerCount()).toBe(0);
     });
   });
