@@ -84,6 +84,9 @@ const main = async () => {
           rate,
           messages,
           achieved: Number(run.load.achievedPerSec.toFixed(0)),
+          // The writer's own append calls (queueing for a connection included).
+          appendP50: Number(run.load.callMs.p50.toFixed(1)),
+          appendP99: Number(run.load.callMs.p99.toFixed(1)),
           childMsPerMsg: Number((childCpuMs / messages).toFixed(3)),
           mariadbMsPerMsg: Number(((load.infraCores.mariadb * seconds * 1000) / messages).toFixed(3)),
           roundsPerMsg: Number((Number(stamps?.rounds) / messages).toFixed(3)),
@@ -92,6 +95,9 @@ const main = async () => {
           publishedP99: lags.published.p99,
           consumedP50: lags.consumed.p50,
           consumedP99: lags.consumed.p99,
+          // From the append's return (after commit and wake-up): the pipeline's own lag, without the writer's queue.
+          returnedToConsumedP50: lags.returnedToConsumed.p50,
+          returnedToConsumedP99: lags.returnedToConsumed.p99,
           otherCores: load.cores.other,
         }),
       );

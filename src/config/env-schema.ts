@@ -247,9 +247,11 @@ export const envSchema = z
     RELAY_POLL_INTERVAL_MS: int(5_000, 50),
     /**
      * How long a relay waits after a writer's wake-up before it claims, so that the commits of
-     * that time share one round: CPU per message against latency (bench/README.md, "Fourth round").
+     * that time share one round: CPU per message against latency. Only in a trickle (lingerFor in
+     * infra/redis/redis-relay-wake.ts): a busy relay or a sparse one claims at once
+     * (bench/README.md, "Ninth round"). 0 turns it off.
      */
-    RELAY_WAKE_LINGER_MS: int(0, 0, 1_000),
+    RELAY_WAKE_LINGER_MS: int(5, 0, 1_000),
     RELAY_LEASE_MS: int(30_000, 1000),
     RELAY_MAX_ATTEMPTS: int(10, 1, 1000),
     RELAY_BACKOFF_BASE_MS: int(500, 1),

@@ -43,8 +43,18 @@ describe('relay wake-ups through Redis (BZPOPMIN on a one-member set)', () => {
     started.push(waker);
     return waker;
   };
-  const aListener = async (onWake: () => Promise<unknown>, lingerMs = 0): Promise<RelayWakeListener> => {
-    const listener = createRedisRelayWakeListener({ connection: redis.workerConnection(), prefix, logger, lingerMs });
+  const aListener = async (
+    onWake: () => Promise<unknown>,
+    lingerMs = 0,
+    now?: () => number,
+  ): Promise<RelayWakeListener> => {
+    const listener = createRedisRelayWakeListener({
+      connection: redis.workerConnection(),
+      prefix,
+      logger,
+      lingerMs,
+      now,
+    });
     await listener.start(onWake);
     started.push(listener);
     return listener;
@@ -155,6 +165,17 @@ describe('relay wake-ups through Redis (BZPOPMIN on a one-member set)', () => {
     await waker.wake();
     drains.finishAll();
     await eventually(() => expect(drains.started).toBe(2));
+    drains.finishAll();
+  });
+
+  it('with a linger, a token that was already waiting is drained at once: a busy relay does not linger', async () => {
+    const drains = controlledDrains();
+    // Left by a commit while no relay listened: the listener's first BZPOPMIN finds it there.
+    await redis.client().zadd(relayWakeKey(prefix), 0, 'wake');
+    // A clock that stands still: the answer came with no wait, whatever this machine's round trip
+    // costs. A linger this long would outlast eventually()'s patience: only claiming at once passes.
+    await aListener(drains.onWake, 60_000, () => 0);
+    await eventually(() => expect(drains.started).toBe(1));
     drains.finishAll();
   });
 

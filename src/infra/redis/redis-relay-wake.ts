@@ -116,6 +116,23 @@ export interface RelayWakeListener {
   listening(): boolean;
 }
 
+/**
+ * A linger pays only in a trickle, so a wake-up lingers only when the relay waited for its token,
+ * but not for long. A token that was already there when the listener asked (commits came during
+ * the previous drain) means the relay is busy and its claims already carry every commit that came
+ * meanwhile: lingering would only add latency. A token that came after more than
+ * STREAM_GAP_LINGERS lingers means commits are sparse: a linger would collect, on average, well
+ * under one more. In between (about 50 to 250 commits a second with the default linger), one
+ * linger shares a relay round and a consumer transaction among several commits.
+ */
+const STREAM_GAP_LINGERS = 2;
+/** A BZPOPMIN answered within this time found its token waiting (a round trip to Redis, not a wait). */
+const WAITING_TOKEN_MS = 1;
+
+/** How long a token the listener waited `waitedMs` for waits before its drain. */
+export const lingerFor = (lingerMs: number, waitedMs: number) =>
+  lingerMs > 0 && waitedMs > WAITING_TOKEN_MS && waitedMs <= STREAM_GAP_LINGERS * lingerMs ? lingerMs : 0;
+
 /** How long one `BZPOPMIN` blocks before it is asked again: an idle relay sends one command per this many seconds. */
 const BLOCK_SECONDS = 5;
 const RETRY_CAP_MS = 5_000;
@@ -157,10 +174,13 @@ export const createRedisRelayWakeListener = (deps: {
   prefix: string;
   logger: Logger;
   blockSeconds?: number;
-  /** Waits this long after taking a token before the drain (RELAY_WAKE_LINGER_MS). */
+  /** Waits this long after taking a token in a trickle, before the drain (RELAY_WAKE_LINGER_MS; see lingerFor). */
   lingerMs?: number;
+  /** A monotonic clock in ms, for how long each token was waited for (default performance.now). */
+  now?: () => number;
 }): RelayWakeListener => {
   const lingerMs = deps.lingerMs ?? 0;
+  const now = deps.now ?? (() => performance.now());
   const blockSeconds = deps.blockSeconds ?? BLOCK_SECONDS;
   const key = relayWakeKey(deps.prefix);
   let redis: Redis | undefined;
@@ -174,6 +194,7 @@ export const createRedisRelayWakeListener = (deps: {
     let failures = 0;
     while (running) {
       let popped: unknown[] | null | undefined;
+      const askedAt = now();
       try {
         popped = await unlessStopped(connection.bzpopmin(key, blockSeconds));
         failures = 0;
@@ -188,8 +209,9 @@ export const createRedisRelayWakeListener = (deps: {
         continue;
       }
       if (!running || !popped || popped.length === 0) continue;
-      if (lingerMs > 0) {
-        await pause(lingerMs);
+      const linger = lingerFor(lingerMs, now() - askedAt);
+      if (linger > 0) {
+        await pause(linger);
         // The commits of the linger join this drain: the tokens they left are spent now, before the
         // claim, so they cost no second, empty drain. A commit after this adds its token again.
         await unlessStopped(
