@@ -148,10 +148,12 @@ export const latencyScenario: Scenario = async ({ quick, profile, outDir, progre
       metric('latency', `commit→published p50 ${at}`, p.p50, 'ms', {
         note: `p95 ${p.p95} / p99 ${p.p99} / max ${p.max} ms`,
       }),
-      metric('latency', `commit→consumed p50 ${at}`, c.p50, 'ms', { target: { op: '<=', value: 20 } }),
+      // Issue 14's goal. Judged from the row's created_at (when the append began), so time the
+      // writer spent queued and in its own transaction counts against it too.
+      metric('latency', `commit→consumed p50 ${at}`, c.p50, 'ms', { target: { op: '<=', value: 15 } }),
       metric('latency', `commit→consumed p95 ${at}`, c.p95, 'ms'),
       metric('latency', `commit→consumed p99 ${at}`, c.p99, 'ms', {
-        target: { op: '<=', value: 100 },
+        target: { op: '<=', value: 50 },
         note: `max ${c.max} ms`,
       }),
       metric('latency', `append returned→consumed p50 ${at}`, r.p50, 'ms', {
