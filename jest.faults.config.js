@@ -1,6 +1,6 @@
 /**
  * Fault tests take infrastructure away (the Kafka broker), so they run after the main suite, one
- * file at a time, against a broker of their own (127.0.0.1:19092, FAULTS_KAFKA_PORT to change it;
+ * file at a time, against a broker of their own (a free port locked machine-wide, FAULTS_KAFKA_PORT to name one;
  * state in .stack-faults) that their global setup starts and their teardown stops: a broker on
  * 9092, this checkout's or another's, is never stopped and never needed.
  */

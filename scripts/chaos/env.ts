@@ -5,7 +5,8 @@ import type { AppRole } from '../../src/config';
 import { freePort } from '../../tools/kit/free-port';
 import { runNames, withDatabaseName } from '../../tools/kit/run-names';
 import { toolServices } from '../../tools/kit/tool-services';
-import { lockBrokerPort, lockRedisDb, machineLockDir, type HeldLock } from './run-locks';
+import { lockBrokerPort, machineLockDir, type HeldLock } from '../../tools/kit/machine-locks';
+import { lockRedisDb } from './run-locks';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const STATE_DIR = '.stack-chaos';

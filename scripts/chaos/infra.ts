@@ -6,7 +6,7 @@ import { createPool, type Pool } from 'mariadb';
 import { stackCommand } from '../../tools/kit/stack-cli';
 import { ROOT, stackEnv, type ChaosEnv } from './env';
 import { say, tailOf } from './log';
-import { tryLock } from './run-locks';
+import { tryLock } from '../../tools/kit/machine-locks';
 
 const run = ([command, args]: [string, string[]], env: NodeJS.ProcessEnv, timeoutMs: number) =>
   new Promise<string>((resolve, reject) => {

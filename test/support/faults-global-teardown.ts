@@ -1,6 +1,10 @@
-import { faultsStack } from './faults-global-setup';
+import { faultsStack, releaseFaultsPort } from './faults-global-setup';
 
-/** Stops the fault suite's broker (and wipes its data); MariaDB and Redis stay as the stack found them. */
+/** Stops the fault suite's broker (and wipes its data) and frees its port; MariaDB and Redis stay as the stack found them. */
 export default async function faultsGlobalTeardown() {
-  faultsStack('down');
+  try {
+    faultsStack('down');
+  } finally {
+    releaseFaultsPort();
+  }
 }

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { lockBrokerPort, lockRedisDb, redisLockFile, tryLock, type HeldLock } from '../../scripts/chaos/run-locks';
+import { lockRedisDb, redisLockFile } from '../../scripts/chaos/run-locks';
+import { lockBrokerPort, tryLock, type HeldLock } from '../../tools/kit/machine-locks';
 
 const REDIS = new URL('redis://127.0.0.1:6379');
 
@@ -17,31 +18,31 @@ const held = (lock: HeldLock | { heldBy: number }): HeldLock => {
   return lock;
 };
 
-describe('chaos run locks (two runs on one machine never share a broker port or a Redis index)', () => {
+describe('machine-wide run locks (two chaos runs or fault suites on one machine never share a broker port or a Redis index)', () => {
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-locks-test-'));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('a lock a live chaos run holds is refused, with its pid; released, it can be taken', () => {
+  it('a lock a live run holds is refused, with its pid; released, it can be taken', () => {
     const file = path.join(dir, 'a.lock');
-    const first = held(tryLock(file, { pid: process.pid, isChaosRun: () => true }));
-    expect(tryLock(file, { pid: 1234567, isChaosRun: () => true })).toEqual({ heldBy: process.pid });
+    const first = held(tryLock(file, { pid: process.pid, isHolder: () => true }));
+    expect(tryLock(file, { pid: 1234567, isHolder: () => true })).toEqual({ heldBy: process.pid });
     first.release();
     expect(fs.existsSync(file)).toBe(false);
-    held(tryLock(file, { pid: 1234567, isChaosRun: () => true }));
+    held(tryLock(file, { pid: 1234567, isHolder: () => true }));
     expect(fs.readFileSync(file, 'utf8').trim()).toBe('1234567');
   });
 
   it('a lock whose run is gone, or whose pid now runs something else, is taken over', () => {
     const file = path.join(dir, 'b.lock');
     fs.writeFileSync(file, `${deadPid()}\n`);
-    held(tryLock(file, { isChaosRun: () => true }));
+    held(tryLock(file, { isHolder: () => true }));
     expect(fs.readFileSync(file, 'utf8').trim()).toBe(String(process.pid));
 
     fs.writeFileSync(file, `${process.pid}\n`);
-    held(tryLock(file, { pid: 7654321, isChaosRun: () => false }));
+    held(tryLock(file, { pid: 7654321, isHolder: () => false }));
     expect(fs.readFileSync(file, 'utf8').trim()).toBe('7654321');
   });
 
