@@ -67,8 +67,8 @@ const QUICK_RELAY_SCHEDULE = {
 } as const;
 
 /**
- * The run's names and settings. The broker port and the Redis index are ones no other chaos run
- * on the machine holds (run-locks.ts); `hold` gets each lock taken, to release at the end.
+ * The run's names and settings. The broker port and the Redis index are ones no other run on the
+ * machine holds (tools/kit/machine-locks.ts, run-locks.ts); `hold` gets each lock taken, to release at the end.
  */
 export const createChaosEnv = async (options: {
   /** The Redis index asked for (--redis-db), else the first free chaos index. */
