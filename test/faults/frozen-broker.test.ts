@@ -2,26 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { patchKafkajsIdleTimer } from '../../src/infra/kafka/kafkajs-idle-timer.patch';
 import { brokerControl } from '../support/broker-control';
+import { testConfig } from '../support/test-config';
 
 /**
  * The request-timeout check that src/infra/kafka/kafkajs-idle-timer.patch.ts arms per request
  * instead of kafkajs's 100 ms interval, against a real broker that stops answering while its
  * connections stay open (SIGSTOP): only that check ends such a send.
  */
-const requiredBrokers = () => {
-  const brokers = process.env['KAFKA_BROKERS'];
-  if (!brokers) throw new Error('KAFKA_BROKERS is unset: the fault suite runs through jest.faults.config.js');
-  return brokers;
-};
-
 describe('a frozen Kafka broker (connections open, nothing answered)', () => {
   const broker = brokerControl();
   const REQUEST_TIMEOUT_MS = 1_500;
   const topic = `test-frozen-${randomUUID()}`;
   const kafka = new Kafka({
     clientId: 'frozen-broker-test',
-    // The suite's own broker (faults-global-setup.ts sets it): never a default that could be another's.
-    brokers: requiredBrokers().split(','),
+    // The suite's own broker: faults-global-setup.ts puts it in KAFKA_BROKERS, which testConfig reads.
+    brokers: [...testConfig().kafka.brokers],
     requestTimeout: REQUEST_TIMEOUT_MS,
     retry: { retries: 0 },
     logLevel: logLevel.NOTHING,

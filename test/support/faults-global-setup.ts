@@ -25,7 +25,8 @@ const faultsStackEnv = (port: string) => {
 };
 
 /** Setup and teardown run in Jest's main process: the port the setup chose is in its environment. */
-export const faultsStack = (verb: 'up' | 'down', port = process.env['FAULTS_KAFKA_PORT']?.trim()) => {
+export const faultsStack = (verb: 'up' | 'down') => {
+  const port = process.env['FAULTS_KAFKA_PORT']?.trim();
   if (!port) throw new Error('the fault suite has no broker port (FAULTS_KAFKA_PORT)');
   const env = faultsStackEnv(port);
   execFileSync(...stackCommand(verb), {
