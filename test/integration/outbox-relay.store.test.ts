@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/knex';
 import { createMikroConversationQueries } from '../../src/infra/db/repositories/mikro-conversation.queries';
-import { CANDIDATES_SQL, candidateParams } from '../../src/infra/db/repositories/sql-outbox-relay.store';
+import type { Database } from '../../src/infra/db/create-database';
+import type { SqlBatches } from '../../src/infra/db/sql-batches';
+import {
+  CANDIDATES_SQL,
+  candidateParams,
+  createSqlOutboxRelayStore,
+} from '../../src/infra/db/repositories/sql-outbox-relay.store';
 import { chatMessagePayload } from '../../src/domain/chat-message-envelope';
 import { envelopeOfRow } from '../support/builders';
 import { createPipelineFixture, type PipelineFixture } from '../support/pipeline-fixture';
@@ -195,6 +201,59 @@ describe('SQL outbox relay store on the database', () => {
       } finally {
         await holder.rollback();
       }
+    });
+
+    it("keeps a conversation's order when a writer commits during the claim's walk: a row linked past one the walk skipped waits for it", async () => {
+      const a = await f.write(1);
+      // Copies of seq 1 under new seqs, written the way a writer's transaction would write them.
+      const columns = (await f.sql.query<{ Field: string }>('SHOW COLUMNS FROM outbox_messages'))
+        .map((c) => c.Field)
+        .filter((c) => !['id', 'event_id', 'aggregate_seq'].includes(c))
+        .join(', ');
+      const copyAt = (seq: number): [string, unknown[]] => [
+        `INSERT INTO outbox_messages (event_id, aggregate_seq, ${columns}) SELECT UUID(), ?, ${columns} FROM outbox_messages WHERE event_id = ?`,
+        [seq, a.eventIds[0]],
+      ];
+      // seq 2's writer has inserted but not committed: the claim's walk passes over it (SKIP LOCKED)
+      // and its snapshot does not have it; seqs 3 and 4 are committed, so the walk takes them, seq 3
+      // linked to seq 1 across the gap, seq 4 to seq 3.
+      const writer = await openClaimer();
+      await writer.execute(...copyAt(2));
+      await f.sql.query(...copyAt(3));
+      await f.sql.query(...copyAt(4));
+      // The writer commits between the claim's two packets, as it would have while the walk ran.
+      const batches = f.database.batches();
+      const pausing: SqlBatches = {
+        ...batches,
+        transaction: (work) =>
+          batches.transaction((tx) => {
+            let first = true;
+            return work({
+              send: async (statements) => {
+                const results = await tx.send(statements);
+                if (first) await writer.commit();
+                first = false;
+                return results;
+              },
+              sendAndCommit: (statements) => tx.sendAndCommit(statements),
+            });
+          }),
+      };
+      const store = createSqlOutboxRelayStore(
+        Object.assign(Object.create(f.database) as Database, { batches: () => pausing }),
+      );
+      const seqsOf = (messages: readonly { aggregateSeq: number }[]) => messages.map((m) => m.aggregateSeq);
+
+      const first = await store.claim({ owner: 'relay-a', batchSize: 100, leaseMs: LEASE_MS, now: new Date() });
+      expect(seqsOf(first.messages)).toEqual([1]);
+      // seqs 3 and 4 were stamped with seq 1 and then given back: no lease left on them.
+      const tokens = await f.sql.query<{ claim_token: string }>(
+        'SELECT claim_token FROM outbox_messages WHERE aggregate_id = ? AND aggregate_seq > 2 ORDER BY aggregate_seq',
+        [a.conversationId],
+      );
+      expect(tokens).toEqual([{ claim_token: '' }, { claim_token: '' }]);
+      await f.store.markPublished({ token: first.token, ids: first.messages.map((m) => m.id), now: new Date() });
+      expect(seqsOf((await claim('relay-b')).messages)).toEqual([2, 3, 4]);
     });
 
     it('plans the real claim query without a filesort', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { inConversationOrder } from '../../../domain/conversation-order';
-import { boundError } from '../../../domain/outbox-message';
+import { boundError, type OutboxMessage } from '../../../domain/outbox-message';
 import type { LogPosition } from '../../../domain/ports/event-publisher';
 import type { Claim, OutboxRelayStore, RowFailure } from '../../../domain/ports/outbox-relay-store';
 import type { Database } from '../create-database';
@@ -71,32 +71,86 @@ const stampStatement = (
 });
 
 /**
- * Two packets: BEGIN with the candidates and their links, then the stamp with COMMIT (a claim
- * that keeps nothing commits alone). Rows held back stay unstamped and are unlocked by the commit.
+ * The claimable rows that would overtake a PENDING row of their conversation left out of the
+ * claim, asked by a statement of its own in the claim's second packet. Why the links are not
+ * enough: the first statement's subqueries read the snapshot taken when it began, while its
+ * locking walk reads rows as they are when it reaches them. Writers can commit a conversation's
+ * next rows while the walk runs: SKIP LOCKED passes over one whose insert is not committed yet,
+ * and a row after it (committed later, so the walk finds it) links past it to an older PENDING
+ * row of the snapshot, which the claim takes. The two would go out ahead of the skipped row
+ * (test/integration/outbox-relay.store.test.ts reproduces it). A statement that starts after the
+ * first has returned sees every row below one that the first found, since a conversation's
+ * writers commit in seq order (they queue on its row lock). Only a link that skips seqs can be
+ * stale: a link to seq - 1 names the row just ahead, and a row with no link was its
+ * conversation's first PENDING row in the snapshot, so every row below it was committed before
+ * the snapshot. The usual claim has no such link and sends no extra statement.
+ */
+const overtakingStatement = (
+  linked: readonly { id: string; aggregateSeq: number; prevPendingSeq: number | null }[],
+  claimedIds: readonly string[],
+): Statement | undefined => {
+  const gapped = linked.filter((m) => m.prevPendingSeq !== null && m.prevPendingSeq < m.aggregateSeq - 1);
+  if (gapped.length === 0) return undefined;
+  return {
+    sql: `SELECT c.id FROM outbox_messages c WHERE c.id IN (${placeholders(gapped)}) AND EXISTS (
+      SELECT 1 FROM outbox_messages p FORCE INDEX (outbox_aggregate_status_seq_idx)
+      WHERE p.aggregate_id = c.aggregate_id AND p.status = 'PENDING' AND p.aggregate_seq < c.aggregate_seq
+        AND p.id NOT IN (${placeholders(claimedIds)}))`,
+    params: [...gapped.map((m) => m.id), ...claimedIds],
+  };
+};
+
+/** A claim, and the rows it stamped but must not publish (overtakingStatement): the caller releases them. */
+interface ClaimOutcome {
+  readonly claim: Claim;
+  readonly overtaking: readonly string[];
+}
+
+/**
+ * Two packets: BEGIN with the candidates and their links, then the overtaking check and the stamp
+ * with COMMIT (a claim that keeps nothing commits alone). Rows held back stay unstamped and are
+ * unlocked by the commit.
  */
 const claimInTransaction = async (
   tx: BatchTransaction,
   input: Parameters<OutboxRelayStore['claim']>[0],
-): Promise<Claim> => {
+): Promise<ClaimOutcome> => {
   const token = randomUUID();
   const [rows] = (await tx.send([{ sql: CANDIDATES_SQL, params: candidateParams(input.now, input.batchSize) }])) as [
     (OutboxRow & { prev_pending_seq: number | string | null })[],
   ];
-  if (rows.length === 0) return { token, messages: [] };
-  const claimable = inConversationOrder(
+  if (rows.length === 0) return { claim: { token, messages: [] }, overtaking: [] };
+  const linked = inConversationOrder(
     rows.map((row) => ({
       ...toOutboxMessage(row),
       prevPendingSeq: row.prev_pending_seq === null ? null : Number(row.prev_pending_seq),
     })),
-  ).map(({ prevPendingSeq: _link, ...message }) => message);
-  if (claimable.length === 0) return { token, messages: [] };
+  );
+  if (linked.length === 0) return { claim: { token, messages: [] }, overtaking: [] };
+  const claimable = linked.map(({ prevPendingSeq: _link, ...message }) => message);
   const ids = claimable.map((m) => m.id);
   const expiresAt = new Date(input.now.getTime() + input.leaseMs);
-  const [stamped] = await tx.sendAndCommit([stampStatement(ids, { owner: input.owner, token, expiresAt })]);
+  const check = overtakingStatement(linked, ids);
+  const results = await tx.sendAndCommit([
+    ...(check ? [check] : []),
+    stampStatement(ids, { owner: input.owner, token, expiresAt }),
+  ]);
+  const stamped = results[results.length - 1];
   // We hold these rows' locks, so nobody can have moved them: a mismatch is a bug, not a race.
   if (affectedRows(stamped) !== ids.length)
     throw new Error(`claim stamped ${affectedRows(stamped)} of ${ids.length} locked rows`);
-  return { token, messages: claimable };
+  const flagged = new Set(check ? (results[0] as { id: string | number }[]).map((row) => String(row.id)) : []);
+  if (flagged.size === 0) return { claim: { token, messages: claimable }, overtaking: [] };
+  // A flagged row holds back the rest of its conversation in this claim too (they come after it).
+  const firstHeld = new Map<string, number>();
+  for (const m of claimable)
+    if (flagged.has(m.id))
+      firstHeld.set(m.aggregateId, Math.min(firstHeld.get(m.aggregateId) ?? m.aggregateSeq, m.aggregateSeq));
+  const held = (m: OutboxMessage) => m.aggregateSeq >= (firstHeld.get(m.aggregateId) ?? Infinity);
+  return {
+    claim: { token, messages: claimable.filter((m) => !held(m)) },
+    overtaking: claimable.filter(held).map((m) => m.id),
+  };
 };
 
 /**
@@ -162,8 +216,22 @@ const failureUpdate = (
 const runOne = (database: Database, sql: string, params: readonly unknown[]) =>
   runBatchStatement(database, { sql, params });
 
+/** Gives claimed rows back untouched (no attempt counted): only while this claim still holds them. */
+const releaseClaimed = (database: Database, token: string, ids: readonly string[]) =>
+  runOne(
+    database,
+    `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND status = 'PENDING' AND claim_token = ?`,
+    [...ids, token],
+  );
+
 export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore => ({
-  claim: (input) => inBatchTransaction(database, (tx) => claimInTransaction(tx, input)),
+  async claim(input) {
+    const { claim, overtaking } = await inBatchTransaction(database, (tx) => claimInTransaction(tx, input));
+    // Rare (a writer committed during the claim's walk): the rows go back for the next claim. If
+    // this fails, their lease runs out instead; either way they are never published out of order.
+    if (overtaking.length > 0) await releaseClaimed(database, claim.token, overtaking).catch(() => undefined);
+    return claim;
+  },
 
   async hasDue(now) {
     const [rows] = (await database.batches().run([{ sql: HAS_DUE_SQL, params: [now, now] }])) as [unknown[]];
@@ -193,13 +261,7 @@ export const createSqlOutboxRelayStore = (database: Database): OutboxRelayStore 
     return results.reduce<number>((sum, result) => sum + affectedRows(result), 0);
   },
 
-  release({ token, ids }) {
-    return runOne(
-      database,
-      `UPDATE outbox_messages SET ${CLEAR_CLAIM} WHERE id IN (${placeholders(ids)}) AND status = 'PENDING' AND claim_token = ?`,
-      [...ids, token],
-    );
-  },
+  release: ({ token, ids }) => releaseClaimed(database, token, ids),
 
   async sweepTopics(publishedBefore) {
     const [rows] = (await database.batches().run([
