@@ -108,8 +108,9 @@ interface ClaimOutcome {
 
 /**
  * Two packets: BEGIN with the candidates and their links, then the overtaking check and the stamp
- * with COMMIT (a claim that keeps nothing commits alone). Rows held back stay unstamped and are
- * unlocked by the commit.
+ * with COMMIT (a claim that keeps nothing commits alone). Rows the links hold back stay unstamped
+ * and are unlocked by the commit; rows the check holds back are stamped with the rest (the check's
+ * answer comes with the stamp's) and returned as `overtaking`, for the caller to give back.
  */
 const claimInTransaction = async (
   tx: BatchTransaction,
